@@ -1,0 +1,126 @@
+import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
+import { EC2Client } from "@aws-sdk/client-ec2";
+import { ECRClient } from "@aws-sdk/client-ecr";
+import { ECSClient } from "@aws-sdk/client-ecs";
+import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { IAMClient } from "@aws-sdk/client-iam";
+import { RDSClient } from "@aws-sdk/client-rds";
+import { existsSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import type { Clock } from "../engine/clock.js";
+import { ToolError } from "../errors.js";
+import { credentialError, describeAwsError, errorCode, isTransient } from "./errors.js";
+
+export interface AwsConfig { region: string; profile?: string }
+
+/** Counts of calls made, by operation: the benchmark and the idempotency tests read these. */
+export class CallStats {
+  total = 0;
+  mutating = 0;
+  readonly byOperation = new Map<string, number>();
+  record(op: string): void {
+    this.total++;
+    if (isMutating(op)) this.mutating++;
+    this.byOperation.set(op, (this.byOperation.get(op) ?? 0) + 1);
+  }
+}
+
+export const isMutating = (op: string): boolean => !/^(Describe|List|Get|BatchGet|FilterLogEvents)/.test(op);
+
+export interface SendOptions {
+  /** Extra error codes that mean "not yet" here, e.g. EC2's *.NotFound right after a create. */
+  retryOn?: string[];
+  /** For "not yet" errors that only a message tells apart, e.g. an IAM role not yet assumable by ECS. */
+  retryIf?: (e: unknown) => boolean;
+  /** How long to keep retrying transient failures. */
+  deadlineMs?: number;
+}
+
+type AnyClient = { send(command: never): Promise<unknown>; config: { credentials: () => Promise<unknown> } };
+type SendOf<C> = C extends { send: infer S } ? S : never;
+export interface Sender<C> { send: SendOf<C>; sendWith(options: SendOptions): SendOf<C> }
+
+const RETRY_BASE_MS = 250;
+const RETRY_CAP_MS = 10_000;
+const RETRY_DEADLINE_MS = 120_000;
+
+/**
+ * One factory for every AWS client: region, profile, AWS_ENDPOINT_URL (read by the SDK itself, which is how
+ * the e2e run reaches moto) and adaptive retries. On top of the SDK's own retries, `send` retries throttling,
+ * 5xx and the caller's "not yet" codes with full-jitter backoff on the engine's clock, up to a deadline.
+ */
+/**
+ * Whether anything could provide credentials without a network probe. The SDK's chain ends with the EC2
+ * instance metadata endpoint, which off EC2 costs seconds of timeouts before "no credentials"; instance roles
+ * are therefore an opt-in (AWS_EC2_METADATA_DISABLED=false), every other source is honoured as the SDK does.
+ */
+export function credentialSourceConfigured(env: NodeJS.ProcessEnv, profile?: string): boolean {
+  const home = env.HOME ?? homedir();
+  return !!(
+    profile || env.AWS_PROFILE || env.AWS_ACCESS_KEY_ID || env.AWS_WEB_IDENTITY_TOKEN_FILE ||
+    env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI || env.AWS_CONTAINER_CREDENTIALS_FULL_URI || env.AWS_EC2_METADATA_DISABLED === "false" ||
+    existsSync(env.AWS_SHARED_CREDENTIALS_FILE ?? join(home, ".aws", "credentials")) || existsSync(env.AWS_CONFIG_FILE ?? join(home, ".aws", "config"))
+  );
+}
+
+export class Aws {
+  readonly stats = new CallStats();
+  private readonly cache = new Map<string, unknown>();
+
+  constructor(readonly config: AwsConfig, private readonly clock: Clock, private readonly signal?: AbortSignal) {}
+
+  get ec2() { return this.client("ec2", EC2Client); }
+  get ecs() { return this.client("ecs", ECSClient); }
+  get rds() { return this.client("rds", RDSClient); }
+  get ecr() { return this.client("ecr", ECRClient); }
+  get elbv2() { return this.client("elbv2", ElasticLoadBalancingV2Client); }
+  get logs() { return this.client("logs", CloudWatchLogsClient); }
+  get iam() { return this.client("iam", IAMClient); }
+
+  /** Resolves credentials once, before any AWS call, so a missing profile is a one-line error (exit 2). */
+  async checkCredentials(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+    if (!credentialSourceConfigured(env, this.config.profile)) throw credentialError(new Error("Could not load credentials from any providers"))!;
+    try {
+      await (this.ec2 as unknown as { raw: AnyClient }).raw.config.credentials();
+    } catch (e) {
+      throw credentialError(e) ?? e;
+    }
+  }
+
+  private client<C extends AnyClient>(name: string, Ctor: new (cfg: object) => C): Sender<C> & { raw: C } {
+    const hit = this.cache.get(name);
+    if (hit) return hit as Sender<C> & { raw: C };
+    const raw = new Ctor({
+      region: this.config.region,
+      retryMode: "adaptive",
+      maxAttempts: 3,
+      ...(this.config.profile ? { profile: this.config.profile } : {}),
+    });
+    const sendWith = (options: SendOptions) => ((command: { constructor: { name: string } }) => this.send(raw, command, options)) as unknown as SendOf<C>;
+    const wrapped = { raw, send: sendWith({}), sendWith };
+    this.cache.set(name, wrapped);
+    return wrapped;
+  }
+
+  private async send(client: AnyClient, command: { constructor: { name: string } }, options: SendOptions): Promise<unknown> {
+    const op = command.constructor.name.replace(/Command$/, "");
+    const deadline = this.clock.now() + (options.deadlineMs ?? RETRY_DEADLINE_MS);
+    for (let attempt = 0; ; attempt++) {
+      this.stats.record(op);
+      try {
+        return await client.send(command as never);
+      } catch (e) {
+        const cred = credentialError(e);
+        if (cred) throw cred;
+        const retryable = isTransient(e) || (options.retryOn?.includes(errorCode(e)) ?? false) || (options.retryIf?.(e) ?? false);
+        const delay = Math.random() * Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** attempt);
+        if (!retryable || this.clock.now() + delay > deadline || this.signal?.aborted) {
+          if (retryable) throw new ToolError(describeAwsError(`${op} kept failing until its deadline`, e), { cause: e });
+          throw e;
+        }
+        await this.clock.sleep(delay);
+      }
+    }
+  }
+}

@@ -1,0 +1,55 @@
+import { CreateTagsCommand, type Filter, type ResourceType, type Tag } from "@aws-sdk/client-ec2";
+import type { Ctx, Target } from "../engine/types.js";
+import { stackTags, TAG_RESOURCE, TAG_STACK } from "../spec/names.js";
+import type { StoredResource } from "../state/store.js";
+import { isNotFound } from "./errors.js";
+import { fromKeyValueTags, keyValueTags } from "../resources/owned.js";
+
+export const tagSpecifications = (spec: Target, key: string, type: ResourceType) => [{ ResourceType: type, Tags: keyValueTags(stackTags(spec, key)) }];
+
+/** Our tags as they are live: only the keys we set, so tags others add are not drift. */
+export function managedTags(spec: Target, key: string, live: readonly Tag[] | undefined): Record<string, string> {
+  const have = fromKeyValueTags(live);
+  return Object.fromEntries(Object.keys(stackTags(spec, key)).filter((k) => k in have).map((k) => [k, have[k]!]));
+}
+
+export const stackFilters = (spec: Target, key: string): Filter[] => [
+  { Name: `tag:${TAG_STACK}`, Values: [spec.appName] },
+  { Name: `tag:${TAG_RESOURCE}`, Values: [key] },
+];
+
+/** Reads that answer NotFound for a missing id mean "absent", not failure. */
+export async function absentIfNotFound<T>(read: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await read();
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  }
+}
+
+/** Deleting something already gone is success. */
+export async function ignoreNotFound(action: () => Promise<unknown>): Promise<void> {
+  await absentIfNotFound(action);
+}
+
+/**
+ * Finds one EC2 item by the id remembered in state, else by the stack's tags. The id comes first so that a
+ * resource whose tags were removed behind our back is still ours (and gets its tags back).
+ */
+export async function findEc2<T>(
+  prior: StoredResource | undefined,
+  byId: (id: string) => Promise<T[] | undefined>,
+  byTags: () => Promise<T[] | undefined>,
+): Promise<T | undefined> {
+  if (prior?.id) {
+    const found = await absentIfNotFound(() => byId(prior.id));
+    if (found?.length) return found[0];
+  }
+  return (await byTags())?.[0];
+}
+
+/** Re-applies our tags where they were removed or changed. */
+export async function retag(ctx: Ctx, id: string, key: string): Promise<void> {
+  await ctx.aws.ec2.send(new CreateTagsCommand({ Resources: [id], Tags: keyValueTags(stackTags(ctx.spec, key)) }));
+}

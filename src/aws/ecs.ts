@@ -1,0 +1,30 @@
+import { DescribeServicesCommand, DescribeTaskDefinitionCommand, type Service, type TaskDefinition } from "@aws-sdk/client-ecs";
+import type { Ctx } from "../engine/types.js";
+import { errorCode } from "./errors.js";
+
+type EcsCtx = Pick<Ctx, "aws" | "names">;
+
+/** The stack's service if it is ACTIVE or DRAINING; an INACTIVE service is a deleted one. */
+export async function findService(ctx: EcsCtx): Promise<Service | undefined> {
+  try {
+    const out = await ctx.aws.ecs.send(new DescribeServicesCommand({ cluster: ctx.names.cluster, services: [ctx.names.service], include: ["TAGS"] }));
+    const s = out.services?.[0];
+    return s && s.status !== "INACTIVE" ? s : undefined;
+  } catch (e) {
+    if (errorCode(e) === "ClusterNotFoundException") return undefined;
+    throw e;
+  }
+}
+
+/** A task definition by family or ARN; undefined when the family has no ACTIVE revision. */
+export async function findTaskDefinition(ctx: EcsCtx, ref: string): Promise<{ taskDefinition: TaskDefinition; tags: Record<string, string> } | undefined> {
+  try {
+    const out = await ctx.aws.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: ref, include: ["TAGS"] }));
+    if (!out.taskDefinition) return undefined;
+    return { taskDefinition: out.taskDefinition, tags: Object.fromEntries((out.tags ?? []).map((t) => [t.key ?? "", t.value ?? ""])) };
+  } catch (e) {
+    // ECS answers a missing family with a generic ClientException.
+    if (errorCode(e) === "ClientException") return undefined;
+    throw e;
+  }
+}

@@ -1,0 +1,47 @@
+import { UserError } from "../errors.js";
+
+/** What the retry layer and resources need to know about an AWS SDK error. */
+export interface AwsErrorShape { name?: string; Code?: string; message?: string; $metadata?: { httpStatusCode?: number; requestId?: string }; $retryable?: unknown; code?: string }
+
+export const errorCode = (e: unknown): string => {
+  const err = e as AwsErrorShape;
+  return err?.Code ?? err?.name ?? "";
+};
+
+const THROTTLING = new Set([
+  "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException", "TooManyRequestsException",
+  "RequestLimitExceeded", "RequestThrottled", "SlowDown", "PriorRequestNotComplete", "EC2ThrottledException",
+]);
+const TRANSIENT_NETWORK = new Set(["ECONNRESET", "ECONNREFUSED", "ETIMEDOUT", "EPIPE", "EAI_AGAIN", "TimeoutError", "RequestTimeout", "RequestTimeoutException"]);
+const EXPIRED = new Set(["ExpiredToken", "ExpiredTokenException", "RequestExpired", "TokenRefreshRequired"]);
+const BAD_CREDENTIALS = new Set(["InvalidClientTokenId", "UnrecognizedClientException", "AuthFailure", "SignatureDoesNotMatch", "InvalidAccessKeyId", "IncompleteSignature"]);
+
+export function isTransient(e: unknown): boolean {
+  const err = e as AwsErrorShape;
+  const code = errorCode(e);
+  if (THROTTLING.has(code) || TRANSIENT_NETWORK.has(code) || TRANSIENT_NETWORK.has(err?.code ?? "")) return true;
+  if (code === "InternalError" || code === "InternalFailure" || code === "ServiceUnavailable" || code === "ServiceUnavailableException" || code === "ServerException") return true;
+  return (err?.$metadata?.httpStatusCode ?? 0) >= 500;
+}
+
+export const isNotFound = (e: unknown): boolean => /NotFound|NoSuch|DoesNotExist|not found/i.test(errorCode(e));
+
+/** Credential problems are the user's to fix: exit 2 with what to do, never an SDK stack trace. */
+export function credentialError(e: unknown): UserError | undefined {
+  const code = errorCode(e);
+  if (code === "CredentialsProviderError" || /Could not load credentials/i.test((e as Error)?.message ?? "")) {
+    return new UserError("no AWS credentials found", "set AWS_PROFILE (and run `aws sso login` if it is an SSO profile) or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY; `plan` works without them");
+  }
+  if (EXPIRED.has(code)) return new UserError("AWS credentials have expired", "refresh them (`aws sso login`, or new session keys) and run again");
+  if (BAD_CREDENTIALS.has(code)) return new UserError(`AWS rejected the credentials (${code})`, "check AWS_PROFILE / AWS_ACCESS_KEY_ID and the region");
+  return undefined;
+}
+
+/** `<what>: <AWS message> (<code>, request <id>)`, the form every AWS failure is reported in. */
+export function describeAwsError(what: string, e: unknown): string {
+  const err = e as AwsErrorShape;
+  const code = errorCode(e);
+  const req = err?.$metadata?.requestId;
+  const detail = [code, req ? `request ${req}` : ""].filter(Boolean).join(", ");
+  return `${what}: ${err?.message ?? String(e)}${detail ? ` (${detail})` : ""}`;
+}

@@ -1,0 +1,47 @@
+import { createInterface } from "node:readline/promises";
+import type { Clock } from "../engine/clock.js";
+import { UserError } from "../errors.js";
+import { loadSpec } from "../spec/load.js";
+import type { Spec } from "../spec/schema.js";
+import type { Output } from "./output.js";
+
+/** Options every command understands (commander's optsWithGlobals). */
+export interface GlobalOptions {
+  config?: string;
+  stateDir: string;
+  region?: string;
+  profile?: string;
+  yes?: boolean;
+  json?: boolean;
+  debug?: boolean;
+  color?: boolean;
+  forceUnlock?: boolean;
+}
+
+/** What a command handler gets: parsed options, output, and the injectable clock and interrupt signal. */
+export interface CommandContext<O = object> {
+  opts: GlobalOptions & O;
+  out: Output;
+  clock?: Clock;
+  signal: AbortSignal;
+  spec(): Spec;
+}
+
+export function makeSpecLoader(opts: GlobalOptions, env: NodeJS.ProcessEnv): () => Spec {
+  let spec: Spec | undefined;
+  return () => (spec ??= loadSpec(opts.config, { ...(opts.region ? { region: opts.region } : {}), ...(opts.profile ? { profile: opts.profile } : {}) }, env));
+}
+
+/** Asks on a terminal; without one, refuses unless --yes was given. */
+export async function confirm(c: CommandContext, question: string, refusal: string): Promise<boolean> {
+  if (c.opts.yes) return true;
+  const stdin = c.out.io.stdin;
+  if (!stdin.isTTY) throw new UserError(`${refusal}: no terminal to ask for confirmation`, "run it again with --yes");
+  const rl = createInterface({ input: stdin, output: c.out.io.stderr as NodeJS.WritableStream });
+  try {
+    const answer = await rl.question(`${question} Type "yes" to continue: `);
+    return answer.trim() === "yes";
+  } finally {
+    rl.close();
+  }
+}

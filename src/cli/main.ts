@@ -1,0 +1,121 @@
+import { Command, CommanderError, Option } from "commander";
+import { readFileSync } from "node:fs";
+import type { Clock } from "../engine/clock.js";
+import { ToolError, UserError, errorMessage } from "../errors.js";
+import { makeSpecLoader, type CommandContext, type GlobalOptions } from "./context.js";
+import { Output, type Io } from "./output.js";
+
+export interface MainOptions { io?: Io; clock?: Clock; signal?: AbortSignal }
+
+type Handler = (c: CommandContext<never>) => Promise<number>;
+/** Command modules load on use: `--help` and `validate` never pay for the AWS SDK. */
+const lazy = (load: () => Promise<Handler>): (() => Promise<Handler>) => load;
+
+const VERSION = (JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+
+/** Runs the CLI and returns its exit code: 0 ok, 1 failed, 2 bad input (or changes, for plan --detailed-exitcode), 130 interrupted. */
+export async function main(argv: string[], options: MainOptions = {}): Promise<number> {
+  const io: Io = options.io ?? { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env };
+  let exitCode = 0;
+  let debug = argv.includes("--debug");
+  const ownSignal = !options.signal ? interruptSignal(io) : undefined;
+  const signal = options.signal ?? ownSignal!.signal;
+
+  const program = new Command("spontime-infra")
+    .description("Stands up, deploys to and tears down the Spontime POC stack on AWS (VPC, ALB, ECS Fargate, RDS PostGIS).")
+    .version(VERSION)
+    .addOption(new Option("-c, --config <file>", "spec file").default(undefined, "spontime.config.json if present, else the seed defaults"))
+    .option("--state-dir <dir>", "where state files live", "state")
+    .option("--region <region>", "AWS region (overrides the spec and AWS_REGION)")
+    .option("--profile <profile>", "AWS profile (overrides the spec and AWS_PROFILE)")
+    .option("--no-color", "no colours (also NO_COLOR=1)")
+    .option("--debug", "print stacks of errors")
+    .option("--force-unlock", "take over a lock left by a process that is gone")
+    .addHelpText("after", `
+Examples:
+  $ spontime-infra plan                      # offline without credentials: what \`up\` would create
+  $ spontime-infra up                        # stand the stack up (about 15 minutes, RDS is the long pole)
+  $ spontime-infra deploy --tag $GITHUB_SHA  # CI: new image, wait for the rollout, health-check
+  $ spontime-infra down --yes                # delete everything (the DB leaves a final snapshot)
+
+Exit codes: 0 ok, 1 AWS or apply failure, 2 bad input, 130 interrupted.`)
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+
+  const add = (name: string, description: string, example: string, load: () => Promise<Handler>) => {
+    const cmd = program.command(name).description(description).addHelpText("after", `\nExample:\n  $ spontime-infra ${example}\n`);
+    cmd.action(async (...args: unknown[]) => {
+      const command = args.at(-1) as Command;
+      const opts = command.optsWithGlobals() as GlobalOptions & Record<string, unknown>;
+      debug = !!opts.debug;
+      const out = new Output(io, { color: opts.color, showSecrets: !!opts.showSecrets });
+      const handler = await load();
+      exitCode = await handler({ opts: { ...opts, args: command.args } as never, out, signal, ...(options.clock ? { clock: options.clock } : {}), spec: makeSpecLoader(opts, io.env) });
+    });
+    return cmd;
+  };
+
+  add("validate", "check the spec and the state file without calling AWS", "validate --config spontime.config.json",
+    lazy(async () => (await import("./local-commands.js")).validate));
+  add("schema", "print the JSON Schema of spontime.config.json", "schema > spontime.schema.json",
+    lazy(async () => (await import("./local-commands.js")).schema));
+  add("plan", "show what `up` would change (works offline from the state file)", "plan --detailed-exitcode",
+    lazy(async () => (await import("./stack-commands.js")).plan))
+    .option("--json", "machine-readable plan")
+    .option("--detailed-exitcode", "exit 0 when nothing changes, 2 when something would (errors exit 1)");
+  add("up", "create or update the stack until it matches the spec", "up --yes",
+    lazy(async () => (await import("./stack-commands.js")).up))
+    .option("-y, --yes", "do not ask before replacing stateful resources")
+    .option("--wake", "also wake a sleeping stack");
+  add("down", "delete every resource of the stack, dependents first", "down --yes --skip-final-snapshot",
+    lazy(async () => (await import("./stack-commands.js")).down))
+    .option("-y, --yes", "do not ask for confirmation (required without a terminal)")
+    .option("--skip-final-snapshot", "delete the database without a final snapshot");
+  add("status", "show the live stack: URL, tasks, targets, database, and drift per resource", "status --json",
+    lazy(async () => (await import("./stack-commands.js")).status))
+    .option("--json", "machine-readable status");
+  add("outputs", "print the stack's outputs from the state file (URL, ECR URI, names)", "outputs --json | jq -r .ecrRepositoryUri",
+    lazy(async () => (await import("./stack-commands.js")).outputs))
+    .option("--json", "machine-readable outputs")
+    .option("--show-secrets", "include the DB password, SECRET_KEY and DATABASE_URL");
+
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return exitCode;
+  } catch (e) {
+    return reportError(e, io, debug);
+  } finally {
+    ownSignal?.dispose();
+  }
+}
+
+function reportError(e: unknown, io: Io, debug: boolean): number {
+  if (e instanceof CommanderError) {
+    if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help") return 0;
+    return e.exitCode === 0 ? 0 : 2; // commander already printed the message
+  }
+  const out = new Output(io, { color: false });
+  if (e instanceof UserError) {
+    out.err(`error: ${e.message}${e.hint ? `\n  ${e.hint}` : ""}`);
+    return 2;
+  }
+  out.err(`error: ${errorMessage(e)}`);
+  const cause = (e as ToolError).cause as { name?: string; $metadata?: { requestId?: string } } | undefined;
+  if (cause?.$metadata?.requestId) out.err(`  AWS ${cause.name ?? "error"}, request id ${cause.$metadata.requestId}`);
+  if (debug && e instanceof Error) out.err(e.stack ?? "");
+  else if (!(e instanceof ToolError)) out.err("  (run with --debug for the stack trace)");
+  return 1;
+}
+
+/** First Ctrl-C: stop starting new work, finish what is in flight, save state. Second: exit at once. */
+function interruptSignal(io: Io) {
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130);
+    io.stderr.write("\nInterrupted: finishing calls in flight and saving state (Ctrl-C again to quit now)...\n");
+    controller.abort();
+  };
+  process.on("SIGINT", onSigint);
+  return { signal: controller.signal, dispose: () => process.off("SIGINT", onSigint) };
+}

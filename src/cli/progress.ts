@@ -1,0 +1,44 @@
+import type { EngineEvent } from "../engine/types.js";
+import type { Output } from "./output.js";
+
+const formatElapsed = (ms = 0) => {
+  const s = Math.round(ms / 1000);
+  return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s` : `${s}s`;
+};
+
+const STATUS_COLOR = { done: "green", failed: "red", skipped: "dim", retrying: "yellow", waiting: "cyan" } as const;
+
+/**
+ * Shows engine events as copilot does: one row per resource (description · status · elapsed) redrawn in
+ * place on a terminal, with the failure reason under its row; plain lines in CI or when piped.
+ */
+export class Progress {
+  private readonly rows = new Map<string, EngineEvent>();
+  private drawn = 0;
+  private lastPlain = new Map<string, string>();
+
+  constructor(private readonly out: Output) {}
+
+  readonly onEvent = (e: EngineEvent): void => {
+    this.rows.set(e.key, e);
+    if (this.out.live) return this.draw();
+    // Plain mode: one line per change of status, not per poll, so CI logs stay readable.
+    const line = `${e.title}: ${e.status}${e.message ? ` (${e.message})` : ""}`;
+    const sig = `${e.status}:${e.message ?? ""}`;
+    if (this.lastPlain.get(e.key) === sig && e.status === "waiting") return;
+    this.lastPlain.set(e.key, sig);
+    this.out.err(`${line}${e.elapsedMs ? ` [${formatElapsed(e.elapsedMs)}]` : ""}`);
+  };
+
+  private draw(): void {
+    const lines: string[] = [];
+    for (const e of this.rows.values()) {
+      const color = STATUS_COLOR[e.status as keyof typeof STATUS_COLOR];
+      const status = color ? this.out.paint(color, e.status) : e.status;
+      lines.push(`  ${e.title.padEnd(60)} ${status}${e.elapsedMs ? ` ${formatElapsed(e.elapsedMs)}` : ""}`);
+      if (e.message && (e.status === "failed" || e.status === "waiting" || e.status === "retrying")) lines.push(`      ${e.message}`);
+    }
+    this.out.rewrite(lines, this.drawn);
+    this.drawn = lines.length;
+  }
+}

@@ -1,0 +1,35 @@
+import type { Change, FieldDiff, Plan } from "../engine/plan.js";
+import { summarize } from "../engine/plan.js";
+import type { Output } from "./output.js";
+
+const SYMBOL = { create: "+", update: "~", replace: "-/+", delete: "-", noop: " " } as const;
+const COLOR = { create: "green", update: "yellow", replace: "magenta", delete: "red", noop: "dim" } as const;
+
+const show = (v: unknown): string => (v === undefined ? "(none)" : typeof v === "string" ? v : JSON.stringify(v));
+
+function fieldLine(d: FieldDiff, action: Change["action"]): string {
+  const note = d.forcesReplace ? " (forces replacement)" : d.downtime ? " (brief downtime)" : "";
+  return action === "create" ? `      ${d.field}: ${show(d.after)}` : `      ${d.field}: ${show(d.before)} → ${show(d.after)}${note}`;
+}
+
+/** Terraform-style: a symbol per change, fields for updates and replacements, a summary line. */
+export function renderPlan(out: Output, plan: Plan, options: { verbose?: boolean } = {}): void {
+  for (const c of plan.changes) {
+    if (c.action === "noop" && !options.verbose) continue;
+    const head = `${SYMBOL[c.action].padStart(3)} ${c.title}${c.id ? out.paint("dim", `  ${c.id}`) : ""}`;
+    out.out(out.paint(COLOR[c.action], head));
+    if (c.action === "update" || c.action === "replace" || (options.verbose && c.action === "create")) {
+      for (const d of c.diffs) out.out(fieldLine(d, c.action));
+    }
+  }
+  const s = summarize(plan);
+  const unchanged = plan.changes.filter((c) => c.action === "noop").length;
+  out.out(`\nPlan: ${s.create} to create, ${s.update} to update, ${s.replace} to replace, ${s.delete} to delete${unchanged ? ` (${unchanged} unchanged)` : ""}.`);
+}
+
+/** The stable `--json` shape of a plan. */
+export const planJson = (plan: Plan) => ({
+  mode: plan.mode,
+  summary: summarize(plan),
+  changes: plan.changes.map((c) => ({ key: c.key, kind: c.kind, title: c.title, action: c.action, id: c.id ?? null, diffs: c.diffs })),
+});

@@ -1,0 +1,110 @@
+import { ToolError } from "../errors.js";
+
+export interface Node { key: string; dependsOn: readonly string[] }
+
+/** Topological order (Kahn); throws naming the cycle, or the unknown dependency. */
+export function topoOrder(nodes: readonly Node[]): string[] {
+  const byKey = new Map(nodes.map((n) => [n.key, n]));
+  for (const n of nodes) {
+    for (const d of n.dependsOn) if (!byKey.has(d)) throw new ToolError(`resource ${n.key} depends on unknown resource ${d}`);
+  }
+  const indegree = new Map(nodes.map((n) => [n.key, n.dependsOn.length]));
+  const dependents = reverseEdges(nodes);
+  const ready = nodes.filter((n) => n.dependsOn.length === 0).map((n) => n.key);
+  const order: string[] = [];
+  while (ready.length) {
+    const k = ready.shift()!;
+    order.push(k);
+    for (const d of dependents.get(k) ?? []) {
+      indegree.set(d, indegree.get(d)! - 1);
+      if (indegree.get(d) === 0) ready.push(d);
+    }
+  }
+  if (order.length !== nodes.length) throw new ToolError(`dependency cycle: ${findCycle(nodes, new Set(order)).join(" -> ")}`);
+  return order;
+}
+
+export function reverseEdges(nodes: readonly Node[]): Map<string, string[]> {
+  const out = new Map<string, string[]>(nodes.map((n) => [n.key, []]));
+  for (const n of nodes) for (const d of n.dependsOn) out.get(d)?.push(n.key);
+  return out;
+}
+
+function findCycle(nodes: readonly Node[], done: Set<string>): string[] {
+  const byKey = new Map(nodes.map((n) => [n.key, n]));
+  const path: string[] = [];
+  const onPath = new Set<string>();
+  const visit = (k: string): string[] | undefined => {
+    if (onPath.has(k)) return [...path.slice(path.indexOf(k)), k];
+    if (done.has(k)) return undefined;
+    path.push(k);
+    onPath.add(k);
+    for (const d of byKey.get(k)!.dependsOn) {
+      const c = visit(d);
+      if (c) return c;
+    }
+    path.pop();
+    onPath.delete(k);
+    done.add(k);
+    return undefined;
+  };
+  for (const n of nodes) {
+    const c = visit(n.key);
+    if (c) return c;
+  }
+  return [];
+}
+
+export type WalkResult = Map<string, { status: "done" | "failed" | "skipped"; error?: unknown }>;
+
+/**
+ * Runs `run` for every node once all its dependencies are done, at most `concurrency` at a time (a semaphore
+ * around node execution, as Terraform's walker). A failure skips only the nodes downstream of it; an aborted
+ * signal stops new nodes from starting while those in flight finish.
+ */
+export async function walk(nodes: readonly Node[], run: (key: string) => Promise<void>, options: { concurrency: number; signal?: AbortSignal }): Promise<WalkResult> {
+  topoOrder(nodes); // validates and rejects cycles before anything runs
+  const result: WalkResult = new Map();
+  const dependents = reverseEdges(nodes);
+  const waiting = new Map(nodes.map((n) => [n.key, new Set(n.dependsOn)]));
+  const queue: string[] = nodes.filter((n) => n.dependsOn.length === 0).map((n) => n.key);
+  let running = 0;
+  return new Promise((resolve) => {
+    const skip = (k: string) => {
+      for (const d of dependents.get(k) ?? []) {
+        if (result.has(d)) continue;
+        result.set(d, { status: "skipped" });
+        skip(d);
+      }
+    };
+    const pump = () => {
+      while (running < options.concurrency && queue.length && !options.signal?.aborted) {
+        const k = queue.shift()!;
+        if (result.has(k)) continue;
+        running++;
+        run(k).then(
+          () => {
+            result.set(k, { status: "done" });
+            for (const d of dependents.get(k) ?? []) {
+              const w = waiting.get(d)!;
+              w.delete(k);
+              if (w.size === 0 && !result.has(d)) queue.push(d);
+            }
+          },
+          (error: unknown) => {
+            result.set(k, { status: "failed", error });
+            skip(k);
+          },
+        ).finally(() => {
+          running--;
+          pump();
+        });
+      }
+      if (running === 0 && (queue.length === 0 || options.signal?.aborted)) {
+        for (const n of nodes) if (!result.has(n.key)) result.set(n.key, { status: "skipped" });
+        resolve(result);
+      }
+    };
+    pump();
+  });
+}

@@ -1,0 +1,74 @@
+import {
+  CreateTargetGroupCommand, DeleteTargetGroupCommand, DescribeTargetGroupAttributesCommand, DescribeTargetGroupsCommand,
+  ModifyTargetGroupAttributesCommand, ModifyTargetGroupCommand,
+} from "@aws-sdk/client-elastic-load-balancing-v2";
+import { absentIfNotFound, ignoreNotFound } from "../aws/ec2.js";
+import type { Ctx, Deps, Resource, Target } from "../engine/types.js";
+import { stackTags } from "../spec/names.js";
+import { elbTagsOf } from "./load-balancer.js";
+import { checkOwnedWhenAdopting, keyValueTags } from "./owned.js";
+
+const KEY = "target-group";
+
+const desired = (spec: Target, deps: Deps) => ({
+  vpcId: deps("vpc").vpcId!,
+  protocol: "HTTP",
+  port: spec.app.containerPort,
+  // Fargate tasks (awsvpc) register by IP, never by instance.
+  targetType: "ip",
+  healthCheckPath: spec.app.healthPath,
+  healthCheckIntervalSeconds: 30,
+  matcher: "200",
+  // The default 300 s would make every deploy wait five minutes for the old task to drain.
+  deregistrationDelaySeconds: 30,
+});
+type Want = ReturnType<typeof desired>;
+
+const setDeregistrationDelay = (ctx: Ctx, arn: string, seconds: number) =>
+  ctx.aws.elbv2.send(new ModifyTargetGroupAttributesCommand({ TargetGroupArn: arn, Attributes: [{ Key: "deregistration_delay.timeout_seconds", Value: String(seconds) }] }));
+
+export const targetGroup: Resource<Want> = {
+  key: KEY,
+  kind: "elbv2:target-group",
+  dependsOn: ["vpc"],
+  replaceOn: ["vpcId", "protocol", "port", "targetType"],
+  title: (spec) => `target group ${spec.appName}-tg (ip, ${spec.app.healthPath} every 30 s)`,
+  desired,
+  async observe(ctx, prior) {
+    const tg = (await absentIfNotFound(() => ctx.aws.elbv2.send(new DescribeTargetGroupsCommand({ Names: [ctx.names.targetGroup] }))))?.TargetGroups?.[0];
+    if (!tg?.TargetGroupArn) return undefined;
+    await checkOwnedWhenAdopting(ctx, prior, `target group ${ctx.names.targetGroup}`, tg.TargetGroupArn, () => elbTagsOf(ctx, tg.TargetGroupArn!));
+    const attrs = await ctx.aws.elbv2.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: tg.TargetGroupArn }));
+    const delay = attrs.Attributes?.find((a) => a.Key === "deregistration_delay.timeout_seconds")?.Value;
+    return {
+      id: tg.TargetGroupArn,
+      attrs: {
+        vpcId: tg.VpcId, protocol: tg.Protocol, port: tg.Port, targetType: tg.TargetType, healthCheckPath: tg.HealthCheckPath,
+        healthCheckIntervalSeconds: tg.HealthCheckIntervalSeconds, matcher: tg.Matcher?.HttpCode, deregistrationDelaySeconds: delay === undefined ? undefined : Number(delay),
+      },
+      outputs: { targetGroupArn: tg.TargetGroupArn },
+    };
+  },
+  async create(ctx, want) {
+    const out = await ctx.aws.elbv2.send(new CreateTargetGroupCommand({
+      Name: ctx.names.targetGroup, Protocol: "HTTP", Port: want.port, VpcId: want.vpcId, TargetType: "ip",
+      HealthCheckEnabled: true, HealthCheckPath: want.healthCheckPath, HealthCheckIntervalSeconds: want.healthCheckIntervalSeconds, Matcher: { HttpCode: want.matcher },
+      Tags: keyValueTags(stackTags(ctx.spec, KEY)),
+    }));
+    const arn = out.TargetGroups![0]!.TargetGroupArn!;
+    await setDeregistrationDelay(ctx, arn, want.deregistrationDelaySeconds);
+    return { id: arn, outputs: { targetGroupArn: arn } };
+  },
+  async update(ctx, want, live, changed) {
+    if (changed.some((f) => f !== "deregistrationDelaySeconds")) {
+      await ctx.aws.elbv2.send(new ModifyTargetGroupCommand({
+        TargetGroupArn: live.id, HealthCheckPath: want.healthCheckPath, HealthCheckIntervalSeconds: want.healthCheckIntervalSeconds, Matcher: { HttpCode: want.matcher },
+      }));
+    }
+    if (changed.includes("deregistrationDelaySeconds")) await setDeregistrationDelay(ctx, live.id, want.deregistrationDelaySeconds);
+  },
+  async delete(ctx, live) {
+    // ResourceInUse while a listener still forwards to it: the engine retries.
+    await ignoreNotFound(() => ctx.aws.elbv2.send(new DeleteTargetGroupCommand({ TargetGroupArn: live.id })));
+  },
+};

@@ -1,0 +1,111 @@
+import { z } from "zod";
+import { contains, overlaps, parseCidr } from "./cidr.js";
+
+/** CloudWatch Logs accepts only these retention periods (PutRetentionPolicy). */
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+
+/** Fargate's valid memory (MiB) for each task cpu unit count. */
+export function fargateMemoryOptions(cpu: number): number[] {
+  const range = (from: number, to: number, step: number) =>
+    Array.from({ length: (to - from) / step + 1 }, (_, i) => from + i * step);
+  switch (cpu) {
+    case 256: return [512, 1024, 2048];
+    case 512: return range(1024, 4096, 1024);
+    case 1024: return range(2048, 8192, 1024);
+    case 2048: return range(4096, 16384, 1024);
+    case 4096: return range(8192, 30720, 1024);
+    case 8192: return range(16384, 61440, 4096);
+    case 16384: return range(32768, 122880, 8192);
+    default: return [];
+  }
+}
+
+const cidr = z.string().refine((s) => parseCidr(s) !== undefined, {
+  message: "must be an IPv4 CIDR with no host bits set, like 10.0.1.0/24",
+});
+const subnetPair = z.tuple([cidr, cidr]);
+
+// Derived names must fit every AWS limit: `<app>-alb`/`<app>-tg` (ELB, 32 chars), `<app>-db` (RDS,
+// no "--", no trailing "-"), `<app>-ecs-execution` (IAM, 64). 24 characters keeps all of them legal.
+const appName = z
+  .string()
+  .regex(/^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){0,23}$/, {
+    message: "must be 1-24 characters: lowercase letters, digits and single hyphens, starting with a letter",
+  });
+
+export const SpecSchema = z
+  .object({
+    $schema: z.string().optional(),
+    appName: appName.default("spontime-poc"),
+    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { message: "must be an AWS region like us-east-1" }).default("us-east-1"),
+    profile: z.string().min(1).optional(),
+    availabilityZones: z.tuple([z.string(), z.string()]).optional()
+      .describe("Two AZs (the first is where the task and the DB run). Default: the region's first two."),
+    network: z.object({
+      vpcCidr: cidr.default("10.0.0.0/16"),
+      publicSubnets: subnetPair.default(["10.0.1.0/24", "10.0.2.0/24"]),
+      privateSubnets: subnetPair.default(["10.0.10.0/24", "10.0.11.0/24"]),
+    }).strict().prefault({}),
+    app: z.object({
+      containerPort: z.number().int().min(1).max(65535).default(8000),
+      healthPath: z.string().regex(/^\/\S*$/, { message: "must start with /" }).default("/health"),
+      cpu: z.number().int().default(256),
+      memory: z.number().int().default(512),
+      architecture: z.enum(["X86_64", "ARM64"]).default("X86_64"),
+      desiredCount: z.number().int().min(0).max(10).default(1),
+      debug: z.boolean().default(true),
+      extraAllowedHosts: z.array(z.string().min(1)).default([]),
+      healthCheckGracePeriodSeconds: z.number().int().min(0).max(2147483647).default(120),
+      containerHealthCheck: z.boolean().default(false)
+        .describe("Adds a container healthCheck running curl inside the image; off because slim images lack curl."),
+    }).strict().prefault({}),
+    database: z.object({
+      engineVersion: z.string().regex(/^15(\.\d+)?$/, { message: "must be 15 or a pinned 15.x minor like 15.8" }).default("15"),
+      instanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/).default("db.t4g.micro"),
+      storageType: z.enum(["gp2", "gp3"]).default("gp2"),
+      allocatedStorage: z.number().int().min(20).max(6144).default(20),
+      backupRetentionDays: z.number().int().min(0).max(35).default(1),
+      name: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/).default("spontime"),
+      username: z.string().regex(/^[a-z][a-z0-9_]{0,15}$/).default("spontime"),
+    }).strict().prefault({}),
+    logs: z.object({
+      retentionDays: z.number().int().refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
+        message: `must be one of CloudWatch's values: ${LOG_RETENTION_DAYS.join(", ")}`,
+      }).default(7),
+    }).strict().prefault({}),
+    ecr: z.object({
+      keepImages: z.number().int().min(1).max(1000).default(5),
+    }).strict().prefault({}),
+    tags: z.record(z.string().regex(/^(?!aws:)(?!spontime:)[\w .:/=+@-]{1,128}$/), z.string().max(256)).default({}),
+  })
+  .strict()
+  .superRefine((spec, ctx) => {
+    const vpc = parseCidr(spec.network.vpcCidr);
+    const subnets = [
+      ...spec.network.publicSubnets.map((c, i) => ({ c, path: ["network", "publicSubnets", i] })),
+      ...spec.network.privateSubnets.map((c, i) => ({ c, path: ["network", "privateSubnets", i] })),
+    ];
+    if (vpc) {
+      subnets.forEach(({ c, path }, i) => {
+        const s = parseCidr(c);
+        if (!s) return;
+        if (!contains(vpc, s)) ctx.addIssue({ code: "custom", path, message: `${c} is not inside the VPC ${spec.network.vpcCidr}` });
+        for (const other of subnets.slice(i + 1)) {
+          const o = parseCidr(other.c);
+          if (o && overlaps(s, o)) ctx.addIssue({ code: "custom", path: other.path, message: `${other.c} overlaps ${c}` });
+        }
+      });
+    }
+    const mem = fargateMemoryOptions(spec.app.cpu);
+    if (mem.length === 0) {
+      ctx.addIssue({ code: "custom", path: ["app", "cpu"], message: "Fargate cpu must be one of 256, 512, 1024, 2048, 4096, 8192, 16384" });
+    } else if (!mem.includes(spec.app.memory)) {
+      ctx.addIssue({ code: "custom", path: ["app", "memory"], message: `Fargate cpu ${spec.app.cpu} takes memory ${mem.length > 4 ? `${mem[0]}-${mem.at(-1)} in steps of ${mem[1]! - mem[0]!}` : mem.join(", ")}, not ${spec.app.memory}` });
+    }
+    if (spec.availabilityZones && spec.availabilityZones[0] === spec.availabilityZones[1]) {
+      ctx.addIssue({ code: "custom", path: ["availabilityZones"], message: "the ALB and the DB subnet group need two different AZs" });
+    }
+  });
+
+export type Spec = z.output<typeof SpecSchema>;
+export type SpecInput = z.input<typeof SpecSchema>;
