@@ -15,7 +15,7 @@ export const EXIT = { ok: 0, failed: 1, usage: 2, changes: 2, interrupted: 130 }
 export function openSession(c: CommandContext, options: { skipFinalSnapshot?: boolean } = {}): Session {
   const progress = new Progress(c.out);
   const session = new Session({
-    spec: c.spec(), stateDir: c.opts.stateDir, signal: c.signal, emit: progress.onEvent,
+    spec: c.spec(), stateDir: c.opts.stateDir, signal: c.signal, emit: progress.onEvent, env: c.out.io.env,
     ...(c.clock ? { clock: c.clock } : {}), ...options,
   });
   for (const w of session.state.warnings) c.out.err(c.out.paint("yellow", `warning: ${w}`));
@@ -177,11 +177,14 @@ export async function status(c: CommandContext): Promise<number> {
     const width = Math.max(...rows.map((r) => r.title.length));
     for (const r of rows) {
       const sync = r.sync === "in sync" ? c.out.paint("green", r.sync) : c.out.paint(r.sync === "missing" ? "red" : "yellow", r.sync);
-      c.out.out(`${r.title.padEnd(width)}  ${(r.id ?? "-").padEnd(24)}  ${r.state.padEnd(10)} ${sync}${r.fields.length && r.sync === "drifted" ? ` (${r.fields.join(", ")})` : ""}`);
+      c.out.out(`${r.title.padEnd(width)}  ${shortId(r.id).padEnd(28)}  ${r.state.padEnd(10)} ${sync}${r.fields.length && r.sync === "drifted" ? ` (${r.fields.join(", ")})` : ""}`);
     }
   }
   return EXIT.ok;
 }
+
+/** ARNs are long; their last part is what a person looks for in the console. */
+const shortId = (id: string | null) => (id?.startsWith("arn:") ? id.split(/[:/]/).slice(-2).join("/") : id ?? "-");
 
 async function targetHealth(session: Session, targetGroupArn: string) {
   const out = await session.aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }));

@@ -20,6 +20,7 @@ export interface SessionOptions {
   skipFinalSnapshot?: boolean;
   resources?: readonly Resource[];
   concurrency?: number;
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight. */
@@ -80,7 +81,7 @@ export class Session {
 
   /** Checks credentials (exit 2 when missing) and resolves the AZs. */
   async connect(): Promise<void> {
-    await this.aws.checkCredentials();
+    await this.aws.checkCredentials(this.options.env);
     this.ctx.spec.availabilityZones = await resolveAzs(this.aws, this.options.spec);
   }
 

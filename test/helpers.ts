@@ -1,0 +1,59 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { main } from "../src/cli/main.js";
+import { VirtualClock } from "./fake/clock.js";
+import { FakeAws, type FakeOptions } from "./fake/aws.js";
+
+export const APP = "spontime-poc";
+
+/** Dummy credentials: the fake answers every call, the SDK only needs something to sign with. */
+export const TEST_ENV: NodeJS.ProcessEnv = { AWS_ACCESS_KEY_ID: "AKIATEST", AWS_SECRET_ACCESS_KEY: "test", AWS_REGION: "us-east-1", NO_COLOR: "1" };
+process.env.AWS_ACCESS_KEY_ID = TEST_ENV.AWS_ACCESS_KEY_ID;
+process.env.AWS_SECRET_ACCESS_KEY = TEST_ENV.AWS_SECRET_ACCESS_KEY;
+
+export interface CliResult { code: number; stdout: string; stderr: string }
+
+/** A fake AWS account, a temporary state directory, and the real CLI run in-process on a virtual clock. */
+export class Harness {
+  readonly clock = new VirtualClock();
+  readonly fake: FakeAws;
+  readonly dir = mkdtempSync(join(tmpdir(), "spontime-test-"));
+  readonly stateDir = join(this.dir, "state");
+  readonly statePath = join(this.stateDir, `${APP}.json`);
+
+  constructor(options: FakeOptions = {}) {
+    this.fake = new FakeAws(this.clock, options).install();
+  }
+
+  /** Runs `spontime-infra <argv>` with --state-dir set; `signal` lets a test interrupt it. */
+  async cli(argv: string[], options: { env?: NodeJS.ProcessEnv; signal?: AbortSignal; tty?: boolean; input?: string } = {}): Promise<CliResult> {
+    let stdout = "";
+    let stderr = "";
+    const stdin = Object.assign(new PassThrough(), { isTTY: options.tty ?? false });
+    if (options.input !== undefined) stdin.end(options.input);
+    const io = {
+      stdout: { write: (s: string) => (stdout += s), isTTY: options.tty ?? false },
+      stderr: { write: (s: string) => (stderr += s), isTTY: false },
+      stdin,
+      env: options.env ?? TEST_ENV,
+    };
+    const code = await this.clock.run(() => main([...argv, "--state-dir", this.stateDir], { io, clock: this.clock, signal: options.signal ?? new AbortController().signal }));
+    return { code, stdout, stderr };
+  }
+
+  async up(...extra: string[]): Promise<CliResult> {
+    const r = await this.cli(["up", "--yes", ...extra]);
+    if (r.code !== 0) throw new Error(`up failed (${r.code}):\n${r.stderr}`);
+    return r;
+  }
+
+  /** Clears the record of calls so a test can count only what comes next. */
+  resetCalls(): void { this.fake.calls.length = 0; }
+
+  close(): void {
+    this.fake.restore();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
