@@ -67,11 +67,13 @@ Exit codes: 0 ok, 1 AWS or apply failure, 2 bad input, 130 interrupted.`)
   add("up", "create or update the stack until it matches the spec", "up --yes",
     lazy(async () => (await import("./stack-commands.js")).up))
     .option("-y, --yes", "do not ask before replacing stateful resources")
+    .option("--json", "print the plan and the result (outcome, outputs, AWS calls made) as JSON")
     .option("--wake", "also wake a sleeping stack");
   add("down", "delete every resource of the stack, dependents first", "down --yes --skip-final-snapshot",
     lazy(async () => (await import("./stack-commands.js")).down))
     .option("-y, --yes", "do not ask for confirmation (required without a terminal)")
-    .option("--skip-final-snapshot", "delete the database without a final snapshot");
+    .option("--skip-final-snapshot", "delete the database without a final snapshot")
+    .option("--json", "print the result as JSON");
   add("status", "show the live stack: URL, tasks, targets, database, and drift per resource", "status --json",
     lazy(async () => (await import("./stack-commands.js")).status))
     .option("--json", "machine-readable status");

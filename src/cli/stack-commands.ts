@@ -50,6 +50,19 @@ export async function plan(c: CommandContext<{ detailedExitcode?: boolean }>): P
   return c.opts.detailedExitcode && hasChanges(p) ? EXIT.changes : EXIT.ok;
 }
 
+const callsJson = (session: Session) => ({ total: session.aws.stats.total, mutating: session.aws.stats.mutating });
+
+/** The `--json` result of up/down: the plan, the outcome, root causes, and the AWS calls made. */
+function applyJson(p: Plan, result: ApplyResult, session: Session, code: number) {
+  return {
+    ...planJson(p),
+    outcome: code === EXIT.ok ? "ok" : result.interrupted ? "interrupted" : "failed",
+    failures: result.failures.map((f) => ({ key: f.key, title: f.title, error: errorMessage(f.error) })),
+    outputs: Object.fromEntries(result.outputs),
+    calls: callsJson(session),
+  };
+}
+
 function reportApply(c: CommandContext, result: ApplyResult, verb: string, command: string): number {
   if (result.interrupted) {
     c.out.err(c.out.paint("yellow", `Interrupted: calls in flight finished and state is saved. Run \`spontime-infra ${command}\` again to finish.`));
@@ -83,7 +96,7 @@ export async function up(c: CommandContext<{ wake?: boolean }>): Promise<number>
     if (!hasChanges(p)) {
       c.out.err("No changes: the stack matches the spec.");
     } else {
-      renderPlan(c.out, p);
+      if (!c.opts.json) renderPlan(c.out, p);
       const risky = p.changes.filter((ch) => ch.action === "delete" || (ch.action === "replace" && ch.kind.startsWith("rds:")));
       if (risky.length && !(await confirm(c, `This replaces ${risky.map((r) => r.title).join(", ")} (data is lost).`, "refusing to replace stateful resources"))) {
         c.out.err("Cancelled: nothing changed.");
@@ -92,7 +105,9 @@ export async function up(c: CommandContext<{ wake?: boolean }>): Promise<number>
     }
     const result = await session.applyUp(observed);
     const code = reportApply(c, result, "created or updated", "up");
-    if (code === EXIT.ok) {
+    if (c.opts.json) {
+      c.out.json(applyJson(p, result, session, code));
+    } else if (code === EXIT.ok) {
       const dns = result.outputs.get("load-balancer")?.dnsName;
       if (hasChanges(p)) c.out.err(c.out.paint("green", "Done."));
       if (dns) c.out.out(`App URL: http://${dns}`);
@@ -112,9 +127,10 @@ export async function down(c: CommandContext<{ skipFinalSnapshot?: boolean }>): 
     const p = session.plan(observed, "down");
     if (!hasChanges(p)) {
       c.out.err("Nothing to delete: no resource of this stack was found.");
+      if (c.opts.json) c.out.json({ ...planJson(p), outcome: "ok", failures: [], calls: callsJson(session) });
       return EXIT.ok;
     }
-    renderPlan(c.out, p);
+    if (!c.opts.json) renderPlan(c.out, p);
     const warnings = [
       observed.get("ecr-repository") ? `the ECR repository ${session.ctx.names.ecrRepository} and all its images` : "",
       observed.get("db-instance") ? (c.opts.skipFinalSnapshot ? "the database, with NO final snapshot" : `the database (a final snapshot ${session.ctx.names.app}-final-<time> is kept)`) : "",
@@ -125,7 +141,8 @@ export async function down(c: CommandContext<{ skipFinalSnapshot?: boolean }>): 
     }
     const result = await session.applyDown(observed);
     const code = reportApply(c, result, "deleted", "down");
-    if (code === EXIT.ok) c.out.err(c.out.paint("green", "The stack is gone."));
+    if (c.opts.json) c.out.json(applyJson(p, result, session, code));
+    else if (code === EXIT.ok) c.out.err(c.out.paint("green", "The stack is gone."));
     return code;
   });
 }

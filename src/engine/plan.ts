@@ -34,6 +34,7 @@ export function diffAttrs(resource: Resource, want: Attrs, have: Attrs): FieldDi
   for (const [field, after] of Object.entries(want)) {
     const before = have[field];
     if (!hasUnknown(after) && canonical(after) === canonical(before)) continue;
+    if (before === undefined && resource.unreportedIsInSync?.includes(field)) continue;
     diffs.push({
       field,
       before,

@@ -68,6 +68,11 @@ export interface Resource<W extends Attrs = Attrs> {
   readonly dependsOn: readonly string[];
   /** Fields whose change needs a new resource, as Pulumi's `replaces`. */
   readonly replaceOn?: readonly string[];
+  /**
+   * Fields some endpoints leave out of their describe answer (moto does for ECS service settings): absent
+   * there means "not reported", not drift. Real AWS always reports them, so no drift is hidden there.
+   */
+  readonly unreportedIsInSync?: readonly string[];
   /** Fields whose in-place change briefly interrupts service, noted in the plan. */
   readonly downtimeOn?: readonly string[];
   /** How long create/update may stay `pending` before the engine gives up, and what to check then. */

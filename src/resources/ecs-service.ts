@@ -53,6 +53,7 @@ export const ecsService: Resource<Want> = {
   kind: "ecs:service",
   dependsOn: ["ecs-cluster", "task-definition", "listener-http", "target-group", PRIMARY_SUBNET, "sg-ecs", "route-table-public"],
   replaceOn: ["cluster", "launchType", "loadBalancer"],
+  unreportedIsInSync: ["healthCheckGracePeriodSeconds", "deployment"],
   readyTimeoutMs: 20 * 60_000,
   waitUntilGone: true,
   title: (spec) => `ECS service ${spec.appName} (Fargate, ${spec.app.desiredCount} task)`,
@@ -78,10 +79,9 @@ export const ecsService: Resource<Want> = {
         assignPublicIp: net?.assignPublicIp,
         loadBalancer: lb ? { targetGroupArn: lb.targetGroupArn, containerName: lb.containerName, containerPort: lb.containerPort } : undefined,
         healthCheckGracePeriodSeconds: s.healthCheckGracePeriodSeconds,
-        deployment: {
-          circuitBreaker: { enable: dc?.deploymentCircuitBreaker?.enable ?? false, rollback: dc?.deploymentCircuitBreaker?.rollback ?? false },
-          minimumHealthyPercent: dc?.minimumHealthyPercent, maximumPercent: dc?.maximumPercent,
-        },
+        deployment: dc?.deploymentCircuitBreaker
+          ? { circuitBreaker: { enable: dc.deploymentCircuitBreaker.enable, rollback: dc.deploymentCircuitBreaker.rollback }, minimumHealthyPercent: dc.minimumHealthyPercent, maximumPercent: dc.maximumPercent }
+          : undefined,
       },
       outputs: {
         serviceArn: s.serviceArn, serviceName: s.serviceName!, desiredCount: String(s.desiredCount ?? 0), runningCount: String(s.runningCount ?? 0),
