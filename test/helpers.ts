@@ -39,7 +39,9 @@ export class Harness {
       stdin,
       env: options.env ?? TEST_ENV,
     };
-    const code = await this.clock.run(() => main([...argv, "--state-dir", this.stateDir], { io, clock: this.clock, signal: options.signal ?? new AbortController().signal }));
+    const code = await this.clock.run(() => main([...argv, "--state-dir", this.stateDir], {
+      io, clock: this.clock, signal: options.signal ?? new AbortController().signal, http: (url) => this.fake.httpGet(url),
+    }));
     return { code, stdout, stderr };
   }
 

@@ -1,4 +1,5 @@
 import { createInterface } from "node:readline/promises";
+import type { HttpGet } from "../deploy/context.js";
 import type { Clock } from "../engine/clock.js";
 import { UserError } from "../errors.js";
 import { loadSpec } from "../spec/load.js";
@@ -23,6 +24,8 @@ export interface CommandContext<O = object> {
   opts: GlobalOptions & O;
   out: Output;
   clock?: Clock;
+  /** The health check's HTTP GET; tests pass one that asks the fake AWS. */
+  http?: HttpGet;
   signal: AbortSignal;
   spec(): Spec;
 }

@@ -1,11 +1,12 @@
 import { Command, CommanderError, Option } from "commander";
 import { readFileSync } from "node:fs";
+import type { HttpGet } from "../deploy/context.js";
 import type { Clock } from "../engine/clock.js";
 import { ToolError, UserError, errorMessage } from "../errors.js";
 import { makeSpecLoader, type CommandContext, type GlobalOptions } from "./context.js";
 import { Output, type Io } from "./output.js";
 
-export interface MainOptions { io?: Io; clock?: Clock; signal?: AbortSignal }
+export interface MainOptions { io?: Io; clock?: Clock; signal?: AbortSignal; http?: HttpGet }
 
 type Handler = (c: CommandContext<never>) => Promise<number>;
 /** Command modules load on use: `--help` and `validate` never pay for the AWS SDK. */
@@ -51,7 +52,7 @@ Exit codes: 0 ok, 1 AWS or apply failure, 2 bad input, 130 interrupted.`)
       debug = !!opts.debug;
       const out = new Output(io, { color: opts.color, showSecrets: !!opts.showSecrets });
       const handler = await load();
-      exitCode = await handler({ opts: { ...opts, args: command.args } as never, out, signal, ...(options.clock ? { clock: options.clock } : {}), spec: makeSpecLoader(opts, io.env) });
+      exitCode = await handler({ opts: { ...opts, args: command.args } as never, out, signal, ...(options.clock ? { clock: options.clock } : {}), ...(options.http ? { http: options.http } : {}), spec: makeSpecLoader(opts, io.env) });
     });
     return cmd;
   };
@@ -81,6 +82,26 @@ Exit codes: 0 ok, 1 AWS or apply failure, 2 bad input, 130 interrupted.`)
     lazy(async () => (await import("./stack-commands.js")).outputs))
     .option("--json", "machine-readable outputs")
     .option("--show-secrets", "include the DB password, SECRET_KEY and DATABASE_URL");
+
+  add("deploy", "roll out a new image: register a revision, update the service, follow the rollout, health-check", "deploy --tag $GITHUB_SHA --migrate \"python manage.py migrate --noinput\"",
+    lazy(async () => (await import("./app-commands.js")).deploy))
+    .option("--image <uri>", "full image URI with tag")
+    .option("--tag <tag>", "a tag of the stack's ECR repository")
+    .option("--migrate <command>", "run this in a one-off task with the new image first; a failure stops the deploy")
+    .option("--timeout <duration>", "how long the rollout may take", "20m")
+    .option("--health-timeout <duration>", "how long the health URL may take to answer 200", "2m")
+    .option("--json", "print the result as JSON");
+  add("run", "run a one-off task (service's image and network) and stream its logs; exits with its exit code", "run -- python manage.py createsuperuser --noinput",
+    lazy(async () => (await import("./app-commands.js")).run))
+    .argument("[command...]", "the command, after --");
+  add("logs", "show the app's logs, newest first, or follow them", "logs --follow --since 30m",
+    lazy(async () => (await import("./app-commands.js")).logs))
+    .option("-f, --follow", "keep printing new lines")
+    .option("--since <duration>", "how far back", "10m")
+    .option("-n, --lines <count>", "at most this many lines (without --follow)", "100")
+    .option("--json", "one JSON object per line");
+  add("ci-policy", "print the least-privilege IAM policy for the CI user that runs deploy", "ci-policy > ci-policy.json",
+    lazy(async () => (await import("./app-commands.js")).ciPolicyCommand));
 
   try {
     await program.parseAsync(argv, { from: "user" });

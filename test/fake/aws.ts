@@ -929,6 +929,19 @@ export class FakeAws {
     };
   }
 
+  /** What GET http://<alb-dns>/... answers: 200 once a healthy target of a working image serves it. */
+  async httpGet(url: string): Promise<number> {
+    this.tick();
+    const host = new URL(url).host;
+    const lb = [...this.elb.lbs.values()].find((l) => l.dns === host);
+    if (!lb || lb.state !== "active") throw new Error(`getaddrinfo ENOTFOUND ${host}`);
+    const tgArns = [...this.elb.listeners.values()].filter((l) => l.lbArn === lb.arn).map((l) => l.targetGroupArn);
+    const healthy = [...this.ecs.tasks.values()].filter((t) => t.group && t.lastStatus === "RUNNING" && tgArns.includes(this.serviceTargetGroup(t)) && this.targetHealth(t).State === "healthy");
+    return healthy.length ? (this.httpDown ? 503 : 200) : 503;
+  }
+  /** Makes a healthy app answer 503 anyway (a health check that fails after the rollout). */
+  httpDown = false;
+
   /** Test helper: what `docker push` would have done. */
   pushImage(repository: string, tag: string, behavior: ImageBehavior = "ok"): string {
     const r = this.ecr.repos.get(repository);

@@ -1,0 +1,34 @@
+import type { Spec } from "../spec/schema.js";
+import { names } from "../spec/names.js";
+
+/**
+ * The least-privilege IAM policy for the CI user that runs `deploy`: push to this repository only, register
+ * and roll out this family and service, pass only the execution role, read this log group. Describe calls
+ * that IAM cannot scope to a resource stay on "*".
+ */
+export function ciPolicy(spec: Spec, account = "*") {
+  const n = names(spec);
+  const arn = (service: string, resource: string, region = spec.region) => `arn:aws:${service}:${region}:${account}:${resource}`;
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      { Sid: "EcrLogin", Effect: "Allow", Action: ["ecr:GetAuthorizationToken"], Resource: "*" },
+      {
+        Sid: "EcrPushThisRepository", Effect: "Allow",
+        Action: ["ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:PutImage", "ecr:BatchGetImage", "ecr:DescribeImages", "ecr:DescribeRepositories"],
+        Resource: arn("ecr", `repository/${n.ecrRepository}`),
+      },
+      { Sid: "EcsTaskDefinitions", Effect: "Allow", Action: ["ecs:RegisterTaskDefinition", "ecs:DescribeTaskDefinition"], Resource: "*" },
+      { Sid: "EcsTagNewRevisions", Effect: "Allow", Action: ["ecs:TagResource"], Resource: "*", Condition: { StringEquals: { "ecs:CreateAction": ["RegisterTaskDefinition", "RunTask"] } } },
+      { Sid: "EcsThisService", Effect: "Allow", Action: ["ecs:UpdateService", "ecs:DescribeServices"], Resource: arn("ecs", `service/${n.cluster}/${n.service}`) },
+      { Sid: "EcsMigrationTasks", Effect: "Allow", Action: ["ecs:RunTask"], Resource: arn("ecs", `task-definition/${n.taskFamily}:*`) },
+      { Sid: "EcsReadTasks", Effect: "Allow", Action: ["ecs:ListTasks", "ecs:DescribeTasks"], Resource: "*", Condition: { ArnEquals: { "ecs:cluster": arn("ecs", `cluster/${n.cluster}`) } } },
+      {
+        Sid: "PassOnlyTheExecutionRole", Effect: "Allow", Action: ["iam:PassRole"], Resource: `arn:aws:iam::${account}:role/${n.executionRole}`,
+        Condition: { StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } },
+      },
+      { Sid: "LoadBalancerHealth", Effect: "Allow", Action: ["elasticloadbalancing:DescribeTargetHealth", "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeLoadBalancers"], Resource: "*" },
+      { Sid: "ReadAppLogs", Effect: "Allow", Action: ["logs:FilterLogEvents", "logs:GetLogEvents"], Resource: arn("logs", `log-group:${n.logGroup}:*`) },
+    ],
+  };
+}
