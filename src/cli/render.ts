@@ -5,6 +5,9 @@ import type { Output } from "./output.js";
 const SYMBOL = { create: "+", update: "~", replace: "-/+", delete: "-", noop: " " } as const;
 const COLOR = { create: "green", update: "yellow", replace: "magenta", delete: "red", noop: "dim" } as const;
 
+/** ARNs are long; their last part is what a person looks for in the console. */
+export const shortId = (id: string | null | undefined) => (id?.startsWith("arn:") ? id.split(/[:/]/).slice(-2).join("/") : id ?? "-");
+
 const show = (v: unknown): string => (v === undefined ? "(none)" : typeof v === "string" ? v : JSON.stringify(v));
 
 function fieldLine(d: FieldDiff, action: Change["action"]): string {
@@ -16,7 +19,8 @@ function fieldLine(d: FieldDiff, action: Change["action"]): string {
 export function renderPlan(out: Output, plan: Plan, options: { verbose?: boolean } = {}): void {
   for (const c of plan.changes) {
     if (c.action === "noop" && !options.verbose) continue;
-    const head = `${SYMBOL[c.action].padStart(3)} ${c.title}${c.id ? out.paint("dim", `  ${c.id}`) : ""}`;
+    const id = c.id && !c.title.includes(c.id) ? out.paint("dim", `  ${shortId(c.id)}`) : "";
+    const head = `${SYMBOL[c.action].padStart(3)} ${c.title}${id}`;
     out.out(out.paint(COLOR[c.action], head));
     if (c.action === "update" || c.action === "replace" || (options.verbose && c.action === "create")) {
       for (const d of c.diffs) out.out(fieldLine(d, c.action));

@@ -7,7 +7,7 @@ import type { Live } from "../engine/types.js";
 import { UserError } from "../errors.js";
 import { confirm, type CommandContext } from "./context.js";
 import { Progress } from "./progress.js";
-import { planJson, renderPlan } from "./render.js";
+import { planJson, renderPlan, shortId } from "./render.js";
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, changes: 2, interrupted: 130 } as const;
 
@@ -199,9 +199,6 @@ export async function status(c: CommandContext): Promise<number> {
   }
   return EXIT.ok;
 }
-
-/** ARNs are long; their last part is what a person looks for in the console. */
-const shortId = (id: string | null) => (id?.startsWith("arn:") ? id.split(/[:/]/).slice(-2).join("/") : id ?? "-");
 
 async function targetHealth(session: Session, targetGroupArn: string) {
   const out = await session.aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }));

@@ -56,7 +56,7 @@ export const ecsService: Resource<Want> = {
   unreportedIsInSync: ["healthCheckGracePeriodSeconds", "deployment"],
   readyTimeoutMs: 20 * 60_000,
   waitUntilGone: true,
-  title: (spec) => `ECS service ${spec.appName} (Fargate, ${spec.app.desiredCount} task)`,
+  title: (spec) => `ECS service ${spec.appName} (Fargate, ${spec.app.desiredCount} task${spec.app.desiredCount === 1 ? "" : "s"})`,
   desired,
   async observe(ctx, prior) {
     const s = await findService(ctx);
