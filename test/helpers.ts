@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
@@ -49,6 +49,24 @@ export class Harness {
     const r = await this.cli(["up", "--yes", ...extra]);
     if (r.code !== 0) throw new Error(`up failed (${r.code}):\n${r.stderr}`);
     return r;
+  }
+
+  /** Runs several CLI invocations at the same time on one clock (two `up`s racing for the lock). */
+  async cliConcurrently(argvs: string[][]): Promise<CliResult[]> {
+    const runs = argvs.map(() => ({ stdout: "", stderr: "" }));
+    const codes = await this.clock.run(() => Promise.all(argvs.map((argv, i) => main([...argv, "--state-dir", this.stateDir], {
+      io: {
+        stdout: { write: (s: string) => (runs[i]!.stdout += s) }, stderr: { write: (s: string) => (runs[i]!.stderr += s) },
+        stdin: Object.assign(new PassThrough(), { isTTY: false }), env: TEST_ENV,
+      },
+      clock: this.clock, signal: new AbortController().signal, http: (url) => this.fake.httpGet(url),
+    }))));
+    return codes.map((code, i) => ({ code, ...runs[i]! }));
+  }
+
+  /** The state file as JSON. */
+  state(): { resources: Record<string, { id: string; outputs: Record<string, string> }> } {
+    return JSON.parse(readFileSync(this.statePath, "utf8"));
   }
 
   /** Clears the record of calls so a test can count only what comes next. */

@@ -100,10 +100,9 @@ describe("down", () => {
   });
 
   it("from a half-built stack finishes too", async () => {
-    h.fake.crashAfter = 12;
-    await h.cli(["up", "--yes"]).catch(() => undefined);
-    h.fake.crashed = false;
-    h.fake.crashAfter = undefined;
+    h.fake.armCrash(12);
+    await h.cli(["up", "--yes"]);
+    h.fake.disarm();
     const r = await h.cli(["down", "--yes", "--skip-final-snapshot", "--force-unlock"]);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(h.fake.taggedResources(APP), []);

@@ -18,6 +18,15 @@ export const stackFilters = (spec: Target, key: string): Filter[] => [
   { Name: `tag:${TAG_RESOURCE}`, Values: [key] },
 ];
 
+/** EC2 is eventually consistent: an id created a moment ago can answer NotFound to the next call naming it. */
+const NOT_VISIBLE_YET = [
+  "InvalidVpcID.NotFound", "InvalidSubnetID.NotFound", "InvalidGroup.NotFound", "InvalidInternetGatewayID.NotFound",
+  "InvalidGatewayID.NotFound", "InvalidRouteTableID.NotFound",
+];
+
+/** `send` for calls that name resources created moments ago: their NotFound is retried, for a minute at most. */
+export const sendNaming = (ctx: Ctx) => ctx.aws.ec2.sendWith({ retryOn: NOT_VISIBLE_YET, deadlineMs: 60_000 });
+
 /** Reads that answer NotFound for a missing id mean "absent", not failure. */
 export async function absentIfNotFound<T>(read: () => Promise<T>): Promise<T | undefined> {
   try {
@@ -51,5 +60,5 @@ export async function findEc2<T>(
 
 /** Re-applies our tags where they were removed or changed. */
 export async function retag(ctx: Ctx, id: string, key: string): Promise<void> {
-  await ctx.aws.ec2.send(new CreateTagsCommand({ Resources: [id], Tags: keyValueTags(stackTags(ctx.spec, key)) }));
+  await sendNaming(ctx)(new CreateTagsCommand({ Resources: [id], Tags: keyValueTags(stackTags(ctx.spec, key)) }));
 }

@@ -26,7 +26,8 @@ export const dbSubnetGroup: Resource<ReturnType<typeof desired>> = {
   },
   async create(ctx, want) {
     const name = ctx.names.dbSubnetGroup;
-    await ctx.aws.rds.send(new CreateDBSubnetGroupCommand({
+    // RDS can call subnets created a moment ago "InvalidSubnet" until EC2's view reaches it.
+    await ctx.aws.rds.sendWith({ retryOn: ["InvalidSubnet"], deadlineMs: 60_000 })(new CreateDBSubnetGroupCommand({
       DBSubnetGroupName: name, DBSubnetGroupDescription: `${ctx.spec.appName} database subnets`, SubnetIds: want.subnetIds, Tags: keyValueTags(stackTags(ctx.spec, KEY)),
     }));
     return { id: name, outputs: { dbSubnetGroupName: name } };

@@ -1,16 +1,15 @@
 import { AttachInternetGatewayCommand, CreateInternetGatewayCommand, DeleteInternetGatewayCommand, DescribeInternetGatewaysCommand, DetachInternetGatewayCommand } from "@aws-sdk/client-ec2";
 import { errorCode } from "../aws/errors.js";
-import { findEc2, ignoreNotFound, managedTags, retag, stackFilters, tagSpecifications } from "../aws/ec2.js";
+import { findEc2, ignoreNotFound, managedTags, retag, sendNaming, stackFilters, tagSpecifications } from "../aws/ec2.js";
 import type { Ctx, Resource, Target, Deps } from "../engine/types.js";
 import { stackTags } from "../spec/names.js";
 
 const KEY = "internet-gateway";
-const NOT_VISIBLE = ["InvalidInternetGatewayID.NotFound", "InvalidVpcID.NotFound"];
 
 const desired = (spec: Target, deps: Deps) => ({ vpcId: deps("vpc").vpcId, tags: stackTags(spec, KEY) });
 
 const attach = (ctx: Ctx, id: string, vpcId: string) =>
-  ctx.aws.ec2.sendWith({ retryOn: NOT_VISIBLE })(new AttachInternetGatewayCommand({ InternetGatewayId: id, VpcId: vpcId }));
+  sendNaming(ctx)(new AttachInternetGatewayCommand({ InternetGatewayId: id, VpcId: vpcId }));
 
 async function detach(ctx: Ctx, id: string, vpcId: string) {
   try {

@@ -2,13 +2,12 @@ import {
   AssociateRouteTableCommand, CreateRouteCommand, CreateRouteTableCommand, DeleteRouteTableCommand, DescribeRouteTablesCommand,
   DisassociateRouteTableCommand, ReplaceRouteCommand,
 } from "@aws-sdk/client-ec2";
-import { findEc2, ignoreNotFound, managedTags, retag, stackFilters, tagSpecifications } from "../aws/ec2.js";
+import { findEc2, ignoreNotFound, managedTags, retag, sendNaming, stackFilters, tagSpecifications } from "../aws/ec2.js";
 import type { Ctx, Deps, Resource, Target } from "../engine/types.js";
 import { stackTags } from "../spec/names.js";
 import { subnetKey } from "./subnet.js";
 
 const KEY = "route-table-public";
-const NOT_VISIBLE = ["InvalidRouteTableID.NotFound", "InvalidGatewayID.NotFound", "InvalidSubnetID.NotFound"];
 const PUBLIC_SUBNETS = [subnetKey("public", 0), subnetKey("public", 1)];
 
 const desired = (spec: Target, deps: Deps) => ({
@@ -20,7 +19,7 @@ const desired = (spec: Target, deps: Deps) => ({
 type Want = ReturnType<typeof desired>;
 
 async function reconcile(ctx: Ctx, id: string, want: Want, have: { defaultRouteGateway?: unknown; associations: Record<string, string> }) {
-  const send = ctx.aws.ec2.sendWith({ retryOn: NOT_VISIBLE });
+  const send = sendNaming(ctx);
   if (have.defaultRouteGateway !== want.defaultRouteGateway) {
     const route = { RouteTableId: id, DestinationCidrBlock: "0.0.0.0/0", GatewayId: want.defaultRouteGateway };
     await send(have.defaultRouteGateway ? new ReplaceRouteCommand(route) : new CreateRouteCommand(route));
@@ -61,7 +60,7 @@ export const routeTable: Resource<Want> = {
     };
   },
   async create(ctx, want) {
-    const out = await ctx.aws.ec2.send(new CreateRouteTableCommand({ VpcId: want.vpcId, TagSpecifications: tagSpecifications(ctx.spec, KEY, "route-table") }));
+    const out = await sendNaming(ctx)(new CreateRouteTableCommand({ VpcId: want.vpcId, TagSpecifications: tagSpecifications(ctx.spec, KEY, "route-table") }));
     const id = out.RouteTable!.RouteTableId!;
     await reconcile(ctx, id, want, { associations: {} });
     return { id, outputs: { routeTableId: id } };

@@ -2,7 +2,7 @@ import {
   AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, DeleteSecurityGroupCommand, DescribeSecurityGroupsCommand,
   RevokeSecurityGroupIngressCommand, type IpPermission,
 } from "@aws-sdk/client-ec2";
-import { findEc2, ignoreNotFound, managedTags, retag, stackFilters, tagSpecifications } from "../aws/ec2.js";
+import { findEc2, ignoreNotFound, managedTags, retag, sendNaming, stackFilters, tagSpecifications } from "../aws/ec2.js";
 import { canonical } from "../engine/plan.js";
 import type { Ctx, Deps, Resource, Target } from "../engine/types.js";
 import { stackTags } from "../spec/names.js";
@@ -11,7 +11,6 @@ import { stackTags } from "../spec/names.js";
 export interface IngressRule { port: (spec: Target) => number; fromCidr?: string; fromGroup?: string }
 interface Rule { protocol: string; fromPort: number; toPort: number; source: string }
 
-const NOT_VISIBLE = ["InvalidGroup.NotFound"];
 
 const toPermission = (r: Rule): IpPermission => ({
   IpProtocol: r.protocol, FromPort: r.fromPort, ToPort: r.toPort,
@@ -41,7 +40,7 @@ export function securityGroup(key: string, purpose: string, ingress: IngressRule
   });
   type Want = ReturnType<typeof desired>;
   const setIngress = async (ctx: Ctx, id: string, want: Rule[], have: Rule[]) => {
-    const send = ctx.aws.ec2.sendWith({ retryOn: NOT_VISIBLE });
+    const send = sendNaming(ctx);
     const key = (r: Rule) => canonical(r);
     const extra = have.filter((h) => !want.some((w) => key(w) === key(h)));
     const missing = want.filter((w) => !have.some((h) => key(w) === key(h)));
@@ -71,7 +70,7 @@ export function securityGroup(key: string, purpose: string, ingress: IngressRule
       };
     },
     async create(ctx, want) {
-      const out = await ctx.aws.ec2.send(new CreateSecurityGroupCommand({
+      const out = await sendNaming(ctx)(new CreateSecurityGroupCommand({
         VpcId: want.vpcId, GroupName: want.name, Description: want.description, TagSpecifications: tagSpecifications(ctx.spec, key, "security-group"),
       }));
       const id = out.GroupId!;

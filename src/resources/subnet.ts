@@ -1,10 +1,9 @@
 import { CreateSubnetCommand, DeleteSubnetCommand, DescribeSubnetsCommand, ModifySubnetAttributeCommand } from "@aws-sdk/client-ec2";
-import { findEc2, ignoreNotFound, managedTags, retag, stackFilters, tagSpecifications } from "../aws/ec2.js";
+import { findEc2, ignoreNotFound, managedTags, retag, sendNaming, stackFilters, tagSpecifications } from "../aws/ec2.js";
 import type { Ctx, Deps, Resource, Target } from "../engine/types.js";
 import { stackTags } from "../spec/names.js";
 
 export type Tier = "public" | "private";
-const NOT_VISIBLE = ["InvalidSubnetID.NotFound"];
 
 /** Subnet `<tier>-<a|b>`: the first of each pair in the primary AZ (task, DB), the second in the other AZ. */
 export function subnet(tier: Tier, index: 0 | 1): Resource<ReturnType<ReturnType<typeof wantFor>>> {
@@ -13,7 +12,7 @@ export function subnet(tier: Tier, index: 0 | 1): Resource<ReturnType<ReturnType
   const desired = wantFor(tier, index, key, cidrOf);
   const setPublicIp = (ctx: Ctx, id: string, value: boolean) =>
 
-    ctx.aws.ec2.sendWith({ retryOn: NOT_VISIBLE })(new ModifySubnetAttributeCommand({ SubnetId: id, MapPublicIpOnLaunch: { Value: value } }));
+    sendNaming(ctx)(new ModifySubnetAttributeCommand({ SubnetId: id, MapPublicIpOnLaunch: { Value: value } }));
   return {
     key,
     kind: "ec2:subnet",
@@ -37,7 +36,7 @@ export function subnet(tier: Tier, index: 0 | 1): Resource<ReturnType<ReturnType
       };
     },
     async create(ctx, want) {
-      const out = await ctx.aws.ec2.send(new CreateSubnetCommand({
+      const out = await sendNaming(ctx)(new CreateSubnetCommand({
         VpcId: want.vpcId, CidrBlock: want.cidr, AvailabilityZone: want.availabilityZone, TagSpecifications: tagSpecifications(ctx.spec, key, "subnet"),
       }));
       const id = out.Subnet!.SubnetId!;

@@ -3,6 +3,7 @@ import {
   ModifyTargetGroupAttributesCommand, ModifyTargetGroupCommand,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { absentIfNotFound, ignoreNotFound } from "../aws/ec2.js";
+import { errorCode } from "../aws/errors.js";
 import type { Ctx, Deps, Resource, Target } from "../engine/types.js";
 import { stackTags } from "../spec/names.js";
 import { elbTagsOf } from "./load-balancer.js";
@@ -27,6 +28,9 @@ type Want = ReturnType<typeof desired>;
 const setDeregistrationDelay = (ctx: Ctx, arn: string, seconds: number) =>
   ctx.aws.elbv2.send(new ModifyTargetGroupAttributesCommand({ TargetGroupArn: arn, Attributes: [{ Key: "deregistration_delay.timeout_seconds", Value: String(seconds) }] }));
 
+// ELB can call a VPC created a moment ago unknown until EC2's view reaches it.
+const vpcNotVisibleYet = (e: unknown) => errorCode(e) === "ValidationError" && /VPC ID .* not found/i.test((e as Error).message ?? "");
+
 export const targetGroup: Resource<Want> = {
   key: KEY,
   kind: "elbv2:target-group",
@@ -50,7 +54,7 @@ export const targetGroup: Resource<Want> = {
     };
   },
   async create(ctx, want) {
-    const out = await ctx.aws.elbv2.send(new CreateTargetGroupCommand({
+    const out = await ctx.aws.elbv2.sendWith({ retryIf: vpcNotVisibleYet, deadlineMs: 60_000 })(new CreateTargetGroupCommand({
       Name: ctx.names.targetGroup, Protocol: "HTTP", Port: want.port, VpcId: want.vpcId, TargetType: "ip",
       HealthCheckEnabled: true, HealthCheckPath: want.healthCheckPath, HealthCheckIntervalSeconds: want.healthCheckIntervalSeconds, Matcher: { HttpCode: want.matcher },
       Tags: keyValueTags(stackTags(ctx.spec, KEY)),

@@ -1,15 +1,14 @@
 import { CreateVpcCommand, DeleteVpcCommand, DescribeVpcAttributeCommand, DescribeVpcsCommand, ModifyVpcAttributeCommand } from "@aws-sdk/client-ec2";
-import { findEc2, ignoreNotFound, managedTags, retag, stackFilters, tagSpecifications } from "../aws/ec2.js";
+import { findEc2, ignoreNotFound, managedTags, retag, sendNaming, stackFilters, tagSpecifications } from "../aws/ec2.js";
 import type { Ctx, Resource, Target } from "../engine/types.js";
 import { stackTags } from "../spec/names.js";
 
 const KEY = "vpc";
-const NOT_VISIBLE = ["InvalidVpcID.NotFound"];
 
 const desired = (spec: Target) => ({ cidr: spec.network.vpcCidr, dnsSupport: true, dnsHostnames: true, tags: stackTags(spec, KEY) });
 
 async function setDns(ctx: Ctx, id: string, want: { dnsSupport: boolean; dnsHostnames: boolean }, fields: string[]) {
-  const send = ctx.aws.ec2.sendWith({ retryOn: NOT_VISIBLE });
+  const send = sendNaming(ctx);
   // One attribute per call: EC2 rejects both in one request. Support first: hostnames need it on.
   if (fields.includes("dnsSupport")) await send(new ModifyVpcAttributeCommand({ VpcId: id, EnableDnsSupport: { Value: want.dnsSupport } }));
   if (fields.includes("dnsHostnames")) await send(new ModifyVpcAttributeCommand({ VpcId: id, EnableDnsHostnames: { Value: want.dnsHostnames } }));
@@ -30,7 +29,7 @@ export const vpc: Resource<ReturnType<typeof desired>> = {
       async () => (await ec2.send(new DescribeVpcsCommand({ Filters: stackFilters(ctx.spec, KEY) }))).Vpcs,
     );
     if (!v?.VpcId) return undefined;
-    const attr = (Attribute: "enableDnsSupport" | "enableDnsHostnames") => ec2.send(new DescribeVpcAttributeCommand({ VpcId: v.VpcId, Attribute }));
+    const attr = (Attribute: "enableDnsSupport" | "enableDnsHostnames") => sendNaming(ctx)(new DescribeVpcAttributeCommand({ VpcId: v.VpcId, Attribute }));
     const [support, hostnames] = await Promise.all([attr("enableDnsSupport"), attr("enableDnsHostnames")]);
     return {
       id: v.VpcId,

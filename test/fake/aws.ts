@@ -85,11 +85,27 @@ export class FakeAws {
   private rngState: number;
   faultRate: number;
   eventualConsistency: number;
-  /** Set to k to die after the k-th mutating call from now; `onCrash` runs at that moment. */
-  crashAfter?: number;
-  onCrash?: () => void;
+  /** The mutation count at which the "process" dies; see `armCrash`. */
+  private crashAt?: number;
+  private onCrash?: () => void;
   crashed = false;
   private mutations = 0;
+  /** Sees every call as it arrives (after latency), e.g. to interrupt a run at a given point. */
+  onCall?: (op: string, input: Any) => void;
+  /** Answers an error instead of running the call, e.g. AccessDenied on one operation. */
+  failWith?: (op: string, input: Any) => Error | undefined;
+
+  /** The process dies right after the k-th mutating call from now takes effect; `onCrash` runs at that instant. */
+  armCrash(k: number, onCrash?: () => void): void {
+    this.crashAt = this.mutations + k;
+    this.onCrash = onCrash;
+  }
+
+  /** A new process starts: calls work again. */
+  disarm(): void {
+    this.crashAt = undefined;
+    this.crashed = false;
+  }
 
   readonly ec2 = { vpcs: new Map<string, Any>(), igws: new Map<string, Any>(), subnets: new Map<string, Any>(), routeTables: new Map<string, Any>(), sgs: new Map<string, Any>(), enis: new Map<string, Eni>() };
   readonly elb = { lbs: new Map<string, Any>(), tgs: new Map<string, Any>(), listeners: new Map<string, Any>() };
@@ -131,7 +147,8 @@ export class FakeAws {
     for (const v of this.rds.instances.values()) if (has(v.tags)) out.push(`rds:instance:${v.id}`);
     for (const v of this.ecs.clusters.values()) if (v.status === "ACTIVE" && has(v.tags)) out.push(`ecs:cluster:${v.name}`);
     for (const v of this.ecs.services.values()) if (v.status !== "INACTIVE" && has(v.tags)) out.push(`ecs:service:${v.name}`);
-    for (const v of this.ecs.taskDefs.values()) if (v.status === "ACTIVE" && has(v.tags)) out.push(`ecs:task-definition:${v.arn}`);
+    // One entry per family with an active revision: deploys leave earlier revisions active, as ECS does.
+    for (const family of new Set([...this.ecs.taskDefs.values()].filter((v) => v.status === "ACTIVE" && has(v.tags)).map((v) => v.def.family))) out.push(`ecs:task-definition:${family}`);
     for (const v of this.ecr.repos.values()) if (has(v.tags)) out.push(`ecr:${v.name}`);
     for (const v of this.logs.groups.values()) if (has(v.tags)) out.push(`logs:${v.name}`);
     for (const v of this.iam.roles.values()) if (has(v.tags)) out.push(`iam:${v.name}`);
@@ -171,14 +188,17 @@ export class FakeAws {
     await this.clock.sleep(LATENCY.call);
     if (this.crashed) throw new CrashError();
     this.calls.push({ service, op, input: structuredClone(input), at: this.clock.now() });
+    this.onCall?.(op, input);
     this.tick();
+    const injected = this.failWith?.(op, input);
+    if (injected) throw injected;
     if (this.faultRate > 0 && this.rng() < this.faultRate) {
       throw this.rng() < 0.5 ? awsError("ThrottlingException", "Rate exceeded") : awsError("InternalError", "We encountered an internal error. Please try again.", 500);
     }
     const result = structuredClone(await handler(input) ?? {});
     if (isMutating(op)) {
       this.mutations++;
-      if (this.crashAfter !== undefined && this.mutations >= this.crashAfter) {
+      if (this.crashAt !== undefined && this.mutations >= this.crashAt) {
         this.crashed = true;
         this.onCrash?.();
         throw new CrashError();
@@ -478,7 +498,11 @@ export class FakeAws {
           if (existing.port === i.Port && existing.targetType === (i.TargetType ?? "instance")) return { TargetGroups: [tgShape(existing)] };
           throw awsError("DuplicateTargetGroupName", `A target group with the same name '${i.Name}' exists, but with different settings`);
         }
-        this.ec2Get(this.ec2.vpcs, i.VpcId, "InvalidVpcID.NotFound");
+        try {
+          this.ec2Get(this.ec2.vpcs, i.VpcId, "InvalidVpcID.NotFound");
+        } catch {
+          throw awsError("ValidationError", `The VPC ID '${i.VpcId}' is not found`); // ELB sees EC2 with the same lag
+        }
         const arn = this.arn("elasticloadbalancing", `targetgroup/${i.Name}/${this.id("tg")}`);
         const tg = { arn, name: i.Name, protocol: i.Protocol, port: i.Port, vpcId: i.VpcId, targetType: i.TargetType ?? "instance", healthCheckPath: i.HealthCheckPath ?? "/", interval: i.HealthCheckIntervalSeconds ?? 30, matcher: i.Matcher?.HttpCode ?? "200", deregistrationDelay: "300", tags: this.fromUpper(i.Tags) };
         tgs.set(arn, tg);
@@ -575,7 +599,8 @@ export class FakeAws {
       DescribeDBEngineVersions: (i) => ({ DBEngineVersions: i.DBParameterGroupFamily === "postgres15" ? ["15.4", "15.8", "15.10"].map((v) => ({ Engine: "postgres", EngineVersion: v })) : [] }),
       CreateDBSubnetGroup: (i) => {
         if (subnetGroups.has(i.DBSubnetGroupName)) throw awsError("DBSubnetGroupAlreadyExistsFault", `DB Subnet Group ${i.DBSubnetGroupName} already exists`);
-        const subs = i.SubnetIds.map((s: string) => this.ec2Get(this.ec2.subnets, s, "InvalidSubnetID.NotFound"));
+        // RDS sees EC2 with the same lag; it calls an unseen subnet invalid.
+        const subs = i.SubnetIds.map((s: string) => this.ec2Get(this.ec2.subnets, s, "InvalidSubnet"));
         if (new Set(subs.map((s: Any) => s.az)).size < 2) throw awsError("DBSubnetGroupDoesNotCoverEnoughAZs", "The DB subnet group doesn't meet Availability Zone (AZ) coverage requirement. Current AZ coverage: 1. Add subnets to cover at least 2 AZs.");
         const g = { name: i.DBSubnetGroupName, arn: this.arn("rds", `subgrp:${i.DBSubnetGroupName}`), vpcId: subs[0].vpcId, subnets: i.SubnetIds, tags: this.fromUpper(i.Tags) };
         subnetGroups.set(g.name, g);
