@@ -11,6 +11,7 @@ export const APP = "spontime-poc";
 /** Dummy credentials: the fake answers every call, the SDK only needs something to sign with. */
 export const TEST_ENV: NodeJS.ProcessEnv = { AWS_ACCESS_KEY_ID: "AKIATEST", AWS_SECRET_ACCESS_KEY: "test", AWS_REGION: "us-east-1", NO_COLOR: "1" };
 process.env.AWS_ACCESS_KEY_ID = TEST_ENV.AWS_ACCESS_KEY_ID;
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true"; // as bin/spontime-infra does
 process.env.AWS_SECRET_ACCESS_KEY = TEST_ENV.AWS_SECRET_ACCESS_KEY;
 
 export interface CliResult { code: number; stdout: string; stderr: string }

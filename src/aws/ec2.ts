@@ -13,11 +13,6 @@ export function managedTags(spec: Target, key: string, live: readonly Tag[] | un
   return Object.fromEntries(Object.keys(stackTags(spec, key)).filter((k) => k in have).map((k) => [k, have[k]!]));
 }
 
-export const stackFilters = (spec: Target, key: string): Filter[] => [
-  { Name: `tag:${TAG_STACK}`, Values: [spec.appName] },
-  { Name: `tag:${TAG_RESOURCE}`, Values: [key] },
-];
-
 /** EC2 is eventually consistent: an id created a moment ago can answer NotFound to the next call naming it. */
 const NOT_VISIBLE_YET = [
   "InvalidVpcID.NotFound", "InvalidSubnetID.NotFound", "InvalidGroup.NotFound", "InvalidInternetGatewayID.NotFound",
@@ -42,20 +37,21 @@ export async function ignoreNotFound(action: () => Promise<unknown>): Promise<vo
   await absentIfNotFound(action);
 }
 
+/** One EC2 Describe call, by ids or by filters. */
+export type Ec2Describe<T> = (query: { ids?: string[]; filters?: Filter[] }) => Promise<T[] | undefined>;
+
 /**
- * Finds one EC2 item by the id remembered in state, else by the stack's tags. The id comes first so that a
- * resource whose tags were removed behind our back is still ours (and gets its tags back).
+ * Finds one EC2 item by the id remembered in state, else by its resource tag. The stack's items of a kind are
+ * listed once per observation (by the stack tag) and shared; an id missing from that list (its tags removed
+ * behind our back) is looked up directly, so it stays ours and gets its tags back.
  */
-export async function findEc2<T>(
-  prior: StoredResource | undefined,
-  byId: (id: string) => Promise<T[] | undefined>,
-  byTags: () => Promise<T[] | undefined>,
-): Promise<T | undefined> {
+export async function findEc2<T extends { Tags?: Tag[] }>(ctx: Ctx, kind: string, key: string, prior: StoredResource | undefined, describe: Ec2Describe<T>, idOf: (item: T) => string | undefined): Promise<T | undefined> {
+  const stack = (await ctx.reads.get(`ec2:${kind}`, () => describe({ filters: [{ Name: `tag:${TAG_STACK}`, Values: [ctx.spec.appName] }] }))) ?? [];
   if (prior?.id) {
-    const found = await absentIfNotFound(() => byId(prior.id));
-    if (found?.length) return found[0];
+    const byId = stack.find((item) => idOf(item) === prior.id) ?? (await absentIfNotFound(() => describe({ ids: [prior.id] })))?.[0];
+    if (byId) return byId;
   }
-  return (await byTags())?.[0];
+  return stack.find((item) => fromKeyValueTags(item.Tags)[TAG_RESOURCE] === key);
 }
 
 /** Re-applies our tags where they were removed or changed. */

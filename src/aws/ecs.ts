@@ -2,10 +2,14 @@ import { DescribeServicesCommand, DescribeTaskDefinitionCommand, type Service, t
 import type { Ctx } from "../engine/types.js";
 import { errorCode } from "./errors.js";
 
-type EcsCtx = Pick<Ctx, "aws" | "names">;
+type EcsCtx = Pick<Ctx, "aws" | "names"> & Partial<Pick<Ctx, "reads">>;
 
-/** The stack's service if it is ACTIVE or DRAINING; an INACTIVE service is a deleted one. */
-export async function findService(ctx: EcsCtx): Promise<Service | undefined> {
+/** The stack's service if it is ACTIVE or DRAINING; an INACTIVE service is a deleted one. Shared while observing. */
+export function findService(ctx: EcsCtx): Promise<Service | undefined> {
+  return ctx.reads ? ctx.reads.get("ecs:service", () => describeService(ctx)) : describeService(ctx);
+}
+
+async function describeService(ctx: EcsCtx): Promise<Service | undefined> {
   try {
     const out = await ctx.aws.ecs.send(new DescribeServicesCommand({ cluster: ctx.names.cluster, services: [ctx.names.service], include: ["TAGS"] }));
     const s = out.services?.[0];

@@ -1,8 +1,6 @@
-import { createInterface } from "node:readline/promises";
 import type { HttpGet } from "../deploy/context.js";
 import type { Clock } from "../engine/clock.js";
 import { UserError } from "../errors.js";
-import { loadSpec } from "../spec/load.js";
 import type { Spec } from "../spec/schema.js";
 import type { Output } from "./output.js";
 
@@ -30,7 +28,9 @@ export interface CommandContext<O = object> {
   spec(): Spec;
 }
 
-export function makeSpecLoader(opts: GlobalOptions, env: NodeJS.ProcessEnv): () => Spec {
+/** The spec, parsed on first use; the zod schema loads with it, so `--help` never pays for it. */
+export async function makeSpecLoader(opts: GlobalOptions, env: NodeJS.ProcessEnv): Promise<() => Spec> {
+  const { loadSpec } = await import("../spec/load.js");
   let spec: Spec | undefined;
   return () => (spec ??= loadSpec(opts.config, { ...(opts.region ? { region: opts.region } : {}), ...(opts.profile ? { profile: opts.profile } : {}) }, env));
 }
@@ -40,6 +40,7 @@ export async function confirm(c: CommandContext, question: string, refusal: stri
   if (c.opts.yes) return true;
   const stdin = c.out.io.stdin;
   if (!stdin.isTTY) throw new UserError(`${refusal}: no terminal to ask for confirmation`, "run it again with --yes");
+  const { createInterface } = await import("node:readline/promises");
   const rl = createInterface({ input: stdin, output: c.out.io.stderr as NodeJS.WritableStream });
   try {
     const answer = await rl.question(`${question} Type "yes" to continue: `);

@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from "commander";
+import { setMaxListeners } from "node:events";
 import { readFileSync } from "node:fs";
 import type { HttpGet } from "../deploy/context.js";
 import type { Clock } from "../engine/clock.js";
@@ -52,7 +53,7 @@ Exit codes: 0 ok, 1 AWS or apply failure, 2 bad input, 130 interrupted.`)
       debug = !!opts.debug;
       const out = new Output(io, { color: opts.color, showSecrets: !!opts.showSecrets });
       const handler = await load();
-      exitCode = await handler({ opts: { ...opts, args: command.args } as never, out, signal, ...(options.clock ? { clock: options.clock } : {}), ...(options.http ? { http: options.http } : {}), spec: makeSpecLoader(opts, io.env) });
+      exitCode = await handler({ opts: { ...opts, args: command.args } as never, out, signal, ...(options.clock ? { clock: options.clock } : {}), ...(options.http ? { http: options.http } : {}), spec: await makeSpecLoader(opts, io.env) });
     });
     return cmd;
   };
@@ -134,6 +135,8 @@ function reportError(e: unknown, io: Io, debug: boolean): number {
 /** First Ctrl-C: stop starting new work, finish what is in flight, save state. Second: exit at once. */
 function interruptSignal(io: Io) {
   const controller = new AbortController();
+  // Every resource waiting or retrying listens on this one signal: dozens at once is normal, not a leak.
+  setMaxListeners(200, controller.signal);
   const onSigint = () => {
     if (controller.signal.aborted) process.exit(130);
     io.stderr.write("\nInterrupted: finishing calls in flight and saving state (Ctrl-C again to quit now)...\n");

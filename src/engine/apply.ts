@@ -18,9 +18,19 @@ export interface ApplyResult {
   interrupted: boolean;
 }
 
-/** Poll schedule for waits: quick at first, backing off to a steady interval; never a tight loop. */
-export function* pollDelays(firstMs = 2_000, maxMs = 15_000, factor = 1.5): Generator<number> {
+/** Poll schedule for retries: quick at first, backing off to a steady interval; never a tight loop. */
+export function* pollDelays(firstMs = 2_000, maxMs = 10_000, factor = 1.5): Generator<number> {
   for (let d = firstMs; ; d = Math.min(maxMs, d * factor)) yield d;
+}
+
+/**
+ * The next sleep of a wait whose usual length is known (RDS takes minutes): while far from it, half the time
+ * left, so a 10-minute wait costs a handful of calls; near it and past it, the `backoff` schedule (2 s up to
+ * 10 s), so the wait ends within seconds of AWS being done.
+ */
+export function waitDelay(expectedMs: number, elapsedMs: number, backoff: Generator<number>): number {
+  const left = expectedMs - elapsedMs;
+  return left > 4_000 ? Math.min(30_000, Math.max(2_000, left / 2)) : backoff.next().value!;
 }
 
 const minutes = (ms: number) => `${Math.round(ms / 60_000)} min`;
@@ -30,7 +40,8 @@ async function waitFor(ctx: Ctx, r: Resource, prior: StoredResource, until: "rea
   const id = prior.id;
   const title = r.title(ctx.spec);
   const start = ctx.clock.now();
-  const delays = pollDelays();
+  const typical = (until === "ready" ? r.typicalReadyMs : r.typicalGoneMs) ?? 0;
+  const backoff = pollDelays();
   for (;;) {
     const live = await r.observe(ctx, prior);
     if (until === "gone" ? !live : live && !live.pending) return live;
@@ -41,7 +52,7 @@ async function waitFor(ctx: Ctx, r: Resource, prior: StoredResource, until: "rea
     }
     if (ctx.signal.aborted) throw new Interrupted();
     ctx.emit({ key: r.key, title, status: "waiting", message: live?.pending ?? (until === "gone" ? "deleting" : "not visible yet"), elapsedMs: elapsed });
-    await ctx.clock.sleep(delays.next().value!, ctx.signal);
+    await ctx.clock.sleep(waitDelay(typical, elapsed, backoff), ctx.signal);
   }
 }
 
@@ -54,7 +65,7 @@ export class Interrupted extends Error {
 export async function deleteResource(ctx: Ctx, r: Resource, live: Live): Promise<void> {
   const title = r.title(ctx.spec);
   const start = ctx.clock.now();
-  const delays = pollDelays(5_000, 20_000);
+  const delays = pollDelays(3_000, 15_000);
   for (;;) {
     try {
       await r.delete(ctx, live);

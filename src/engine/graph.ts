@@ -12,8 +12,8 @@ export function topoOrder(nodes: readonly Node[]): string[] {
   const dependents = reverseEdges(nodes);
   const ready = nodes.filter((n) => n.dependsOn.length === 0).map((n) => n.key);
   const order: string[] = [];
-  while (ready.length) {
-    const k = ready.shift()!;
+  for (let next = 0; next < ready.length; next++) {
+    const k = ready[next]!;
     order.push(k);
     for (const d of dependents.get(k) ?? []) {
       indegree.set(d, indegree.get(d)! - 1);

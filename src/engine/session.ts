@@ -8,6 +8,7 @@ import type { Spec } from "../spec/schema.js";
 import { StateStore } from "../state/store.js";
 import { applyDown, applyUp, type ApplyResult } from "./apply.js";
 import { realClock, type Clock } from "./clock.js";
+import { ReadCache } from "./reads.js";
 import { planDown, planUp, type Observed, type Plan } from "./plan.js";
 import type { Ctx, EngineEvent, Live, Resource, Target } from "./types.js";
 
@@ -76,25 +77,27 @@ export class Session {
       spec: target, names: names(spec), state: this.state, aws: this.aws, clock, signal,
       emit: options.emit ?? (() => {}),
       options: { skipFinalSnapshot: options.skipFinalSnapshot ?? false },
+      reads: new ReadCache(),
     };
   }
 
-  /** Checks credentials (exit 2 when missing) and resolves the AZs. */
+  /** Checks credentials (exit 2 when missing) and resolves the AZs (from the state file when it knows them). */
   async connect(): Promise<void> {
     await this.aws.checkCredentials(this.options.env);
-    this.ctx.spec.availabilityZones = await resolveAzs(this.aws, this.options.spec);
+    const known = ["subnet-public-a", "subnet-public-b"].map((k) => this.state.data.resources[k]?.outputs.availabilityZone);
+    this.ctx.spec.availabilityZones = this.options.spec.availabilityZones ?? (known[0] && known[1] ? [known[0], known[1]] : await resolveAzs(this.aws, this.options.spec));
   }
 
   /** Reads every resource from AWS: by the id in state, else by tag or name. */
   async observe(): Promise<Map<string, Live | undefined>> {
-    const seen = await mapLimit(this.resources, this.concurrency, async (r) => {
+    const seen = await this.ctx.reads.during(() => mapLimit(this.resources, this.concurrency, async (r) => {
       try {
         return [r.key, await r.observe(this.ctx, this.state.data.resources[r.key])] as const;
       } catch (e) {
         if (e instanceof UserError || e instanceof ToolError) throw e;
         throw new ToolError(describeAwsError(`read ${r.title(this.ctx.spec)}`, e), { cause: e });
       }
-    });
+    }));
     return new Map(seen);
   }
 

@@ -3,6 +3,7 @@ import type { Spec } from "../spec/schema.js";
 import type { names } from "../spec/names.js";
 import type { StateStore, StoredResource } from "../state/store.js";
 import type { Clock } from "./clock.js";
+import type { ReadCache } from "./reads.js";
 
 export type Attrs = Record<string, unknown>;
 export type Outputs = Record<string, string>;
@@ -49,6 +50,8 @@ export interface Ctx {
   signal: AbortSignal;
   emit(event: EngineEvent): void;
   options: { skipFinalSnapshot?: boolean };
+  /** Reads shared while the whole stack is observed. */
+  reads: ReadCache;
 }
 
 /**
@@ -77,6 +80,9 @@ export interface Resource<W extends Attrs = Attrs> {
   readonly downtimeOn?: readonly string[];
   /** How long create/update may stay `pending` before the engine gives up, and what to check then. */
   readonly readyTimeoutMs?: number;
+  /** How long AWS usually takes to make it ready / to make it disappear, on the short side: waits poll around it. */
+  readonly typicalReadyMs?: number;
+  readonly typicalGoneMs?: number;
   readonly waitUntilGone?: boolean;
   title(spec: Spec): string;
   desired(spec: Target, deps: Deps): W;

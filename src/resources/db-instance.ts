@@ -81,6 +81,9 @@ export const dbInstance: Resource<Want> = {
   downtimeOn: ["instanceClass", "engineVersion", "multiAz"],
   readyTimeoutMs: 45 * 60_000,
   waitUntilGone: true,
+  // aws-facts.md: 10-15 min to create; deletes take minutes too.
+  typicalReadyMs: 8 * 60_000,
+  typicalGoneMs: 3 * 60_000,
   title: (spec) => `RDS PostgreSQL ${spec.database.engineVersion} ${spec.database.instanceClass}, ${spec.database.allocatedStorage} GB ${spec.database.storageType}`,
   desired,
   async observe(ctx, prior) {

@@ -56,6 +56,7 @@ export const ecsService: Resource<Want> = {
   unreportedIsInSync: ["healthCheckGracePeriodSeconds", "deployment"],
   readyTimeoutMs: 20 * 60_000,
   waitUntilGone: true,
+  typicalGoneMs: 20_000, // draining: the target group's 30 s deregistration delay
   title: (spec) => `ECS service ${spec.appName} (Fargate, ${spec.app.desiredCount} task${spec.app.desiredCount === 1 ? "" : "s"})`,
   desired,
   async observe(ctx, prior) {

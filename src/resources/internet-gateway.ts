@@ -1,6 +1,6 @@
 import { AttachInternetGatewayCommand, CreateInternetGatewayCommand, DeleteInternetGatewayCommand, DescribeInternetGatewaysCommand, DetachInternetGatewayCommand } from "@aws-sdk/client-ec2";
 import { errorCode } from "../aws/errors.js";
-import { findEc2, ignoreNotFound, managedTags, retag, sendNaming, stackFilters, tagSpecifications } from "../aws/ec2.js";
+import { findEc2, ignoreNotFound, managedTags, retag, sendNaming, tagSpecifications } from "../aws/ec2.js";
 import type { Ctx, Resource, Target, Deps } from "../engine/types.js";
 import { stackTags } from "../spec/names.js";
 
@@ -28,11 +28,7 @@ export const internetGateway: Resource<ReturnType<typeof desired>> = {
   desired,
   async observe(ctx, prior) {
     const ec2 = ctx.aws.ec2;
-    const g = await findEc2(
-      prior,
-      async (id) => (await ec2.send(new DescribeInternetGatewaysCommand({ InternetGatewayIds: [id] }))).InternetGateways,
-      async () => (await ec2.send(new DescribeInternetGatewaysCommand({ Filters: stackFilters(ctx.spec, KEY) }))).InternetGateways,
-    );
+    const g = await findEc2(ctx, "internet-gateways", KEY, prior, async (q) => (await ec2.send(new DescribeInternetGatewaysCommand({ InternetGatewayIds: q.ids, Filters: q.filters }))).InternetGateways, (x) => x.InternetGatewayId);
     if (!g?.InternetGatewayId) return undefined;
     const vpcId = g.Attachments?.find((a) => ["available", "attached"].includes(String(a.State)))?.VpcId;
     return { id: g.InternetGatewayId, attrs: { vpcId, tags: managedTags(ctx.spec, KEY, g.Tags) }, outputs: { internetGatewayId: g.InternetGatewayId } };

@@ -19,7 +19,7 @@ const desired = (_spec: Target, deps: Deps) => ({
 
 /** Finds the stack's ALB by name; also used by the listener, which ELB lists only per load balancer. */
 export async function findLoadBalancer(ctx: Ctx) {
-  const out = await absentIfNotFound(() => ctx.aws.elbv2.send(new DescribeLoadBalancersCommand({ Names: [ctx.names.alb] })));
+  const out = await ctx.reads.get("elbv2:alb", () => absentIfNotFound(() => ctx.aws.elbv2.send(new DescribeLoadBalancersCommand({ Names: [ctx.names.alb] }))));
   return out?.LoadBalancers?.[0];
 }
 
@@ -34,6 +34,7 @@ export const loadBalancer: Resource<ReturnType<typeof desired>> = {
   replaceOn: ["scheme"],
   readyTimeoutMs: 15 * 60_000,
   waitUntilGone: true,
+  typicalReadyMs: 60_000, // provisioning -> active takes 1-3 min
   title: (spec) => `application load balancer ${spec.appName}-alb (HTTP)`,
   desired,
   async observe(ctx, prior) {

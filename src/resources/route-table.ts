@@ -2,7 +2,7 @@ import {
   AssociateRouteTableCommand, CreateRouteCommand, CreateRouteTableCommand, DeleteRouteTableCommand, DescribeRouteTablesCommand,
   DisassociateRouteTableCommand, ReplaceRouteCommand,
 } from "@aws-sdk/client-ec2";
-import { findEc2, ignoreNotFound, managedTags, retag, sendNaming, stackFilters, tagSpecifications } from "../aws/ec2.js";
+import { findEc2, ignoreNotFound, managedTags, retag, sendNaming, tagSpecifications } from "../aws/ec2.js";
 import type { Ctx, Deps, Resource, Target } from "../engine/types.js";
 import { stackTags } from "../spec/names.js";
 import { subnetKey } from "./subnet.js";
@@ -41,11 +41,7 @@ export const routeTable: Resource<Want> = {
   desired,
   async observe(ctx, prior) {
     const ec2 = ctx.aws.ec2;
-    const t = await findEc2(
-      prior,
-      async (id) => (await ec2.send(new DescribeRouteTablesCommand({ RouteTableIds: [id] }))).RouteTables,
-      async () => (await ec2.send(new DescribeRouteTablesCommand({ Filters: stackFilters(ctx.spec, KEY) }))).RouteTables,
-    );
+    const t = await findEc2(ctx, "route-tables", KEY, prior, async (q) => (await ec2.send(new DescribeRouteTablesCommand({ RouteTableIds: q.ids, Filters: q.filters }))).RouteTables, (x) => x.RouteTableId);
     if (!t?.RouteTableId) return undefined;
     const associations = Object.fromEntries((t.Associations ?? []).filter((a) => a.SubnetId).map((a) => [a.SubnetId!, a.RouteTableAssociationId!]));
     return {

@@ -2,7 +2,7 @@ import {
   AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, DeleteSecurityGroupCommand, DescribeSecurityGroupsCommand,
   RevokeSecurityGroupIngressCommand, type IpPermission,
 } from "@aws-sdk/client-ec2";
-import { findEc2, ignoreNotFound, managedTags, retag, sendNaming, stackFilters, tagSpecifications } from "../aws/ec2.js";
+import { findEc2, ignoreNotFound, managedTags, retag, sendNaming, tagSpecifications } from "../aws/ec2.js";
 import { canonical } from "../engine/plan.js";
 import type { Ctx, Deps, Resource, Target } from "../engine/types.js";
 import { stackTags } from "../spec/names.js";
@@ -57,11 +57,7 @@ export function securityGroup(key: string, purpose: string, ingress: IngressRule
     desired,
     async observe(ctx, prior) {
       const ec2 = ctx.aws.ec2;
-      const g = await findEc2(
-        prior,
-        async (id) => (await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [id] }))).SecurityGroups,
-        async () => (await ec2.send(new DescribeSecurityGroupsCommand({ Filters: stackFilters(ctx.spec, key) }))).SecurityGroups,
-      );
+      const g = await findEc2(ctx, "security-groups", key, prior, async (q) => (await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: q.ids, Filters: q.filters }))).SecurityGroups, (x) => x.GroupId);
       if (!g?.GroupId) return undefined;
       return {
         id: g.GroupId,

@@ -1,5 +1,5 @@
 import { CreateSubnetCommand, DeleteSubnetCommand, DescribeSubnetsCommand, ModifySubnetAttributeCommand } from "@aws-sdk/client-ec2";
-import { findEc2, ignoreNotFound, managedTags, retag, sendNaming, stackFilters, tagSpecifications } from "../aws/ec2.js";
+import { findEc2, ignoreNotFound, managedTags, retag, sendNaming, tagSpecifications } from "../aws/ec2.js";
 import type { Ctx, Deps, Resource, Target } from "../engine/types.js";
 import { stackTags } from "../spec/names.js";
 
@@ -22,11 +22,7 @@ export function subnet(tier: Tier, index: 0 | 1): Resource<ReturnType<ReturnType
     desired,
     async observe(ctx, prior) {
       const ec2 = ctx.aws.ec2;
-      const s = await findEc2(
-        prior,
-        async (id) => (await ec2.send(new DescribeSubnetsCommand({ SubnetIds: [id] }))).Subnets,
-        async () => (await ec2.send(new DescribeSubnetsCommand({ Filters: stackFilters(ctx.spec, key) }))).Subnets,
-      );
+      const s = await findEc2(ctx, "subnets", key, prior, async (q) => (await ec2.send(new DescribeSubnetsCommand({ SubnetIds: q.ids, Filters: q.filters }))).Subnets, (x) => x.SubnetId);
       if (!s?.SubnetId) return undefined;
       return {
         id: s.SubnetId,

@@ -1,5 +1,5 @@
 import { CreateVpcCommand, DeleteVpcCommand, DescribeVpcAttributeCommand, DescribeVpcsCommand, ModifyVpcAttributeCommand } from "@aws-sdk/client-ec2";
-import { findEc2, ignoreNotFound, managedTags, retag, sendNaming, stackFilters, tagSpecifications } from "../aws/ec2.js";
+import { findEc2, ignoreNotFound, managedTags, retag, sendNaming, tagSpecifications } from "../aws/ec2.js";
 import type { Ctx, Resource, Target } from "../engine/types.js";
 import { stackTags } from "../spec/names.js";
 
@@ -23,11 +23,7 @@ export const vpc: Resource<ReturnType<typeof desired>> = {
   desired,
   async observe(ctx, prior) {
     const ec2 = ctx.aws.ec2;
-    const v = await findEc2(
-      prior,
-      async (id) => (await ec2.send(new DescribeVpcsCommand({ VpcIds: [id] }))).Vpcs,
-      async () => (await ec2.send(new DescribeVpcsCommand({ Filters: stackFilters(ctx.spec, KEY) }))).Vpcs,
-    );
+    const v = await findEc2(ctx, "vpcs", KEY, prior, async (q) => (await ec2.send(new DescribeVpcsCommand({ VpcIds: q.ids, Filters: q.filters }))).Vpcs, (x) => x.VpcId);
     if (!v?.VpcId) return undefined;
     const attr = (Attribute: "enableDnsSupport" | "enableDnsHostnames") => sendNaming(ctx)(new DescribeVpcAttributeCommand({ VpcId: v.VpcId, Attribute }));
     const [support, hostnames] = await Promise.all([attr("enableDnsSupport"), attr("enableDnsHostnames")]);

@@ -1,6 +1,7 @@
 import type { Clock } from "../../src/engine/clock.js";
 
 interface Timer { at: number; seq: number; resolve: () => void }
+const noop = () => {};
 
 /**
  * A clock whose time moves only when everything in flight is waiting on it: `run` drains the microtask
@@ -17,13 +18,15 @@ export class VirtualClock implements Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
       if (signal?.aborted) return resolve();
-      const timer: Timer = { at: this.t + Math.max(0, ms), seq: this.seq++, resolve };
-      this.timers.push(timer);
-      this.timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
-      signal?.addEventListener("abort", () => {
+      let onAbort = noop;
+      const timer: Timer = { at: this.t + Math.max(0, ms), seq: this.seq++, resolve: () => { signal?.removeEventListener("abort", onAbort); resolve(); } };
+      onAbort = () => {
         this.timers = this.timers.filter((x) => x !== timer);
         resolve();
-      }, { once: true });
+      };
+      this.timers.push(timer);
+      this.timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
+      signal?.addEventListener("abort", onAbort, { once: true });
     });
   }
 

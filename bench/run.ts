@@ -1,0 +1,158 @@
+/**
+ * `npm run bench`: how close `up` and `down` come to the time AWS itself needs, how many calls a no-op run
+ * makes, how fast the CLI starts, and how the engine scales. Runs on the fake AWS with its latency table on a
+ * virtual clock; prints a table and writes bench/results.json. A benchmark, not a test: it never fails.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { Session } from "../src/engine/session.js";
+import { reverseEdges, topoOrder } from "../src/engine/graph.js";
+import type { Resource } from "../src/engine/types.js";
+import { STACK } from "../src/resources/index.js";
+import { SpecSchema } from "../src/spec/schema.js";
+import { FakeAws, LATENCY } from "../test/fake/aws.js";
+import { VirtualClock } from "../test/fake/clock.js";
+
+process.env.AWS_ACCESS_KEY_ID = "bench";
+process.env.AWS_SECRET_ACCESS_KEY = "bench";
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
+
+type Figure = { value: number; target: number; met: boolean; unit: string; lowerIsBetter: boolean };
+const results: Record<string, Figure> = {};
+const record = (name: string, value: number, target: number, unit: string) => {
+  results[name] = { value: Number(value.toFixed(3)), target, met: value <= target, unit, lowerIsBetter: true };
+};
+
+/** What AWS itself needs per resource beyond the calls: readiness on create, disappearance on delete. */
+const READY_MS: Record<string, number> = { "load-balancer": LATENCY.albActive, "db-instance": LATENCY.rdsCreate };
+// An ALB's network interfaces outlive it, and block its subnets and security group until they go.
+const GONE_MS: Record<string, number> = { "load-balancer": LATENCY.albEniLinger, "db-instance": LATENCY.rdsDelete, "ecs-service": LATENCY.serviceDrain };
+
+/** The stack with each create/delete timed on the virtual clock, to build the ideal schedule from. */
+function timed(clock: VirtualClock, spent: Map<string, number>): Resource[] {
+  const time = <A extends unknown[], R>(key: string, fn: (...a: A) => Promise<R>) => async (...a: A): Promise<R> => {
+    const t0 = clock.now();
+    try {
+      return await fn(...a);
+    } finally {
+      spent.set(key, (spent.get(key) ?? 0) + clock.now() - t0);
+    }
+  };
+  return STACK.map((r) => ({ ...r, create: time(r.key, r.create.bind(r)), delete: time(r.key, r.delete.bind(r)) }));
+}
+
+/** Longest chain of per-node costs through the DAG (dependencies first, or dependents first for deletes). */
+function criticalPath(resources: readonly Resource[], cost: (key: string) => number, reverse = false): number {
+  const edges = reverse ? reverseEdges(resources) : new Map(resources.map((r) => [r.key, [...r.dependsOn]]));
+  const finish = new Map<string, number>();
+  const order = topoOrder(resources);
+  for (const key of reverse ? order.reverse() : order) finish.set(key, cost(key) + Math.max(0, ...edges.get(key)!.map((d) => finish.get(d)!)));
+  return Math.max(...finish.values());
+}
+
+function world() {
+  const clock = new VirtualClock();
+  const fake = new FakeAws(clock).install();
+  const dir = mkdtempSync(join(tmpdir(), "spontime-bench-"));
+  const spent = new Map<string, number>();
+  const resources = timed(clock, spent);
+  const session = () => new Session({ spec: SpecSchema.parse({}), stateDir: dir, clock, resources, env: process.env });
+  const up = () => clock.run(async () => { const s = session(); await s.connect(); const o = await s.observe(); return s.applyUp(o); });
+  const down = () => clock.run(async () => { const s = session(); await s.connect(); const o = await s.observe(); return s.applyDown(o); });
+  return { clock, fake, spent, resources, up, down, close: () => { fake.restore(); rmSync(dir, { recursive: true, force: true }); } };
+}
+
+async function upAndDown() {
+  const w = world();
+  try {
+    const t0 = w.clock.now();
+    await w.up();
+    const upMs = w.clock.now() - t0;
+    const rdsCreated = w.fake.calls.find((c) => c.op === "CreateDBInstance")!.at;
+    const polls = w.fake.calls.filter((c) => c.op === "DescribeDBInstances" && c.at > rdsCreated && c.at <= rdsCreated + LATENCY.rdsCreate + 60_000).length;
+    const observeMs = 2 * LATENCY.call; // the ideal run still reads the account once before acting
+    const idealUp = observeMs + criticalPath(w.resources, (k) => (w.spent.get(k) ?? 0) + LATENCY.call + (READY_MS[k] ?? 0));
+    record("upFromEmpty.ratioToCriticalPath", upMs / idealUp, 1.05, `× (${(upMs / 1000).toFixed(0)} s vs ${(idealUp / 1000).toFixed(0)} s)`);
+    record("polling.rdsDescribesDuring10MinWait", polls, 60, "calls");
+
+    // No-op: the converged stack again.
+    w.fake.calls.length = 0;
+    const cpu0 = process.cpuUsage();
+    await w.up();
+    const cpu = process.cpuUsage(cpu0);
+    const mutating = w.fake.mutatingCalls().length;
+    record("noopUp.mutatingCalls", mutating, 0, "calls");
+    record("noopUp.describesPerResource", w.fake.calls.length / STACK.length, 1, `calls/resource (${w.fake.calls.length} for ${STACK.length})`);
+    record("noopUp.cpuSeconds", (cpu.user + cpu.system) / 1e6, 0.5, "s");
+
+    w.spent.clear();
+    const t1 = w.clock.now();
+    await w.down();
+    const downMs = w.clock.now() - t1;
+    const idealDown = observeMs + criticalPath(w.resources, (k) => (w.spent.get(k) ?? 0) + (GONE_MS[k] ?? 0), true);
+    record("downFromFull.ratioToCriticalPath", downMs / idealDown, 1.05, `× (${(downMs / 1000).toFixed(0)} s vs ${(idealDown / 1000).toFixed(0)} s)`);
+  } finally {
+    w.close();
+  }
+}
+
+function startup() {
+  const bin = new URL("../../bin/spontime-infra", import.meta.url).pathname;
+  const median = (args: string[]) => {
+    const times: number[] = [];
+    for (let i = 0; i < 9; i++) {
+      const t0 = performance.now();
+      spawnSync(process.execPath, args, { stdio: "ignore", env: { ...process.env, HOME: tmpdir() } });
+      times.push(performance.now() - t0);
+    }
+    return times.sort((a, b) => a - b)[4]!;
+  };
+  const base = median(["-e", "0"]);
+  record("startup.helpVsNode", median([bin, "--help"]) / base, 2, `× node -e 0 (${base.toFixed(0)} ms)`);
+  record("startup.validateVsNode", median([bin, "validate"]) / base, 2, `× node -e 0`);
+}
+
+/** `plan` (observe + diff) over synthetic DAGs of 10, 100 and 1000 resources: per-node time should stay flat. */
+async function scale() {
+  const spec = SpecSchema.parse({});
+  const synthetic = (n: number): Resource[] => Array.from({ length: n }, (_, i) => ({
+    key: `r${i}`, kind: "bench:node", dependsOn: [i - 1, i - 7, i - 31].filter((d) => d >= 0).map((d) => `r${d}`),
+    title: () => `node ${i}`, desired: () => ({ size: i, tags: { a: "b" } }),
+    observe: async () => ({ id: `id-${i}`, attrs: { size: i, tags: { a: "b" } }, outputs: { id: `id-${i}` } }),
+    create: async () => ({ id: `id-${i}`, outputs: {} }), delete: async () => {},
+  }));
+  const timeFor = async (n: number) => {
+    const dir = mkdtempSync(join(tmpdir(), "spontime-scale-"));
+    try {
+      const session = new Session({ spec, stateDir: dir, resources: synthetic(n), env: process.env, concurrency: 8 });
+      const times: number[] = [];
+      for (let rep = 0; rep < 7; rep++) {
+        const t0 = performance.now();
+        session.plan(await session.observe(), "up");
+        times.push(performance.now() - t0);
+      }
+      return times.sort((a, b) => a - b)[3]!;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  await timeFor(1000); // warm-up: JIT and caches
+  const [t10, t100, t1000] = [await timeFor(10), await timeFor(100), await timeFor(1000)];
+  record("scale.perNodeTime100vs10", (t100 / 100) / (t10 / 10), 1.5, "× per node");
+  record("scale.perNodeTime1000vs100", (t1000 / 1000) / (t100 / 100), 1.5, `× per node (${t1000.toFixed(0)} ms for 1000)`);
+}
+
+const started = performance.now();
+await upAndDown();
+startup();
+await scale();
+const width = Math.max(...Object.keys(results).map((k) => k.length));
+console.log(`${"figure".padEnd(width)}  ${"value".padStart(8)}  ${"target".padStart(7)}  met`);
+for (const [name, f] of Object.entries(results)) {
+  console.log(`${name.padEnd(width)}  ${String(f.value).padStart(8)}  ${`≤ ${f.target}`.padStart(7)}  ${f.met ? "yes" : "NO "}  ${f.unit}`);
+}
+writeFileSync(new URL("../../bench/results.json", import.meta.url), JSON.stringify(Object.fromEntries(Object.entries(results).map(([k, f]) => [k, { value: f.value, target: f.target, met: f.met }])), null, 2) + "\n");
+console.log(`\nbench/results.json written (${((performance.now() - started) / 1000).toFixed(1)} s)`);

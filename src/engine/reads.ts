@@ -1,0 +1,29 @@
+/**
+ * Shares identical reads between resources while the engine observes the whole stack (one DescribeSubnets
+ * for four subnets, one DescribeServices for the task definition and the service). Outside that phase every
+ * read goes to AWS, so waits never see a stale answer.
+ */
+export class ReadCache {
+  private entries?: Map<string, Promise<unknown>>;
+
+  /** Runs `fn` with sharing on; the cache is dropped when it ends. */
+  async during<T>(fn: () => Promise<T>): Promise<T> {
+    this.entries = new Map();
+    try {
+      return await fn();
+    } finally {
+      this.entries = undefined;
+    }
+  }
+
+  get<T>(key: string, read: () => Promise<T>): Promise<T> {
+    if (!this.entries) return read();
+    let hit = this.entries.get(key) as Promise<T> | undefined;
+    if (!hit) {
+      hit = read();
+      this.entries.set(key, hit);
+      hit.catch(() => this.entries?.delete(key)); // a failed read is not shared: the next caller tries again
+    }
+    return hit;
+  }
+}
