@@ -12,7 +12,7 @@ import type { Clock } from "../engine/clock.js";
 import { ToolError } from "../errors.js";
 import { credentialError, describeAwsError, errorCode, isTransient } from "./errors.js";
 
-export interface AwsConfig { region: string; profile?: string }
+export interface AwsConfig { region: string; profile?: string; debug?: (line: string) => void }
 
 /** Counts of calls made, by operation: the benchmark and the idempotency tests read these. */
 export class CallStats {
@@ -108,9 +108,13 @@ export class Aws {
     const deadline = this.clock.now() + (options.deadlineMs ?? RETRY_DEADLINE_MS);
     for (let attempt = 0; ; attempt++) {
       this.stats.record(op);
+      const started = this.clock.now();
       try {
-        return await client.send(command as never);
+        const out = await client.send(command as never);
+        this.config.debug?.(`aws ${op} ok ${this.clock.now() - started} ms`);
+        return out;
       } catch (e) {
+        this.config.debug?.(`aws ${op} failed ${this.clock.now() - started} ms: ${errorCode(e)} ${(e as Error).message}`);
         const cred = credentialError(e);
         if (cred) throw cred;
         const retryable = isTransient(e) || (options.retryOn?.includes(errorCode(e)) ?? false) || (options.retryIf?.(e) ?? false);

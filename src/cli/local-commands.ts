@@ -1,4 +1,7 @@
+import { existsSync, writeFileSync } from "node:fs";
 import { z } from "zod";
+import { UserError } from "../errors.js";
+import { DEFAULT_CONFIG } from "../spec/load.js";
 import { SpecSchema } from "../spec/schema.js";
 import { StateStore } from "../state/store.js";
 import type { CommandContext } from "./context.js";
@@ -14,6 +17,18 @@ export async function validate(c: CommandContext): Promise<number> {
 }
 
 export const specJsonSchema = () => z.toJSONSchema(SpecSchema, { io: "input", target: "draft-7" });
+
+/** Writes the spec with every default spelled out and a $schema for editor completion; never overwrites. */
+export async function init(c: CommandContext): Promise<number> {
+  const file = c.opts.config ?? DEFAULT_CONFIG;
+  if (existsSync(file)) throw new UserError(`${file} already exists`, "edit it, or remove it first to start from the defaults");
+  const installed = "./node_modules/spontime-infra/spontime.schema.json";
+  const { profile: _profile, ...defaults } = SpecSchema.parse({});
+  const spec = { $schema: existsSync(installed) ? installed : "./spontime.schema.json", ...defaults };
+  writeFileSync(file, JSON.stringify(spec, null, 2) + "\n", { flag: "wx" });
+  c.out.out(`wrote ${file} (the seed design's values; availabilityZones default to the region's first two)`);
+  return 0;
+}
 
 export async function schema(c: CommandContext): Promise<number> {
   c.out.json(specJsonSchema());

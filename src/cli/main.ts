@@ -31,7 +31,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
     .option("--region <region>", "AWS region (overrides the spec and AWS_REGION)")
     .option("--profile <profile>", "AWS profile (overrides the spec and AWS_PROFILE)")
     .option("--no-color", "no colours (also NO_COLOR=1)")
-    .option("--debug", "print stacks of errors")
+    .option("--debug", "print each AWS call and the stack of errors")
     .option("--force-unlock", "take over a lock left by a process that is gone")
     .addHelpText("after", `
 Examples:
@@ -62,6 +62,11 @@ Exit codes: 0 ok, 1 AWS or apply failure, 2 bad input, 130 interrupted.`)
     lazy(async () => (await import("./local-commands.js")).validate));
   add("schema", "print the JSON Schema of spontime.config.json", "schema > spontime.schema.json",
     lazy(async () => (await import("./local-commands.js")).schema));
+  add("init", "write spontime.config.json with the defaults and a $schema for editor completion", "init",
+    lazy(async () => (await import("./local-commands.js")).init));
+  add("graph", "print the resource dependency graph, each node with its status (Mermaid, or DOT)", "graph > stack.mmd",
+    lazy(async () => (await import("./stack-commands.js")).graph))
+    .option("--dot", "Graphviz DOT instead of Mermaid");
   add("plan", "show what `up` would change (works offline from the state file)", "plan --detailed-exitcode",
     lazy(async () => (await import("./stack-commands.js")).plan))
     .option("--json", "machine-readable plan")
@@ -84,6 +89,15 @@ Exit codes: 0 ok, 1 AWS or apply failure, 2 bad input, 130 interrupted.`)
     .option("--json", "machine-readable outputs")
     .option("--show-secrets", "include the DB password, SECRET_KEY and DATABASE_URL");
 
+  add("sleep", "stop paying for compute while nobody uses the stack: 0 tasks, database stopped", "sleep",
+    lazy(async () => (await import("./stack-commands.js")).sleep))
+    .option("-y, --yes", "accepted for symmetry: sleep asks nothing");
+  add("wake", "start the database, bring the service back, health-check", "wake",
+    lazy(async () => (await import("./stack-commands.js")).wake))
+    .option("-y, --yes", "accepted for symmetry: wake asks nothing");
+  add("cost", "monthly cost estimate of the stack, and what would save money", "cost --json",
+    lazy(async () => (await import("./cost-command.js")).cost))
+    .option("--json", "machine-readable estimate");
   add("deploy", "roll out a new image: register a revision, update the service, follow the rollout, health-check", "deploy --tag $GITHUB_SHA --migrate \"python manage.py migrate --noinput\"",
     lazy(async () => (await import("./app-commands.js")).deploy))
     .option("--image <uri>", "full image URI with tag")

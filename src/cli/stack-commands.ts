@@ -15,6 +15,7 @@ export const EXIT = { ok: 0, failed: 1, usage: 2, changes: 2, interrupted: 130 }
 export function openSession(c: CommandContext, options: { skipFinalSnapshot?: boolean } = {}): Session {
   const progress = new Progress(c.out);
   const session = new Session({
+    ...(c.opts.debug ? { debug: (line: string) => c.out.err(c.out.paint("dim", line)) } : {}),
     spec: c.spec(), stateDir: c.opts.stateDir, signal: c.signal, emit: progress.onEvent, env: c.out.io.env,
     ...(c.clock ? { clock: c.clock } : {}), ...options,
   });
@@ -33,20 +34,29 @@ async function locked<T>(c: CommandContext, session: Session, command: string, f
   }
 }
 
-export async function plan(c: CommandContext<{ detailedExitcode?: boolean }>): Promise<number> {
-  const session = openSession(c);
-  let observed: Map<string, Live | undefined>;
+/** Live observations, or without credentials what the state file remembers (said in one line). */
+async function observeOrRemember(c: CommandContext, session: Session): Promise<Map<string, Live | undefined>> {
   try {
     await session.connect();
-    observed = await session.observe();
+    return await session.observe();
   } catch (e) {
     if (!(e instanceof UserError && /no AWS credentials/.test(e.message))) throw e;
     c.out.err(c.out.paint("yellow", "No AWS credentials: planning from the state file alone (live drift not checked)."));
-    observed = session.observeFromState();
+    return session.observeFromState();
   }
-  const p = session.plan(observed, "up");
+}
+
+export async function plan(c: CommandContext<{ detailedExitcode?: boolean }>): Promise<number> {
+  const session = openSession(c);
+  const p = session.plan(await observeOrRemember(c, session), "up");
   if (c.opts.json) c.out.json(planJson(p));
-  else renderPlan(c.out, p);
+  else {
+    renderPlan(c.out, p);
+    if (p.changes.some((ch) => ch.action === "create")) {
+      c.out.out("");
+      (await import("./cost-command.js")).renderCost(c.out, c.spec());
+    }
+  }
   return c.opts.detailedExitcode && hasChanges(p) ? EXIT.changes : EXIT.ok;
 }
 
@@ -61,6 +71,14 @@ function applyJson(p: Plan, result: ApplyResult, session: Session, code: number)
     outputs: Object.fromEntries(result.outputs),
     calls: callsJson(session),
   };
+}
+
+export async function graph(c: CommandContext<{ dot?: boolean }>): Promise<number> {
+  const session = openSession(c);
+  const p = session.plan(await observeOrRemember(c, session), "up");
+  const { renderGraph } = await import("./graph.js");
+  c.out.out(renderGraph(session.resources, p, c.opts.dot ? "dot" : "mermaid"));
+  return EXIT.ok;
 }
 
 function reportApply(c: CommandContext, result: ApplyResult, verb: string, command: string): number {
@@ -117,6 +135,55 @@ export async function up(c: CommandContext<{ wake?: boolean }>): Promise<number>
     }
     return code;
   });
+}
+
+/** Sleep or wake: the reconciler with the stack's target set to asleep (0 tasks, RDS stopped) or awake. */
+async function setAsleep(c: CommandContext, asleep: boolean): Promise<{ code: number; session: Session; result?: ApplyResult }> {
+  const session = openSession(c);
+  return locked(c, session, asleep ? "sleep" : "wake", async () => {
+    await session.connect();
+    session.state.data.sleeping = asleep;
+    session.state.save();
+    session.ctx.spec.sleeping = asleep;
+    const observed = await session.observe();
+    if (!observed.get("db-instance") || !observed.get("ecs-service")) throw new UserError("no stack to put to sleep or wake", "run `spontime-infra up` first");
+    const result = await session.applyUp(observed);
+    return { code: reportApply(c, result, asleep ? "put to sleep" : "woken", asleep ? "sleep" : "wake"), session, result };
+  });
+}
+
+export async function sleep(c: CommandContext): Promise<number> {
+  const { code } = await setAsleep(c, true);
+  if (code === EXIT.ok) {
+    c.out.out("Asleep: the service runs 0 tasks and the database is stopped; the load balancer stays (see `spontime-infra cost`).");
+    c.out.out("RDS starts a stopped instance again by itself after 7 days: run `spontime-infra sleep` again then. `spontime-infra wake` brings it all back.");
+  }
+  return code;
+}
+
+export async function wake(c: CommandContext): Promise<number> {
+  const { code, session, result } = await setAsleep(c, false);
+  if (code !== EXIT.ok) return code;
+  const dns = result!.outputs.get("load-balancer")?.dnsName;
+  if (result!.outputs.get("task-definition")?.awaitingFirstDeploy === "true" || !dns) {
+    c.out.out("Awake. No image deployed yet: nothing to health-check.");
+    return EXIT.ok;
+  }
+  const url = `http://${dns}${session.ctx.spec.app.healthPath}`;
+  const http = c.http ?? (await import("../deploy/context.js")).httpGet;
+  const start = session.ctx.clock.now();
+  for (;;) {
+    const status = await http(url).catch(() => 0);
+    if (status === 200) {
+      c.out.out(`Awake: ${url} answers 200.`);
+      return EXIT.ok;
+    }
+    if (session.ctx.clock.now() - start > 5 * 60_000) {
+      c.out.err(c.out.paint("red", `Awake, but ${url} did not answer 200 within 5 minutes (last: ${status || "no answer"}); see \`spontime-infra logs\`.`));
+      return EXIT.failed;
+    }
+    await session.ctx.clock.sleep(5_000, c.signal);
+  }
 }
 
 export async function down(c: CommandContext<{ skipFinalSnapshot?: boolean }>): Promise<number> {

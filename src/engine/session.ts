@@ -22,6 +22,8 @@ export interface SessionOptions {
   resources?: readonly Resource[];
   concurrency?: number;
   env?: NodeJS.ProcessEnv;
+  /** `--debug`: one line per SDK call. */
+  debug?: (line: string) => void;
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight. */
@@ -67,7 +69,7 @@ export class Session {
     const clock = options.clock ?? realClock;
     const signal = options.signal ?? new AbortController().signal;
     this.state = new StateStore(options.stateDir, spec.appName, spec.region);
-    this.aws = new Aws({ region: spec.region, ...(spec.profile ? { profile: spec.profile } : {}) }, clock, signal);
+    this.aws = new Aws({ region: spec.region, ...(spec.profile ? { profile: spec.profile } : {}), ...(options.debug ? { debug: options.debug } : {}) }, clock, signal);
     const target: Target = {
       ...spec,
       availabilityZones: spec.availabilityZones ?? [`${spec.region}a`, `${spec.region}b`],

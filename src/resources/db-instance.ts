@@ -1,5 +1,5 @@
 import {
-  AddTagsToResourceCommand, CreateDBInstanceCommand, DeleteDBInstanceCommand, DescribeDBEngineVersionsCommand, DescribeDBInstancesCommand, ModifyDBInstanceCommand,
+  AddTagsToResourceCommand, CreateDBInstanceCommand, DeleteDBInstanceCommand, StartDBInstanceCommand, StopDBInstanceCommand, DescribeDBEngineVersionsCommand, DescribeDBInstancesCommand, ModifyDBInstanceCommand,
   type DBInstance, type ModifyDBInstanceCommandInput,
 } from "@aws-sdk/client-rds";
 import { createHash } from "node:crypto";
@@ -34,13 +34,15 @@ const desired = (spec: Target, deps: Deps) => ({
   dbName: spec.database.name,
   username: spec.database.username,
   passwordHash: passwordHash(deps("secrets").dbPassword!),
+  // `sleep` stops the instance (instance hours stop billing; storage does not).
+  stopped: spec.sleeping,
 });
 type Want = ReturnType<typeof desired>;
 
 /** "15" in the spec means "any 15.x": the live version is then compared by its major only. */
 const comparableVersion = (spec: Target, live: string | undefined) => (spec.database.engineVersion.includes(".") ? live : live?.split(".")[0]);
 
-const PENDING = new Set(["creating", "backing-up", "modifying", "rebooting", "resetting-master-credentials", "renaming", "starting", "configuring-enhanced-monitoring", "upgrading", "storage-optimization", "maintenance", "moving-to-vpc", "configuring-log-exports"]);
+const PENDING = new Set(["creating", "stopping", "backing-up", "modifying", "rebooting", "resetting-master-credentials", "renaming", "starting", "configuring-enhanced-monitoring", "upgrading", "storage-optimization", "maintenance", "moving-to-vpc", "configuring-log-exports"]);
 const FAILED = new Set(["failed", "incompatible-network", "incompatible-option-group", "incompatible-parameters", "incompatible-restore", "inaccessible-encryption-credentials", "restore-error", "storage-full"]);
 
 function attrsOf(spec: Target, db: DBInstance, hash: string) {
@@ -60,6 +62,7 @@ function attrsOf(spec: Target, db: DBInstance, hash: string) {
     dbName: db.DBName,
     username: db.MasterUsername,
     passwordHash: hash,
+    stopped: db.DBInstanceStatus === "stopped" || db.DBInstanceStatus === "stopping",
   };
 }
 
@@ -139,6 +142,12 @@ export const dbInstance: Resource<Want> = {
     return { id, outputs: {} };
   },
   async update(ctx, want, _live, changed) {
+    if (changed.includes("stopped")) {
+      // A stopped instance takes no modification: start or stop alone, the rest on the next `up`.
+      const id = { DBInstanceIdentifier: ctx.names.dbInstance };
+      await ctx.aws.rds.send(want.stopped ? new StopDBInstanceCommand(id) : new StartDBInstanceCommand(id));
+      return;
+    }
     const input: ModifyDBInstanceCommandInput = { DBInstanceIdentifier: ctx.names.dbInstance, ApplyImmediately: true };
     if (changed.includes("instanceClass")) input.DBInstanceClass = want.instanceClass;
     if (changed.includes("engineVersion")) Object.assign(input, { EngineVersion: await engineVersionToCreate(ctx), AllowMajorVersionUpgrade: true });

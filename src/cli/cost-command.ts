@@ -1,0 +1,26 @@
+import { estimate } from "../cost/estimate.js";
+import { StateStore } from "../state/store.js";
+import type { CommandContext } from "./context.js";
+import type { Output } from "./output.js";
+
+const dollars = (n: number) => `$${n.toFixed(2)}`;
+
+/** The estimate as a table; shared by `cost` and the end of `plan`. */
+export function renderCost(out: Output, spec: Parameters<typeof estimate>[0], asleep = false): void {
+  const e = estimate(spec);
+  const width = Math.max(...e.lines.map((l) => l.item.length));
+  out.out(`Monthly estimate (${e.pricesFrom}${e.region === "us-east-1" ? "" : `; your region is ${e.region}, prices there differ`}):`);
+  for (const l of e.lines) out.out(`  ${l.item.padEnd(width)}  ${typeof l.monthly === "number" ? dollars(l.monthly).padStart(8) : "   usage"}${l.note ? out.paint("dim", `  ${l.note}`) : ""}`);
+  out.out(`  ${"total before usage".padEnd(width)}  ${out.paint("bold", dollars(e.total).padStart(8))}`);
+  out.out(`  ${"while asleep (no task, RDS stopped)".padEnd(width)}  ${dollars(e.asleepTotal).padStart(8)}${asleep ? out.paint("yellow", "  <- the stack is asleep now") : ""}`);
+  out.out("Savings:");
+  for (const s of e.savings) out.out(`  ${s.item.padEnd(width)}  ${`-${dollars(s.monthly)}`.padStart(8)}${out.paint("dim", `  ${s.note}`)}`);
+}
+
+export async function cost(c: CommandContext): Promise<number> {
+  const spec = c.spec();
+  const asleep = new StateStore(c.opts.stateDir, spec.appName, spec.region).data.sleeping ?? false;
+  if (c.opts.json) c.out.json({ ...estimate(spec), asleep });
+  else renderCost(c.out, spec, asleep);
+  return 0;
+}

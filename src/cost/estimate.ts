@@ -1,0 +1,69 @@
+import type { Spec } from "../spec/schema.js";
+
+/** us-east-1 list prices, 2026 (../shared/guide/aws-facts.md). */
+export const PRICES = {
+  hoursPerMonth: 730,
+  albHour: 0.0225,
+  publicIpv4Hour: 0.005,
+  fargate: { X86_64: { vcpuHour: 0.04048, gbHour: 0.004445 }, ARM64: { vcpuHour: 0.03238, gbHour: 0.00356 } },
+  fargateSpotDiscount: 0.7,
+  rdsHour: { "db.t4g.micro": 0.016 } as Record<string, number>,
+  rdsStorageGbMonth: 0.115,
+  natGatewayHour: 0.045,
+} as const;
+
+export interface CostLine { item: string; monthly: number | "usage"; note?: string }
+export interface Estimate {
+  region: string;
+  pricesFrom: string;
+  lines: CostLine[];
+  total: number;
+  asleepTotal: number;
+  savings: { item: string; monthly: number; note: string }[];
+}
+
+const round = (n: number) => Math.round(n * 100) / 100;
+const H = PRICES.hoursPerMonth;
+
+/** Monthly list-price estimate of the stack the spec describes; usage-priced items are listed, not guessed. */
+export function estimate(spec: Spec): Estimate {
+  const tasks = spec.app.desiredCount;
+  const vcpu = spec.app.cpu / 1024;
+  const gb = spec.app.memory / 1024;
+  const fargateMonth = (arch: "X86_64" | "ARM64") => tasks * (vcpu * PRICES.fargate[arch].vcpuHour + gb * PRICES.fargate[arch].gbHour) * H;
+  const rdsHour = PRICES.rdsHour[spec.database.instanceClass];
+  const alb = PRICES.albHour * H;
+  const albIps = 2 * PRICES.publicIpv4Hour * H;
+  const taskIps = tasks * PRICES.publicIpv4Hour * H;
+  const fargate = fargateMonth(spec.app.architecture);
+  const rds = rdsHour === undefined ? undefined : rdsHour * H;
+  const storage = spec.database.allocatedStorage * PRICES.rdsStorageGbMonth;
+  const lines: CostLine[] = [
+    { item: "Application Load Balancer (hours)", monthly: round(alb) },
+    { item: "ALB load balancer capacity units", monthly: "usage", note: "$0.008 per LCU-hour" },
+    { item: "public IPv4 addresses: 2 for the ALB", monthly: round(albIps) },
+    { item: `public IPv4 address: ${tasks} for the task${tasks === 1 ? "" : "s"}`, monthly: round(taskIps) },
+    { item: `Fargate ${spec.app.architecture} ${tasks} × ${vcpu} vCPU + ${gb} GB`, monthly: round(fargate) },
+    rds === undefined
+      ? { item: `RDS ${spec.database.instanceClass} (hours)`, monthly: "usage", note: "no price for this class in the table: see the RDS pricing page" }
+      : { item: `RDS ${spec.database.instanceClass} Single-AZ (hours)`, monthly: round(rds) },
+    { item: `RDS storage ${spec.database.allocatedStorage} GB ${spec.database.storageType}`, monthly: round(storage) },
+    { item: "RDS backups (up to 100% of storage)", monthly: 0, note: "free within the provisioned size" },
+    { item: "CloudWatch Logs", monthly: "usage", note: "$0.50/GB ingested, $0.03/GB-month stored" },
+    { item: "ECR storage", monthly: "usage", note: "$0.10/GB-month" },
+    { item: "data transfer out", monthly: "usage" },
+  ];
+  const total = round(lines.reduce((sum, l) => sum + (typeof l.monthly === "number" ? l.monthly : 0), 0));
+  // Asleep: no task, RDS stopped; the ALB, its addresses and the DB storage still bill.
+  const asleepTotal = round(alb + albIps + storage);
+  const awakeShare = (12 * 5) / (24 * 7); // weekdays 8:00-20:00
+  const sleepable = fargate + taskIps + (rds ?? 0);
+  const savings = [
+    { item: "ARM64 (Graviton) task", monthly: round(fargate - fargateMonth("ARM64")), note: "spec app.architecture: \"ARM64\"; the image must be built for arm64" },
+    { item: "Fargate Spot", monthly: round(fargateMonth("X86_64") * PRICES.fargateSpotDiscount), note: "up to 70% off x86, tasks can be interrupted (not modelled by this tool yet)" },
+    { item: "sleep nights and weekends", monthly: round(sleepable * (1 - awakeShare)), note: "`spontime-infra sleep` / `wake`: awake weekdays 8:00-20:00" },
+    { item: "already avoided: NAT gateway", monthly: round(PRICES.natGatewayHour * H), note: "tasks use a public IP instead" },
+    { item: "already avoided: Multi-AZ RDS", monthly: round((rds ?? 0) + storage), note: "a standby doubles instance hours and storage" },
+  ].filter((s) => s.monthly > 0 && !(s.item.startsWith("ARM64") && spec.app.architecture === "ARM64"));
+  return { region: spec.region, pricesFrom: "us-east-1 list prices, 2026", lines, total, asleepTotal, savings };
+}

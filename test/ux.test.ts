@@ -1,0 +1,141 @@
+import assert from "node:assert/strict";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, it } from "node:test";
+import { STACK } from "../src/resources/index.js";
+import { specJsonSchema } from "../src/cli/local-commands.js";
+import { APP, Harness, TEST_ENV } from "./helpers.js";
+
+let h: Harness;
+beforeEach(() => { h = new Harness(); });
+afterEach(() => h.close());
+
+describe("cost", () => {
+  it("the default stack comes within 2% of the figure computed by hand from aws-facts.md", async () => {
+    // ALB 730 h × $0.0225, 3 public IPv4 × 730 h × $0.005, Fargate 0.25 vCPU × $0.04048 + 0.5 GB × $0.004445 per h,
+    // RDS db.t4g.micro 730 h × $0.016, 20 GB × $0.115.
+    const byHand = 730 * 0.0225 + 3 * 730 * 0.005 + 730 * (0.25 * 0.04048 + 0.5 * 0.004445) + 730 * 0.016 + 20 * 0.115; // $50.37
+    const r = await h.cli(["cost", "--json"]);
+    assert.equal(r.code, 0);
+    const e = JSON.parse(r.stdout);
+    assert.ok(Math.abs(e.total - byHand) / byHand < 0.02, `${e.total} vs ${byHand}`);
+    assert.ok(e.lines.some((l: { monthly: unknown; item: string }) => l.monthly === "usage" && /CloudWatch Logs/.test(l.item)));
+    const savings = Object.fromEntries(e.savings.map((s: { item: string; monthly: number }) => [s.item, s.monthly]));
+    assert.equal(savings["ARM64 (Graviton) task"], 1.8);
+    assert.equal(savings["already avoided: NAT gateway"], 32.85);
+    assert.equal(e.asleepTotal, 26.03);
+    const human = await h.cli(["cost"]);
+    assert.match(human.stdout, /total before usage\s+\$50\.37/);
+  });
+
+  it("says the estimate uses us-east-1 prices for another region, and plan shows it for creations", async () => {
+    assert.match((await h.cli(["cost", "--region", "eu-west-1"])).stdout, /your region is eu-west-1, prices there differ/);
+    assert.match((await h.cli(["plan"])).stdout, /Monthly estimate[\s\S]*total before usage/);
+  });
+});
+
+describe("sleep and wake", () => {
+  it("sleep stops the database and scales to 0; up keeps it asleep; wake starts it, restores the count and health-checks", async () => {
+    await h.up();
+    h.fake.pushImage(APP, "v1");
+    assert.equal((await h.cli(["deploy", "--tag", "v1"])).code, 0);
+    const svc = () => [...h.fake.ecs.services.values()].find((s) => s.status === "ACTIVE");
+    const db = () => h.fake.rds.instances.get(`${APP}-db`);
+
+    const slept = await h.cli(["sleep"]);
+    assert.equal(slept.code, 0, slept.stderr);
+    assert.equal(db().status, "stopped");
+    assert.equal(svc().desiredCount, 0);
+    assert.match(slept.stdout, /after 7 days/);
+    assert.match((await h.cli(["status"])).stdout, /State:\s+asleep/);
+    assert.equal(JSON.parse((await h.cli(["cost", "--json"])).stdout).asleep, true);
+
+    h.resetCalls();
+    const up = await h.cli(["up", "--yes"]);
+    assert.match(up.stderr, /The stack is asleep: `up` keeps it asleep/);
+    assert.deepEqual(h.fake.mutatingCalls(), [], "up does not wake a sleeping stack");
+
+    const woke = await h.cli(["wake"]);
+    assert.equal(woke.code, 0, woke.stderr);
+    assert.equal(db().status, "available");
+    assert.equal(svc().desiredCount, 1);
+    assert.match(woke.stdout, /Awake: http:\/\/\S+\/health answers 200/);
+    assert.doesNotMatch((await h.cli(["status"])).stdout, /asleep/);
+  });
+});
+
+describe("readable output", () => {
+  it("colours on a terminal, none with NO_COLOR", async () => {
+    await h.cli(["validate"]);
+    const coloured = await h.cli(["plan"], { tty: true, env: { ...TEST_ENV, NO_COLOR: "" } });
+    assert.match(coloured.stdout, /\x1b\[/, "a terminal gets colours");
+    const plain = await h.cli(["plan"], { tty: true, env: { ...TEST_ENV, NO_COLOR: "1" } });
+    assert.doesNotMatch(plain.stdout + plain.stderr, /\x1b\[/);
+    assert.match(plain.stdout, /^\s+\+ VPC 10\.0\.0\.0\/16/m);
+    assert.match(plain.stdout, /Plan: 22 to create, 0 to update, 0 to replace, 0 to delete\./);
+  });
+
+  it("--json of plan, status, outputs and cost parses", async () => {
+    await h.up();
+    for (const argv of [["plan", "--json"], ["status", "--json"], ["outputs", "--json"], ["cost", "--json"]]) {
+      const r = await h.cli(argv);
+      assert.equal(r.code, 0, `${argv[0]}: ${r.stderr}`);
+      assert.doesNotThrow(() => JSON.parse(r.stdout), argv[0]);
+    }
+  });
+
+  it("graph names every resource and every edge of the engine's DAG, with statuses", async () => {
+    const mermaid = (await h.cli(["graph"])).stdout;
+    const dot = (await h.cli(["graph", "--dot"])).stdout;
+    const id = (k: string) => k.replace(/[^A-Za-z0-9_]/g, "_");
+    for (const r of STACK) {
+      assert.match(mermaid, new RegExp(`^  ${id(r.key)}\\[".*to create</i>"\\]`, "m"), r.key);
+      assert.match(dot, new RegExp(`^  "${r.key}" \\[label=".*\\\\nto create"`, "m"), r.key);
+      for (const d of r.dependsOn) {
+        assert.ok(mermaid.includes(`  ${id(d)} --> ${id(r.key)}\n`), `${d} --> ${r.key}`);
+        assert.ok(dot.includes(`  "${d}" -> "${r.key}";`), `${d} -> ${r.key}`);
+      }
+    }
+    const edges = STACK.reduce((n, r) => n + r.dependsOn.length, 0);
+    assert.equal(mermaid.split("\n").filter((l) => l.includes(" --> ")).length, edges);
+    await h.up();
+    assert.match((await h.cli(["graph"])).stdout, /in sync/);
+  });
+
+  it("--version, and --help with an example for every command", async () => {
+    const version = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")).version;
+    assert.equal((await h.cli(["--version"])).stdout.trim(), version);
+    for (const cmd of ["validate", "plan", "up", "down", "status", "outputs", "deploy", "run", "logs", "cost", "sleep", "wake", "graph", "init", "ci-policy", "schema"]) {
+      const r = await h.cli([cmd, "--help"]);
+      assert.equal(r.code, 0, cmd);
+      assert.match(r.stdout, /Example:\n\s+\$ spontime-infra /, cmd);
+    }
+  });
+
+  it("--debug prints each AWS call", async () => {
+    const r = await h.cli(["status", "--debug"]);
+    assert.match(r.stderr, /aws DescribeVpcs ok \d+ ms/);
+  });
+});
+
+describe("init and schema", () => {
+  it("init writes the defaults with a $schema and refuses to overwrite", async () => {
+    const file = join(h.dir, "spontime.config.json");
+    const r = await h.cli(["init", "--config", file]);
+    assert.equal(r.code, 0, r.stderr);
+    const written = JSON.parse(readFileSync(file, "utf8"));
+    assert.equal(written.$schema, "./spontime.schema.json");
+    assert.equal(written.database.instanceClass, "db.t4g.micro");
+    assert.equal((await h.cli(["validate", "--config", file])).code, 0, "what init writes validates");
+    writeFileSync(file, "{}");
+    const again = await h.cli(["init", "--config", file]);
+    assert.equal(again.code, 2);
+    assert.equal(readFileSync(file, "utf8"), "{}");
+  });
+
+  it("the committed spontime.schema.json is the schema the code validates with", () => {
+    const committed = new URL("../../spontime.schema.json", import.meta.url);
+    assert.ok(existsSync(committed));
+    assert.deepEqual(JSON.parse(readFileSync(committed, "utf8")), specJsonSchema(), "run `spontime-infra schema > spontime.schema.json`");
+  });
+});
