@@ -137,7 +137,7 @@ describe("transient and permanent faults", () => {
         const r = await h.cli(["up", "--yes"]);
         assert.equal(r.code, 0, r.stderr);
         assertConverged(h, "under faults");
-        assert.ok(h.fake.calls.length > 200, "faults made the run retry");
+        assert.ok(h.fake.faultsInjected > 20, `faults were injected and survived (${h.fake.faultsInjected})`);
         const d = await h.cli(["down", "--yes"]);
         assert.equal(d.code, 0, d.stderr);
         assert.deepEqual(h.fake.taggedResources(APP), []);

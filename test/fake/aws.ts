@@ -84,6 +84,7 @@ export class FakeAws {
   private seq = 1;
   private rngState: number;
   faultRate: number;
+  faultsInjected = 0;
   eventualConsistency: number;
   /** The mutation count at which the "process" dies; see `armCrash`. */
   private crashAt?: number;
@@ -193,6 +194,7 @@ export class FakeAws {
     const injected = this.failWith?.(op, input);
     if (injected) throw injected;
     if (this.faultRate > 0 && this.rng() < this.faultRate) {
+      this.faultsInjected++;
       throw this.rng() < 0.5 ? awsError("ThrottlingException", "Rate exceeded") : awsError("InternalError", "We encountered an internal error. Please try again.", 500);
     }
     const result = structuredClone(await handler(input) ?? {});
