@@ -1,10 +1,9 @@
 import { DescribeTargetHealthCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { errorMessage } from "../errors.js";
 import type { ApplyResult } from "../engine/apply.js";
 import { hasChanges, planUp, type Plan } from "../engine/plan.js";
 import { Session } from "../engine/session.js";
 import type { Live } from "../engine/types.js";
-import { UserError } from "../errors.js";
+import { UserError, errorMessage } from "../errors.js";
 import { confirm, type CommandContext } from "./context.js";
 import { Progress } from "./progress.js";
 import { planJson, renderPlan, shortId } from "./render.js";

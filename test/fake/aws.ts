@@ -888,9 +888,8 @@ export class FakeAws {
       const previous = s.deployments.find((d: Deployment) => d !== primary && d.rolloutState === "COMPLETED");
       if (s.deploymentConfiguration.deploymentCircuitBreaker.rollback && previous) {
         for (const t of live()) this.stopTask(t, "Scaled in", 0);
-        s.taskDefinition = previous.taskDefinition;
-        s.deployments = [primary, ...s.deployments.filter((d: Deployment) => d !== primary)];
         // Rollback: a new PRIMARY deployment with the last good task definition; the failed one goes away.
+        s.taskDefinition = previous.taskDefinition;
         s.deployments = s.deployments.filter((d: Deployment) => d !== primary);
         for (const d of s.deployments) d.status = "ACTIVE";
         const rb: Deployment = { id: this.id("ecs-svc"), status: "PRIMARY", taskDefinition: previous.taskDefinition, desiredCount: s.desiredCount, rolloutState: "IN_PROGRESS", createdAt: now, failedTasks: 0, runningCount: 0, pendingCount: 0 };
