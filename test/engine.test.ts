@@ -1,0 +1,78 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { topoOrder, walk } from "../src/engine/graph.js";
+import { planUp } from "../src/engine/plan.js";
+import { UNKNOWN, type Live, type Resource, type Target } from "../src/engine/types.js";
+import { ciPolicy } from "../src/deploy/ci-policy.js";
+import { SpecSchema } from "../src/spec/schema.js";
+
+const node = (key: string, ...dependsOn: string[]) => ({ key, dependsOn });
+
+describe("engine", () => {
+  it("orders dependencies first and names a cycle", () => {
+    const order = topoOrder([node("c", "b"), node("a"), node("b", "a")]);
+    assert.deepEqual(order, ["a", "b", "c"]);
+    assert.throws(() => topoOrder([node("a", "c"), node("b", "a"), node("c", "b"), node("d")]), /dependency cycle: (a -> c -> b -> a|b -> a -> c -> b|c -> b -> a -> c)/);
+    assert.throws(() => topoOrder([node("a", "ghost")]), /resource a depends on unknown resource ghost/);
+  });
+
+  it("a failure skips only its dependents; unrelated branches finish; concurrency stays bounded", async () => {
+    let running = 0;
+    let peak = 0;
+    const ran: string[] = [];
+    const results = await walk(
+      [node("root"), node("bad", "root"), node("child", "bad"), node("grandchild", "child"), node("other", "root"), node("x"), node("y"), node("z")],
+      async (k) => {
+        running++;
+        peak = Math.max(peak, running);
+        await new Promise((r) => setTimeout(r, 5));
+        running--;
+        ran.push(k);
+        if (k === "bad") throw new Error("boom");
+      },
+      { concurrency: 2 },
+    );
+    assert.equal(results.get("bad")!.status, "failed");
+    assert.equal(results.get("child")!.status, "skipped");
+    assert.equal(results.get("grandchild")!.status, "skipped");
+    assert.equal(results.get("other")!.status, "done");
+    assert.ok(!ran.includes("child"));
+    assert.ok(peak <= 2, `peak concurrency ${peak}`);
+  });
+
+  it("an aborted walk starts nothing new", async () => {
+    const stop = new AbortController();
+    const ran: string[] = [];
+    const results = await walk([node("a"), node("b", "a"), node("c", "b")], async (k) => { ran.push(k); if (k === "a") stop.abort(); }, { concurrency: 4, signal: stop.signal });
+    assert.deepEqual(ran, ["a"]);
+    assert.equal(results.get("b")!.status, "skipped");
+  });
+
+  it("the plan is a pure diff: unknown dependency outputs force replacement only through fields that need it", () => {
+    const spec = { ...SpecSchema.parse({}), availabilityZones: ["us-east-1a", "us-east-1b"], sleeping: false } as Target;
+    const parent: Resource = { key: "p", kind: "t", dependsOn: [], replaceOn: ["cidr"], title: () => "parent", desired: () => ({ cidr: "10.1.0.0/16" }), observe: async () => undefined, create: async () => ({ id: "", outputs: {} }), delete: async () => {} };
+    const child: Resource = { key: "c", kind: "t", dependsOn: ["p"], replaceOn: ["parentId"], title: () => "child", desired: (_s, deps) => ({ parentId: deps("p").id, size: 2 }), update: async () => {}, observe: async () => undefined, create: async () => ({ id: "", outputs: {} }), delete: async () => {} };
+    const observed = new Map<string, Live>([
+      ["p", { id: "p-1", attrs: { cidr: "10.0.0.0/16" }, outputs: { id: "p-1" } }],
+      ["c", { id: "c-1", attrs: { parentId: "p-1", size: 1 }, outputs: {} }],
+    ]);
+    const plan = planUp([parent, child], spec, observed);
+    assert.deepEqual(plan.changes.map((c) => [c.key, c.action]), [["p", "replace"], ["c", "replace"]]);
+    assert.deepEqual(plan.changes[1]!.diffs.find((d) => d.field === "parentId"), { field: "parentId", before: "p-1", after: UNKNOWN, forcesReplace: true });
+    assert.deepEqual(planUp([parent, child], spec, observed), plan, "same inputs, same plan");
+    observed.set("p", { id: "p-1", attrs: { cidr: "10.1.0.0/16" }, outputs: { id: "p-1" } });
+    assert.deepEqual(planUp([parent, child], spec, observed).changes.map((c) => c.action), ["noop", "update"]);
+  });
+});
+
+describe("ci-policy", () => {
+  it("scopes push, rollout, PassRole and logs to this stack", () => {
+    const policy = ciPolicy(SpecSchema.parse({}), "123456789012");
+    const by = Object.fromEntries(policy.Statement.map((s) => [s.Sid, s]));
+    assert.equal(by.EcrPushThisRepository!.Resource, "arn:aws:ecr:us-east-1:123456789012:repository/spontime-poc");
+    assert.equal(by.EcsThisService!.Resource, "arn:aws:ecs:us-east-1:123456789012:service/spontime-poc/spontime-poc");
+    assert.equal(by.PassOnlyTheExecutionRole!.Resource, "arn:aws:iam::123456789012:role/spontime-poc-ecs-execution");
+    assert.deepEqual(by.PassOnlyTheExecutionRole!.Action, ["iam:PassRole"]);
+    for (const s of policy.Statement) assert.ok(!(s.Action as string[]).some((a) => a.endsWith(":*") || a === "*"), `${s.Sid} names its actions`);
+  });
+});
