@@ -78,3 +78,13 @@ export class Harness {
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+/** A fresh fake account for one test, closed whatever happens. */
+export async function withHarness(fn: (h: Harness) => Promise<void>, options: FakeOptions = {}): Promise<void> {
+  const h = new Harness(options);
+  try {
+    await fn(h);
+  } finally {
+    h.close();
+  }
+}

@@ -5,7 +5,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { awsError } from "./fake/aws.js";
-import { APP, Harness } from "./helpers.js";
+import { APP, Harness, withHarness } from "./helpers.js";
 
 const KINDS = [
   "ec2:igws", "ec2:routeTables", "ec2:sgs", "ec2:sgs", "ec2:sgs", "ec2:subnets", "ec2:subnets", "ec2:subnets", "ec2:subnets", "ec2:vpcs",
@@ -44,15 +44,14 @@ async function crashRun(h: Harness, argv: string[], k: number): Promise<void> {
 }
 
 async function mutationsOf(argvs: string[][]): Promise<number> {
-  const h = new Harness();
-  try {
+  let count = 0;
+  await withHarness(async (h) => {
     for (const argv of argvs.slice(0, -1)) await h.cli(argv);
     h.resetCalls();
     await h.cli(argvs.at(-1)!);
-    return h.fake.mutatingCalls().length;
-  } finally {
-    h.close();
-  }
+    count = h.fake.mutatingCalls().length;
+  });
+  return count;
 }
 
 describe("crash at every mutating call", async () => {
@@ -60,8 +59,7 @@ describe("crash at every mutating call", async () => {
   it(`up from empty: each of the ${upCalls} crash points, then re-run, converges with one of each resource`, async () => {
     assert.ok(upCalls > 30, `a full up makes ${upCalls} mutating calls`);
     for (let k = 1; k <= upCalls; k++) {
-      const h = new Harness();
-      try {
+      await withHarness(async (h) => {
         await crashRun(h, ["up", "--yes"], k);
         const r = await h.cli(["up", "--yes", "--force-unlock"]);
         assert.equal(r.code, 0, `crash after call ${k}: ${r.stderr}`);
@@ -69,9 +67,7 @@ describe("crash at every mutating call", async () => {
         h.resetCalls();
         await h.up();
         assert.deepEqual(h.fake.mutatingCalls(), [], `crash after call ${k}: a further up changes nothing`);
-      } finally {
-        h.close();
-      }
+      });
     }
   });
 
@@ -79,24 +75,20 @@ describe("crash at every mutating call", async () => {
   it(`down from the full stack: each of the ${downCalls} crash points, then re-run, leaves nothing`, async () => {
     assert.ok(downCalls > 20, `a full down makes ${downCalls} mutating calls`);
     for (let k = 1; k <= downCalls; k++) {
-      const h = new Harness();
-      try {
+      await withHarness(async (h) => {
         await h.up();
         await crashRun(h, ["down", "--yes"], k);
         const r = await h.cli(["down", "--yes", "--force-unlock"]);
         assert.equal(r.code, 0, `crash after call ${k}: ${r.stderr}`);
         assert.deepEqual(h.fake.taggedResources(APP), [], `crash after call ${k}`);
-      } finally {
-        h.close();
-      }
+      });
     }
   });
 });
 
 describe("lost or stale state", () => {
   it("a deleted state file: up adopts every resource by tag with zero creates and recovers the secrets", async () => {
-    const h = new Harness();
-    try {
+    await withHarness(async (h) => {
       await h.up();
       h.fake.pushImage(APP, "v1");
       assert.equal((await h.cli(["deploy", "--tag", "v1"])).code, 0);
@@ -107,14 +99,11 @@ describe("lost or stale state", () => {
       assert.deepEqual(h.fake.mutatingCalls().map((c) => c.op), [], "nothing created, nothing changed");
       assert.deepEqual(h.state().resources.secrets!.outputs, before, "secrets read back from the live task definition");
       assertConverged(h, "after a lost state file");
-    } finally {
-      h.close();
-    }
+    });
   });
 
   it("a stale state file from a stack that is gone: up recreates everything without errors about missing ids", async () => {
-    const h = new Harness();
-    try {
+    await withHarness(async (h) => {
       await h.up();
       const old = readFileSync(h.statePath, "utf8");
       assert.equal((await h.cli(["down", "--yes", "--skip-final-snapshot"])).code, 0);
@@ -123,17 +112,14 @@ describe("lost or stale state", () => {
       assert.equal(r.code, 0, r.stderr);
       assert.doesNotMatch(r.stderr, /NotFound/);
       assertConverged(h, "from a stale state file");
-    } finally {
-      h.close();
-    }
+    });
   });
 });
 
 describe("transient and permanent faults", () => {
   for (const seed of [7, 11, 17, 23]) {
     it(`with 30% of calls throttled or failing 5xx and EC2 answering NotFound after creates, up and down still converge (seed ${seed})`, async () => {
-      const h = new Harness({ faultRate: 0.3, eventualConsistency: 0.5, seed });
-      try {
+      await withHarness(async (h) => {
         const r = await h.cli(["up", "--yes"]);
         assert.equal(r.code, 0, r.stderr);
         assertConverged(h, "under faults");
@@ -141,15 +127,12 @@ describe("transient and permanent faults", () => {
         const d = await h.cli(["down", "--yes"]);
         assert.equal(d.code, 0, d.stderr);
         assert.deepEqual(h.fake.taggedResources(APP), []);
-      } finally {
-        h.close();
-      }
+      }, { faultRate: 0.3, eventualConsistency: 0.5, seed });
     });
   }
 
   it("a permanent error fails fast with the AWS message and the resource, while unrelated branches finish", async () => {
-    const h = new Harness();
-    try {
+    await withHarness(async (h) => {
       h.fake.failWith = (op) => (op === "CreateLoadBalancer" ? awsError("AccessDenied", "User: arn:aws:iam::123456789012:user/ci is not authorized to perform: elasticloadbalancing:CreateLoadBalancer") : undefined);
       const r = await h.cli(["up", "--yes"]);
       assert.equal(r.code, 1);
@@ -157,16 +140,13 @@ describe("transient and permanent faults", () => {
       assert.equal(h.fake.count("CreateLoadBalancer"), 1, "not retried");
       assert.equal(h.fake.rds.instances.get(`${APP}-db`)?.status, "available", "the RDS branch finished");
       assert.match(r.stderr, /dependent resource\(s\) were not attempted/);
-    } finally {
-      h.close();
-    }
+    });
   });
 });
 
 describe("drift", () => {
   it("rules, retention, a deleted listener, desired count and a removed tag: plan shows each, status marks it, up repairs it", async () => {
-    const h = new Harness();
-    try {
+    await withHarness(async (h) => {
       await h.up();
       h.fake.pushImage(APP, "v1");
       assert.equal((await h.cli(["deploy", "--tag", "v1"])).code, 0);
@@ -194,29 +174,23 @@ describe("drift", () => {
       assert.equal([...h.fake.ecs.services.values()][0].desiredCount, 1);
       assert.equal([...h.fake.ec2.subnets.values()][0].tags["spontime:resource"], "subnet-public-a");
       assert.equal((await h.cli(["plan", "--detailed-exitcode"])).code, 0);
-    } finally {
-      h.close();
-    }
+    });
   });
 });
 
 describe("concurrency and locks", () => {
   it("two ups at once: one runs, the other exits 2 naming the lock holder", async () => {
-    const h = new Harness();
-    try {
+    await withHarness(async (h) => {
       const [a, b] = await h.cliConcurrently([["up", "--yes"], ["up", "--yes"]]);
       assert.deepEqual([a!.code, b!.code].sort(), [0, 2]);
       const loser = a!.code === 2 ? a! : b!;
       assert.match(loser.stderr, new RegExp(`state is locked by pid ${process.pid} on ${hostname()} \\(\`up\` since \\S+\\)`));
       assert.deepEqual(kinds(h), KINDS);
-    } finally {
-      h.close();
-    }
+    });
   });
 
   it("a lock left by a killed process is reported as stale and --force-unlock takes it over", async () => {
-    const h = new Harness();
-    try {
+    await withHarness(async (h) => {
       const dead = spawnSync(process.execPath, ["-e", "0"]).pid!;
       await h.cli(["validate"]);
       (await import("node:fs")).mkdirSync(h.stateDir, { recursive: true });
@@ -228,16 +202,13 @@ describe("concurrency and locks", () => {
       const taken = await h.cli(["up", "--yes", "--force-unlock"]);
       assert.equal(taken.code, 0, taken.stderr);
       assert.ok(!existsSync(join(h.stateDir, `${APP}.lock`)));
-    } finally {
-      h.close();
-    }
+    });
   });
 });
 
 describe("interrupt", () => {
   it("Ctrl-C during up: starts nothing new, saves state, says to re-run; the re-run converges", async () => {
-    const h = new Harness();
-    try {
+    await withHarness(async (h) => {
       const stop = new AbortController();
       h.fake.onCall = (op) => { if (op === "CreateDBInstance") stop.abort(); };
       const r = await h.cli(["up", "--yes"], { signal: stop.signal });
@@ -248,9 +219,7 @@ describe("interrupt", () => {
       assert.equal(h.fake.count("CreateService"), 0, "nothing new started");
       assert.equal((await h.cli(["up", "--yes"])).code, 0);
       assertConverged(h, "after an interrupt");
-    } finally {
-      h.close();
-    }
+    });
   });
 });
 
@@ -263,8 +232,7 @@ describe("bad input never reaches AWS", () => {
   ];
   for (const [name, setup, message] of cases) {
     it(`${name}: exit 2, one line and a hint`, async () => {
-      const h = new Harness();
-      try {
+      await withHarness(async (h) => {
         (await import("node:fs")).mkdirSync(h.stateDir, { recursive: true });
         setup(h);
         for (const argv of [["validate"], ["plan"], ["up", "--yes"], ["down", "--yes"]]) {
@@ -273,28 +241,22 @@ describe("bad input never reaches AWS", () => {
           assert.match(r.stderr, message);
         }
         assert.equal(h.fake.calls.length, 0);
-      } finally {
-        h.close();
-      }
+      });
     });
   }
 
   it("unknown command or flag: exit 2", async () => {
-    const h = new Harness();
-    try {
+    await withHarness(async (h) => {
       assert.equal((await h.cli(["upp"])).code, 2);
       const flag = await h.cli(["up", "--yess"]);
       assert.equal(flag.code, 2);
       assert.match(flag.stderr, /unknown option '--yess'/);
       assert.equal(h.fake.calls.length, 0);
-    } finally {
-      h.close();
-    }
+    });
   });
 
   it("missing credentials: one clear line, exit 2; plan goes offline instead", async () => {
-    const h = new Harness();
-    try {
+    await withHarness(async (h) => {
       const env = { HOME: h.dir, NO_COLOR: "1" };
       const up = await h.cli(["up", "--yes"], { env });
       assert.equal(up.code, 2);
@@ -304,28 +266,22 @@ describe("bad input never reaches AWS", () => {
       assert.equal(plan.code, 0);
       assert.match(plan.stderr, /No AWS credentials: planning from the state file alone/);
       assert.equal(h.fake.calls.length, 0);
-    } finally {
-      h.close();
-    }
+    });
   });
 
   it("expired credentials: says so, exit 2", async () => {
-    const h = new Harness();
-    try {
+    await withHarness(async (h) => {
       h.fake.failWith = () => awsError("ExpiredTokenException", "The security token included in the request is expired");
       const r = await h.cli(["up", "--yes"]);
       assert.equal(r.code, 2);
       assert.match(r.stderr, /AWS credentials have expired/);
-    } finally {
-      h.close();
-    }
+    });
   });
 });
 
 describe("secrets", () => {
   it("are never printed: plans, --json and status redact them; only outputs --show-secrets shows them", async () => {
-    const h = new Harness();
-    try {
+    await withHarness(async (h) => {
       await h.up();
       const { dbPassword, secretKey } = h.state().resources.secrets!.outputs as { dbPassword: string; secretKey: string };
       const spec = join(h.dir, "spec.json");
@@ -338,29 +294,23 @@ describe("secrets", () => {
       }
       const shown = await h.cli(["outputs", "--show-secrets"]);
       assert.ok(shown.stdout.includes(dbPassword));
-    } finally {
-      h.close();
-    }
+    });
   });
 
   it("a state file readable by others is reported", async () => {
-    const h = new Harness();
-    try {
+    await withHarness(async (h) => {
       await h.up();
       chmodSync(h.statePath, 0o644);
       const r = await h.cli(["validate"]);
       assert.match(r.stderr, /is readable by others \(mode 644\): it holds secrets; run chmod 600/);
       unlinkSync(h.statePath);
-    } finally {
-      h.close();
-    }
+    });
   });
 });
 
 describe("security invariants of the built stack", () => {
   it("RDS private, the only open ingress is ALB:80, ECS only from the ALB, RDS only from ECS, the role has only the execution policy", async () => {
-    const h = new Harness();
-    try {
+    await withHarness(async (h) => {
       await h.up();
       const db = h.fake.rds.instances.get(`${APP}-db`);
       assert.equal(db.public, false);
@@ -372,8 +322,6 @@ describe("security invariants of the built stack", () => {
       assert.deepEqual(sg("sg-ecs").rules, [{ protocol: "tcp", from: 8000, to: 8000, source: sg("sg-alb").id }]);
       assert.deepEqual(sg("sg-rds").rules, [{ protocol: "tcp", from: 5432, to: 5432, source: sg("sg-ecs").id }]);
       assert.deepEqual([...h.fake.iam.roles.get(`${APP}-ecs-execution`).policies], ["arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"]);
-    } finally {
-      h.close();
-    }
+    });
   });
 });
