@@ -125,6 +125,8 @@ export const ecsService: Resource<Want> = {
     }));
   },
   async delete(ctx, live) {
+    // DRAINING: an earlier, interrupted `down` already deleted it; the engine waits for it to go.
+    if (live.pending === "draining") return;
     if (String(live.attrs.desiredCount) !== "0") {
       await ignoreNotFound(() => ctx.aws.ecs.send(new UpdateServiceCommand({ cluster: ctx.names.cluster, service: ctx.names.service, desiredCount: 0 })));
     }

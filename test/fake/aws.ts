@@ -788,8 +788,9 @@ export class FakeAws {
       },
       DeleteService: (i) => {
         const c = cluster(i.cluster);
-        const s = [...services.values()].find((x) => (x.name === i.service || x.arn === i.service) && x.clusterArn === c.arn && x.status === "ACTIVE");
+        const s = [...services.values()].find((x) => (x.name === i.service || x.arn === i.service) && x.clusterArn === c.arn && x.status !== "INACTIVE");
         if (!s) throw awsError("ServiceNotFoundException", "Service not found.");
+        if (s.status === "DRAINING") throw awsError("ServiceNotActiveException", "Service was not ACTIVE.");
         if (s.desiredCount > 0 && !i.force) throw awsError("InvalidParameterException", "The service cannot be stopped while it is scaled above 0.");
         s.status = "DRAINING";
         s.desiredCount = 0;
