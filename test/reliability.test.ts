@@ -144,6 +144,21 @@ describe("transient and permanent faults", () => {
   });
 });
 
+describe("resources that fail while AWS works on them", () => {
+  it("an RDS instance that ends in `failed` stops the run with its status, instead of counting as ready", async () => {
+    await withHarness(async (h) => {
+      h.fake.onCall = (op) => {
+        const db = h.fake.rds.instances.get(`${APP}-db`);
+        if (op === "DescribeDBInstances" && db?.status === "creating") db.nextStatus = "failed";
+      };
+      const r = await h.cli(["up", "--yes"]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /RDS PostgreSQL .* \(spontime-poc-db\) failed: status failed/);
+      assert.equal(h.fake.count("RegisterTaskDefinition"), 0, "nothing was built on a failed database");
+    });
+  });
+});
+
 describe("drift", () => {
   it("rules, retention, a deleted listener, desired count and a removed tag: plan shows each, status marks it, up repairs it", async () => {
     await withHarness(async (h) => {

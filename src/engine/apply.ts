@@ -44,8 +44,8 @@ async function waitFor(ctx: Ctx, r: Resource, prior: StoredResource, until: "rea
   const backoff = pollDelays();
   for (;;) {
     const live = await r.observe(ctx, prior);
+    if (live?.failed && until === "ready") throw new ToolError(`${title} (${id}) failed: ${live.failed}`);
     if (until === "gone" ? !live : live && !live.pending) return live;
-    if (live?.failed) throw new ToolError(`${title} (${id}) failed: ${live.failed}`);
     const elapsed = ctx.clock.now() - start;
     if (elapsed > timeoutMs) {
       throw new ToolError(`${title} (${id}) is still ${live?.pending ?? (until === "gone" ? "being deleted" : "not visible")} after ${minutes(elapsed)}; check it in the AWS console, then run the command again`);
