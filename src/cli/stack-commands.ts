@@ -103,6 +103,7 @@ export async function up(c: CommandContext<{ wake?: boolean }>): Promise<number>
     if (session.state.data.sleeping) {
       if (c.opts.wake) {
         session.state.data.sleeping = false;
+        session.state.save();
         session.ctx.spec.sleeping = false;
       } else {
         c.out.err(c.out.paint("yellow", "The stack is asleep: `up` keeps it asleep (0 tasks). Use `spontime-infra wake` or `up --wake`."));
