@@ -40,9 +40,8 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
   return out;
 }
 
-/** The region's first two AZs unless the spec names them; the first is where the task and the DB run. */
+/** The region's first two available AZs, sorted; the first is where the task and the DB run. */
 async function resolveAzs(aws: Aws, spec: Spec): Promise<[string, string]> {
-  if (spec.availabilityZones) return spec.availabilityZones;
   const out = await aws.ec2.send(new DescribeAvailabilityZonesCommand({
     Filters: [{ Name: "state", Values: ["available"] }, { Name: "zone-type", Values: ["availability-zone"] }],
   }));
