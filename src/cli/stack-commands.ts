@@ -1,6 +1,6 @@
 import { DescribeTargetHealthCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
 import type { ApplyResult } from "../engine/apply.js";
-import { hasChanges, planUp, type Plan } from "../engine/plan.js";
+import { hasChanges, type Plan } from "../engine/plan.js";
 import { Session } from "../engine/session.js";
 import type { Live } from "../engine/types.js";
 import { UserError, errorMessage } from "../errors.js";
@@ -231,7 +231,7 @@ export async function status(c: CommandContext): Promise<number> {
   const session = openSession(c);
   await session.connect();
   const observed = await session.observe();
-  const rows = statusRows(planUp(session.resources, session.ctx.spec, observed), observed);
+  const rows = statusRows(session.plan(observed, "up"), observed);
   const alb = observed.get("load-balancer");
   const service = observed.get("ecs-service");
   const db = observed.get("db-instance");
