@@ -170,20 +170,15 @@ export async function wake(c: CommandContext): Promise<number> {
     return EXIT.ok;
   }
   const url = `http://${dns}${session.ctx.spec.app.healthPath}`;
-  const http = c.http ?? (await import("../deploy/context.js")).httpGet;
-  const start = session.ctx.clock.now();
-  for (;;) {
-    const status = await http(url).catch(() => 0);
-    if (status === 200) {
-      c.out.out(`Awake: ${url} answers 200.`);
-      return EXIT.ok;
-    }
-    if (session.ctx.clock.now() - start > 5 * 60_000) {
-      c.out.err(c.out.paint("red", `Awake, but ${url} did not answer 200 within 5 minutes (last: ${status || "no answer"}); see \`spontime-infra logs\`.`));
-      return EXIT.failed;
-    }
-    await session.ctx.clock.sleep(5_000, c.signal);
+  const { httpGet } = await import("../deploy/context.js");
+  const { waitHealthy } = await import("../deploy/health.js");
+  const health = await waitHealthy({ clock: session.ctx.clock, signal: c.signal, http: c.http ?? httpGet }, url, 5 * 60_000);
+  if (health.ok) {
+    c.out.out(`Awake: ${url} answers 200.`);
+    return EXIT.ok;
   }
+  c.out.err(c.out.paint("red", `Awake, but ${url} did not answer 200 within 5 minutes (last: ${health.last}); see \`spontime-infra logs\`.`));
+  return EXIT.failed;
 }
 
 export async function down(c: CommandContext<{ skipFinalSnapshot?: boolean }>): Promise<number> {

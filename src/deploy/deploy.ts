@@ -6,6 +6,7 @@ import { findService, findTaskDefinition } from "../aws/ecs.js";
 import { pollDelays } from "../engine/apply.js";
 import { ToolError, UserError } from "../errors.js";
 import type { AppCtx } from "./context.js";
+import { waitHealthy } from "./health.js";
 import { readLogs } from "./logs.js";
 import { runOneOff, stoppedTasks, taskId } from "./tasks.js";
 
@@ -148,22 +149,9 @@ export async function deploy(ctx: AppCtx, options: DeployOptions): Promise<Deplo
   const rolloutMs = ctx.clock.now() - rolloutStart;
   if (!outcome.ok) return result("failed", deployment.id, rolloutMs, 0, outcome.reason, await explainFailure(ctx, taskDefinitionArn, unhealthy));
 
-  const healthStart = ctx.clock.now();
   if (!url) return result("failed", deployment.id, rolloutMs, 0, `no load balancer ${ctx.names.alb}: nothing to health-check`);
   const healthUrl = `${url}${ctx.spec.app.healthPath}`;
-  let last = "no answer";
-  for (;;) {
-    try {
-      const status = await ctx.http(healthUrl);
-      if (status === 200) return result("succeeded", deployment.id, rolloutMs, ctx.clock.now() - healthStart);
-      last = `HTTP ${status}`;
-    } catch (e) {
-      last = (e as Error).message;
-    }
-    if (ctx.clock.now() - healthStart > options.healthTimeoutMs || ctx.signal.aborted) {
-      return result("failed", deployment.id, rolloutMs, ctx.clock.now() - healthStart, `GET ${healthUrl} did not answer 200 within ${Math.round(options.healthTimeoutMs / 1000)} s (last: ${last})`);
-    }
-    ctx.progress(`health check ${healthUrl}: ${last}`);
-    await ctx.clock.sleep(5_000, ctx.signal);
-  }
+  const health = await waitHealthy(ctx, healthUrl, options.healthTimeoutMs, ctx.progress);
+  if (health.ok) return result("succeeded", deployment.id, rolloutMs, health.ms);
+  return result("failed", deployment.id, rolloutMs, health.ms, `GET ${healthUrl} did not answer 200 within ${Math.round(options.healthTimeoutMs / 1000)} s (last: ${health.last})`);
 }
