@@ -1,12 +1,13 @@
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand, type Service, type TaskDefinition } from "@aws-sdk/client-ecs";
 import type { Ctx } from "../engine/types.js";
+import { sharedRead, type ReadsCtx } from "../engine/reads.js";
 import { errorCode } from "./errors.js";
 
-type EcsCtx = Pick<Ctx, "aws" | "names"> & Partial<Pick<Ctx, "reads">>;
+type EcsCtx = Pick<Ctx, "aws" | "names"> & ReadsCtx;
 
 /** The stack's service if it is ACTIVE or DRAINING; an INACTIVE service is a deleted one. Shared while observing. */
 export function findService(ctx: EcsCtx): Promise<Service | undefined> {
-  return ctx.reads ? ctx.reads.get("ecs:service", () => describeService(ctx)) : describeService(ctx);
+  return sharedRead(ctx, "ecs:service", () => describeService(ctx));
 }
 
 async function describeService(ctx: EcsCtx): Promise<Service | undefined> {

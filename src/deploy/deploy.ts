@@ -1,8 +1,9 @@
 import { DescribeImagesCommand, DescribeRepositoriesCommand } from "@aws-sdk/client-ecr";
 import { DescribeServicesCommand, RegisterTaskDefinitionCommand, UpdateServiceCommand, type Deployment, type RegisterTaskDefinitionCommandInput, type TaskDefinition } from "@aws-sdk/client-ecs";
-import { DescribeTargetGroupsCommand, DescribeTargetHealthCommand, DescribeLoadBalancersCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { DescribeTargetGroupsCommand, DescribeTargetHealthCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { absentIfNotFound } from "../aws/ec2.js";
 import { findService, findTaskDefinition } from "../aws/ecs.js";
+import { findLoadBalancer } from "../aws/elbv2.js";
 import { pollDelays } from "../engine/apply.js";
 import { ToolError, UserError } from "../errors.js";
 import type { AppCtx } from "./context.js";
@@ -100,8 +101,7 @@ export async function deploy(ctx: AppCtx, options: DeployOptions): Promise<Deplo
   const taskDefinitionArn = registered.taskDefinition!.taskDefinitionArn!;
   ctx.progress(`registered ${taskDefinitionArn.split("/").pop()} with ${image}`);
 
-  const lb = await absentIfNotFound(() => ctx.aws.elbv2.send(new DescribeLoadBalancersCommand({ Names: [ctx.names.alb] })));
-  const dns = lb?.LoadBalancers?.[0]?.DNSName;
+  const dns = (await findLoadBalancer(ctx))?.DNSName;
   const url = dns ? `http://${dns}` : null;
   const result = (outcome: DeployResult["outcome"], deploymentId: string | null, rolloutMs: number, healthMs: number, reason?: string, details: string[] = []): DeployResult => ({
     outcome, image, taskDefinitionArn, deploymentId, url, ...(reason ? { reason } : {}), details, durationsMs: { rollout: rolloutMs, healthCheck: healthMs, total: ctx.clock.now() - started },

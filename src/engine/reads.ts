@@ -27,3 +27,9 @@ export class ReadCache {
     return hit;
   }
 }
+
+/** Contexts that may carry a ReadCache: the engine's does, deploy's (which only reads once) does not. */
+export type ReadsCtx = { reads?: ReadCache };
+
+/** `read` shared through the context's cache when it has one, else made directly. */
+export const sharedRead = <T>(ctx: ReadsCtx, key: string, read: () => Promise<T>): Promise<T> => (ctx.reads ? ctx.reads.get(key, read) : read());

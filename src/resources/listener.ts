@@ -3,7 +3,7 @@ import { absentIfNotFound, ignoreNotFound } from "../aws/ec2.js";
 import type { Ctx, Deps, Resource, Target } from "../engine/types.js";
 import { stackTags } from "../spec/names.js";
 import type { StoredResource } from "../state/store.js";
-import { findLoadBalancer } from "./load-balancer.js";
+import { findLoadBalancer } from "../aws/elbv2.js";
 import { keyValueTags } from "./owned.js";
 
 const KEY = "listener-http";

@@ -1,10 +1,11 @@
 import {
-  CreateLoadBalancerCommand, DeleteLoadBalancerCommand, DescribeLoadBalancersCommand, DescribeTagsCommand, SetSecurityGroupsCommand, SetSubnetsCommand,
+  CreateLoadBalancerCommand, DeleteLoadBalancerCommand, SetSecurityGroupsCommand, SetSubnetsCommand,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { absentIfNotFound, ignoreNotFound } from "../aws/ec2.js";
-import type { Ctx, Deps, Resource, Target } from "../engine/types.js";
+import { ignoreNotFound } from "../aws/ec2.js";
+import { elbTagsOf, findLoadBalancer } from "../aws/elbv2.js";
+import type { Deps, Resource, Target } from "../engine/types.js";
 import { stackTags } from "../spec/names.js";
-import { checkOwnedWhenAdopting, fromKeyValueTags, keyValueTags } from "./owned.js";
+import { checkOwnedWhenAdopting, keyValueTags } from "./owned.js";
 import { subnetKey } from "./subnet.js";
 
 const KEY = "load-balancer";
@@ -16,15 +17,6 @@ const desired = (_spec: Target, deps: Deps) => ({
   subnetIds: PUBLIC_SUBNETS.map((k) => deps(k).subnetId!).sort(),
   securityGroupIds: [deps("sg-alb").groupId!],
 });
-
-/** Finds the stack's ALB by name; also used by the listener, which ELB lists only per load balancer. */
-export async function findLoadBalancer(ctx: Ctx) {
-  const out = await ctx.reads.get("elbv2:alb", () => absentIfNotFound(() => ctx.aws.elbv2.send(new DescribeLoadBalancersCommand({ Names: [ctx.names.alb] }))));
-  return out?.LoadBalancers?.[0];
-}
-
-export const elbTagsOf = async (ctx: Ctx, arn: string) =>
-  fromKeyValueTags((await ctx.aws.elbv2.send(new DescribeTagsCommand({ ResourceArns: [arn] }))).TagDescriptions?.[0]?.Tags);
 
 export const loadBalancer: Resource<ReturnType<typeof desired>> = {
   key: KEY,

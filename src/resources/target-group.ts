@@ -6,7 +6,7 @@ import { absentIfNotFound, ignoreNotFound } from "../aws/ec2.js";
 import { errorCode } from "../aws/errors.js";
 import type { Ctx, Deps, Resource, Target } from "../engine/types.js";
 import { stackTags } from "../spec/names.js";
-import { elbTagsOf } from "./load-balancer.js";
+import { elbTagsOf } from "../aws/elbv2.js";
 import { checkOwnedWhenAdopting, keyValueTags } from "./owned.js";
 
 const KEY = "target-group";
