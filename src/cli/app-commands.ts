@@ -16,7 +16,7 @@ import { EXIT } from "./stack-commands.js";
 async function appCtx(c: CommandContext): Promise<AppCtx> {
   const spec = c.spec();
   const clock = c.clock ?? realClock;
-  const debug = c.opts.debug ? { debug: (line: string) => c.out.err(c.out.paint("dim", line)) } : {};
+  const debug = c.opts.debug ? { debug: c.out.debug } : {};
   const aws = new Aws({ region: spec.region, ...(spec.profile ? { profile: spec.profile } : {}), ...debug }, clock, c.signal);
   await aws.checkCredentials(c.out.io.env);
   let last = "";

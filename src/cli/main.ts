@@ -10,8 +10,6 @@ import { Output, type Io } from "./output.js";
 export interface MainOptions { io?: Io; clock?: Clock; signal?: AbortSignal; http?: HttpGet }
 
 type Handler = (c: CommandContext<never>) => Promise<number>;
-/** Command modules load on use: `--help` and `validate` never pay for the AWS SDK. */
-const lazy = (load: () => Promise<Handler>): (() => Promise<Handler>) => load;
 
 const VERSION = (JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
@@ -45,6 +43,7 @@ Exit codes: 0 ok, 1 AWS or apply failure, 2 bad input, 130 interrupted.`)
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
 
+  // Command modules load on use (`load`): `--help` and `validate` never pay for the AWS SDK.
   const add = (name: string, description: string, example: string, load: () => Promise<Handler>) => {
     const cmd = program.command(name).description(description).addHelpText("after", `\nExample:\n  $ spontime-infra ${example}\n`);
     cmd.action(async (...args: unknown[]) => {
@@ -59,47 +58,47 @@ Exit codes: 0 ok, 1 AWS or apply failure, 2 bad input, 130 interrupted.`)
   };
 
   add("validate", "check the spec and the state file without calling AWS", "validate --config spontime.config.json",
-    lazy(async () => (await import("./local-commands.js")).validate));
+    async () => (await import("./local-commands.js")).validate);
   add("schema", "print the JSON Schema of spontime.config.json", "schema > spontime.schema.json",
-    lazy(async () => (await import("./local-commands.js")).schema));
+    async () => (await import("./local-commands.js")).schema);
   add("init", "write spontime.config.json with the defaults and a $schema for editor completion", "init",
-    lazy(async () => (await import("./local-commands.js")).init));
+    async () => (await import("./local-commands.js")).init);
   add("graph", "print the resource dependency graph, each node with its status (Mermaid, or DOT)", "graph > stack.mmd",
-    lazy(async () => (await import("./stack-commands.js")).graph))
+    async () => (await import("./stack-commands.js")).graph)
     .option("--dot", "Graphviz DOT instead of Mermaid");
   add("plan", "show what `up` would change (works offline from the state file)", "plan --detailed-exitcode",
-    lazy(async () => (await import("./stack-commands.js")).plan))
+    async () => (await import("./stack-commands.js")).plan)
     .option("--json", "machine-readable plan")
     .option("--detailed-exitcode", "exit 0 when nothing changes, 2 when something would (errors exit 1)");
   add("up", "create or update the stack until it matches the spec", "up --yes",
-    lazy(async () => (await import("./stack-commands.js")).up))
+    async () => (await import("./stack-commands.js")).up)
     .option("-y, --yes", "do not ask before replacing stateful resources")
     .option("--json", "print the plan and the result (outcome, outputs, AWS calls made) as JSON")
     .option("--wake", "also wake a sleeping stack");
   add("down", "delete every resource of the stack, dependents first", "down --yes --skip-final-snapshot",
-    lazy(async () => (await import("./stack-commands.js")).down))
+    async () => (await import("./stack-commands.js")).down)
     .option("-y, --yes", "do not ask for confirmation (required without a terminal)")
     .option("--skip-final-snapshot", "delete the database without a final snapshot")
     .option("--json", "print the result as JSON");
   add("status", "show the live stack: URL, tasks, targets, database, and drift per resource", "status --json",
-    lazy(async () => (await import("./stack-commands.js")).status))
+    async () => (await import("./stack-commands.js")).status)
     .option("--json", "machine-readable status");
   add("outputs", "print the stack's outputs from the state file (URL, ECR URI, names)", "outputs --json | jq -r .ecrRepositoryUri",
-    lazy(async () => (await import("./stack-commands.js")).outputs))
+    async () => (await import("./stack-commands.js")).outputs)
     .option("--json", "machine-readable outputs")
     .option("--show-secrets", "include the DB password, SECRET_KEY and DATABASE_URL");
 
   add("sleep", "stop paying for compute while nobody uses the stack: 0 tasks, database stopped", "sleep",
-    lazy(async () => (await import("./stack-commands.js")).sleep))
+    async () => (await import("./stack-commands.js")).sleep)
     .option("-y, --yes", "accepted for symmetry: sleep asks nothing");
   add("wake", "start the database, bring the service back, health-check", "wake",
-    lazy(async () => (await import("./stack-commands.js")).wake))
+    async () => (await import("./stack-commands.js")).wake)
     .option("-y, --yes", "accepted for symmetry: wake asks nothing");
   add("cost", "monthly cost estimate of the stack, and what would save money", "cost --json",
-    lazy(async () => (await import("./cost-command.js")).cost))
+    async () => (await import("./cost-command.js")).cost)
     .option("--json", "machine-readable estimate");
   add("deploy", "roll out a new image: register a revision, update the service, follow the rollout, health-check", "deploy --tag $GITHUB_SHA --migrate \"python manage.py migrate --noinput\"",
-    lazy(async () => (await import("./app-commands.js")).deploy))
+    async () => (await import("./app-commands.js")).deploy)
     .option("--image <uri>", "full image URI with tag")
     .option("--tag <tag>", "a tag of the stack's ECR repository")
     .option("--migrate <command>", "run this in a one-off task with the new image first; a failure stops the deploy")
@@ -107,16 +106,16 @@ Exit codes: 0 ok, 1 AWS or apply failure, 2 bad input, 130 interrupted.`)
     .option("--health-timeout <duration>", "how long the health URL may take to answer 200", "2m")
     .option("--json", "print the result as JSON");
   add("run", "run a one-off task (service's image and network) and stream its logs; exits with its exit code", "run -- python manage.py createsuperuser --noinput",
-    lazy(async () => (await import("./app-commands.js")).run))
+    async () => (await import("./app-commands.js")).run)
     .argument("[command...]", "the command, after --");
   add("logs", "show the app's logs, newest first, or follow them", "logs --follow --since 30m",
-    lazy(async () => (await import("./app-commands.js")).logs))
+    async () => (await import("./app-commands.js")).logs)
     .option("-f, --follow", "keep printing new lines")
     .option("--since <duration>", "how far back", "10m")
     .option("-n, --lines <count>", "at most this many lines (without --follow)", "100")
     .option("--json", "one JSON object per line");
   add("ci-policy", "print the least-privilege IAM policy for the CI user that runs deploy", "ci-policy > ci-policy.json",
-    lazy(async () => (await import("./app-commands.js")).ciPolicyCommand));
+    async () => (await import("./app-commands.js")).ciPolicyCommand);
 
   try {
     await program.parseAsync(argv, { from: "user" });

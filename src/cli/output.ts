@@ -47,6 +47,8 @@ export class Output {
   out(line = ""): void { this.io.stdout.write(this.redact(line) + "\n"); }
   err(line = ""): void { this.io.stderr.write(this.redact(line) + "\n"); }
   json(value: unknown): void { this.out(JSON.stringify(value, null, 2)); }
+  /** `--debug` lines: dimmed, on stderr. */
+  readonly debug = (line: string): void => this.err(this.paint("dim", line));
 
   /** Redraws in place on a terminal; a no-op elsewhere (callers print plain lines instead). */
   rewrite(lines: string[], previous: number): void {

@@ -14,7 +14,7 @@ export const EXIT = { ok: 0, failed: 1, usage: 2, changes: 2, interrupted: 130 }
 export function openSession(c: CommandContext, options: { skipFinalSnapshot?: boolean } = {}): Session {
   const progress = new Progress(c.out);
   const session = new Session({
-    ...(c.opts.debug ? { debug: (line: string) => c.out.err(c.out.paint("dim", line)) } : {}),
+    ...(c.opts.debug ? { debug: c.out.debug } : {}),
     spec: c.spec(), stateDir: c.opts.stateDir, signal: c.signal, emit: progress.onEvent, env: c.out.io.env,
     ...(c.clock ? { clock: c.clock } : {}), ...options,
   });
