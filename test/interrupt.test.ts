@@ -38,3 +38,18 @@ it("Ctrl-C once asks the run to stop; a second Ctrl-C exits at once with 130", a
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+it("a reader that closes the pipe early (`| head`) ends the CLI quietly, not with an EPIPE crash", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "spontime-pipe-"));
+  try {
+    const child = spawn(process.execPath, [BIN, "plan", "--state-dir", join(dir, "state")], { env: { PATH: process.env.PATH, HOME: dir, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    child.stdout.once("data", () => child.stdout.destroy());
+    const code = await new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
+    assert.doesNotMatch(stderr, /EPIPE|Unhandled/);
+    assert.equal(code, 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
