@@ -12,7 +12,7 @@ import { Session } from "../src/engine/session.js";
 import { reverseEdges, topoOrder } from "../src/engine/graph.js";
 import type { Resource } from "../src/engine/types.js";
 import { STACK } from "../src/resources/index.js";
-import { SpecSchema } from "../src/spec/schema.js";
+import { SpecSchema } from "../src/config/schema.js";
 import { FakeAws, LATENCY } from "../test/fake/aws.js";
 import { VirtualClock } from "../test/fake/clock.js";
 

@@ -3,8 +3,8 @@ import { describe, it } from "node:test";
 import { topoOrder, walk } from "../src/engine/graph.js";
 import { planUp } from "../src/engine/plan.js";
 import { UNKNOWN, type Live, type Resource, type Target } from "../src/engine/types.js";
-import { ciPolicy } from "../src/deploy/ci-policy.js";
-import { SpecSchema } from "../src/spec/schema.js";
+import { ciPolicy } from "../src/app/ci-policy.js";
+import { SpecSchema } from "../src/config/schema.js";
 
 const node = (key: string, ...dependsOn: string[]) => ({ key, dependsOn });
 

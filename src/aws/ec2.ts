@@ -1,6 +1,6 @@
 import { CreateTagsCommand, type Filter, type ResourceType, type Tag } from "@aws-sdk/client-ec2";
 import type { Ctx, Target } from "../engine/types.js";
-import { stackTags, TAG_RESOURCE, TAG_STACK } from "../spec/names.js";
+import { stackTags, TAG_RESOURCE, TAG_STACK } from "../config/names.js";
 import type { StoredResource } from "../state/store.js";
 import { isNotFound } from "./errors.js";
 import { fromKeyValueTags, keyValueTags } from "../resources/owned.js";

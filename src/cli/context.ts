@@ -1,7 +1,7 @@
-import type { HttpGet } from "../deploy/context.js";
+import type { HttpGet } from "../app/context.js";
 import type { Clock } from "../engine/clock.js";
 import { UserError } from "../errors.js";
-import type { Spec } from "../spec/schema.js";
+import type { Spec } from "../config/schema.js";
 import type { Output } from "./output.js";
 
 /** Options every command understands (commander's optsWithGlobals). */
@@ -30,7 +30,7 @@ export interface CommandContext<O = object> {
 
 /** The spec, parsed on first use; the zod schema loads with it, so `--help` never pays for it. */
 export async function makeSpecLoader(opts: GlobalOptions, env: NodeJS.ProcessEnv): Promise<() => Spec> {
-  const { loadSpec } = await import("../spec/load.js");
+  const { loadSpec } = await import("../config/load.js");
   let spec: Spec | undefined;
   return () => (spec ??= loadSpec(opts.config, { ...(opts.region ? { region: opts.region } : {}), ...(opts.profile ? { profile: opts.profile } : {}) }, env));
 }

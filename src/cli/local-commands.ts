@@ -1,8 +1,8 @@
 import { existsSync, writeFileSync } from "node:fs";
 import { z } from "zod";
 import { UserError } from "../errors.js";
-import { DEFAULT_CONFIG } from "../spec/load.js";
-import { SpecSchema } from "../spec/schema.js";
+import { DEFAULT_CONFIG } from "../config/load.js";
+import { SpecSchema } from "../config/schema.js";
 import { StateStore } from "../state/store.js";
 import type { CommandContext } from "./context.js";
 

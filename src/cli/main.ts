@@ -1,7 +1,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { setMaxListeners } from "node:events";
 import { readFileSync } from "node:fs";
-import type { HttpGet } from "../deploy/context.js";
+import type { HttpGet } from "../app/context.js";
 import type { Clock } from "../engine/clock.js";
 import { ToolError, UserError, errorMessage } from "../errors.js";
 import { makeSpecLoader, type CommandContext, type GlobalOptions } from "./context.js";

@@ -170,8 +170,8 @@ export async function wake(c: CommandContext): Promise<number> {
     return EXIT.ok;
   }
   const url = `http://${dns}${session.ctx.spec.app.healthPath}`;
-  const { httpGet } = await import("../deploy/context.js");
-  const { waitHealthy } = await import("../deploy/health.js");
+  const { httpGet } = await import("../app/context.js");
+  const { waitHealthy } = await import("../app/health.js");
   const health = await waitHealthy({ clock: session.ctx.clock, signal: c.signal, http: c.http ?? httpGet }, url, 5 * 60_000);
   if (health.ok) {
     c.out.out(`Awake: ${url} answers 200.`);

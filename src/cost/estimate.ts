@@ -1,4 +1,4 @@
-import type { Spec } from "../spec/schema.js";
+import type { Spec } from "../config/schema.js";
 
 /** us-east-1 list prices, 2026 (../shared/guide/aws-facts.md). */
 export const PRICES = {

@@ -1,6 +1,6 @@
 import type { Aws } from "../aws/clients.js";
-import type { Spec } from "../spec/schema.js";
-import type { names } from "../spec/names.js";
+import type { Spec } from "../config/schema.js";
+import type { names } from "../config/names.js";
 import type { StateStore, StoredResource } from "../state/store.js";
 import type { Clock } from "./clock.js";
 import type { ReadCache } from "./reads.js";

@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { absentIfNotFound } from "../aws/ec2.js";
 import { errorCode } from "../aws/errors.js";
 import type { Ctx, Deps, Resource, Target } from "../engine/types.js";
-import { stackTags } from "../spec/names.js";
+import { stackTags } from "../config/names.js";
 import { checkOwnedWhenAdopting, fromKeyValueTags, keyValueTags } from "./owned.js";
 
 const KEY = "db-instance";

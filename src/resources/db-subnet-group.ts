@@ -1,7 +1,7 @@
 import { CreateDBSubnetGroupCommand, DeleteDBSubnetGroupCommand, DescribeDBSubnetGroupsCommand, ListTagsForResourceCommand, ModifyDBSubnetGroupCommand } from "@aws-sdk/client-rds";
 import { absentIfNotFound, ignoreNotFound } from "../aws/ec2.js";
 import type { Deps, Resource, Target } from "../engine/types.js";
-import { stackTags } from "../spec/names.js";
+import { stackTags } from "../config/names.js";
 import { checkOwnedWhenAdopting, fromKeyValueTags, keyValueTags } from "./owned.js";
 import { subnetKey } from "./subnet.js";
 

@@ -1,7 +1,7 @@
 import { CreateClusterCommand, DeleteClusterCommand, DescribeClustersCommand } from "@aws-sdk/client-ecs";
 import { ignoreNotFound } from "../aws/ec2.js";
 import type { Resource, Target } from "../engine/types.js";
-import { stackTags } from "../spec/names.js";
+import { stackTags } from "../config/names.js";
 import { checkOwnedWhenAdopting, fromLowerKeyValueTags, lowerKeyValueTags } from "./owned.js";
 
 const KEY = "ecs-cluster";

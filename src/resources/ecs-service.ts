@@ -4,7 +4,7 @@ import { errorCode } from "../aws/errors.js";
 import { findService } from "../aws/ecs.js";
 import { ignoreNotFound } from "../aws/ec2.js";
 import type { Deps, Resource, Target } from "../engine/types.js";
-import { stackTags } from "../spec/names.js";
+import { stackTags } from "../config/names.js";
 import { checkOwnedWhenAdopting, fromLowerKeyValueTags, lowerKeyValueTags } from "./owned.js";
 import { subnetKey } from "./subnet.js";
 

@@ -4,7 +4,7 @@ import {
 } from "@aws-sdk/client-iam";
 import { absentIfNotFound, ignoreNotFound } from "../aws/ec2.js";
 import type { Ctx, Resource, Target } from "../engine/types.js";
-import { stackTags } from "../spec/names.js";
+import { stackTags } from "../config/names.js";
 import { checkOwnedWhenAdopting, fromKeyValueTags, keyValueTags } from "./owned.js";
 
 const KEY = "iam-execution-role";

@@ -2,7 +2,7 @@ import { AttachInternetGatewayCommand, CreateInternetGatewayCommand, DeleteInter
 import { errorCode } from "../aws/errors.js";
 import { findEc2, ignoreNotFound, managedTags, retag, sendNaming, tagSpecifications } from "../aws/ec2.js";
 import type { Ctx, Resource, Target, Deps } from "../engine/types.js";
-import { stackTags } from "../spec/names.js";
+import { stackTags } from "../config/names.js";
 
 const KEY = "internet-gateway";
 

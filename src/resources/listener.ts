@@ -1,7 +1,7 @@
 import { CreateListenerCommand, DeleteListenerCommand, DescribeListenersCommand, ModifyListenerCommand, type Listener } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { absentIfNotFound, ignoreNotFound } from "../aws/ec2.js";
 import type { Ctx, Deps, Resource, Target } from "../engine/types.js";
-import { stackTags } from "../spec/names.js";
+import { stackTags } from "../config/names.js";
 import type { StoredResource } from "../state/store.js";
 import { findLoadBalancer } from "../aws/elbv2.js";
 import { keyValueTags } from "./owned.js";

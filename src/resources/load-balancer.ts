@@ -4,7 +4,7 @@ import {
 import { ignoreNotFound } from "../aws/ec2.js";
 import { elbTagsOf, findLoadBalancer } from "../aws/elbv2.js";
 import type { Deps, Resource, Target } from "../engine/types.js";
-import { stackTags } from "../spec/names.js";
+import { stackTags } from "../config/names.js";
 import { checkOwnedWhenAdopting, keyValueTags } from "./owned.js";
 import { subnetKey } from "./subnet.js";
 

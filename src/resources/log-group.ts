@@ -2,7 +2,7 @@ import { CreateLogGroupCommand, DeleteLogGroupCommand, DescribeLogGroupsCommand,
 import { errorCode } from "../aws/errors.js";
 import { ignoreNotFound } from "../aws/ec2.js";
 import type { Ctx, Resource, Target } from "../engine/types.js";
-import { stackTags } from "../spec/names.js";
+import { stackTags } from "../config/names.js";
 import { checkOwnedWhenAdopting } from "./owned.js";
 
 const KEY = "log-group";

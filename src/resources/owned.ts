@@ -1,7 +1,7 @@
 import { UserError } from "../errors.js";
 import type { Ctx } from "../engine/types.js";
 import type { StoredResource } from "../state/store.js";
-import { TAG_STACK } from "../spec/names.js";
+import { TAG_STACK } from "../config/names.js";
 
 /**
  * Named resources (RDS, ECR, IAM, logs, ELB, ECS) are found by their deterministic name. One we have no record

@@ -4,7 +4,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import { findEc2, ignoreNotFound, managedTags, retag, sendNaming, tagSpecifications } from "../aws/ec2.js";
 import type { Ctx, Deps, Resource, Target } from "../engine/types.js";
-import { stackTags } from "../spec/names.js";
+import { stackTags } from "../config/names.js";
 import { subnetKey } from "./subnet.js";
 
 const KEY = "route-table-public";

@@ -5,7 +5,7 @@ import {
 import { findEc2, ignoreNotFound, managedTags, retag, sendNaming, tagSpecifications } from "../aws/ec2.js";
 import { canonical } from "../engine/plan.js";
 import type { Ctx, Deps, Resource, Target } from "../engine/types.js";
-import { stackTags } from "../spec/names.js";
+import { stackTags } from "../config/names.js";
 
 /** One ingress rule, from a CIDR or from another of the stack's security groups (by resource key). */
 export interface IngressRule { port: (spec: Target) => number; fromCidr?: string; fromGroup?: string }

@@ -5,7 +5,7 @@ import {
 import { absentIfNotFound, ignoreNotFound } from "../aws/ec2.js";
 import { errorCode } from "../aws/errors.js";
 import type { Ctx, Deps, Resource, Target } from "../engine/types.js";
-import { stackTags } from "../spec/names.js";
+import { stackTags } from "../config/names.js";
 import { elbTagsOf } from "../aws/elbv2.js";
 import { checkOwnedWhenAdopting, keyValueTags } from "./owned.js";
 

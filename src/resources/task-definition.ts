@@ -1,7 +1,7 @@
 import { DeregisterTaskDefinitionCommand, ListTaskDefinitionsCommand, RegisterTaskDefinitionCommand, type TaskDefinition } from "@aws-sdk/client-ecs";
 import { findService, findTaskDefinition } from "../aws/ecs.js";
 import type { Ctx, Deps, Resource, Target } from "../engine/types.js";
-import { stackTags } from "../spec/names.js";
+import { stackTags } from "../config/names.js";
 import { checkOwnedWhenAdopting, lowerKeyValueTags } from "./owned.js";
 
 const KEY = "task-definition";

@@ -1,7 +1,7 @@
 import { CreateVpcCommand, DeleteVpcCommand, DescribeVpcAttributeCommand, DescribeVpcsCommand, ModifyVpcAttributeCommand } from "@aws-sdk/client-ec2";
 import { findEc2, ignoreNotFound, managedTags, retag, sendNaming, tagSpecifications } from "../aws/ec2.js";
 import type { Ctx, Resource, Target } from "../engine/types.js";
-import { stackTags } from "../spec/names.js";
+import { stackTags } from "../config/names.js";
 
 const KEY = "vpc";
 

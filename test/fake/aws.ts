@@ -29,8 +29,8 @@ import * as ECR from "@aws-sdk/client-ecr";
 import * as LOGS from "@aws-sdk/client-cloudwatch-logs";
 import * as IAM from "@aws-sdk/client-iam";
 import { isMutating } from "../../src/aws/clients.js";
-import { fargateMemoryOptions } from "../../src/spec/schema.js";
-import { contains, overlaps, parseCidr } from "../../src/spec/cidr.js";
+import { fargateMemoryOptions } from "../../src/config/schema.js";
+import { contains, overlaps, parseCidr } from "../../src/config/cidr.js";
 import type { VirtualClock } from "./clock.js";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */

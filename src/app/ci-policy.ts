@@ -1,5 +1,5 @@
-import type { Spec } from "../spec/schema.js";
-import { names } from "../spec/names.js";
+import type { Spec } from "../config/schema.js";
+import { names } from "../config/names.js";
 
 /**
  * The least-privilege IAM policy for the CI user that runs `deploy`: push to this repository only, register

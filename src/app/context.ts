@@ -1,7 +1,7 @@
 import type { Aws } from "../aws/clients.js";
 import type { Clock } from "../engine/clock.js";
-import type { names } from "../spec/names.js";
-import type { Spec } from "../spec/schema.js";
+import type { names } from "../config/names.js";
+import type { Spec } from "../config/schema.js";
 
 /** An HTTP GET that answers the status code; injectable so tests need no server. */
 export type HttpGet = (url: string) => Promise<number>;
