@@ -9,7 +9,7 @@ beforeEach(() => { h = new Harness(); });
 afterEach(() => h.close());
 
 const service = () => [...h.fake.ecs.services.values()].find((s) => s.status === "ACTIVE")!;
-const imageOf = (tdArn: string) => h.fake.ecs.taskDefs.get(tdArn).def.containerDefinitions[0].image as string;
+const imageOf = (tdArn: string) => h.fake.ecs.taskDefs.get(tdArn)!.def.containerDefinitions![0]!.image!;
 
 async function deployed(tag: string, behavior: "ok" | "crash" | "http400" = "ok", ...extra: string[]) {
   h.fake.pushImage(APP, tag, behavior);
@@ -34,9 +34,9 @@ describe("deploy", () => {
 
   it("keeps the environment and changes only the image", async () => {
     await h.up();
-    const before = h.fake.ecs.taskDefs.get(service().taskDefinition).def.containerDefinitions[0];
+    const before = h.fake.ecs.taskDefs.get(service().taskDefinition)!.def.containerDefinitions![0];
     assert.equal((await deployed("v1")).code, 0);
-    const after = h.fake.ecs.taskDefs.get(service().taskDefinition).def.containerDefinitions[0];
+    const after = h.fake.ecs.taskDefs.get(service().taskDefinition)!.def.containerDefinitions![0];
     assert.deepEqual({ ...after, image: "" }, { ...before, image: "" });
   });
 
@@ -123,8 +123,8 @@ describe("up after a deploy", () => {
     writeFileSync(spec, JSON.stringify({ app: { debug: false } }));
     await h.up("--config", spec);
     assert.match(imageOf(service().taskDefinition), /:v1$/);
-    const env = h.fake.ecs.taskDefs.get(service().taskDefinition).def.containerDefinitions[0].environment;
-    assert.deepEqual(env.find((e: { name: string }) => e.name === "DEBUG"), { name: "DEBUG", value: "False" });
+    const env = h.fake.ecs.taskDefs.get(service().taskDefinition)!.def.containerDefinitions![0]!.environment!;
+    assert.deepEqual(env.find((e) => e.name === "DEBUG"), { name: "DEBUG", value: "False" });
     assert.equal(service().desiredCount, 1, "the deployed service keeps running");
   });
 });
@@ -143,7 +143,7 @@ describe("run and logs", () => {
 
   it("logs --since keeps only lines that recent, newest first", async () => {
     await h.up();
-    const group = h.fake.logs.groups.get(`/ecs/${APP}`);
+    const group = h.fake.logs.groups.get(`/ecs/${APP}`)!;
     await h.clock.run(() => h.clock.sleep(3_600_000));
     const now = h.clock.now();
     group.events.push(

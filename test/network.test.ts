@@ -20,7 +20,7 @@ describe("up from an empty account", () => {
     assert.deepEqual(kinds(h.fake.taggedResources(APP)), ALL_KINDS);
     assert.match(r.stdout, /App URL: http:\/\/spontime-poc-alb-\d+\.us-east-1\.elb\.amazonaws\.com/);
     assert.match(r.stdout, /Waiting for the first deploy/);
-    const sg = [...h.fake.ec2.sgs.values()].find((g) => g.name === `${APP}-sg-rds`);
+    const sg = [...h.fake.ec2.sgs.values()].find((g) => g.name === `${APP}-sg-rds`)!;
     assert.deepEqual(sg.tags, { Name: `${APP}-sg-rds`, "spontime:stack": APP, "spontime:resource": "sg-rds", ManagedBy: "spontime-infra" });
   });
 
@@ -35,7 +35,7 @@ describe("up from an empty account", () => {
     assert.ok(first("RegisterTaskDefinition") > first("CreateDBInstance"), "the task definition needs the DB endpoint");
     assert.equal(h.fake.count("CreateTags"), 0);
     for (const c of h.fake.mutatingCalls().filter((c) => c.op.startsWith("Create") && c.service === "ec2" && c.op !== "CreateRoute")) {
-      assert.ok(c.input.TagSpecifications?.[0]?.Tags?.some((t: { Key: string }) => t.Key === "spontime:stack"), `${c.op} is tagged at create`);
+      assert.ok((c.input as { TagSpecifications?: { Tags?: { Key: string }[] }[] }).TagSpecifications?.[0]?.Tags?.some((t) => t.Key === "spontime:stack"), `${c.op} is tagged at create`);
     }
   });
 

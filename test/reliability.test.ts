@@ -20,9 +20,9 @@ function assertConverged(h: Harness, context: string) {
   assert.equal(state.resources.vpc!.id, [...h.fake.ec2.vpcs.keys()][0], `${context}: state knows the VPC`);
   assert.ok(h.fake.elb.lbs.has(state.resources["load-balancer"]!.id), `${context}: state knows the ALB`);
   const secrets = state.resources.secrets!.outputs;
-  assert.equal(h.fake.rds.instances.get(`${APP}-db`).password, secrets.dbPassword, `${context}: the DB runs on the password in state`);
-  const service = [...h.fake.ecs.services.values()].find((s) => s.status === "ACTIVE");
-  const env = Object.fromEntries(h.fake.ecs.taskDefs.get(service.taskDefinition).def.containerDefinitions[0].environment.map((e: { name: string; value: string }) => [e.name, e.value]));
+  assert.equal(h.fake.rds.instances.get(`${APP}-db`)?.password, secrets.dbPassword, `${context}: the DB runs on the password in state`);
+  const service = [...h.fake.ecs.services.values()].find((s) => s.status === "ACTIVE")!;
+  const env = Object.fromEntries(h.fake.ecs.taskDefs.get(service.taskDefinition)!.def.containerDefinitions![0]!.environment!.map((e) => [e.name, e.value]));
   assert.equal(env.SECRET_KEY, secrets.secretKey, `${context}: the app runs on the SECRET_KEY in state`);
   assert.ok(env.DATABASE_URL.includes(`:${secrets.dbPassword}@`), `${context}: DATABASE_URL carries the state's password`);
 }
@@ -148,7 +148,7 @@ describe("resources that fail while AWS works on them", () => {
   it("an RDS instance that ends in `failed` stops the run with its status, instead of counting as ready", async () => {
     await withHarness(async (h) => {
       h.fake.onCall = (op) => {
-        const db = h.fake.rds.instances.get(`${APP}-db`);
+        const db = h.fake.rds.instances.get(`${APP}-db`)!;
         if (op === "DescribeDBInstances" && db?.status === "creating") db.nextStatus = "failed";
       };
       const r = await h.cli(["up", "--yes"]);
@@ -165,9 +165,9 @@ describe("drift", () => {
       await h.up();
       h.fake.pushImage(APP, "v1");
       assert.equal((await h.cli(["deploy", "--tag", "v1"])).code, 0);
-      const rdsSg = [...h.fake.ec2.sgs.values()].find((g) => g.name === `${APP}-sg-rds`);
+      const rdsSg = [...h.fake.ec2.sgs.values()].find((g) => g.name === `${APP}-sg-rds`)!;
       rdsSg.rules.push({ protocol: "tcp", from: 5432, to: 5432, source: "0.0.0.0/0" });
-      h.fake.logs.groups.get(`/ecs/${APP}`).retention = 365;
+      h.fake.logs.groups.get(`/ecs/${APP}`)!.retention = 365;
       h.fake.elb.listeners.clear();
       [...h.fake.ecs.services.values()][0].desiredCount = 3;
       delete [...h.fake.ec2.subnets.values()][0].tags["spontime:resource"];
@@ -183,8 +183,8 @@ describe("drift", () => {
       assert.deepEqual([sync["sg-rds"], sync["log-group"], sync["listener-http"], sync["ecs-service"], sync["subnet-public-a"]], ["drifted", "drifted", "missing", "drifted", "drifted"]);
 
       await h.up();
-      assert.deepEqual(rdsSg.rules.map((r: { source: string }) => r.source), [[...h.fake.ec2.sgs.values()].find((g) => g.name === `${APP}-sg-ecs`).id]);
-      assert.equal(h.fake.logs.groups.get(`/ecs/${APP}`).retention, 7);
+      assert.deepEqual(rdsSg.rules.map((r: { source: string }) => r.source), [[...h.fake.ec2.sgs.values()].find((g) => g.name === `${APP}-sg-ecs`)!.id]);
+      assert.equal(h.fake.logs.groups.get(`/ecs/${APP}`)?.retention, 7);
       assert.equal(h.fake.elb.listeners.size, 1);
       assert.equal([...h.fake.ecs.services.values()][0].desiredCount, 1);
       assert.equal([...h.fake.ec2.subnets.values()][0].tags["spontime:resource"], "subnet-public-a");
@@ -327,16 +327,16 @@ describe("security invariants of the built stack", () => {
   it("RDS private, the only open ingress is ALB:80, ECS only from the ALB, RDS only from ECS, the role has only the execution policy", async () => {
     await withHarness(async (h) => {
       await h.up();
-      const db = h.fake.rds.instances.get(`${APP}-db`);
+      const db = h.fake.rds.instances.get(`${APP}-db`)!;
       assert.equal(db.public, false);
       const privateSubnets = [...h.fake.ec2.subnets.values()].filter((s) => s.tags["spontime:resource"].startsWith("subnet-private")).map((s) => s.id).sort();
-      assert.deepEqual([...h.fake.rds.subnetGroups.get(`${APP}-db-subnets`).subnets].sort(), privateSubnets);
-      const sg = (key: string) => [...h.fake.ec2.sgs.values()].find((g) => g.tags["spontime:resource"] === key);
+      assert.deepEqual([...h.fake.rds.subnetGroups.get(`${APP}-db-subnets`)!.subnets].sort(), privateSubnets);
+      const sg = (key: string) => [...h.fake.ec2.sgs.values()].find((g) => g.tags["spontime:resource"] === key)!;
       const open = [...h.fake.ec2.sgs.values()].flatMap((g) => g.rules.filter((r: { source: string }) => r.source === "0.0.0.0/0").map((r: { from: number }) => `${g.tags["spontime:resource"]}:${r.from}`));
       assert.deepEqual(open, ["sg-alb:80"]);
       assert.deepEqual(sg("sg-ecs").rules, [{ protocol: "tcp", from: 8000, to: 8000, source: sg("sg-alb").id }]);
       assert.deepEqual(sg("sg-rds").rules, [{ protocol: "tcp", from: 5432, to: 5432, source: sg("sg-ecs").id }]);
-      assert.deepEqual([...h.fake.iam.roles.get(`${APP}-ecs-execution`).policies], ["arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"]);
+      assert.deepEqual([...h.fake.iam.roles.get(`${APP}-ecs-execution`)!.policies], ["arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"]);
     });
   });
 });

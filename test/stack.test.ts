@@ -31,8 +31,8 @@ describe("spec changes", () => {
     h.resetCalls();
     await h.up("--config", file);
     assert.deepEqual(h.fake.mutatingCalls().map((c) => c.op).sort(), ["ModifyDBInstance", "PutRetentionPolicy", "UpdateService"]);
-    assert.equal(h.fake.logs.groups.get(`/ecs/${APP}`).retention, 14);
-    assert.equal(h.fake.rds.instances.get(`${APP}-db`).backup, 3);
+    assert.equal(h.fake.logs.groups.get(`/ecs/${APP}`)?.retention, 14);
+    assert.equal(h.fake.rds.instances.get(`${APP}-db`)?.backup, 3);
   });
 
   it("a subnet CIDR change is a replacement, named with the field that forces it", async () => {
@@ -57,8 +57,8 @@ describe("the fake enforces what real AWS does (so tests fail where AWS would)",
   const sdk = { region: "us-east-1", credentials: { accessKeyId: "a", secretAccessKey: "b" } };
   it("an ALB and a DB subnet group need two AZs; Fargate needs a valid cpu/memory pair", async () => {
     await h.up();
-    const publicA = h.fake.ec2.subnets.get(JSON.parse((await import("node:fs")).readFileSync(h.statePath, "utf8")).resources["subnet-public-a"].id).id;
-    const privateA = [...h.fake.ec2.subnets.values()].find((s) => s.cidr === "10.0.10.0/24").id;
+    const publicA = h.fake.ec2.subnets.get(JSON.parse((await import("node:fs")).readFileSync(h.statePath, "utf8")).resources["subnet-public-a"].id)!.id;
+    const privateA = [...h.fake.ec2.subnets.values()].find((s) => s.cidr === "10.0.10.0/24")!.id;
     await h.clock.run(async () => {
       await assert.rejects(new ElasticLoadBalancingV2Client(sdk).send(new CreateLoadBalancerCommand({ Name: "one-az", Subnets: [publicA] })), /two different Availability Zones/);
       await assert.rejects(new RDSClient(sdk).send(new CreateDBSubnetGroupCommand({ DBSubnetGroupName: "one-az", DBSubnetGroupDescription: "x", SubnetIds: [privateA] })), { name: "DBSubnetGroupDoesNotCoverEnoughAZs" });

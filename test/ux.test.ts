@@ -39,8 +39,8 @@ describe("sleep and wake", () => {
     await h.up();
     h.fake.pushImage(APP, "v1");
     assert.equal((await h.cli(["deploy", "--tag", "v1"])).code, 0);
-    const svc = () => [...h.fake.ecs.services.values()].find((s) => s.status === "ACTIVE");
-    const db = () => h.fake.rds.instances.get(`${APP}-db`);
+    const svc = () => [...h.fake.ecs.services.values()].find((s) => s.status === "ACTIVE")!;
+    const db = () => h.fake.rds.instances.get(`${APP}-db`)!;
 
     const slept = await h.cli(["sleep"]);
     assert.equal(slept.code, 0, slept.stderr);

@@ -1,0 +1,56 @@
+import type { mockClient } from "aws-sdk-client-mock";
+
+/** What every service of the fake shares: errors as the SDK raises them, the latency table, tag shapes, handler types. */
+
+export type Tags = Record<string, string>;
+
+export class CrashError extends Error {
+  override readonly name = "SimulatedCrash";
+  constructor() { super("simulated crash: the process died here"); }
+}
+
+/** An error shaped as the SDK v3 deserialises a service error: `name` is the AWS error code. */
+export function awsError(name: string, message: string, status = 400): Error {
+  return Object.assign(new Error(message), { name, $fault: status >= 500 ? "server" : "client", $metadata: { httpStatusCode: status, requestId: `req-${Math.random().toString(16).slice(2, 10)}` } });
+}
+
+/** How long AWS takes, in virtual milliseconds. */
+export const LATENCY = {
+  call: 150,
+  albActive: 120_000,
+  albEniLinger: 90_000,
+  rdsCreate: 600_000,
+  rdsModify: 60_000,
+  rdsDelete: 300_000,
+  rdsStop: 60_000,
+  rdsStart: 300_000,
+  taskRunning: 60_000,
+  targetHealthy: 180_000,
+  serviceDrain: 30_000,
+  taskExit: 30_000,
+};
+
+// EC2, ELB, RDS and IAM spell tags `{Key, Value}`; ECS `{key, value}`; ECR `{Key, Value}`; Logs a plain map.
+export const fromUpper = (list: { Key?: string; Value?: string }[] | undefined): Tags => Object.fromEntries((list ?? []).map((t) => [t.Key!, t.Value ?? ""]));
+export const toUpper = (tags: Tags) => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+export const fromLower = (list: { key?: string; value?: string }[] | undefined): Tags => Object.fromEntries((list ?? []).map((t) => [t.key!, t.value ?? ""]));
+export const toLower = (tags: Tags) => Object.entries(tags).map(([key, value]) => ({ key, value }));
+
+/** `{ CreateVpc: CreateVpcCommand, ... }` out of an SDK client module. */
+type Commands<M> = { [K in keyof M as K extends `${infer Op}Command` ? Op : never]: M[K] };
+type InputOf<C> = C extends { new (...args: infer A): unknown } ? Exclude<A[0], undefined> : never;
+/** Handlers for some of a client module's operations, each taking that operation's SDK input type. */
+export type Handlers<M> = { [Op in keyof Commands<M>]?: (input: InputOf<Commands<M>[Op]>) => unknown };
+
+/**
+ * One service of the fake, its operations split as the Service Authorization Reference classifies the IAM
+ * actions ("Access level": List and Read are `reads`, Write and Tagging are `writes`), e.g.
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html. A call counts as
+ * mutating because the fake files it under `writes`, not because of its name or of the product's opinion.
+ */
+export interface Service<M> {
+  client: Parameters<typeof mockClient>[0];
+  sdk: M;
+  reads: Handlers<M>;
+  writes: Handlers<M>;
+}

@@ -1,0 +1,190 @@
+/**
+ * ECS API: clusters, task definitions (Fargate cpu/memory pairs, awsvpc), services (awsvpc needs target type
+ * `ip`, a service's target group must be behind a listener, idempotent by clientToken), tasks. How tasks and
+ * deployments then behave on the clock is in tasks.ts.
+ */
+import * as ECS from "@aws-sdk/client-ecs";
+import type { FakeAws } from "./aws.js";
+import { awsError, fromLower, LATENCY, toLower, type Service, type Tags } from "./common.js";
+import { ec2Get } from "./ec2.js";
+import { launchTask, startDeployment, stopTask, tickService, type Deployment, type Task } from "./tasks.js";
+
+export interface Cluster { arn: string; name: string; status: "ACTIVE" | "INACTIVE"; tags: Tags }
+/** `def`: the RegisterTaskDefinition request as sent, without its tags. */
+export interface TaskDef { arn: string; revision: number; status: "ACTIVE" | "INACTIVE"; def: Omit<ECS.RegisterTaskDefinitionCommandInput, "tags">; tags: Tags }
+export interface EcsService {
+  arn: string; name: string; clusterArn: string; status: "ACTIVE" | "DRAINING" | "INACTIVE"; inactiveAt: number; taskDefinition: string; desiredCount: number;
+  networkConfiguration?: ECS.NetworkConfiguration; loadBalancers: ECS.LoadBalancer[]; healthCheckGracePeriodSeconds?: number;
+  deploymentConfiguration?: ECS.DeploymentConfiguration; deployments: Deployment[]; events: { createdAt: Date; message: string }[]; tags: Tags;
+}
+/** `serviceTokens`: CreateService clientToken → service ARN. */
+export interface EcsState { clusters: Map<string, Cluster>; taskDefs: Map<string, TaskDef>; services: Map<string, EcsService>; tasks: Map<string, Task>; serviceTokens: Map<string, string> }
+
+export const emptyEcs = (): EcsState => ({ clusters: new Map(), taskDefs: new Map(), services: new Map(), tasks: new Map(), serviceTokens: new Map() });
+
+/**
+ * The task cpu units Fargate runs, with the memory (MiB) each allows; any other pair is refused at
+ * RegisterTaskDefinition. https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-cpu-memory-error.html,
+ * https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RegisterTaskDefinition.html (`memory`).
+ */
+const FARGATE_MEMORY: Record<number, { from: number; to: number; step: number } | number[]> = {
+  256: [512, 1024, 2048],
+  512: [1024, 2048, 3072, 4096],
+  1024: [2048, 3072, 4096, 5120, 6144, 7168, 8192],
+  2048: { from: 4096, to: 16384, step: 1024 },
+  4096: { from: 8192, to: 30720, step: 1024 },
+  8192: { from: 16384, to: 61440, step: 4096 },
+  16384: { from: 32768, to: 122880, step: 8192 },
+};
+export function fargateAccepts(cpu: number, memory: number): boolean {
+  const allowed = FARGATE_MEMORY[cpu];
+  if (!allowed) return false;
+  if (Array.isArray(allowed)) return allowed.includes(memory);
+  return memory >= allowed.from && memory <= allowed.to && (memory - allowed.from) % allowed.step === 0;
+}
+
+export function ecsService(fake: FakeAws): Service<typeof ECS> {
+  const st = () => fake.ecs;
+  const clusterShape = (c: Cluster) => ({ clusterArn: c.arn, clusterName: c.name, status: c.status, tags: toLower(c.tags) });
+  const tdShape = (t: TaskDef) => ({ ...t.def, taskDefinitionArn: t.arn, revision: t.revision, status: t.status });
+  const cluster = (ref: string | undefined) => {
+    const c = [...st().clusters.values()].find((x) => (x.name === ref || x.arn === ref) && x.status === "ACTIVE");
+    if (!c) throw awsError("ClusterNotFoundException", "Cluster not found.");
+    return c;
+  };
+  const taskDef = (ref: string | undefined) => {
+    const all = [...st().taskDefs.values()];
+    const t = ref?.startsWith("arn:") ? st().taskDefs.get(ref) : ref?.includes(":")
+      ? all.find((x) => `${x.def.family}:${x.revision}` === ref)
+      : all.filter((x) => x.def.family === ref && x.status === "ACTIVE").sort((a, b) => b.revision - a.revision)[0];
+    if (!t) throw awsError("ClientException", "Unable to describe task definition.");
+    return t;
+  };
+  const svcShape = (s: EcsService) => ({
+    serviceArn: s.arn, serviceName: s.name, clusterArn: s.clusterArn, status: s.status, taskDefinition: s.taskDefinition, desiredCount: s.desiredCount,
+    runningCount: s.deployments.reduce((n, d) => n + d.runningCount, 0), pendingCount: s.deployments.reduce((n, d) => n + d.pendingCount, 0),
+    launchType: "FARGATE", networkConfiguration: s.networkConfiguration, loadBalancers: s.loadBalancers, healthCheckGracePeriodSeconds: s.healthCheckGracePeriodSeconds,
+    deploymentConfiguration: s.deploymentConfiguration, deployments: s.deployments.map((d) => ({ ...d })), events: s.events.slice(-10).reverse(), tags: toLower(s.tags),
+  });
+  const service = (clusterArn: string, ref: string | undefined, accept: (s: EcsService) => boolean) =>
+    [...st().services.values()].find((x) => (x.name === ref || x.arn === ref) && x.clusterArn === clusterArn && accept(x));
+
+  return {
+    client: ECS.ECSClient,
+    sdk: ECS,
+    reads: {
+      DescribeClusters: (i) => ({ clusters: (i.clusters ?? []).flatMap((n) => [...st().clusters.values()].filter((c) => c.name === n || c.arn === n).map(clusterShape)) }),
+      DescribeTaskDefinition: (i) => { const t = taskDef(i.taskDefinition); return { taskDefinition: tdShape(t), tags: i.include?.includes("TAGS") ? toLower(t.tags) : undefined }; },
+      ListTaskDefinitions: (i) => ({ taskDefinitionArns: [...st().taskDefs.values()].filter((t) => t.def.family === i.familyPrefix && (!i.status || t.status === i.status)).map((t) => t.arn) }),
+      DescribeServices: (i) => {
+        const c = cluster(i.cluster);
+        const found = (i.services ?? []).map((n) => [...st().services.values()].filter((s) => (s.name === n || s.arn === n) && s.clusterArn === c.arn).sort((a, b) => (a.status === "INACTIVE" ? 1 : 0) - (b.status === "INACTIVE" ? 1 : 0))[0]);
+        return { services: found.filter((s) => s !== undefined).map(svcShape), failures: found.filter((s) => !s).map(() => ({ reason: "MISSING" })) };
+      },
+      ListTasks: (i) => ({
+        taskArns: [...st().tasks.values()].filter((t) => (!i.serviceName || t.group === `service:${i.serviceName}`) && (!i.desiredStatus || t.desiredStatus === i.desiredStatus) && (!i.startedBy || t.startedBy === i.startedBy)).map((t) => t.arn),
+      }),
+      DescribeTasks: (i) => ({
+        tasks: (i.tasks ?? []).map((a) => st().tasks.get(a)).filter((t) => t !== undefined).map((t) => ({
+          taskArn: t.arn, taskDefinitionArn: t.taskDefinitionArn, lastStatus: t.lastStatus, desiredStatus: t.desiredStatus, stoppedReason: t.stoppedReason, startedBy: t.startedBy, group: t.group,
+          containers: [{ name: t.container, exitCode: t.exitCode, lastStatus: t.lastStatus, reason: t.behavior === "missing" ? "CannotPullContainerError: image not found" : undefined }],
+          attachments: [{ type: "ElasticNetworkInterface", details: [{ name: "privateIPv4Address", value: t.ip }] }],
+        })),
+        failures: [],
+      }),
+    },
+    writes: {
+      CreateCluster: (i) => {
+        let c = [...st().clusters.values()].find((x) => x.name === i.clusterName && x.status === "ACTIVE");
+        if (!c) {
+          c = { arn: fake.arn("ecs", `cluster/${i.clusterName}`), name: i.clusterName!, status: "ACTIVE", tags: fromLower(i.tags) };
+          st().clusters.set(c.arn, c);
+        }
+        return { cluster: clusterShape(c) };
+      },
+      DeleteCluster: (i) => {
+        const c = cluster(i.cluster);
+        if ([...st().services.values()].some((s) => s.clusterArn === c.arn && s.status !== "INACTIVE")) throw awsError("ClusterContainsServicesException", "The Cluster cannot be deleted while Services are active.");
+        c.status = "INACTIVE";
+        return { cluster: clusterShape(c) };
+      },
+      RegisterTaskDefinition: (i) => {
+        if (i.requiresCompatibilities?.includes("FARGATE")) {
+          if (i.networkMode !== "awsvpc") throw awsError("ClientException", "Fargate requires task definition to have networkMode awsvpc.");
+          if (!fargateAccepts(Number(i.cpu), Number(i.memory))) throw awsError("ClientException", "No Fargate configuration exists for given values.");
+        }
+        const revision = [...st().taskDefs.values()].filter((t) => t.def.family === i.family).length + 1;
+        const { tags, ...def } = i;
+        const t: TaskDef = { arn: fake.arn("ecs", `task-definition/${i.family}:${revision}`), revision, status: "ACTIVE", def, tags: fromLower(tags) };
+        st().taskDefs.set(t.arn, t);
+        return { taskDefinition: tdShape(t), tags };
+      },
+      DeregisterTaskDefinition: (i) => { const t = taskDef(i.taskDefinition); t.status = "INACTIVE"; return { taskDefinition: tdShape(t) }; },
+      CreateService: (i) => {
+        const c = cluster(i.cluster);
+        const td = taskDef(i.taskDefinition);
+        const earlier = i.clientToken && st().serviceTokens.get(i.clientToken);
+        if (earlier) return { service: svcShape(st().services.get(earlier)!) };
+        if (service(c.arn, i.serviceName, (s) => s.status !== "INACTIVE")) throw awsError("InvalidParameterException", "Creation of service was not idempotent.");
+        const lb = i.loadBalancers?.[0];
+        if (lb) {
+          const tg = fake.elb.tgs.get(lb.targetGroupArn ?? "");
+          if (!tg) throw awsError("InvalidParameterException", "Unable to find target group.");
+          if (td.def.networkMode === "awsvpc" && tg.targetType !== "ip") throw awsError("InvalidParameterException", `The provided target group ${tg.arn} has target type instance, which is incompatible with the awsvpc network mode specified in the task definition.`);
+          if (![...fake.elb.listeners.values()].some((l) => l.targetGroupArn === tg.arn)) throw awsError("InvalidParameterException", `The target group with targetGroupArn ${tg.arn} does not have an associated load balancer.`);
+        }
+        for (const s of i.networkConfiguration?.awsvpcConfiguration?.subnets ?? []) ec2Get(fake, fake.ec2.subnets, s, "InvalidParameterException");
+        const s: EcsService = {
+          arn: fake.arn("ecs", `service/${c.name}/${i.serviceName}`), name: i.serviceName!, clusterArn: c.arn, status: "ACTIVE", inactiveAt: 0, taskDefinition: td.arn,
+          desiredCount: i.desiredCount ?? 0, networkConfiguration: i.networkConfiguration, loadBalancers: i.loadBalancers ?? [], healthCheckGracePeriodSeconds: i.healthCheckGracePeriodSeconds,
+          deploymentConfiguration: i.deploymentConfiguration, deployments: [], events: [], tags: fromLower(i.tags),
+        };
+        st().services.set(s.arn, s);
+        if (i.clientToken) st().serviceTokens.set(i.clientToken, s.arn);
+        startDeployment(fake, s);
+        return { service: svcShape(s) };
+      },
+      UpdateService: (i) => {
+        const s = service(cluster(i.cluster).arn, i.service, (x) => x.status === "ACTIVE");
+        if (!s) throw awsError("ServiceNotActiveException", "Service was not ACTIVE.");
+        const before = JSON.stringify([s.taskDefinition, s.networkConfiguration]);
+        if (i.taskDefinition) s.taskDefinition = taskDef(i.taskDefinition).arn;
+        if (i.networkConfiguration !== undefined) s.networkConfiguration = i.networkConfiguration;
+        if (i.healthCheckGracePeriodSeconds !== undefined) s.healthCheckGracePeriodSeconds = i.healthCheckGracePeriodSeconds;
+        if (i.deploymentConfiguration !== undefined) s.deploymentConfiguration = i.deploymentConfiguration;
+        const countChanged = i.desiredCount !== undefined && i.desiredCount !== s.desiredCount;
+        if (i.desiredCount !== undefined) s.desiredCount = i.desiredCount;
+        if (before !== JSON.stringify([s.taskDefinition, s.networkConfiguration]) || i.forceNewDeployment) startDeployment(fake, s);
+        else if (countChanged) {
+          s.deployments[0]!.desiredCount = s.desiredCount;
+          s.deployments[0]!.rolloutState = "IN_PROGRESS";
+          tickService(fake, s, fake.clock.now());
+        }
+        return { service: svcShape(s) };
+      },
+      DeleteService: (i) => {
+        const s = service(cluster(i.cluster).arn, i.service, (x) => x.status !== "INACTIVE");
+        if (!s) throw awsError("ServiceNotFoundException", "Service not found.");
+        if (s.status === "DRAINING") throw awsError("ServiceNotActiveException", "Service was not ACTIVE.");
+        if (s.desiredCount > 0 && !i.force) throw awsError("InvalidParameterException", "The service cannot be stopped while it is scaled above 0.");
+        s.status = "DRAINING";
+        s.desiredCount = 0;
+        s.inactiveAt = fake.clock.now() + LATENCY.serviceDrain;
+        for (const t of st().tasks.values()) if (t.group === `service:${s.name}` && t.lastStatus !== "STOPPED") stopTask(t, "Service deleted", 0);
+        return { service: svcShape(s) };
+      },
+      RunTask: (i) => {
+        const c = cluster(i.cluster);
+        const td = taskDef(i.taskDefinition);
+        const command = i.overrides?.containerOverrides?.[0]?.command;
+        const t = launchTask(fake, td, c.name, { startedBy: i.startedBy, command });
+        return { tasks: [{ taskArn: t.arn, lastStatus: t.lastStatus }], failures: [] };
+      },
+      StopTask: (i) => {
+        const t = st().tasks.get(i.task ?? "");
+        if (t) stopTask(t, i.reason ?? "Task stopped by user", 137);
+        return { task: { taskArn: i.task } };
+      },
+    },
+  };
+}

@@ -1,0 +1,163 @@
+/**
+ * ELBv2: an ALB needs subnets in two AZs and an attached internet gateway; provisioning -> active in 2 min;
+ * its ENIs linger 90 s after deletion; create is idempotent by name with the same settings; a target group
+ * in use by a listener cannot be deleted. Target health comes from the ECS tasks registered (tasks.ts).
+ */
+import * as ELB from "@aws-sdk/client-elastic-load-balancing-v2";
+import type { FakeAws } from "./aws.js";
+import { awsError, fromUpper, LATENCY, toUpper, type Service, type Tags } from "./common.js";
+import { addEni, ec2Get, releaseEnis } from "./ec2.js";
+import { targetsOf } from "./tasks.js";
+
+export interface LoadBalancer { arn: string; name: string; dns: string; scheme: string; vpcId: string; subnets: string[]; securityGroups: string[]; state: "provisioning" | "active"; activeAt: number; tags: Tags }
+export interface TargetGroup { arn: string; name: string; protocol: string; port: number; vpcId: string; targetType: string; healthCheckPath: string; interval: number; matcher: string; deregistrationDelay: string; tags: Tags }
+export interface Listener { arn: string; lbArn: string; port: number; protocol: string; targetGroupArn: string; tags: Tags }
+export interface ElbState { lbs: Map<string, LoadBalancer>; tgs: Map<string, TargetGroup>; listeners: Map<string, Listener> }
+
+export const emptyElb = (): ElbState => ({ lbs: new Map(), tgs: new Map(), listeners: new Map() });
+
+export function elbService(fake: FakeAws): Service<typeof ELB> {
+  const st = () => fake.elb;
+  const lbShape = (lb: LoadBalancer) => ({
+    LoadBalancerArn: lb.arn, LoadBalancerName: lb.name, DNSName: lb.dns, Scheme: lb.scheme, Type: "application", VpcId: lb.vpcId, State: { Code: lb.state },
+    SecurityGroups: lb.securityGroups, AvailabilityZones: lb.subnets.map((s) => ({ SubnetId: s, ZoneName: fake.ec2.subnets.get(s)?.az })),
+  });
+  const tgShape = (tg: TargetGroup) => ({
+    TargetGroupArn: tg.arn, TargetGroupName: tg.name, Protocol: tg.protocol, Port: tg.port, VpcId: tg.vpcId, TargetType: tg.targetType,
+    HealthCheckPath: tg.healthCheckPath, HealthCheckIntervalSeconds: tg.interval, Matcher: { HttpCode: tg.matcher },
+    LoadBalancerArns: [...st().listeners.values()].filter((l) => l.targetGroupArn === tg.arn).map((l) => l.lbArn),
+  });
+  const listenerShape = (l: Listener) => ({ ListenerArn: l.arn, LoadBalancerArn: l.lbArn, Port: l.port, Protocol: l.protocol, DefaultActions: [{ Type: "forward", TargetGroupArn: l.targetGroupArn }] });
+  const tagged = (arn: string) => st().lbs.get(arn) ?? st().tgs.get(arn) ?? st().listeners.get(arn);
+  const lb = (arn: string | undefined) => {
+    const found = st().lbs.get(arn ?? "");
+    if (!found) throw awsError("LoadBalancerNotFoundException", "load balancer not found");
+    return found;
+  };
+  const tg = (arn: string | undefined) => {
+    const found = st().tgs.get(arn ?? "");
+    if (!found) throw awsError("TargetGroupNotFoundException", "target group not found");
+    return found;
+  };
+  const checkSubnets = (subnets: string[]) => {
+    const zones = new Set(subnets.map((s) => { const sub = fake.ec2.subnets.get(s); if (!sub) throw awsError("SubnetNotFoundException", `subnet ${s} not found`); return sub.az; }));
+    if (zones.size < 2) throw awsError("ValidationError", "At least two subnets in two different Availability Zones must be specified");
+  };
+  const byNameOrArn = <T extends { name: string }>(map: Map<string, T>, names: string[] | undefined, arns: string[] | undefined, code: string, what: string): T[] => {
+    const found = names ? names.map((n) => [...map.values()].find((x) => x.name === n)) : arns ? arns.map((a) => map.get(a)) : [...map.values()];
+    if (found.some((x) => !x)) throw awsError(code, `One or more ${what} not found`);
+    return found as T[];
+  };
+
+  return {
+    client: ELB.ElasticLoadBalancingV2Client,
+    sdk: ELB,
+    reads: {
+      DescribeLoadBalancers: (i) => ({ LoadBalancers: byNameOrArn(st().lbs, i.Names, i.LoadBalancerArns, "LoadBalancerNotFoundException", "load balancers").map(lbShape) }),
+      DescribeTags: (i) => ({ TagDescriptions: (i.ResourceArns ?? []).map((arn) => ({ ResourceArn: arn, Tags: toUpper(tagged(arn)?.tags ?? {}) })) }),
+      DescribeTargetGroups: (i) => ({ TargetGroups: byNameOrArn(st().tgs, i.Names, i.TargetGroupArns, "TargetGroupNotFoundException", "target groups").map(tgShape) }),
+      DescribeTargetGroupAttributes: (i) => ({ Attributes: [{ Key: "deregistration_delay.timeout_seconds", Value: tg(i.TargetGroupArn).deregistrationDelay }] }),
+      DescribeListeners: (i) => {
+        if (i.ListenerArns) {
+          const found = i.ListenerArns.map((a) => st().listeners.get(a));
+          if (found.some((x) => !x)) throw awsError("ListenerNotFoundException", "One or more listeners not found");
+          return { Listeners: (found as Listener[]).map(listenerShape) };
+        }
+        const owner = lb(i.LoadBalancerArn);
+        return { Listeners: [...st().listeners.values()].filter((l) => l.lbArn === owner.arn).map(listenerShape) };
+      },
+      DescribeTargetHealth: (i) => ({
+        TargetHealthDescriptions: targetsOf(fake, i.TargetGroupArn!).map(({ id, port, health }) => ({ Target: { Id: id, Port: port }, TargetHealth: health })),
+      }),
+    },
+    writes: {
+      CreateLoadBalancer: (i) => {
+        const subnets = i.Subnets ?? [];
+        const existing = [...st().lbs.values()].find((l) => l.name === i.Name);
+        if (existing) {
+          if (JSON.stringify([...subnets].sort()) === JSON.stringify([...existing.subnets].sort())) return { LoadBalancers: [lbShape(existing)] };
+          throw awsError("DuplicateLoadBalancerName", `A load balancer with the same name '${i.Name}' exists, but with different settings`);
+        }
+        checkSubnets(subnets);
+        for (const sg of i.SecurityGroups ?? []) if (!fake.ec2.sgs.has(sg)) throw awsError("InvalidSecurityGroup", `security group ${sg} does not exist`);
+        const vpcId = fake.ec2.subnets.get(subnets[0]!)!.vpcId;
+        if (i.Scheme !== "internal" && ![...fake.ec2.igws.values()].some((g) => g.vpcId === vpcId)) throw awsError("InvalidSubnet", `VPC ${vpcId} has no internet gateway`);
+        const arn = fake.arn("elasticloadbalancing", `loadbalancer/app/${i.Name}/${fake.id("lb")}`);
+        const created: LoadBalancer = {
+          arn, name: i.Name!, dns: `${i.Name}-123456.${fake.region}.elb.amazonaws.com`, scheme: i.Scheme ?? "internet-facing", vpcId, subnets, securityGroups: i.SecurityGroups ?? [],
+          state: "provisioning", activeAt: fake.clock.now() + LATENCY.albActive, tags: fromUpper(i.Tags),
+        };
+        st().lbs.set(arn, created);
+        for (const s of subnets) addEni(fake, arn, s, created.securityGroups, true);
+        return { LoadBalancers: [lbShape(created)] };
+      },
+      DeleteLoadBalancer: (i) => {
+        if (!st().lbs.delete(i.LoadBalancerArn!)) return;
+        for (const [arn, l] of st().listeners) if (l.lbArn === i.LoadBalancerArn) st().listeners.delete(arn);
+        releaseEnis(fake, i.LoadBalancerArn!, LATENCY.albEniLinger);
+      },
+      SetSubnets: (i) => { checkSubnets(i.Subnets ?? []); lb(i.LoadBalancerArn).subnets = i.Subnets ?? []; },
+      SetSecurityGroups: (i) => { lb(i.LoadBalancerArn).securityGroups = i.SecurityGroups ?? []; },
+      AddTags: (i) => {
+        for (const arn of i.ResourceArns ?? []) {
+          const item = tagged(arn);
+          if (!item) throw awsError("LoadBalancerNotFoundException", `resource ${arn} not found`);
+          Object.assign(item.tags, fromUpper(i.Tags));
+        }
+      },
+      CreateTargetGroup: (i) => {
+        const existing = [...st().tgs.values()].find((t) => t.name === i.Name);
+        if (existing) {
+          if (existing.port === i.Port && existing.targetType === (i.TargetType ?? "instance")) return { TargetGroups: [tgShape(existing)] };
+          throw awsError("DuplicateTargetGroupName", `A target group with the same name '${i.Name}' exists, but with different settings`);
+        }
+        try {
+          ec2Get(fake, fake.ec2.vpcs, i.VpcId, "InvalidVpcID.NotFound");
+        } catch {
+          throw awsError("ValidationError", `The VPC ID '${i.VpcId}' is not found`); // ELB sees EC2 with the same lag
+        }
+        const arn = fake.arn("elasticloadbalancing", `targetgroup/${i.Name}/${fake.id("tg")}`);
+        const created: TargetGroup = {
+          arn, name: i.Name!, protocol: i.Protocol!, port: i.Port!, vpcId: i.VpcId!, targetType: i.TargetType ?? "instance", healthCheckPath: i.HealthCheckPath ?? "/",
+          interval: i.HealthCheckIntervalSeconds ?? 30, matcher: i.Matcher?.HttpCode ?? "200", deregistrationDelay: "300", tags: fromUpper(i.Tags),
+        };
+        st().tgs.set(arn, created);
+        return { TargetGroups: [tgShape(created)] };
+      },
+      ModifyTargetGroupAttributes: (i) => {
+        const t = tg(i.TargetGroupArn);
+        for (const a of i.Attributes ?? []) if (a.Key === "deregistration_delay.timeout_seconds") t.deregistrationDelay = a.Value!;
+      },
+      ModifyTargetGroup: (i) => {
+        const t = tg(i.TargetGroupArn);
+        Object.assign(t, { healthCheckPath: i.HealthCheckPath ?? t.healthCheckPath, interval: i.HealthCheckIntervalSeconds ?? t.interval, matcher: i.Matcher?.HttpCode ?? t.matcher });
+      },
+      DeleteTargetGroup: (i) => {
+        if (!st().tgs.has(i.TargetGroupArn!)) return;
+        if ([...st().listeners.values()].some((l) => l.targetGroupArn === i.TargetGroupArn)) throw awsError("ResourceInUse", `Target group '${i.TargetGroupArn}' is currently in use by a listener or a rule`);
+        st().tgs.delete(i.TargetGroupArn!);
+      },
+      CreateListener: (i) => {
+        const owner = lb(i.LoadBalancerArn);
+        const target = tg(i.DefaultActions?.[0]?.TargetGroupArn);
+        const dup = [...st().listeners.values()].find((l) => l.lbArn === owner.arn && l.port === i.Port);
+        if (dup) {
+          if (dup.targetGroupArn === target.arn) return { Listeners: [listenerShape(dup)] };
+          throw awsError("DuplicateListener", "A listener already exists on this port for this load balancer");
+        }
+        const arn = owner.arn.replace(":loadbalancer/", ":listener/") + `/${fake.id("l")}`;
+        const l: Listener = { arn, lbArn: owner.arn, port: i.Port!, protocol: i.Protocol!, targetGroupArn: target.arn, tags: fromUpper(i.Tags) };
+        st().listeners.set(arn, l);
+        return { Listeners: [listenerShape(l)] };
+      },
+      ModifyListener: (i) => {
+        const l = st().listeners.get(i.ListenerArn!);
+        if (!l) throw awsError("ListenerNotFoundException", "listener not found");
+        Object.assign(l, { port: i.Port ?? l.port, targetGroupArn: i.DefaultActions?.[0]?.TargetGroupArn ?? l.targetGroupArn });
+      },
+      DeleteListener: (i) => {
+        if (!st().listeners.delete(i.ListenerArn!)) throw awsError("ListenerNotFoundException", "listener not found");
+      },
+    },
+  };
+}

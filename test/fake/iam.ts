@@ -1,0 +1,47 @@
+/** IAM: role names unique, a role with attached policies cannot be deleted, NoSuchEntity as the SDK names it. */
+import * as IAM from "@aws-sdk/client-iam";
+import type { FakeAws } from "./aws.js";
+import { awsError, fromUpper, toUpper, type Service, type Tags } from "./common.js";
+
+export interface Role { name: string; arn: string; trust: string; policies: Set<string>; tags: Tags }
+export interface IamState { roles: Map<string, Role> }
+
+export const emptyIam = (): IamState => ({ roles: new Map() });
+
+export function iamService(fake: FakeAws): Service<typeof IAM> {
+  const roles = () => fake.iam.roles;
+  const get = (name: string | undefined) => {
+    const r = roles().get(name ?? "");
+    if (!r) throw awsError("NoSuchEntityException", `The role with name ${name} cannot be found.`);
+    return r;
+  };
+  // GetRole answers the trust policy URL-encoded: https://docs.aws.amazon.com/IAM/latest/APIReference/API_Role.html
+  const shape = (r: Role) => ({ RoleName: r.name, Arn: r.arn, AssumeRolePolicyDocument: encodeURIComponent(r.trust), Tags: toUpper(r.tags), Path: "/", RoleId: "AROA", CreateDate: new Date(0) });
+  return {
+    client: IAM.IAMClient,
+    sdk: IAM,
+    reads: {
+      GetRole: (i) => ({ Role: shape(get(i.RoleName)) }),
+      ListAttachedRolePolicies: (i) => ({ AttachedPolicies: [...get(i.RoleName).policies].map((arn) => ({ PolicyArn: arn, PolicyName: arn.split("/").pop() })) }),
+    },
+    writes: {
+      CreateRole: (i) => {
+        const name = i.RoleName!;
+        if (roles().has(name)) throw awsError("EntityAlreadyExistsException", `Role with name ${name} already exists.`);
+        const r: Role = { name, arn: `arn:aws:iam::${fake.account}:role/${name}`, trust: i.AssumeRolePolicyDocument!, policies: new Set(), tags: fromUpper(i.Tags) };
+        roles().set(name, r);
+        return { Role: shape(r) };
+      },
+      UpdateAssumeRolePolicy: (i) => { get(i.RoleName).trust = i.PolicyDocument!; },
+      AttachRolePolicy: (i) => { get(i.RoleName).policies.add(i.PolicyArn!); },
+      DetachRolePolicy: (i) => {
+        if (!get(i.RoleName).policies.delete(i.PolicyArn!)) throw awsError("NoSuchEntityException", `Policy ${i.PolicyArn} was not found.`);
+      },
+      DeleteRole: (i) => {
+        const r = get(i.RoleName);
+        if (r.policies.size) throw awsError("DeleteConflictException", "Cannot delete entity, must detach all policies first.");
+        roles().delete(r.name);
+      },
+    },
+  };
+}

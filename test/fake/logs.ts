@@ -1,0 +1,51 @@
+/** CloudWatch Logs: group names unique, the retention periods PutRetentionPolicy accepts, events as tasks wrote them. */
+import * as LOGS from "@aws-sdk/client-cloudwatch-logs";
+import type { FakeAws } from "./aws.js";
+import { awsError, type Service, type Tags } from "./common.js";
+
+export interface LogEvent { logStreamName: string; timestamp: number; message: string }
+export interface LogGroup { name: string; arn: string; retention?: number; tags: Tags; events: LogEvent[] }
+export interface LogsState { groups: Map<string, LogGroup> }
+
+export const emptyLogs = (): LogsState => ({ groups: new Map() });
+
+/** https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html */
+const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
+export function logsService(fake: FakeAws): Service<typeof LOGS> {
+  const groups = () => fake.logs.groups;
+  const get = (name: string | undefined) => {
+    const g = groups().get(name ?? "");
+    if (!g) throw awsError("ResourceNotFoundException", "The specified log group does not exist.");
+    return g;
+  };
+  return {
+    client: LOGS.CloudWatchLogsClient,
+    sdk: LOGS,
+    reads: {
+      DescribeLogGroups: (i) => ({ logGroups: [...groups().values()].filter((g) => g.name.startsWith(i.logGroupNamePrefix ?? "")).map((g) => ({ logGroupName: g.name, arn: `${g.arn}:*`, retentionInDays: g.retention })) }),
+      ListTagsForResource: (i) => ({ tags: [...groups().values()].find((g) => g.arn === i.resourceArn)?.tags ?? {} }),
+      FilterLogEvents: (i) => {
+        const events = get(i.logGroupName).events
+          .filter((e) => e.timestamp <= fake.clock.now() && (i.startTime === undefined || e.timestamp >= i.startTime) && (!i.logStreamNames || i.logStreamNames.includes(e.logStreamName)))
+          .sort((a, b) => a.timestamp - b.timestamp);
+        return { events: events.map((e, n) => ({ ...e, eventId: String(n) })) };
+      },
+    },
+    writes: {
+      CreateLogGroup: (i) => {
+        const name = i.logGroupName!;
+        if (groups().has(name)) throw awsError("ResourceAlreadyExistsException", "The specified log group already exists");
+        groups().set(name, { name, arn: fake.arn("logs", `log-group:${name}`), tags: { ...(i.tags ?? {}) }, events: [] });
+      },
+      PutRetentionPolicy: (i) => {
+        const g = get(i.logGroupName);
+        if (!RETENTION_DAYS.includes(i.retentionInDays!)) throw awsError("InvalidParameterException", "1 validation error detected: retentionInDays");
+        g.retention = i.retentionInDays;
+      },
+      DeleteLogGroup: (i) => {
+        if (!groups().delete(i.logGroupName!)) throw awsError("ResourceNotFoundException", "The specified log group does not exist.");
+      },
+    },
+  };
+}

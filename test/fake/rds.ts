@@ -1,0 +1,136 @@
+/**
+ * RDS: subnet groups must cover two AZs; creating -> available in 10 min; a final snapshot is required unless
+ * skipped; deleting takes 5 min; an instance's subnet group cannot be deleted; stop/start.
+ */
+import * as RDS from "@aws-sdk/client-rds";
+import type { FakeAws } from "./aws.js";
+import { awsError, fromUpper, LATENCY, toUpper, type Service, type Tags } from "./common.js";
+import { addEni, ec2Get } from "./ec2.js";
+
+export interface DbSubnetGroup { name: string; arn: string; vpcId: string; subnets: string[]; tags: Tags }
+export interface DbInstance {
+  id: string; arn: string; status: string; nextStatus: string; readyAt?: number; endpoint?: string; eniId: string;
+  engine: string; engineVersion: string; instanceClass: string; storageType: string; allocatedStorage: number; backup: number; multiAz: boolean; public: boolean;
+  encrypted: boolean; az: string; subnetGroup: string; securityGroups: string[]; dbName: string; username: string; password: string; tags: Tags;
+}
+export interface RdsState { subnetGroups: Map<string, DbSubnetGroup>; instances: Map<string, DbInstance>; snapshots: string[] }
+
+export const emptyRds = (): RdsState => ({ subnetGroups: new Map(), instances: new Map(), snapshots: [] });
+
+/** ModifyDBInstance parameter → the instance's field it sets. */
+const MODIFIABLE = {
+  DBInstanceClass: "instanceClass", StorageType: "storageType", AllocatedStorage: "allocatedStorage", BackupRetentionPeriod: "backup", MultiAZ: "multiAz",
+  PubliclyAccessible: "public", VpcSecurityGroupIds: "securityGroups", MasterUserPassword: "password", EngineVersion: "engineVersion",
+} as const satisfies Partial<Record<keyof RDS.ModifyDBInstanceCommandInput, keyof DbInstance>>;
+
+export function rdsService(fake: FakeAws): Service<typeof RDS> {
+  const st = () => fake.rds;
+  const groupShape = (g: DbSubnetGroup) => ({ DBSubnetGroupName: g.name, DBSubnetGroupArn: g.arn, VpcId: g.vpcId, Subnets: g.subnets.map((s) => ({ SubnetIdentifier: s, SubnetAvailabilityZone: { Name: fake.ec2.subnets.get(s)?.az } })) });
+  const dbShape = (d: DbInstance) => ({
+    DBInstanceIdentifier: d.id, DBInstanceArn: d.arn, DBInstanceStatus: d.status, Engine: d.engine, EngineVersion: d.engineVersion, DBInstanceClass: d.instanceClass,
+    StorageType: d.storageType, AllocatedStorage: d.allocatedStorage, BackupRetentionPeriod: d.backup, MultiAZ: d.multiAz, PubliclyAccessible: d.public, StorageEncrypted: d.encrypted,
+    AvailabilityZone: d.az, DBSubnetGroup: { DBSubnetGroupName: d.subnetGroup }, VpcSecurityGroups: d.securityGroups.map((g) => ({ VpcSecurityGroupId: g, Status: "active" })),
+    DBName: d.dbName, MasterUsername: d.username, Endpoint: d.endpoint ? { Address: d.endpoint, Port: 5432 } : undefined, TagList: toUpper(d.tags),
+  });
+  const get = (id: string | undefined) => {
+    const d = st().instances.get(id ?? "");
+    if (!d) throw awsError("DBInstanceNotFoundFault", `DBInstance ${id} not found.`);
+    return d;
+  };
+  const group = (name: string | undefined) => {
+    const g = st().subnetGroups.get(name ?? "");
+    if (!g) throw awsError("DBSubnetGroupNotFoundFault", `DB Subnet group '${name}' not found`);
+    return g;
+  };
+  const transition = (d: DbInstance, now: string, next: string, ms: number) => { d.status = now; d.nextStatus = next; d.readyAt = fake.clock.now() + ms; };
+  const requireAvailable = (d: DbInstance) => { if (d.status !== "available") throw awsError("InvalidDBInstanceStateFault", `Instance ${d.id} is not in available state (${d.status}).`); };
+
+  return {
+    client: RDS.RDSClient,
+    sdk: RDS,
+    reads: {
+      DescribeDBEngineVersions: (i) => ({ DBEngineVersions: i.DBParameterGroupFamily === "postgres15" ? ["15.4", "15.8", "15.10"].map((v) => ({ Engine: "postgres", EngineVersion: v })) : [] }),
+      DescribeDBSubnetGroups: (i) => ({ DBSubnetGroups: [groupShape(group(i.DBSubnetGroupName))] }),
+      DescribeDBInstances: (i) => ({ DBInstances: i.DBInstanceIdentifier ? [dbShape(get(i.DBInstanceIdentifier))] : [...st().instances.values()].map(dbShape) }),
+      ListTagsForResource: (i) => {
+        const x = [...st().instances.values(), ...st().subnetGroups.values()].find((v) => v.arn === i.ResourceName);
+        return { TagList: toUpper(x?.tags ?? {}) };
+      },
+    },
+    writes: {
+      CreateDBSubnetGroup: (i) => {
+        if (st().subnetGroups.has(i.DBSubnetGroupName!)) throw awsError("DBSubnetGroupAlreadyExistsFault", `DB Subnet Group ${i.DBSubnetGroupName} already exists`);
+        // RDS sees EC2 with the same lag; it calls an unseen subnet invalid.
+        const subs = (i.SubnetIds ?? []).map((s) => ec2Get(fake, fake.ec2.subnets, s, "InvalidSubnet"));
+        if (new Set(subs.map((s) => s.az)).size < 2) throw awsError("DBSubnetGroupDoesNotCoverEnoughAZs", "The DB subnet group doesn't meet Availability Zone (AZ) coverage requirement. Current AZ coverage: 1. Add subnets to cover at least 2 AZs.");
+        const g: DbSubnetGroup = { name: i.DBSubnetGroupName!, arn: fake.arn("rds", `subgrp:${i.DBSubnetGroupName}`), vpcId: subs[0]!.vpcId, subnets: i.SubnetIds!, tags: fromUpper(i.Tags) };
+        st().subnetGroups.set(g.name, g);
+        return { DBSubnetGroup: groupShape(g) };
+      },
+      ModifyDBSubnetGroup: (i) => { group(i.DBSubnetGroupName).subnets = i.SubnetIds ?? []; },
+      DeleteDBSubnetGroup: (i) => {
+        group(i.DBSubnetGroupName);
+        if ([...st().instances.values()].some((d) => d.subnetGroup === i.DBSubnetGroupName)) throw awsError("InvalidDBSubnetGroupStateFault", `Cannot delete the subnet group '${i.DBSubnetGroupName}' because at least one database instance is still using it.`);
+        st().subnetGroups.delete(i.DBSubnetGroupName!);
+      },
+      CreateDBInstance: (i) => {
+        if (st().instances.has(i.DBInstanceIdentifier!)) throw awsError("DBInstanceAlreadyExistsFault", "DB instance already exists");
+        const g = group(i.DBSubnetGroupName);
+        const securityGroups = i.VpcSecurityGroupIds ?? [];
+        for (const sg of securityGroups) if (!fake.ec2.sgs.has(sg)) throw awsError("InvalidParameterValue", `security group ${sg} not found`);
+        const subnet = g.subnets.map((s) => fake.ec2.subnets.get(s)).find((s) => s?.az === i.AvailabilityZone);
+        if (!subnet) throw awsError("InvalidParameterCombination", `No subnet in ${i.AvailabilityZone} in the DB subnet group`);
+        const version = i.EngineVersion ?? "";
+        if (!/^15(\.\d+)?$/.test(version)) throw awsError("InvalidParameterCombination", `Cannot find version ${version} for postgres`);
+        const arn = fake.arn("rds", `db:${i.DBInstanceIdentifier}`);
+        const d: DbInstance = {
+          id: i.DBInstanceIdentifier!, arn, status: "creating", nextStatus: "available", engine: i.Engine!, engineVersion: version.includes(".") ? version : "15.10",
+          instanceClass: i.DBInstanceClass!, storageType: i.StorageType!, allocatedStorage: i.AllocatedStorage!, backup: i.BackupRetentionPeriod!, multiAz: i.MultiAZ!, public: i.PubliclyAccessible!,
+          encrypted: i.StorageEncrypted!, az: i.AvailabilityZone!, subnetGroup: g.name, securityGroups, dbName: i.DBName!, username: i.MasterUsername!,
+          password: i.MasterUserPassword!, tags: fromUpper(i.Tags), eniId: addEni(fake, arn, subnet.id, securityGroups, false),
+        };
+        transition(d, "creating", "available", LATENCY.rdsCreate);
+        st().instances.set(d.id, d);
+        return { DBInstance: dbShape(d) };
+      },
+      ModifyDBInstance: (i) => {
+        const d = get(i.DBInstanceIdentifier);
+        requireAvailable(d);
+        for (const [param, field] of Object.entries(MODIFIABLE)) {
+          const value = i[param as keyof typeof MODIFIABLE];
+          if (value !== undefined) Object.assign(d, { [field]: value });
+        }
+        transition(d, "modifying", "available", LATENCY.rdsModify);
+        return { DBInstance: dbShape(d) };
+      },
+      AddTagsToResource: (i) => {
+        const x = [...st().instances.values(), ...st().subnetGroups.values()].find((v) => v.arn === i.ResourceName);
+        if (!x) throw awsError("DBInstanceNotFoundFault", `${i.ResourceName} not found.`);
+        Object.assign(x.tags, fromUpper(i.Tags));
+      },
+      DeleteDBInstance: (i) => {
+        const d = get(i.DBInstanceIdentifier);
+        if (d.status === "deleting") throw awsError("InvalidDBInstanceStateFault", `Instance ${d.id} is already being deleted.`);
+        if (!["available", "stopped", "failed", "storage-full"].includes(d.status)) throw awsError("InvalidDBInstanceStateFault", `Instance ${d.id} is not in available state (${d.status}).`);
+        if (!i.SkipFinalSnapshot) {
+          if (!i.FinalDBSnapshotIdentifier) throw awsError("InvalidParameterCombination", "FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.");
+          st().snapshots.push(i.FinalDBSnapshotIdentifier);
+        }
+        transition(d, "deleting", "deleted", LATENCY.rdsDelete);
+        return { DBInstance: dbShape(d) };
+      },
+      StopDBInstance: (i) => {
+        const d = get(i.DBInstanceIdentifier);
+        requireAvailable(d);
+        transition(d, "stopping", "stopped", LATENCY.rdsStop);
+        return { DBInstance: dbShape(d) };
+      },
+      StartDBInstance: (i) => {
+        const d = get(i.DBInstanceIdentifier);
+        if (d.status !== "stopped") throw awsError("InvalidDBInstanceStateFault", `Instance ${d.id} is not stopped (${d.status}).`);
+        transition(d, "starting", "available", LATENCY.rdsStart);
+        return { DBInstance: dbShape(d) };
+      },
+    },
+  };
+}
