@@ -141,7 +141,7 @@ describe("run and logs", () => {
     assert.match(bad.stderr, /exit code 1/);
   });
 
-  it("logs --since keeps only lines that recent, newest first", async () => {
+  it("logs --since keeps only lines that recent, oldest first as `aws logs tail` prints them", async () => {
     await h.up();
     const group = h.fake.logs.groups.get(`/ecs/${APP}`)!;
     await h.clock.run(() => h.clock.sleep(3_600_000));
@@ -153,10 +153,12 @@ describe("run and logs", () => {
     );
     const recent = await h.cli(["logs", "--since", "10m"]);
     assert.equal(recent.code, 0, recent.stderr);
-    assert.deepEqual(recent.stdout.trim().split("\n").map((l) => l.split("] ")[1]), ["newest line", "recent line"]);
+    assert.deepEqual(recent.stdout.trim().split("\n").map((l) => l.split("] ")[1]), ["recent line", "newest line"]);
     assert.match(recent.stdout, /\[bbbbbbbb\]/);
     const hour = await h.cli(["logs", "--since", "1h", "--json"]);
-    assert.deepEqual(hour.stdout.trim().split("\n").map((l) => JSON.parse(l).message), ["newest line", "recent line", "old line"]);
+    assert.deepEqual(JSON.parse(hour.stdout).lines.map((l: { message: string }) => l.message), ["old line", "recent line", "newest line"]);
+    const last = await h.cli(["logs", "--since", "1h", "--lines", "1"]);
+    assert.match(last.stdout.trim(), /\] newest line$/, "--lines keeps the last lines");
     assert.equal((await h.cli(["logs", "--since", "ten minutes"])).code, 2);
   });
 });

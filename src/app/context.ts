@@ -1,6 +1,6 @@
-import type { Aws } from "../aws/clients.js";
+import { Aws } from "../aws/clients.js";
 import type { Clock } from "../engine/clock.js";
-import type { names } from "../config/names.js";
+import { names } from "../config/names.js";
 import type { Spec } from "../config/schema.js";
 
 /** An HTTP GET that answers the status code; injectable so tests need no server. */
@@ -20,6 +20,19 @@ export interface AppCtx {
   clock: Clock;
   signal: AbortSignal;
   http: HttpGet;
-  /** One progress line; the CLI redraws or prints it. */
+  /** One status line (stderr on the CLI). */
   progress(line: string): void;
+}
+
+export interface ConnectOptions extends Omit<AppCtx, "names" | "aws"> {
+  env: NodeJS.ProcessEnv;
+  debug?: (line: string) => void;
+}
+
+/** The app commands' context: AWS clients for the spec's region and profile, credentials checked before any call. */
+export async function connectApp(o: ConnectOptions): Promise<AppCtx> {
+  const { env, debug, ...ctx } = o;
+  const aws = new Aws({ region: o.spec.region, ...(o.spec.profile ? { profile: o.spec.profile } : {}), ...(debug ? { debug } : {}) }, o.clock, o.signal);
+  await aws.checkCredentials(env);
+  return { ...ctx, names: names(o.spec), aws };
 }

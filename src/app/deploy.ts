@@ -1,15 +1,15 @@
 import { DescribeImagesCommand, DescribeRepositoriesCommand } from "@aws-sdk/client-ecr";
-import { DescribeServicesCommand, RegisterTaskDefinitionCommand, UpdateServiceCommand, type Deployment, type RegisterTaskDefinitionCommandInput, type TaskDefinition } from "@aws-sdk/client-ecs";
+import { DescribeServicesCommand, ListTasksCommand, RegisterTaskDefinitionCommand, UpdateServiceCommand, type RegisterTaskDefinitionCommandInput, type Service, type Task, type TaskDefinition } from "@aws-sdk/client-ecs";
 import { DescribeTargetGroupsCommand, DescribeTargetHealthCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { absentIfNotFound } from "../aws/ec2.js";
 import { findService, findTaskDefinition } from "../aws/ecs.js";
 import { findLoadBalancer } from "../aws/elbv2.js";
-import { pollDelays } from "../engine/apply.js";
-import { ToolError, UserError } from "../errors.js";
+import { poll } from "../engine/poll.js";
+import { ToolError, UserError, errorMessage } from "../errors.js";
 import type { AppCtx } from "./context.js";
 import { waitHealthy } from "./health.js";
 import { readLogs } from "./logs.js";
-import { runOneOff, stoppedTasks, taskId } from "./tasks.js";
+import { NOT_STARTED, describeTasks, runOneOff, stoppedTasks, taskId } from "./tasks.js";
 
 export interface DeployOptions {
   image?: string;
@@ -19,6 +19,15 @@ export interface DeployOptions {
   healthTimeoutMs: number;
 }
 
+/** A deploy's phases in the order they happen; `failed` ends one that did not get through. */
+export const PHASES = ["registered", "migrated", "pulling", "running", "healthy", "draining", "completed", "health"] as const;
+export type Phase = (typeof PHASES)[number] | "failed";
+
+const PHASE_TEXT: Record<Phase, string> = {
+  registered: "registered", migrated: "migration done", pulling: "task pulling the image", running: "task running",
+  healthy: "healthy in the target group", draining: "old task draining", completed: "deployment COMPLETED", health: "health check 200", failed: "failed",
+};
+
 export interface DeployResult {
   outcome: "succeeded" | "failed";
   image: string;
@@ -27,7 +36,8 @@ export interface DeployResult {
   url: string | null;
   reason?: string;
   details: string[];
-  durationsMs: { rollout: number; healthCheck: number; total: number };
+  /** Each phase reached: ms since the phase before it; `rollout` from UpdateService to the end of the rollout. */
+  durationsMs: Partial<Record<Phase, number>> & { rollout: number; healthCheck: number; total: number };
 }
 
 /** Fields DescribeTaskDefinition returns that RegisterTaskDefinition refuses. */
@@ -55,24 +65,29 @@ async function resolveImage(ctx: AppCtx, options: DeployOptions): Promise<string
   return image;
 }
 
-/** Why a deployment failed, in the words a user acts on. */
+/** Why a deployment failed, in the words a user acts on; a failure to find out is a line, never a crash. */
 async function explainFailure(ctx: AppCtx, taskDefinitionArn: string, unhealthy: Map<string, string>): Promise<string[]> {
   const details: string[] = [];
-  const failedTasks = (await stoppedTasks(ctx)).filter((t) => t.taskDefinitionArn === taskDefinitionArn).slice(0, 3);
-  for (const t of failedTasks) {
-    const c = t.containers?.find((x) => x.name === ctx.names.container);
-    details.push(`task ${taskId(t.taskArn)} stopped: ${t.stoppedReason ?? "unknown reason"}${c?.exitCode !== undefined ? ` (exit code ${c.exitCode})` : ""}${c?.reason ? `: ${c.reason}` : ""}`);
-  }
-  for (const [target, reason] of unhealthy) details.push(`target ${target} unhealthy: ${reason}`);
-  if ([...unhealthy.values()].some((reason) => /ResponseCodeMismatch/.test(reason) && /\b400\b/.test(reason))) {
-    details.push(
-      "400 on the health check is Django rejecting the Host header: the ALB sends the task's private IP, which is not in ALLOWED_HOSTS. " +
-      `Answer ${ctx.spec.app.healthPath} before host validation (see examples/django/health.py) or add the task IP at start-up.`,
-    );
-  }
-  if (failedTasks[0]) {
-    const lines = (await readLogs(ctx, { taskIds: [taskId(failedTasks[0].taskArn)] })).slice(-20);
-    if (lines.length) details.push(`last ${lines.length} log lines of task ${taskId(failedTasks[0].taskArn)}:`, ...lines.map((l) => `  ${l.message}`));
+  try {
+    const failedTasks = (await stoppedTasks(ctx)).filter((t) => t.taskDefinitionArn === taskDefinitionArn).slice(0, 3);
+    for (const t of failedTasks) {
+      const c = t.containers?.find((x) => x.name === ctx.names.container);
+      details.push(`task ${taskId(t.taskArn)} stopped: ${t.stoppedReason ?? "unknown reason"}${c?.exitCode !== undefined && c.exitCode !== null ? ` (exit code ${c.exitCode})` : ""}${c?.reason ? `: ${c.reason}` : ""}`);
+    }
+    for (const [target, reason] of unhealthy) details.push(`target ${target} unhealthy: ${reason}`);
+    if ([...unhealthy.values()].some((reason) => /ResponseCodeMismatch/.test(reason) && /\b400\b/.test(reason))) {
+      details.push(
+        "400 on the health check is Django rejecting the Host header: the ALB sends the task's private IP, which is not in ALLOWED_HOSTS. " +
+        `Answer ${ctx.spec.app.healthPath} before host validation (see examples/django/health.py) or add the task IP at start-up.`,
+      );
+    }
+    // A task that never started (CannotPullContainerError) has no log stream: no lines, not an error.
+    if (failedTasks[0]) {
+      const lines = (await readLogs(ctx, { taskId: taskId(failedTasks[0].taskArn) })).slice(-20);
+      if (lines.length) details.push(`last ${lines.length} log lines of task ${taskId(failedTasks[0].taskArn)}:`, ...lines.map((l) => `  ${l.message}`));
+    }
+  } catch (e) {
+    details.push(`(could not read all of the failure's details: ${errorMessage(e)})`);
   }
   return details;
 }
@@ -83,10 +98,98 @@ async function targetGroupArn(ctx: AppCtx, serviceTg: string | undefined): Promi
   return tg?.TargetGroups?.[0]?.TargetGroupArn;
 }
 
+/** The phases reached, each printed as it happens with the time since the previous one and since the start. */
+class PhaseLog {
+  private readonly marks = new Map<Phase, number>();
+  private last: number;
+  constructor(private readonly ctx: AppCtx, private readonly started: number) { this.last = started; }
+
+  reach(phase: Phase, detail = ""): void {
+    if (this.marks.has(phase)) return;
+    const now = this.ctx.clock.now();
+    this.marks.set(phase, now - this.last);
+    this.ctx.progress(`[${secs(now - this.started).padStart(5)}] ${PHASE_TEXT[phase]}${detail ? `: ${detail}` : ""} (+${secs(now - this.last)})`);
+    this.last = now;
+  }
+  has(phase: Phase): boolean { return this.marks.has(phase); }
+  /** When the last phase was reached, on the clock. */
+  get lastAt(): number { return this.last; }
+  durations(): Partial<Record<Phase, number>> { return Object.fromEntries(this.marks); }
+}
+
+const secs = (ms: number) => `${Math.round(ms / 1000)}s`;
+const ipOf = (t: Task) => t.attachments?.flatMap((a) => a.details ?? []).find((d) => d.name === "privateIPv4Address")?.value;
+
+interface Rollout { ok: boolean; reason: string }
+
+/**
+ * Follows one deployment by id until ECS says COMPLETED, FAILED, or shows a different PRIMARY that did not
+ * exist before ours (the circuit breaker's rollback). Right after UpdateService, DescribeServices may not list
+ * the new deployment yet (eventual consistency): a missing deployment alone proves nothing.
+ * Looks are timed from what the spec says each phase takes: the ALB needs healthyThreshold × interval after
+ * the task starts, the old task drains for the deregistration delay; between those, a look every few seconds.
+ */
+async function followRollout(
+  ctx: AppCtx, o: { deploymentId: string; earlier: Set<string>; tgArn: string | undefined; phases: PhaseLog; unhealthy: Map<string, string>; timeoutMs: number },
+): Promise<Rollout> {
+  const { phases } = o;
+  const hc = ctx.spec.app.healthCheck;
+  let tasks: Task[] = [];
+  let oldTargets = false;
+  const r = await poll<Rollout>(async () => {
+    const svc: Service | undefined = (await ctx.aws.ecs.send(new DescribeServicesCommand({ cluster: ctx.names.cluster, services: [ctx.names.service] }))).services?.[0];
+    const d = svc?.deployments?.find((x) => x.id === o.deploymentId);
+    if (!d) {
+      const primary = svc?.deployments?.find((x) => x.status === "PRIMARY");
+      if (primary?.id && !o.earlier.has(primary.id)) return { done: true, value: { ok: false, reason: `the deployment was rolled back by the circuit breaker: ECS is back on ${primary.taskDefinition?.split("/").pop()} (the new tasks never became healthy)` } };
+      return { done: false, state: "waiting for ECS to list the new deployment" };
+    }
+    if (d.rolloutState === "COMPLETED") return { done: true, value: { ok: true, reason: "completed" } };
+    if (d.rolloutState === "FAILED") return { done: true, value: { ok: false, reason: `the deployment failed: ${d.rolloutStateReason ?? "circuit breaker"}` } };
+    if (!phases.has("running")) {
+      // Service tasks carry their deployment's id as startedBy; ListTasks allows no other filter with it.
+      let arns = tasks.filter((t) => t.lastStatus !== "STOPPED").map((t) => t.taskArn!);
+      if (!arns.length) arns = (await ctx.aws.ecs.send(new ListTasksCommand({ cluster: ctx.names.cluster, startedBy: o.deploymentId }))).taskArns ?? [];
+      tasks = await describeTasks(ctx, arns);
+      const live = tasks.filter((t) => t.lastStatus !== "STOPPED");
+      if (live.some((t) => t.pullStartedAt || !NOT_STARTED.has(t.lastStatus ?? ""))) phases.reach("pulling", taskId(live[0]?.taskArn));
+      const running = live.find((t) => t.lastStatus === "RUNNING");
+      if (running) phases.reach("running", `${taskId(running.taskArn)} at ${ipOf(running) ?? "?"}`);
+      else if (d.runningCount) phases.reach("running", `${d.runningCount} task(s)`); // ListTasks may lag behind the deployment's counts
+    }
+    if (phases.has("running") && !phases.has("draining") && o.tgArn) {
+      const ours = new Set(tasks.map(ipOf));
+      const health = (await ctx.aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: o.tgArn }))).TargetHealthDescriptions ?? [];
+      for (const t of health) {
+        const target = `${t.Target?.Id}:${t.Target?.Port}`;
+        if (t.TargetHealth?.State === "unhealthy") o.unhealthy.set(target, `${t.TargetHealth.Reason}${t.TargetHealth.Description ? ` (${t.TargetHealth.Description})` : ""}`);
+        if (ours.has(t.Target?.Id) && t.TargetHealth?.State === "healthy") phases.reach("healthy", target);
+        if (!ours.has(t.Target?.Id)) oldTargets = true;
+        if (!ours.has(t.Target?.Id) && t.TargetHealth?.State === "draining") phases.reach("draining", `${target}, ${ctx.spec.app.deregistrationDelaySeconds} s deregistration delay`);
+      }
+    }
+    return { done: false, state: `${d.runningCount ?? 0}/${d.desiredCount ?? 0} running, ${d.pendingCount ?? 0} pending, ${d.failedTasks ?? 0} failed` };
+  }, {
+    clock: ctx.clock, signal: ctx.signal, timeoutMs: o.timeoutMs,
+    delay: () => {
+      const since = ctx.clock.now() - phases.lastAt;
+      const until = (ms: number) => Math.max(2_000, ms - since);
+      if (!phases.has("running")) return 5_000;
+      if (!phases.has("healthy")) return until(hc.healthyThreshold * hc.intervalSeconds * 1000);
+      if (oldTargets && !phases.has("draining")) return 2_000;
+      return until(oldTargets ? ctx.spec.app.deregistrationDelaySeconds * 1000 : 0);
+    },
+    progress: (state, ms) => ctx.progress(`rolling out: ${state} [${secs(ms)}]`),
+  });
+  if (r.outcome === "done") return r.value;
+  if (r.outcome === "interrupted") return { ok: false, reason: "interrupted: the deployment goes on in ECS; follow it with `spontime-infra status`" };
+  return { ok: false, reason: `the deployment is still in progress after ${Math.round(r.elapsedMs / 60_000)} min (${r.state}); check \`spontime-infra status\` and the service events` };
+}
+
 /**
  * Registers a revision with the new image, moves the service to it and follows *that* deployment until ECS
- * says COMPLETED, or FAILED / gone (the circuit breaker rolled back): ServicesStable alone would call a
- * rollback a success. Then checks the app's health URL. Needs no state file: everything is found by name.
+ * says COMPLETED, or FAILED / rolled back: ServicesStable alone would call a rollback a success. Then checks
+ * the app's health URL. Needs no state file: everything is found by name.
  */
 export async function deploy(ctx: AppCtx, options: DeployOptions): Promise<DeployResult> {
   const started = ctx.clock.now();
@@ -99,21 +202,31 @@ export async function deploy(ctx: AppCtx, options: DeployOptions): Promise<Deplo
   if (!current) throw new ToolError(`the service's task definition ${service.taskDefinition} cannot be read`);
   const registered = await ctx.aws.ecs.send(new RegisterTaskDefinitionCommand(withImage(current.taskDefinition, ctx.names.container, image, current.tags)));
   const taskDefinitionArn = registered.taskDefinition!.taskDefinitionArn!;
-  ctx.progress(`registered ${taskDefinitionArn.split("/").pop()} with ${image}`);
+  const phases = new PhaseLog(ctx, started);
+  phases.reach("registered", `${taskDefinitionArn.split("/").pop()} with ${image}`);
 
   const dns = (await findLoadBalancer(ctx))?.DNSName;
   const url = dns ? `http://${dns}` : null;
-  const result = (outcome: DeployResult["outcome"], deploymentId: string | null, rolloutMs: number, healthMs: number, reason?: string, details: string[] = []): DeployResult => ({
-    outcome, image, taskDefinitionArn, deploymentId, url, ...(reason ? { reason } : {}), details, durationsMs: { rollout: rolloutMs, healthCheck: healthMs, total: ctx.clock.now() - started },
-  });
+  let rolloutStart = ctx.clock.now();
+  const result = (outcome: DeployResult["outcome"], deploymentId: string | null, healthMs: number, reason?: string, details: string[] = []): DeployResult => {
+    if (outcome === "failed") phases.reach("failed", reason);
+    const end = ctx.clock.now();
+    return {
+      outcome, image, taskDefinitionArn, deploymentId, url, ...(reason ? { reason } : {}), details,
+      durationsMs: { ...phases.durations(), rollout: deploymentId ? end - rolloutStart - healthMs : 0, healthCheck: healthMs, total: end - started },
+    };
+  };
 
   if (options.migrate) {
     ctx.progress(`running the migration: ${options.migrate}`);
-    const run = await runOneOff(ctx, service, taskDefinitionArn, ["sh", "-c", options.migrate], (l) => ctx.progress(`  migrate | ${l.message}`));
-    if (run.exitCode !== 0) return result("failed", null, 0, 0, `the migration exited with code ${run.exitCode}; the service was not changed`);
+    const run = await runOneOff(ctx, service, taskDefinitionArn, ["sh", "-c", options.migrate], (l) => ctx.progress(`  migrate | ${l.message}`), options.rolloutTimeoutMs);
+    if (run.outcome !== "exited") return result("failed", null, 0, `the migration was ${run.outcome === "interrupted" ? "interrupted" : "too slow"} and its task stopped; the service was not changed`);
+    if (run.exitCode !== 0) return result("failed", null, 0, `the migration exited with code ${run.exitCode}; the service was not changed`);
+    phases.reach("migrated");
   }
 
   const firstDeploy = (service.desiredCount ?? 0) === 0;
+  rolloutStart = ctx.clock.now();
   const updated = await ctx.aws.ecs.send(new UpdateServiceCommand({
     cluster: ctx.names.cluster, service: ctx.names.service, taskDefinition: taskDefinitionArn,
     ...(firstDeploy ? { desiredCount: ctx.spec.app.desiredCount } : {}),
@@ -121,37 +234,28 @@ export async function deploy(ctx: AppCtx, options: DeployOptions): Promise<Deplo
   const deployment = updated.service?.deployments?.find((d) => d.status === "PRIMARY" && d.taskDefinition === taskDefinitionArn);
   if (!deployment?.id) throw new ToolError("the service update started no deployment for the new task definition");
   ctx.progress(`deployment ${deployment.id} started${firstDeploy ? ` (first deploy: ${ctx.spec.app.desiredCount} task)` : ""}`);
+  const earlier = new Set([...(service.deployments ?? []), ...(updated.service?.deployments ?? [])].map((d) => d.id!).filter((id) => id !== deployment.id));
 
-  const tgArn = await targetGroupArn(ctx, service.loadBalancers?.[0]?.targetGroupArn);
   const unhealthy = new Map<string, string>();
-  const rolloutStart = ctx.clock.now();
-  const delays = pollDelays(5_000, 15_000);
-  let outcome: { ok: boolean; reason: string } | undefined;
-  while (!outcome) {
-    const svc = (await ctx.aws.ecs.send(new DescribeServicesCommand({ cluster: ctx.names.cluster, services: [ctx.names.service] }))).services?.[0];
-    const d: Deployment | undefined = svc?.deployments?.find((x) => x.id === deployment.id);
-    const health = tgArn ? (await ctx.aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: tgArn }))).TargetHealthDescriptions ?? [] : [];
-    for (const t of health) {
-      if (t.TargetHealth?.State === "unhealthy") unhealthy.set(`${t.Target?.Id}:${t.Target?.Port}`, `${t.TargetHealth.Reason}${t.TargetHealth.Description ? ` (${t.TargetHealth.Description})` : ""}`);
+  const tgArn = await targetGroupArn(ctx, service.loadBalancers?.[0]?.targetGroupArn);
+  const rollout = await followRollout(ctx, { deploymentId: deployment.id, earlier, tgArn, phases, unhealthy, timeoutMs: options.rolloutTimeoutMs });
+  if (!rollout.ok) {
+    const details = ctx.signal.aborted ? [] : await explainFailure(ctx, taskDefinitionArn, unhealthy);
+    if (firstDeploy && !ctx.signal.aborted) {
+      // Nothing ran before: left at its desired count, ECS would keep starting tasks that cannot work.
+      await ctx.aws.ecs.send(new UpdateServiceCommand({ cluster: ctx.names.cluster, service: ctx.names.service, desiredCount: 0 }));
+      details.push("The service is back to 0 tasks, as before this first deploy. Fix the image, push it, and run `spontime-infra deploy --tag <tag>` again.");
     }
-    const elapsed = ctx.clock.now() - rolloutStart;
-    if (!d) outcome = { ok: false, reason: "the deployment was rolled back by the circuit breaker (the new tasks never became healthy)" };
-    else if (d.rolloutState === "COMPLETED") outcome = { ok: true, reason: "completed" };
-    else if (d.rolloutState === "FAILED") outcome = { ok: false, reason: `the deployment failed: ${d.rolloutStateReason ?? "circuit breaker"}` };
-    else if (elapsed > options.rolloutTimeoutMs) outcome = { ok: false, reason: `the deployment is still in progress after ${Math.round(elapsed / 60_000)} min; check \`spontime-infra status\` and the service events` };
-    else {
-      const targets = health.map((t) => t.TargetHealth?.State).join(", ") || "none registered";
-      ctx.progress(`rolling out: ${d.runningCount ?? 0}/${d.desiredCount ?? 0} running, ${d.pendingCount ?? 0} pending, ${d.failedTasks ?? 0} failed; targets: ${targets} [${Math.round(elapsed / 1000)}s]`);
-      await ctx.clock.sleep(delays.next().value!, ctx.signal);
-      if (ctx.signal.aborted) outcome = { ok: false, reason: "interrupted: the deployment goes on in ECS; follow it with `spontime-infra status`" };
-    }
+    return result("failed", deployment.id, 0, rollout.reason, details);
   }
-  const rolloutMs = ctx.clock.now() - rolloutStart;
-  if (!outcome.ok) return result("failed", deployment.id, rolloutMs, 0, outcome.reason, await explainFailure(ctx, taskDefinitionArn, unhealthy));
+  phases.reach("completed");
 
-  if (!url) return result("failed", deployment.id, rolloutMs, 0, `no load balancer ${ctx.names.alb}: nothing to health-check`);
+  if (!url) return result("failed", deployment.id, 0, `no load balancer ${ctx.names.alb}: nothing to health-check`);
   const healthUrl = `${url}${ctx.spec.app.healthPath}`;
   const health = await waitHealthy(ctx, healthUrl, options.healthTimeoutMs, ctx.progress);
-  if (health.ok) return result("succeeded", deployment.id, rolloutMs, health.ms);
-  return result("failed", deployment.id, rolloutMs, health.ms, `GET ${healthUrl} did not answer 200 within ${Math.round(options.healthTimeoutMs / 1000)} s (last: ${health.last})`);
+  if (health.ok) {
+    phases.reach("health", healthUrl);
+    return result("succeeded", deployment.id, health.ms);
+  }
+  return result("failed", deployment.id, health.ms, `GET ${healthUrl} did not answer 200 within ${Math.round(options.healthTimeoutMs / 1000)} s (last: ${health.last})`);
 }

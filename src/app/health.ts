@@ -1,21 +1,28 @@
-import type { AppCtx } from "./context.js";
+import type { Clock } from "../engine/clock.js";
+import { poll } from "../engine/poll.js";
+import type { HttpGet } from "./context.js";
 
-export interface HealthResult { ok: boolean; last: string; ms: number }
+export interface HealthResult { ok: boolean; last: string; ms: number; interrupted: boolean }
 
-/** GETs `url` every 5 s until it answers 200 or `timeoutMs` passes (or the run is interrupted). */
-export async function waitHealthy(ctx: Pick<AppCtx, "clock" | "signal" | "http">, url: string, timeoutMs: number, progress?: (line: string) => void): Promise<HealthResult> {
-  const start = ctx.clock.now();
-  let last = "no answer";
-  for (;;) {
+/**
+ * GETs `url` until it answers 200, `timeoutMs` passes or the run is interrupted: the first GET at once (the
+ * app is normally up when this starts), then every 5 s, with a status line at least every 10 s.
+ */
+export async function waitHealthy(
+  ctx: { clock: Clock; signal: AbortSignal; http: HttpGet }, url: string, timeoutMs: number, progress?: (line: string) => void,
+): Promise<HealthResult> {
+  const r = await poll(async () => {
     try {
       const status = await ctx.http(url);
-      if (status === 200) return { ok: true, last: "HTTP 200", ms: ctx.clock.now() - start };
-      last = `HTTP ${status}`;
+      return status === 200 ? { done: true as const, value: "HTTP 200" } : { done: false as const, state: `HTTP ${status}` };
     } catch (e) {
-      last = (e as Error).message;
+      return { done: false as const, state: (e as Error).message };
     }
-    if (ctx.clock.now() - start > timeoutMs || ctx.signal.aborted) return { ok: false, last, ms: ctx.clock.now() - start };
-    progress?.(`health check ${url}: ${last}`);
-    await ctx.clock.sleep(5_000, ctx.signal);
-  }
+  }, {
+    clock: ctx.clock, signal: ctx.signal, timeoutMs, delay: () => 5_000,
+    progress: (state, ms) => progress?.(`waiting for GET ${url} to answer 200: ${state} [${Math.round(ms / 1000)}s]`),
+  });
+  return r.outcome === "done"
+    ? { ok: true, last: r.value, ms: r.elapsedMs, interrupted: false }
+    : { ok: false, last: r.state, ms: r.elapsedMs, interrupted: r.outcome === "interrupted" };
 }

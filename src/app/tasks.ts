@@ -1,7 +1,9 @@
-import { DescribeTasksCommand, ListTasksCommand, RunTaskCommand, type Service, type Task } from "@aws-sdk/client-ecs";
+import { DescribeTasksCommand, ListTasksCommand, RunTaskCommand, StopTaskCommand, type Service, type Task } from "@aws-sdk/client-ecs";
+import { randomUUID } from "node:crypto";
+import { backoff, poll } from "../engine/poll.js";
 import { ToolError } from "../errors.js";
 import type { AppCtx } from "./context.js";
-import { followLogs, type LogLine } from "./logs.js";
+import { printOnce, readLogs, type LogLine } from "./logs.js";
 
 export const taskId = (arn: string | undefined) => arn?.split("/").pop() ?? "";
 
@@ -21,11 +23,23 @@ export async function stoppedTasks(ctx: AppCtx): Promise<Task[]> {
   return (await describeTasks(ctx, list.taskArns ?? [])).sort((a, b) => (b.stoppedAt?.getTime() ?? 0) - (a.stoppedAt?.getTime() ?? 0));
 }
 
+/** A task's states before its container starts (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-lifecycle-explanation.html). */
+export const NOT_STARTED = new Set(["PROVISIONING", "PENDING", "ACTIVATING"]);
+
+export interface OneOff {
+  task: Task;
+  /** The container's exit code once it stopped; undefined when the wait ended first. */
+  exitCode?: number;
+  outcome: "exited" | "timeout" | "interrupted";
+}
+
 /**
  * A one-off task from a task definition, on the service's network (its subnet, security group, public IP),
- * with the container's command replaced. Streams the task's logs; answers the container's exit code.
+ * with the container's command replaced. Streams the task's logs with a status line at least every 10 s;
+ * answers the container's exit code. When the wait times out or is interrupted, the task is stopped, not
+ * left running unwatched.
  */
-export async function runOneOff(ctx: AppCtx, service: Service, taskDefinition: string, command: string[], print: (l: LogLine) => void): Promise<{ exitCode: number; task: Task }> {
+export async function runOneOff(ctx: AppCtx, service: Service, taskDefinition: string, command: string[], print: (l: LogLine) => void, timeoutMs: number): Promise<OneOff> {
   const start = ctx.clock.now();
   const out = await ctx.aws.ecs.send(new RunTaskCommand({
     cluster: ctx.names.cluster,
@@ -33,25 +47,37 @@ export async function runOneOff(ctx: AppCtx, service: Service, taskDefinition: s
     launchType: "FARGATE",
     networkConfiguration: service.networkConfiguration,
     overrides: { containerOverrides: [{ name: ctx.names.container, command }] },
-    startedBy: "spontime-infra run",
+    startedBy: ctx.names.startedBy,
+    // The SDK retries a call whose response was lost with the same input: the token makes it the same task.
+    clientToken: ctx.names.runClientToken(randomUUID()),
     count: 1,
   }));
   const arn = out.tasks?.[0]?.taskArn;
-  if (!arn) throw new ToolError(`run task: ECS started nothing (${out.failures?.map((f) => f.reason).join(", ") || "no reason given"})`);
-  let task: Task | undefined;
-  ctx.progress(`task ${taskId(arn)} started: ${command.join(" ")}`);
-  await followLogs(ctx, {
-    startTime: start,
-    taskIds: [taskId(arn)],
-    until: async () => {
-      task = (await describeTasks(ctx, [arn]))[0];
-      if (task?.lastStatus !== "STOPPED") ctx.progress(`task ${taskId(arn)}: ${task?.lastStatus?.toLowerCase() ?? "starting"}`);
-      return task?.lastStatus === "STOPPED";
-    },
-  }, print);
-  const container = task?.containers?.find((c) => c.name === ctx.names.container) ?? task?.containers?.[0];
-  if (container?.exitCode === undefined) {
-    throw new ToolError(`task ${taskId(arn)} stopped without an exit code: ${task?.stoppedReason ?? "unknown reason"}${container?.reason ? ` (${container.reason})` : ""}`);
+  if (!arn) throw new ToolError(`run task: ECS started nothing (${out.failures?.map((f) => `${f.reason}${f.detail ? `: ${f.detail}` : ""}`).join(", ") || "no reason given"})`);
+  const id = taskId(arn);
+  ctx.progress(`task ${id} started: ${command.join(" ")}`);
+  const lines = printOnce(print);
+  let task: Task = out.tasks![0]!;
+  const r = await poll(async () => {
+    task = (await describeTasks(ctx, [arn]))[0] ?? task;
+    // No log stream before the container starts: no read either.
+    if (!NOT_STARTED.has(task.lastStatus ?? "PROVISIONING")) {
+      lines.print(await readLogs(ctx, { startTime: lines.since(start), taskId: id }));
+    }
+    return task.lastStatus === "STOPPED" ? { done: true as const, value: task } : { done: false as const, state: (task.lastStatus ?? "PROVISIONING").toLowerCase() };
+  }, {
+    clock: ctx.clock, signal: ctx.signal, timeoutMs, delay: backoff(3_000, 6_000),
+    progress: (state, ms) => ctx.progress(`task ${id}: ${state} [${Math.round(ms / 1000)}s]`),
+  });
+  if (r.outcome !== "done") {
+    const why = r.outcome === "interrupted" ? "interrupted" : `still ${r.state} after ${Math.round(r.elapsedMs / 1000)} s`;
+    await ctx.aws.ecs.send(new StopTaskCommand({ cluster: ctx.names.cluster, task: arn, reason: `spontime-infra: ${why}` }));
+    ctx.progress(`stopped task ${id} (${why})`);
+    return { task, outcome: r.outcome };
   }
-  return { exitCode: container.exitCode, task: task! };
+  const container = task.containers?.find((c) => c.name === ctx.names.container) ?? task.containers?.[0];
+  if (container?.exitCode === undefined) {
+    throw new ToolError(`task ${id} stopped without an exit code: ${task.stoppedReason ?? "unknown reason"}${container?.reason ? ` (${container.reason})` : ""}`);
+  }
+  return { task, exitCode: container.exitCode, outcome: "exited" };
 }

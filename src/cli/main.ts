@@ -3,6 +3,7 @@ import { setMaxListeners } from "node:events";
 import { readFileSync } from "node:fs";
 import type { HttpGet } from "../app/context.js";
 import type { Clock } from "../engine/clock.js";
+import { WAIT_DEFAULTS } from "../config/defaults.js";
 import { ToolError, UserError, errorMessage } from "../errors.js";
 import { makeSpecLoader, type CommandContext, type GlobalOptions } from "./context.js";
 import { Output, type Io } from "./output.js";
@@ -93,7 +94,8 @@ Exit codes: 0 ok, 1 AWS or apply failure, 2 bad input, 130 interrupted.`)
     .option("-y, --yes", "accepted for symmetry: sleep asks nothing");
   add("wake", "start the database, bring the service back, health-check", "wake",
     async () => (await import("./stack-commands.js")).wake)
-    .option("-y, --yes", "accepted for symmetry: wake asks nothing");
+    .option("-y, --yes", "accepted for symmetry: wake asks nothing")
+    .option("--health-timeout <duration>", `how long the health URL may take to answer 200 (default ${WAIT_DEFAULTS.wakeHealth})`);
   add("cost", "monthly cost estimate of the stack, and what would save money", "cost --json",
     async () => (await import("./cost-command.js")).cost)
     .option("--json", "machine-readable estimate");
@@ -102,18 +104,20 @@ Exit codes: 0 ok, 1 AWS or apply failure, 2 bad input, 130 interrupted.`)
     .option("--image <uri>", "full image URI with tag")
     .option("--tag <tag>", "a tag of the stack's ECR repository")
     .option("--migrate <command>", "run this in a one-off task with the new image first; a failure stops the deploy")
-    .option("--timeout <duration>", "how long the rollout may take", "20m")
-    .option("--health-timeout <duration>", "how long the health URL may take to answer 200", "2m")
+    .option("--timeout <duration>", `how long the rollout may take (default ${WAIT_DEFAULTS.deployRollout})`)
+    .option("--health-timeout <duration>", `how long the health URL may take to answer 200 (default ${WAIT_DEFAULTS.deployHealth})`)
     .option("--json", "print the result as JSON");
   add("run", "run a one-off task (service's image and network) and stream its logs; exits with its exit code", "run -- python manage.py createsuperuser --noinput",
     async () => (await import("./app-commands.js")).run)
-    .argument("[command...]", "the command, after --");
-  add("logs", "show the app's logs, newest first, or follow them", "logs --follow --since 30m",
+    .argument("[command...]", "the command, after --")
+    .option("--timeout <duration>", `stop the task if it runs longer (default ${WAIT_DEFAULTS.run})`)
+    .option("--json", "the task's exit code and stop reason as JSON (its output goes to stderr)");
+  add("logs", "show the app's logs, oldest first, or follow them", "logs --follow --since 30m",
     async () => (await import("./app-commands.js")).logs)
     .option("-f, --follow", "keep printing new lines")
     .option("--since <duration>", "how far back", "10m")
     .option("-n, --lines <count>", "at most this many lines (without --follow)", "100")
-    .option("--json", "one JSON object per line");
+    .option("--json", "one JSON document with the lines (with --follow: one JSON object per line)");
   add("ci-policy", "print the least-privilege IAM policy for the CI user that runs deploy", "ci-policy > ci-policy.json",
     async () => (await import("./app-commands.js")).ciPolicyCommand);
 

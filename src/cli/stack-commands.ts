@@ -1,4 +1,5 @@
 import { DescribeTargetHealthCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { WAIT_DEFAULTS, parseDuration } from "../config/defaults.js";
 import type { ApplyResult } from "../engine/apply.js";
 import { hasChanges, type Plan } from "../engine/plan.js";
 import { Session } from "../engine/session.js";
@@ -161,7 +162,10 @@ export async function sleep(c: CommandContext): Promise<number> {
   return code;
 }
 
-export async function wake(c: CommandContext): Promise<number> {
+export async function wake(c: CommandContext<{ healthTimeout?: string }>): Promise<number> {
+  const timeout = c.opts.healthTimeout ?? WAIT_DEFAULTS.wakeHealth;
+  const timeoutMs = parseDuration(timeout);
+  if (timeoutMs === undefined) throw new UserError(`--health-timeout ${timeout}: use a duration like 90s, 10m or 1h`);
   const { code, session, result } = await setAsleep(c, false);
   if (code !== EXIT.ok) return code;
   const dns = result!.outputs.get("load-balancer")?.dnsName;
@@ -172,12 +176,12 @@ export async function wake(c: CommandContext): Promise<number> {
   const url = `http://${dns}${session.ctx.spec.app.healthPath}`;
   const { httpGet } = await import("../app/context.js");
   const { waitHealthy } = await import("../app/health.js");
-  const health = await waitHealthy({ clock: session.ctx.clock, signal: c.signal, http: c.http ?? httpGet }, url, 5 * 60_000);
+  const health = await waitHealthy({ clock: session.ctx.clock, signal: c.signal, http: c.http ?? httpGet }, url, timeoutMs, (line) => c.out.err(line));
   if (health.ok) {
     c.out.out(`Awake: ${url} answers 200.`);
     return EXIT.ok;
   }
-  c.out.err(c.out.paint("red", `Awake, but ${url} did not answer 200 within 5 minutes (last: ${health.last}); see \`spontime-infra logs\`.`));
+  c.out.err(c.out.paint("red", `Awake, but ${url} did not answer 200 within ${timeout} (last: ${health.last}); see \`spontime-infra logs\`.`));
   return EXIT.failed;
 }
 

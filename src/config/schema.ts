@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { contains, overlaps, parseCidr } from "./cidr.js";
+import { nameViolations } from "./names.js";
 
 /** CloudWatch Logs accepts only these retention periods (PutRetentionPolicy). */
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
@@ -55,7 +56,19 @@ export const SpecSchema = z
       desiredCount: z.number().int().min(0).max(10).default(1),
       debug: z.boolean().default(true),
       extraAllowedHosts: z.array(z.string().min(1)).default([]),
-      healthCheckGracePeriodSeconds: z.number().int().min(0).max(2147483647).default(120),
+      // Long enough for the app to boot and answer its first checks, no longer: a grace period ECS spends
+      // ignoring failed checks only delays replacing a task that will never be healthy.
+      healthCheckGracePeriodSeconds: z.number().int().min(0).max(2147483647).default(60),
+      // The target group's health check. AWS's defaults (5 healthy checks, 300 s deregistration) make a
+      // one-task deploy take 8-9 minutes: 5 × 30 s before the new task gets traffic, 300 s before the old stops.
+      healthCheck: z.object({
+        intervalSeconds: z.number().int().min(5).max(300).default(30),
+        timeoutSeconds: z.number().int().min(2).max(120).default(5),
+        healthyThreshold: z.number().int().min(2).max(10).default(2).describe("passes in a row before a task gets traffic (AWS's minimum 2, default 5)"),
+        unhealthyThreshold: z.number().int().min(2).max(10).default(2).describe("failures in a row before a task is replaced"),
+      }).strict().prefault({}),
+      deregistrationDelaySeconds: z.number().int().min(0).max(3600).default(30)
+        .describe("how long the old task keeps its connections during a deploy (AWS's default 300)"),
       containerHealthCheck: z.boolean().default(false)
         .describe("Adds a container healthCheck running curl inside the image; off because slim images lack curl."),
     }).strict().prefault({}),
@@ -102,6 +115,11 @@ export const SpecSchema = z
     } else if (!mem.includes(spec.app.memory)) {
       ctx.addIssue({ code: "custom", path: ["app", "memory"], message: `Fargate cpu ${spec.app.cpu} takes memory ${mem.length > 4 ? `${mem[0]}-${mem.at(-1)} in steps of ${mem[1]! - mem[0]!}` : mem.join(", ")}, not ${spec.app.memory}` });
     }
+    const hc = spec.app.healthCheck;
+    if (hc.timeoutSeconds >= hc.intervalSeconds) {
+      ctx.addIssue({ code: "custom", path: ["app", "healthCheck", "timeoutSeconds"], message: `must be shorter than intervalSeconds (${hc.intervalSeconds}), as ELB requires` });
+    }
+    for (const message of nameViolations(spec)) ctx.addIssue({ code: "custom", path: ["appName"], message });
     if (spec.availabilityZones && spec.availabilityZones[0] === spec.availabilityZones[1]) {
       ctx.addIssue({ code: "custom", path: ["availabilityZones"], message: "the ALB and the DB subnet group need two different AZs" });
     }

@@ -1,0 +1,18 @@
+/** How long the app commands wait unless a flag says otherwise; the CLI's help shows the same values. */
+export const WAIT_DEFAULTS = {
+  /** `deploy --timeout`: a rollout that has not COMPLETED by then needs a human (ECS goes on either way). */
+  deployRollout: "20m",
+  /** `deploy --health-timeout`: after COMPLETED the app answers at once unless something is wrong. */
+  deployHealth: "2m",
+  /** `wake --health-timeout`: the tasks start again after the database, with the image pull and health checks. */
+  wakeHealth: "5m",
+  /** `run --timeout`: a one-off task (a migration, createsuperuser) longer than this is stopped. */
+  run: "30m",
+} as const;
+
+/** "10m", "2h", "30s", "1d" in ms; undefined when it is none of those. */
+export function parseDuration(text: string): number | undefined {
+  const m = /^(\d+)(s|m|h|d)$/.exec(text.trim());
+  if (!m) return undefined;
+  return Number(m[1]) * { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as "s" | "m" | "h" | "d"];
+}

@@ -1,0 +1,99 @@
+/**
+ * Every name and identifier the tool generates, against the limit AWS documents for it. Many of these are
+ * only in the API reference's text, not in the SDK models, so neither the SDK nor a local emulator refuses
+ * them: real AWS does, minutes into a run. `names.ts` builds the names; this module is the one place that
+ * knows what each must look like.
+ */
+export interface NameLimit {
+  /** What the value names, for the error message. */
+  what: string;
+  max: number;
+  /** The characters and shape allowed (length apart). */
+  pattern: RegExp;
+  /** The rule in words, as the documentation states it. */
+  rule: string;
+  source: string;
+}
+
+const RDS_IDENTIFIER = /^[A-Za-z](?:[A-Za-z0-9]|-(?=[A-Za-z0-9]))*$/; // letter first, no "--", no trailing "-"
+const ECS_NAME = /^[A-Za-z0-9_-]+$/;
+const TOKEN = /^[\x21-\x7e]+$/; // printable ASCII 33-126
+
+export const LIMITS = {
+  elbName: {
+    what: "load balancer / target group name", max: 32, pattern: /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/,
+    rule: "at most 32 letters, digits and hyphens, not starting or ending with a hyphen",
+    source: "https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateTargetGroup.html",
+  },
+  iamRoleName: {
+    what: "IAM role name", max: 64, pattern: /^[\w+=,.@-]+$/,
+    rule: "at most 64 letters, digits and +=,.@_-",
+    source: "https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html",
+  },
+  rdsInstanceId: {
+    what: "RDS DB instance identifier", max: 63, pattern: RDS_IDENTIFIER,
+    rule: "1-63 letters, digits or hyphens; a letter first; no two consecutive hyphens; no hyphen at the end",
+    source: "https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html",
+  },
+  rdsFinalSnapshotId: {
+    // The API reference allows 255 here (DeleteDBInstance FinalDBSnapshotIdentifier), with the instance id's shape.
+    what: "RDS final snapshot identifier", max: 255, pattern: RDS_IDENTIFIER,
+    rule: "1-255 letters, digits or hyphens; a letter first; no two consecutive hyphens; no hyphen at the end",
+    source: "https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DeleteDBInstance.html",
+  },
+  rdsSubnetGroupName: {
+    what: "DB subnet group name", max: 255, pattern: /^(?!default$)[A-Za-z0-9 ._-]+$/,
+    rule: "at most 255 letters, digits, spaces, periods, underscores and hyphens; not \"default\"",
+    source: "https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBSubnetGroup.html",
+  },
+  logGroupName: {
+    what: "log group name", max: 512, pattern: /^[.\-_/#A-Za-z0-9]+$/,
+    rule: "1-512 characters from a-z, A-Z, 0-9, '_', '-', '/', '.', '#'",
+    source: "https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_CreateLogGroup.html",
+  },
+  ecsName: {
+    what: "ECS cluster, service, task family or container name", max: 255, pattern: ECS_NAME,
+    rule: "at most 255 letters, digits, hyphens and underscores",
+    source: "https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateService.html",
+  },
+  ecrRepositoryName: {
+    what: "ECR repository name", max: 256, pattern: /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/,
+    rule: "2-256 lowercase letters, digits and . _ - / (each part starting and ending with a letter or digit)",
+    source: "https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_CreateRepository.html",
+  },
+  serviceClientToken: {
+    what: "CreateService clientToken", max: 36, pattern: TOKEN,
+    rule: "up to 36 ASCII characters in the range 33-126",
+    source: "https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateService.html",
+  },
+  runTaskClientToken: {
+    what: "RunTask clientToken", max: 64, pattern: TOKEN,
+    rule: "up to 64 ASCII characters",
+    source: "https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RunTask.html",
+  },
+  startedBy: {
+    what: "RunTask startedBy", max: 128, pattern: /^[A-Za-z0-9_/-]+$/,
+    rule: "up to 128 letters, digits, hyphens, forward slashes and underscores (no spaces)",
+    source: "https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RunTask.html",
+  },
+  tagKey: {
+    what: "tag key", max: 128, pattern: /^(?!aws:)[\p{L}\p{Z}\p{N}_.:/=+@-]+$/u,
+    rule: "1-128 Unicode letters, digits, spaces and _.:/=+-@; not starting with aws:",
+    source: "https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html",
+  },
+  tagValue: {
+    what: "tag value", max: 256, pattern: /^[\p{L}\p{Z}\p{N}_.:/=+@-]*$/u,
+    rule: "0-256 Unicode letters, digits, spaces and _.:/=+-@",
+    source: "https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html",
+  },
+} satisfies Record<string, NameLimit>;
+
+export type LimitKind = keyof typeof LIMITS;
+
+/** Why `value` breaks its limit, or undefined when it fits. */
+export function limitViolation(kind: LimitKind, value: string): string | undefined {
+  const l: NameLimit = LIMITS[kind];
+  const min = kind === "tagValue" ? 0 : kind === "ecrRepositoryName" ? 2 : 1;
+  if (value.length >= min && value.length <= l.max && l.pattern.test(value)) return undefined;
+  return `${l.what} "${value}" (${value.length} characters) breaks AWS's rule: ${l.rule}`;
+}
