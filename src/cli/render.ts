@@ -16,7 +16,7 @@ function fieldLine(d: FieldDiff, action: Change["action"]): string {
 }
 
 /** Terraform-style: a symbol per change, fields for updates and replacements, a summary line. */
-export function renderPlan(out: Output, plan: Plan, options: { verbose?: boolean } = {}): void {
+export function renderPlan(out: Output, plan: Plan, options: { verbose?: boolean; driftChecked?: boolean } = {}): void {
   for (const c of plan.changes) {
     if (c.action === "noop" && !options.verbose) continue;
     const id = c.id && !c.title.includes(c.id) ? out.paint("dim", `  ${shortId(c.id)}`) : "";
@@ -28,7 +28,7 @@ export function renderPlan(out: Output, plan: Plan, options: { verbose?: boolean
   }
   const s = summarize(plan);
   const unchanged = plan.changes.filter((c) => c.action === "noop").length;
-  out.out(`\nPlan: ${s.create} to create, ${s.update} to update, ${s.replace} to replace, ${s.delete} to delete${unchanged ? ` (${unchanged} unchanged)` : ""}.`);
+  out.out(`\nPlan: ${s.create} to create, ${s.update} to update, ${s.replace} to replace, ${s.delete} to delete${unchanged ? ` (${unchanged} unchanged)` : ""}${options.driftChecked === false ? "; live drift not checked (state file only)" : ""}.`);
 }
 
 /** The stable `--json` shape of a plan. */

@@ -34,24 +34,32 @@ async function locked<T>(c: CommandContext, session: Session, command: string, f
   }
 }
 
-/** Live observations, or without credentials what the state file remembers (said in one line). */
-async function observeOrRemember(c: CommandContext, session: Session): Promise<Map<string, Live | undefined>> {
-  try {
-    await session.connect();
-    return await session.observe();
-  } catch (e) {
-    if (!(e instanceof UserError && /no AWS credentials/.test(e.message))) throw e;
-    c.out.err(c.out.paint("yellow", "No AWS credentials: planning from the state file alone (live drift not checked)."));
-    return session.observeFromState();
+/**
+ * Live observations; from the state file alone with --offline, or when there are no credentials (said in one
+ * line) unless --detailed-exitcode asks for a drift check, which must then fail (exit 1, as Terraform's refresh).
+ */
+async function observeOrRemember(c: CommandContext, session: Session): Promise<{ observed: Map<string, Live | undefined>; driftChecked: boolean }> {
+  const { offline, detailedExitcode } = c.opts as { offline?: boolean; detailedExitcode?: boolean };
+  if (!offline) {
+    try {
+      await session.connect();
+      return { observed: await session.observe(), driftChecked: true };
+    } catch (e) {
+      if (!(e instanceof UserError && /no AWS credentials/.test(e.message))) throw e;
+      if (detailedExitcode) throw new UserError(`${e.message}: cannot check the live stack for drift`, "fix the credentials, or run `plan --offline` for the state file's view (drift not checked)");
+      c.out.err(c.out.paint("yellow", `No AWS credentials${e.message.replace(/^no AWS credentials( found)?/, "")}: planning from the state file alone (live drift not checked).`));
+    }
   }
+  return { observed: session.observeFromState(), driftChecked: false };
 }
 
 export async function plan(c: CommandContext<{ detailedExitcode?: boolean }>): Promise<number> {
   const session = openSession(c);
-  const p = session.plan(await observeOrRemember(c, session), "up");
-  if (c.opts.json) c.out.json(planJson(p));
+  const { observed, driftChecked } = await observeOrRemember(c, session);
+  const p = session.plan(observed, "up");
+  if (c.opts.json) c.out.json({ ...planJson(p), driftChecked });
   else {
-    renderPlan(c.out, p);
+    renderPlan(c.out, p, { driftChecked });
     if (p.changes.some((ch) => ch.action === "create")) {
       c.out.out("");
       (await import("./cost-command.js")).renderCost(c.out, c.spec());
@@ -75,7 +83,7 @@ function applyJson(p: Plan, result: ApplyResult, session: Session, code: number)
 
 export async function graph(c: CommandContext<{ dot?: boolean }>): Promise<number> {
   const session = openSession(c);
-  const p = session.plan(await observeOrRemember(c, session), "up");
+  const p = session.plan((await observeOrRemember(c, session)).observed, "up");
   const { renderGraph } = await import("./graph.js");
   c.out.out(renderGraph(session.resources, p, c.opts.dot ? "dot" : "mermaid"));
   return EXIT.ok;
