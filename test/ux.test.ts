@@ -1,10 +1,22 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { STACK } from "../src/resources/index.js";
 import { specJsonSchema } from "../src/cli/local-commands.js";
+import { awsError } from "./fake/aws.js";
 import { APP, Harness, TEST_ENV } from "./helpers.js";
+
+const BIN = new URL("../../bin/spontime-infra", import.meta.url).pathname;
+
+/** The real binary in `h.dir`, with a HOME of its own: no credentials unless `env` brings some. */
+function bin(argv: string[], env: NodeJS.ProcessEnv = {}) {
+  const r = spawnSync(process.execPath, [BIN, ...argv, "--state-dir", h.stateDir], {
+    cwd: h.dir, encoding: "utf8", env: { PATH: process.env.PATH, HOME: h.dir, AWS_EC2_METADATA_DISABLED: "true", NO_COLOR: "1", ...env },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
 
 let h: Harness;
 beforeEach(() => { h = new Harness(); });
@@ -137,5 +149,64 @@ describe("init and schema", () => {
     const committed = new URL("../../spontime.schema.json", import.meta.url);
     assert.ok(existsSync(committed));
     assert.deepEqual(JSON.parse(readFileSync(committed, "utf8")), specJsonSchema(), "run `spontime-infra schema > spontime.schema.json`");
+  });
+});
+
+describe("plan as a drift check", () => {
+  it("--detailed-exitcode without credentials is an error (exit 1), not a state-only plan that passes", () => {
+    const r = bin(["plan", "--detailed-exitcode"]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.stdout, "");
+    assert.match(r.stderr, /error: no AWS credentials found: cannot check the live stack for drift\n.*plan --offline/);
+  });
+
+  it("a mistyped profile is named, and fails the drift check too", () => {
+    const r = bin(["plan", "--detailed-exitcode", "--profile", "prdo"]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /no AWS credentials for profile "prdo"/);
+    const status = bin(["status"], { AWS_PROFILE: "prdo" });
+    assert.equal(status.code, 2);
+    assert.match(status.stderr, /no AWS credentials for profile "prdo"\n.*aws configure list-profiles/);
+  });
+
+  it("--offline plans from the state file and says in its summary line that drift was not checked", () => {
+    const r = bin(["plan", "--offline", "--detailed-exitcode"]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stdout, /^Plan: 22 to create, 0 to update, 0 to replace, 0 to delete; live drift not checked \(state file only\)\.$/m);
+    assert.equal(JSON.parse(bin(["plan", "--offline", "--json"]).stdout).driftChecked, false);
+  });
+
+  it("with credentials the plan checks the live stack and says nothing about drift", async () => {
+    const r = await h.cli(["plan", "--json"]);
+    assert.equal(JSON.parse(r.stdout).driftChecked, true);
+    assert.ok(h.fake.calls.length > 0);
+    assert.doesNotMatch((await h.cli(["plan"])).stdout, /drift not checked/);
+  });
+});
+
+describe("--json on every exit path", () => {
+  it("AccessDenied at the read step: one JSON document with the code, message, request id and hint", async () => {
+    h.fake.failWith = (op) => (op === "DescribeVpcs" ? awsError("AccessDenied", "User: arn:aws:iam::123456789012:user/dev is not authorized to perform: ec2:DescribeVpcs") : undefined);
+    const r = await h.cli(["up", "--yes", "--json"]);
+    assert.equal(r.code, 1);
+    const doc = JSON.parse(r.stdout);
+    assert.equal(doc.outcome, "failed");
+    assert.equal(doc.error.code, "AccessDenied");
+    assert.match(doc.error.message, /not authorized to perform: ec2:DescribeVpcs/);
+    assert.match(doc.error.requestId, /^req-/);
+    assert.match(doc.error.hint, /AWS permissions/);
+  });
+
+  it("bad input, missing credentials and unknown flags print JSON too", async () => {
+    const noCreds = bin(["status", "--json"]);
+    assert.equal(noCreds.code, 2);
+    assert.deepEqual(JSON.parse(noCreds.stdout).error.code, "BadInput");
+    writeFileSync(join(h.dir, "bad.json"), "{");
+    const badSpec = await h.cli(["plan", "--json", "--config", join(h.dir, "bad.json")]);
+    assert.equal(badSpec.code, 2);
+    assert.match(JSON.parse(badSpec.stdout).error.message, /not valid JSON/);
+    const badFlag = await h.cli(["down", "--json", "--bogus"]);
+    assert.equal(badFlag.code, 2);
+    assert.match(JSON.parse(badFlag.stdout).error.message, /unknown option '--bogus'/);
   });
 });

@@ -80,11 +80,11 @@ export class Aws {
 
   /** Resolves credentials once, before any AWS call, so a missing profile is a one-line error (exit 2). */
   async checkCredentials(env: NodeJS.ProcessEnv = process.env): Promise<void> {
-    if (!credentialSourceConfigured(env, this.config.profile)) throw credentialError(new Error("Could not load credentials from any providers"))!;
+    if (!credentialSourceConfigured(env, this.config.profile)) throw credentialError(new Error("Could not load credentials from any providers"), this.config.profile)!;
     try {
       await (this.ec2 as unknown as { raw: AnyClient }).raw.config.credentials();
     } catch (e) {
-      throw credentialError(e) ?? e;
+      throw credentialError(e, this.config.profile) ?? e;
     }
   }
 

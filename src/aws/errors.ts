@@ -26,10 +26,14 @@ export function isTransient(e: unknown): boolean {
 
 export const isNotFound = (e: unknown): boolean => /NotFound|NoSuch|DoesNotExist|not found/i.test(errorCode(e));
 
-/** Credential problems are the user's to fix: exit 2 with what to do, never an SDK stack trace. */
-export function credentialError(e: unknown): UserError | undefined {
+/**
+ * Credential problems are the user's to fix: exit 2 with what to do, never an SDK stack trace. The SDK's
+ * message for a mistyped profile does not name it ("Could not load credentials from any providers"): we do.
+ */
+export function credentialError(e: unknown, profile?: string): UserError | undefined {
   const code = errorCode(e);
   if (code === "CredentialsProviderError" || /Could not load credentials/i.test((e as Error)?.message ?? "")) {
+    if (profile) return new UserError(`no AWS credentials for profile "${profile}"`, `check the name (\`aws configure list-profiles\`), or run \`aws sso login --profile ${profile}\` if it is an SSO profile`);
     return new UserError("no AWS credentials found", "set AWS_PROFILE (and run `aws sso login` if it is an SSO profile) or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY; `plan` works without them");
   }
   if (EXPIRED.has(code)) return new UserError("AWS credentials have expired", "refresh them (`aws sso login`, or new session keys) and run again");

@@ -18,7 +18,9 @@ const VERSION = (JSON.parse(readFileSync(new URL("../../../package.json", import
 export async function main(argv: string[], options: MainOptions = {}): Promise<number> {
   const io: Io = options.io ?? { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env };
   let exitCode = 0;
-  let debug = argv.includes("--debug");
+  // What was asked before `--` (after it, flags belong to `run`'s command): needed even when parsing fails.
+  const flags = argv.includes("--") ? argv.slice(0, argv.indexOf("--")) : argv;
+  let debug = flags.includes("--debug");
   const ownSignal = !options.signal ? interruptSignal(io) : undefined;
   const signal = options.signal ?? ownSignal!.signal;
 
@@ -70,7 +72,8 @@ Exit codes: 0 ok, 1 AWS or apply failure, 2 bad input, 130 interrupted.`)
   add("plan", "show what `up` would change (works offline from the state file)", "plan --detailed-exitcode",
     async () => (await import("./stack-commands.js")).plan)
     .option("--json", "machine-readable plan")
-    .option("--detailed-exitcode", "exit 0 when nothing changes, 2 when something would (errors exit 1)");
+    .option("--detailed-exitcode", "exit 0 when nothing changes, 2 when something would, 1 on any error (no credentials included)")
+    .option("--offline", "plan from the state file alone, without AWS calls (live drift not checked)");
   add("up", "create or update the stack until it matches the spec", "up --yes",
     async () => (await import("./stack-commands.js")).up)
     .option("-y, --yes", "do not ask before replacing stateful resources")
@@ -125,29 +128,50 @@ Exit codes: 0 ok, 1 AWS or apply failure, 2 bad input, 130 interrupted.`)
     await program.parseAsync(argv, { from: "user" });
     return exitCode;
   } catch (e) {
-    return reportError(e, io, debug);
+    return reportError(e, io, { debug, json: flags.includes("--json"), detailedExitcode: flags.includes("--detailed-exitcode") });
   } finally {
     ownSignal?.dispose();
   }
 }
 
-function reportError(e: unknown, io: Io, debug: boolean): number {
-  if (e instanceof CommanderError) {
-    if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help") return 0;
-    return e.exitCode === 0 ? 0 : 2; // commander already printed the message
-  }
+/**
+ * The one place a failure becomes an exit code and a message: stderr for people, and with --json one
+ * `{"outcome":"failed","error":{...}}` document on stdout, whatever step failed. Bad input exits 2, except with
+ * --detailed-exitcode where 2 means "changes" and every error is 1, as Terraform's.
+ */
+function reportError(e: unknown, io: Io, flags: { debug: boolean; json: boolean; detailedExitcode: boolean }): number {
   const out = new Output(io, { color: false });
+  const usage = flags.detailedExitcode ? 1 : 2;
+  if (e instanceof CommanderError) {
+    if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help" || e.exitCode === 0) return 0;
+    // commander already printed the message on stderr
+    if (flags.json) out.json(failureJson({ code: "BadInput", message: e.message.replace(/^error: /, ""), hint: "run with --help for usage" }));
+    return usage;
+  }
   if (e instanceof UserError) {
     out.err(`error: ${e.message}${e.hint ? `\n  ${e.hint}` : ""}`);
-    return 2;
+    if (flags.json) out.json(failureJson({ code: "BadInput", message: e.message, ...(e.hint ? { hint: e.hint } : {}) }));
+    return usage;
   }
   out.err(`error: ${errorMessage(e)}`);
   const cause = (e as ToolError).cause as { name?: string; $metadata?: { requestId?: string } } | undefined;
-  if (cause?.$metadata?.requestId) out.err(`  AWS ${cause.name ?? "error"}, request id ${cause.$metadata.requestId}`);
-  if (debug && e instanceof Error) out.err(e.stack ?? "");
+  const requestId = cause?.$metadata?.requestId;
+  if (requestId) out.err(`  AWS ${cause.name ?? "error"}, request id ${requestId}`);
+  if (flags.debug && e instanceof Error) out.err(e.stack ?? "");
   else if (!(e instanceof ToolError)) out.err("  (run with --debug for the stack trace)");
+  if (flags.json) {
+    const code = cause?.name ?? (e instanceof ToolError ? "Failed" : "InternalError");
+    out.json(failureJson({ code, message: errorMessage(e), ...(requestId ? { requestId } : {}), hint: awsHint(code) }));
+  }
   return 1;
 }
+
+const failureJson = (error: { code: string; message: string; requestId?: string; hint?: string }) => ({ outcome: "failed", error });
+
+/** What to do next, by error code: the permission page for a refusal, --debug for everything else. */
+const awsHint = (code: string) => (/AccessDenied|UnauthorizedOperation|AuthorizationError|NotAuthorized/.test(code)
+  ? "the AWS identity lacks a permission: see the README's \"AWS permissions\" (`spontime-infra ci-policy` for CI)"
+  : "run with --debug for each AWS call and the stack trace");
 
 /** First Ctrl-C: stop starting new work, finish what is in flight, save state. Second: exit at once. */
 function interruptSignal(io: Io) {
