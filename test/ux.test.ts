@@ -10,7 +10,10 @@ import { APP, Harness, TEST_ENV } from "./helpers.js";
 
 const BIN = new URL("../../bin/spontime-infra", import.meta.url).pathname;
 
-/** The real binary in `h.dir`, with a HOME of its own: no credentials unless `env` brings some. */
+/** No credentials anywhere: no keys, and a HOME without ~/.aws. */
+const noCredentials = () => ({ AWS_REGION: "us-east-1", NO_COLOR: "1", HOME: h.dir });
+
+/** The real binary in `h.dir`, with a HOME of its own (the SDK reads profiles from process.env's HOME). */
 function bin(argv: string[], env: NodeJS.ProcessEnv = {}) {
   const r = spawnSync(process.execPath, [BIN, ...argv, "--state-dir", h.stateDir], {
     cwd: h.dir, encoding: "utf8", env: { PATH: process.env.PATH, HOME: h.dir, AWS_EC2_METADATA_DISABLED: "true", NO_COLOR: "1", ...env },
@@ -153,8 +156,8 @@ describe("init and schema", () => {
 });
 
 describe("plan as a drift check", () => {
-  it("--detailed-exitcode without credentials is an error (exit 1), not a state-only plan that passes", () => {
-    const r = bin(["plan", "--detailed-exitcode"]);
+  it("--detailed-exitcode without credentials is an error (exit 1), not a state-only plan that passes", async () => {
+    const r = await h.cli(["plan", "--detailed-exitcode"], { env: noCredentials() });
     assert.equal(r.code, 1, r.stderr);
     assert.equal(r.stdout, "");
     assert.match(r.stderr, /error: no AWS credentials found: cannot check the live stack for drift\n.*plan --offline/);
@@ -169,11 +172,14 @@ describe("plan as a drift check", () => {
     assert.match(status.stderr, /no AWS credentials for profile "prdo"\n.*aws configure list-profiles/);
   });
 
-  it("--offline plans from the state file and says in its summary line that drift was not checked", () => {
-    const r = bin(["plan", "--offline", "--detailed-exitcode"]);
-    assert.equal(r.code, 2, r.stderr);
-    assert.match(r.stdout, /^Plan: 22 to create, 0 to update, 0 to replace, 0 to delete; live drift not checked \(state file only\)\.$/m);
-    assert.equal(JSON.parse(bin(["plan", "--offline", "--json"]).stdout).driftChecked, false);
+  it("--offline plans from the state file and says in its summary line that drift was not checked", async () => {
+    await h.up();
+    h.resetCalls();
+    const r = await h.cli(["plan", "--offline", "--detailed-exitcode"], { env: noCredentials() });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^Plan: 0 to create, 0 to update, 0 to replace, 0 to delete \(22 unchanged\); live drift not checked \(state file only\)\.$/m);
+    assert.equal(JSON.parse((await h.cli(["plan", "--offline", "--json"])).stdout).driftChecked, false);
+    assert.deepEqual(h.fake.calls, [], "--offline calls nothing, even with credentials");
   });
 
   it("with credentials the plan checks the live stack and says nothing about drift", async () => {
@@ -198,7 +204,7 @@ describe("--json on every exit path", () => {
   });
 
   it("bad input, missing credentials and unknown flags print JSON too", async () => {
-    const noCreds = bin(["status", "--json"]);
+    const noCreds = await h.cli(["status", "--json"], { env: noCredentials() });
     assert.equal(noCreds.code, 2);
     assert.deepEqual(JSON.parse(noCreds.stdout).error.code, "BadInput");
     writeFileSync(join(h.dir, "bad.json"), "{");
