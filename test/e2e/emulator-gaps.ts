@@ -1,0 +1,65 @@
+/**
+ * Where moto (the emulator `npm run test:e2e` runs on, moto 5.2) differs from AWS, as far as this stack meets
+ * it. Each difference is listed with its source and what the e2e setup does about it; none is worked around in
+ * the product. Where AWS is stricter, the offline fake models the AWS side (and `npm test` covers it).
+ * Sources marked "moto 5.2.1" are moto's code at that version (github.com/getmoto/moto), confirmed by calling
+ * the server.
+ */
+export interface EmulatorGap { what: string; aws: string; source: string; handling: string }
+
+/**
+ * Fields moto never reports in a describe, by resource key: absent there means "not reported", not drift.
+ * Today the product itself skips them (`unreportedIsInSync` on the ECS service resource); that moves out of
+ * the core contract, and the e2e setup is to apply this list instead.
+ */
+export const MOTO_UNREPORTED: Record<string, string[]> = {
+  "ecs-service": ["healthCheckGracePeriodSeconds", "deployment"],
+};
+
+export const MOTO_GAPS: EmulatorGap[] = [
+  {
+    what: "ECS CreateService ignores healthCheckGracePeriodSeconds and deploymentConfiguration; DescribeServices never returns them",
+    aws: "DescribeServices returns both as set (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Service.html)",
+    source: "moto 5.2.1 moto/ecs/responses.py create_service reads neither parameter; moto/ecs/models.py Service has no such field",
+    handling: "MOTO_UNREPORTED above (today still the product's `unreportedIsInSync`); with it, status and plan see the service in sync on moto",
+  },
+  {
+    what: "RDS DescribeDBEngineVersions is not implemented (HTTP 500, an HTML body)",
+    aws: "lists the engine versions of a family (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeDBEngineVersions.html)",
+    source: "moto 5.2.1 moto/rds/responses.py has no describe_db_engine_versions; https://docs.getmoto.org/en/latest/docs/services/rds.html",
+    handling: "MOTO_CONFIG pins a full engine version (15.8), as a user may, so the CLI has no minor version to resolve",
+  },
+  {
+    what: "ECS RegisterTaskDefinition accepts any Fargate cpu/memory pair (256 cpu with 4096 MiB is registered)",
+    aws: "ClientException for a pair outside the Fargate table (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-cpu-memory-error.html)",
+    source: "moto 5.2.1 moto/ecs/models.py TaskDefinition stores cpu and memory unchecked",
+    handling: "not exercised on moto; the fake refuses it (test/witness.test.ts)",
+  },
+  {
+    what: "ELBv2 CreateLoadBalancer accepts subnets in a single AZ",
+    aws: "an ALB needs subnets in at least two AZs (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateLoadBalancer.html)",
+    source: "moto 5.2.1 moto/elbv2/models.py create_load_balancer only checks that each subnet exists",
+    handling: "not exercised on moto; the fake refuses it (test/stack.test.ts)",
+  },
+  {
+    what: "ECS runs no containers: a service stays at 0 running tasks with its deployment IN_PROGRESS, no target is ever registered or healthy",
+    aws: "tasks start, register with the target group and pass health checks",
+    source: "moto 5.2.1 moto/ecs/models.py Service (running_count from EC2 container instances only; Fargate tasks are never started)",
+    handling: "deploy, wake and health checks are not in the e2e run; the fake models tasks on its clock (test/deploy.test.ts)",
+  },
+  {
+    what: "RDS CreateDBInstance answers with the instance already `available`",
+    aws: "`creating` for several minutes (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/accessing-monitoring.html)",
+    source: "moto 5.2.1 moto/rds/models.py DBInstance sets status \"available\" on creation",
+    handling: "the waits are covered on the fake's clock only",
+  },
+  {
+    what: "AWS managed IAM policies (AmazonECSTaskExecutionRolePolicy) exist only when moto is started with MOTO_IAM_LOAD_MANAGED_POLICIES=true",
+    aws: "managed policies always exist (https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AmazonECSTaskExecutionRolePolicy.html)",
+    source: "moto 5.2.1 moto/settings.py (MOTO_IAM_LOAD_MANAGED_POLICIES)",
+    handling: "e2e/moto.ts starts moto with it set",
+  },
+];
+
+/** The spontime.config.json the e2e run uses: the defaults, except where a gap above needs otherwise. */
+export const MOTO_CONFIG = { database: { engineVersion: "15.8" } };
