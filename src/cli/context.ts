@@ -8,6 +8,7 @@ import type { Output } from "./output.js";
 export interface GlobalOptions {
   config?: string;
   stateDir: string;
+  stateBucket?: string;
   region?: string;
   profile?: string;
   yes?: boolean;

@@ -1,10 +1,11 @@
-import { Command, CommanderError, Option } from "commander";
+import { Argument, Command, CommanderError, Option } from "commander";
 import { setMaxListeners } from "node:events";
 import { readFileSync } from "node:fs";
 import type { HttpGet } from "../app/context.js";
 import type { Clock } from "../engine/clock.js";
 import { WAIT_DEFAULTS } from "../config/defaults.js";
 import { ToolError, UserError, errorMessage } from "../errors.js";
+import { releaseHeldLocks } from "../state/held.js";
 import { makeSpecLoader, type CommandContext, type GlobalOptions } from "./context.js";
 import { Output, type Io } from "./output.js";
 
@@ -29,11 +30,12 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
     .version(VERSION)
     .addOption(new Option("-c, --config <file>", "spec file").default(undefined, "spontime.config.json if present, else the seed defaults"))
     .option("--state-dir <dir>", "where state files live", "state")
+    .option("--state-bucket <bucket>", "keep the state in this S3 bucket (team state; also SPONTIME_STATE_BUCKET or the spec's state)")
     .option("--region <region>", "AWS region (overrides the spec and AWS_REGION)")
     .option("--profile <profile>", "AWS profile (overrides the spec and AWS_PROFILE)")
     .option("--no-color", "no colours (also NO_COLOR=1)")
     .option("--debug", "print each AWS call and the stack of errors")
-    .option("--force-unlock", "take over a lock left by a process that is gone")
+    .option("--force-unlock", "break a lock held on another machine by a run that is gone (asks first; never a running one here)")
     .addHelpText("after", `
 Examples:
   $ spontime-infra plan                      # offline without credentials: what \`up\` would create
@@ -41,7 +43,7 @@ Examples:
   $ spontime-infra deploy --tag $GITHUB_SHA  # CI: new image, wait for the rollout, health-check
   $ spontime-infra down --yes                # delete everything (the DB leaves a final snapshot)
 
-Exit codes: 0 ok, 1 AWS or apply failure, 2 bad input, 130 interrupted.`)
+Exit codes: 0 ok, 1 AWS or apply failure, 2 bad input, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).`)
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
@@ -92,6 +94,18 @@ Exit codes: 0 ok, 1 AWS or apply failure, 2 bad input, 130 interrupted.`)
     .option("--json", "machine-readable outputs")
     .option("--show-secrets", "include the DB password, SECRET_KEY and DATABASE_URL");
 
+  add("state", "team state in S3: create the bucket, pull or push the state, move it between local and S3", "state bootstrap --bucket acme-spontime-state",
+    async () => (await import("./state-commands.js")).state)
+    .addArgument(new Argument("<action>", "bootstrap | pull | push | migrate").choices(["bootstrap", "pull", "push", "migrate"]))
+    .argument("[file]", "push: the state file to upload")
+    .option("--bucket <bucket>", "bootstrap: the bucket to create (or check)")
+    .addOption(new Option("--to <backend>", "migrate: where the state goes").choices(["s3", "local"]))
+    .option("-o, --output <file>", "pull: write the state to this file (mode 0600) instead of stdout")
+    .option("-y, --yes", "do not ask before breaking another machine's lock")
+    .option("--json", "print the result as JSON")
+    .addHelpText("after", `  $ spontime-infra state migrate --to s3 --state-bucket acme-spontime-state   # then set "state" in the spec
+  $ spontime-infra state pull -o backup.json
+`);
   add("sleep", "stop paying for compute while nobody uses the stack: 0 tasks, database stopped", "sleep",
     async () => (await import("./stack-commands.js")).sleep)
     .option("-y, --yes", "accepted for symmetry: sleep asks nothing");
@@ -126,7 +140,7 @@ Exit codes: 0 ok, 1 AWS or apply failure, 2 bad input, 130 interrupted.`)
 
   try {
     await program.parseAsync(argv, { from: "user" });
-    return exitCode;
+    return ownSignal?.terminated() && exitCode === 130 ? 143 : exitCode;
   } catch (e) {
     return reportError(e, io, { debug, json: flags.includes("--json"), detailedExitcode: flags.includes("--detailed-exitcode") });
   } finally {
@@ -173,16 +187,33 @@ const awsHint = (code: string) => (/AccessDenied|UnauthorizedOperation|Authoriza
   ? "the AWS identity lacks a permission: see the README's \"AWS permissions\" (`spontime-infra ci-policy` for CI)"
   : "run with --debug for each AWS call and the stack trace");
 
-/** First Ctrl-C: stop starting new work, finish what is in flight, save state. Second: exit at once. */
+/**
+ * First Ctrl-C or SIGTERM (what CI runners and `timeout` send): stop starting new work, finish what is in
+ * flight, save state, release the lock. A second one exits at once, still releasing the lock.
+ */
 function interruptSignal(io: Io) {
   const controller = new AbortController();
   // Every resource waiting or retrying listens on this one signal: dozens at once is normal, not a leak.
   setMaxListeners(200, controller.signal);
-  const onSigint = () => {
-    if (controller.signal.aborted) process.exit(130);
-    io.stderr.write("\nInterrupted: finishing calls in flight and saving state (Ctrl-C again to quit now)...\n");
+  let terminated = false;
+  const handler = (name: "SIGINT" | "SIGTERM") => () => {
+    if (controller.signal.aborted) {
+      void releaseHeldLocks(2_000).finally(() => process.exit(name === "SIGTERM" ? 143 : 130));
+      return;
+    }
+    terminated = name === "SIGTERM";
+    io.stderr.write(terminated
+      ? "\nTerminated (SIGTERM): finishing calls in flight, saving state and releasing the lock...\n"
+      : "\nInterrupted: finishing calls in flight and saving state (Ctrl-C again to quit now)...\n");
     controller.abort();
   };
+  const onSigint = handler("SIGINT");
+  const onSigterm = handler("SIGTERM");
   process.on("SIGINT", onSigint);
-  return { signal: controller.signal, dispose: () => process.off("SIGINT", onSigint) };
+  process.on("SIGTERM", onSigterm);
+  return {
+    signal: controller.signal,
+    terminated: () => terminated,
+    dispose: () => { process.off("SIGINT", onSigint); process.off("SIGTERM", onSigterm); },
+  };
 }

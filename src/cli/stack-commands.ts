@@ -3,6 +3,7 @@ import { WAIT_DEFAULTS, parseDuration } from "../config/defaults.js";
 import type { ApplyResult } from "../engine/apply.js";
 import { hasChanges, type Plan } from "../engine/plan.js";
 import { Session } from "../engine/session.js";
+import { openState } from "../state/open.js";
 import type { Live } from "../engine/types.js";
 import { UserError, errorMessage } from "../errors.js";
 import { confirm, type CommandContext } from "./context.js";
@@ -12,11 +13,13 @@ import { planJson, renderPlan, shortId } from "./render.js";
 export const EXIT = { ok: 0, failed: 1, usage: 2, changes: 2, interrupted: 130 } as const;
 
 /** A session on the command's spec and state, with secrets registered for redaction and progress wired. */
-export function openSession(c: CommandContext, options: { skipFinalSnapshot?: boolean } = {}): Session {
+export async function openSession(c: CommandContext, options: { skipFinalSnapshot?: boolean } = {}): Promise<Session> {
   const progress = new Progress(c.out);
+  const state = await openState(c.spec(), c.opts, c.out.io.env);
+  state.notice = (line) => c.out.err(c.out.paint("yellow", line));
   const session = new Session({
     ...(c.opts.debug ? { debug: c.out.debug } : {}),
-    spec: c.spec(), stateDir: c.opts.stateDir, signal: c.signal, emit: progress.onEvent, env: c.out.io.env,
+    spec: c.spec(), stateDir: c.opts.stateDir, state, signal: c.signal, emit: progress.onEvent, env: c.out.io.env,
     ...(c.clock ? { clock: c.clock } : {}), ...options,
   });
   for (const w of session.state.warnings) c.out.err(c.out.paint("yellow", `warning: ${w}`));
@@ -26,11 +29,13 @@ export function openSession(c: CommandContext, options: { skipFinalSnapshot?: bo
 
 /** Runs a state-changing step under the lock, releasing it whatever happens. */
 async function locked<T>(c: CommandContext, session: Session, command: string, fn: () => Promise<T>): Promise<T> {
-  session.state.lock(command, c.opts.forceUnlock);
+  await session.state.lock(command, c.opts.forceUnlock, (question) => confirm(c, question, "refusing to break another machine's lock"));
   try {
-    return await fn();
+    const result = await fn();
+    await session.state.flush();
+    return result;
   } finally {
-    session.state.unlock();
+    await session.state.unlock();
   }
 }
 
@@ -54,7 +59,7 @@ async function observeOrRemember(c: CommandContext, session: Session): Promise<{
 }
 
 export async function plan(c: CommandContext<{ detailedExitcode?: boolean }>): Promise<number> {
-  const session = openSession(c);
+  const session = await openSession(c);
   const { observed, driftChecked } = await observeOrRemember(c, session);
   const p = session.plan(observed, "up");
   if (c.opts.json) c.out.json({ ...planJson(p), driftChecked });
@@ -82,7 +87,7 @@ function applyJson(p: Plan, result: ApplyResult, session: Session, code: number)
 }
 
 export async function graph(c: CommandContext<{ dot?: boolean }>): Promise<number> {
-  const session = openSession(c);
+  const session = await openSession(c);
   const p = session.plan((await observeOrRemember(c, session)).observed, "up");
   const { renderGraph } = await import("./graph.js");
   c.out.out(renderGraph(session.resources, p, c.opts.dot ? "dot" : "mermaid"));
@@ -106,7 +111,7 @@ function reportApply(c: CommandContext, result: ApplyResult, verb: string, comma
 }
 
 export async function up(c: CommandContext<{ wake?: boolean }>): Promise<number> {
-  const session = openSession(c);
+  const session = await openSession(c);
   return locked(c, session, "up", async () => {
     await session.connect();
     if (session.state.data.sleeping) {
@@ -148,7 +153,7 @@ export async function up(c: CommandContext<{ wake?: boolean }>): Promise<number>
 
 /** Sleep or wake: the reconciler with the stack's target set to asleep (0 tasks, RDS stopped) or awake. */
 async function setAsleep(c: CommandContext, asleep: boolean): Promise<{ code: number; session: Session; result?: ApplyResult }> {
-  const session = openSession(c);
+  const session = await openSession(c);
   return locked(c, session, asleep ? "sleep" : "wake", async () => {
     await session.connect();
     session.state.data.sleeping = asleep;
@@ -194,7 +199,7 @@ export async function wake(c: CommandContext<{ healthTimeout?: string }>): Promi
 }
 
 export async function down(c: CommandContext<{ skipFinalSnapshot?: boolean }>): Promise<number> {
-  const session = openSession(c, { skipFinalSnapshot: !!c.opts.skipFinalSnapshot });
+  const session = await openSession(c, { skipFinalSnapshot: !!c.opts.skipFinalSnapshot });
   return locked(c, session, "down", async () => {
     await session.connect();
     const observed = await session.observe();
@@ -235,7 +240,7 @@ function statusRows(p: Plan, observed: Map<string, Live | undefined>): Row[] {
 }
 
 export async function status(c: CommandContext): Promise<number> {
-  const session = openSession(c);
+  const session = await openSession(c);
   await session.connect();
   const observed = await session.observe();
   const rows = statusRows(session.plan(observed, "up"), observed);
@@ -283,9 +288,12 @@ async function targetHealth(session: Session, targetGroupArn: string) {
 
 /** What scripts need, from the state file (no AWS call); secrets only on request. */
 export async function outputs(c: CommandContext<{ showSecrets?: boolean }>): Promise<number> {
-  const session = openSession(c);
+  const session = await openSession(c);
   const r = session.state.data.resources;
-  if (!session.state.exists || !r["load-balancer"]) throw new UserError(`no outputs: ${session.state.path} has no stack yet`, "run `spontime-infra up` first");
+  if (!session.state.exists) {
+    throw new UserError(`no outputs: no state at ${session.state.path}`, "run this where `up` ran, or point at the state with --state-dir <dir> (--state-bucket <bucket> for team state in S3); no stack yet? run `spontime-infra up` first");
+  }
+  if (!r["load-balancer"]) throw new UserError(`no outputs: ${session.state.path} has no stack yet`, "run `spontime-infra up` first");
   const names = session.ctx.names;
   const values: Record<string, string | null> = {
     url: r["load-balancer"]?.outputs.dnsName ? `http://${r["load-balancer"].outputs.dnsName}` : null,

@@ -29,6 +29,8 @@ export function names(spec: Pick<Spec, "appName">) {
     serviceClientToken: (taskDefinition: string) => clientToken(`${app}:${taskDefinition}`, 32),
     /** RunTask's token: one per run, so a retry after a lost response starts no second task. */
     runClientToken: (runId: string) => clientToken(`${app}:run:${runId}`, 64),
+    /** The state object's key in an S3 state bucket when the spec names none. */
+    stateKey: `spontime-infra/${app}.json`,
   };
 }
 

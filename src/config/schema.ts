@@ -34,11 +34,18 @@ const appName = z
     message: "must be 1-24 characters: lowercase letters, digits and single hyphens, starting with a letter",
   });
 
+const region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { message: "must be an AWS region like us-east-1" });
+
+/** S3 bucket naming rules (general purpose buckets): 3-63 characters, lowercase letters, digits, dots, hyphens. */
+export const s3BucketName = z.string().regex(/^[a-z0-9](?:[a-z0-9.-]{1,61})[a-z0-9]$/, {
+  message: "must be an S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit",
+});
+
 export const SpecSchema = z
   .object({
     $schema: z.string().optional(),
     appName: appName.default("spontime-poc"),
-    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { message: "must be an AWS region like us-east-1" }).default("us-east-1"),
+    region: region.default("us-east-1"),
     profile: z.string().min(1).optional(),
     availabilityZones: z.tuple([z.string(), z.string()]).optional()
       .describe("Two AZs (the first is where the task and the DB run). Default: the region's first two."),
@@ -89,6 +96,15 @@ export const SpecSchema = z
     ecr: z.object({
       keepImages: z.number().int().min(1).max(1000).default(5),
     }).strict().prefault({}),
+    state: z.discriminatedUnion("backend", [
+      z.object({ backend: z.literal("local") }).strict(),
+      z.object({
+        backend: z.literal("s3"),
+        bucket: s3BucketName,
+        key: z.string().min(1).max(1024).optional().describe("Default: spontime-infra/<appName>.json"),
+        region: region.optional().describe("The bucket's region. Default: the stack's region."),
+      }).strict(),
+    ]).optional().describe("Where the state file lives: local (default, --state-dir) or an S3 bucket shared by a team."),
     tags: z.record(z.string().regex(/^(?!aws:)(?!spontime:)[\w .:/=+@-]{1,128}$/), z.string().max(256)).default({}),
   })
   .strict()

@@ -15,6 +15,8 @@ import type { Ctx, EngineEvent, Live, Resource, Target } from "./types.js";
 export interface SessionOptions {
   spec: Spec;
   stateDir: string;
+  /** The state already opened (S3 or local); default: the local file in `stateDir`. */
+  state?: StateStore;
   clock?: Clock;
   signal?: AbortSignal;
   emit?: (event: EngineEvent) => void;
@@ -67,7 +69,7 @@ export class Session {
     this.concurrency = options.concurrency ?? 8;
     const clock = options.clock ?? realClock;
     const signal = options.signal ?? new AbortController().signal;
-    this.state = new StateStore(options.stateDir, spec.appName, spec.region);
+    this.state = options.state ?? new StateStore(options.stateDir, spec.appName, spec.region);
     this.aws = new Aws({ region: spec.region, ...(spec.profile ? { profile: spec.profile } : {}), ...(options.debug ? { debug: options.debug } : {}) }, clock, signal);
     const target: Target = {
       ...spec,

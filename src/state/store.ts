@@ -1,8 +1,11 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, chmodSync } from "node:fs";
-import { hostname } from "node:os";
-import { dirname, join } from "node:path";
+import { hostname, userInfo } from "node:os";
 import { z } from "zod";
-import { UserError } from "../errors.js";
+import { ToolError, UserError } from "../errors.js";
+import { describeHolder, type LockInfo, type Snapshot, type StateBackend } from "./backend.js";
+import { heldLocks } from "./held.js";
+import { LocalStateBackend } from "./local.js";
+
+export type { LockInfo } from "./backend.js";
 
 export const STATE_VERSION = 1;
 
@@ -19,62 +22,88 @@ const StateSchema = z.object({
 export type StoredResource = z.output<typeof Stored>;
 export type StateData = z.output<typeof StateSchema>;
 
-export interface LockInfo { pid: number; host: string; since: string; command: string }
+/** Asks the user a yes/no question (the CLI's prompt, or a refusal without a terminal). */
+export type Confirm = (question: string) => Promise<boolean>;
+
+/** Parses and checks a stored state: this app, this region, a format this code knows. */
+export function parseState(text: string, where: string, app: string, region: string): StateData {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new UserError(`state file ${where} is corrupt (not JSON)`, "restore it from a backup, or move it aside and run `up`: resources are found again by their tags");
+  }
+  const parsed = StateSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new UserError(`state file ${where} is corrupt (${parsed.error.issues[0]!.path.join(".")}: ${parsed.error.issues[0]!.message})`, "move it aside and run `up`: resources are found again by their tags");
+  }
+  const data = parsed.data;
+  if (data.version > STATE_VERSION) throw new UserError(`state file ${where} is format ${data.version}, newer than this spontime-infra understands (${STATE_VERSION})`, "upgrade spontime-infra");
+  if (data.version !== STATE_VERSION) throw new UserError(`state file ${where} is format ${data.version}, which no spontime-infra ever wrote (this one writes ${STATE_VERSION})`, "restore it from a backup, or move it aside and run `up`: resources are found again by their tags");
+  if (data.app !== app) throw new UserError(`state file ${where} belongs to app ${data.app}, not ${app}`, "check appName in the spec or --state-dir");
+  if (data.region !== region) throw new UserError(`state file ${where} is for region ${data.region}, not ${region}`, `use --region ${data.region}, or another --state-dir for a second stack`);
+  return data;
+}
+
+/** A lock held by this very process is "running" only while a store here holds it; any other pid is asked. */
+function holderRunning(holder: LockInfo, where: string): boolean {
+  if (holder.pid === process.pid) return heldLocks.has(where); // our pid but not ours: an earlier process whose pid was reused
+  try {
+    process.kill(holder.pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
 
 /**
- * One stack's state file. Writes are synchronous on purpose: each is a few hundred bytes, and a
- * synchronous temp-write + fsync + rename means a crash leaves either the old or the new file, never half.
+ * One stack's state: read once, then every change written whole through the backend. `setResource` and
+ * `save` return at once; writes are queued in order and each names the version it replaces, so a writer
+ * whose lock was broken stops instead of overwriting newer state. `flush` waits for the queue.
  */
 export class StateStore {
+  readonly backend: StateBackend;
   readonly path: string;
-  readonly lockPath: string;
   data: StateData;
-  readonly warnings: string[] = [];
-  private locked = false;
+  readonly warnings: string[];
+  /** The stored text as last read or written (what `state pull` prints and `state migrate` moves). */
+  text: string | undefined;
+  /** Where the store tells the user what it did on its own (a lock taken over, a .gitignore written). */
+  notice: (line: string) => void = () => {};
+  private tag: string | undefined;
+  private writes: Promise<void> = Promise.resolve();
+  private failure: Error | undefined;
+  private lockTag: string | undefined;
 
-  constructor(dir: string, readonly app: string, readonly region: string) {
-    this.path = join(dir, `${app}.json`);
-    this.lockPath = join(dir, `${app}.lock`);
-    this.data = this.read();
+  /** `source` is a backend with what was read from it, or (for the local file) a state directory read now. */
+  constructor(source: string | StateBackend, readonly app: string, readonly region: string, snapshot?: Snapshot) {
+    const local = typeof source === "string" ? new LocalStateBackend(source, app) : undefined;
+    this.backend = local ?? (source as StateBackend);
+    const loaded = local ? local.readSync() : snapshot;
+    this.backend.notice = (line) => this.notice(line);
+    this.path = this.backend.where;
+    this.warnings = this.backend.warnings;
+    this.text = loaded?.text;
+    this.tag = loaded?.tag;
+    this.data = loaded ? parseState(loaded.text, this.path, app, region) : { version: STATE_VERSION, app, region, serial: 0, resources: {} };
   }
 
-  get exists(): boolean { return existsSync(this.path); }
+  get exists(): boolean { return this.tag !== undefined; }
 
-  private read(): StateData {
-    if (!existsSync(this.path)) return { version: STATE_VERSION, app: this.app, region: this.region, serial: 0, resources: {} };
-    const mode = statSync(this.path).mode & 0o777;
-    if (mode & 0o077) this.warnings.push(`${this.path} is readable by others (mode ${mode.toString(8)}): it holds secrets; run chmod 600 ${this.path}`);
-    let raw: unknown;
-    try {
-      raw = JSON.parse(readFileSync(this.path, "utf8"));
-    } catch {
-      throw new UserError(`state file ${this.path} is corrupt (not JSON)`, "restore it from a backup, or move it aside and run `up`: resources are found again by their tags");
-    }
-    const parsed = StateSchema.safeParse(raw);
-    if (!parsed.success) {
-      throw new UserError(`state file ${this.path} is corrupt (${parsed.error.issues[0]!.path.join(".")}: ${parsed.error.issues[0]!.message})`, "move it aside and run `up`: resources are found again by their tags");
-    }
-    const data = parsed.data;
-    if (data.version > STATE_VERSION) throw new UserError(`state file ${this.path} is format ${data.version}, newer than this spontime-infra understands (${STATE_VERSION})`, "upgrade spontime-infra");
-    if (data.app !== this.app) throw new UserError(`state file ${this.path} belongs to app ${data.app}, not ${this.app}`, "check appName in the spec or --state-dir");
-    if (data.region !== this.region) throw new UserError(`state file ${this.path} is for region ${data.region}, not ${this.region}`, `use --region ${data.region}, or another --state-dir for a second stack`);
-    return data;
-  }
-
-  /** Writes the whole file atomically with mode 0600. Called after every successful mutating call. */
+  /** Queues a write of the whole state; throws at once if an earlier write found the state changed by someone else. */
   save(): void {
-    mkdirSync(dirname(this.path), { recursive: true });
+    if (this.failure) throw this.failure;
     this.data.serial += 1;
-    const tmp = `${this.path}.${process.pid}.tmp`;
-    const fd = openSync(tmp, "w", 0o600);
-    try {
-      writeSync(fd, JSON.stringify(this.data, null, 2) + "\n");
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    chmodSync(tmp, 0o600);
-    renameSync(tmp, this.path);
+    const text = JSON.stringify(this.data, null, 2) + "\n";
+    this.writes = this.writes.then(async () => {
+      if (this.failure) return;
+      try {
+        this.tag = await this.backend.write(text, this.tag);
+        this.text = text;
+      } catch (e) {
+        this.failure = e instanceof Error ? e : new Error(String(e));
+      }
+    });
   }
 
   setResource(key: string, value: StoredResource | undefined): void {
@@ -83,54 +112,73 @@ export class StateStore {
     this.save();
   }
 
-  /** Takes the lock or explains who holds it. A lock left by a dead process on this host can be taken over with force. */
-  lock(command: string, force = false): void {
-    mkdirSync(dirname(this.lockPath), { recursive: true });
-    const me: LockInfo = { pid: process.pid, host: hostname(), since: new Date().toISOString(), command };
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        const fd = openSync(this.lockPath, "wx", 0o600);
-        writeSync(fd, JSON.stringify(me));
-        closeSync(fd);
-        this.locked = true;
-        return;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-      }
-      const holder = this.lockHolder();
-      const stale = holder === undefined || (holder.host === me.host && !pidAlive(holder.pid));
-      const who = holder ? `pid ${holder.pid} on ${holder.host} (\`${holder.command}\` since ${holder.since})` : "an unreadable lock file";
-      if (!force) {
-        throw new UserError(
-          stale ? `state is locked by ${who}, which is no longer running` : `state is locked by ${who}`,
-          stale ? "run again with --force-unlock to take the lock over" : "wait for it to finish; if it is gone, use --force-unlock",
-        );
-      }
-      unlinkSync(this.lockPath);
-    }
-    throw new UserError(`could not take the lock ${this.lockPath}`);
+  /** Replaces the stored state with `text` as it is (push, migrate), under the same version check as every write. */
+  async replace(text: string): Promise<void> {
+    await this.flush();
+    this.data = parseState(text, this.path, this.app, this.region);
+    this.tag = await this.backend.write(text, this.tag);
+    this.text = text;
   }
 
-  lockHolder(): LockInfo | undefined {
+  /** Removes the stored state (the old copy after a migration), only if it is still the version this store read. */
+  async remove(): Promise<void> {
+    await this.flush();
+    if (this.tag !== undefined) await this.backend.remove(this.tag);
+    this.tag = undefined;
+  }
+
+  /** Waits for every queued write; throws the first that failed. */
+  async flush(): Promise<void> {
+    await this.writes;
+    if (this.failure) throw this.failure;
+  }
+
+  /**
+   * Takes the lock, or explains who holds it. A holder on this machine whose process is gone is stale and taken
+   * over (said so); a running one is never broken; another machine's lock needs `force` and a confirmation.
+   */
+  async lock(command: string, force = false, confirm: Confirm = async () => false): Promise<void> {
+    const me: LockInfo = { pid: process.pid, host: hostname(), user: userInfo().username, since: new Date().toISOString(), command };
+    for (let attempt = 0; attempt < 3 && this.lockTag === undefined; attempt++) {
+      const got = await this.backend.createLock(me);
+      if (got.mine) {
+        this.lockTag = got.tag;
+        break;
+      }
+      const who = describeHolder(got.holder);
+      if (got.holder?.host === me.host) {
+        if (holderRunning(got.holder, this.path)) {
+          throw new UserError(`state is locked by ${who}`, force ? "--force-unlock never breaks the lock of a run still going on this machine: wait for it, or stop it with Ctrl-C" : "wait for it to finish");
+        }
+        this.notice(`Taking over the lock of ${who}: that process is no longer running.`);
+      } else {
+        if (!force) throw new UserError(`state is locked by ${who}`, "wait for it to finish; if that run is gone for good (a killed CI job, a crashed laptop), run again with --force-unlock");
+        if (!(await confirm(`Break the lock of ${who}? Do it only if that run is gone for good.`))) throw new ToolError("Cancelled: the lock was left in place.");
+        this.notice(`Breaking the lock of ${who}.`);
+      }
+      await this.backend.deleteLock(got.tag);
+    }
+    if (this.lockTag === undefined) throw new ToolError(`could not take the lock on ${this.path}: other runs kept taking it first`);
+    heldLocks.add(this.path, () => this.unlock());
+    for (const line of this.backend.afterLock()) this.notice(line);
+    // Read before locking (plan and status never lock): make sure nobody wrote in between.
+    if ((await this.backend.read())?.tag !== this.tag) {
+      await this.unlock();
+      throw new UserError(`the state at ${this.path} changed while this command started (another run just finished)`, "run the command again");
+    }
+  }
+
+  /** Waits for queued writes, then releases the lock if this store holds it (and it is still ours). */
+  async unlock(): Promise<void> {
+    if (this.lockTag === undefined) return;
+    await this.writes;
+    const tag = this.lockTag;
+    this.lockTag = undefined;
+    heldLocks.delete(this.path);
     try {
-      return JSON.parse(readFileSync(this.lockPath, "utf8")) as LockInfo;
-    } catch {
-      return undefined;
+      await this.backend.deleteLock(tag);
+    } catch (e) {
+      this.notice(`Could not release the lock on ${this.path} (${(e as Error).message}): the next run will see it and name this one.`);
     }
-  }
-
-  unlock(): void {
-    if (!this.locked) return;
-    this.locked = false;
-    try { unlinkSync(this.lockPath); } catch { /* already gone: nothing to release */ }
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
   }
 }

@@ -1,0 +1,109 @@
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { appendFileSync, chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { StateConflict, type LockAttempt, type LockInfo, type Snapshot, type StateBackend } from "./backend.js";
+
+const contentTag = (text: string) => createHash("sha256").update(text).digest("hex");
+
+function readIfExists(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw e;
+  }
+}
+
+/**
+ * The state file in a local directory (`--state-dir`), with a lock file beside it. Writes are synchronous on
+ * purpose: each is a few kilobytes, and temp-write + fsync + rename means a crash leaves the old or the new
+ * file, never half. The lock covers this one directory only: two machines need the S3 backend.
+ */
+export class LocalStateBackend implements StateBackend {
+  readonly where: string;
+  readonly lockPath: string;
+  readonly warnings: string[] = [];
+  notice: (line: string) => void = () => {};
+
+  constructor(readonly dir: string, readonly app: string) {
+    this.where = resolve(dir, `${app}.json`);
+    this.lockPath = resolve(dir, `${app}.lock`);
+  }
+
+  readSync(): Snapshot | undefined {
+    const text = readIfExists(this.where);
+    if (text === undefined) return undefined;
+    const mode = statSync(this.where).mode & 0o777;
+    if (mode & 0o077) this.warnings.push(`${this.where} is readable by others (mode ${mode.toString(8)}): it holds secrets; run chmod 600 ${this.where}`);
+    return { text, tag: contentTag(text) };
+  }
+
+  async read(): Promise<Snapshot | undefined> { return this.readSync(); }
+
+  async write(text: string, expected: string | undefined): Promise<string> {
+    const current = readIfExists(this.where);
+    if ((current === undefined ? undefined : contentTag(current)) !== expected) throw new StateConflict(this.where);
+    mkdirSync(this.dir, { recursive: true });
+    if (current === undefined) this.keepOutOfGit();
+    const tmp = `${this.where}.${process.pid}.tmp`;
+    const fd = openSync(tmp, "w", 0o600);
+    try {
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    chmodSync(tmp, 0o600);
+    renameSync(tmp, this.where);
+    return contentTag(text);
+  }
+
+  async remove(expected: string): Promise<void> {
+    const current = readIfExists(this.where);
+    if (current === undefined || contentTag(current) !== expected) throw new StateConflict(this.where);
+    unlinkSync(this.where);
+  }
+
+  async createLock(me: LockInfo): Promise<LockAttempt> {
+    mkdirSync(this.dir, { recursive: true });
+    const text = JSON.stringify(me);
+    for (;;) {
+      try {
+        const fd = openSync(this.lockPath, "wx", 0o600);
+        writeSync(fd, text);
+        closeSync(fd);
+        return { mine: true, tag: text };
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      }
+      const current = readIfExists(this.lockPath);
+      if (current === undefined) continue; // released between our create and our read: try again
+      let holder: LockInfo | undefined;
+      try { holder = JSON.parse(current) as LockInfo; } catch { holder = undefined; }
+      return { mine: false, holder, tag: current };
+    }
+  }
+
+  async deleteLock(tag: string): Promise<void> {
+    if (readIfExists(this.lockPath) === tag) unlinkSync(this.lockPath);
+  }
+
+  /** A run killed between write and rename leaves `<app>.json.<pid>.tmp`, a full copy of the state with its secrets. */
+  afterLock(): string[] {
+    const prefix = `${this.app}.json.`;
+    const stale = readdirSync(this.dir).filter((f) => f.startsWith(prefix) && /^\d+\.tmp$/.test(f.slice(prefix.length)) && f !== `${prefix}${process.pid}.tmp`);
+    for (const f of stale) unlinkSync(join(this.dir, f));
+    return stale.length ? [`removed ${stale.join(", ")} in ${this.dir}: left by a killed run, a full copy of the state (secrets included)`] : [];
+  }
+
+  /** The state holds the DB password and SECRET_KEY: inside a git work tree, make sure it is never committed. */
+  private keepOutOfGit(): void {
+    // `git check-ignore` exits 0 when ignored, 1 when not, 128 outside a work tree; no git at all sets `error`.
+    const check = spawnSync("git", ["check-ignore", "-q", this.where], { cwd: this.dir, stdio: "ignore" });
+    if (check.error || check.status !== 1) return;
+    const gitignore = join(this.dir, ".gitignore");
+    appendFileSync(gitignore, "*\n");
+    this.notice(`${this.dir} is inside a git work tree and was not ignored: wrote ${gitignore} ("*") so the state, which holds the database password and SECRET_KEY, is never committed`);
+  }
+}

@@ -1,0 +1,46 @@
+import { names } from "../config/names.js";
+import { s3BucketName, type Spec } from "../config/schema.js";
+import { UserError } from "../errors.js";
+import type { S3Client } from "@aws-sdk/client-s3";
+import type { S3Location } from "./s3.js";
+import { StateStore } from "./store.js";
+
+/** Where a command finds the state: flags and environment first, then the spec's `state`, then `--state-dir`. */
+export interface StateFlags { stateDir: string; stateBucket?: string }
+
+export type StateLocation =
+  | { backend: "local"; dir: string }
+  | ({ backend: "s3" } & S3Location);
+
+export function stateLocation(spec: Spec, flags: StateFlags, env: NodeJS.ProcessEnv): StateLocation {
+  const fromSpec = spec.state?.backend === "s3" ? spec.state : undefined;
+  const bucket = flags.stateBucket ?? env.SPONTIME_STATE_BUCKET ?? fromSpec?.bucket;
+  if (bucket === undefined) return { backend: "local", dir: flags.stateDir };
+  const valid = s3BucketName.safeParse(bucket);
+  if (!valid.success) throw new UserError(`state bucket ${JSON.stringify(bucket)}: ${valid.error.issues[0]!.message}`);
+  return {
+    backend: "s3", bucket, key: fromSpec?.key ?? names(spec).stateKey, region: fromSpec?.region ?? spec.region,
+    ...(spec.profile ? { profile: spec.profile } : {}),
+  };
+}
+
+/** An S3 client for the state bucket, once it is clear that credentials exist at all. */
+export async function stateS3Client(location: S3Location, env: NodeJS.ProcessEnv): Promise<S3Client> {
+  const { s3Client } = await import("./s3.js");
+  const { credentialSourceConfigured } = await import("../aws/clients.js");
+  const { credentialError } = await import("../aws/errors.js");
+  // Without any credential source the SDK would probe the EC2 metadata endpoint for seconds first.
+  if (!credentialSourceConfigured(env, location.profile)) throw credentialError(new Error("Could not load credentials from any providers"))!;
+  return s3Client(location);
+}
+
+/** Opens the state at a location (read, not locked). */
+export async function openStore(location: StateLocation, spec: Spec, env: NodeJS.ProcessEnv): Promise<StateStore> {
+  if (location.backend === "local") return new StateStore(location.dir, spec.appName, spec.region);
+  const { S3StateBackend } = await import("./s3.js");
+  const backend = new S3StateBackend(await stateS3Client(location, env), location);
+  return new StateStore(backend, spec.appName, spec.region, await backend.read());
+}
+
+/** Opens the command's state (read, not locked): local file or S3 object. */
+export const openState = (spec: Spec, flags: StateFlags, env: NodeJS.ProcessEnv) => openStore(stateLocation(spec, flags, env), spec, env);

@@ -1,0 +1,107 @@
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { credentialError, describeAwsError, errorCode } from "../aws/errors.js";
+import { ToolError, UserError } from "../errors.js";
+import { StateConflict, type LockAttempt, type LockInfo, type Snapshot, type StateBackend } from "./backend.js";
+
+export interface S3Location { bucket: string; key: string; region: string; profile?: string }
+
+export function s3Client(location: Pick<S3Location, "region" | "profile">): S3Client {
+  return new S3Client({ region: location.region, maxAttempts: 3, ...(location.profile ? { profile: location.profile } : {}) });
+}
+
+/**
+ * The state as one object in an S3 bucket, the lock as a second object `<key>.lock` beside it. Both rest on S3
+ * conditional requests (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html):
+ * `If-None-Match: *` creates an object only if none exists, `If-Match: <etag>` replaces or deletes it only if
+ * it is still that version; either fails with 412 PreconditionFailed otherwise.
+ */
+export class S3StateBackend implements StateBackend {
+  readonly where: string;
+  readonly warnings: string[] = [];
+  notice: (line: string) => void = () => {};
+  private readonly lockKey: string;
+
+  constructor(private readonly s3: S3Client, readonly location: S3Location) {
+    this.where = `s3://${location.bucket}/${location.key}`;
+    this.lockKey = `${location.key}.lock`;
+  }
+
+  async read(): Promise<Snapshot | undefined> { return this.get(this.location.key); }
+
+  async write(text: string, expected: string | undefined): Promise<string> {
+    const tag = await this.put(this.location.key, text, expected);
+    if (tag === undefined) throw new StateConflict(this.where);
+    return tag;
+  }
+
+  async remove(expected: string): Promise<void> {
+    if (!(await this.delete(this.location.key, expected))) throw new StateConflict(this.where);
+  }
+
+  async createLock(me: LockInfo): Promise<LockAttempt> {
+    for (;;) {
+      const tag = await this.put(this.lockKey, JSON.stringify(me), undefined);
+      if (tag !== undefined) return { mine: true, tag };
+      const current = await this.get(this.lockKey);
+      if (!current) continue; // released between our write and our read: try again
+      let holder: LockInfo | undefined;
+      try { holder = JSON.parse(current.text) as LockInfo; } catch { holder = undefined; }
+      return { mine: false, holder, tag: current.tag };
+    }
+  }
+
+  async deleteLock(tag: string): Promise<void> { await this.delete(this.lockKey, tag); }
+
+  afterLock(): string[] { return []; }
+
+  private async get(key: string): Promise<Snapshot | undefined> {
+    try {
+      const out = await this.s3.send(new GetObjectCommand({ Bucket: this.location.bucket, Key: key }));
+      return { text: await out.Body!.transformToString(), tag: out.ETag! };
+    } catch (e) {
+      if (errorCode(e) === "NoSuchKey") return undefined;
+      throw this.failure(`read s3://${this.location.bucket}/${key}`, e);
+    }
+  }
+
+  /** A conditional PutObject; undefined when the condition failed (the object exists, or is not version `expected`). */
+  private async put(key: string, body: string, expected: string | undefined): Promise<string | undefined> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const out = await this.s3.send(new PutObjectCommand({
+          Bucket: this.location.bucket, Key: key, Body: body, ContentType: "application/json",
+          ...(expected === undefined ? { IfNoneMatch: "*" } : { IfMatch: expected }),
+        }));
+        return out.ETag!;
+      } catch (e) {
+        const code = errorCode(e);
+        // 409: another conditional write on this key was in flight; S3's answer is to retry, which then settles it.
+        if (code === "ConditionalRequestConflict" && attempt < 3) continue;
+        // 412: the condition failed; 404 NoSuchKey: If-Match on an object that is gone.
+        if (code === "PreconditionFailed" || (code === "NoSuchKey" && expected !== undefined)) return undefined;
+        throw this.failure(`write s3://${this.location.bucket}/${key}`, e);
+      }
+    }
+  }
+
+  /** A DeleteObject conditional on the version (conditional deletes, https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-deletes.html). */
+  private async delete(key: string, tag: string): Promise<boolean> {
+    try {
+      await this.s3.send(new DeleteObjectCommand({ Bucket: this.location.bucket, Key: key, IfMatch: tag }));
+      return true;
+    } catch (e) {
+      const code = errorCode(e);
+      if (code === "PreconditionFailed" || code === "NoSuchKey") return false;
+      throw this.failure(`delete s3://${this.location.bucket}/${key}`, e);
+    }
+  }
+
+  private failure(what: string, e: unknown): Error {
+    const cred = credentialError(e);
+    if (cred) return cred;
+    if (errorCode(e) === "NoSuchBucket") {
+      return new UserError(`the state bucket ${this.location.bucket} does not exist`, `create it with \`spontime-infra state bootstrap --bucket ${this.location.bucket}\`, or fix state.bucket / --state-bucket`);
+    }
+    return new ToolError(describeAwsError(what, e), { cause: e });
+  }
+}
