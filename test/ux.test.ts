@@ -214,5 +214,8 @@ describe("--json on every exit path", () => {
     const badFlag = await h.cli(["down", "--json", "--bogus"]);
     assert.equal(badFlag.code, 2);
     assert.match(JSON.parse(badFlag.stdout).error.message, /unknown option '--bogus'/);
+    const deploy = await h.cli(["deploy", "--json"]);
+    assert.equal(deploy.code, 2);
+    assert.match(JSON.parse(deploy.stdout).error.message, /exactly one of --image/, "one document, not the command's and the fallback's");
   });
 });

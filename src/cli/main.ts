@@ -17,7 +17,10 @@ const VERSION = (JSON.parse(readFileSync(new URL("../../../package.json", import
 
 /** Runs the CLI and returns its exit code: 0 ok, 1 failed, 2 bad input (or changes, for plan --detailed-exitcode), 130 interrupted. */
 export async function main(argv: string[], options: MainOptions = {}): Promise<number> {
-  const io: Io = options.io ?? { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env };
+  const given: Io = options.io ?? { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env };
+  // Whether stdout got anything: a command that printed its own --json document before failing needs no second one.
+  let printed = false;
+  const io: Io = { ...given, stdout: { isTTY: given.stdout.isTTY, write: (s: string) => { printed = true; return given.stdout.write(s); } } };
   let exitCode = 0;
   // What was asked before `--` (after it, flags belong to `run`'s command): needed even when parsing fails.
   const flags = argv.includes("--") ? argv.slice(0, argv.indexOf("--")) : argv;
@@ -142,7 +145,7 @@ Exit codes: 0 ok, 1 AWS or apply failure, 2 bad input, 130 interrupted (Ctrl-C),
     await program.parseAsync(argv, { from: "user" });
     return ownSignal?.terminated() && exitCode === 130 ? 143 : exitCode;
   } catch (e) {
-    return reportError(e, io, { debug, json: flags.includes("--json"), detailedExitcode: flags.includes("--detailed-exitcode") });
+    return reportError(e, io, { debug, json: flags.includes("--json") && !printed, detailedExitcode: flags.includes("--detailed-exitcode") });
   } finally {
     ownSignal?.dispose();
   }
