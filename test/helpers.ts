@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { main } from "../src/cli/main.js";
 import { VirtualClock } from "./fake/clock.js";
-import { FakeAws, type FakeOptions } from "./fake/aws.js";
+import { FakeAws, type FakeOptions, type FakeSnapshot } from "./fake/aws.js";
 
 export const APP = "spontime-poc";
 
@@ -16,16 +16,29 @@ process.env.AWS_SECRET_ACCESS_KEY = TEST_ENV.AWS_SECRET_ACCESS_KEY;
 
 export interface CliResult { code: number; stdout: string; stderr: string }
 
+/** The account and the state directory (state file, lock) at one instant; see `Harness.snapshot`. */
+export interface HarnessSnapshot { fake: FakeSnapshot; files: Record<string, string> }
+
 /** A fake AWS account, a temporary state directory, and the real CLI run in-process on a virtual clock. */
 export class Harness {
-  readonly clock = new VirtualClock();
+  readonly clock: VirtualClock;
   readonly fake: FakeAws;
   readonly dir = mkdtempSync(join(tmpdir(), "spontime-test-"));
   readonly stateDir = join(this.dir, "state");
   readonly statePath = join(this.stateDir, `${APP}.json`);
 
-  constructor(options: FakeOptions = {}) {
-    this.fake = new FakeAws(this.clock, options).install();
+  /** A fresh account, or (`from`) a copy of one as `snapshot` saw it, with its state directory. */
+  constructor(options: FakeOptions = {}, from?: HarnessSnapshot) {
+    this.clock = new VirtualClock(from?.fake.at);
+    this.fake = (from ? FakeAws.fromSnapshot(this.clock, from.fake) : new FakeAws(this.clock, options)).install();
+    if (from) mkdirSync(this.stateDir, { recursive: true });
+    for (const [name, text] of Object.entries(from?.files ?? {})) writeFileSync(join(this.stateDir, name), text, { mode: 0o600 });
+  }
+
+  /** Copies the account and the state directory as they are now (synchronously: safe inside `fake.onMutation`). */
+  snapshot(): HarnessSnapshot {
+    const names = existsSync(this.stateDir) ? readdirSync(this.stateDir) : [];
+    return { fake: this.fake.snapshot(), files: Object.fromEntries(names.map((n) => [n, readFileSync(join(this.stateDir, n), "utf8")])) };
   }
 
   /** Runs `spontime-infra <argv>` with --state-dir set; `signal` lets a test interrupt it. */
@@ -79,11 +92,11 @@ export class Harness {
   }
 }
 
-/** A fresh fake account for one test, closed whatever happens. */
-export async function withHarness(fn: (h: Harness) => Promise<void>, options: FakeOptions = {}): Promise<void> {
-  const h = new Harness(options);
+/** A fresh fake account (or a copy of a snapshot's) for one test, closed whatever happens. */
+export async function withHarness<T>(fn: (h: Harness) => Promise<T>, options: FakeOptions = {}, from?: HarnessSnapshot): Promise<T> {
+  const h = new Harness(options, from);
   try {
-    await fn(h);
+    return await fn(h);
   } finally {
     h.close();
   }

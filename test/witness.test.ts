@@ -9,7 +9,7 @@ import { describe, it } from "node:test";
 import { CallStats } from "../src/aws/clients.js";
 import { SpecSchema, type Spec } from "../src/config/schema.js";
 import { Session } from "../src/engine/session.js";
-import { withHarness, type Harness } from "./helpers.js";
+import { APP, withHarness, type Harness } from "./helpers.js";
 
 const FAKE_DIR = new URL("../../test/fake/", import.meta.url).pathname;
 
@@ -69,5 +69,25 @@ describe("the fake is an independent witness", () => {
         assert.equal(reported.mutating, h.fake.mutatingCalls().length, `${argv[0]}: ${h.fake.calls.map((c) => c.op).join(" ")}`);
       }
     });
+  });
+});
+
+describe("snapshots of the fake account", () => {
+  it("a copy taken after up holds the same stack and state file, apart from the original, and up there changes nothing", async () => {
+    const { snap, tagged } = await withHarness(async (h) => {
+      await h.up();
+      return { snap: h.snapshot(), tagged: h.fake.taggedResources(APP) };
+    });
+    assert.ok(Object.keys(snap.files).includes(`${APP}.json`), "the state file is part of the snapshot");
+    await withHarness(async (copy) => {
+      assert.deepEqual(copy.fake.taggedResources(APP), tagged);
+      copy.fake.ec2.vpcs.clear();
+      assert.equal(snap.fake.state.ec2.vpcs.size, 1, "the snapshot is not shared with the copy");
+    }, {}, snap);
+    await withHarness(async (copy) => {
+      assert.equal(copy.clock.now(), snap.fake.at, "time goes on from the snapshot's");
+      await copy.up();
+      assert.deepEqual(copy.fake.mutatingCalls().map((c) => c.op), []);
+    }, {}, snap);
   });
 });

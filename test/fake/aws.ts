@@ -56,6 +56,8 @@ export class FakeAws {
   private onCrash?: () => void;
   crashed = false;
   private mutations = 0;
+  /** Runs right after the n-th mutating call takes effect, before its answer leaves: where `armCrash(n)` would kill the run. */
+  onMutation?: (n: number) => void;
   /** Sees every call as it arrives (after latency), e.g. to interrupt a run at a given point. */
   onCall?: (op: string, input: unknown) => void;
   /** Answers an error instead of running the call, e.g. AccessDenied on one operation. */
@@ -90,7 +92,11 @@ export class FakeAws {
     return new FakeAws(clock, snap.options, structuredClone(snap.state));
   }
 
-  /** The process dies right after the k-th mutating call from now takes effect; `onCrash` runs at that instant. */
+  /**
+   * The process dies right after the k-th mutating call from now takes effect; `onCrash` runs at that instant.
+   * A write AWS refuses (DependencyViolation, ...) changes nothing, so it is no crash point, though
+   * `mutatingCalls` lists it.
+   */
   armCrash(k: number, onCrash?: () => void): void {
     this.crashAt = this.mutations + k;
     this.onCrash = onCrash;
@@ -180,6 +186,7 @@ export class FakeAws {
     const result = structuredClone(await handler(input) ?? {});
     if (call.mutating) {
       this.mutations++;
+      this.onMutation?.(this.mutations);
       if (this.crashAt !== undefined && this.mutations >= this.crashAt) {
         this.crashed = true;
         this.onCrash?.();

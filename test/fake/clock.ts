@@ -9,9 +9,11 @@ const noop = () => {};
  * Everything the code under test does must be promise-based or synchronous (state writes are synchronous).
  */
 export class VirtualClock implements Clock {
-  private t = 0;
   private seq = 0;
   private timers: Timer[] = [];
+
+  /** `start`: the time to begin at, e.g. a snapshot's (state holds absolute times: readyAt, createdAt). */
+  constructor(private t = 0) {}
 
   now(): number { return this.t; }
 
