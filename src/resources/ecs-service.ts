@@ -1,5 +1,4 @@
 import { CreateServiceCommand, DeleteServiceCommand, UpdateServiceCommand, type Service } from "@aws-sdk/client-ecs";
-import { createHash } from "node:crypto";
 import { errorCode } from "../aws/errors.js";
 import { findService } from "../aws/ecs.js";
 import { ignoreNotFound } from "../aws/ec2.js";
@@ -24,6 +23,7 @@ const desired = (spec: Target, deps: Deps) => {
     // No NAT gateway: the task needs a public IP to pull from ECR and ship logs.
     assignPublicIp: "ENABLED",
     loadBalancer: { targetGroupArn: deps("target-group").targetGroupArn!, containerName: "web", containerPort: spec.app.containerPort },
+    // Covers the app's boot and its first failed checks (2 × 30 s), no more: longer only delays replacing a broken task.
     healthCheckGracePeriodSeconds: spec.app.healthCheckGracePeriodSeconds,
     // Keep the old task serving until the new one is healthy; roll back automatically when it never is.
     deployment: { circuitBreaker: { enable: true, rollback: true }, minimumHealthyPercent: 100, maximumPercent: 200 },
@@ -107,7 +107,7 @@ export const ecsService: Resource<Want> = {
       propagateTags: "SERVICE",
       enableECSManagedTags: true,
       // Same inputs, same token: a retried create after a lost response returns the same service.
-      clientToken: createHash("sha256").update(`${ctx.spec.appName}:${want.taskDefinition}`).digest("hex").slice(0, 32),
+      clientToken: ctx.names.serviceClientToken(want.taskDefinition),
       tags: lowerKeyValueTags(stackTags(ctx.spec, KEY)),
     }));
     const s = out.service!;

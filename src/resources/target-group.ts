@@ -18,12 +18,20 @@ const desired = (spec: Target, deps: Deps) => ({
   // Fargate tasks (awsvpc) register by IP, never by instance.
   targetType: "ip",
   healthCheckPath: spec.app.healthPath,
-  healthCheckIntervalSeconds: 30,
+  // AWS's defaults (5 healthy checks, 300 s draining) make a one-task deploy take 8-9 minutes; see the spec.
+  healthCheckIntervalSeconds: spec.app.healthCheck.intervalSeconds,
+  healthCheckTimeoutSeconds: spec.app.healthCheck.timeoutSeconds,
+  healthyThresholdCount: spec.app.healthCheck.healthyThreshold,
+  unhealthyThresholdCount: spec.app.healthCheck.unhealthyThreshold,
   matcher: "200",
-  // The default 300 s would make every deploy wait five minutes for the old task to drain.
-  deregistrationDelaySeconds: 30,
+  deregistrationDelaySeconds: spec.app.deregistrationDelaySeconds,
 });
 type Want = ReturnType<typeof desired>;
+
+const healthCheck = (want: Want) => ({
+  HealthCheckPath: want.healthCheckPath, HealthCheckIntervalSeconds: want.healthCheckIntervalSeconds, HealthCheckTimeoutSeconds: want.healthCheckTimeoutSeconds,
+  HealthyThresholdCount: want.healthyThresholdCount, UnhealthyThresholdCount: want.unhealthyThresholdCount, Matcher: { HttpCode: want.matcher },
+});
 
 const setDeregistrationDelay = (ctx: Ctx, arn: string, seconds: number) =>
   ctx.aws.elbv2.send(new ModifyTargetGroupAttributesCommand({ TargetGroupArn: arn, Attributes: [{ Key: "deregistration_delay.timeout_seconds", Value: String(seconds) }] }));
@@ -36,7 +44,7 @@ export const targetGroup: Resource<Want> = {
   kind: "elbv2:target-group",
   dependsOn: ["vpc"],
   replaceOn: ["vpcId", "protocol", "port", "targetType"],
-  title: (spec) => `target group ${spec.appName}-tg (ip, ${spec.app.healthPath} every 30 s)`,
+  title: (spec) => `target group ${spec.appName}-tg (ip, ${spec.app.healthPath} every ${spec.app.healthCheck.intervalSeconds} s)`,
   desired,
   async observe(ctx, prior) {
     const tg = (await absentIfNotFound(() => ctx.aws.elbv2.send(new DescribeTargetGroupsCommand({ Names: [ctx.names.targetGroup] }))))?.TargetGroups?.[0];
@@ -48,7 +56,8 @@ export const targetGroup: Resource<Want> = {
       id: tg.TargetGroupArn,
       attrs: {
         vpcId: tg.VpcId, protocol: tg.Protocol, port: tg.Port, targetType: tg.TargetType, healthCheckPath: tg.HealthCheckPath,
-        healthCheckIntervalSeconds: tg.HealthCheckIntervalSeconds, matcher: tg.Matcher?.HttpCode, deregistrationDelaySeconds: delay === undefined ? undefined : Number(delay),
+        healthCheckIntervalSeconds: tg.HealthCheckIntervalSeconds, healthCheckTimeoutSeconds: tg.HealthCheckTimeoutSeconds,
+        healthyThresholdCount: tg.HealthyThresholdCount, unhealthyThresholdCount: tg.UnhealthyThresholdCount, matcher: tg.Matcher?.HttpCode, deregistrationDelaySeconds: delay === undefined ? undefined : Number(delay),
       },
       outputs: { targetGroupArn: tg.TargetGroupArn },
     };
@@ -56,7 +65,7 @@ export const targetGroup: Resource<Want> = {
   async create(ctx, want) {
     const out = await ctx.aws.elbv2.sendWith({ retryIf: vpcNotVisibleYet, deadlineMs: 60_000 })(new CreateTargetGroupCommand({
       Name: ctx.names.targetGroup, Protocol: "HTTP", Port: want.port, VpcId: want.vpcId, TargetType: "ip",
-      HealthCheckEnabled: true, HealthCheckPath: want.healthCheckPath, HealthCheckIntervalSeconds: want.healthCheckIntervalSeconds, Matcher: { HttpCode: want.matcher },
+      HealthCheckEnabled: true, ...healthCheck(want),
       Tags: keyValueTags(stackTags(ctx.spec, KEY)),
     }));
     const arn = out.TargetGroups![0]!.TargetGroupArn!;
@@ -65,9 +74,7 @@ export const targetGroup: Resource<Want> = {
   },
   async update(ctx, want, live, changed) {
     if (changed.some((f) => f !== "deregistrationDelaySeconds")) {
-      await ctx.aws.elbv2.send(new ModifyTargetGroupCommand({
-        TargetGroupArn: live.id, HealthCheckPath: want.healthCheckPath, HealthCheckIntervalSeconds: want.healthCheckIntervalSeconds, Matcher: { HttpCode: want.matcher },
-      }));
+      await ctx.aws.elbv2.send(new ModifyTargetGroupCommand({ TargetGroupArn: live.id, ...healthCheck(want) }));
     }
     if (changed.includes("deregistrationDelaySeconds")) await setDeregistrationDelay(ctx, live.id, want.deregistrationDelaySeconds);
   },
