@@ -64,6 +64,12 @@ export class FakeAws {
   failWith?: (op: string, input: unknown) => Error | undefined;
   /** Makes a healthy app answer 503 anyway (a health check that fails after the rollout). */
   httpDown = false;
+  /**
+   * How long DescribeServices keeps showing a service as it was before a new deployment: the ECS API is
+   * eventually consistent (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RunTask.html), and a
+   * read right after UpdateService can miss the deployment it started.
+   */
+  deploymentListingLagMs = 0;
   private mocks: { restore(): void }[] = [];
 
   constructor(readonly clock: VirtualClock, private readonly options: FakeOptions = {}, state?: FakeState) {
@@ -222,8 +228,8 @@ export class FakeAws {
   }
 
   /** Test helper: what `docker push` would have done. */
-  pushImage(repository: string, tag: string, behavior: ImageBehavior = "ok"): string {
-    return pushImage(this, repository, tag, behavior);
+  pushImage(repository: string, tag: string, behavior: ImageBehavior = "ok", sizeMb?: number): string {
+    return pushImage(this, repository, tag, behavior, sizeMb);
   }
 }
 

@@ -24,9 +24,8 @@ export const LATENCY = {
   rdsDelete: 300_000,
   rdsStop: 60_000,
   rdsStart: 300_000,
-  taskRunning: 60_000,
-  targetHealthy: 180_000,
   serviceDrain: 30_000,
+  /** How long a one-off command or a crashing app runs before its container exits; a failed pull's retries. (ECS tasks' phases: deploy-model.ts.) */
   taskExit: 30_000,
 };
 

@@ -2,26 +2,29 @@
 import * as ECR from "@aws-sdk/client-ecr";
 import type { FakeAws } from "./aws.js";
 import { awsError, fromUpper, toUpper, type Service, type Tags } from "./common.js";
+import { DEFAULT_IMAGE_MB } from "./deploy-model.js";
 
 /** What an image does when a task runs it: serves, crashes on start, or answers 400 to the health check. */
 export type ImageBehavior = "ok" | "crash" | "http400";
-export interface Repository { name: string; arn: string; uri: string; scanOnPush: boolean; policy?: string; images: Map<string, { behavior: ImageBehavior }>; tags: Tags }
+export interface Repository { name: string; arn: string; uri: string; scanOnPush: boolean; policy?: string; images: Map<string, Image>; tags: Tags }
+/** A pushed image: what it does when run, and its compressed size (the pull time depends on it). */
+export interface Image { behavior: ImageBehavior; sizeMb: number }
 export interface EcrState { repos: Map<string, Repository> }
 
 export const emptyEcr = (): EcrState => ({ repos: new Map() });
 
-export function pushImage(fake: FakeAws, repository: string, tag: string, behavior: ImageBehavior): string {
+export function pushImage(fake: FakeAws, repository: string, tag: string, behavior: ImageBehavior, sizeMb = DEFAULT_IMAGE_MB): string {
   const r = fake.ecr.repos.get(repository);
   if (!r) throw new Error(`fake: no repository ${repository}`);
-  r.images.set(tag, { behavior });
+  r.images.set(tag, { behavior, sizeMb });
   return `${r.uri}:${tag}`;
 }
 
-/** What the image `<repository uri>:<tag>` does when run, or "missing" if it was never pushed. */
-export function imageBehavior(fake: FakeAws, image: string): ImageBehavior | "missing" {
+/** The image `<repository uri>:<tag>`, or undefined if it was never pushed. */
+export function imageOf(fake: FakeAws, image: string): Image | undefined {
   const at = image.lastIndexOf(":");
   const repo = [...fake.ecr.repos.values()].find((r) => r.uri === image.slice(0, at));
-  return repo?.images.get(image.slice(at + 1))?.behavior ?? "missing";
+  return repo?.images.get(image.slice(at + 1));
 }
 
 export function ecrService(fake: FakeAws): Service<typeof ECR> {

@@ -43,6 +43,10 @@ export function fargateAccepts(cpu: number, memory: number): boolean {
   return memory >= allowed.from && memory <= allowed.to && (memory - allowed.from) % allowed.step === 0;
 }
 
+/** The lifecycle timestamps that have happened by now, as Dates (DescribeTasks leaves out the others). */
+const at = (now: number, times: Record<string, number | undefined>) =>
+  Object.fromEntries(Object.entries(times).filter(([, v]) => v !== undefined && v <= now).map(([k, v]) => [k, new Date(v!)]));
+
 export function ecsService(fake: FakeAws): Service<typeof ECS> {
   const st = () => fake.ecs;
   const clusterShape = (c: Cluster) => ({ clusterArn: c.arn, clusterName: c.name, status: c.status, tags: toLower(c.tags) });
@@ -60,11 +64,16 @@ export function ecsService(fake: FakeAws): Service<typeof ECS> {
     if (!t) throw awsError("ClientException", "Unable to describe task definition.");
     return t;
   };
-  const svcShape = (s: EcsService) => ({
+  /** `lagMs`: deployments younger than this are not listed yet (FakeAws.deploymentListingLagMs, DescribeServices only). */
+  const listed = (s: EcsService, lagMs: number) => {
+    const seen = s.deployments.filter((d, i) => i === s.deployments.length - 1 || fake.clock.now() - d.createdAt >= lagMs);
+    return seen.map((d, i) => ({ ...d, status: i === 0 ? "PRIMARY" : "ACTIVE" }));
+  };
+  const svcShape = (s: EcsService, lagMs = 0) => ({
     serviceArn: s.arn, serviceName: s.name, clusterArn: s.clusterArn, status: s.status, taskDefinition: s.taskDefinition, desiredCount: s.desiredCount,
     runningCount: s.deployments.reduce((n, d) => n + d.runningCount, 0), pendingCount: s.deployments.reduce((n, d) => n + d.pendingCount, 0),
     launchType: "FARGATE", networkConfiguration: s.networkConfiguration, loadBalancers: s.loadBalancers, healthCheckGracePeriodSeconds: s.healthCheckGracePeriodSeconds,
-    deploymentConfiguration: s.deploymentConfiguration, deployments: s.deployments.map((d) => ({ ...d })), events: s.events.slice(-10).reverse(), tags: toLower(s.tags),
+    deploymentConfiguration: s.deploymentConfiguration, deployments: listed(s, lagMs), events: s.events.slice(-10).reverse(), tags: toLower(s.tags),
   });
   const service = (clusterArn: string, ref: string | undefined, accept: (s: EcsService) => boolean) =>
     [...st().services.values()].find((x) => (x.name === ref || x.arn === ref) && x.clusterArn === clusterArn && accept(x));
@@ -79,15 +88,18 @@ export function ecsService(fake: FakeAws): Service<typeof ECS> {
       DescribeServices: (i) => {
         const c = cluster(i.cluster);
         const found = (i.services ?? []).map((n) => [...st().services.values()].filter((s) => (s.name === n || s.arn === n) && s.clusterArn === c.arn).sort((a, b) => (a.status === "INACTIVE" ? 1 : 0) - (b.status === "INACTIVE" ? 1 : 0))[0]);
-        return { services: found.filter((s) => s !== undefined).map(svcShape), failures: found.filter((s) => !s).map(() => ({ reason: "MISSING" })) };
+        return { services: found.filter((s) => s !== undefined).map((s) => svcShape(s, fake.deploymentListingLagMs)), failures: found.filter((s) => !s).map(() => ({ reason: "MISSING" })) };
       },
       ListTasks: (i) => ({
         taskArns: [...st().tasks.values()].filter((t) => (!i.serviceName || t.group === `service:${i.serviceName}`) && (!i.desiredStatus || t.desiredStatus === i.desiredStatus) && (!i.startedBy || t.startedBy === i.startedBy)).map((t) => t.arn),
       }),
       DescribeTasks: (i) => ({
         tasks: (i.tasks ?? []).map((a) => st().tasks.get(a)).filter((t) => t !== undefined).map((t) => ({
-          taskArn: t.arn, taskDefinitionArn: t.taskDefinitionArn, lastStatus: t.lastStatus, desiredStatus: t.desiredStatus, stoppedReason: t.stoppedReason, startedBy: t.startedBy, group: t.group,
-          containers: [{ name: t.container, exitCode: t.exitCode, lastStatus: t.lastStatus, reason: t.behavior === "missing" ? "CannotPullContainerError: image not found" : undefined }],
+          taskArn: t.arn, taskDefinitionArn: t.taskDefinitionArn, lastStatus: t.lastStatus, desiredStatus: t.desiredStatus, startedBy: t.startedBy, group: t.group,
+          ...at(fake.clock.now(), { createdAt: t.createdAt, pullStartedAt: t.pullStartedAt, pullStoppedAt: t.pullStoppedAt, startedAt: t.startedAt, stoppedAt: t.stoppedAt }),
+          // A stop reason and exit code exist once the task has stopped; a task whose pull failed has no exit code.
+          ...(t.lastStatus === "STOPPED" ? { stoppedReason: t.stoppedReason } : {}),
+          containers: [{ name: t.container, lastStatus: t.lastStatus, ...(t.lastStatus === "STOPPED" && t.behavior !== "missing" ? { exitCode: t.exitCode } : {}), reason: t.behavior === "missing" ? "CannotPullContainerError: image not found" : undefined }],
           attachments: [{ type: "ElasticNetworkInterface", details: [{ name: "privateIPv4Address", value: t.ip }] }],
         })),
         failures: [],
@@ -170,7 +182,7 @@ export function ecsService(fake: FakeAws): Service<typeof ECS> {
         s.status = "DRAINING";
         s.desiredCount = 0;
         s.inactiveAt = fake.clock.now() + LATENCY.serviceDrain;
-        for (const t of st().tasks.values()) if (t.group === `service:${s.name}` && t.lastStatus !== "STOPPED") stopTask(t, "Service deleted", 0);
+        for (const t of st().tasks.values()) if (t.group === `service:${s.name}` && t.lastStatus !== "STOPPED") stopTask(t, "Service deleted", 0, fake.clock.now());
         return { service: svcShape(s) };
       },
       RunTask: (i) => {
@@ -182,7 +194,7 @@ export function ecsService(fake: FakeAws): Service<typeof ECS> {
       },
       StopTask: (i) => {
         const t = st().tasks.get(i.task ?? "");
-        if (t) stopTask(t, i.reason ?? "Task stopped by user", 137);
+        if (t && t.lastStatus !== "STOPPED") stopTask(t, i.reason ?? "Task stopped by user", 137, fake.clock.now());
         return { task: { taskArn: i.task } };
       },
     },

@@ -10,7 +10,7 @@ import { addEni, ec2Get, releaseEnis } from "./ec2.js";
 import { targetsOf } from "./tasks.js";
 
 export interface LoadBalancer { arn: string; name: string; dns: string; scheme: string; vpcId: string; subnets: string[]; securityGroups: string[]; state: "provisioning" | "active"; activeAt: number; tags: Tags }
-export interface TargetGroup { arn: string; name: string; protocol: string; port: number; vpcId: string; targetType: string; healthCheckPath: string; interval: number; matcher: string; deregistrationDelay: string; tags: Tags }
+export interface TargetGroup { arn: string; name: string; protocol: string; port: number; vpcId: string; targetType: string; healthCheckPath: string; interval: number; timeout: number; healthyThreshold: number; unhealthyThreshold: number; matcher: string; deregistrationDelay: string; tags: Tags }
 export interface Listener { arn: string; lbArn: string; port: number; protocol: string; targetGroupArn: string; tags: Tags }
 export interface ElbState { lbs: Map<string, LoadBalancer>; tgs: Map<string, TargetGroup>; listeners: Map<string, Listener> }
 
@@ -24,7 +24,8 @@ export function elbService(fake: FakeAws): Service<typeof ELB> {
   });
   const tgShape = (tg: TargetGroup) => ({
     TargetGroupArn: tg.arn, TargetGroupName: tg.name, Protocol: tg.protocol, Port: tg.port, VpcId: tg.vpcId, TargetType: tg.targetType,
-    HealthCheckPath: tg.healthCheckPath, HealthCheckIntervalSeconds: tg.interval, Matcher: { HttpCode: tg.matcher },
+    HealthCheckPath: tg.healthCheckPath, HealthCheckIntervalSeconds: tg.interval, HealthCheckTimeoutSeconds: tg.timeout, HealthyThresholdCount: tg.healthyThreshold,
+    UnhealthyThresholdCount: tg.unhealthyThreshold, Matcher: { HttpCode: tg.matcher },
     LoadBalancerArns: [...st().listeners.values()].filter((l) => l.targetGroupArn === tg.arn).map((l) => l.lbArn),
   });
   const listenerShape = (l: Listener) => ({ ListenerArn: l.arn, LoadBalancerArn: l.lbArn, Port: l.port, Protocol: l.protocol, DefaultActions: [{ Type: "forward", TargetGroupArn: l.targetGroupArn }] });
@@ -119,7 +120,9 @@ export function elbService(fake: FakeAws): Service<typeof ELB> {
         const arn = fake.arn("elasticloadbalancing", `targetgroup/${i.Name}/${fake.id("tg")}`);
         const created: TargetGroup = {
           arn, name: i.Name!, protocol: i.Protocol!, port: i.Port!, vpcId: i.VpcId!, targetType: i.TargetType ?? "instance", healthCheckPath: i.HealthCheckPath ?? "/",
-          interval: i.HealthCheckIntervalSeconds ?? 30, matcher: i.Matcher?.HttpCode ?? "200", deregistrationDelay: "300", tags: fromUpper(i.Tags),
+          // AWS's defaults for an HTTP target group of an ALB: https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateTargetGroup.html
+          interval: i.HealthCheckIntervalSeconds ?? 30, timeout: i.HealthCheckTimeoutSeconds ?? 5, healthyThreshold: i.HealthyThresholdCount ?? 5, unhealthyThreshold: i.UnhealthyThresholdCount ?? 2,
+          matcher: i.Matcher?.HttpCode ?? "200", deregistrationDelay: "300", tags: fromUpper(i.Tags),
         };
         st().tgs.set(arn, created);
         return { TargetGroups: [tgShape(created)] };
@@ -130,7 +133,10 @@ export function elbService(fake: FakeAws): Service<typeof ELB> {
       },
       ModifyTargetGroup: (i) => {
         const t = tg(i.TargetGroupArn);
-        Object.assign(t, { healthCheckPath: i.HealthCheckPath ?? t.healthCheckPath, interval: i.HealthCheckIntervalSeconds ?? t.interval, matcher: i.Matcher?.HttpCode ?? t.matcher });
+        Object.assign(t, {
+          healthCheckPath: i.HealthCheckPath ?? t.healthCheckPath, interval: i.HealthCheckIntervalSeconds ?? t.interval, timeout: i.HealthCheckTimeoutSeconds ?? t.timeout,
+          healthyThreshold: i.HealthyThresholdCount ?? t.healthyThreshold, unhealthyThreshold: i.UnhealthyThresholdCount ?? t.unhealthyThreshold, matcher: i.Matcher?.HttpCode ?? t.matcher,
+        });
       },
       DeleteTargetGroup: (i) => {
         if (!st().tgs.has(i.TargetGroupArn!)) return;

@@ -25,9 +25,15 @@ export function logsService(fake: FakeAws): Service<typeof LOGS> {
     reads: {
       DescribeLogGroups: (i) => ({ logGroups: [...groups().values()].filter((g) => g.name.startsWith(i.logGroupNamePrefix ?? "")).map((g) => ({ logGroupName: g.name, arn: `${g.arn}:*`, retentionInDays: g.retention })) }),
       ListTagsForResource: (i) => ({ tags: [...groups().values()].find((g) => g.arn === i.resourceArn)?.tags ?? {} }),
+      // https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_FilterLogEvents.html: names and a
+      // prefix together are refused; a named stream that does not exist (awslogs creates a task's stream only
+      // when its container starts) fails the whole request.
       FilterLogEvents: (i) => {
-        const events = get(i.logGroupName).events
-          .filter((e) => e.timestamp <= fake.clock.now() && (i.startTime === undefined || e.timestamp >= i.startTime) && (!i.logStreamNames || i.logStreamNames.includes(e.logStreamName)))
+        const written = get(i.logGroupName).events.filter((e) => e.timestamp <= fake.clock.now());
+        if (i.logStreamNames && i.logStreamNamePrefix) throw awsError("InvalidParameterException", "You cannot specify both LogStreamNames and LogStreamNamePrefix");
+        for (const name of i.logStreamNames ?? []) if (!written.some((e) => e.logStreamName === name)) throw awsError("ResourceNotFoundException", "The specified log stream does not exist.");
+        const events = written
+          .filter((e) => (i.startTime === undefined || e.timestamp >= i.startTime) && (!i.logStreamNames || i.logStreamNames.includes(e.logStreamName)) && e.logStreamName.startsWith(i.logStreamNamePrefix ?? ""))
           .sort((a, b) => a.timestamp - b.timestamp);
         return { events: events.map((e, n) => ({ ...e, eventId: String(n) })) };
       },

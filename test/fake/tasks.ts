@@ -1,13 +1,18 @@
 /**
- * What ECS tasks and service deployments do on the clock: a task is RUNNING 60 s after launch and its target
- * healthy 3 min later; images behave as pushed (ecr.ts: `ok`, `crash`, `http400`), a missing image fails the
- * pull; the deployment circuit breaker fails a deployment after 3 failed tasks and rolls back to the last
- * completed one. The container's name, port and log stream come from the requests (the task definition's
- * container and awslogs options, the service's load balancer block), never from the product's conventions.
+ * What ECS tasks and service deployments do on the clock, phase by phase as deploy-model.ts times them: a
+ * task is PROVISIONING (scheduling), PENDING (pulling its image, by size), RUNNING; ECS registers it in the
+ * service's target group, where it turns healthy after HealthyThresholdCount checks one interval apart. Once
+ * the new tasks are healthy the old ones drain for the deregistration delay, get SIGTERM and stop, and the
+ * deployment is COMPLETED. Images behave as pushed (ecr.ts: `ok`, `crash`, `http400`), a missing image fails
+ * the pull; the circuit breaker fails a deployment after its threshold of failed tasks and rolls back to the
+ * last completed one. The container's name, port and log stream come from the requests (the task
+ * definition's container and awslogs options, the service's load balancer block), never from the product's
+ * conventions.
  */
 import type { FakeAws } from "./aws.js";
 import { LATENCY } from "./common.js";
-import { imageBehavior, type ImageBehavior } from "./ecr.js";
+import { AWS_DEFAULTS, TIMING, breakerThreshold, healthyAfterMs, pullMs, unhealthyAfterMs, type DeploySettings } from "./deploy-model.js";
+import { imageOf, type ImageBehavior } from "./ecr.js";
 import type { EcsService, TaskDef } from "./ecs.js";
 
 export interface Deployment {
@@ -16,33 +21,54 @@ export interface Deployment {
 }
 export interface Task {
   arn: string; id: string; taskDefinitionArn: string; cluster: string; container: string; ip: string; behavior: ImageBehavior | "missing"; createdAt: number;
-  lastStatus: "PROVISIONING" | "RUNNING" | "STOPPED"; desiredStatus: "RUNNING" | "STOPPED"; stoppedReason?: string; exitCode?: number; stopAt?: number;
+  lastStatus: "PROVISIONING" | "PENDING" | "RUNNING" | "STOPPED"; desiredStatus: "RUNNING" | "STOPPED"; stoppedReason?: string; exitCode?: number; stopAt?: number; stoppedAt?: number;
+  /** When the image pull starts and the container runs (the lifecycle's timestamps, as DescribeTasks reports them). */
+  pullStartedAt: number; pullStoppedAt?: number; startedAt?: number;
+  /** In the service's target group: registered, healthy (or unhealthy) from, draining from/until. */
+  registeredAt?: number; healthyAt?: number; unhealthyAt?: number; drainFrom?: number; drainUntil?: number;
   startedBy?: string; group?: string; deploymentId?: string; command?: string[];
 }
-interface TargetHealth { State: "initial" | "healthy" | "unhealthy"; Reason?: string; Description?: string }
+interface TargetHealth { State: "initial" | "healthy" | "unhealthy" | "draining"; Reason?: string; Description?: string }
 
 /**
- * The awslogs driver names a task's stream `<awslogs-stream-prefix>/<container name>/<task id>`.
- * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using_awslogs.html
+ * The awslogs driver names a task's stream `<awslogs-stream-prefix>/<container name>/<task id>`; it exists once
+ * the container has started. https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using_awslogs.html
  */
 const streamName = (prefix: string | undefined, container: string, taskId: string) => (prefix ? `${prefix}/${container}/${taskId}` : taskId);
+
+/** What a deploy's timing depends on for a task of service group `group`: its target group's checks and the image. */
+export function settingsFor(fake: FakeAws, group: string | undefined, imageSizeMb: number): DeploySettings {
+  const svc = [...fake.ecs.services.values()].find((s) => `service:${s.name}` === group);
+  const tg = fake.elb.tgs.get(svc?.loadBalancers[0]?.targetGroupArn ?? "");
+  return {
+    healthyThreshold: tg?.healthyThreshold ?? AWS_DEFAULTS.healthyThreshold, unhealthyThreshold: tg?.unhealthyThreshold ?? AWS_DEFAULTS.unhealthyThreshold,
+    intervalSeconds: tg?.interval ?? AWS_DEFAULTS.intervalSeconds, deregistrationDelaySeconds: Number(tg?.deregistrationDelay ?? AWS_DEFAULTS.deregistrationDelaySeconds),
+    gracePeriodSeconds: svc?.healthCheckGracePeriodSeconds ?? 0, imageSizeMb,
+  };
+}
 
 export function launchTask(fake: FakeAws, td: TaskDef, clusterName: string, extra: { startedBy?: string; group?: string; deploymentId?: string; command?: string[] }): Task {
   const id = fake.nextSeq().toString(16).padStart(32, "0");
   const container = td.def.containerDefinitions![0]!;
-  const behavior = imageBehavior(fake, container.image!);
+  const image = imageOf(fake, container.image!);
+  const behavior = image?.behavior ?? "missing";
+  const now = fake.clock.now();
+  const s = settingsFor(fake, extra.group, image?.sizeMb ?? 0);
+  const pullStartedAt = now + TIMING.scheduleMs;
+  const running = pullStartedAt + pullMs(s.imageSizeMb) + TIMING.containerStartMs;
   const t: Task = {
-    arn: fake.arn("ecs", `task/${clusterName}/${id}`), id, taskDefinitionArn: td.arn, createdAt: fake.clock.now(), lastStatus: "PROVISIONING", desiredStatus: "RUNNING",
-    ip: `10.0.1.${(fake.state.seq % 250) + 2}`, behavior, cluster: clusterName, container: container.name!, ...extra,
+    arn: fake.arn("ecs", `task/${clusterName}/${id}`), id, taskDefinitionArn: td.arn, createdAt: now, lastStatus: "PROVISIONING", desiredStatus: "RUNNING",
+    ip: `10.0.1.${(fake.state.seq % 250) + 2}`, behavior, cluster: clusterName, container: container.name!, pullStartedAt, ...extra,
   };
   const options = container.logConfiguration?.options ?? {};
   const group = fake.logs.groups.get(options["awslogs-group"] ?? "");
   const stream = streamName(options["awslogs-stream-prefix"], t.container, id);
   const log = (message: string, at: number) => group?.events.push({ logStreamName: stream, timestamp: at, message });
   const port = container.portMappings?.[0]?.containerPort;
-  const running = t.createdAt + LATENCY.taskRunning;
+  if (behavior !== "missing") Object.assign(t, { pullStoppedAt: running - TIMING.containerStartMs, startedAt: running });
+  if (extra.group && behavior !== "missing") t.registeredAt = running + TIMING.registerMs;
   if (behavior === "missing") {
-    t.stopAt = t.createdAt + LATENCY.taskExit;
+    t.stopAt = pullStartedAt + LATENCY.taskExit;
     t.stoppedReason = "CannotPullContainerError: pull image manifest has been retried 5 time(s): image not found";
   } else if (extra.command) {
     const fails = extra.command.join(" ").includes("fail");
@@ -58,21 +84,28 @@ export function launchTask(fake: FakeAws, td: TaskDef, clusterName: string, extr
     log("django.core.exceptions.ImproperlyConfigured: crash on start", t.stopAt);
   } else {
     log(`[INFO] Listening at: http://0.0.0.0:${port}`, running);
-    if (behavior === "http400") {
-      t.stopAt = running + LATENCY.targetHealthy;
+    if (t.registeredAt !== undefined && behavior === "ok") t.healthyAt = t.registeredAt + healthyAfterMs(s);
+    if (t.registeredAt !== undefined && behavior === "http400") {
+      t.unhealthyAt = t.registeredAt + unhealthyAfterMs(s);
+      // ECS replaces an unhealthy target once it sees it, but not within the grace period after the task
+      // started: it deregisters the target (draining) and then stops the task.
+      t.drainFrom = Math.max(t.unhealthyAt + TIMING.ecsNoticesMs, running + s.gracePeriodSeconds * 1000);
+      t.drainUntil = t.drainFrom + s.deregistrationDelaySeconds * 1000;
+      t.stopAt = t.drainUntil + TIMING.stopMs;
       t.exitCode = 0;
       t.stoppedReason = "Task failed ELB health checks in (target-group)";
-      log(`Invalid HTTP_HOST header: '${t.ip}:${port}'. You may need to add '${t.ip}' to ALLOWED_HOSTS.`, running + 30_000);
+      log(`Invalid HTTP_HOST header: '${t.ip}:${port}'. You may need to add '${t.ip}' to ALLOWED_HOSTS.`, running + 1_000);
     }
   }
   fake.ecs.tasks.set(t.arn, t);
   return t;
 }
 
-export function stopTask(t: Task, reason: string, exitCode?: number): void {
+export function stopTask(t: Task, reason: string, exitCode?: number, at?: number): void {
   t.lastStatus = "STOPPED";
   t.desiredStatus = "STOPPED";
   t.stoppedReason = reason;
+  t.stoppedAt = at;
   if (exitCode !== undefined) t.exitCode = exitCode;
 }
 
@@ -82,8 +115,12 @@ export function startDeployment(fake: FakeAws, s: EcsService): void {
   tickService(fake, s, fake.clock.now());
 }
 
+/**
+ * Deployment ids look like `ecs-svc/1234567890123456789`, and a service's tasks carry their deployment's id
+ * as startedBy (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Task.html, startedBy).
+ */
 const newDeployment = (fake: FakeAws, s: EcsService, taskDefinition: string): Deployment => ({
-  id: fake.id("ecs-svc"), status: "PRIMARY", taskDefinition, desiredCount: s.desiredCount, rolloutState: "IN_PROGRESS", createdAt: fake.clock.now(), failedTasks: 0, runningCount: 0, pendingCount: 0,
+  id: `ecs-svc/${String(fake.nextSeq()).padStart(19, "0")}`, status: "PRIMARY", taskDefinition, desiredCount: s.desiredCount, rolloutState: "IN_PROGRESS", createdAt: fake.clock.now(), failedTasks: 0, runningCount: 0, pendingCount: 0,
 });
 
 /** The service a task belongs to, and the target (group, port) its load balancer block registers the task as. */
@@ -93,18 +130,21 @@ function target(fake: FakeAws, t: Task): { targetGroupArn?: string; port?: numbe
   return { targetGroupArn: lb?.targetGroupArn, port: lb?.containerPort };
 }
 
-function targetHealth(fake: FakeAws, t: Task): TargetHealth {
-  if (t.lastStatus !== "RUNNING") return { State: "initial", Reason: "Elb.RegistrationInProgress" };
-  if (t.behavior === "http400") return { State: "unhealthy", Reason: "Target.ResponseCodeMismatch", Description: "Health checks failed with these codes: [400]" };
-  if (fake.clock.now() < t.createdAt + LATENCY.taskRunning + LATENCY.targetHealthy) return { State: "initial", Reason: "Elb.InitialHealthChecking" };
-  return { State: "healthy" };
+/** Target states: https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_TargetHealth.html */
+function targetHealth(t: Task, now: number): TargetHealth {
+  if (t.drainFrom !== undefined && now >= t.drainFrom) return { State: "draining", Reason: "Target.DeregistrationInProgress" };
+  if (now < t.registeredAt!) return { State: "initial", Reason: "Elb.RegistrationInProgress" };
+  if (t.unhealthyAt !== undefined && now >= t.unhealthyAt) return { State: "unhealthy", Reason: "Target.ResponseCodeMismatch", Description: "Health checks failed with these codes: [400]" };
+  if (t.healthyAt !== undefined && now >= t.healthyAt) return { State: "healthy" };
+  return { State: "initial", Reason: "Elb.InitialHealthChecking" };
 }
 
-/** The targets registered in a target group: every live task of a service that names it. */
+/** The targets registered in a target group: every running task of a service that names it, until it has drained. */
 export function targetsOf(fake: FakeAws, targetGroupArn: string): { id: string; port?: number; health: TargetHealth }[] {
+  const now = fake.clock.now();
   return [...fake.ecs.tasks.values()]
-    .filter((t) => t.group && t.lastStatus !== "STOPPED" && target(fake, t).targetGroupArn === targetGroupArn)
-    .map((t) => ({ id: t.ip, port: target(fake, t).port, health: targetHealth(fake, t) }));
+    .filter((t) => t.group && t.lastStatus === "RUNNING" && t.registeredAt !== undefined && !(t.drainUntil !== undefined && now >= t.drainUntil) && target(fake, t).targetGroupArn === targetGroupArn)
+    .map((t) => ({ id: t.ip, port: target(fake, t).port, health: targetHealth(t, now) }));
 }
 
 /** What GET http://<alb-dns>/... answers: 200 once a healthy target of a working image serves it. */
@@ -120,11 +160,12 @@ export function httpGet(fake: FakeAws, url: string): number {
 /** Moves every service, task and draining service forward to `now`. */
 export function tickEcs(fake: FakeAws, now: number): void {
   const { services, tasks } = fake.ecs;
-  for (const svc of services.values()) tickService(fake, svc, now);
   for (const task of tasks.values()) {
-    if (task.lastStatus !== "STOPPED" && task.stopAt !== undefined && now >= task.stopAt) stopTask(task, task.stoppedReason ?? "Task stopped", task.exitCode);
-    else if (task.lastStatus === "PROVISIONING" && now >= task.createdAt + LATENCY.taskRunning) task.lastStatus = "RUNNING";
+    if (task.lastStatus === "STOPPED") continue;
+    if (task.stopAt !== undefined && now >= task.stopAt) stopTask(task, task.stoppedReason ?? "Task stopped", task.exitCode, task.stopAt);
+    else task.lastStatus = task.startedAt !== undefined && now >= task.startedAt ? "RUNNING" : now >= task.pullStartedAt ? "PENDING" : "PROVISIONING";
   }
+  for (const svc of services.values()) tickService(fake, svc, now);
   for (const svc of services.values()) if (svc.status === "DRAINING" && now >= svc.inactiveAt) svc.status = "INACTIVE";
 }
 
@@ -140,13 +181,13 @@ export function tickService(fake: FakeAws, s: EcsService, now: number): void {
   const breaker = s.deploymentConfiguration?.deploymentCircuitBreaker;
   // Count failed tasks of the primary; replace them while the breaker allows.
   primary.failedTasks = tasks().filter((t) => t.deploymentId === primary.id && t.lastStatus === "STOPPED" && t.stoppedReason !== "Service deleted" && t.stoppedReason !== "Scaled in").length;
-  if (primary.rolloutState === "IN_PROGRESS" && primary.failedTasks >= 3 && breaker?.enable) {
+  if (primary.rolloutState === "IN_PROGRESS" && primary.failedTasks >= breakerThreshold(s.desiredCount) && breaker?.enable) {
     primary.rolloutState = "FAILED";
     primary.rolloutStateReason = "ECS deployment circuit breaker: tasks failed to start.";
     s.events.push({ createdAt: new Date(now), message: `(service ${s.name}) (deployment ${primary.id}) deployment failed: tasks failed to start.` });
     const previous = s.deployments.find((d) => d !== primary && d.rolloutState === "COMPLETED");
     if (breaker.rollback && previous) {
-      for (const t of live()) stopTask(t, "Scaled in", 0);
+      for (const t of live()) stopTask(t, "Scaled in", 0, now);
       // Rollback: a new PRIMARY deployment with the last good task definition; the failed one goes away.
       s.taskDefinition = previous.taskDefinition;
       s.deployments = s.deployments.filter((d) => d !== primary);
@@ -159,20 +200,29 @@ export function tickService(fake: FakeAws, s: EcsService, now: number): void {
   if (primary.rolloutState === "FAILED") return;
   let running = live();
   while (running.length < s.desiredCount && td) {
-    launchTask(fake, td, s.clusterArn.split("/").pop()!, { group, deploymentId: primary.id, startedBy: `ecs-svc/${primary.id}` });
+    launchTask(fake, td, s.clusterArn.split("/").pop()!, { group, deploymentId: primary.id, startedBy: primary.id });
     running = live();
   }
-  for (const t of running.slice(s.desiredCount)) stopTask(t, "Scaled in", 0);
+  for (const t of running.slice(s.desiredCount)) stopTask(t, "Scaled in", 0, now);
   running = live();
   primary.desiredCount = s.desiredCount;
   primary.runningCount = running.filter((t) => t.lastStatus === "RUNNING").length;
   primary.pendingCount = running.length - primary.runningCount;
-  const healthy = running.filter((t) => targetHealth(fake, t).State === "healthy" || (!s.loadBalancers.length && t.lastStatus === "RUNNING")).length;
-  if (primary.rolloutState === "IN_PROGRESS" && healthy >= s.desiredCount) {
-    primary.rolloutState = "COMPLETED";
-    primary.rolloutStateReason = "ECS deployment completed.";
-    for (const old of s.deployments.slice(1)) for (const t of tasks().filter((x) => x.deploymentId === old.id && x.lastStatus !== "STOPPED")) stopTask(t, "Scaled in", 0);
-    s.deployments = [primary];
-    s.events.push({ createdAt: new Date(now), message: `(service ${s.name}) has reached a steady state.` });
+  if (primary.rolloutState !== "IN_PROGRESS") return;
+  // When the new tasks are all healthy (or, without a load balancer, running): the old ones drain, stop, and the deployment completes.
+  const readyAt = Math.max(0, ...running.map((t) => (s.loadBalancers.length ? t.healthyAt : t.startedAt) ?? Infinity));
+  if (running.length < s.desiredCount || now < readyAt) return;
+  // The earlier deployments' tasks: running ones, and those this rollout already drained and stopped.
+  const old = tasks().filter((t) => t.group === group && t.deploymentId !== primary.id && s.deployments.some((d) => d.id === t.deploymentId) && (t.lastStatus !== "STOPPED" || t.drainFrom !== undefined));
+  const delayMs = settingsFor(fake, group, 0).deregistrationDelaySeconds * 1000;
+  for (const t of old.filter((x) => x.drainFrom === undefined)) {
+    Object.assign(t, { drainFrom: readyAt, drainUntil: readyAt + delayMs, stopAt: readyAt + delayMs + TIMING.stopMs, stoppedReason: "Scaled in", exitCode: 0 });
   }
+  const completedAt = running.length || old.length ? Math.max(readyAt, ...old.map((t) => t.stopAt!)) + TIMING.completeMs : readyAt;
+  if (now < completedAt) return;
+  for (const t of old.filter((x) => x.lastStatus !== "STOPPED")) stopTask(t, "Scaled in", 0, t.stopAt);
+  primary.rolloutState = "COMPLETED";
+  primary.rolloutStateReason = "ECS deployment completed.";
+  s.deployments = [primary];
+  s.events.push({ createdAt: new Date(completedAt), message: `(service ${s.name}) has reached a steady state.` });
 }
