@@ -162,3 +162,116 @@ describe("run and logs", () => {
     assert.equal((await h.cli(["logs", "--since", "ten minutes"])).code, 2);
   });
 });
+
+describe("long waits on a real account (issue 12 §1, issue 14 §7-8)", () => {
+  /** Seconds of each status line (`... [12s]`) of one kind, to check the gaps. */
+  const statusTimes = (stderr: string, prefix: RegExp) => stderr.split("\n").filter((l) => prefix.test(l)).map((l) => Number(/\[(\d+)s\]$/.exec(l)?.[1]));
+  const maxGap = (times: number[]) => Math.max(...times.slice(1).map((t, i) => t - times[i]!));
+
+  it("run on a task still starting: no log read by a stream name that does not exist yet; a status line at least every 10 s", async () => {
+    await h.up();
+    assert.equal((await deployed("v1")).code, 0);
+    h.resetCalls();
+    const r = await h.cli(["run", "--", "python", "manage.py", "migrate"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /running python manage\.py migrate/);
+    const reads = h.fake.calls.filter((c) => c.op === "FilterLogEvents").map((c) => c.input as { logStreamNames?: string[]; logStreamNamePrefix?: string });
+    assert.ok(reads.length > 0 && reads.every((i) => !i.logStreamNames && i.logStreamNamePrefix), "by prefix, which a missing stream cannot fail");
+    const run = h.fake.calls.find((c) => c.op === "RunTask")!.input as { startedBy: string; clientToken: string };
+    assert.match(run.startedBy, /^[A-Za-z0-9_/-]{1,128}$/, "RunTask's startedBy takes no spaces");
+    assert.ok(run.clientToken.length <= 64);
+    const times = statusTimes(r.stderr, /^task \w+: /);
+    assert.ok(times.length >= 3 && maxGap(times) <= 10, `status lines at ${times}`);
+  });
+
+  it("run --timeout stops the task it started and says so (exit 1); Ctrl-C does the same (exit 130)", async () => {
+    await h.up();
+    assert.equal((await deployed("v1")).code, 0);
+    h.resetCalls();
+    const slow = await h.cli(["run", "--timeout", "20s", "--", "python", "manage.py", "migrate"]);
+    assert.equal(slow.code, 1);
+    assert.match(slow.stderr, /stopped task \w+ \(still (provisioning|pending) after 2\d s\)/);
+    const stopped = h.fake.calls.filter((c) => c.op === "StopTask");
+    assert.equal(stopped.length, 1);
+    assert.equal([...h.fake.ecs.tasks.values()].find((t) => t.arn === (stopped[0]!.input as { task: string }).task)?.lastStatus, "STOPPED");
+
+    const ctrlC = new AbortController();
+    h.fake.onCall = (op) => { if (op === "DescribeTasks") ctrlC.abort(); };
+    const interrupted = await h.cli(["run", "--json", "--", "python", "manage.py", "migrate"], { signal: ctrlC.signal });
+    h.fake.onCall = undefined;
+    assert.equal(interrupted.code, 130);
+    assert.equal(h.fake.count("StopTask"), 2);
+    assert.deepEqual({ ...JSON.parse(interrupted.stdout), taskArn: "" }, { outcome: "failed", taskArn: "", stop: "interrupted", exitCode: null, stoppedReason: null });
+  });
+
+  it("a first deploy whose image cannot be pulled: the reasons (a task that never started), and the service back to 0 tasks", async () => {
+    await h.up();
+    const r = await h.cli(["deploy", "--image", "example.com/never-pushed:v1", "--json"]);
+    assert.equal(r.code, 1, r.stderr);
+    const result = JSON.parse(r.stdout);
+    assert.equal(result.outcome, "failed");
+    assert.equal(result.error.code, "DeployFailed");
+    assert.ok(result.details.some((d: string) => /CannotPullContainerError/.test(d)), result.details.join("\n"));
+    assert.ok(!result.details.some((d: string) => /could not read/.test(d)), "explaining the failure did not fail");
+    assert.match(result.details.at(-1), /back to 0 tasks.*deploy --tag <tag>/);
+    await h.clock.run(() => h.clock.sleep(600_000));
+    h.fake.tick();
+    assert.equal(service().desiredCount, 0);
+    assert.equal([...h.fake.ecs.tasks.values()].filter((t) => t.group && t.lastStatus !== "STOPPED").length, 0, "ECS no longer pulls an image that does not exist");
+  });
+
+  it("right after UpdateService, DescribeServices may not list the new deployment yet: that is not a rollback", async () => {
+    await h.up();
+    assert.equal((await deployed("v1")).code, 0);
+    h.fake.deploymentListingLagMs = 20_000;
+    const r = await deployed("v2");
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(imageOf(service().taskDefinition), /:v2$/);
+  });
+
+  it("deploy's health check and wake print a status line at least every 10 s; wake takes --health-timeout", async () => {
+    await h.up();
+    h.fake.httpDown = true;
+    const r = await deployed("v1", "ok", "--health-timeout", "45s");
+    assert.equal(r.code, 1);
+    const times = statusTimes(r.stderr, /^waiting for GET /);
+    assert.ok(times.length >= 4 && maxGap(times) <= 10, `status lines at ${times}`);
+    assert.equal((await h.cli(["sleep"])).code, 0);
+    const woke = await h.cli(["wake", "--health-timeout", "30s"]);
+    assert.equal(woke.code, 1);
+    assert.match(woke.stderr, /did not answer 200 within 30s \(last: HTTP 503\)/);
+    assert.ok(statusTimes(woke.stderr, /^waiting for GET /).length >= 3);
+    assert.equal((await h.cli(["wake", "--health-timeout", "soon"])).code, 2);
+  });
+
+  it("deploy, run and logs --json print one JSON document when they fail before any result", async () => {
+    for (const argv of [["deploy", "--json", "--image", "example.com/app:v1"], ["run", "--json", "--", "true"], ["logs", "--json"]]) {
+      const r = await h.cli(argv);
+      assert.equal(r.code, 2, argv.join(" "));
+      const doc = JSON.parse(r.stdout);
+      assert.equal(doc.outcome, "failed");
+      assert.ok(doc.error.code && doc.error.message, r.stdout);
+    }
+  });
+
+  it("logs with no log group: the AWS error code, its request id and the hint to run `up` (exit 2)", async () => {
+    const r = await h.cli(["logs"]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /read the log group \/ecs\/spontime-poc: The specified log group does not exist\. \(ResourceNotFoundException, request req-\w+\)/);
+    assert.match(r.stderr, /run `spontime-infra up` first/);
+  });
+
+  it("logs --follow prints oldest first and Ctrl-C ends it with exit 130", async () => {
+    await h.up();
+    const group = h.fake.logs.groups.get(`/ecs/${APP}`)!;
+    const now = h.clock.now();
+    group.events.push({ logStreamName: "web/web/aaaa", timestamp: now - 2_000, message: "first" }, { logStreamName: "web/web/aaaa", timestamp: now - 1_000, message: "second" });
+    const ctrlC = new AbortController();
+    let reads = 0;
+    h.fake.onCall = (op) => { if (op === "FilterLogEvents" && ++reads === 3) ctrlC.abort(); };
+    const r = await h.cli(["logs", "--follow"], { signal: ctrlC.signal });
+    h.fake.onCall = undefined;
+    assert.equal(r.code, 130);
+    assert.deepEqual(r.stdout.trim().split("\n").map((l) => l.split("] ")[1]), ["first", "second"], "each line once, oldest first");
+  });
+});

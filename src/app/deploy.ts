@@ -1,6 +1,6 @@
 import { DescribeImagesCommand, DescribeRepositoriesCommand } from "@aws-sdk/client-ecr";
 import { DescribeServicesCommand, ListTasksCommand, RegisterTaskDefinitionCommand, UpdateServiceCommand, type RegisterTaskDefinitionCommandInput, type Service, type Task, type TaskDefinition } from "@aws-sdk/client-ecs";
-import { DescribeTargetGroupsCommand, DescribeTargetHealthCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { DescribeTargetGroupsCommand, DescribeTargetHealthCommand, type TargetHealthDescription } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { absentIfNotFound } from "../aws/ec2.js";
 import { findService, findTaskDefinition } from "../aws/ecs.js";
 import { findLoadBalancer } from "../aws/elbv2.js";
@@ -160,20 +160,22 @@ async function followRollout(
     if (phases.has("running") && !phases.has("draining") && o.tgArn) {
       const ours = new Set(tasks.map(ipOf));
       const health = (await ctx.aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: o.tgArn }))).TargetHealthDescriptions ?? [];
-      for (const t of health) {
-        const target = `${t.Target?.Id}:${t.Target?.Port}`;
-        if (t.TargetHealth?.State === "unhealthy") o.unhealthy.set(target, `${t.TargetHealth.Reason}${t.TargetHealth.Description ? ` (${t.TargetHealth.Description})` : ""}`);
-        if (ours.has(t.Target?.Id) && t.TargetHealth?.State === "healthy") phases.reach("healthy", target);
-        if (!ours.has(t.Target?.Id)) oldTargets = true;
-        if (!ours.has(t.Target?.Id) && t.TargetHealth?.State === "draining") phases.reach("draining", `${target}, ${ctx.spec.app.deregistrationDelaySeconds} s deregistration delay`);
-      }
+      const name = (t: TargetHealthDescription) => `${t.Target?.Id}:${t.Target?.Port}`;
+      for (const t of health.filter((x) => x.TargetHealth?.State === "unhealthy")) o.unhealthy.set(name(t), `${t.TargetHealth!.Reason}${t.TargetHealth!.Description ? ` (${t.TargetHealth!.Description})` : ""}`);
+      const healthy = health.find((t) => ours.has(t.Target?.Id) && t.TargetHealth?.State === "healthy");
+      if (healthy) phases.reach("healthy", name(healthy));
+      const old = health.filter((t) => !ours.has(t.Target?.Id));
+      oldTargets ||= old.length > 0;
+      const draining = old.find((t) => t.TargetHealth?.State === "draining");
+      if (draining) phases.reach("draining", `${name(draining)}, ${ctx.spec.app.deregistrationDelaySeconds} s deregistration delay`);
     }
     return { done: false, state: `${d.runningCount ?? 0}/${d.desiredCount ?? 0} running, ${d.pendingCount ?? 0} pending, ${d.failedTasks ?? 0} failed` };
   }, {
     clock: ctx.clock, signal: ctx.signal, timeoutMs: o.timeoutMs,
     delay: () => {
       const since = ctx.clock.now() - phases.lastAt;
-      const until = (ms: number) => Math.max(2_000, ms - since);
+      // Sleep until the phase should be over; past that, look again soon, then less often (a slower AWS).
+      const until = (ms: number) => (since < ms ? Math.max(2_000, ms - since) : Math.min(10_000, Math.max(2_000, (since - ms) / 4)));
       if (!phases.has("running")) return 5_000;
       if (!phases.has("healthy")) return until(hc.healthyThreshold * hc.intervalSeconds * 1000);
       if (oldTargets && !phases.has("draining")) return 2_000;

@@ -3,11 +3,10 @@ import { connectApp, httpGet, type AppCtx } from "../app/context.js";
 import { deploy as runDeploy, type DeployOptions } from "../app/deploy.js";
 import { followLogs, readLogs, type LogLine } from "../app/logs.js";
 import { runOneOff } from "../app/tasks.js";
-import { errorCode, type AwsErrorShape } from "../aws/errors.js";
 import { findService } from "../aws/ecs.js";
 import { WAIT_DEFAULTS, parseDuration } from "../config/defaults.js";
 import { realClock } from "../engine/clock.js";
-import { UserError, errorMessage } from "../errors.js";
+import { UserError } from "../errors.js";
 import { StateStore } from "../state/store.js";
 import type { CommandContext } from "./context.js";
 import { EXIT } from "./stack-commands.js";
@@ -20,23 +19,6 @@ function appCtx(c: CommandContext): Promise<AppCtx> {
   });
 }
 
-/** With --json, a failure before the result (bad input, AWS refused) is a JSON document too; the error still propagates. */
-async function jsonOnFailure(c: CommandContext, fn: () => Promise<number>): Promise<number> {
-  try {
-    return await fn();
-  } catch (e) {
-    if (c.opts.json) {
-      const cause = ((e as Error).cause ?? e) as AwsErrorShape;
-      const requestId = cause?.$metadata?.requestId;
-      c.out.json({
-        outcome: "failed",
-        error: { code: errorCode(cause) || (e as Error).name || "Error", message: errorMessage(e), ...(requestId ? { requestId } : {}), ...(e instanceof UserError && e.hint ? { hint: e.hint } : {}) },
-      });
-    }
-    throw e;
-  }
-}
-
 const formatLine = (l: LogLine) => `${new Date(l.timestamp).toISOString()} [${l.task.slice(0, 8)}] ${l.message}`;
 
 function durationOption(value: string | undefined, flag: string, fallback: string): number {
@@ -45,7 +27,7 @@ function durationOption(value: string | undefined, flag: string, fallback: strin
   return ms;
 }
 
-export const deploy = (c: CommandContext<{ image?: string; tag?: string; migrate?: string; healthTimeout?: string; timeout?: string }>) => jsonOnFailure(c, async () => {
+export async function deploy(c: CommandContext<{ image?: string; tag?: string; migrate?: string; healthTimeout?: string; timeout?: string }>): Promise<number> {
   if (!c.opts.image === !c.opts.tag) throw new UserError("deploy needs exactly one of --image <uri:tag> or --tag <tag>");
   const options: DeployOptions = {
     ...(c.opts.image ? { image: c.opts.image } : {}),
@@ -63,9 +45,9 @@ export const deploy = (c: CommandContext<{ image?: string; tag?: string; migrate
   c.out.err(c.out.paint("red", `Deploy failed: ${result.reason}`));
   for (const d of result.details) c.out.err(`  ${d}`);
   return c.signal.aborted ? EXIT.interrupted : EXIT.failed;
-});
+}
 
-export const run = (c: CommandContext<{ args: string[]; timeout?: string }>) => jsonOnFailure(c, async () => {
+export async function run(c: CommandContext<{ args: string[]; timeout?: string }>): Promise<number> {
   const command = c.opts.args;
   if (!command.length) throw new UserError("run needs a command after --, e.g. spontime-infra run -- python manage.py migrate");
   const timeoutMs = durationOption(c.opts.timeout, "--timeout", WAIT_DEFAULTS.run);
@@ -78,9 +60,9 @@ export const run = (c: CommandContext<{ args: string[]; timeout?: string }>) => 
   if (c.opts.json) c.out.json({ outcome: r.outcome === "exited" && code === 0 ? "succeeded" : "failed", taskArn: r.task.taskArn, stop: r.outcome, exitCode: r.exitCode ?? null, stoppedReason: r.task.stoppedReason ?? null });
   else c.out.err(r.outcome === "exited" ? `exit code ${r.exitCode}` : `the task was stopped (${r.outcome === "interrupted" ? "interrupted" : `still running after ${c.opts.timeout ?? WAIT_DEFAULTS.run}`})`);
   return code;
-});
+}
 
-export const logs = (c: CommandContext<{ follow?: boolean; since?: string; lines?: string }>) => jsonOnFailure(c, async () => {
+export async function logs(c: CommandContext<{ follow?: boolean; since?: string; lines?: string }>): Promise<number> {
   const limit = Number(c.opts.lines ?? 100);
   if (!Number.isInteger(limit) || limit < 1) throw new UserError(`--lines ${c.opts.lines}: must be a positive whole number`);
   const sinceMs = durationOption(c.opts.since, "--since", "10m");
@@ -96,7 +78,7 @@ export const logs = (c: CommandContext<{ follow?: boolean; since?: string; lines
   if (c.opts.json) c.out.json({ outcome: "succeeded", logGroup: ctx.names.logGroup, lines });
   else for (const l of lines) c.out.out(formatLine(l));
   return EXIT.ok;
-});
+}
 
 export async function ciPolicyCommand(c: CommandContext): Promise<number> {
   const spec = c.spec();

@@ -47,12 +47,11 @@ export function settingsFor(fake: FakeAws, group: string | undefined, imageSizeM
   };
 }
 
-export function launchTask(fake: FakeAws, td: TaskDef, clusterName: string, extra: { startedBy?: string; group?: string; deploymentId?: string; command?: string[] }): Task {
+export function launchTask(fake: FakeAws, td: TaskDef, clusterName: string, extra: { startedBy?: string; group?: string; deploymentId?: string; command?: string[] }, now = fake.clock.now()): Task {
   const id = fake.nextSeq().toString(16).padStart(32, "0");
   const container = td.def.containerDefinitions![0]!;
   const image = imageOf(fake, container.image!);
   const behavior = image?.behavior ?? "missing";
-  const now = fake.clock.now();
   const s = settingsFor(fake, extra.group, image?.sizeMb ?? 0);
   const pullStartedAt = now + TIMING.scheduleMs;
   const running = pullStartedAt + pullMs(s.imageSizeMb) + TIMING.containerStartMs;
@@ -119,8 +118,8 @@ export function startDeployment(fake: FakeAws, s: EcsService): void {
  * Deployment ids look like `ecs-svc/1234567890123456789`, and a service's tasks carry their deployment's id
  * as startedBy (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Task.html, startedBy).
  */
-const newDeployment = (fake: FakeAws, s: EcsService, taskDefinition: string): Deployment => ({
-  id: `ecs-svc/${String(fake.nextSeq()).padStart(19, "0")}`, status: "PRIMARY", taskDefinition, desiredCount: s.desiredCount, rolloutState: "IN_PROGRESS", createdAt: fake.clock.now(), failedTasks: 0, runningCount: 0, pendingCount: 0,
+const newDeployment = (fake: FakeAws, s: EcsService, taskDefinition: string, at = fake.clock.now()): Deployment => ({
+  id: `ecs-svc/${String(fake.nextSeq()).padStart(19, "0")}`, status: "PRIMARY", taskDefinition, desiredCount: s.desiredCount, rolloutState: "IN_PROGRESS", createdAt: at, failedTasks: 0, runningCount: 0, pendingCount: 0,
 });
 
 /** The service a task belongs to, and the target (group, port) its load balancer block registers the task as. */
@@ -157,19 +156,28 @@ export function httpGet(fake: FakeAws, url: string): number {
   return healthy && !fake.httpDown ? 200 : 503;
 }
 
+/** A live task's status from its lifecycle's times (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-lifecycle-explanation.html). */
+function refreshStatus(t: Task, now: number): void {
+  t.lastStatus = t.startedAt !== undefined && now >= t.startedAt ? "RUNNING" : now >= t.pullStartedAt ? "PENDING" : "PROVISIONING";
+}
+
 /** Moves every service, task and draining service forward to `now`. */
 export function tickEcs(fake: FakeAws, now: number): void {
   const { services, tasks } = fake.ecs;
   for (const task of tasks.values()) {
     if (task.lastStatus === "STOPPED") continue;
     if (task.stopAt !== undefined && now >= task.stopAt) stopTask(task, task.stoppedReason ?? "Task stopped", task.exitCode, task.stopAt);
-    else task.lastStatus = task.startedAt !== undefined && now >= task.startedAt ? "RUNNING" : now >= task.pullStartedAt ? "PENDING" : "PROVISIONING";
+    else refreshStatus(task, now);
   }
   for (const svc of services.values()) tickService(fake, svc, now);
   for (const svc of services.values()) if (svc.status === "DRAINING" && now >= svc.inactiveAt) svc.status = "INACTIVE";
 }
 
-/** Rolls a service's deployments forward on the clock, with the circuit breaker's rollback. */
+/**
+ * Rolls a service's deployments forward to `now`, with the circuit breaker's rollback. Everything happens at
+ * the time ECS would do it, not when the fake is next called: a failed task is replaced the moment it stops,
+ * the breaker trips when the threshold-th task stops.
+ */
 export function tickService(fake: FakeAws, s: EcsService, now: number): void {
   if (s.status !== "ACTIVE") return;
   const primary = s.deployments[0];
@@ -179,32 +187,36 @@ export function tickService(fake: FakeAws, s: EcsService, now: number): void {
   const live = () => tasks().filter((t) => t.group === group && t.deploymentId === primary.id && t.lastStatus !== "STOPPED");
   const td = fake.ecs.taskDefs.get(primary.taskDefinition);
   const breaker = s.deploymentConfiguration?.deploymentCircuitBreaker;
-  // Count failed tasks of the primary; replace them while the breaker allows.
-  primary.failedTasks = tasks().filter((t) => t.deploymentId === primary.id && t.lastStatus === "STOPPED" && t.stoppedReason !== "Service deleted" && t.stoppedReason !== "Scaled in").length;
-  if (primary.rolloutState === "IN_PROGRESS" && primary.failedTasks >= breakerThreshold(s.desiredCount) && breaker?.enable) {
-    primary.rolloutState = "FAILED";
-    primary.rolloutStateReason = "ECS deployment circuit breaker: tasks failed to start.";
-    s.events.push({ createdAt: new Date(now), message: `(service ${s.name}) (deployment ${primary.id}) deployment failed: tasks failed to start.` });
-    const previous = s.deployments.find((d) => d !== primary && d.rolloutState === "COMPLETED");
-    if (breaker.rollback && previous) {
-      for (const t of live()) stopTask(t, "Scaled in", 0, now);
-      // Rollback: a new PRIMARY deployment with the last good task definition; the failed one goes away.
-      s.taskDefinition = previous.taskDefinition;
-      s.deployments = s.deployments.filter((d) => d !== primary);
-      for (const d of s.deployments) d.status = "ACTIVE";
-      s.deployments.unshift(newDeployment(fake, s, previous.taskDefinition));
-      tickService(fake, s, now);
+  for (;;) {
+    for (const t of live().filter((x) => x.stopAt !== undefined && x.stopAt <= now)) stopTask(t, t.stoppedReason ?? "Task stopped", t.exitCode, t.stopAt);
+    const failed = tasks().filter((t) => t.deploymentId === primary.id && t.lastStatus === "STOPPED" && t.stoppedReason !== "Service deleted" && t.stoppedReason !== "Scaled in")
+      .sort((a, b) => a.stoppedAt! - b.stoppedAt!);
+    primary.failedTasks = failed.length;
+    if (primary.rolloutState === "IN_PROGRESS" && failed.length >= breakerThreshold(s.desiredCount) && breaker?.enable) {
+      const at = failed[breakerThreshold(s.desiredCount) - 1]!.stoppedAt!;
+      primary.rolloutState = "FAILED";
+      primary.rolloutStateReason = "ECS deployment circuit breaker: tasks failed to start.";
+      s.events.push({ createdAt: new Date(at), message: `(service ${s.name}) (deployment ${primary.id}) deployment failed: tasks failed to start.` });
+      const previous = s.deployments.find((d) => d !== primary && d.rolloutState === "COMPLETED");
+      if (breaker.rollback && previous) {
+        for (const t of live()) stopTask(t, "Scaled in", 0, at);
+        // Rollback: a new PRIMARY deployment with the last good task definition; the failed one goes away.
+        s.taskDefinition = previous.taskDefinition;
+        s.deployments = s.deployments.filter((d) => d !== primary);
+        for (const d of s.deployments) d.status = "ACTIVE";
+        s.deployments.unshift(newDeployment(fake, s, previous.taskDefinition, at));
+        tickService(fake, s, now);
+      }
+      return;
     }
-    return;
+    if (primary.rolloutState === "FAILED" || !td || live().length >= s.desiredCount) break;
+    // A free slot is filled when it frees up: at the deployment's start, or when its last task stopped.
+    const at = Math.max(primary.createdAt, ...failed.map((t) => t.stoppedAt!));
+    while (live().length < s.desiredCount) launchTask(fake, td, s.clusterArn.split("/").pop()!, { group, deploymentId: primary.id, startedBy: primary.id }, at);
   }
-  if (primary.rolloutState === "FAILED") return;
-  let running = live();
-  while (running.length < s.desiredCount && td) {
-    launchTask(fake, td, s.clusterArn.split("/").pop()!, { group, deploymentId: primary.id, startedBy: primary.id });
-    running = live();
-  }
-  for (const t of running.slice(s.desiredCount)) stopTask(t, "Scaled in", 0, now);
-  running = live();
+  for (const t of live().slice(s.desiredCount)) stopTask(t, "Scaled in", 0, now);
+  const running = live();
+  for (const t of running) refreshStatus(t, now);
   primary.desiredCount = s.desiredCount;
   primary.runningCount = running.filter((t) => t.lastStatus === "RUNNING").length;
   primary.pendingCount = running.length - primary.runningCount;
