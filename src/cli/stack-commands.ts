@@ -6,7 +6,7 @@ import { Session } from "../engine/session.js";
 import { openState } from "../state/open.js";
 import type { Live } from "../engine/types.js";
 import { UserError, errorMessage } from "../errors.js";
-import { confirm, type CommandContext } from "./context.js";
+import { Cancelled, confirm, type CommandContext } from "./context.js";
 import { Progress } from "./progress.js";
 import { planJson, renderPlan, shortId } from "./render.js";
 
@@ -131,8 +131,7 @@ export async function up(c: CommandContext<{ wake?: boolean }>): Promise<number>
       if (!c.opts.json) renderPlan(c.out, p);
       const risky = p.changes.filter((ch) => ch.action === "delete" || (ch.action === "replace" && ch.kind.startsWith("rds:")));
       if (risky.length && !(await confirm(c, `This replaces ${risky.map((r) => r.title).join(", ")} (data is lost).`, "refusing to replace stateful resources"))) {
-        c.out.err("Cancelled: nothing changed.");
-        return EXIT.ok;
+        throw new Cancelled("Nothing changed.");
       }
     }
     const result = await session.applyUp(observed);
@@ -215,8 +214,7 @@ export async function down(c: CommandContext<{ skipFinalSnapshot?: boolean }>): 
       observed.get("db-instance") ? (c.opts.skipFinalSnapshot ? "the database, with NO final snapshot" : `the database (a final snapshot ${session.ctx.names.app}-final-<time> is kept)`) : "",
     ].filter(Boolean);
     if (!(await confirm(c, `This deletes ${p.changes.length} resources${warnings.length ? `, including ${warnings.join(" and ")}` : ""}.`, "refusing to delete the stack"))) {
-      c.out.err("Cancelled: nothing deleted.");
-      return EXIT.ok;
+      throw new Cancelled("Nothing deleted.");
     }
     const result = await session.applyDown(observed);
     const code = reportApply(c, result, "deleted", "down");
@@ -271,9 +269,11 @@ export async function status(c: CommandContext): Promise<number> {
     c.out.out(`Database:    ${summary.database ? `${summary.database.status} ${summary.database.endpoint}` : "(none)"}`);
     c.out.out("");
     const width = Math.max(...rows.map((r) => r.title.length));
+    const idWidth = Math.max(...rows.map((r) => shortId(r.id).length));
+    const stateWidth = Math.max(...rows.map((r) => r.state.length));
     for (const r of rows) {
       const sync = r.sync === "in sync" ? c.out.paint("green", r.sync) : c.out.paint(r.sync === "missing" ? "red" : "yellow", r.sync);
-      c.out.out(`${r.title.padEnd(width)}  ${shortId(r.id).padEnd(28)}  ${r.state.padEnd(10)} ${sync}${r.fields.length && r.sync === "drifted" ? ` (${r.fields.join(", ")})` : ""}`);
+      c.out.out(`${r.title.padEnd(width)}  ${shortId(r.id).padEnd(idWidth)}  ${r.state.padEnd(stateWidth)}  ${sync}${r.fields.length && r.sync === "drifted" ? ` (${r.fields.join(", ")})` : ""}`);
     }
   }
   return EXIT.ok;
