@@ -1,7 +1,9 @@
 /**
  * `npm run bench`: how close `up` and `down` come to the time AWS itself needs, how many calls a no-op run
  * makes, how fast the CLI starts, and how the engine scales. Runs on the fake AWS with its latency table on a
- * virtual clock; prints a table and writes bench/results.json. A benchmark, not a test: it never fails.
+ * virtual clock; prints a table, and with --write records it in bench/results.json (the committed figures,
+ * rewritten only when asked). `--only <section>` runs one section (upAndDown, startup, scale) and never
+ * writes. A benchmark, not a test: it never fails.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -145,14 +147,27 @@ async function scale() {
   record("scale.perNodeTime1000vs100", (t1000 / 1000) / (t100 / 100), 1.5, `× per node (${t1000.toFixed(0)} ms for 1000)`);
 }
 
+const SECTIONS = { upAndDown, startup, scale } as const;
+const args = process.argv.slice(2);
+const write = args.includes("--write");
+const only = args.includes("--only") ? args[args.indexOf("--only") + 1] : undefined;
+const unknown = args.filter((a, i) => a !== "--write" && a !== "--only" && args[i - 1] !== "--only");
+if (unknown.length || (only !== undefined && !(only in SECTIONS)) || (only && write)) {
+  console.error(`usage: npm run bench [-- --write | --only ${Object.keys(SECTIONS).join("|")}] (--write records every figure, so not with --only)`);
+  process.exit(2);
+}
+
 const started = performance.now();
-await upAndDown();
-startup();
-await scale();
+for (const [name, section] of Object.entries(SECTIONS)) if (!only || only === name) await section();
 const width = Math.max(...Object.keys(results).map((k) => k.length));
 console.log(`${"figure".padEnd(width)}  ${"value".padStart(8)}  ${"target".padStart(7)}  met`);
 for (const [name, f] of Object.entries(results)) {
   console.log(`${name.padEnd(width)}  ${String(f.value).padStart(8)}  ${`≤ ${f.target}`.padStart(7)}  ${f.met ? "yes" : "NO "}  ${f.unit}`);
 }
-writeFileSync(new URL("../../bench/results.json", import.meta.url), JSON.stringify(Object.fromEntries(Object.entries(results).map(([k, f]) => [k, { value: f.value, target: f.target, met: f.met }])), null, 2) + "\n");
-console.log(`\nbench/results.json written (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+const seconds = ((performance.now() - started) / 1000).toFixed(1);
+if (write) {
+  writeFileSync(new URL("../../bench/results.json", import.meta.url), JSON.stringify(Object.fromEntries(Object.entries(results).map(([k, f]) => [k, { value: f.value, target: f.target, met: f.met }])), null, 2) + "\n");
+  console.log(`\nbench/results.json written (${seconds} s)`);
+} else {
+  console.log(`\n${seconds} s; bench/results.json left as committed (\`npm run bench -- --write\` records these figures)`);
+}

@@ -14,6 +14,11 @@ process.env.AWS_ACCESS_KEY_ID = TEST_ENV.AWS_ACCESS_KEY_ID;
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true"; // as bin/spontime-infra does
 process.env.AWS_SECRET_ACCESS_KEY = TEST_ENV.AWS_SECRET_ACCESS_KEY;
 
+// Tests never read the user's spontime.config.json or state/: each test process runs in an empty directory.
+const cwd = mkdtempSync(join(tmpdir(), "spontime-cwd-"));
+process.chdir(cwd);
+process.on("exit", () => rmSync(cwd, { recursive: true, force: true }));
+
 export interface CliResult { code: number; stdout: string; stderr: string }
 
 /** The account and the state directory (state file, lock) at one instant; see `Harness.snapshot`. */

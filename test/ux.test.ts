@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
+import { PRICES } from "../src/cost/estimate.js";
 import { STACK } from "../src/resources/index.js";
 import { specJsonSchema } from "../src/cli/local-commands.js";
 import { awsError } from "./fake/aws.js";
@@ -41,6 +43,27 @@ describe("cost", () => {
     assert.equal(e.asleepTotal, 26.03);
     const human = await h.cli(["cost"]);
     assert.match(human.stdout, /total before usage\s+\$50\.37/);
+  });
+
+  it("prices the DB classes a user would pick, and calls the total incomplete for any other", async () => {
+    const spec = join(h.dir, "spec.json");
+    const costOf = async (instanceClass: string) => {
+      writeFileSync(spec, JSON.stringify({ database: { instanceClass } }));
+      return JSON.parse((await h.cli(["cost", "--json", "--config", spec])).stdout);
+    };
+    const micro = (await costOf("db.t4g.micro")).total;
+    for (const size of ["micro", "small", "medium", "large"]) {
+      for (const family of ["t4g", "t3"]) {
+        const e = await costOf(`db.${family}.${size}`);
+        assert.equal(e.incomplete.length, 0, `db.${family}.${size}`);
+        assert.equal(Math.round((e.total - micro) * 100), Math.round((PRICES.rdsHour[`db.${family}.${size}`]! - 0.016) * 730 * 100), `db.${family}.${size}`);
+      }
+    }
+    for (const c of ["db.m7g.large", "db.m6g.large"]) assert.ok((await costOf(c)).total > micro + 100, c);
+    const other = await costOf("db.r6g.xlarge");
+    assert.equal(other.total, null, "no smaller total that leaves the database out");
+    assert.deepEqual(other.incomplete, ["RDS db.r6g.xlarge hours"]);
+    assert.match((await h.cli(["cost", "--config", spec])).stdout, /total before usage\s+incomplete: no price for RDS db\.r6g\.xlarge hours/);
   });
 
   it("says the estimate uses us-east-1 prices for another region, and plan shows it for creations", async () => {
@@ -134,12 +157,13 @@ describe("readable output", () => {
 });
 
 describe("init and schema", () => {
-  it("init writes the defaults with a $schema and refuses to overwrite", async () => {
+  it("init writes the defaults with a $schema that resolves beside it, and refuses to overwrite", async () => {
     const file = join(h.dir, "spontime.config.json");
     const r = await h.cli(["init", "--config", file]);
     assert.equal(r.code, 0, r.stderr);
     const written = JSON.parse(readFileSync(file, "utf8"));
     assert.equal(written.$schema, "./spontime.schema.json");
+    assert.deepEqual(JSON.parse(readFileSync(join(h.dir, written.$schema), "utf8")), specJsonSchema(), "outside the repository the schema is written beside the spec");
     assert.equal(written.database.instanceClass, "db.t4g.micro");
     assert.equal((await h.cli(["validate", "--config", file])).code, 0, "what init writes validates");
     writeFileSync(file, "{}");
@@ -217,5 +241,53 @@ describe("--json on every exit path", () => {
     const deploy = await h.cli(["deploy", "--json"]);
     assert.equal(deploy.code, 2);
     assert.match(JSON.parse(deploy.stdout).error.message, /exactly one of --image/, "one document, not the command's and the fallback's");
+  });
+});
+
+describe("smaller things a user notices", () => {
+  it("answering anything but yes to a prompt exits 1 with \"Cancelled.\" and changes nothing", async () => {
+    await h.up();
+    h.resetCalls();
+    const r = await h.cli(["down"], { tty: true, input: "no\n" });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /Type "yes" to continue: Cancelled\. Nothing deleted\.\n$/);
+    assert.deepEqual(h.fake.mutatingCalls(), []);
+    const json = await h.cli(["down", "--json"], { tty: true, input: "n\n" });
+    assert.equal(json.code, 1);
+    assert.equal(JSON.parse(json.stdout).outcome, "cancelled");
+  });
+
+  it("status keeps its columns aligned when ids are long", async () => {
+    const spec = join(h.dir, "spec.json");
+    writeFileSync(spec, JSON.stringify({ appName: "spontime-poc-staging" }));
+    await h.up("--config", spec);
+    const table = (await h.cli(["status", "--config", spec])).stdout.split("\n\n")[1]!.trim().split("\n");
+    assert.equal(table.length, STACK.length);
+    assert.ok(table.some((l) => / spontime-poc-staging-alb\/\S+ /.test(l)), "an ALB id longer than the old 28-character column");
+    const syncAt = table.map((l) => l.search(/(in sync|drifted|missing)/));
+    assert.deepEqual(new Set(syncAt).size, 1, table.join("\n"));
+  });
+
+  it("the suite never reads the working directory's spontime.config.json", () => {
+    const dir = mkdtempSync(join(tmpdir(), "spontime-usercwd-"));
+    try {
+      writeFileSync(join(dir, "spontime.config.json"), "{ this is what a user's half-edited config looks like");
+      const file = new URL("./ux.test.js", import.meta.url).pathname;
+      const r = spawnSync(process.execPath, ["--test", "--test-name-pattern=^colours on a terminal", file], { cwd: dir, encoding: "utf8", env: { ...process.env, NODE_TEST_CONTEXT: undefined } });
+      assert.equal(r.status, 0, r.stdout.slice(-1500));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("npm run bench leaves the committed bench/results.json alone unless --write", () => {
+    const results = new URL("../../bench/results.json", import.meta.url);
+    const before = { text: readFileSync(results, "utf8"), mtime: statSync(results).mtimeMs };
+    const run = new URL("../bench/run.js", import.meta.url).pathname;
+    const r = spawnSync(process.execPath, [run, "--only", "scale"], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /bench\/results\.json left as committed/);
+    assert.deepEqual({ text: readFileSync(results, "utf8"), mtime: statSync(results).mtimeMs }, before);
+    assert.equal(spawnSync(process.execPath, [run, "--only", "scale", "--write"], { encoding: "utf8" }).status, 2, "partial figures are never recorded");
   });
 });

@@ -36,6 +36,12 @@ export async function makeSpecLoader(opts: GlobalOptions, env: NodeJS.ProcessEnv
   return () => (spec ??= loadSpec(opts.config, { ...(opts.region ? { region: opts.region } : {}), ...(opts.profile ? { profile: opts.profile } : {}) }, env));
 }
 
+/** A "no" to a prompt: the command stops, exit 1 with "Cancelled." (Terraform's convention), nothing more is done. */
+export class Cancelled extends Error {
+  override readonly name = "Cancelled";
+  constructor(what: string) { super(`Cancelled. ${what}`); }
+}
+
 /** Asks on a terminal; without one, refuses unless --yes was given. */
 export async function confirm(c: CommandContext, question: string, refusal: string): Promise<boolean> {
   if (c.opts.yes) return true;

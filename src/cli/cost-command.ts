@@ -11,7 +11,9 @@ export function renderCost(out: Output, spec: Parameters<typeof estimate>[0], as
   const width = Math.max(...e.lines.map((l) => l.item.length));
   out.out(`Monthly estimate (${e.pricesFrom}${e.region === "us-east-1" ? "" : `; your region is ${e.region}, prices there differ`}):`);
   for (const l of e.lines) out.out(`  ${l.item.padEnd(width)}  ${typeof l.monthly === "number" ? dollars(l.monthly).padStart(8) : "   usage"}${l.note ? out.paint("dim", `  ${l.note}`) : ""}`);
-  out.out(`  ${"total before usage".padEnd(width)}  ${out.paint("bold", dollars(e.total).padStart(8))}`);
+  out.out(`  ${"total before usage".padEnd(width)}  ${e.total === null
+    ? out.paint("yellow", `incomplete: no price for ${e.incomplete.join(", ")} (see the RDS pricing page)`)
+    : out.paint("bold", dollars(e.total).padStart(8))}`);
   out.out(`  ${"while asleep (no task, RDS stopped)".padEnd(width)}  ${dollars(e.asleepTotal).padStart(8)}${asleep ? out.paint("yellow", "  <- the stack is asleep now") : ""}`);
   out.out("Savings:");
   for (const s of e.savings) out.out(`  ${s.item.padEnd(width)}  ${`-${dollars(s.monthly)}`.padStart(8)}${out.paint("dim", `  ${s.note}`)}`);

@@ -1,4 +1,5 @@
 import { existsSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { z } from "zod";
 import { UserError } from "../errors.js";
 import { DEFAULT_CONFIG } from "../config/load.js";
@@ -18,15 +19,25 @@ export async function validate(c: CommandContext): Promise<number> {
 
 export const specJsonSchema = () => z.toJSONSchema(SpecSchema, { io: "input", target: "draft-7" });
 
-/** Writes the spec with every default spelled out and a $schema for editor completion; never overwrites. */
+/**
+ * Writes the spec with every default spelled out and a $schema for editor completion; never overwrites.
+ * Editors resolve $schema relative to the file: it names the installed package's schema when there is one,
+ * else the schema written beside the spec (outside this repository nothing else would resolve).
+ */
 export async function init(c: CommandContext): Promise<number> {
   const file = c.opts.config ?? DEFAULT_CONFIG;
   if (existsSync(file)) throw new UserError(`${file} already exists`, "edit it, or remove it first to start from the defaults");
   const installed = "./node_modules/spontime-infra/spontime.schema.json";
+  const beside = join(dirname(file), "spontime.schema.json");
+  const useInstalled = existsSync(join(dirname(file), installed));
   const { profile: _profile, ...defaults } = SpecSchema.parse({});
-  const spec = { $schema: existsSync(installed) ? installed : "./spontime.schema.json", ...defaults };
+  const spec = { $schema: useInstalled ? installed : "./spontime.schema.json", ...defaults };
   writeFileSync(file, JSON.stringify(spec, null, 2) + "\n", { flag: "wx" });
   c.out.out(`wrote ${file} (the seed design's values; availabilityZones default to the region's first two)`);
+  if (!useInstalled && !existsSync(beside)) {
+    writeFileSync(beside, JSON.stringify(specJsonSchema(), null, 2) + "\n");
+    c.out.out(`wrote ${beside} (the JSON Schema its $schema points at, for editor completion)`);
+  }
   return 0;
 }
 

@@ -6,7 +6,7 @@ import type { Clock } from "../engine/clock.js";
 import { WAIT_DEFAULTS } from "../config/defaults.js";
 import { ToolError, UserError, errorMessage } from "../errors.js";
 import { releaseHeldLocks } from "../state/held.js";
-import { makeSpecLoader, type CommandContext, type GlobalOptions } from "./context.js";
+import { Cancelled, makeSpecLoader, type CommandContext, type GlobalOptions } from "./context.js";
 import { Output, type Io } from "./output.js";
 
 export interface MainOptions { io?: Io; clock?: Clock; signal?: AbortSignal; http?: HttpGet }
@@ -164,6 +164,11 @@ function reportError(e: unknown, io: Io, flags: { debug: boolean; json: boolean;
     // commander already printed the message on stderr
     if (flags.json) out.json(failureJson({ code: "BadInput", message: e.message.replace(/^error: /, ""), hint: "run with --help for usage" }));
     return usage;
+  }
+  if (e instanceof Cancelled) {
+    out.err(e.message);
+    if (flags.json) out.json({ outcome: "cancelled", error: { code: "Cancelled", message: e.message } });
+    return 1;
   }
   if (e instanceof UserError) {
     out.err(`error: ${e.message}${e.hint ? `\n  ${e.hint}` : ""}`);

@@ -7,7 +7,15 @@ export const PRICES = {
   publicIpv4Hour: 0.005,
   fargate: { X86_64: { vcpuHour: 0.04048, gbHour: 0.004445 }, ARM64: { vcpuHour: 0.03238, gbHour: 0.00356 } },
   fargateSpotDiscount: 0.7,
-  rdsHour: { "db.t4g.micro": 0.016 } as Record<string, number>,
+  /**
+   * RDS for PostgreSQL, Single-AZ on-demand, per hour (https://aws.amazon.com/rds/postgresql/pricing/): the
+   * classes a user of this stack would pick. Any other class makes the total "incomplete", never smaller.
+   */
+  rdsHour: {
+    "db.t4g.micro": 0.016, "db.t4g.small": 0.032, "db.t4g.medium": 0.065, "db.t4g.large": 0.129,
+    "db.t3.micro": 0.018, "db.t3.small": 0.036, "db.t3.medium": 0.072, "db.t3.large": 0.145,
+    "db.m6g.large": 0.159, "db.m7g.large": 0.168,
+  } as Record<string, number>,
   rdsStorageGbMonth: 0.115,
   natGatewayHour: 0.045,
 } as const;
@@ -17,7 +25,10 @@ export interface Estimate {
   region: string;
   pricesFrom: string;
   lines: CostLine[];
-  total: number;
+  /** null when an item the stack bills by the hour has no price in the table: see `incomplete`. */
+  total: number | null;
+  /** What the total leaves out for want of a price. */
+  incomplete: string[];
   asleepTotal: number;
   savings: { item: string; monthly: number; note: string }[];
 }
@@ -53,7 +64,8 @@ export function estimate(spec: Spec): Estimate {
     { item: "ECR storage", monthly: "usage", note: "$0.10/GB-month" },
     { item: "data transfer out", monthly: "usage" },
   ];
-  const total = round(lines.reduce((sum, l) => sum + (typeof l.monthly === "number" ? l.monthly : 0), 0));
+  const incomplete = rds === undefined ? [`RDS ${spec.database.instanceClass} hours`] : [];
+  const total = incomplete.length ? null : round(lines.reduce((sum, l) => sum + (typeof l.monthly === "number" ? l.monthly : 0), 0));
   // Asleep: no task, RDS stopped; the ALB, its addresses and the DB storage still bill.
   const asleepTotal = round(alb + albIps + storage);
   const awakeShare = (12 * 5) / (24 * 7); // weekdays 8:00-20:00
@@ -61,9 +73,9 @@ export function estimate(spec: Spec): Estimate {
   const savings = [
     { item: "ARM64 (Graviton) task", monthly: round(fargate - fargateMonth("ARM64")), note: "spec app.architecture: \"ARM64\"; the image must be built for arm64" },
     { item: "Fargate Spot", monthly: round(fargateMonth("X86_64") * PRICES.fargateSpotDiscount), note: "up to 70% off x86, tasks can be interrupted (not modelled by this tool yet)" },
-    { item: "sleep nights and weekends", monthly: round(sleepable * (1 - awakeShare)), note: "`spontime-infra sleep` / `wake`: awake weekdays 8:00-20:00" },
+    { item: "sleep nights and weekends", monthly: round(sleepable * (1 - awakeShare)), note: `\`spontime-infra sleep\` / \`wake\`: awake weekdays 8:00-20:00${rds === undefined ? " (plus the database hours, not priced)" : ""}` },
     { item: "already avoided: NAT gateway", monthly: round(PRICES.natGatewayHour * H), note: "tasks use a public IP instead" },
-    { item: "already avoided: Multi-AZ RDS", monthly: round((rds ?? 0) + storage), note: "a standby doubles instance hours and storage" },
+    ...(rds === undefined ? [] : [{ item: "already avoided: Multi-AZ RDS", monthly: round(rds + storage), note: "a standby doubles instance hours and storage" }]),
   ].filter((s) => s.monthly > 0 && !(s.item.startsWith("ARM64") && spec.app.architecture === "ARM64"));
-  return { region: spec.region, pricesFrom: "us-east-1 list prices, 2026", lines, total, asleepTotal, savings };
+  return { region: spec.region, pricesFrom: "us-east-1 list prices, 2026", lines, total, incomplete, asleepTotal, savings };
 }
