@@ -189,7 +189,10 @@ export function ecsService(fake: FakeAws): Service<typeof ECS> {
         const c = cluster(i.cluster);
         const td = taskDef(i.taskDefinition);
         const command = i.overrides?.containerOverrides?.[0]?.command;
-        const t = launchTask(fake, td, c.name, { startedBy: i.startedBy, command });
+        const subnetId = i.networkConfiguration?.awsvpcConfiguration?.subnets?.[0];
+        // awsvpc tasks need their subnets: https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RunTask.html (networkConfiguration)
+        if (td.def.networkMode === "awsvpc" && !subnetId) throw awsError("InvalidParameterException", "Network Configuration must be provided when networkMode 'awsvpc' is specified.");
+        const t = launchTask(fake, td, c.name, { startedBy: i.startedBy, command, subnetId });
         return { tasks: [{ taskArn: t.arn, lastStatus: t.lastStatus }], failures: [] };
       },
       StopTask: (i) => {

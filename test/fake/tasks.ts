@@ -47,7 +47,20 @@ export function settingsFor(fake: FakeAws, group: string | undefined, imageSizeM
   };
 }
 
-export function launchTask(fake: FakeAws, td: TaskDef, clusterName: string, extra: { startedBy?: string; group?: string; deploymentId?: string; command?: string[] }, now = fake.clock.now()): Task {
+/**
+ * A private address in the task's subnet, past the four addresses AWS reserves at the start of every subnet
+ * (https://docs.aws.amazon.com/vpc/latest/userguide/subnet-sizing.html).
+ */
+function addressIn(fake: FakeAws, subnetId: string | undefined, n: number): string {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(fake.ec2.subnets.get(subnetId ?? "")?.cidr ?? "");
+  if (!m) throw new Error(`fake: task placed in unknown subnet ${subnetId}`);
+  const first = m.slice(1, 5).reduce((acc, o) => acc * 256 + Number(o), 0);
+  const usable = 2 ** (32 - Number(m[5])) - 5;
+  const at = first + 4 + (n % usable);
+  return [24, 16, 8, 0].map((shift) => Math.floor(at / 2 ** shift) % 256).join(".");
+}
+
+export function launchTask(fake: FakeAws, td: TaskDef, clusterName: string, extra: { startedBy?: string; group?: string; deploymentId?: string; command?: string[]; subnetId?: string }, now = fake.clock.now()): Task {
   const id = fake.nextSeq().toString(16).padStart(32, "0");
   const container = td.def.containerDefinitions![0]!;
   const image = imageOf(fake, container.image!);
@@ -57,7 +70,7 @@ export function launchTask(fake: FakeAws, td: TaskDef, clusterName: string, extr
   const running = pullStartedAt + pullMs(s.imageSizeMb) + TIMING.containerStartMs;
   const t: Task = {
     arn: fake.arn("ecs", `task/${clusterName}/${id}`), id, taskDefinitionArn: td.arn, createdAt: now, lastStatus: "PROVISIONING", desiredStatus: "RUNNING",
-    ip: `10.0.1.${(fake.state.seq % 250) + 2}`, behavior, cluster: clusterName, container: container.name!, pullStartedAt, ...extra,
+    ip: addressIn(fake, extra.subnetId, fake.state.seq), behavior, cluster: clusterName, container: container.name!, pullStartedAt, ...extra,
   };
   const options = container.logConfiguration?.options ?? {};
   const group = fake.logs.groups.get(options["awslogs-group"] ?? "");
@@ -212,7 +225,8 @@ export function tickService(fake: FakeAws, s: EcsService, now: number): void {
     if (primary.rolloutState === "FAILED" || !td || live().length >= s.desiredCount) break;
     // A free slot is filled when it frees up: at the deployment's start, or when its last task stopped.
     const at = Math.max(primary.createdAt, ...failed.map((t) => t.stoppedAt!));
-    while (live().length < s.desiredCount) launchTask(fake, td, s.clusterArn.split("/").pop()!, { group, deploymentId: primary.id, startedBy: primary.id }, at);
+    const subnetId = s.networkConfiguration?.awsvpcConfiguration?.subnets?.[0];
+    while (live().length < s.desiredCount) launchTask(fake, td, s.clusterArn.split("/").pop()!, { group, deploymentId: primary.id, startedBy: primary.id, subnetId }, at);
   }
   for (const t of live().slice(s.desiredCount)) stopTask(t, "Scaled in", 0, now);
   const running = live();
