@@ -147,7 +147,8 @@ async function scale() {
   record("scale.perNodeTime1000vs100", (t1000 / 1000) / (t100 / 100), 1.5, `× per node (${t1000.toFixed(0)} ms for 1000)`);
 }
 
-const SECTIONS = { upAndDown, startup, scale } as const;
+const deploy = async () => { Object.assign(results, await (await import("./deploy.js")).deployFigures()); };
+const SECTIONS = { upAndDown, deploy, startup, scale } as const;
 const args = process.argv.slice(2);
 const write = args.includes("--write");
 const only = args.includes("--only") ? args[args.indexOf("--only") + 1] : undefined;
@@ -162,7 +163,7 @@ for (const [name, section] of Object.entries(SECTIONS)) if (!only || only === na
 const width = Math.max(...Object.keys(results).map((k) => k.length));
 console.log(`${"figure".padEnd(width)}  ${"value".padStart(8)}  ${"target".padStart(7)}  met`);
 for (const [name, f] of Object.entries(results)) {
-  console.log(`${name.padEnd(width)}  ${String(f.value).padStart(8)}  ${`≤ ${f.target}`.padStart(7)}  ${f.met ? "yes" : "NO "}  ${f.unit}`);
+  console.log(`${name.padEnd(width)}  ${String(f.value).padStart(8)}  ${`${f.lowerIsBetter ? "≤" : "≥"} ${f.target}`.padStart(7)}  ${f.met ? "yes" : "NO "}  ${f.unit}`);
 }
 const seconds = ((performance.now() - started) / 1000).toFixed(1);
 if (write) {

@@ -221,7 +221,7 @@ export async function deploy(ctx: AppCtx, options: DeployOptions): Promise<Deplo
 
   if (options.migrate) {
     ctx.progress(`running the migration: ${options.migrate}`);
-    const run = await runOneOff(ctx, service, taskDefinitionArn, ["sh", "-c", options.migrate], (l) => ctx.progress(`  migrate | ${l.message}`), options.rolloutTimeoutMs);
+    const run = await runOneOff(ctx, service, taskDefinitionArn, ["sh", "-c", options.migrate], (l) => ctx.progress(`  migrate | ${l.message}`), { timeoutMs: options.rolloutTimeoutMs, liveLogs: false });
     if (run.outcome !== "exited") return result("failed", null, 0, `the migration was ${run.outcome === "interrupted" ? "interrupted" : "too slow"} and its task stopped; the service was not changed`);
     if (run.exitCode !== 0) return result("failed", null, 0, `the migration exited with code ${run.exitCode}; the service was not changed`);
     phases.reach("migrated");

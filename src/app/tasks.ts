@@ -39,7 +39,10 @@ export interface OneOff {
  * answers the container's exit code. When the wait times out or is interrupted, the task is stopped, not
  * left running unwatched.
  */
-export async function runOneOff(ctx: AppCtx, service: Service, taskDefinition: string, command: string[], print: (l: LogLine) => void, timeoutMs: number): Promise<OneOff> {
+export async function runOneOff(
+  ctx: AppCtx, service: Service, taskDefinition: string, command: string[], print: (l: LogLine) => void,
+  o: { timeoutMs: number; /** Stream lines as they come (`run`), or read them once the task stopped (a migration in CI: fewer calls). */ liveLogs: boolean },
+): Promise<OneOff> {
   const start = ctx.clock.now();
   const out = await ctx.aws.ecs.send(new RunTaskCommand({
     cluster: ctx.names.cluster,
@@ -61,12 +64,12 @@ export async function runOneOff(ctx: AppCtx, service: Service, taskDefinition: s
   const r = await poll(async () => {
     task = (await describeTasks(ctx, [arn]))[0] ?? task;
     // No log stream before the container starts: no read either.
-    if (!NOT_STARTED.has(task.lastStatus ?? "PROVISIONING")) {
+    if (o.liveLogs ? !NOT_STARTED.has(task.lastStatus ?? "PROVISIONING") : task.lastStatus === "STOPPED") {
       lines.print(await readLogs(ctx, { startTime: lines.since(start), taskId: id }));
     }
     return task.lastStatus === "STOPPED" ? { done: true as const, value: task } : { done: false as const, state: (task.lastStatus ?? "PROVISIONING").toLowerCase() };
   }, {
-    clock: ctx.clock, signal: ctx.signal, timeoutMs, delay: backoff(3_000, 6_000),
+    clock: ctx.clock, signal: ctx.signal, timeoutMs: o.timeoutMs, delay: o.liveLogs ? backoff(3_000, 6_000) : backoff(5_000, 10_000),
     progress: (state, ms) => ctx.progress(`task ${id}: ${state} [${Math.round(ms / 1000)}s]`),
   });
   if (r.outcome !== "done") {

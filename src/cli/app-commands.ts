@@ -55,7 +55,7 @@ export async function run(c: CommandContext<{ args: string[]; timeout?: string }
   const service = await findService(ctx);
   if (!service?.taskDefinition) throw new UserError(`no ECS service ${ctx.names.service} to take the task definition and network from`, "run `spontime-infra up` and a first `deploy`");
   // With --json the task's output goes to stderr: stdout holds the one JSON document.
-  const r = await runOneOff(ctx, service, service.taskDefinition, command, (l) => (c.opts.json ? c.out.err(l.message) : c.out.out(l.message)), timeoutMs);
+  const r = await runOneOff(ctx, service, service.taskDefinition, command, (l) => (c.opts.json ? c.out.err(l.message) : c.out.out(l.message)), { timeoutMs, liveLogs: true });
   const code = r.outcome === "exited" ? r.exitCode! : r.outcome === "interrupted" ? EXIT.interrupted : EXIT.failed;
   if (c.opts.json) c.out.json({ outcome: r.outcome === "exited" && code === 0 ? "succeeded" : "failed", taskArn: r.task.taskArn, stop: r.outcome, exitCode: r.exitCode ?? null, stoppedReason: r.task.stoppedReason ?? null });
   else c.out.err(r.outcome === "exited" ? `exit code ${r.exitCode}` : `the task was stopped (${r.outcome === "interrupted" ? "interrupted" : `still running after ${c.opts.timeout ?? WAIT_DEFAULTS.run}`})`);
