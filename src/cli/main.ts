@@ -25,7 +25,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
   // What was asked before `--` (after it, flags belong to `run`'s command): needed even when parsing fails.
   const flags = argv.includes("--") ? argv.slice(0, argv.indexOf("--")) : argv;
   let debug = flags.includes("--debug");
-  const ownSignal = !options.signal ? interruptSignal(io) : undefined;
+  const ownSignal = !options.signal ? interruptSignal(io, ["deploy", "run", "logs"].includes(flags.find((a) => !a.startsWith("-")) ?? "")) : undefined;
   const signal = options.signal ?? ownSignal!.signal;
 
   const program = new Command("spontime-infra")
@@ -199,7 +199,7 @@ const awsHint = (code: string) => (/AccessDenied|UnauthorizedOperation|Authoriza
  * First Ctrl-C or SIGTERM (what CI runners and `timeout` send): stop starting new work, finish what is in
  * flight, save state, release the lock. A second one exits at once, still releasing the lock.
  */
-function interruptSignal(io: Io) {
+function interruptSignal(io: Io, stateless: boolean) {
   const controller = new AbortController();
   // Every resource waiting or retrying listens on this one signal: dozens at once is normal, not a leak.
   setMaxListeners(200, controller.signal);
@@ -212,6 +212,7 @@ function interruptSignal(io: Io) {
     terminated = name === "SIGTERM";
     io.stderr.write(terminated
       ? "\nTerminated (SIGTERM): finishing calls in flight, saving state and releasing the lock...\n"
+      : stateless ? "\nInterrupted (Ctrl-C again to quit now)...\n" // deploy, run and logs keep no state file
       : "\nInterrupted: finishing calls in flight and saving state (Ctrl-C again to quit now)...\n");
     controller.abort();
   };
