@@ -10,11 +10,11 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { Session } from "../src/engine/session.js";
 import { reverseEdges, topoOrder } from "../src/engine/graph.js";
-import type { Resource } from "../src/engine/types.js";
-import { STACK } from "../src/resources/index.js";
+import { graphOf } from "../src/engine/plan.js";
 import { SpecSchema } from "../src/config/schema.js";
+import { Stack } from "../src/stack/stack.js";
+import { RESOURCES, type StackResourceOfAnyKind } from "../src/stack/resources.js";
 import { FakeAws, LATENCY } from "../test/fake/aws.js";
 import { VirtualClock } from "../test/fake/clock.js";
 
@@ -34,7 +34,7 @@ const READY_MS: Record<string, number> = { "load-balancer": LATENCY.albActive, "
 const GONE_MS: Record<string, number> = { "load-balancer": LATENCY.albEniLinger, "db-instance": LATENCY.rdsDelete, "ecs-service": LATENCY.serviceDrain };
 
 /** The stack with each create/delete timed on the virtual clock, to build the ideal schedule from. */
-function timed(clock: VirtualClock, spent: Map<string, number>): Resource[] {
+function timed(clock: VirtualClock, spent: Map<string, number>): StackResourceOfAnyKind[] {
   const time = <A extends unknown[], R>(key: string, fn: (...a: A) => Promise<R>) => async (...a: A): Promise<R> => {
     const t0 = clock.now();
     try {
@@ -43,14 +43,15 @@ function timed(clock: VirtualClock, spent: Map<string, number>): Resource[] {
       spent.set(key, (spent.get(key) ?? 0) + clock.now() - t0);
     }
   };
-  return STACK.map((r) => ({ ...r, create: time(r.key, r.create.bind(r)), delete: time(r.key, r.delete.bind(r)) }));
+  return RESOURCES.map((r) => ({ ...r, create: time(r.key, r.create.bind(r)), delete: time(r.key, r.delete.bind(r)) }));
 }
 
 /** Longest chain of per-node costs through the DAG (dependencies first, or dependents first for deletes). */
-function criticalPath(resources: readonly Resource[], cost: (key: string) => number, reverse = false): number {
-  const edges = reverse ? reverseEdges(resources) : new Map(resources.map((r) => [r.key, [...r.dependsOn]]));
+function criticalPath(resources: readonly StackResourceOfAnyKind[], cost: (key: string) => number, reverse = false): number {
+  const graph = graphOf(resources, { ...SpecSchema.parse({}), availabilityZones: ["a", "b"], asleep: { service: false, database: false } });
+  const edges = reverse ? reverseEdges(graph) : new Map(graph.map((n) => [n.key, [...n.dependsOn]]));
   const finish = new Map<string, number>();
-  const order = topoOrder(resources);
+  const order = topoOrder(graph);
   for (const key of reverse ? order.reverse() : order) finish.set(key, cost(key) + Math.max(0, ...edges.get(key)!.map((d) => finish.get(d)!)));
   return Math.max(...finish.values());
 }
@@ -61,7 +62,7 @@ function world() {
   const dir = mkdtempSync(join(tmpdir(), "spontime-bench-"));
   const spent = new Map<string, number>();
   const resources = timed(clock, spent);
-  const session = () => new Session({ spec: SpecSchema.parse({}), stateDir: dir, clock, resources, env: process.env });
+  const session = () => new Stack({ spec: SpecSchema.parse({}), stateDir: dir, clock, resources, env: process.env });
   const up = () => clock.run(async () => { const s = session(); await s.connect(); const o = await s.observe(); return s.applyUp(o); });
   const down = () => clock.run(async () => { const s = session(); await s.connect(); const o = await s.observe(); return s.applyDown(o); });
   return { clock, fake, spent, resources, up, down, close: () => { fake.restore(); rmSync(dir, { recursive: true, force: true }); } };
@@ -87,7 +88,7 @@ async function upAndDown() {
     const cpu = process.cpuUsage(cpu0);
     const mutating = w.fake.mutatingCalls().length;
     record("noopUp.mutatingCalls", mutating, 0, "calls");
-    record("noopUp.describesPerResource", w.fake.calls.length / STACK.length, 1, `calls/resource (${w.fake.calls.length} for ${STACK.length})`);
+    record("noopUp.describesPerResource", w.fake.calls.length / RESOURCES.length, 1, `calls/resource (${w.fake.calls.length} for ${RESOURCES.length})`);
     record("noopUp.cpuSeconds", (cpu.user + cpu.system) / 1e6, 0.5, "s");
 
     w.spent.clear();
@@ -120,16 +121,22 @@ function startup() {
 /** `plan` (observe + diff) over synthetic DAGs of 10, 100 and 1000 resources: per-node time should stay flat. */
 async function scale() {
   const spec = SpecSchema.parse({});
-  const synthetic = (n: number): Resource[] => Array.from({ length: n }, (_, i) => ({
-    key: `r${i}`, kind: "bench:node", dependsOn: [i - 1, i - 7, i - 31].filter((d) => d >= 0).map((d) => `r${d}`),
-    title: () => `node ${i}`, desired: () => ({ size: i, tags: { a: "b" } }),
-    observe: async () => ({ id: `id-${i}`, attrs: { size: i, tags: { a: "b" } }, outputs: { id: `id-${i}` } }),
-    create: async () => ({ id: `id-${i}`, outputs: {} }), delete: async () => {},
-  }));
+  const synthetic = (n: number): StackResourceOfAnyKind[] => {
+    const nodes: StackResourceOfAnyKind[] = [];
+    for (let i = 0; i < n; i++) {
+      nodes.push({
+        key: `r${i}`, kind: "bench:node", after: [i - 1, i - 7, i - 31].filter((d) => d >= 0).map((d) => nodes[d]!),
+        title: () => `node ${i}`, desired: () => ({ size: i, tags: { a: "b" } }),
+        observe: async () => ({ id: `id-${i}`, state: "ready", attrs: { size: i, tags: { a: "b" } }, outputs: { id: `id-${i}` } }),
+        create: async () => ({ id: `id-${i}`, outputs: {} }), delete: async () => {},
+      });
+    }
+    return nodes;
+  };
   const timeFor = async (n: number) => {
     const dir = mkdtempSync(join(tmpdir(), "spontime-scale-"));
     try {
-      const session = new Session({ spec, stateDir: dir, resources: synthetic(n), env: process.env, concurrency: 8 });
+      const session = new Stack({ spec, stateDir: dir, resources: synthetic(n), env: process.env, concurrency: 8 });
       const times: number[] = [];
       for (let rep = 0; rep < 7; rep++) {
         const t0 = performance.now();

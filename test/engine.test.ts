@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { topoOrder, walk } from "../src/engine/graph.js";
-import { planUp } from "../src/engine/plan.js";
-import { UNKNOWN, type Live, type Resource, type Target } from "../src/engine/types.js";
+import { changedFields, graphOf, planUp } from "../src/engine/plan.js";
+import { UNKNOWN, type AnyResource, type Attrs, type EngineCtx, type Live, type Referable, type RefFn, type Resource } from "../src/engine/types.js";
 import { ciPolicy } from "../src/app/ci-policy.js";
 import { SpecSchema } from "../src/config/schema.js";
 
@@ -49,19 +49,54 @@ describe("engine", () => {
   });
 
   it("the plan is a pure diff: unknown dependency outputs force replacement only through fields that need it", () => {
-    const spec = { ...SpecSchema.parse({}), availabilityZones: ["us-east-1a", "us-east-1b"], sleeping: false } as Target;
-    const parent: Resource = { key: "p", kind: "t", dependsOn: [], replaceOn: ["cidr"], title: () => "parent", desired: () => ({ cidr: "10.1.0.0/16" }), observe: async () => undefined, create: async () => ({ id: "", outputs: {} }), delete: async () => {} };
-    const child: Resource = { key: "c", kind: "t", dependsOn: ["p"], replaceOn: ["parentId"], title: () => "child", desired: (_s, deps) => ({ parentId: deps("p").id, size: 2 }), update: async () => {}, observe: async () => undefined, create: async () => ({ id: "", outputs: {} }), delete: async () => {} };
+    type Spec = { cidr: string };
+    const parent: AnyResource<EngineCtx, Spec> = {
+      key: "p", kind: "t", replaceOn: ["cidr"], title: () => "parent", desired: (s) => ({ cidr: s.cidr }),
+      observe: async () => undefined, create: async () => ({ id: "", outputs: {} }), delete: async () => {},
+    };
+    const child: Resource<EngineCtx, Spec, { parentId: string; size: number }, Attrs, { childId: string }> = {
+      key: "c", kind: "t", replaceOn: ["parentId"], title: () => "child", desired: (_s, ref) => ({ parentId: ref(parent as Referable<{ id: string }>).id, size: 2 }),
+      update: async () => {}, observe: async () => undefined, create: async () => ({ id: "", outputs: {} }), delete: async () => {},
+    };
+    const spec = { cidr: "10.1.0.0/16" };
     const observed = new Map<string, Live>([
-      ["p", { id: "p-1", attrs: { cidr: "10.0.0.0/16" }, outputs: { id: "p-1" } }],
-      ["c", { id: "c-1", attrs: { parentId: "p-1", size: 1 }, outputs: {} }],
+      ["p", { id: "p-1", state: "ready", attrs: { cidr: "10.0.0.0/16" }, outputs: { id: "p-1" } }],
+      ["c", { id: "c-1", state: "ready", attrs: { parentId: "p-1", size: 1 }, outputs: {} }],
     ]);
+    assert.deepEqual(graphOf([parent, child], spec), [node("p"), node("c", "p")], "the edge comes from the reference, not a hand-written list");
     const plan = planUp([parent, child], spec, observed);
     assert.deepEqual(plan.changes.map((c) => [c.key, c.action]), [["p", "replace"], ["c", "replace"]]);
-    assert.deepEqual(plan.changes[1]!.diffs.find((d) => d.field === "parentId"), { field: "parentId", before: "p-1", after: UNKNOWN, forcesReplace: true });
+    assert.deepEqual(plan.changes[1]!.diffs.find((d) => d.field === "parentId"), { field: "parentId", path: "parentId", before: "p-1", after: UNKNOWN, forcesReplace: true });
     assert.deepEqual(planUp([parent, child], spec, observed), plan, "same inputs, same plan");
-    observed.set("p", { id: "p-1", attrs: { cidr: "10.1.0.0/16" }, outputs: { id: "p-1" } });
+    observed.set("p", { id: "p-1", state: "ready", attrs: { cidr: "10.1.0.0/16" }, outputs: { id: "p-1" } });
     assert.deepEqual(planUp([parent, child], spec, observed).changes.map((c) => c.action), ["noop", "update"]);
+  });
+
+  it("references are typed: a misspelt output does not compile", () => {
+    const vpcLike = { key: "v" } as Referable<{ vpcId: string }>;
+    const desired = (ref: RefFn) => ({
+      ok: ref(vpcLike).vpcId,
+      // @ts-expect-error vpcID is not an output of the VPC
+      typo: ref(vpcLike).vpcID,
+    });
+    const seen: string[] = [];
+    desired(((r: { key: string }) => (seen.push(r.key), { vpcId: "vpc-1" })) as RefFn);
+    assert.deepEqual(seen, ["v", "v"]);
+  });
+
+  it("object fields diff key by key, and marked secrets never reach a plan", () => {
+    const r: AnyResource<EngineCtx, { team?: string }> = {
+      key: "r", kind: "t", title: () => "r", update: async () => {},
+      desired: (s) => ({ tags: { Name: "x", ...(s.team ? { team: s.team } : {}) }, env: { URL: "postgis://u:s3cr%2Ft@h/db" } }),
+      observe: async () => undefined, create: async () => ({ id: "", outputs: {} }), delete: async () => {},
+    };
+    const observed = new Map<string, Live>([["r", { id: "r-1", state: "ready", attrs: { tags: { Name: "x" }, env: { URL: "postgis://u:old@h/db" } }, outputs: {} }]]);
+    const plan = planUp([r], { team: "core" }, observed, ["s3cr/t"]);
+    assert.deepEqual(plan.changes[0]!.diffs.map((d) => [d.path, d.before, d.after]), [
+      ["tags.team", undefined, "core"],
+      ["env.URL", "postgis://u:old@h/db", "postgis://u:(sensitive)@h/db"],
+    ]);
+    assert.deepEqual(changedFields(plan.changes[0]!.diffs), ["tags", "env"]);
   });
 });
 

@@ -8,6 +8,12 @@ import { FakeAws, type FakeOptions, type FakeSnapshot } from "./fake/aws.js";
 
 export const APP = "spontime-poc";
 
+/**
+ * Where test state files go: a RAM disk where the machine has one. The store fsyncs every write (as it must
+ * for a user's real state file); on a disk that is most of a test's time, and the matrices write thousands.
+ */
+const SCRATCH = existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
+
 /** Dummy credentials: the fake answers every call, the SDK only needs something to sign with. */
 export const TEST_ENV: NodeJS.ProcessEnv = { AWS_ACCESS_KEY_ID: "AKIATEST", AWS_SECRET_ACCESS_KEY: "test", AWS_REGION: "us-east-1", NO_COLOR: "1" };
 process.env.AWS_ACCESS_KEY_ID = TEST_ENV.AWS_ACCESS_KEY_ID;
@@ -28,7 +34,7 @@ export interface HarnessSnapshot { fake: FakeSnapshot; files: Record<string, str
 export class Harness {
   readonly clock: VirtualClock;
   readonly fake: FakeAws;
-  readonly dir = mkdtempSync(join(tmpdir(), "spontime-test-"));
+  readonly dir = mkdtempSync(join(SCRATCH, "spontime-test-"));
   readonly stateDir = join(this.dir, "state");
   readonly statePath = join(this.stateDir, `${APP}.json`);
 

@@ -20,6 +20,7 @@ const cases: Record<LimitKind, { over: string[] }> = {
   ecrRepositoryName: { over: ["r".repeat(257), "MyRepo", "a"] },
   serviceClientToken: { over: ["t".repeat(37), "with space"] },
   runTaskClientToken: { over: ["t".repeat(65)] },
+  ec2ClientToken: { over: ["t".repeat(65), "token with space"] },
   startedBy: { over: ["spontime-infra run", "s".repeat(129)] },
   tagKey: { over: ["k".repeat(129), "aws:reserved", ""] },
   tagValue: { over: ["v".repeat(257), "semi;colon"] },

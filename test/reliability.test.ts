@@ -6,85 +6,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { awsError } from "./fake/aws.js";
 import { APP, Harness, withHarness } from "./helpers.js";
-
-const KINDS = [
-  "ec2:igws", "ec2:routeTables", "ec2:sgs", "ec2:sgs", "ec2:sgs", "ec2:subnets", "ec2:subnets", "ec2:subnets", "ec2:subnets", "ec2:vpcs",
-  "ecr", "ecs:cluster", "ecs:service", "ecs:task-definition", "elb:lb", "elb:listener", "elb:tg", "iam", "logs", "rds:instance", "rds:subnet-group",
-];
-const kinds = (h: Harness) => h.fake.taggedResources(APP).map((t) => (/^(ec2|ecs|rds|elb):/.test(t) ? t.split(":").slice(0, 2).join(":") : t.split(":")[0]!)).sort();
-
-/** The stack is whole, single, recorded truthfully, and runs on the secrets the state file holds. */
-function assertConverged(h: Harness, context: string) {
-  assert.deepEqual(kinds(h), KINDS, `${context}: exactly one of each resource`);
-  const state = h.state();
-  assert.equal(state.resources.vpc!.id, [...h.fake.ec2.vpcs.keys()][0], `${context}: state knows the VPC`);
-  assert.ok(h.fake.elb.lbs.has(state.resources["load-balancer"]!.id), `${context}: state knows the ALB`);
-  const secrets = state.resources.secrets!.outputs;
-  assert.equal(h.fake.rds.instances.get(`${APP}-db`)?.password, secrets.dbPassword, `${context}: the DB runs on the password in state`);
-  const service = [...h.fake.ecs.services.values()].find((s) => s.status === "ACTIVE")!;
-  const env = Object.fromEntries(h.fake.ecs.taskDefs.get(service.taskDefinition)!.def.containerDefinitions![0]!.environment!.map((e) => [e.name, e.value]));
-  assert.equal(env.SECRET_KEY, secrets.secretKey, `${context}: the app runs on the SECRET_KEY in state`);
-  assert.ok(env.DATABASE_URL.includes(`:${secrets.dbPassword}@`), `${context}: DATABASE_URL carries the state's password`);
-}
-
-/** Kills the run right after its k-th mutating call: the state file and lock are as the dying process left them. */
-async function crashRun(h: Harness, argv: string[], k: number): Promise<void> {
-  let stateAtDeath: string | undefined;
-  let lockAtDeath: string | undefined;
-  const lock = join(h.stateDir, `${APP}.lock`);
-  h.fake.armCrash(k, () => {
-    stateAtDeath = existsSync(h.statePath) ? readFileSync(h.statePath, "utf8") : undefined;
-    lockAtDeath = existsSync(lock) ? readFileSync(lock, "utf8") : undefined;
-  });
-  await h.cli(argv);
-  h.fake.disarm();
-  if (stateAtDeath === undefined) rmSync(h.statePath, { force: true });
-  else writeFileSync(h.statePath, stateAtDeath, { mode: 0o600 });
-  if (lockAtDeath !== undefined) writeFileSync(lock, lockAtDeath);
-}
-
-async function mutationsOf(argvs: string[][]): Promise<number> {
-  let count = 0;
-  await withHarness(async (h) => {
-    for (const argv of argvs.slice(0, -1)) await h.cli(argv);
-    h.resetCalls();
-    await h.cli(argvs.at(-1)!);
-    count = h.fake.mutatingCalls().length;
-  });
-  return count;
-}
-
-describe("crash at every mutating call", async () => {
-  const upCalls = await mutationsOf([["up", "--yes"]]);
-  it(`up from empty: each of the ${upCalls} crash points, then re-run, converges with one of each resource`, async () => {
-    assert.ok(upCalls > 30, `a full up makes ${upCalls} mutating calls`);
-    for (let k = 1; k <= upCalls; k++) {
-      await withHarness(async (h) => {
-        await crashRun(h, ["up", "--yes"], k);
-        const r = await h.cli(["up", "--yes", "--force-unlock"]);
-        assert.equal(r.code, 0, `crash after call ${k}: ${r.stderr}`);
-        assertConverged(h, `crash after call ${k}`);
-        h.resetCalls();
-        await h.up();
-        assert.deepEqual(h.fake.mutatingCalls(), [], `crash after call ${k}: a further up changes nothing`);
-      });
-    }
-  });
-
-  const downCalls = await mutationsOf([["up", "--yes"], ["down", "--yes"]]);
-  it(`down from the full stack: each of the ${downCalls} crash points, then re-run, leaves nothing`, async () => {
-    assert.ok(downCalls > 20, `a full down makes ${downCalls} mutating calls`);
-    for (let k = 1; k <= downCalls; k++) {
-      await withHarness(async (h) => {
-        await h.up();
-        await crashRun(h, ["down", "--yes"], k);
-        const r = await h.cli(["down", "--yes", "--force-unlock"]);
-        assert.equal(r.code, 0, `crash after call ${k}: ${r.stderr}`);
-        assert.deepEqual(h.fake.taggedResources(APP), [], `crash after call ${k}`);
-      });
-    }
-  });
-});
+import { assertConverged, KINDS, kinds } from "./convergence.js";
 
 describe("lost or stale state", () => {
   it("a deleted state file: up adopts every resource by tag with zero creates and recovers the secrets", async () => {
@@ -166,7 +88,7 @@ describe("drift", () => {
       h.fake.pushImage(APP, "v1");
       assert.equal((await h.cli(["deploy", "--tag", "v1"])).code, 0);
       const rdsSg = [...h.fake.ec2.sgs.values()].find((g) => g.name === `${APP}-sg-rds`)!;
-      rdsSg.rules.push({ protocol: "tcp", from: 5432, to: 5432, source: "0.0.0.0/0" });
+      rdsSg.rules.push({ protocol: "tcp", from: 5432, to: 5432, kind: "IpRanges", source: "0.0.0.0/0" });
       h.fake.logs.groups.get(`/ecs/${APP}`)!.retention = 365;
       h.fake.elb.listeners.clear();
       [...h.fake.ecs.services.values()][0].desiredCount = 3;
@@ -177,7 +99,7 @@ describe("drift", () => {
       assert.match(plan, /~ log group .*\n\s+retentionDays: 365 → 7/);
       assert.match(plan, /\+ HTTP listener :80/);
       assert.match(plan, /~ ECS service .*\n\s+desiredCount: 3 → 1/);
-      assert.match(plan, /~ public subnet 10\.0\.1\.0\/24.*\n\s+tags: /);
+      assert.match(plan, /~ public subnet 10\.0\.1\.0\/24.*\n\s+tags\.spontime:resource: \(none\) → subnet-public-a\n/);
       const status = JSON.parse((await h.cli(["status", "--json"])).stdout);
       const sync = Object.fromEntries(status.resources.map((r: { key: string; sync: string }) => [r.key, r.sync]));
       assert.deepEqual([sync["sg-rds"], sync["log-group"], sync["listener-http"], sync["ecs-service"], sync["subnet-public-a"]], ["drifted", "drifted", "missing", "drifted", "drifted"]);
@@ -297,8 +219,12 @@ describe("secrets", () => {
       const { dbPassword, secretKey } = h.state().resources.secrets!.outputs as { dbPassword: string; secretKey: string };
       const spec = join(h.dir, "spec.json");
       writeFileSync(spec, JSON.stringify({ app: { debug: false } }));
+      // A live revision whose DATABASE_URL points elsewhere: the plan must show that value changing, password hidden.
+      const live = [...h.fake.ecs.taskDefs.values()].find((t) => t.status === "ACTIVE")!;
+      const env = live.def.containerDefinitions![0]!.environment!.find((v) => v.name === "DATABASE_URL")!;
+      env.value = env.value!.replace(/@[^:]+:/, "@old-host:");
       const outputs = [await h.cli(["plan", "--config", spec]), await h.cli(["plan", "--config", spec, "--json"]), await h.cli(["status", "--json"]), await h.cli(["outputs"]), await h.cli(["up", "--yes", "--config", spec, "--json"])];
-      assert.match(outputs[0]!.stdout, /environment: .*DATABASE_URL":"postgis:\/\/spontime:\(sensitive\)@/, "the diff is shown, the secret is not");
+      assert.match(outputs[0]!.stdout, /environment\.DATABASE_URL: postgis:\/\/spontime:\(sensitive\)@old-host:5432\/spontime → postgis:\/\/spontime:\(sensitive\)@/, "the diff is shown, the secret is not");
       for (const o of outputs) {
         assert.ok(!(o.stdout + o.stderr).includes(dbPassword), "no password");
         assert.ok(!(o.stdout + o.stderr).includes(secretKey), "no SECRET_KEY");
@@ -330,8 +256,8 @@ describe("security invariants of the built stack", () => {
       const sg = (key: string) => [...h.fake.ec2.sgs.values()].find((g) => g.tags["spontime:resource"] === key)!;
       const open = [...h.fake.ec2.sgs.values()].flatMap((g) => g.rules.filter((r: { source: string }) => r.source === "0.0.0.0/0").map((r: { from: number }) => `${g.tags["spontime:resource"]}:${r.from}`));
       assert.deepEqual(open, ["sg-alb:80"]);
-      assert.deepEqual(sg("sg-ecs").rules, [{ protocol: "tcp", from: 8000, to: 8000, source: sg("sg-alb").id }]);
-      assert.deepEqual(sg("sg-rds").rules, [{ protocol: "tcp", from: 5432, to: 5432, source: sg("sg-ecs").id }]);
+      assert.deepEqual(sg("sg-ecs").rules, [{ protocol: "tcp", from: 8000, to: 8000, kind: "UserIdGroupPairs", source: sg("sg-alb").id }]);
+      assert.deepEqual(sg("sg-rds").rules, [{ protocol: "tcp", from: 5432, to: 5432, kind: "UserIdGroupPairs", source: sg("sg-ecs").id }]);
       assert.deepEqual([...h.fake.iam.roles.get(`${APP}-ecs-execution`)!.policies], ["arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"]);
     });
   });

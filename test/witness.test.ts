@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { CallStats } from "../src/aws/clients.js";
 import { SpecSchema, type Spec } from "../src/config/schema.js";
-import { Session } from "../src/engine/session.js";
+import { Stack } from "../src/stack/stack.js";
 import { APP, withHarness, type Harness } from "./helpers.js";
 
 const FAKE_DIR = new URL("../../test/fake/", import.meta.url).pathname;
@@ -27,7 +27,7 @@ describe("the fake is an independent witness", () => {
       // What a product without its Fargate table (or with a wrong one) would send: 256 cpu units with 4 GiB.
       const spec: Spec = { ...valid, app: { ...valid.app, cpu: 256, memory: 4096 } };
       assert.equal(SpecSchema.safeParse(spec).success, false, "the product's schema refuses this pair");
-      const session = new Session({ spec, stateDir: h.stateDir, clock: h.clock, env: process.env });
+      const session = new Stack({ spec, stateDir: h.stateDir, clock: h.clock, env: process.env });
       const result = await h.clock.run(async () => { await session.connect(); return session.applyUp(await session.observe()); });
       const failure = result.failures.find((f) => f.key === "task-definition");
       assert.ok(failure, `the task definition failed: ${result.failures.map((f) => f.key).join(", ")}`);

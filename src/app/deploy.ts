@@ -1,7 +1,7 @@
 import { DescribeImagesCommand, DescribeRepositoriesCommand } from "@aws-sdk/client-ecr";
 import { DescribeServicesCommand, ListTasksCommand, RegisterTaskDefinitionCommand, UpdateServiceCommand, type RegisterTaskDefinitionCommandInput, type Service, type Task, type TaskDefinition } from "@aws-sdk/client-ecs";
 import { DescribeTargetGroupsCommand, DescribeTargetHealthCommand, type TargetHealthDescription } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { absentIfNotFound } from "../aws/ec2.js";
+import { absentIfNotFound } from "../aws/errors.js";
 import { findService, findTaskDefinition } from "../aws/ecs.js";
 import { findLoadBalancer } from "../aws/elbv2.js";
 import { poll } from "../engine/poll.js";

@@ -1,9 +1,10 @@
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand, type Service, type TaskDefinition } from "@aws-sdk/client-ecs";
-import type { Ctx } from "../engine/types.js";
 import { sharedRead, type ReadsCtx } from "../engine/reads.js";
+import type { Aws } from "./clients.js";
 import { errorCode } from "./errors.js";
+import { tagMap } from "./tags.js";
 
-type EcsCtx = Pick<Ctx, "aws" | "names"> & ReadsCtx;
+type EcsCtx = { aws: Aws; names: { cluster: string; service: string } } & ReadsCtx;
 
 /** The stack's service if it is ACTIVE or DRAINING; an INACTIVE service is a deleted one. Shared while observing. */
 export function findService(ctx: EcsCtx): Promise<Service | undefined> {
@@ -26,7 +27,7 @@ export async function findTaskDefinition(ctx: EcsCtx, ref: string): Promise<{ ta
   try {
     const out = await ctx.aws.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: ref, include: ["TAGS"] }));
     if (!out.taskDefinition) return undefined;
-    return { taskDefinition: out.taskDefinition, tags: Object.fromEntries((out.tags ?? []).map((t) => [t.key ?? "", t.value ?? ""])) };
+    return { taskDefinition: out.taskDefinition, tags: tagMap(out.tags) };
   } catch (e) {
     // ECS answers a missing family with a generic ClientException.
     if (errorCode(e) === "ClientException") return undefined;

@@ -49,3 +49,29 @@ export function describeAwsError(what: string, e: unknown): string {
   const detail = [code, req ? `request ${req}` : ""].filter(Boolean).join(", ");
   return `${what}: ${err?.message ?? String(e)}${detail ? ` (${detail})` : ""}`;
 }
+
+/**
+ * A predicate for "the error is one of these codes", for the engine's `inUse` / `alreadyExists` questions. The
+ * API reference names a code `EntityAlreadyExists` while SDK v3 raises `EntityAlreadyExistsException` (or RDS's
+ * `...Fault`): both spellings match.
+ */
+export const hasCode = (...codes: string[]) => {
+  const base = (code: string) => code.replace(/(Exception|Fault)$/, "");
+  const wanted = new Set(codes.map(base));
+  return (e: unknown): boolean => wanted.has(base(errorCode(e)));
+};
+
+/** Reads that answer NotFound for a missing id mean "absent", not failure. */
+export async function absentIfNotFound<T>(read: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await read();
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  }
+}
+
+/** Deleting something already gone is success. */
+export async function ignoreNotFound(action: () => Promise<unknown>): Promise<void> {
+  await absentIfNotFound(action);
+}

@@ -1,5 +1,5 @@
-import type { Change, Plan } from "../engine/plan.js";
-import type { Resource } from "../engine/types.js";
+import { graphOf, type Change, type Plan } from "../engine/plan.js";
+import type { AnyResource, EngineCtx } from "../engine/types.js";
 
 const STATUS: Record<Change["action"], string> = { noop: "in sync", create: "to create", update: "drifted", replace: "to replace", delete: "to delete" };
 const FILL: Record<Change["action"], string> = { noop: "#e6f4ea", create: "#e8f0fe", update: "#fef7e0", replace: "#fce8e6", delete: "#fce8e6" };
@@ -7,9 +7,9 @@ const FILL: Record<Change["action"], string> = { noop: "#e6f4ea", create: "#e8f0
 const mermaidId = (key: string) => key.replace(/[^A-Za-z0-9_]/g, "_");
 
 /** The dependency graph as Mermaid (pastes into a GitHub comment) or DOT, arrows from a resource to what needs it. */
-export function renderGraph(resources: readonly Resource[], plan: Plan, format: "mermaid" | "dot"): string {
+export function renderGraph<S>(resources: readonly AnyResource<EngineCtx, S>[], spec: S, plan: Plan, format: "mermaid" | "dot"): string {
   const change = new Map(plan.changes.map((c) => [c.key, c]));
-  const edges = resources.flatMap((r) => r.dependsOn.map((d) => [d, r.key] as const));
+  const edges = graphOf(resources, spec).flatMap((n) => n.dependsOn.map((d) => [d, n.key] as const));
   if (format === "dot") {
     return [
       "digraph spontime {",

@@ -12,7 +12,7 @@ const show = (v: unknown): string => (v === undefined ? "(none)" : typeof v === 
 
 function fieldLine(d: FieldDiff, action: Change["action"]): string {
   const note = d.forcesReplace ? " (forces replacement)" : d.downtime ? " (brief downtime)" : "";
-  return action === "create" ? `      ${d.field}: ${show(d.after)}` : `      ${d.field}: ${show(d.before)} → ${show(d.after)}${note}`;
+  return action === "create" ? `      ${d.path}: ${show(d.after)}` : `      ${d.path}: ${show(d.before)} → ${show(d.after)}${note}`;
 }
 
 /** Terraform-style: a symbol per change, fields for updates and replacements, a summary line. */
@@ -25,6 +25,7 @@ export function renderPlan(out: Output, plan: Plan, options: { verbose?: boolean
     if (c.action === "update" || c.action === "replace" || (options.verbose && c.action === "create")) {
       for (const d of c.diffs) out.out(fieldLine(d, c.action));
     }
+    for (const id of c.duplicates ?? []) out.out(out.paint(COLOR.delete, `  - ${c.title}: duplicate ${shortId(id)} (left by a retried create or a second state directory)`));
   }
   const s = summarize(plan);
   const unchanged = plan.changes.filter((c) => c.action === "noop").length;
@@ -35,5 +36,5 @@ export function renderPlan(out: Output, plan: Plan, options: { verbose?: boolean
 export const planJson = (plan: Plan) => ({
   mode: plan.mode,
   summary: summarize(plan),
-  changes: plan.changes.map((c) => ({ key: c.key, kind: c.kind, title: c.title, action: c.action, id: c.id ?? null, diffs: c.diffs })),
+  changes: plan.changes.map((c) => ({ key: c.key, kind: c.kind, title: c.title, action: c.action, id: c.id ?? null, diffs: c.diffs, duplicates: c.duplicates ?? [] })),
 });

@@ -66,6 +66,11 @@ export const LIMITS = {
     rule: "up to 36 ASCII characters in the range 33-126",
     source: "https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateService.html",
   },
+  ec2ClientToken: {
+    what: "EC2 ClientToken (CreateRouteTable)", max: 64, pattern: TOKEN,
+    rule: "up to 64 ASCII characters",
+    source: "https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html",
+  },
   runTaskClientToken: {
     what: "RunTask clientToken", max: 64, pattern: TOKEN,
     rule: "up to 64 ASCII characters",

@@ -5,6 +5,9 @@ import type { Spec } from "./schema.js";
 /** A deterministic idempotency token for `seed`, as long as the call's documented limit allows. */
 const clientToken = (seed: string, max: number) => createHash("sha256").update(seed).digest("hex").slice(0, max);
 
+/** The one container of the task definition: the service's load balancer block and deploy find it by this name. */
+export const CONTAINER = "web";
+
 /** Every AWS name and tag the stack uses, derived here only. */
 export function names(spec: Pick<Spec, "appName">) {
   const app = spec.appName;
@@ -13,7 +16,7 @@ export function names(spec: Pick<Spec, "appName">) {
     cluster: app,
     service: app,
     taskFamily: app,
-    container: "web",
+    container: CONTAINER,
     ecrRepository: app,
     logGroup: `/ecs/${app}`,
     executionRole: `${app}-ecs-execution`,
@@ -27,6 +30,8 @@ export function names(spec: Pick<Spec, "appName">) {
     startedBy: "spontime-infra/run",
     /** CreateService's token: a retried create of the same service (same revision) is the same request. */
     serviceClientToken: (taskDefinition: string) => clientToken(`${app}:${taskDefinition}`, 32),
+    /** CreateRouteTable's token: per VPC, so a new stack's table is a new request while a retried create is not. */
+    routeTableClientToken: (vpcId: string) => clientToken(`${app}:route-table-public:${vpcId}`, 64),
     /** RunTask's token: one per run, so a retry after a lost response starts no second task. */
     runClientToken: (runId: string) => clientToken(`${app}:run:${runId}`, 64),
     /** The state object's key in an S3 state bucket when the spec names none. */
@@ -43,7 +48,7 @@ export function generatedNames(spec: Pick<Spec, "appName" | "tags">): [LimitKind
     ["rdsInstanceId", n.dbInstance], ["rdsFinalSnapshotId", n.finalSnapshot(new Date(0))], ["rdsSubnetGroupName", n.dbSubnetGroup],
     ["logGroupName", n.logGroup], ["ecsName", n.cluster], ["ecsName", n.service], ["ecsName", n.taskFamily], ["ecsName", n.container],
     ["ecrRepositoryName", n.ecrRepository], ["startedBy", n.startedBy],
-    ["serviceClientToken", n.serviceClientToken("x")], ["runTaskClientToken", n.runClientToken("x")],
+    ["serviceClientToken", n.serviceClientToken("x")], ["runTaskClientToken", n.runClientToken("x")], ["ec2ClientToken", n.routeTableClientToken("vpc-x")],
     ...tags.map(([k]): [LimitKind, string] => ["tagKey", k]), ...tags.map(([, v]): [LimitKind, string] => ["tagValue", v]),
   ];
 }
@@ -56,14 +61,22 @@ export const TAG_STACK = "spontime:stack";
 export const TAG_RESOURCE = "spontime:resource";
 export const TAG_MANAGED_BY = "ManagedBy";
 export const MANAGED_BY = "spontime-infra";
+/** The user tag keys the tool set, so that a key removed from the spec is removed from AWS as well. */
+export const TAG_USER_KEYS = "spontime:user-tags";
+/** On the ECS service while the stack sleeps: "asleep" is then a fact AWS holds, not only the state file. */
+export const TAG_ASLEEP = "spontime:asleep";
+/** Every tag key the tool owns whatever the spec says. */
+export const TOOL_TAG_KEYS = ["Name", TAG_STACK, TAG_RESOURCE, TAG_MANAGED_BY, TAG_USER_KEYS, TAG_ASLEEP];
 
-/** The tags every resource gets at create time, user tags first so ours win. */
+/** The tags every resource gets at create time and keeps, user tags first so ours win. */
 export function stackTags(spec: Pick<Spec, "appName" | "tags">, resourceKey: string): Record<string, string> {
+  const userKeys = Object.keys(spec.tags).sort();
   return {
     ...spec.tags,
     Name: names(spec).resourceName(resourceKey),
     [TAG_STACK]: spec.appName,
     [TAG_RESOURCE]: resourceKey,
     [TAG_MANAGED_BY]: MANAGED_BY,
+    ...(userKeys.length ? { [TAG_USER_KEYS]: userKeys.join(",") } : {}),
   };
 }

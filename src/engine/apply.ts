@@ -1,14 +1,16 @@
-import { describeAwsError, errorCode } from "../aws/errors.js";
 import { ToolError, UserError } from "../errors.js";
-import { reverseEdges, walk, type WalkResult } from "./graph.js";
-import { decide, depsFrom, type Action } from "./plan.js";
-import type { StoredResource } from "../state/store.js";
-import type { Attrs, Ctx, Live, Outputs, Resource } from "./types.js";
+import { reverseEdges, topoOrder, walk, type WalkResult } from "./graph.js";
+import { changedFields, decide, graphOf, refFrom, type Action } from "./plan.js";
+import type { AnyResource, Attrs, EngineCtx, Live, Outputs, Stored } from "./types.js";
 
 export const DEFAULT_READY_TIMEOUT_MS = 15 * 60_000;
 export const DELETE_DEADLINE_MS = 30 * 60_000;
-/** Codes that mean "something still uses this": ENIs and ALBs linger for minutes after their owner is gone. */
-const STILL_IN_USE = ["DependencyViolation", "ResourceInUse", "ResourceInUseException", "InvalidDBSubnetGroupStateFault", "InvalidDBInstanceState", "InvalidDBInstanceStateFault", "ClusterContainsServicesException", "ClusterContainsTasksException"];
+/** How many resources the walk works on at once (AWS rate limits, not the CPU, set it). */
+export const DEFAULT_CONCURRENCY = 8;
+/** Updates that make AWS settle in between (start a DB, then modify it) converge within this many rounds. */
+const MAX_UPDATE_ROUNDS = 3;
+
+type R<C extends EngineCtx> = AnyResource<C, unknown>;
 
 export interface ApplyResult {
   results: WalkResult;
@@ -35,144 +37,208 @@ export function waitDelay(expectedMs: number, elapsedMs: number, backoff: Genera
 
 const minutes = (ms: number) => `${Math.round(ms / 60_000)} min`;
 
-/** Polls `observe` until the resource is ready (or gone, for deletes), emitting progress; the timeout names what to check. */
-async function waitFor(ctx: Ctx, r: Resource, prior: StoredResource, until: "ready" | "gone", timeoutMs: number): Promise<Live | undefined> {
-  const id = prior.id;
-  const title = r.title(ctx.spec);
-  const start = ctx.clock.now();
-  const typical = (until === "ready" ? r.typicalReadyMs : r.typicalGoneMs) ?? 0;
-  const backoff = pollDelays();
-  for (;;) {
-    const live = await r.observe(ctx, prior);
-    if (live?.failed && until === "ready") throw new ToolError(`${title} (${id}) failed: ${live.failed}`);
-    if (until === "gone" ? !live : live && !live.pending) return live;
-    const elapsed = ctx.clock.now() - start;
-    if (elapsed > timeoutMs) {
-      throw new ToolError(`${title} (${id}) is still ${live?.pending ?? (until === "gone" ? "being deleted" : "not visible")} after ${minutes(elapsed)}; check it in the AWS console, then run the command again`);
-    }
-    if (ctx.signal.aborted) throw new Interrupted();
-    ctx.emit({ key: r.key, title, status: "waiting", message: live?.pending ?? (until === "gone" ? "deleting" : "not visible yet"), elapsedMs: elapsed });
-    await ctx.clock.sleep(waitDelay(typical, elapsed, backoff), ctx.signal);
-  }
-}
-
 export class Interrupted extends Error {
   override readonly name = "Interrupted";
   constructor() { super("interrupted"); }
 }
 
-/** Deletes, retrying while something still uses the resource, then waits until it is gone if the kind needs it. */
-export async function deleteResource(ctx: Ctx, r: Resource, live: Live): Promise<void> {
-  const title = r.title(ctx.spec);
+const inFlux = (live: Live | undefined): string | undefined => (live && (live.state === "pending" || live.state === "deleting") ? live.why : undefined);
+
+/** Polls `observe` until the resource is ready (or gone, for deletes), emitting progress; the timeout names what to check. */
+async function waitFor<C extends EngineCtx>(ctx: C, spec: unknown, r: R<C>, prior: Stored, until: "ready" | "gone", timeoutMs: number): Promise<Live | undefined> {
+  const title = r.title(spec);
+  const start = ctx.clock.now();
+  const typical = (until === "ready" ? r.typicalReadyMs : r.typicalGoneMs) ?? 0;
+  const backoff = pollDelays();
+  for (;;) {
+    const live = await r.observe(ctx, prior);
+    if (live?.state === "failed" && until === "ready") throw new ToolError(`${title} (${prior.id}) failed: ${live.why}`);
+    if (until === "gone" ? !live : live && !inFlux(live)) return live;
+    const elapsed = ctx.clock.now() - start;
+    const why = inFlux(live) ?? (until === "gone" ? "being deleted" : "not visible yet");
+    if (elapsed > timeoutMs) throw new ToolError(`${title} (${prior.id}) is still ${why} after ${minutes(elapsed)}; check it in the AWS console, then run the command again`);
+    if (ctx.signal.aborted) throw new Interrupted();
+    ctx.emit({ key: r.key, title, status: "waiting", message: why, elapsedMs: elapsed });
+    await ctx.clock.sleep(waitDelay(typical, elapsed, backoff), ctx.signal);
+  }
+}
+
+/**
+ * Deletes, retrying while something still uses the resource (ENIs and ALBs linger for minutes after their owner
+ * is gone), then waits until it is gone if the kind needs it. One already being deleted is only waited for;
+ * after an "in use" answer it is observed again, since that answer may be a retried delete's (already deleting).
+ */
+export async function deleteResource<C extends EngineCtx>(ctx: C, spec: unknown, r: R<C>, live: Live): Promise<void> {
+  const title = r.title(spec);
   const start = ctx.clock.now();
   const delays = pollDelays(3_000, 15_000);
-  for (;;) {
+  const prior = { id: live.id, outputs: live.outputs };
+  let current: Live | undefined = live;
+  while (current && current.state !== "deleting") {
     try {
-      await r.delete(ctx, live);
+      await r.delete(ctx, current);
       break;
     } catch (e) {
-      if (!STILL_IN_USE.includes(errorCode(e)) || ctx.clock.now() - start > DELETE_DEADLINE_MS || ctx.signal.aborted) throw e;
-      ctx.emit({ key: r.key, title, status: "retrying", message: `still in use (${errorCode(e)}), retrying`, elapsedMs: ctx.clock.now() - start });
+      if (!r.inUse?.(e)) throw e;
+      current = await r.observe(ctx, prior);
+      if (!current || current.state === "deleting") break;
+      if (ctx.clock.now() - start > DELETE_DEADLINE_MS || ctx.signal.aborted) throw e;
+      ctx.emit({ key: r.key, title, status: "retrying", message: "still in use, retrying", elapsedMs: ctx.clock.now() - start });
       await ctx.clock.sleep(delays.next().value!, ctx.signal);
     }
   }
-  if (r.waitUntilGone) await waitFor(ctx, r, { id: live.id, outputs: live.outputs }, "gone", DELETE_DEADLINE_MS);
+  if (current && r.waitUntilGone) await waitFor(ctx, spec, r, prior, "gone", DELETE_DEADLINE_MS);
 }
 
-async function createResource(ctx: Ctx, r: Resource, want: Attrs): Promise<Live> {
-  const created = await r.create(ctx, want);
-  ctx.state.setResource(r.key, created); // recorded before any wait: a crash now still knows the id
-  return (await waitFor(ctx, r, created, "ready", r.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS))!;
+/**
+ * Creates, and waits until ready. An "already exists" answer means a call of ours took effect while its answer
+ * was lost (the SDK retried it): the resource is observed again and adopted if it is ours (observe refuses
+ * what is not), then brought to the desired state like any other.
+ */
+async function createResource<C extends EngineCtx>(ctx: C, spec: unknown, r: R<C>, want: Attrs, timeoutMs: number): Promise<Live> {
+  let created: Stored;
+  try {
+    created = await r.create(ctx, want);
+  } catch (e) {
+    if (!r.alreadyExists?.(e)) throw e;
+    const found = await r.observe(ctx, ctx.records.get(r.key));
+    if (!found) throw e;
+    ctx.emit({ key: r.key, title: r.title(spec), status: "creating", message: "already there (a retried call): adopting it" });
+    const prior = { id: found.id, outputs: found.outputs };
+    ctx.records.set(r.key, prior);
+    return converge(ctx, spec, r, want, (await waitFor(ctx, spec, r, prior, "ready", timeoutMs))!, timeoutMs);
+  }
+  ctx.records.set(r.key, created); // recorded before any wait: a crash now still knows the id
+  return (await waitFor(ctx, spec, r, created, "ready", timeoutMs))!;
 }
 
-function wrap(verb: string, title: string, e: unknown): unknown {
+/** Updates until nothing differs: a change AWS takes only in steps (start a stopped DB, then modify it) ends in one run. */
+async function converge<C extends EngineCtx>(ctx: C, spec: unknown, r: R<C>, want: Attrs, live: Live, timeoutMs: number): Promise<Live> {
+  for (let round = 0; round < MAX_UPDATE_ROUNDS; round++) {
+    const decision = decide(r, want, live);
+    if (decision.action === "noop") return live;
+    if (decision.action !== "update") throw new ToolError(`${r.title(spec)} (${live.id}) differs in ${changedFields(decision.diffs).join(", ")}, which needs a replacement`);
+    const fields = changedFields(decision.diffs);
+    ctx.emit({ key: r.key, title: r.title(spec), status: "updating", message: fields.join(", ") });
+    const remembered = await r.update!(ctx, want, live, fields);
+    const prior = { id: live.id, outputs: { ...live.outputs, ...remembered } };
+    if (remembered) ctx.records.set(r.key, prior);
+    live = (await waitFor(ctx, spec, r, prior, "ready", timeoutMs))!;
+  }
+  return live;
+}
+
+function wrap(ctx: EngineCtx, verb: string, title: string, e: unknown): unknown {
   if (e instanceof UserError || e instanceof ToolError || e instanceof Interrupted) return e;
-  return new ToolError(describeAwsError(`${verb} ${title}`, e), { cause: e });
+  return new ToolError(ctx.describeError(`${verb} ${title}`, e), { cause: e });
 }
 
-/** Applies an `up` plan: walks the DAG, re-deriving each desired state from its dependencies' real outputs. */
-export async function applyUp(ctx: Ctx, resources: readonly Resource[], observed: ReadonlyMap<string, Live | undefined>, concurrency = 8): Promise<ApplyResult> {
-  const byKey = new Map(resources.map((r) => [r.key, r]));
+
+/**
+ * Applies an `up`: walks the DAG, re-deriving each desired state from its dependencies' real outputs (the plan
+ * held UNKNOWNs where they were still to be made). Replacements that live dependents use are made first and
+ * their old copies deleted once the whole walk is done.
+ */
+export async function applyUp<C extends EngineCtx, S>(ctx: C, spec: S, resources: readonly AnyResource<C, S>[], observed: ReadonlyMap<string, Live | undefined>, concurrency = DEFAULT_CONCURRENCY): Promise<ApplyResult> {
+  const byKey = new Map(resources.map((r) => [r.key, r as R<C>]));
   const outputs = new Map<string, Outputs>();
+  // Old copies of replaced resources, and extra copies a retried create (or a second state directory) left:
+  // deleted once the whole walk is done, dependents' first, when everything that used them has moved.
+  const replaced: { r: R<C>; live: Live }[] = [];
+  const duplicates: { r: R<C>; live: Live }[] = [];
   const run = async (key: string) => {
     const r = byKey.get(key)!;
-    const title = r.title(ctx.spec);
+    const title = r.title(spec);
     const start = ctx.clock.now();
-    const deps = depsFrom(outputs);
     let live = observed.get(key);
     const timeout = r.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
     let action: Action = "noop";
     try {
       // Found mid-change (e.g. RDS still `creating` after a crash): dependents need its outputs, and AWS
       // refuses most modifications until it settles, so wait before deciding anything.
-      if (live?.pending) {
-        ctx.emit({ key, title, status: "waiting", message: live.pending });
-        live = await waitFor(ctx, r, { id: live.id, outputs: live.outputs }, "ready", timeout);
+      if (live?.state === "pending") {
+        ctx.emit({ key, title, status: "waiting", message: live.why });
+        live = await waitFor(ctx, spec, r, { id: live.id, outputs: live.outputs }, "ready", timeout);
       }
-      // Re-decide with real dependency outputs: the plan may have held UNKNOWNs.
-      const want = r.desired(ctx.spec, deps);
-      const decision = decide(r, want, live);
-      action = decision.action;
-      const fields = decision.diffs.map((d) => d.field);
-      if (action === "noop") {
-        live = live!;
-      } else if (action === "create") {
+      for (const d of live?.duplicates ?? []) duplicates.push({ r, live: d });
+      const want = r.desired(spec, refFrom(outputs));
+      action = decide(r, want, live).action;
+      if (action === "create") {
         ctx.emit({ key, title, status: "creating" });
-        live = await createResource(ctx, r, want);
+        live = await createResource(ctx, spec, r, want, timeout);
+        for (const d of live.duplicates ?? []) duplicates.push({ r, live: d });
       } else if (action === "update") {
-        ctx.emit({ key, title, status: "updating", message: fields.join(", ") });
-        const remembered = await r.update!(ctx, want, live!, fields);
-        const prior = { id: live!.id, outputs: { ...live!.outputs, ...remembered } };
-        if (remembered) ctx.state.setResource(key, prior);
-        live = (await waitFor(ctx, r, prior, "ready", timeout))!;
-      } else {
-        ctx.emit({ key, title, status: "replacing", message: decision.diffs.filter((d) => d.forcesReplace).map((d) => d.field).join(", ") });
-        await deleteResource(ctx, r, live!);
-        ctx.state.setResource(key, undefined);
-        live = await createResource(ctx, r, want);
+        live = await converge(ctx, spec, r, want, live!, timeout);
+      } else if (action === "replace") {
+        ctx.emit({ key, title, status: "replacing" });
+        ctx.records.set(key, { id: live!.id, outputs: live!.outputs }); // what the new one may carry over (an image)
+        if (r.createBeforeDelete) {
+          replaced.push({ r, live: live! });
+        } else {
+          await deleteResource(ctx, spec, r, live!);
+          ctx.records.set(key, undefined);
+        }
+        live = await createResource(ctx, spec, r, want, timeout);
       }
     } catch (e) {
-      const err = wrap(action === "noop" ? "check" : action, title, e);
+      const err = wrap(ctx, action === "noop" ? "check" : action, title, e);
       ctx.emit({ key, title, status: "failed", message: (err as Error).message, elapsedMs: ctx.clock.now() - start });
       throw err;
     }
-    const stored = ctx.state.data.resources[key];
-    if (stored?.id !== live.id || JSON.stringify(stored.outputs) !== JSON.stringify(live.outputs)) ctx.state.setResource(key, { id: live.id, outputs: live.outputs });
-    outputs.set(key, live.outputs);
+    const stored = ctx.records.get(key);
+    if (stored?.id !== live!.id || JSON.stringify(stored.outputs) !== JSON.stringify(live!.outputs)) ctx.records.set(key, { id: live!.id, outputs: live!.outputs });
+    outputs.set(key, live!.outputs);
     ctx.emit({ key, title, status: "done", message: action === "noop" ? "in sync" : `${action}d`, elapsedMs: ctx.clock.now() - start });
   };
-  const results = await walk(resources, run, { concurrency, signal: ctx.signal });
-  return result(ctx, byKey, results, outputs);
+  const results = await walk(graphOf(resources, spec), run, { concurrency, signal: ctx.signal });
+  // Replaced copies only when the whole run succeeded: a failed rollout may still run on the old revision.
+  const clean = [...results.values()].every((v) => v.status === "done");
+  const leftovers = [...(clean ? replaced : []), ...duplicates];
+  const order = topoOrder(graphOf(resources, spec));
+  leftovers.sort((a, b) => order.indexOf(b.r.key) - order.indexOf(a.r.key));
+  for (const { r, live } of leftovers) {
+    const what = replaced.some((x) => x.live === live) ? "the replaced" : "the duplicate";
+    try {
+      ctx.emit({ key: r.key, title: r.title(spec), status: "deleting", message: `${what} ${live.id}` });
+      await deleteResource(ctx, spec, r, live);
+      ctx.emit({ key: r.key, title: r.title(spec), status: "done", message: `deleted ${what} ${live.id}` });
+    } catch (e) {
+      results.set(r.key, { status: "failed", error: wrap(ctx, `delete ${what} ${live.id} of`, r.title(spec), e) });
+    }
+  }
+  return result(spec, byKey, results, outputs, ctx.signal);
 }
 
-/** Applies a `down`: each resource deleted after everything that depends on it. */
-export async function applyDown(ctx: Ctx, resources: readonly Resource[], observed: ReadonlyMap<string, Live | undefined>, concurrency = 8): Promise<ApplyResult> {
-  const byKey = new Map(resources.map((r) => [r.key, r]));
-  const dependents = reverseEdges(resources);
-  const reversed = resources.map((r) => ({ key: r.key, dependsOn: dependents.get(r.key)! }));
+/** Applies a `down`: each resource (and its duplicates) deleted after everything that depends on it. */
+export async function applyDown<C extends EngineCtx, S>(ctx: C, spec: S, resources: readonly AnyResource<C, S>[], observed: ReadonlyMap<string, Live | undefined>, concurrency = DEFAULT_CONCURRENCY): Promise<ApplyResult> {
+  const byKey = new Map(resources.map((r) => [r.key, r as R<C>]));
+  const graph = graphOf(resources, spec);
+  const dependents = reverseEdges(graph);
+  const reversed = graph.map((n) => ({ key: n.key, dependsOn: dependents.get(n.key)! }));
   const run = async (key: string) => {
     const r = byKey.get(key)!;
     const live = observed.get(key);
     if (live) {
-      const title = r.title(ctx.spec);
+      const title = r.title(spec);
       const start = ctx.clock.now();
       ctx.emit({ key, title, status: "deleting" });
       try {
-        await deleteResource(ctx, r, live);
+        for (const d of live.duplicates ?? []) await deleteResource(ctx, spec, r, d);
+        await deleteResource(ctx, spec, r, live);
       } catch (e) {
-        const err = wrap("delete", title, e);
+        const err = wrap(ctx, "delete", title, e);
         ctx.emit({ key, title, status: "failed", message: (err as Error).message });
         throw err;
       }
       ctx.emit({ key, title, status: "done", message: "deleted", elapsedMs: ctx.clock.now() - start });
     }
-    if (ctx.state.data.resources[key]) ctx.state.setResource(key, undefined);
+    if (ctx.records.get(key)) ctx.records.set(key, undefined);
   };
   const results = await walk(reversed, run, { concurrency, signal: ctx.signal });
-  return result(ctx, byKey, results, new Map());
+  return result(spec, byKey, results, new Map(), ctx.signal);
 }
 
-function result(ctx: Ctx, byKey: Map<string, Resource>, results: WalkResult, outputs: Map<string, Outputs>): ApplyResult {
-  const failures = [...results].filter(([, v]) => v.status === "failed").map(([key, v]) => ({ key, title: byKey.get(key)!.title(ctx.spec), error: v.error }));
-  return { results, failures, outputs, interrupted: ctx.signal.aborted };
+function result<C extends EngineCtx>(spec: unknown, byKey: Map<string, R<C>>, results: WalkResult, outputs: Map<string, Outputs>, signal: AbortSignal): ApplyResult {
+  const failures = [...results].filter(([, v]) => v.status === "failed").map(([key, v]) => ({ key, title: byKey.get(key)!.title(spec), error: v.error }));
+  return { results, failures, outputs, interrupted: signal.aborted };
 }

@@ -1,9 +1,10 @@
-import { topoOrder } from "./graph.js";
-import { UNKNOWN, type Attrs, type Deps, type Live, type Outputs, type Resource, type Target } from "./types.js";
+import { topoOrder, type Node } from "./graph.js";
+import { UNKNOWN, type AnyResource, type Attrs, type EngineCtx, type Live, type Outputs, type RefFn } from "./types.js";
 
 export type Action = "noop" | "create" | "update" | "replace" | "delete";
 
-export interface FieldDiff { field: string; before: unknown; after: unknown; forcesReplace?: boolean; downtime?: boolean }
+/** One changed value; `path` names the key inside an object field (`tags.team`), `field` the field itself. */
+export interface FieldDiff { field: string; path: string; before: unknown; after: unknown; forcesReplace?: boolean; downtime?: boolean }
 
 export interface Change {
   key: string;
@@ -12,11 +13,18 @@ export interface Change {
   action: Action;
   id?: string;
   diffs: FieldDiff[];
+  /** Extra copies found by tag (a retried create): deleted by this run, whatever `action` is. */
+  duplicates?: string[];
+  /** Deleting or replacing it loses data. */
+  stateful?: boolean;
+  /** Why AWS would refuse this change, and what to do instead: `up` stops before any call. */
+  refused?: string;
 }
 
 export interface Plan { mode: "up" | "down"; changes: Change[] }
 
 export type Observed = ReadonlyMap<string, Live | undefined>;
+type Resources<S> = readonly AnyResource<EngineCtx, S>[];
 
 /** Stable JSON (sorted keys) so that attribute order never shows up as a diff. */
 export const canonical = (v: unknown): string =>
@@ -27,35 +35,66 @@ export const canonical = (v: unknown): string =>
   );
 
 const hasUnknown = (v: unknown): boolean => canonical(v)?.includes(UNKNOWN) ?? false;
+const isRecord = (v: unknown): v is Record<string, unknown> => !!v && typeof v === "object" && !Array.isArray(v);
 
-/** Field-level differences between what the spec wants and what AWS has. */
-export function diffAttrs(resource: Resource, want: Attrs, have: Attrs): FieldDiff[] {
+const unknownOutputs: Outputs = new Proxy({}, { get: (_t, p) => (typeof p === "string" ? UNKNOWN : undefined) });
+
+/** `ref` over known outputs: a dependency not (yet) known reads as UNKNOWN in every field. */
+export function refFrom(outputs: ReadonlyMap<string, Outputs>): RefFn {
+  return ((r: { key: string }) => outputs.get(r.key) ?? unknownOutputs) as RefFn;
+}
+
+/** The edges of one resource: what its `desired` reads through `ref`, plus its ordering-only `after`. */
+export function dependencies<S>(r: AnyResource<EngineCtx, S>, spec: S): string[] {
+  const seen = new Set<string>();
+  r.desired(spec, ((d: { key: string }) => (seen.add(d.key), unknownOutputs)) as RefFn);
+  for (const a of r.after ?? []) seen.add(a.key);
+  return [...seen];
+}
+
+/** The dependency graph of a stack for one spec. */
+export const graphOf = <S>(resources: Resources<S>, spec: S): Node[] => resources.map((r) => ({ key: r.key, dependsOn: dependencies(r, spec) }));
+
+/** Replaces every marked secret inside a value, as is and URL-encoded (inside DATABASE_URL), by "(sensitive)". */
+export function masked(value: unknown, secrets: readonly string[]): unknown {
+  if (!secrets.length) return value;
+  if (typeof value === "string") {
+    return secrets.reduce((s, v) => s.split(v).join("(sensitive)").split(encodeURIComponent(v)).join("(sensitive)"), value);
+  }
+  if (Array.isArray(value)) return value.map((v) => masked(v, secrets));
+  if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, masked(v, secrets)]));
+  return value;
+}
+
+/** The values of every output a resource marks `sensitive`, from what is known of the stack. */
+export function sensitiveValues<S>(resources: Resources<S>, outputsOf: (key: string) => Outputs | undefined): string[] {
+  return resources.flatMap((r) => (r.sensitive ?? []).map((f) => outputsOf(r.key)?.[f]).filter((v): v is string => !!v));
+}
+
+/** Field-level differences between what the spec wants and what AWS has; object fields diff key by key. */
+export function diffAttrs(resource: AnyResource<EngineCtx, unknown>, want: Attrs, have: Attrs): FieldDiff[] {
   const diffs: FieldDiff[] = [];
+  const flags = (field: string) => ({
+    ...(resource.replaceOn?.includes(field) ? { forcesReplace: true } : {}),
+    ...(resource.downtimeOn?.includes(field) ? { downtime: true } : {}),
+  });
   for (const [field, after] of Object.entries(want)) {
     const before = have[field];
     if (!hasUnknown(after) && canonical(after) === canonical(before)) continue;
-    if (before === undefined && resource.unreportedIsInSync?.includes(field)) continue;
-    diffs.push({
-      field,
-      before,
-      after,
-      ...(resource.replaceOn?.includes(field) ? { forcesReplace: true } : {}),
-      ...(resource.downtimeOn?.includes(field) ? { downtime: true } : {}),
-    });
+    if (isRecord(after) && isRecord(before)) {
+      for (const k of [...new Set([...Object.keys(before), ...Object.keys(after)])].sort()) {
+        if (hasUnknown(after[k]) || canonical(after[k]) !== canonical(before[k])) diffs.push({ field, path: `${field}.${k}`, before: before[k], after: after[k], ...flags(field) });
+      }
+      continue;
+    }
+    diffs.push({ field, path: field, before, after, ...flags(field) });
   }
   return diffs;
 }
 
-const unknownOutputs: Outputs = new Proxy({}, { get: (_t, p) => (typeof p === "string" ? UNKNOWN : undefined) });
-
-/** Looks up a dependency's outputs, UNKNOWN for one that will be (re)created. */
-export function depsFrom(outputs: ReadonlyMap<string, Outputs>): Deps {
-  return (key) => outputs.get(key) ?? unknownOutputs;
-}
-
 /** Decides what one resource needs, given its desired attributes and what was observed. */
-export function decide(resource: Resource, want: Attrs, live: Live | undefined): Pick<Change, "action" | "diffs"> {
-  if (!live) return { action: "create", diffs: Object.entries(want).map(([field, after]) => ({ field, before: undefined, after })) };
+export function decide(resource: AnyResource<EngineCtx, unknown>, want: Attrs, live: Live | undefined): Pick<Change, "action" | "diffs"> {
+  if (!live) return { action: "create", diffs: Object.entries(want).map(([field, after]) => ({ field, path: field, before: undefined, after })) };
   if (live.assumedInSync) return { action: "noop", diffs: [] };
   const diffs = diffAttrs(resource, want, live.attrs);
   if (diffs.length === 0) return { action: "noop", diffs };
@@ -63,38 +102,55 @@ export function decide(resource: Resource, want: Attrs, live: Live | undefined):
   return { action: replace ? "replace" : "update", diffs };
 }
 
+/** The fields a decision changes, each once, as `update` receives them. */
+export const changedFields = (diffs: readonly FieldDiff[]): string[] => [...new Set(diffs.map((d) => d.field))];
+
 /**
  * The plan for `up`: a pure function of the spec and the observations, in dependency order. Desired values
- * that depend on resources still to be created are UNKNOWN, so a replaced VPC forces its subnets' replacement.
+ * that depend on resources still to be (re)created are UNKNOWN, so a replaced VPC forces its subnets'
+ * replacement and a new task definition revision shows as the service's update. Secrets show as "(sensitive)".
  */
-export function planUp(resources: readonly Resource[], spec: Target, observed: Observed): Plan {
+export function planUp<S>(resources: Resources<S>, spec: S, observed: Observed, secrets: readonly string[] = []): Plan {
   const byKey = new Map(resources.map((r) => [r.key, r]));
   const known = new Map<string, Outputs>();
   const changes: Change[] = [];
-  for (const key of topoOrder(resources)) {
+  for (const key of topoOrder(graphOf(resources, spec))) {
     const r = byKey.get(key)!;
     const live = observed.get(key);
-    const { action, diffs } = decide(r, r.desired(spec, depsFrom(known)), live);
+    const want = r.desired(spec, refFrom(known));
+    const { action, diffs } = decide(r, want, live);
     if (live && (action === "noop" || action === "update")) known.set(key, live.outputs);
-    changes.push({ key, kind: r.kind, title: r.title(spec), action, ...(live ? { id: live.id } : {}), diffs });
+    const refused = live && action !== "noop" ? r.refuse?.(want, live, changedFields(diffs)) : undefined;
+    changes.push({
+      key, kind: r.kind, title: r.title(spec), action, ...(live ? { id: live.id } : {}),
+      diffs: diffs.map((d) => ({ ...d, before: masked(d.before, secrets), after: masked(d.after, secrets) })),
+      ...(live?.duplicates?.length ? { duplicates: live.duplicates.map((d) => d.id) } : {}),
+      ...(r.stateful ? { stateful: true } : {}),
+      ...(refused ? { refused } : {}),
+    });
   }
   return { mode: "up", changes };
 }
 
-/** The plan for `down`: every observed resource deleted, dependents first. */
-export function planDown(resources: readonly Resource[], spec: Target, observed: Observed): Plan {
+/** The plan for `down`: every observed resource (and any duplicate of it) deleted, dependents first. */
+export function planDown<S>(resources: Resources<S>, spec: S, observed: Observed): Plan {
   const byKey = new Map(resources.map((r) => [r.key, r]));
-  const changes = topoOrder(resources).reverse().flatMap((key): Change[] => {
+  const changes = topoOrder(graphOf(resources, spec)).reverse().flatMap((key): Change[] => {
     const live = observed.get(key);
     const r = byKey.get(key)!;
-    return live ? [{ key, kind: r.kind, title: r.title(spec), action: "delete", id: live.id, diffs: [] }] : [];
+    if (!live) return [];
+    return [{
+      key, kind: r.kind, title: r.title(spec), action: "delete", id: live.id, diffs: [],
+      ...(live.duplicates?.length ? { duplicates: live.duplicates.map((d) => d.id) } : {}), ...(r.stateful ? { stateful: true } : {}),
+    }];
   });
   return { mode: "down", changes };
 }
 
 export function summarize(plan: Plan): Record<Exclude<Action, "noop">, number> {
   const count = (a: Action) => plan.changes.filter((c) => c.action === a).length;
-  return { create: count("create"), update: count("update"), replace: count("replace"), delete: count("delete") };
+  const duplicates = plan.changes.reduce((n, c) => n + (c.duplicates?.length ?? 0), 0);
+  return { create: count("create"), update: count("update"), replace: count("replace"), delete: count("delete") + duplicates };
 }
 
-export const hasChanges = (plan: Plan): boolean => plan.changes.some((c) => c.action !== "noop");
+export const hasChanges = (plan: Plan): boolean => plan.changes.some((c) => c.action !== "noop" || c.duplicates?.length);

@@ -1,30 +1,32 @@
-import type { Aws } from "../aws/clients.js";
-import type { Spec } from "../config/schema.js";
-import type { names } from "../config/names.js";
-import type { StateStore, StoredResource } from "../state/store.js";
 import type { Clock } from "./clock.js";
-import type { ReadCache } from "./reads.js";
 
 export type Attrs = Record<string, unknown>;
+/** What a resource hands its dependents, and what the state file keeps of it: string values only. */
 export type Outputs = Record<string, string>;
 
 /** Shown in a plan for values that exist only once a dependency has been created. */
 export const UNKNOWN = "(known after apply)";
 
-/** What `observe` saw. `pending` means "exists but not ready yet" (the engine waits); it is never a sleep inside a handler. */
-export interface Live {
+/** One resource as the state file records it. */
+export interface Stored { id: string; outputs: Outputs }
+
+/**
+ * Where the resource stands at AWS, as `observe` saw it (a tagged union the engine switches on, never a display
+ * string): `pending` exists but is not ready (the engine waits), `deleting` is already on its way out (the engine
+ * waits for it to go instead of deleting again), `failed` is terminal.
+ */
+export type LiveState = { state: "ready" } | { state: "pending"; why: string } | { state: "deleting"; why: string } | { state: "failed"; why: string };
+
+/** What `observe` saw. `undefined` from observe means absent. */
+export type Live<A extends Attrs = Attrs, O extends Outputs = Outputs> = LiveState & {
   id: string;
-  attrs: Attrs;
-  outputs: Outputs;
-  pending?: string;
-  /** A terminal failure seen while waiting (e.g. RDS `failed`): the engine stops waiting and reports it. */
-  failed?: string;
+  attrs: A;
+  outputs: O;
+  /** Extra copies of this resource carrying its tags (left by a retried create that has no idempotency token). */
+  duplicates?: Live<A, O>[];
   /** Taken from the state file without asking AWS (no credentials): attributes unknown, assumed in sync. */
   assumedInSync?: boolean;
-}
-
-/** Outputs of the resources this one depends on, by key; a dependency not yet created yields UNKNOWN for every field. */
-export type Deps = (key: string) => Outputs;
+};
 
 export interface EngineEvent {
   key: string;
@@ -35,61 +37,84 @@ export interface EngineEvent {
   elapsedMs?: number;
 }
 
-/** The spec as resources see it: AZs resolved, and whether the stack is asleep (`sleep`). */
-export interface Target extends Spec {
-  availabilityZones: [string, string];
-  sleeping: boolean;
+/** Where the engine records what it made, after every step (a crash then still knows the id). */
+export interface StateSink {
+  get(key: string): Stored | undefined;
+  set(key: string, value: Stored | undefined): void;
 }
 
-export interface Ctx {
-  spec: Target;
-  names: ReturnType<typeof names>;
-  state: StateStore;
-  aws: Aws;
+/** What the engine itself needs from a run; resources get a richer context that extends it. */
+export interface EngineCtx {
   clock: Clock;
   signal: AbortSignal;
   emit(event: EngineEvent): void;
-  options: { skipFinalSnapshot?: boolean };
-  /** Reads shared while the whole stack is observed. */
-  reads: ReadCache;
+  records: StateSink;
+  /** `<what>: <cause>` for a failure the engine reports (the stack knows the services' error shapes). */
+  describeError(what: string, e: unknown): string;
 }
+
+/** A resource seen only for what it outputs: what `ref` takes. */
+export type Referable<O extends Outputs> = Resource<any, any, any, any, O>;
+
+/** Anything a resource reads from another resource: declares the edge, carries the type. */
+export type RefFn = <O extends Outputs>(resource: Referable<O>) => O;
 
 /**
  * The contract every resource kind implements (after crossplane's ExternalClient).
- * - `observe` MUST only read. It finds the resource by the id in state, else by its tags or deterministic
- *   name, and returns undefined when absent. A same-named resource not tagged for this stack MUST be refused,
- *   not adopted.
- * - `create` MUST tag at create time (never in a second call) and SHOULD be idempotent: when the resource
- *   already exists by name, return it rather than fail.
- * - `update` changes only what `diff` found; fields in `replaceOn` never reach it.
- * - `delete` of something already gone MUST succeed. Dependencies still in use surface as errors the engine
- *   retries (`DependencyViolation`, `ResourceInUse`); waits until gone are the engine's (`waitUntilGone`).
+ * - `desired` MUST be pure: the spec and what it reads through `ref` (which also declares the dependency).
+ * - `observe` MUST only read. It finds the resource by the id in state, else by its tags or deterministic name,
+ *   and returns undefined when absent. A resource not tagged for this stack MUST be refused, never adopted.
+ * - `create` MUST tag at create time (never in a second call). An "already exists" answer (a retried call whose
+ *   first answer was lost) is for the engine: it re-observes and adopts what is ours (`alreadyExists`).
+ * - `update` changes only the fields it is given; fields in `replaceOn` never reach it.
+ * - `delete` of something already gone MUST succeed. "Still used by something" errors (`inUse`) are retried by
+ *   the engine; waits until gone are the engine's (`waitUntilGone`).
  */
-export interface Resource<W extends Attrs = Attrs> {
+export interface Resource<C extends EngineCtx, S, W extends Attrs = Attrs, A extends Attrs = Attrs, O extends Outputs = Outputs> {
   readonly key: string;
   readonly kind: string;
-  readonly dependsOn: readonly string[];
+  /** Ordering that no value carries (an internet-facing ALB needs the gateway attached). */
+  readonly after?: readonly { key: string }[];
   /** Fields whose change needs a new resource, as Pulumi's `replaces`. */
-  readonly replaceOn?: readonly string[];
+  readonly replaceOn?: readonly (keyof W & string)[];
   /**
-   * Fields some endpoints leave out of their describe answer (moto does for ECS service settings): absent
-   * there means "not reported", not drift. Real AWS always reports them, so no drift is hidden there.
+   * A replacement makes the new one first, lets dependents move to it, and deletes the old one at the end of
+   * the run: for resources that live dependents still use (a task definition revision, a target group).
    */
-  readonly unreportedIsInSync?: readonly string[];
-  /** Fields whose in-place change briefly interrupts service, noted in the plan. */
-  readonly downtimeOn?: readonly string[];
-  /** How long create/update may stay `pending` before the engine gives up, and what to check then. */
+  readonly createBeforeDelete?: boolean;
+  /** Fields whose in-place change briefly interrupts service: the plan says so and `up` asks first. */
+  readonly downtimeOn?: readonly (keyof W & string)[];
+  /** Outputs that must never be shown: plans and output print "(sensitive)" for them. */
+  readonly sensitive?: readonly (keyof O & string)[];
+  /** Holds data that a delete or replace loses: the plan asks before touching it. */
+  readonly stateful?: boolean;
+  /** How long create/update may stay `pending` before the engine gives up. */
   readonly readyTimeoutMs?: number;
   /** How long AWS usually takes to make it ready / to make it disappear, on the short side: waits poll around it. */
   readonly typicalReadyMs?: number;
   readonly typicalGoneMs?: number;
   readonly waitUntilGone?: boolean;
-  title(spec: Spec): string;
-  desired(spec: Target, deps: Deps): W;
+  /** "Something still uses it": the engine retries the delete. */
+  inUse?(e: unknown): boolean;
+  /** "It is already there": the engine re-observes and adopts it if it is ours. */
+  alreadyExists?(e: unknown): boolean;
+  /**
+   * A change AWS would refuse (shrinking a database's storage): the plan carries the reason and `up` stops
+   * before any call, instead of failing minutes into the run.
+   */
+  refuse?(want: W, live: Live<A, O>, changed: (keyof W & string)[]): string | undefined;
+  title(spec: S): string;
+  desired(spec: S, ref: RefFn): W;
   /** `prior.outputs` carries write-only values (e.g. which password was applied) that AWS cannot show back. */
-  observe(ctx: Ctx, prior: StoredResource | undefined): Promise<Live | undefined>;
-  create(ctx: Ctx, want: W): Promise<StoredResource>;
-  /** May return outputs to remember that AWS cannot show back. */
-  update?(ctx: Ctx, want: W, live: Live, changed: string[]): Promise<Outputs | void>;
-  delete(ctx: Ctx, live: Live): Promise<void>;
+  observe(ctx: C, prior: Stored | undefined): Promise<Live<A, O> | undefined>;
+  create(ctx: C, want: W): Promise<Stored>;
+  /** May return values to remember that AWS cannot show back (handed to `observe` as `prior.outputs`). */
+  update?(ctx: C, want: W, live: Live<A, O>, changed: (keyof W & string)[]): Promise<Outputs | void>;
+  delete(ctx: C, live: Live<A, O>): Promise<void>;
 }
+
+/**
+ * A resource of any kind, as the engine holds them in one list: `any` erases the per-kind types that only the
+ * resource's own file needs (TypeScript has no existential types).
+ */
+export type AnyResource<C extends EngineCtx, S> = Resource<C, S, any, any, any>;

@@ -1,13 +1,16 @@
 import {
-  AddTagsToResourceCommand, CreateDBInstanceCommand, DeleteDBInstanceCommand, StartDBInstanceCommand, StopDBInstanceCommand, DescribeDBEngineVersionsCommand, DescribeDBInstancesCommand, ModifyDBInstanceCommand,
-  type DBInstance, type ModifyDBInstanceCommandInput,
+  AddTagsToResourceCommand, CreateDBInstanceCommand, DeleteDBInstanceCommand, DescribeDBEngineVersionsCommand, DescribeDBInstancesCommand,
+  ModifyDBInstanceCommand, StartDBInstanceCommand, StopDBInstanceCommand, type DBInstance, type ModifyDBInstanceCommandInput,
 } from "@aws-sdk/client-rds";
 import { createHash } from "node:crypto";
-import { absentIfNotFound } from "../aws/ec2.js";
-import { errorCode } from "../aws/errors.js";
-import type { Ctx, Deps, Resource, Target } from "../engine/types.js";
+import { absentIfNotFound, hasCode } from "../aws/errors.js";
+import { assertOurs, ownedTags, syncTags, tagList, tagMap, type Tags } from "../aws/tags.js";
 import { stackTags } from "../config/names.js";
-import { checkOwnedWhenAdopting, fromKeyValueTags, keyValueTags } from "./owned.js";
+import type { RefFn } from "../engine/types.js";
+import type { Ctx, DesiredStack, StackResource } from "./context.js";
+import { dbSubnetGroup } from "./db-subnet-group.js";
+import { secrets } from "./secrets.js";
+import { rdsGroup } from "./security-group.js";
 
 const KEY = "db-instance";
 /**
@@ -18,7 +21,7 @@ export const passwordHash = (password: string) => createHash("sha256").update(pa
 const PASSWORD_TAG = "spontime:password-hash";
 const UNKNOWN_PASSWORD = "(unknown)";
 
-const desired = (spec: Target, deps: Deps) => ({
+const desired = (spec: DesiredStack, ref: RefFn) => ({
   engine: "postgres",
   engineVersion: spec.database.engineVersion,
   instanceClass: spec.database.instanceClass,
@@ -29,28 +32,40 @@ const desired = (spec: Target, deps: Deps) => ({
   publiclyAccessible: false,
   storageEncrypted: false,
   availabilityZone: spec.availabilityZones[0],
-  dbSubnetGroup: deps("db-subnet-group").dbSubnetGroupName!,
-  securityGroupIds: [deps("sg-rds").groupId!],
+  dbSubnetGroup: ref(dbSubnetGroup).dbSubnetGroupName,
+  securityGroupIds: [ref(rdsGroup).groupId],
   dbName: spec.database.name,
   username: spec.database.username,
-  passwordHash: passwordHash(deps("secrets").dbPassword!),
+  passwordHash: passwordHash(ref(secrets).dbPassword),
   // `sleep` stops the instance (instance hours stop billing; storage does not).
-  stopped: spec.sleeping,
+  stopped: spec.asleep.database,
+  tags: stackTags(spec, KEY),
 });
 type Want = ReturnType<typeof desired>;
+type Attrs = Omit<{ [K in keyof Want]?: Want[K] }, "tags"> & { tags: Tags; status: string };
+type Out = { endpoint: string; port: string; engineVersion: string; arn: string };
 
 /** "15" in the spec means "any 15.x": the live version is then compared by its major only. */
-const comparableVersion = (spec: Target, live: string | undefined) => (spec.database.engineVersion.includes(".") ? live : live?.split(".")[0]);
+const comparableVersion = (spec: DesiredStack, live: string | undefined) => (spec.database.engineVersion.includes(".") ? live : live?.split(".")[0]);
 
-const PENDING = new Set(["creating", "stopping", "backing-up", "modifying", "rebooting", "resetting-master-credentials", "renaming", "starting", "configuring-enhanced-monitoring", "upgrading", "storage-optimization", "maintenance", "moving-to-vpc", "configuring-log-exports"]);
+// RDS statuses (DescribeDBInstances, DBInstanceStatus). `storage-optimization` is left out on purpose: the
+// instance is available then, and it lasts hours after a storage change.
+const PENDING = new Set(["creating", "stopping", "backing-up", "modifying", "rebooting", "resetting-master-credentials", "renaming", "starting", "configuring-enhanced-monitoring", "upgrading", "maintenance", "moving-to-vpc", "configuring-log-exports"]);
 const FAILED = new Set(["failed", "incompatible-network", "incompatible-option-group", "incompatible-parameters", "incompatible-restore", "inaccessible-encryption-credentials", "restore-error", "storage-full"]);
 
-function attrsOf(spec: Target, db: DBInstance, hash: string) {
+function stateOf(status: string) {
+  if (status === "deleting") return { state: "deleting" as const, why: status };
+  if (PENDING.has(status)) return { state: "pending" as const, why: status };
+  if (FAILED.has(status)) return { state: "failed" as const, why: `status ${status}` };
+  return { state: "ready" as const };
+}
+
+function attrsOf(ctx: Ctx, db: DBInstance, tags: Tags): Attrs {
   return {
     engine: db.Engine,
-    engineVersion: comparableVersion(spec, db.EngineVersion),
+    engineVersion: comparableVersion(ctx.spec, db.EngineVersion),
     instanceClass: db.DBInstanceClass,
-    storageType: db.StorageType,
+    storageType: db.StorageType as Want["storageType"],
     allocatedStorage: db.AllocatedStorage,
     backupRetentionDays: db.BackupRetentionPeriod,
     multiAz: db.MultiAZ ?? false,
@@ -61,119 +76,138 @@ function attrsOf(spec: Target, db: DBInstance, hash: string) {
     securityGroupIds: (db.VpcSecurityGroups ?? []).map((g) => g.VpcSecurityGroupId!).sort(),
     dbName: db.DBName,
     username: db.MasterUsername,
-    passwordHash: hash,
+    passwordHash: tags[PASSWORD_TAG] ?? UNKNOWN_PASSWORD,
     stopped: db.DBInstanceStatus === "stopped" || db.DBInstanceStatus === "stopping",
+    tags: ownedTags(tags, ctx.spec),
+    status: db.DBInstanceStatus ?? "unknown",
   };
 }
 
-/** The newest 15.x minor RDS offers, unless the spec pins one. */
+/**
+ * The newest minor of the spec's major RDS offers, unless the spec pins one. Where DescribeDBEngineVersions is
+ * not allowed (a restricted IAM policy), the major alone: RDS then picks its default minor.
+ */
 async function engineVersionToCreate(ctx: Ctx): Promise<string> {
   const pinned = ctx.spec.database.engineVersion;
   if (pinned.includes(".")) return pinned;
-  const out = await ctx.aws.rds.send(new DescribeDBEngineVersionsCommand({ Engine: "postgres", DBParameterGroupFamily: `postgres${pinned}` }));
-  const versions = (out.DBEngineVersions ?? []).map((v) => v.EngineVersion!).filter((v) => v.startsWith(`${pinned}.`));
-  const minor = (v: string) => Number(v.split(".")[1]);
-  return versions.sort((a, b) => minor(b) - minor(a))[0] ?? pinned;
+  try {
+    const out = await ctx.aws.rds.send(new DescribeDBEngineVersionsCommand({ Engine: "postgres", DBParameterGroupFamily: `postgres${pinned}` }));
+    const versions = (out.DBEngineVersions ?? []).map((v) => v.EngineVersion!).filter((v) => v.startsWith(`${pinned}.`));
+    const minor = (v: string) => Number(v.split(".")[1]);
+    return versions.sort((a, b) => minor(b) - minor(a))[0] ?? pinned;
+  } catch {
+    return pinned;
+  }
 }
 
-export const dbInstance: Resource<Want> = {
+const major = (v: string | undefined) => Number(v?.split(".")[0] ?? 0);
+
+export const dbInstance: StackResource<Want, Attrs, Out> = {
   key: KEY,
   kind: "rds:db-instance",
-  dependsOn: ["db-subnet-group", "sg-rds", "secrets"],
+  stateful: true,
   replaceOn: ["engine", "dbName", "username", "storageEncrypted", "availabilityZone", "dbSubnetGroup"],
   downtimeOn: ["instanceClass", "engineVersion", "multiAz"],
+  inUse: hasCode("InvalidDBInstanceState"),
+  // A retried CreateDBInstance whose first answer was lost, or one a crashed run made: the tag tells the password.
+  alreadyExists: hasCode("DBInstanceAlreadyExists"),
   readyTimeoutMs: 45 * 60_000,
   waitUntilGone: true,
   // aws-facts.md: 10-15 min to create; deletes take minutes too.
   typicalReadyMs: 8 * 60_000,
   typicalGoneMs: 3 * 60_000,
-  title: (spec) => `RDS PostgreSQL ${spec.database.engineVersion} ${spec.database.instanceClass}, ${spec.database.allocatedStorage} GB ${spec.database.storageType}`,
+  title: (spec) => `RDS PostgreSQL ${spec.database.engineVersion} ${spec.database.instanceClass}, ${spec.database.allocatedStorage} GB ${spec.database.storageType} (${spec.availabilityZones[0]})`,
   desired,
-  async observe(ctx, prior) {
+  // ModifyDBInstance rules from the RDS User Guide ("Modifying an Amazon RDS DB instance", "Working with storage").
+  refuse(want, live, changed) {
+    if (changed.includes("allocatedStorage") && want.allocatedStorage < (live.attrs.allocatedStorage ?? 0)) {
+      return `RDS cannot shrink allocated storage (${live.attrs.allocatedStorage} GB → ${want.allocatedStorage} GB): set it back, or dump the data, and recreate the database`;
+    }
+    if (changed.includes("engineVersion") && major(want.engineVersion) < major(live.outputs.engineVersion)) {
+      return `RDS cannot downgrade PostgreSQL (${live.outputs.engineVersion} → ${want.engineVersion}): restore a snapshot of the older version instead`;
+    }
+    if ((changed.includes("storageType") || changed.includes("allocatedStorage")) && live.attrs.status === "storage-optimization") {
+      return "RDS refuses a storage change while the last one is still being optimized (up to 6 hours after it): try again later";
+    }
+    return undefined;
+  },
+  async observe(ctx) {
     const id = ctx.names.dbInstance;
     const db = (await absentIfNotFound(() => ctx.aws.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }))))?.DBInstances?.[0];
     if (!db || db.DBInstanceStatus === "deleted") return undefined;
-    await checkOwnedWhenAdopting(ctx, prior, `RDS instance ${id}`, id, async () => fromKeyValueTags(db.TagList));
+    const tags = tagMap(db.TagList);
+    assertOurs("RDS instance", id, tags, ctx.spec.appName);
     const status = db.DBInstanceStatus ?? "unknown";
-    const hash = fromKeyValueTags(db.TagList)[PASSWORD_TAG] ?? UNKNOWN_PASSWORD;
     return {
       id,
-      attrs: attrsOf(ctx.spec, db, hash),
-      outputs: {
-        endpoint: db.Endpoint?.Address ?? "",
-        port: String(db.Endpoint?.Port ?? 5432),
-        status,
-        engineVersion: db.EngineVersion ?? "",
-      },
-      ...(PENDING.has(status) ? { pending: status } : {}),
-      ...(status === "deleting" ? { pending: "deleting" } : {}),
-      ...(FAILED.has(status) ? { failed: `status ${status}` } : {}),
+      ...stateOf(status),
+      attrs: attrsOf(ctx, db, tags),
+      outputs: { endpoint: db.Endpoint?.Address ?? "", port: String(db.Endpoint?.Port ?? 5432), engineVersion: db.EngineVersion ?? "", arn: db.DBInstanceArn ?? "" },
     };
   },
   async create(ctx, want) {
     const id = ctx.names.dbInstance;
-    const password = ctx.state.data.resources.secrets?.outputs.dbPassword;
+    const password = ctx.records.get(secrets.key)?.outputs.dbPassword;
     if (!password) throw new Error("no generated DB password in state: the secrets step must run first");
-    try {
-      await ctx.aws.rds.send(new CreateDBInstanceCommand({
-        DBInstanceIdentifier: id,
-        Engine: "postgres",
-        EngineVersion: await engineVersionToCreate(ctx),
-        DBInstanceClass: want.instanceClass,
-        StorageType: want.storageType,
-        AllocatedStorage: want.allocatedStorage,
-        BackupRetentionPeriod: want.backupRetentionDays,
-        MultiAZ: false,
-        AvailabilityZone: want.availabilityZone,
-        PubliclyAccessible: false,
-        StorageEncrypted: false,
-        DBSubnetGroupName: want.dbSubnetGroup,
-        VpcSecurityGroupIds: want.securityGroupIds,
-        DBName: want.dbName,
-        MasterUsername: want.username,
-        MasterUserPassword: password,
-        CopyTagsToSnapshot: true,
-        Tags: keyValueTags({ ...stackTags(ctx.spec, KEY), [PASSWORD_TAG]: want.passwordHash }),
-      }));
-    } catch (e) {
-      // Created by a run that died before saving: the password in state is the one it was given.
-      if (errorCode(e) !== "DBInstanceAlreadyExists" && errorCode(e) !== "DBInstanceAlreadyExistsFault") throw e;
-    }
+    await ctx.aws.rds.send(new CreateDBInstanceCommand({
+      DBInstanceIdentifier: id,
+      Engine: "postgres",
+      EngineVersion: await engineVersionToCreate(ctx),
+      DBInstanceClass: want.instanceClass,
+      StorageType: want.storageType,
+      AllocatedStorage: want.allocatedStorage,
+      BackupRetentionPeriod: want.backupRetentionDays,
+      MultiAZ: false,
+      AvailabilityZone: want.availabilityZone,
+      PubliclyAccessible: false,
+      StorageEncrypted: false,
+      DBSubnetGroupName: want.dbSubnetGroup,
+      VpcSecurityGroupIds: want.securityGroupIds,
+      DBName: want.dbName,
+      MasterUsername: want.username,
+      MasterUserPassword: password,
+      CopyTagsToSnapshot: true,
+      Tags: tagList({ ...want.tags, [PASSWORD_TAG]: want.passwordHash }),
+    }));
     return { id, outputs: {} };
   },
-  async update(ctx, want, _live, changed) {
-    if (changed.includes("stopped")) {
-      // A stopped instance takes no modification: start or stop alone, the rest on the next `up`.
-      const id = { DBInstanceIdentifier: ctx.names.dbInstance };
-      await ctx.aws.rds.send(want.stopped ? new StopDBInstanceCommand(id) : new StartDBInstanceCommand(id));
+  async update(ctx, want, live, changed) {
+    const id = { DBInstanceIdentifier: live.id };
+    // A stopped instance takes no modification: start it; the engine waits and calls again for the rest.
+    if (live.attrs.stopped && !want.stopped) {
+      await ctx.aws.rds.send(new StartDBInstanceCommand(id));
       return;
     }
-    const input: ModifyDBInstanceCommandInput = { DBInstanceIdentifier: ctx.names.dbInstance, ApplyImmediately: true };
-    if (changed.includes("instanceClass")) input.DBInstanceClass = want.instanceClass;
-    if (changed.includes("engineVersion")) Object.assign(input, { EngineVersion: await engineVersionToCreate(ctx), AllowMajorVersionUpgrade: true });
-    if (changed.includes("storageType")) input.StorageType = want.storageType;
-    if (changed.includes("allocatedStorage")) input.AllocatedStorage = want.allocatedStorage;
-    if (changed.includes("backupRetentionDays")) input.BackupRetentionPeriod = want.backupRetentionDays;
-    if (changed.includes("multiAz")) input.MultiAZ = want.multiAz;
-    if (changed.includes("publiclyAccessible")) input.PubliclyAccessible = want.publiclyAccessible;
-    if (changed.includes("securityGroupIds")) input.VpcSecurityGroupIds = want.securityGroupIds;
-    // A state file lost and rebuilt: we cannot know the live password, so set the one we hold.
-    if (changed.includes("passwordHash")) input.MasterUserPassword = ctx.state.data.resources.secrets!.outputs.dbPassword;
-    const out = await ctx.aws.rds.send(new ModifyDBInstanceCommand(input));
-    if (changed.includes("passwordHash")) {
-      await ctx.aws.rds.send(new AddTagsToResourceCommand({ ResourceName: out.DBInstance!.DBInstanceArn, Tags: [{ Key: PASSWORD_TAG, Value: want.passwordHash }] }));
+    const modify = changed.filter((f) => f !== "stopped" && f !== "tags");
+    if (modify.length) {
+      const input: ModifyDBInstanceCommandInput = { ...id, ApplyImmediately: true };
+      if (modify.includes("instanceClass")) input.DBInstanceClass = want.instanceClass;
+      if (modify.includes("engineVersion")) Object.assign(input, { EngineVersion: await engineVersionToCreate(ctx), AllowMajorVersionUpgrade: true });
+      if (modify.includes("storageType")) input.StorageType = want.storageType;
+      if (modify.includes("allocatedStorage")) input.AllocatedStorage = want.allocatedStorage;
+      if (modify.includes("backupRetentionDays")) input.BackupRetentionPeriod = want.backupRetentionDays;
+      if (modify.includes("multiAz")) input.MultiAZ = want.multiAz;
+      if (modify.includes("publiclyAccessible")) input.PubliclyAccessible = want.publiclyAccessible;
+      if (modify.includes("securityGroupIds")) input.VpcSecurityGroupIds = want.securityGroupIds;
+      // A state file lost and rebuilt: we cannot know the live password, so set the one we hold.
+      if (modify.includes("passwordHash")) input.MasterUserPassword = ctx.records.get(secrets.key)!.outputs.dbPassword;
+      await ctx.aws.rds.send(new ModifyDBInstanceCommand(input));
+      if (modify.includes("passwordHash")) await ctx.aws.rds.send(new AddTagsToResourceCommand({ ResourceName: live.outputs.arn, Tags: [{ Key: PASSWORD_TAG, Value: want.passwordHash }] }));
     }
+    if (changed.includes("tags")) await syncTags(ctx.aws, "rds", live.outputs.arn, want.tags, live.attrs.tags);
+    // Stop last: StopDBInstance needs `available`, and a modification in flight would be refused.
+    if (want.stopped && !live.attrs.stopped && !modify.length) await ctx.aws.rds.send(new StopDBInstanceCommand(id));
   },
   async delete(ctx, live) {
-    const snapshot = ctx.options.skipFinalSnapshot ? {} : { FinalDBSnapshotIdentifier: ctx.names.finalSnapshot(new Date(ctx.clock.now())) };
+    const snapshot = ctx.skipFinalSnapshot ? undefined : ctx.names.finalSnapshot(new Date(ctx.clock.now()));
     try {
-      await ctx.aws.rds.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: live.id, SkipFinalSnapshot: !!ctx.options.skipFinalSnapshot, ...snapshot }));
+      await ctx.aws.rds.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: live.id, SkipFinalSnapshot: !snapshot, ...(snapshot ? { FinalDBSnapshotIdentifier: snapshot } : {}) }));
     } catch (e) {
-      const code = errorCode(e);
-      if (code === "DBInstanceNotFound" || code === "DBInstanceNotFoundFault") return;
-      // Already being deleted by an earlier, interrupted `down`: the engine waits for it to go.
-      if ((code === "InvalidDBInstanceState" || code === "InvalidDBInstanceStateFault") && live.outputs.status === "deleting") return;
+      if (hasCode("DBInstanceNotFound")(e)) return;
       throw e;
+    }
+    if (snapshot) {
+      ctx.notices.push(`The database's final snapshot is ${snapshot}: restore it with \`aws rds restore-db-instance-from-db-snapshot --db-snapshot-identifier ${snapshot} --db-instance-identifier <new name>\` (or the RDS console, Snapshots).`);
     }
   },
 };

@@ -1,39 +1,48 @@
 import { CreateDBSubnetGroupCommand, DeleteDBSubnetGroupCommand, DescribeDBSubnetGroupsCommand, ListTagsForResourceCommand, ModifyDBSubnetGroupCommand } from "@aws-sdk/client-rds";
-import { absentIfNotFound, ignoreNotFound } from "../aws/ec2.js";
-import type { Deps, Resource, Target } from "../engine/types.js";
+import { absentIfNotFound, hasCode, ignoreNotFound } from "../aws/errors.js";
+import { assertOurs, ownedTags, syncTags, tagList, tagMap, type Tags } from "../aws/tags.js";
 import { stackTags } from "../config/names.js";
-import { checkOwnedWhenAdopting, fromKeyValueTags, keyValueTags } from "./owned.js";
-import { subnetKey } from "./subnet.js";
+import type { RefFn } from "../engine/types.js";
+import type { DesiredStack, StackResource } from "./context.js";
+import { privateSubnets } from "./subnet.js";
 
 const KEY = "db-subnet-group";
-const PRIVATE_SUBNETS = [subnetKey("private", 0), subnetKey("private", 1)];
 // RDS demands two AZs in a subnet group even for a Single-AZ instance (DBSubnetGroupDoesNotCoverEnoughAZs).
-const desired = (_spec: Target, deps: Deps) => ({ subnetIds: PRIVATE_SUBNETS.map((k) => deps(k).subnetId!).sort() });
+const desired = (spec: DesiredStack, ref: RefFn) => ({ subnetIds: privateSubnets.map((s) => ref(s).subnetId).sort(), tags: stackTags(spec, KEY) });
+type Attrs = { subnetIds: string[]; tags: Tags };
 
-export const dbSubnetGroup: Resource<ReturnType<typeof desired>> = {
+export const dbSubnetGroup: StackResource<ReturnType<typeof desired>, Attrs, { dbSubnetGroupName: string; dbSubnetGroupArn: string }> = {
   key: KEY,
   kind: "rds:db-subnet-group",
-  dependsOn: PRIVATE_SUBNETS,
+  inUse: hasCode("InvalidDBSubnetGroupState"),
+  // A retried CreateDBSubnetGroup whose first answer was lost.
+  alreadyExists: hasCode("DBSubnetGroupAlreadyExists"),
   title: () => "DB subnet group (both private subnets)",
   desired,
-  async observe(ctx, prior) {
+  async observe(ctx) {
     const name = ctx.names.dbSubnetGroup;
     const g = (await absentIfNotFound(() => ctx.aws.rds.send(new DescribeDBSubnetGroupsCommand({ DBSubnetGroupName: name }))))?.DBSubnetGroups?.[0];
-    if (!g) return undefined;
-    await checkOwnedWhenAdopting(ctx, prior, `DB subnet group ${name}`, name, async () =>
-      fromKeyValueTags((await ctx.aws.rds.send(new ListTagsForResourceCommand({ ResourceName: g.DBSubnetGroupArn }))).TagList));
-    return { id: name, attrs: { subnetIds: (g.Subnets ?? []).map((s) => s.SubnetIdentifier!).sort() }, outputs: { dbSubnetGroupName: name } };
+    if (!g?.DBSubnetGroupArn) return undefined;
+    const tags = tagMap((await ctx.aws.rds.send(new ListTagsForResourceCommand({ ResourceName: g.DBSubnetGroupArn }))).TagList);
+    assertOurs("DB subnet group", name, tags, ctx.spec.appName);
+    return {
+      id: name,
+      state: "ready",
+      attrs: { subnetIds: (g.Subnets ?? []).map((s) => s.SubnetIdentifier!).sort(), tags: ownedTags(tags, ctx.spec) },
+      outputs: { dbSubnetGroupName: name, dbSubnetGroupArn: g.DBSubnetGroupArn },
+    };
   },
   async create(ctx, want) {
     const name = ctx.names.dbSubnetGroup;
     // RDS can call subnets created a moment ago "InvalidSubnet" until EC2's view reaches it.
     await ctx.aws.rds.sendWith({ retryOn: ["InvalidSubnet"], deadlineMs: 60_000 })(new CreateDBSubnetGroupCommand({
-      DBSubnetGroupName: name, DBSubnetGroupDescription: `${ctx.spec.appName} database subnets`, SubnetIds: want.subnetIds, Tags: keyValueTags(stackTags(ctx.spec, KEY)),
+      DBSubnetGroupName: name, DBSubnetGroupDescription: `${ctx.spec.appName} database subnets`, SubnetIds: want.subnetIds, Tags: tagList(want.tags),
     }));
     return { id: name, outputs: { dbSubnetGroupName: name } };
   },
-  async update(ctx, want) {
-    await ctx.aws.rds.send(new ModifyDBSubnetGroupCommand({ DBSubnetGroupName: ctx.names.dbSubnetGroup, SubnetIds: want.subnetIds }));
+  async update(ctx, want, live, changed) {
+    if (changed.includes("subnetIds")) await ctx.aws.rds.send(new ModifyDBSubnetGroupCommand({ DBSubnetGroupName: live.id, SubnetIds: want.subnetIds }));
+    if (changed.includes("tags")) await syncTags(ctx.aws, "rds", live.outputs.dbSubnetGroupArn, want.tags, live.attrs.tags);
   },
   async delete(ctx, live) {
     await ignoreNotFound(() => ctx.aws.rds.send(new DeleteDBSubnetGroupCommand({ DBSubnetGroupName: live.id })));

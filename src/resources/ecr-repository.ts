@@ -2,14 +2,15 @@ import {
   CreateRepositoryCommand, DeleteRepositoryCommand, DescribeRepositoriesCommand, GetLifecyclePolicyCommand, ListTagsForResourceCommand,
   PutImageScanningConfigurationCommand, PutLifecyclePolicyCommand,
 } from "@aws-sdk/client-ecr";
-import { absentIfNotFound, ignoreNotFound } from "../aws/ec2.js";
-import type { Ctx, Resource, Target } from "../engine/types.js";
+import { absentIfNotFound, hasCode, ignoreNotFound } from "../aws/errors.js";
+import { assertOurs, ownedTags, syncTags, tagList, tagMap, type Tags } from "../aws/tags.js";
 import { stackTags } from "../config/names.js";
-import { checkOwnedWhenAdopting, fromKeyValueTags, keyValueTags } from "./owned.js";
+import type { Ctx, DesiredStack, StackResource } from "./context.js";
 
 const KEY = "ecr-repository";
-const desired = (spec: Target) => ({ scanOnPush: false, keepImages: spec.ecr.keepImages });
+const desired = (spec: DesiredStack) => ({ scanOnPush: false, keepImages: spec.ecr.keepImages, tags: stackTags(spec, KEY) });
 type Want = ReturnType<typeof desired>;
+type Attrs = { scanOnPush: boolean; keepImages?: number; tags: Tags };
 
 const lifecyclePolicy = (keep: number) => JSON.stringify({
   rules: [{ rulePriority: 1, description: `keep the last ${keep} images`, selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: keep }, action: { type: "expire" } }],
@@ -18,37 +19,41 @@ const lifecyclePolicy = (keep: number) => JSON.stringify({
 const putLifecycle = (ctx: Ctx, keep: number) =>
   ctx.aws.ecr.send(new PutLifecyclePolicyCommand({ repositoryName: ctx.names.ecrRepository, lifecyclePolicyText: lifecyclePolicy(keep) }));
 
-export const ecrRepository: Resource<Want> = {
+export const ecrRepository: StackResource<Want, Attrs, { repositoryUri: string; repositoryArn: string }> = {
   key: KEY,
   kind: "ecr:repository",
-  dependsOn: [],
+  stateful: true,
+  // A retried CreateRepository whose first answer was lost.
+  alreadyExists: hasCode("RepositoryAlreadyExistsException"),
   title: (spec) => `ECR repository ${spec.appName}`,
   desired,
-  async observe(ctx, prior) {
+  async observe(ctx) {
     const name = ctx.names.ecrRepository;
     const repo = (await absentIfNotFound(() => ctx.aws.ecr.send(new DescribeRepositoriesCommand({ repositoryNames: [name] }))))?.repositories?.[0];
     if (!repo?.repositoryArn) return undefined;
-    await checkOwnedWhenAdopting(ctx, prior, `ECR repository ${name}`, name, async () =>
-      fromKeyValueTags((await ctx.aws.ecr.send(new ListTagsForResourceCommand({ resourceArn: repo.repositoryArn }))).tags));
+    const tags = tagMap((await ctx.aws.ecr.send(new ListTagsForResourceCommand({ resourceArn: repo.repositoryArn }))).tags);
+    assertOurs("ECR repository", name, tags, ctx.spec.appName);
     const policy = await absentIfNotFound(() => ctx.aws.ecr.send(new GetLifecyclePolicyCommand({ repositoryName: name })));
     const keep = policy?.lifecyclePolicyText ? JSON.parse(policy.lifecyclePolicyText).rules?.[0]?.selection?.countNumber : undefined;
     return {
       id: name,
-      attrs: { scanOnPush: repo.imageScanningConfiguration?.scanOnPush ?? false, keepImages: keep },
-      outputs: { repositoryUri: repo.repositoryUri!, repositoryArn: repo.repositoryArn, registryId: repo.registryId ?? "" },
+      state: "ready",
+      attrs: { scanOnPush: repo.imageScanningConfiguration?.scanOnPush ?? false, keepImages: keep, tags: ownedTags(tags, ctx.spec) },
+      outputs: { repositoryUri: repo.repositoryUri!, repositoryArn: repo.repositoryArn },
     };
   },
   async create(ctx, want) {
     const name = ctx.names.ecrRepository;
     const out = await ctx.aws.ecr.send(new CreateRepositoryCommand({
-      repositoryName: name, imageTagMutability: "MUTABLE", imageScanningConfiguration: { scanOnPush: want.scanOnPush }, tags: keyValueTags(stackTags(ctx.spec, KEY)),
+      repositoryName: name, imageTagMutability: "MUTABLE", imageScanningConfiguration: { scanOnPush: want.scanOnPush }, tags: tagList(want.tags),
     }));
     await putLifecycle(ctx, want.keepImages);
-    return { id: name, outputs: { repositoryUri: out.repository!.repositoryUri! } };
+    return { id: name, outputs: { repositoryUri: out.repository!.repositoryUri!, repositoryArn: out.repository!.repositoryArn! } };
   },
-  async update(ctx, want, _live, changed) {
-    if (changed.includes("scanOnPush")) await ctx.aws.ecr.send(new PutImageScanningConfigurationCommand({ repositoryName: ctx.names.ecrRepository, imageScanningConfiguration: { scanOnPush: want.scanOnPush } }));
+  async update(ctx, want, live, changed) {
+    if (changed.includes("scanOnPush")) await ctx.aws.ecr.send(new PutImageScanningConfigurationCommand({ repositoryName: live.id, imageScanningConfiguration: { scanOnPush: want.scanOnPush } }));
     if (changed.includes("keepImages")) await putLifecycle(ctx, want.keepImages);
+    if (changed.includes("tags")) await syncTags(ctx.aws, "ecr", live.outputs.repositoryArn, want.tags, live.attrs.tags);
   },
   async delete(ctx, live) {
     // `force` deletes the images too; `down` asks before it gets here.

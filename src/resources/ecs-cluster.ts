@@ -1,29 +1,50 @@
 import { CreateClusterCommand, DeleteClusterCommand, DescribeClustersCommand } from "@aws-sdk/client-ecs";
-import { ignoreNotFound } from "../aws/ec2.js";
-import type { Resource, Target } from "../engine/types.js";
+import { CreateServiceLinkedRoleCommand } from "@aws-sdk/client-iam";
+import { errorCode, hasCode, ignoreNotFound } from "../aws/errors.js";
+import { assertOurs, ecsTagList, ownedTags, syncTags, tagMap, type Tags } from "../aws/tags.js";
 import { stackTags } from "../config/names.js";
-import { checkOwnedWhenAdopting, fromLowerKeyValueTags, lowerKeyValueTags } from "./owned.js";
+import type { Ctx, DesiredStack, StackResource } from "./context.js";
 
 const KEY = "ecs-cluster";
-const desired = (_spec: Target) => ({ status: "ACTIVE" });
+const desired = (spec: DesiredStack) => ({ tags: stackTags(spec, KEY) });
 
-export const ecsCluster: Resource<ReturnType<typeof desired>> = {
+/**
+ * ECS needs its service-linked role (AWSServiceRoleForECS) before the first cluster of an account works; ECS
+ * makes it itself, but the first CreateCluster can fail while it does ("Unable to assume the service linked
+ * role", aws-facts.md). Creating it first is idempotent: "has been taken" means it exists.
+ */
+export async function ensureEcsServiceLinkedRole(ctx: Pick<Ctx, "aws">): Promise<void> {
+  try {
+    await ctx.aws.iam.send(new CreateServiceLinkedRoleCommand({ AWSServiceName: "ecs.amazonaws.com" }));
+  } catch (e) {
+    if (!(/^InvalidInput/.test(errorCode(e)) && /has been taken/i.test((e as Error).message ?? ""))) throw e;
+  }
+}
+/** The role exists, but ECS cannot use it for a few seconds more. */
+const linkedRoleNotReady = (e: unknown) => errorCode(e) === "InvalidParameterException" && /service linked role/i.test((e as Error).message ?? "");
+
+export const ecsCluster: StackResource<ReturnType<typeof desired>, { tags: Tags }, { clusterArn: string; clusterName: string }> = {
   key: KEY,
   kind: "ecs:cluster",
-  dependsOn: [],
+  inUse: hasCode("ClusterContainsServicesException", "ClusterContainsTasksException"),
   title: (spec) => `ECS cluster ${spec.appName}`,
   desired,
-  async observe(ctx, prior) {
+  async observe(ctx) {
     const out = await ctx.aws.ecs.send(new DescribeClustersCommand({ clusters: [ctx.names.cluster], include: ["TAGS"] }));
     const c = out.clusters?.find((x) => x.status === "ACTIVE" || x.status === "PROVISIONING");
     if (!c?.clusterArn) return undefined;
-    await checkOwnedWhenAdopting(ctx, prior, `ECS cluster ${ctx.names.cluster}`, c.clusterArn, async () => fromLowerKeyValueTags(c.tags));
-    return { id: c.clusterArn, attrs: { status: "ACTIVE" }, outputs: { clusterArn: c.clusterArn, clusterName: c.clusterName! } };
+    const tags = tagMap(c.tags);
+    assertOurs("ECS cluster", ctx.names.cluster, tags, ctx.spec.appName);
+    return { id: c.clusterArn, state: "ready", attrs: { tags: ownedTags(tags, ctx.spec) }, outputs: { clusterArn: c.clusterArn, clusterName: c.clusterName! } };
   },
-  async create(ctx) {
+  async create(ctx, want) {
+    await ensureEcsServiceLinkedRole(ctx);
     // CreateCluster returns the existing cluster when the name is taken: naturally idempotent.
-    const out = await ctx.aws.ecs.send(new CreateClusterCommand({ clusterName: ctx.names.cluster, tags: lowerKeyValueTags(stackTags(ctx.spec, KEY)) }));
+    const out = await ctx.aws.ecs.sendWith({ retryIf: linkedRoleNotReady, deadlineMs: 60_000 })(new CreateClusterCommand({ clusterName: ctx.names.cluster, tags: ecsTagList(want.tags) }));
     return { id: out.cluster!.clusterArn!, outputs: { clusterArn: out.cluster!.clusterArn!, clusterName: ctx.names.cluster } };
+  },
+  async update(ctx, want, live) {
+    await syncTags(ctx.aws, "ecs", live.id, want.tags, live.attrs.tags);
   },
   async delete(ctx) {
     await ignoreNotFound(() => ctx.aws.ecs.send(new DeleteClusterCommand({ cluster: ctx.names.cluster })));

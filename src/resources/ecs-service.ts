@@ -1,35 +1,44 @@
 import { CreateServiceCommand, DeleteServiceCommand, UpdateServiceCommand, type Service } from "@aws-sdk/client-ecs";
-import { errorCode } from "../aws/errors.js";
+import { errorCode, ignoreNotFound } from "../aws/errors.js";
 import { findService } from "../aws/ecs.js";
-import { ignoreNotFound } from "../aws/ec2.js";
-import type { Deps, Resource, Target } from "../engine/types.js";
-import { stackTags } from "../config/names.js";
-import { checkOwnedWhenAdopting, fromLowerKeyValueTags, lowerKeyValueTags } from "./owned.js";
-import { subnetKey } from "./subnet.js";
+import { assertOurs, ecsTagList, ownedTags, syncTags, tagMap, type Tags } from "../aws/tags.js";
+import { CONTAINER, stackTags, TAG_ASLEEP } from "../config/names.js";
+import type { LiveState, RefFn, Stored } from "../engine/types.js";
+import type { DesiredStack, StackResource } from "./context.js";
+import { ecsCluster } from "./ecs-cluster.js";
+import { listener } from "./listener.js";
+import { routeTable } from "./route-table.js";
+import { ecsGroup } from "./security-group.js";
+import { primarySubnet } from "./subnet.js";
+import { targetGroup } from "./target-group.js";
+import { awaitingFirstDeploy, taskDefinition } from "./task-definition.js";
 
 const KEY = "ecs-service";
-const PRIMARY_SUBNET = subnetKey("public", 0);
 
-const desired = (spec: Target, deps: Deps) => {
-  const td = deps("task-definition");
+const desired = (spec: DesiredStack, ref: RefFn) => {
+  const td = ref(taskDefinition);
   return {
-    cluster: deps("ecs-cluster").clusterArn!,
-    taskDefinition: td.taskDefinitionArn!,
+    cluster: ref(ecsCluster).clusterArn,
+    taskDefinition: td.taskDefinitionArn,
     // No image yet, or asleep: zero tasks. A service that can only crash-loop is worse than none.
-    desiredCount: spec.sleeping || td.awaitingFirstDeploy !== "false" ? 0 : spec.app.desiredCount,
+    desiredCount: spec.asleep.service || awaitingFirstDeploy(td.image) ? 0 : spec.app.desiredCount,
     launchType: "FARGATE",
-    subnets: [deps(PRIMARY_SUBNET).subnetId!],
-    securityGroups: [deps("sg-ecs").groupId!],
+    subnets: [ref(primarySubnet).subnetId],
+    securityGroups: [ref(ecsGroup).groupId],
     // No NAT gateway: the task needs a public IP to pull from ECR and ship logs.
     assignPublicIp: "ENABLED",
-    loadBalancer: { targetGroupArn: deps("target-group").targetGroupArn!, containerName: "web", containerPort: spec.app.containerPort },
+    loadBalancer: { targetGroupArn: ref(targetGroup).targetGroupArn, containerName: CONTAINER, containerPort: spec.app.containerPort },
     // Covers the app's boot and its first failed checks (2 × 30 s), no more: longer only delays replacing a broken task.
     healthCheckGracePeriodSeconds: spec.app.healthCheckGracePeriodSeconds,
     // Keep the old task serving until the new one is healthy; roll back automatically when it never is.
     deployment: { circuitBreaker: { enable: true, rollback: true }, minimumHealthyPercent: 100, maximumPercent: 200 },
+    // While asleep the service says so itself: a lost state file must not wake the stack.
+    tags: { ...stackTags(spec, KEY), ...(spec.asleep.service ? { [TAG_ASLEEP]: "true" } : {}) },
   };
 };
 type Want = ReturnType<typeof desired>;
+type Attrs = Omit<{ [K in keyof Want]?: Want[K] }, "tags"> & { tags: Tags };
+type Out = { serviceArn: string; serviceName: string; desiredCount: string; runningCount: string; rolloutState: string };
 
 const network = (want: Want) => ({ awsvpcConfiguration: { subnets: want.subnets, securityGroups: want.securityGroups, assignPublicIp: want.assignPublicIp as "ENABLED" } });
 const deploymentConfiguration = (want: Want) => ({
@@ -38,22 +47,43 @@ const deploymentConfiguration = (want: Want) => ({
 // IAM is eventually consistent: a just-created execution role can be refused for a minute or two.
 const roleNotReady = (e: unknown) => errorCode(e) === "InvalidParameterException" && /role|assume/i.test((e as Error).message ?? "");
 
-/** "deployment in progress" while the newest deployment rolls out; undefined once it is done. */
-export function rolloutPending(s: Service): string | undefined {
+/**
+ * Where the rollout stands. With the deployment `up` started (by id): its own state, and "rolled back" only
+ * when a newer PRIMARY replaced it (the circuit breaker's rollback is itself a deployment that completes);
+ * an older PRIMARY means DescribeServices does not list ours yet (eventual consistency). Otherwise: pending
+ * while the newest deployment rolls out.
+ */
+/**
+ * `prior.outputs.deploymentId`/`deploymentAt` (what `update` remembers) name the rollout `up` started; observe
+ * does not echo them, so they are gone from the state file once the rollout is done.
+ */
+export function rolloutState(s: Service, prior: Stored | undefined): LiveState {
+  if (s.status === "DRAINING") return { state: "deleting", why: "draining" };
   const primary = s.deployments?.find((d) => d.status === "PRIMARY");
-  if (!primary || (s.desiredCount ?? 0) === 0) return undefined;
-  if (primary.rolloutState === "IN_PROGRESS" || (s.deployments?.length ?? 0) > 1) {
-    return `deployment in progress: ${primary.runningCount ?? 0}/${primary.desiredCount ?? 0} running, ${primary.pendingCount ?? 0} pending`;
+  const mine = prior?.outputs.deploymentId;
+  if (mine && primary && (s.desiredCount ?? 0) > 0) {
+    const ours = s.deployments?.find((d) => d.id === mine);
+    if (ours?.status === "PRIMARY") {
+      if (ours.rolloutState === "FAILED") return { state: "failed", why: `deployment failed: ${ours.rolloutStateReason ?? "circuit breaker"}` };
+      if (ours.rolloutState !== "COMPLETED") return { state: "pending", why: progress(ours) };
+      return { state: "ready" };
+    }
+    const newer = (primary.createdAt?.getTime() ?? 0) > Number(prior!.outputs.deploymentAt ?? 0);
+    if (newer) return { state: "failed", why: `the deployment was rolled back${ours?.rolloutStateReason ? `: ${ours.rolloutStateReason}` : ""}; see \`spontime-infra logs\`` };
+    return { state: "pending", why: "deployment not visible yet" };
   }
-  return undefined;
+  if (primary && (s.desiredCount ?? 0) > 0 && (primary.rolloutState === "IN_PROGRESS" || (s.deployments?.length ?? 0) > 1)) return { state: "pending", why: progress(primary) };
+  return { state: "ready" };
 }
+const progress = (d: NonNullable<Service["deployments"]>[number]) =>
+  `deployment in progress: ${d.runningCount ?? 0}/${d.desiredCount ?? 0} running, ${d.pendingCount ?? 0} pending`;
 
-export const ecsService: Resource<Want> = {
+export const ecsService: StackResource<Want, Attrs, Out> = {
   key: KEY,
   kind: "ecs:service",
-  dependsOn: ["ecs-cluster", "task-definition", "listener-http", "target-group", PRIMARY_SUBNET, "sg-ecs", "route-table-public"],
-  replaceOn: ["cluster", "launchType", "loadBalancer"],
-  unreportedIsInSync: ["healthCheckGracePeriodSeconds", "deployment"],
+  // The service takes traffic only through the listener, and its tasks reach ECR through the public route.
+  after: [listener, routeTable],
+  replaceOn: ["cluster", "launchType"],
   readyTimeoutMs: 20 * 60_000,
   waitUntilGone: true,
   typicalGoneMs: 20_000, // draining: the target group's 30 s deregistration delay
@@ -62,14 +92,15 @@ export const ecsService: Resource<Want> = {
   async observe(ctx, prior) {
     const s = await findService(ctx);
     if (!s?.serviceArn) return undefined;
-    await checkOwnedWhenAdopting(ctx, prior, `ECS service ${ctx.names.service}`, s.serviceArn, async () => fromLowerKeyValueTags(s.tags));
+    const tags = tagMap(s.tags);
+    assertOurs("ECS service", ctx.names.service, tags, ctx.spec.appName);
     const net = s.networkConfiguration?.awsvpcConfiguration;
     const lb = s.loadBalancers?.[0];
     const dc = s.deploymentConfiguration;
     const primary = s.deployments?.find((d) => d.status === "PRIMARY");
-    const pending = s.status === "DRAINING" ? "draining" : rolloutPending(s);
     return {
       id: s.serviceArn,
+      ...rolloutState(s, prior),
       attrs: {
         cluster: s.clusterArn,
         taskDefinition: s.taskDefinition,
@@ -78,18 +109,17 @@ export const ecsService: Resource<Want> = {
         subnets: net?.subnets ?? [],
         securityGroups: net?.securityGroups ?? [],
         assignPublicIp: net?.assignPublicIp,
-        loadBalancer: lb ? { targetGroupArn: lb.targetGroupArn, containerName: lb.containerName, containerPort: lb.containerPort } : undefined,
+        loadBalancer: lb ? { targetGroupArn: lb.targetGroupArn!, containerName: lb.containerName!, containerPort: lb.containerPort! } : undefined,
         healthCheckGracePeriodSeconds: s.healthCheckGracePeriodSeconds,
         deployment: dc?.deploymentCircuitBreaker
-          ? { circuitBreaker: { enable: dc.deploymentCircuitBreaker.enable, rollback: dc.deploymentCircuitBreaker.rollback }, minimumHealthyPercent: dc.minimumHealthyPercent, maximumPercent: dc.maximumPercent }
+          ? { circuitBreaker: { enable: dc.deploymentCircuitBreaker.enable ?? false, rollback: dc.deploymentCircuitBreaker.rollback ?? false }, minimumHealthyPercent: dc.minimumHealthyPercent!, maximumPercent: dc.maximumPercent! }
           : undefined,
+        tags: ownedTags(tags, ctx.spec),
       },
       outputs: {
         serviceArn: s.serviceArn, serviceName: s.serviceName!, desiredCount: String(s.desiredCount ?? 0), runningCount: String(s.runningCount ?? 0),
-        rolloutState: primary?.rolloutState ?? "", taskDefinitionArn: s.taskDefinition ?? "",
+        rolloutState: primary?.rolloutState ?? "",
       },
-      ...(pending ? { pending } : {}),
-      ...(primary?.rolloutState === "FAILED" ? { failed: `deployment failed: ${primary.rolloutStateReason ?? "circuit breaker rolled it back"}` } : {}),
     };
   },
   async create(ctx, want) {
@@ -108,29 +138,38 @@ export const ecsService: Resource<Want> = {
       enableECSManagedTags: true,
       // Same inputs, same token: a retried create after a lost response returns the same service.
       clientToken: ctx.names.serviceClientToken(want.taskDefinition),
-      tags: lowerKeyValueTags(stackTags(ctx.spec, KEY)),
+      tags: ecsTagList(want.tags),
     }));
     const s = out.service!;
     return { id: s.serviceArn!, outputs: { serviceArn: s.serviceArn!, serviceName: s.serviceName! } };
   },
-  async update(ctx, want) {
-    await ctx.aws.ecs.sendWith({ retryIf: roleNotReady })(new UpdateServiceCommand({
+  async update(ctx, want, live, changed) {
+    if (changed.includes("tags")) await syncTags(ctx.aws, "ecs", live.id, want.tags, live.attrs.tags);
+    if (changed.every((f) => f === "tags")) return;
+    // ECS takes a new load balancer block in UpdateService for services it deploys itself (the ECS controller).
+    const out = await ctx.aws.ecs.sendWith({ retryIf: roleNotReady })(new UpdateServiceCommand({
       cluster: want.cluster,
       service: ctx.names.service,
       taskDefinition: want.taskDefinition,
       desiredCount: want.desiredCount,
       networkConfiguration: network(want),
+      ...(changed.includes("loadBalancer") ? { loadBalancers: [want.loadBalancer] } : {}),
       healthCheckGracePeriodSeconds: want.healthCheckGracePeriodSeconds,
       deploymentConfiguration: deploymentConfiguration(want),
     }));
+    const started = out.service?.deployments?.find((d) => d.status === "PRIMARY");
+    // Followed by id until it completes: "stable" alone would call a circuit-breaker rollback a success.
+    if (started?.id && want.desiredCount > 0) return { deploymentId: started.id, deploymentAt: String(started.createdAt?.getTime() ?? ctx.clock.now()) };
   },
   async delete(ctx, live) {
-    // DRAINING: an earlier, interrupted `down` already deleted it; the engine waits for it to go.
-    if (live.pending === "draining") return;
-    if (String(live.attrs.desiredCount) !== "0") {
+    if (live.attrs.desiredCount !== 0) {
       await ignoreNotFound(() => ctx.aws.ecs.send(new UpdateServiceCommand({ cluster: ctx.names.cluster, service: ctx.names.service, desiredCount: 0 })));
     }
-    await ignoreNotFound(() => ctx.aws.ecs.send(new DeleteServiceCommand({ cluster: ctx.names.cluster, service: ctx.names.service, force: true })));
+    try {
+      await ignoreNotFound(() => ctx.aws.ecs.send(new DeleteServiceCommand({ cluster: ctx.names.cluster, service: ctx.names.service, force: true })));
+    } catch (e) {
+      // Already DRAINING: a retried delete whose first answer was lost, or an earlier run's. The engine waits for it to go.
+      if (errorCode(e) !== "ServiceNotActiveException") throw e;
+    }
   },
 };
-

@@ -2,10 +2,10 @@ import {
   AttachRolePolicyCommand, CreateRoleCommand, DeleteRoleCommand, DetachRolePolicyCommand, GetRoleCommand,
   ListAttachedRolePoliciesCommand, UpdateAssumeRolePolicyCommand,
 } from "@aws-sdk/client-iam";
-import { absentIfNotFound, ignoreNotFound } from "../aws/ec2.js";
-import type { Ctx, Resource, Target } from "../engine/types.js";
+import { absentIfNotFound, hasCode, ignoreNotFound } from "../aws/errors.js";
+import { assertOurs, ownedTags, syncTags, tagList, tagMap, type Tags } from "../aws/tags.js";
 import { stackTags } from "../config/names.js";
-import { checkOwnedWhenAdopting, fromKeyValueTags, keyValueTags } from "./owned.js";
+import type { Ctx, DesiredStack, StackResource } from "./context.js";
 
 const KEY = "iam-execution-role";
 export const EXECUTION_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy";
@@ -18,31 +18,38 @@ const trustedServices = (doc: unknown): string[] =>
     .flatMap((s) => [s.Principal?.Service ?? []].flat())
     .sort();
 
-const desired = (_spec: Target) => ({ trustedServices: ["ecs-tasks.amazonaws.com"], policies: [EXECUTION_POLICY_ARN] });
+const desired = (spec: DesiredStack) => ({ trustedServices: ["ecs-tasks.amazonaws.com"], policies: [EXECUTION_POLICY_ARN], tags: stackTags(spec, KEY) });
 type Want = ReturnType<typeof desired>;
+type Attrs = { trustedServices: string[]; policies: string[]; tags: Tags };
 
 async function setPolicies(ctx: Ctx, role: string, want: string[], have: string[]) {
   for (const arn of want.filter((a) => !have.includes(a))) await ctx.aws.iam.send(new AttachRolePolicyCommand({ RoleName: role, PolicyArn: arn }));
-  for (const arn of have.filter((a) => !want.includes(a))) await ctx.aws.iam.send(new DetachRolePolicyCommand({ RoleName: role, PolicyArn: arn }));
+  // Already detached (a retried call whose first answer was lost) is detached.
+  for (const arn of have.filter((a) => !want.includes(a))) await ignoreNotFound(() => ctx.aws.iam.send(new DetachRolePolicyCommand({ RoleName: role, PolicyArn: arn })));
 }
 
-export const executionRole: Resource<Want> = {
+export const executionRole: StackResource<Want, Attrs, { roleArn: string; roleName: string }> = {
   key: KEY,
   kind: "iam:role",
-  dependsOn: [],
+  // IAM refuses to delete a role with attached policies; a retried CreateRole whose answer was lost.
+  inUse: hasCode("DeleteConflict"),
+  alreadyExists: hasCode("EntityAlreadyExists"),
   title: (spec) => `IAM task execution role ${spec.appName}-ecs-execution`,
   desired,
-  async observe(ctx, prior) {
+  async observe(ctx) {
     const name = ctx.names.executionRole;
     const role = (await absentIfNotFound(() => ctx.aws.iam.send(new GetRoleCommand({ RoleName: name }))))?.Role;
     if (!role?.Arn) return undefined;
-    await checkOwnedWhenAdopting(ctx, prior, `IAM role ${name}`, name, async () => fromKeyValueTags(role.Tags));
+    const tags = tagMap(role.Tags);
+    assertOurs("IAM role", name, tags, ctx.spec.appName);
     const attached = await ctx.aws.iam.send(new ListAttachedRolePoliciesCommand({ RoleName: name }));
     return {
       id: name,
+      state: "ready",
       attrs: {
         trustedServices: trustedServices(JSON.parse(decodeURIComponent(role.AssumeRolePolicyDocument ?? "{}"))),
         policies: (attached.AttachedPolicies ?? []).map((p) => p.PolicyArn!).sort(),
+        tags: ownedTags(tags, ctx.spec),
       },
       outputs: { roleArn: role.Arn, roleName: name },
     };
@@ -50,19 +57,18 @@ export const executionRole: Resource<Want> = {
   async create(ctx, want) {
     const name = ctx.names.executionRole;
     const out = await ctx.aws.iam.send(new CreateRoleCommand({
-      RoleName: name, AssumeRolePolicyDocument: JSON.stringify(TRUST), Description: `ECS task execution role for ${ctx.spec.appName}`,
-      Tags: keyValueTags(stackTags(ctx.spec, KEY)),
+      RoleName: name, AssumeRolePolicyDocument: JSON.stringify(TRUST), Description: `ECS task execution role for ${ctx.spec.appName}`, Tags: tagList(want.tags),
     }));
     await setPolicies(ctx, name, want.policies, []);
     return { id: name, outputs: { roleArn: out.Role!.Arn!, roleName: name } };
   },
   async update(ctx, want, live, changed) {
     if (changed.includes("trustedServices")) await ctx.aws.iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: live.id, PolicyDocument: JSON.stringify(TRUST) }));
-    if (changed.includes("policies")) await setPolicies(ctx, live.id, want.policies, live.attrs.policies as string[]);
+    if (changed.includes("policies")) await setPolicies(ctx, live.id, want.policies, live.attrs.policies);
+    if (changed.includes("tags")) await syncTags(ctx.aws, "iam", live.id, want.tags, live.attrs.tags);
   },
   async delete(ctx, live) {
-    // IAM refuses to delete a role with attached policies (DeleteConflict).
-    await setPolicies(ctx, live.id, [], (live.attrs.policies as string[]) ?? []);
+    await setPolicies(ctx, live.id, [], live.attrs.policies ?? []);
     await ignoreNotFound(() => ctx.aws.iam.send(new DeleteRoleCommand({ RoleName: live.id })));
   },
 };

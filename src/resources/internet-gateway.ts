@@ -1,12 +1,16 @@
-import { AttachInternetGatewayCommand, CreateInternetGatewayCommand, DeleteInternetGatewayCommand, DescribeInternetGatewaysCommand, DetachInternetGatewayCommand } from "@aws-sdk/client-ec2";
-import { errorCode } from "../aws/errors.js";
-import { findEc2, ignoreNotFound, managedTags, retag, sendNaming, tagSpecifications } from "../aws/ec2.js";
-import type { Ctx, Resource, Target, Deps } from "../engine/types.js";
+import { AttachInternetGatewayCommand, CreateInternetGatewayCommand, DeleteInternetGatewayCommand, DescribeInternetGatewaysCommand, DetachInternetGatewayCommand, type InternetGateway } from "@aws-sdk/client-ec2";
+import { findEc2, sendNaming, tagSpecifications, withDuplicates } from "../aws/ec2.js";
+import { errorCode, hasCode, ignoreNotFound } from "../aws/errors.js";
+import { ownedTags, syncTags, tagMap, type Tags } from "../aws/tags.js";
 import { stackTags } from "../config/names.js";
+import type { RefFn } from "../engine/types.js";
+import type { Ctx, DesiredStack, StackResource } from "./context.js";
+import { vpc } from "./vpc.js";
 
 const KEY = "internet-gateway";
 
-const desired = (spec: Target, deps: Deps) => ({ vpcId: deps("vpc").vpcId, tags: stackTags(spec, KEY) });
+const desired = (spec: DesiredStack, ref: RefFn) => ({ vpcId: ref(vpc).vpcId, tags: stackTags(spec, KEY) });
+type Attrs = { vpcId?: string; tags: Tags };
 
 const attach = (ctx: Ctx, id: string, vpcId: string) =>
   sendNaming(ctx)(new AttachInternetGatewayCommand({ InternetGatewayId: id, VpcId: vpcId }));
@@ -20,35 +24,41 @@ async function detach(ctx: Ctx, id: string, vpcId: string) {
   }
 }
 
-export const internetGateway: Resource<ReturnType<typeof desired>> = {
+export const internetGateway: StackResource<ReturnType<typeof desired>, Attrs, { internetGatewayId: string }> = {
   key: KEY,
   kind: "ec2:internet-gateway",
-  dependsOn: ["vpc"],
+  // Detach fails with DependencyViolation while the VPC still has mapped public addresses.
+  inUse: hasCode("DependencyViolation"),
+  // A retried AttachInternetGateway whose first answer was lost.
+  alreadyExists: hasCode("Resource.AlreadyAssociated"),
   title: () => "internet gateway",
   desired,
   async observe(ctx, prior) {
     const ec2 = ctx.aws.ec2;
-    const g = await findEc2(ctx, "internet-gateways", KEY, prior, async (q) => (await ec2.send(new DescribeInternetGatewaysCommand({ InternetGatewayIds: q.ids, Filters: q.filters }))).InternetGateways, (x) => x.InternetGatewayId);
-    if (!g?.InternetGatewayId) return undefined;
-    const vpcId = g.Attachments?.find((a) => ["available", "attached"].includes(String(a.State)))?.VpcId;
-    return { id: g.InternetGatewayId, attrs: { vpcId, tags: managedTags(ctx.spec, KEY, g.Tags) }, outputs: { internetGatewayId: g.InternetGatewayId } };
+    const found = await findEc2(ctx, "internet gateway", KEY, prior, async (q) => (await ec2.send(new DescribeInternetGatewaysCommand({ InternetGatewayIds: q.ids, Filters: q.filters }))).InternetGateways, (x) => x.InternetGatewayId);
+    if (!found) return undefined;
+    return withDuplicates(found, (g: InternetGateway) => ({
+      id: g.InternetGatewayId!,
+      state: "ready" as const,
+      attrs: { vpcId: g.Attachments?.find((a) => ["available", "attached"].includes(String(a.State)))?.VpcId, tags: ownedTags(tagMap(g.Tags), ctx.spec) },
+      outputs: { internetGatewayId: g.InternetGatewayId! },
+    }));
   },
   async create(ctx, want) {
     const out = await ctx.aws.ec2.send(new CreateInternetGatewayCommand({ TagSpecifications: tagSpecifications(ctx.spec, KEY, "internet-gateway") }));
     const id = out.InternetGateway!.InternetGatewayId!;
-    await attach(ctx, id, want.vpcId!);
+    await attach(ctx, id, want.vpcId);
     return { id, outputs: { internetGatewayId: id } };
   },
   async update(ctx, want, live, changed) {
     if (changed.includes("vpcId")) {
-      if (live.attrs.vpcId) await detach(ctx, live.id, String(live.attrs.vpcId));
-      await attach(ctx, live.id, want.vpcId!);
+      if (live.attrs.vpcId) await detach(ctx, live.id, live.attrs.vpcId);
+      await attach(ctx, live.id, want.vpcId);
     }
-    if (changed.includes("tags")) await retag(ctx, live.id, KEY);
+    if (changed.includes("tags")) await syncTags(ctx.aws, "ec2", live.id, want.tags, live.attrs.tags);
   },
   async delete(ctx, live) {
-    // Detach fails with DependencyViolation while the VPC still has mapped public addresses; the engine retries.
-    if (live.attrs.vpcId) await detach(ctx, live.id, String(live.attrs.vpcId));
+    if (live.attrs.vpcId) await detach(ctx, live.id, live.attrs.vpcId);
     await ignoreNotFound(() => ctx.aws.ec2.send(new DeleteInternetGatewayCommand({ InternetGatewayId: live.id })));
   },
 };

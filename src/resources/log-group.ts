@@ -1,44 +1,39 @@
 import { CreateLogGroupCommand, DeleteLogGroupCommand, DescribeLogGroupsCommand, ListTagsForResourceCommand, PutRetentionPolicyCommand } from "@aws-sdk/client-cloudwatch-logs";
-import { errorCode } from "../aws/errors.js";
-import { ignoreNotFound } from "../aws/ec2.js";
-import type { Ctx, Resource, Target } from "../engine/types.js";
+import { hasCode, ignoreNotFound } from "../aws/errors.js";
+import { assertOurs, ownedTags, syncTags, type Tags } from "../aws/tags.js";
 import { stackTags } from "../config/names.js";
-import { checkOwnedWhenAdopting } from "./owned.js";
+import type { DesiredStack, StackResource } from "./context.js";
 
 const KEY = "log-group";
-const desired = (spec: Target) => ({ retentionDays: spec.logs.retentionDays });
+const desired = (spec: DesiredStack) => ({ retentionDays: spec.logs.retentionDays, tags: stackTags(spec, KEY) });
+type Attrs = { retentionDays?: number; tags: Tags };
 
-const setRetention = (ctx: Ctx, days: number) =>
-  ctx.aws.logs.send(new PutRetentionPolicyCommand({ logGroupName: ctx.names.logGroup, retentionInDays: days }));
-
-export const logGroup: Resource<ReturnType<typeof desired>> = {
+export const logGroup: StackResource<ReturnType<typeof desired>, Attrs, { logGroupName: string; logGroupArn: string }> = {
   key: KEY,
   kind: "logs:log-group",
-  dependsOn: [],
+  // A retried CreateLogGroup whose first answer was lost.
+  alreadyExists: hasCode("ResourceAlreadyExistsException"),
   title: (spec) => `log group /ecs/${spec.appName}`,
   desired,
-  async observe(ctx, prior) {
+  async observe(ctx) {
     const name = ctx.names.logGroup;
     const out = await ctx.aws.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: name }));
     const g = out.logGroups?.find((l) => l.logGroupName === name);
     if (!g) return undefined;
     const arn = g.arn!.replace(/:\*$/, "");
-    await checkOwnedWhenAdopting(ctx, prior, `log group ${name}`, name, async () => (await ctx.aws.logs.send(new ListTagsForResourceCommand({ resourceArn: arn }))).tags ?? {});
-    return { id: name, attrs: { retentionDays: g.retentionInDays }, outputs: { logGroupName: name, logGroupArn: arn } };
+    const tags = (await ctx.aws.logs.send(new ListTagsForResourceCommand({ resourceArn: arn }))).tags ?? {};
+    assertOurs("log group", name, tags, ctx.spec.appName);
+    return { id: name, state: "ready", attrs: { retentionDays: g.retentionInDays, tags: ownedTags(tags, ctx.spec) }, outputs: { logGroupName: name, logGroupArn: arn } };
   },
   async create(ctx, want) {
     const name = ctx.names.logGroup;
-    try {
-      await ctx.aws.logs.send(new CreateLogGroupCommand({ logGroupName: name, tags: stackTags(ctx.spec, KEY) }));
-    } catch (e) {
-      // A crash after the create and before the state write: observe will check the tags on the next look.
-      if (errorCode(e) !== "ResourceAlreadyExistsException") throw e;
-    }
-    await setRetention(ctx, want.retentionDays);
+    await ctx.aws.logs.send(new CreateLogGroupCommand({ logGroupName: name, tags: want.tags }));
+    await ctx.aws.logs.send(new PutRetentionPolicyCommand({ logGroupName: name, retentionInDays: want.retentionDays }));
     return { id: name, outputs: { logGroupName: name } };
   },
-  async update(ctx, want) {
-    await setRetention(ctx, want.retentionDays);
+  async update(ctx, want, live, changed) {
+    if (changed.includes("retentionDays")) await ctx.aws.logs.send(new PutRetentionPolicyCommand({ logGroupName: live.id, retentionInDays: want.retentionDays }));
+    if (changed.includes("tags")) await syncTags(ctx.aws, "logs", live.outputs.logGroupArn, want.tags, live.attrs.tags);
   },
   async delete(ctx, live) {
     await ignoreNotFound(() => ctx.aws.logs.send(new DeleteLogGroupCommand({ logGroupName: live.id })));

@@ -1,24 +1,31 @@
 import {
   AssociateRouteTableCommand, CreateRouteCommand, CreateRouteTableCommand, DeleteRouteTableCommand, DescribeRouteTablesCommand,
-  DisassociateRouteTableCommand, ReplaceRouteCommand,
+  DisassociateRouteTableCommand, ReplaceRouteCommand, type RouteTable,
 } from "@aws-sdk/client-ec2";
-import { findEc2, ignoreNotFound, managedTags, retag, sendNaming, tagSpecifications } from "../aws/ec2.js";
-import type { Ctx, Deps, Resource, Target } from "../engine/types.js";
+import { findEc2, sendNaming, tagSpecifications, withDuplicates } from "../aws/ec2.js";
+import { hasCode, ignoreNotFound } from "../aws/errors.js";
+import { ownedTags, syncTags, tagMap, type Tags } from "../aws/tags.js";
 import { stackTags } from "../config/names.js";
-import { subnetKey } from "./subnet.js";
+import type { RefFn } from "../engine/types.js";
+import type { Ctx, DesiredStack, StackResource } from "./context.js";
+import { internetGateway } from "./internet-gateway.js";
+import { publicSubnets } from "./subnet.js";
+import { vpc } from "./vpc.js";
 
 const KEY = "route-table-public";
-const PUBLIC_SUBNETS = [subnetKey("public", 0), subnetKey("public", 1)];
 
-const desired = (spec: Target, deps: Deps) => ({
-  vpcId: deps("vpc").vpcId!,
-  defaultRouteGateway: deps("internet-gateway").internetGatewayId!,
-  subnetIds: PUBLIC_SUBNETS.map((k) => deps(k).subnetId!).sort(),
+const desired = (spec: DesiredStack, ref: RefFn) => ({
+  vpcId: ref(vpc).vpcId,
+  defaultRouteGateway: ref(internetGateway).internetGatewayId,
+  subnetIds: publicSubnets.map((s) => ref(s).subnetId).sort(),
   tags: stackTags(spec, KEY),
 });
 type Want = ReturnType<typeof desired>;
+/** `associations`: association ids by subnet, what disassociating needs (not compared: the spec has no such field). */
+type Attrs = { vpcId?: string; defaultRouteGateway?: string; subnetIds: string[]; associations: Record<string, string>; tags: Tags };
+type Out = { routeTableId: string };
 
-async function reconcile(ctx: Ctx, id: string, want: Want, have: { defaultRouteGateway?: unknown; associations: Record<string, string> }) {
+async function reconcile(ctx: Ctx, id: string, want: Want, have: { defaultRouteGateway?: string; associations: Record<string, string> }) {
   const send = sendNaming(ctx);
   if (have.defaultRouteGateway !== want.defaultRouteGateway) {
     const route = { RouteTableId: id, DestinationCidrBlock: "0.0.0.0/0", GatewayId: want.defaultRouteGateway };
@@ -32,42 +39,51 @@ async function reconcile(ctx: Ctx, id: string, want: Want, have: { defaultRouteG
   }
 }
 
-export const routeTable: Resource<Want> = {
+export const routeTable: StackResource<Want, Attrs, Out> = {
   key: KEY,
   kind: "ec2:route-table",
-  dependsOn: ["vpc", "internet-gateway", ...PUBLIC_SUBNETS],
   replaceOn: ["vpcId"],
+  inUse: hasCode("DependencyViolation"),
+  // Retried CreateRoute / AssociateRouteTable calls whose first answer was lost.
+  alreadyExists: hasCode("RouteAlreadyExists", "Resource.AlreadyAssociated"),
   title: () => "public route table (0.0.0.0/0 to the internet gateway)",
   desired,
   async observe(ctx, prior) {
     const ec2 = ctx.aws.ec2;
-    const t = await findEc2(ctx, "route-tables", KEY, prior, async (q) => (await ec2.send(new DescribeRouteTablesCommand({ RouteTableIds: q.ids, Filters: q.filters }))).RouteTables, (x) => x.RouteTableId);
-    if (!t?.RouteTableId) return undefined;
-    const associations = Object.fromEntries((t.Associations ?? []).filter((a) => a.SubnetId).map((a) => [a.SubnetId!, a.RouteTableAssociationId!]));
-    return {
-      id: t.RouteTableId,
-      attrs: {
-        vpcId: t.VpcId,
-        defaultRouteGateway: t.Routes?.find((r) => r.DestinationCidrBlock === "0.0.0.0/0")?.GatewayId,
-        subnetIds: Object.keys(associations).sort(),
-        tags: managedTags(ctx.spec, KEY, t.Tags),
-      },
-      outputs: { routeTableId: t.RouteTableId, associations: JSON.stringify(associations) },
-    };
+    const found = await findEc2(ctx, "route table", KEY, prior, async (q) => (await ec2.send(new DescribeRouteTablesCommand({ RouteTableIds: q.ids, Filters: q.filters }))).RouteTables, (x) => x.RouteTableId);
+    if (!found) return undefined;
+    return withDuplicates(found, (t: RouteTable) => {
+      const associations = Object.fromEntries((t.Associations ?? []).filter((a) => a.SubnetId).map((a) => [a.SubnetId!, a.RouteTableAssociationId!]));
+      return {
+        id: t.RouteTableId!,
+        state: "ready" as const,
+        attrs: {
+          vpcId: t.VpcId,
+          defaultRouteGateway: t.Routes?.find((r) => r.DestinationCidrBlock === "0.0.0.0/0")?.GatewayId,
+          subnetIds: Object.keys(associations).sort(),
+          associations,
+          tags: ownedTags(tagMap(t.Tags), ctx.spec),
+        },
+        outputs: { routeTableId: t.RouteTableId! },
+      };
+    });
   },
   async create(ctx, want) {
-    const out = await sendNaming(ctx)(new CreateRouteTableCommand({ VpcId: want.vpcId, TagSpecifications: tagSpecifications(ctx.spec, KEY, "route-table") }));
+    const out = await sendNaming(ctx)(new CreateRouteTableCommand({
+      VpcId: want.vpcId, TagSpecifications: tagSpecifications(ctx.spec, KEY, "route-table"),
+      // Same stack, resource and VPC, same token: the SDK's retry of a create whose answer was lost returns the same table.
+      ClientToken: ctx.names.routeTableClientToken(want.vpcId),
+    }));
     const id = out.RouteTable!.RouteTableId!;
     await reconcile(ctx, id, want, { associations: {} });
     return { id, outputs: { routeTableId: id } };
   },
   async update(ctx, want, live, changed) {
-    await reconcile(ctx, live.id, want, { defaultRouteGateway: live.attrs.defaultRouteGateway, associations: JSON.parse(live.outputs.associations ?? "{}") });
-    if (changed.includes("tags")) await retag(ctx, live.id, KEY);
+    await reconcile(ctx, live.id, want, { defaultRouteGateway: live.attrs.defaultRouteGateway, associations: live.attrs.associations });
+    if (changed.includes("tags")) await syncTags(ctx.aws, "ec2", live.id, want.tags, live.attrs.tags);
   },
   async delete(ctx, live) {
-    const associations: Record<string, string> = JSON.parse(live.outputs.associations ?? "{}");
-    for (const associationId of Object.values(associations)) {
+    for (const associationId of Object.values(live.attrs.associations)) {
       await ignoreNotFound(() => ctx.aws.ec2.send(new DisassociateRouteTableCommand({ AssociationId: associationId })));
     }
     await ignoreNotFound(() => ctx.aws.ec2.send(new DeleteRouteTableCommand({ RouteTableId: live.id })));

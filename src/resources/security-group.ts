@@ -1,69 +1,89 @@
 import {
   AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, DeleteSecurityGroupCommand, DescribeSecurityGroupsCommand,
-  RevokeSecurityGroupIngressCommand, type IpPermission,
+  RevokeSecurityGroupIngressCommand, type IpPermission, type SecurityGroup,
 } from "@aws-sdk/client-ec2";
-import { findEc2, ignoreNotFound, managedTags, retag, sendNaming, tagSpecifications } from "../aws/ec2.js";
-import { canonical } from "../engine/plan.js";
-import type { Ctx, Deps, Resource, Target } from "../engine/types.js";
+import { findEc2, sendNaming, tagSpecifications, withDuplicates } from "../aws/ec2.js";
+import { hasCode, ignoreNotFound } from "../aws/errors.js";
+import { ownedTags, syncTags, tagMap, type Tags } from "../aws/tags.js";
 import { stackTags } from "../config/names.js";
+import { canonical } from "../engine/plan.js";
+import type { Referable, RefFn } from "../engine/types.js";
+import type { Ctx, DesiredStack, StackResource } from "./context.js";
+import { vpc } from "./vpc.js";
 
-/** One ingress rule, from a CIDR or from another of the stack's security groups (by resource key). */
-export interface IngressRule { port: (spec: Target) => number; fromCidr?: string; fromGroup?: string }
-interface Rule { protocol: string; fromPort: number; toPort: number; source: string }
+type GroupOut = { groupId: string };
+/** One ingress rule, from a CIDR or from another of the stack's security groups. */
+export interface IngressRule { port: (spec: DesiredStack) => number; fromCidr?: string; fromGroup?: Referable<GroupOut> }
 
+/**
+ * One source of one rule, as EC2 has four kinds (IPv4 and IPv6 ranges, security groups, prefix lists): every
+ * kind is read, so a rule added behind our back is seen whatever its kind, and revoked in its own kind.
+ */
+type Source = { cidr: string } | { cidrIpv6: string } | { group: string } | { prefixList: string };
+export type Rule = { protocol: string; fromPort: number; toPort: number } & Source;
 
 const toPermission = (r: Rule): IpPermission => ({
   IpProtocol: r.protocol, FromPort: r.fromPort, ToPort: r.toPort,
-  ...(r.source.startsWith("sg-") ? { UserIdGroupPairs: [{ GroupId: r.source }] } : { IpRanges: [{ CidrIp: r.source }] }),
+  ...("cidr" in r ? { IpRanges: [{ CidrIp: r.cidr }] } : {}),
+  ...("cidrIpv6" in r ? { Ipv6Ranges: [{ CidrIpv6: r.cidrIpv6 }] } : {}),
+  ...("group" in r ? { UserIdGroupPairs: [{ GroupId: r.group }] } : {}),
+  ...("prefixList" in r ? { PrefixListIds: [{ PrefixListId: r.prefixList }] } : {}),
 });
 
 function rulesOf(perms: readonly IpPermission[] | undefined): Rule[] {
-  const rules: Rule[] = [];
-  for (const p of perms ?? []) {
+  return sortRules((perms ?? []).flatMap((p) => {
     const base = { protocol: p.IpProtocol ?? "-1", fromPort: p.FromPort ?? -1, toPort: p.ToPort ?? -1 };
-    for (const r of p.IpRanges ?? []) rules.push({ ...base, source: r.CidrIp! });
-    for (const r of p.Ipv6Ranges ?? []) rules.push({ ...base, source: r.CidrIpv6! });
-    for (const g of p.UserIdGroupPairs ?? []) rules.push({ ...base, source: g.GroupId! });
-  }
-  return sortRules(rules);
+    return [
+      ...(p.IpRanges ?? []).map((r) => ({ ...base, cidr: r.CidrIp! })),
+      ...(p.Ipv6Ranges ?? []).map((r) => ({ ...base, cidrIpv6: r.CidrIpv6! })),
+      ...(p.UserIdGroupPairs ?? []).map((g) => ({ ...base, group: g.GroupId! })),
+      ...(p.PrefixListIds ?? []).map((l) => ({ ...base, prefixList: l.PrefixListId! })),
+    ];
+  }));
 }
 const sortRules = (rules: Rule[]) => rules.sort((a, b) => canonical(a).localeCompare(canonical(b)));
 
+type Attrs = { vpcId?: string; name?: string; description?: string; ingress: Rule[]; tags: Tags };
+
 /** A security group whose ingress is exactly `ingress`: rules added behind our back are revoked on `up`. */
-export function securityGroup(key: string, purpose: string, ingress: IngressRule[]): Resource {
-  const desired = (spec: Target, deps: Deps) => ({
-    vpcId: deps("vpc").vpcId!,
+export function securityGroup(key: string, purpose: string, ingress: IngressRule[]) {
+  const desired = (spec: DesiredStack, ref: RefFn) => ({
+    vpcId: ref(vpc).vpcId,
     name: `${spec.appName}-${key}`,
     description: `${spec.appName} ${purpose}`,
-    ingress: sortRules(ingress.map((r) => ({ protocol: "tcp", fromPort: r.port(spec), toPort: r.port(spec), source: r.fromCidr ?? deps(r.fromGroup!).groupId! }))),
+    ingress: sortRules(ingress.map((r): Rule => {
+      const port = { protocol: "tcp", fromPort: r.port(spec), toPort: r.port(spec) };
+      return r.fromGroup ? { ...port, group: ref(r.fromGroup).groupId } : { ...port, cidr: r.fromCidr! };
+    })),
     tags: stackTags(spec, key),
   });
-  type Want = ReturnType<typeof desired>;
   const setIngress = async (ctx: Ctx, id: string, want: Rule[], have: Rule[]) => {
     const send = sendNaming(ctx);
-    const key = (r: Rule) => canonical(r);
-    const extra = have.filter((h) => !want.some((w) => key(w) === key(h)));
-    const missing = want.filter((w) => !have.some((h) => key(w) === key(h)));
+    const extra = have.filter((h) => !want.some((w) => canonical(w) === canonical(h)));
+    const missing = want.filter((w) => !have.some((h) => canonical(w) === canonical(h)));
     if (extra.length) await send(new RevokeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: extra.map(toPermission) }));
     if (missing.length) await send(new AuthorizeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: missing.map(toPermission) }));
   };
-  const resource: Resource<Want> = {
+  const resource: StackResource<ReturnType<typeof desired>, Attrs, GroupOut> = {
     key,
     kind: "ec2:security-group",
-    dependsOn: ["vpc", ...ingress.flatMap((r) => (r.fromGroup ? [r.fromGroup] : []))],
     // EC2 cannot rename a group or change its description.
     replaceOn: ["vpcId", "name", "description"],
+    inUse: hasCode("DependencyViolation"),
+    // Retried CreateSecurityGroup / AuthorizeSecurityGroupIngress calls whose first answer was lost.
+    alreadyExists: hasCode("InvalidGroup.Duplicate", "InvalidPermission.Duplicate"),
     title: () => `security group: ${purpose}`,
     desired,
     async observe(ctx, prior) {
       const ec2 = ctx.aws.ec2;
-      const g = await findEc2(ctx, "security-groups", key, prior, async (q) => (await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: q.ids, Filters: q.filters }))).SecurityGroups, (x) => x.GroupId);
-      if (!g?.GroupId) return undefined;
-      return {
-        id: g.GroupId,
-        attrs: { vpcId: g.VpcId, name: g.GroupName, description: g.Description, ingress: rulesOf(g.IpPermissions), tags: managedTags(ctx.spec, key, g.Tags) },
-        outputs: { groupId: g.GroupId },
-      };
+      const found = await findEc2(ctx, "security group", key, prior, async (q) => (await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: q.ids, Filters: q.filters }))).SecurityGroups, (x) => x.GroupId);
+      if (!found) return undefined;
+      return withDuplicates(found, (g: SecurityGroup) => ({
+        id: g.GroupId!,
+        state: "ready" as const,
+        attrs: { vpcId: g.VpcId, name: g.GroupName, description: g.Description, ingress: rulesOf(g.IpPermissions), tags: ownedTags(tagMap(g.Tags), ctx.spec) },
+        outputs: { groupId: g.GroupId! },
+      }));
     },
     async create(ctx, want) {
       const out = await sendNaming(ctx)(new CreateSecurityGroupCommand({
@@ -74,8 +94,8 @@ export function securityGroup(key: string, purpose: string, ingress: IngressRule
       return { id, outputs: { groupId: id } };
     },
     async update(ctx, want, live, changed) {
-      if (changed.includes("ingress")) await setIngress(ctx, live.id, want.ingress, live.attrs.ingress as Rule[]);
-      if (changed.includes("tags")) await retag(ctx, live.id, key);
+      if (changed.includes("ingress")) await setIngress(ctx, live.id, want.ingress, live.attrs.ingress);
+      if (changed.includes("tags")) await syncTags(ctx.aws, "ec2", live.id, want.tags, live.attrs.tags);
     },
     async delete(ctx, live) {
       await ignoreNotFound(() => ctx.aws.ec2.send(new DeleteSecurityGroupCommand({ GroupId: live.id })));
@@ -83,3 +103,7 @@ export function securityGroup(key: string, purpose: string, ingress: IngressRule
   };
   return resource;
 }
+
+export const albGroup = securityGroup("sg-alb", "ALB: HTTP 80 from anywhere", [{ port: () => 80, fromCidr: "0.0.0.0/0" }]);
+export const ecsGroup = securityGroup("sg-ecs", "ECS tasks: container port from the ALB only", [{ port: (s) => s.app.containerPort, fromGroup: albGroup }]);
+export const rdsGroup = securityGroup("sg-rds", "RDS: PostgreSQL 5432 from the ECS tasks only", [{ port: () => 5432, fromGroup: ecsGroup }]);

@@ -1,35 +1,54 @@
-import { CreateSubnetCommand, DeleteSubnetCommand, DescribeSubnetsCommand, ModifySubnetAttributeCommand } from "@aws-sdk/client-ec2";
-import { findEc2, ignoreNotFound, managedTags, retag, sendNaming, tagSpecifications } from "../aws/ec2.js";
-import type { Ctx, Deps, Resource, Target } from "../engine/types.js";
+import { CreateSubnetCommand, DeleteSubnetCommand, DescribeSubnetsCommand, ModifySubnetAttributeCommand, type Subnet } from "@aws-sdk/client-ec2";
+import { findEc2, sendNaming, tagSpecifications, withDuplicates } from "../aws/ec2.js";
+import { hasCode, ignoreNotFound } from "../aws/errors.js";
+import { ownedTags, syncTags, tagMap, type Tags } from "../aws/tags.js";
 import { stackTags } from "../config/names.js";
+import type { RefFn } from "../engine/types.js";
+import type { Ctx, DesiredStack, StackResource } from "./context.js";
+import { vpc } from "./vpc.js";
 
 export type Tier = "public" | "private";
+type Attrs = { vpcId?: string; cidr?: string; availabilityZone?: string; mapPublicIpOnLaunch: boolean; tags: Tags };
+type Out = { subnetId: string; availabilityZone: string };
 
-/** Subnet `<tier>-<a|b>`: the first of each pair in the primary AZ (task, DB), the second in the other AZ. */
-export function subnet(tier: Tier, index: 0 | 1): Resource<ReturnType<ReturnType<typeof wantFor>>> {
-  const key = subnetKey(tier, index);
-  const cidrOf = (spec: Target) => (tier === "public" ? spec.network.publicSubnets : spec.network.privateSubnets)[index];
-  const desired = wantFor(tier, index, key, cidrOf);
+/**
+ * Subnet `<tier>-<a|b>`: the first of each pair in the primary AZ (task, DB), the second in the other AZ.
+ * A new CIDR or AZ makes the new subnet first: the ALB, the service and the DB subnet group move to it, and
+ * the old one is deleted at the end of the run (AWS refuses to delete a subnet that network interfaces use).
+ */
+export function subnet(tier: Tier, index: 0 | 1) {
+  const key = `subnet-${tier}-${index === 0 ? "a" : "b"}`;
+  const cidrOf = (spec: DesiredStack) => (tier === "public" ? spec.network.publicSubnets : spec.network.privateSubnets)[index];
+  const desired = (spec: DesiredStack, ref: RefFn) => ({
+    vpcId: ref(vpc).vpcId,
+    cidr: cidrOf(spec),
+    availabilityZone: spec.availabilityZones[index],
+    // Public subnets give tasks a public IP: with no NAT gateway that is how they reach ECR and CloudWatch.
+    mapPublicIpOnLaunch: tier === "public",
+    tags: stackTags(spec, key),
+  });
   const setPublicIp = (ctx: Ctx, id: string, value: boolean) =>
-
     sendNaming(ctx)(new ModifySubnetAttributeCommand({ SubnetId: id, MapPublicIpOnLaunch: { Value: value } }));
-  return {
+  const resource: StackResource<ReturnType<typeof desired>, Attrs, Out> = {
     key,
     kind: "ec2:subnet",
-    dependsOn: ["vpc"],
     replaceOn: ["vpcId", "cidr", "availabilityZone"],
-    title: (spec) => `${tier} subnet ${cidrOf(spec as Target)}`,
+    createBeforeDelete: true,
+    inUse: hasCode("DependencyViolation"),
+    // A retried CreateSubnet whose first answer was lost: the same CIDR is taken, by the subnet that call made.
+    alreadyExists: hasCode("InvalidSubnet.Conflict"),
+    title: (spec) => `${tier} subnet ${cidrOf(spec)} (${spec.availabilityZones[index]})`,
     desired,
     async observe(ctx, prior) {
       const ec2 = ctx.aws.ec2;
-      const s = await findEc2(ctx, "subnets", key, prior, async (q) => (await ec2.send(new DescribeSubnetsCommand({ SubnetIds: q.ids, Filters: q.filters }))).Subnets, (x) => x.SubnetId);
-      if (!s?.SubnetId) return undefined;
-      return {
-        id: s.SubnetId,
-        attrs: { vpcId: s.VpcId, cidr: s.CidrBlock, availabilityZone: s.AvailabilityZone, mapPublicIpOnLaunch: s.MapPublicIpOnLaunch ?? false, tags: managedTags(ctx.spec, key, s.Tags) },
-        outputs: { subnetId: s.SubnetId, availabilityZone: s.AvailabilityZone ?? "" },
-        ...(s.State === "pending" ? { pending: "pending" } : {}),
-      };
+      const found = await findEc2(ctx, "subnet", key, prior, async (q) => (await ec2.send(new DescribeSubnetsCommand({ SubnetIds: q.ids, Filters: q.filters }))).Subnets, (x) => x.SubnetId);
+      if (!found) return undefined;
+      return withDuplicates(found, (s: Subnet) => ({
+        id: s.SubnetId!,
+        attrs: { vpcId: s.VpcId, cidr: s.CidrBlock, availabilityZone: s.AvailabilityZone, mapPublicIpOnLaunch: s.MapPublicIpOnLaunch ?? false, tags: ownedTags(tagMap(s.Tags), ctx.spec) },
+        outputs: { subnetId: s.SubnetId!, availabilityZone: s.AvailabilityZone ?? "" },
+        ...(s.State === "pending" ? { state: "pending" as const, why: "pending" } : { state: "ready" as const }),
+      }));
     },
     async create(ctx, want) {
       const out = await sendNaming(ctx)(new CreateSubnetCommand({
@@ -41,23 +60,16 @@ export function subnet(tier: Tier, index: 0 | 1): Resource<ReturnType<ReturnType
     },
     async update(ctx, want, live, changed) {
       if (changed.includes("mapPublicIpOnLaunch")) await setPublicIp(ctx, live.id, want.mapPublicIpOnLaunch);
-      if (changed.includes("tags")) await retag(ctx, live.id, key);
+      if (changed.includes("tags")) await syncTags(ctx.aws, "ec2", live.id, want.tags, live.attrs.tags);
     },
     async delete(ctx, live) {
       await ignoreNotFound(() => ctx.aws.ec2.send(new DeleteSubnetCommand({ SubnetId: live.id })));
     },
   };
+  return resource;
 }
 
-function wantFor(tier: Tier, index: 0 | 1, key: string, cidrOf: (spec: Target) => string) {
-  return (spec: Target, deps: Deps) => ({
-    vpcId: deps("vpc").vpcId!,
-    cidr: cidrOf(spec),
-    availabilityZone: spec.availabilityZones[index],
-    // Public subnets give tasks a public IP: with no NAT gateway that is how they reach ECR and CloudWatch.
-    mapPublicIpOnLaunch: tier === "public",
-    tags: stackTags(spec, key),
-  });
-}
-
-export const subnetKey = (tier: Tier, index: 0 | 1) => `subnet-${tier}-${index === 0 ? "a" : "b"}`;
+export const publicSubnets = [subnet("public", 0), subnet("public", 1)] as const;
+export const privateSubnets = [subnet("private", 0), subnet("private", 1)] as const;
+/** Where the task runs: the primary AZ's public subnet. */
+export const primarySubnet = publicSubnets[0];

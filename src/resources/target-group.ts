@@ -2,35 +2,43 @@ import {
   CreateTargetGroupCommand, DeleteTargetGroupCommand, DescribeTargetGroupAttributesCommand, DescribeTargetGroupsCommand,
   ModifyTargetGroupAttributesCommand, ModifyTargetGroupCommand,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { absentIfNotFound, ignoreNotFound } from "../aws/ec2.js";
-import { errorCode } from "../aws/errors.js";
-import type { Ctx, Deps, Resource, Target } from "../engine/types.js";
-import { stackTags } from "../config/names.js";
+import { absentIfNotFound, errorCode, hasCode, ignoreNotFound } from "../aws/errors.js";
 import { elbTagsOf } from "../aws/elbv2.js";
-import { checkOwnedWhenAdopting, keyValueTags } from "./owned.js";
+import { assertOurs, ownedTags, syncTags, tagList, type Tags } from "../aws/tags.js";
+import { stackTags } from "../config/names.js";
+import type { RefFn } from "../engine/types.js";
+import type { Ctx, DesiredStack, StackResource } from "./context.js";
+import { vpc } from "./vpc.js";
 
 const KEY = "target-group";
 
-const desired = (spec: Target, deps: Deps) => ({
-  vpcId: deps("vpc").vpcId!,
+/**
+ * The target group's own port is not managed: ECS registers each task's IP with the container port, and the
+ * health check goes to that "traffic port". So a new container port never forces a new target group (which a
+ * listener still forwarding to the old one would block: ResourceInUse).
+ */
+const desired = (spec: DesiredStack, ref: RefFn) => ({
+  vpcId: ref(vpc).vpcId,
   protocol: "HTTP",
-  port: spec.app.containerPort,
   // Fargate tasks (awsvpc) register by IP, never by instance.
   targetType: "ip",
   healthCheckPath: spec.app.healthPath,
-  // AWS's defaults (5 healthy checks, 300 s draining) make a one-task deploy take 8-9 minutes; see the spec.
   healthCheckIntervalSeconds: spec.app.healthCheck.intervalSeconds,
   healthCheckTimeoutSeconds: spec.app.healthCheck.timeoutSeconds,
-  healthyThresholdCount: spec.app.healthCheck.healthyThreshold,
-  unhealthyThresholdCount: spec.app.healthCheck.unhealthyThreshold,
+  // AWS's default 5 passes × 30 s keeps a new task from traffic for 150 s on every deploy; 2 is its minimum.
+  healthyThreshold: spec.app.healthCheck.healthyThreshold,
+  unhealthyThreshold: spec.app.healthCheck.unhealthyThreshold,
   matcher: "200",
+  // The default 300 s would make every deploy wait five minutes for the old task to drain.
   deregistrationDelaySeconds: spec.app.deregistrationDelaySeconds,
+  tags: stackTags(spec, KEY),
 });
 type Want = ReturnType<typeof desired>;
+type Attrs = Omit<{ [K in keyof Want]?: Want[K] }, "tags"> & { tags: Tags };
 
 const healthCheck = (want: Want) => ({
   HealthCheckPath: want.healthCheckPath, HealthCheckIntervalSeconds: want.healthCheckIntervalSeconds, HealthCheckTimeoutSeconds: want.healthCheckTimeoutSeconds,
-  HealthyThresholdCount: want.healthyThresholdCount, UnhealthyThresholdCount: want.unhealthyThresholdCount, Matcher: { HttpCode: want.matcher },
+  HealthyThresholdCount: want.healthyThreshold, UnhealthyThresholdCount: want.unhealthyThreshold, Matcher: { HttpCode: want.matcher },
 });
 
 const setDeregistrationDelay = (ctx: Ctx, arn: string, seconds: number) =>
@@ -39,47 +47,50 @@ const setDeregistrationDelay = (ctx: Ctx, arn: string, seconds: number) =>
 // ELB can call a VPC created a moment ago unknown until EC2's view reaches it.
 const vpcNotVisibleYet = (e: unknown) => errorCode(e) === "ValidationError" && /VPC ID .* not found/i.test((e as Error).message ?? "");
 
-export const targetGroup: Resource<Want> = {
+export const targetGroup: StackResource<Want, Attrs, { targetGroupArn: string }> = {
   key: KEY,
   kind: "elbv2:target-group",
-  dependsOn: ["vpc"],
-  replaceOn: ["vpcId", "protocol", "port", "targetType"],
+  replaceOn: ["vpcId", "protocol", "targetType"],
+  // A listener still forwards to it.
+  inUse: hasCode("ResourceInUse"),
   title: (spec) => `target group ${spec.appName}-tg (ip, ${spec.app.healthPath} every ${spec.app.healthCheck.intervalSeconds} s)`,
   desired,
-  async observe(ctx, prior) {
+  async observe(ctx) {
     const tg = (await absentIfNotFound(() => ctx.aws.elbv2.send(new DescribeTargetGroupsCommand({ Names: [ctx.names.targetGroup] }))))?.TargetGroups?.[0];
     if (!tg?.TargetGroupArn) return undefined;
-    await checkOwnedWhenAdopting(ctx, prior, `target group ${ctx.names.targetGroup}`, tg.TargetGroupArn, () => elbTagsOf(ctx, tg.TargetGroupArn!));
+    const tags = await elbTagsOf(ctx, tg.TargetGroupArn);
+    assertOurs("target group", ctx.names.targetGroup, tags, ctx.spec.appName);
     const attrs = await ctx.aws.elbv2.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: tg.TargetGroupArn }));
     const delay = attrs.Attributes?.find((a) => a.Key === "deregistration_delay.timeout_seconds")?.Value;
     return {
       id: tg.TargetGroupArn,
+      state: "ready",
       attrs: {
-        vpcId: tg.VpcId, protocol: tg.Protocol, port: tg.Port, targetType: tg.TargetType, healthCheckPath: tg.HealthCheckPath,
+        vpcId: tg.VpcId, protocol: tg.Protocol, targetType: tg.TargetType, healthCheckPath: tg.HealthCheckPath,
         healthCheckIntervalSeconds: tg.HealthCheckIntervalSeconds, healthCheckTimeoutSeconds: tg.HealthCheckTimeoutSeconds,
-        healthyThresholdCount: tg.HealthyThresholdCount, unhealthyThresholdCount: tg.UnhealthyThresholdCount, matcher: tg.Matcher?.HttpCode, deregistrationDelaySeconds: delay === undefined ? undefined : Number(delay),
+        healthyThreshold: tg.HealthyThresholdCount, unhealthyThreshold: tg.UnhealthyThresholdCount, matcher: tg.Matcher?.HttpCode,
+        deregistrationDelaySeconds: delay === undefined ? undefined : Number(delay), tags: ownedTags(tags, ctx.spec),
       },
       outputs: { targetGroupArn: tg.TargetGroupArn },
     };
   },
   async create(ctx, want) {
     const out = await ctx.aws.elbv2.sendWith({ retryIf: vpcNotVisibleYet, deadlineMs: 60_000 })(new CreateTargetGroupCommand({
-      Name: ctx.names.targetGroup, Protocol: "HTTP", Port: want.port, VpcId: want.vpcId, TargetType: "ip",
-      HealthCheckEnabled: true, ...healthCheck(want),
-      Tags: keyValueTags(stackTags(ctx.spec, KEY)),
+      Name: ctx.names.targetGroup, Protocol: "HTTP", Port: ctx.spec.app.containerPort, VpcId: want.vpcId, TargetType: "ip",
+      HealthCheckEnabled: true, ...healthCheck(want), Tags: tagList(want.tags),
     }));
     const arn = out.TargetGroups![0]!.TargetGroupArn!;
     await setDeregistrationDelay(ctx, arn, want.deregistrationDelaySeconds);
     return { id: arn, outputs: { targetGroupArn: arn } };
   },
   async update(ctx, want, live, changed) {
-    if (changed.some((f) => f !== "deregistrationDelaySeconds")) {
+    if (changed.some((f) => f !== "deregistrationDelaySeconds" && f !== "tags")) {
       await ctx.aws.elbv2.send(new ModifyTargetGroupCommand({ TargetGroupArn: live.id, ...healthCheck(want) }));
     }
     if (changed.includes("deregistrationDelaySeconds")) await setDeregistrationDelay(ctx, live.id, want.deregistrationDelaySeconds);
+    if (changed.includes("tags")) await syncTags(ctx.aws, "elbv2", live.id, want.tags, live.attrs.tags);
   },
   async delete(ctx, live) {
-    // ResourceInUse while a listener still forwards to it: the engine retries.
     await ignoreNotFound(() => ctx.aws.elbv2.send(new DeleteTargetGroupCommand({ TargetGroupArn: live.id })));
   },
 };

@@ -1,38 +1,43 @@
-import { CreateVpcCommand, DeleteVpcCommand, DescribeVpcAttributeCommand, DescribeVpcsCommand, ModifyVpcAttributeCommand } from "@aws-sdk/client-ec2";
-import { findEc2, ignoreNotFound, managedTags, retag, sendNaming, tagSpecifications } from "../aws/ec2.js";
-import type { Ctx, Resource, Target } from "../engine/types.js";
+import { CreateVpcCommand, DeleteVpcCommand, DescribeVpcAttributeCommand, DescribeVpcsCommand, ModifyVpcAttributeCommand, type Vpc } from "@aws-sdk/client-ec2";
+import { findEc2, sendNaming, withDuplicates, tagSpecifications } from "../aws/ec2.js";
+import { hasCode, ignoreNotFound } from "../aws/errors.js";
+import { ownedTags, syncTags, tagMap, type Tags } from "../aws/tags.js";
 import { stackTags } from "../config/names.js";
+import type { Ctx, DesiredStack, StackResource } from "./context.js";
 
 const KEY = "vpc";
 
-const desired = (spec: Target) => ({ cidr: spec.network.vpcCidr, dnsSupport: true, dnsHostnames: true, tags: stackTags(spec, KEY) });
+const desired = (spec: DesiredStack) => ({ cidr: spec.network.vpcCidr, dnsSupport: true, dnsHostnames: true, tags: stackTags(spec, KEY) });
+type Want = ReturnType<typeof desired>;
+type Attrs = { cidr?: string; dnsSupport: boolean; dnsHostnames: boolean; tags: Tags };
 
-async function setDns(ctx: Ctx, id: string, want: { dnsSupport: boolean; dnsHostnames: boolean }, fields: string[]) {
+async function setDns(ctx: Ctx, id: string, want: Want, fields: string[]) {
   const send = sendNaming(ctx);
   // One attribute per call: EC2 rejects both in one request. Support first: hostnames need it on.
   if (fields.includes("dnsSupport")) await send(new ModifyVpcAttributeCommand({ VpcId: id, EnableDnsSupport: { Value: want.dnsSupport } }));
   if (fields.includes("dnsHostnames")) await send(new ModifyVpcAttributeCommand({ VpcId: id, EnableDnsHostnames: { Value: want.dnsHostnames } }));
 }
 
-export const vpc: Resource<ReturnType<typeof desired>> = {
+export const vpc: StackResource<Want, Attrs, { vpcId: string }> = {
   key: KEY,
   kind: "ec2:vpc",
-  dependsOn: [],
   replaceOn: ["cidr"],
+  inUse: hasCode("DependencyViolation"),
   title: (spec) => `VPC ${spec.network.vpcCidr}`,
   desired,
   async observe(ctx, prior) {
     const ec2 = ctx.aws.ec2;
-    const v = await findEc2(ctx, "vpcs", KEY, prior, async (q) => (await ec2.send(new DescribeVpcsCommand({ VpcIds: q.ids, Filters: q.filters }))).Vpcs, (x) => x.VpcId);
-    if (!v?.VpcId) return undefined;
-    const attr = (Attribute: "enableDnsSupport" | "enableDnsHostnames") => sendNaming(ctx)(new DescribeVpcAttributeCommand({ VpcId: v.VpcId, Attribute }));
+    const found = await findEc2(ctx, "VPC", KEY, prior, async (q) => (await ec2.send(new DescribeVpcsCommand({ VpcIds: q.ids, Filters: q.filters }))).Vpcs, (x) => x.VpcId);
+    if (!found) return undefined;
+    const attr = (Attribute: "enableDnsSupport" | "enableDnsHostnames") => sendNaming(ctx)(new DescribeVpcAttributeCommand({ VpcId: found.item.VpcId, Attribute }));
     const [support, hostnames] = await Promise.all([attr("enableDnsSupport"), attr("enableDnsHostnames")]);
-    return {
-      id: v.VpcId,
-      attrs: { cidr: v.CidrBlock, dnsSupport: support.EnableDnsSupport?.Value ?? false, dnsHostnames: hostnames.EnableDnsHostnames?.Value ?? false, tags: managedTags(ctx.spec, KEY, v.Tags) },
-      outputs: { vpcId: v.VpcId },
-      ...(v.State === "pending" ? { pending: "pending" } : {}),
-    };
+    const live = (v: Vpc) => ({
+      id: v.VpcId!,
+      attrs: { cidr: v.CidrBlock, dnsSupport: support.EnableDnsSupport?.Value ?? false, dnsHostnames: hostnames.EnableDnsHostnames?.Value ?? false, tags: ownedTags(tagMap(v.Tags), ctx.spec) },
+      outputs: { vpcId: v.VpcId! },
+      ...(v.State === "pending" ? { state: "pending" as const, why: "pending" } : { state: "ready" as const }),
+    });
+    return withDuplicates(found, live);
   },
   async create(ctx, want) {
     const out = await ctx.aws.ec2.send(new CreateVpcCommand({ CidrBlock: want.cidr, TagSpecifications: tagSpecifications(ctx.spec, KEY, "vpc") }));
@@ -42,7 +47,7 @@ export const vpc: Resource<ReturnType<typeof desired>> = {
   },
   async update(ctx, want, live, changed) {
     await setDns(ctx, live.id, want, changed);
-    if (changed.includes("tags")) await retag(ctx, live.id, KEY);
+    if (changed.includes("tags")) await syncTags(ctx.aws, "ec2", live.id, want.tags, live.attrs.tags);
   },
   async delete(ctx, live) {
     await ignoreNotFound(() => ctx.aws.ec2.send(new DeleteVpcCommand({ VpcId: live.id })));

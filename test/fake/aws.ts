@@ -33,6 +33,10 @@ export interface FakeOptions {
   eventualConsistency?: number;
   /** Deterministic randomness for faults. */
   seed?: number;
+  /** A brand-new account: no ECS service-linked role yet. */
+  newAccount?: boolean;
+  /** AZs (letter suffixes) that do not offer a DB instance class, e.g. `{ "db.t4g.micro": ["a"] }`. */
+  dbClassMissingIn?: Record<string, string[]>;
 }
 
 /** Everything the account holds: plain data (Maps, Sets, Dates), so `structuredClone` copies it whole. */
@@ -51,6 +55,8 @@ export class FakeAws {
   faultRate: number;
   faultsInjected = 0;
   eventualConsistency: number;
+  /** The mutation count whose answer is lost; see `loseResponse`. */
+  private loseAt?: number;
   /** The mutation count at which the "process" dies; see `armCrash`. */
   private crashAt?: number;
   private onCrash?: () => void;
@@ -79,6 +85,11 @@ export class FakeAws {
     this.state = state ?? { seq: 1, rng: options.seed ?? 42, ec2: emptyEc2(), elb: emptyElb(), rds: emptyRds(), ecs: emptyEcs(), ecr: emptyEcr(), logs: emptyLogs(), iam: emptyIam() };
   }
 
+  /** The region's AZs, as DescribeAvailabilityZones lists them. */
+  get azs(): string[] { return ["a", "b", "c", "d"].map((s) => `${this.region}${s}`); }
+  zonesWithout(dbClass: string): string[] { return (this.options.dbClassMissingIn?.[dbClass] ?? []).map((s) => `${this.region}${s}`); }
+  get newAccount(): boolean { return this.options.newAccount ?? false; }
+
   get ec2(): Ec2State { return this.state.ec2; }
   get elb(): ElbState { return this.state.elb; }
   get rds(): RdsState { return this.state.rds; }
@@ -106,6 +117,16 @@ export class FakeAws {
   armCrash(k: number, onCrash?: () => void): void {
     this.crashAt = this.mutations + k;
     this.onCrash = onCrash;
+  }
+
+  /**
+   * The k-th mutating call from now takes effect at AWS but its answer is lost on the way back, so the SDK
+   * sends the same call again (it retries network errors for every operation:
+   * https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html) and the caller gets the
+   * second answer: "already exists", or for a create without an idempotency token, a second resource.
+   */
+  loseResponse(k: number): void {
+    this.loseAt = this.mutations + k;
   }
 
   /** A new process starts: calls work again. */
@@ -188,6 +209,12 @@ export class FakeAws {
     if (this.faultRate > 0 && this.rng() < this.faultRate) {
       this.faultsInjected++;
       throw this.rng() < 0.5 ? awsError("ThrottlingException", "Rate exceeded") : awsError("InternalError", "We encountered an internal error. Please try again.", 500);
+    }
+    if (call.mutating && this.mutations + 1 === this.loseAt) {
+      this.loseAt = undefined;
+      this.mutations++;
+      await handler(structuredClone(input));
+      this.calls.push({ ...call, input: structuredClone(input), at: this.clock.now() }); // the SDK's retry
     }
     const result = structuredClone(await handler(input) ?? {});
     if (call.mutating) {

@@ -36,6 +36,11 @@ export function ecrService(fake: FakeAws): Service<typeof ECR> {
     if (!r) throw awsError("RepositoryNotFoundException", `The repository with name '${name}' does not exist in the registry with id '${account}'`);
     return r;
   };
+  const byArn = (arn: string | undefined) => {
+    const r = [...repos().values()].find((x) => x.arn === arn);
+    if (!r) throw awsError("RepositoryNotFoundException", `The repository ${arn} does not exist`);
+    return r;
+  };
   return {
     client: ECR.ECRClient,
     sdk: ECR,
@@ -65,6 +70,8 @@ export function ecrService(fake: FakeAws): Service<typeof ECR> {
         repos().set(name, r);
         return { repository: shape(r) };
       },
+      TagResource: (i) => { Object.assign(byArn(i.resourceArn).tags, fromUpper(i.tags)); },
+      UntagResource: (i) => { const r = byArn(i.resourceArn); for (const k of i.tagKeys ?? []) delete r.tags[k]; },
       PutLifecyclePolicy: (i) => { get(i.repositoryName).policy = i.lifecyclePolicyText; return { repositoryName: i.repositoryName }; },
       PutImageScanningConfiguration: (i) => { get(i.repositoryName).scanOnPush = i.imageScanningConfiguration?.scanOnPush ?? false; },
       DeleteRepository: (i) => {

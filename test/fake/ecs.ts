@@ -67,7 +67,8 @@ export function ecsService(fake: FakeAws): Service<typeof ECS> {
   /** `lagMs`: deployments younger than this are not listed yet (FakeAws.deploymentListingLagMs, DescribeServices only). */
   const listed = (s: EcsService, lagMs: number) => {
     const seen = s.deployments.filter((d, i) => i === s.deployments.length - 1 || fake.clock.now() - d.createdAt >= lagMs);
-    return seen.map((d, i) => ({ ...d, status: i === 0 ? "PRIMARY" : "ACTIVE" }));
+    // The SDK hands timestamps over as Dates.
+    return seen.map((d, i) => ({ ...d, createdAt: new Date(d.createdAt), status: i === 0 ? "PRIMARY" : "ACTIVE" }));
   };
   const svcShape = (s: EcsService, lagMs = 0) => ({
     serviceArn: s.arn, serviceName: s.name, clusterArn: s.clusterArn, status: s.status, taskDefinition: s.taskDefinition, desiredCount: s.desiredCount,
@@ -78,6 +79,11 @@ export function ecsService(fake: FakeAws): Service<typeof ECS> {
   const service = (clusterArn: string, ref: string | undefined, accept: (s: EcsService) => boolean) =>
     [...st().services.values()].find((x) => (x.name === ref || x.arn === ref) && x.clusterArn === clusterArn && accept(x));
 
+  const taggable = (arn: string | undefined) => {
+    const x = st().clusters.get(arn ?? "") ?? [...st().services.values()].find((v) => v.arn === arn) ?? [...st().taskDefs.values()].find((v) => v.arn === arn);
+    if (!x) throw awsError("InvalidParameterException", `The specified resource ${arn} was not found.`);
+    return x;
+  };
   return {
     client: ECS.ECSClient,
     sdk: ECS,
@@ -107,6 +113,13 @@ export function ecsService(fake: FakeAws): Service<typeof ECS> {
     },
     writes: {
       CreateCluster: (i) => {
+        // A brand-new account: ECS creates its service-linked role on first use, and the first CreateCluster can
+        // fail meanwhile (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using-service-linked-roles.html;
+        // terraform-provider-aws#11417). With the role already there, it works.
+        if (fake.newAccount && !fake.iam.serviceLinkedRoles.has("ecs.amazonaws.com")) {
+          fake.iam.serviceLinkedRoles.add("ecs.amazonaws.com");
+          throw awsError("InvalidParameterException", "Unable to assume the service linked role. Please verify that the ECS service linked role exists.");
+        }
         let c = [...st().clusters.values()].find((x) => x.name === i.clusterName && x.status === "ACTIVE");
         if (!c) {
           c = { arn: fake.arn("ecs", `cluster/${i.clusterName}`), name: i.clusterName!, status: "ACTIVE", tags: fromLower(i.tags) };
@@ -114,6 +127,8 @@ export function ecsService(fake: FakeAws): Service<typeof ECS> {
         }
         return { cluster: clusterShape(c) };
       },
+      TagResource: (i) => { Object.assign(taggable(i.resourceArn).tags, fromLower(i.tags)); },
+      UntagResource: (i) => { const x = taggable(i.resourceArn); for (const k of i.tagKeys ?? []) delete x.tags[k]; },
       DeleteCluster: (i) => {
         const c = cluster(i.cluster);
         if ([...st().services.values()].some((s) => s.clusterArn === c.arn && s.status !== "INACTIVE")) throw awsError("ClusterContainsServicesException", "The Cluster cannot be deleted while Services are active.");

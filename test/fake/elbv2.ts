@@ -106,6 +106,13 @@ export function elbService(fake: FakeAws): Service<typeof ELB> {
           Object.assign(item.tags, fromUpper(i.Tags));
         }
       },
+      RemoveTags: (i) => {
+        for (const arn of i.ResourceArns ?? []) {
+          const item = tagged(arn);
+          if (!item) throw awsError("LoadBalancerNotFoundException", `resource ${arn} not found`);
+          for (const k of i.TagKeys ?? []) delete item.tags[k];
+        }
+      },
       CreateTargetGroup: (i) => {
         const existing = [...st().tgs.values()].find((t) => t.name === i.Name);
         if (existing) {

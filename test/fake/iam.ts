@@ -4,9 +4,9 @@ import type { FakeAws } from "./aws.js";
 import { awsError, fromUpper, toUpper, type Service, type Tags } from "./common.js";
 
 export interface Role { name: string; arn: string; trust: string; policies: Set<string>; tags: Tags }
-export interface IamState { roles: Map<string, Role> }
+export interface IamState { roles: Map<string, Role>; serviceLinkedRoles: Set<string> }
 
-export const emptyIam = (): IamState => ({ roles: new Map() });
+export const emptyIam = (): IamState => ({ roles: new Map(), serviceLinkedRoles: new Set() });
 
 export function iamService(fake: FakeAws): Service<typeof IAM> {
   const roles = () => fake.iam.roles;
@@ -37,6 +37,17 @@ export function iamService(fake: FakeAws): Service<typeof IAM> {
       DetachRolePolicy: (i) => {
         if (!get(i.RoleName).policies.delete(i.PolicyArn!)) throw awsError("NoSuchEntityException", `Policy ${i.PolicyArn} was not found.`);
       },
+      // A second call for the same service answers InvalidInput "... has been taken in this account"
+      // (https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateServiceLinkedRole.html; aws-cdk#21379).
+      CreateServiceLinkedRole: (i) => {
+        const service = i.AWSServiceName!;
+        const name = service === "ecs.amazonaws.com" ? "AWSServiceRoleForECS" : `AWSServiceRoleFor${service.split(".")[0]}`;
+        if (fake.iam.serviceLinkedRoles.has(service)) throw awsError("InvalidInputException", `Service role name ${name} has been taken in this account, please try a different suffix.`);
+        fake.iam.serviceLinkedRoles.add(service);
+        return { Role: { RoleName: name, Arn: `arn:aws:iam::${fake.account}:role/aws-service-role/${service}/${name}`, Path: `/aws-service-role/${service}/`, RoleId: "AROASLR", CreateDate: new Date(0) } };
+      },
+      TagRole: (i) => { Object.assign(get(i.RoleName).tags, fromUpper(i.Tags)); },
+      UntagRole: (i) => { const r = get(i.RoleName); for (const k of i.TagKeys ?? []) delete r.tags[k]; },
       DeleteRole: (i) => {
         const r = get(i.RoleName);
         if (r.policies.size) throw awsError("DeleteConflictException", "Cannot delete entity, must detach all policies first.");

@@ -19,6 +19,11 @@ export function logsService(fake: FakeAws): Service<typeof LOGS> {
     if (!g) throw awsError("ResourceNotFoundException", "The specified log group does not exist.");
     return g;
   };
+  const byArn = (arn: string | undefined) => {
+    const g = [...groups().values()].find((x) => x.arn === arn);
+    if (!g) throw awsError("ResourceNotFoundException", `The specified log group does not exist: ${arn}`);
+    return g;
+  };
   return {
     client: LOGS.CloudWatchLogsClient,
     sdk: LOGS,
@@ -39,6 +44,9 @@ export function logsService(fake: FakeAws): Service<typeof LOGS> {
       },
     },
     writes: {
+      // The newer tagging API by ARN (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_TagResource.html).
+      TagResource: (i) => { Object.assign(byArn(i.resourceArn).tags, i.tags); },
+      UntagResource: (i) => { const g = byArn(i.resourceArn); for (const k of i.tagKeys ?? []) delete g.tags[k]; },
       CreateLogGroup: (i) => {
         const name = i.logGroupName!;
         if (groups().has(name)) throw awsError("ResourceAlreadyExistsException", "The specified log group already exists");

@@ -45,10 +45,23 @@ export function rdsService(fake: FakeAws): Service<typeof RDS> {
   const transition = (d: DbInstance, now: string, next: string, ms: number) => { d.status = now; d.nextStatus = next; d.readyAt = fake.clock.now() + ms; };
   const requireAvailable = (d: DbInstance) => { if (d.status !== "available") throw awsError("InvalidDBInstanceStateFault", `Instance ${d.id} is not in available state (${d.status}).`); };
 
+  const taggable = (arn: string | undefined) => {
+    const x = [...st().instances.values(), ...st().subnetGroups.values()].find((v) => v.arn === arn);
+    if (!x) throw awsError("DBInstanceNotFoundFault", `${arn} not found.`);
+    return x;
+  };
   return {
     client: RDS.RDSClient,
     sdk: RDS,
     reads: {
+      // Which AZs offer an engine and class: not every zone has every class (Graviton is missing in some), and the
+      // AZ names map to different zones per account (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeOrderableDBInstanceOptions.html).
+      DescribeOrderableDBInstanceOptions: (i) => ({
+        OrderableDBInstanceOptions: [{
+          Engine: i.Engine, DBInstanceClass: i.DBInstanceClass, EngineVersion: i.EngineVersion ?? "15.8",
+          AvailabilityZones: fake.azs.filter((z) => !fake.zonesWithout(i.DBInstanceClass ?? "").includes(z)).map((Name) => ({ Name })),
+        }],
+      }),
       DescribeDBEngineVersions: (i) => ({ DBEngineVersions: i.DBParameterGroupFamily === "postgres15" ? ["15.4", "15.8", "15.10"].map((v) => ({ Engine: "postgres", EngineVersion: v })) : [] }),
       DescribeDBSubnetGroups: (i) => ({ DBSubnetGroups: [groupShape(group(i.DBSubnetGroupName))] }),
       DescribeDBInstances: (i) => ({ DBInstances: i.DBInstanceIdentifier ? [dbShape(get(i.DBInstanceIdentifier))] : [...st().instances.values()].map(dbShape) }),
@@ -74,6 +87,8 @@ export function rdsService(fake: FakeAws): Service<typeof RDS> {
         st().subnetGroups.delete(i.DBSubnetGroupName!);
       },
       CreateDBInstance: (i) => {
+        // A zone without the class: https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html (InsufficientDBInstanceCapacity).
+        if (fake.zonesWithout(i.DBInstanceClass ?? "").includes(i.AvailabilityZone ?? "")) throw awsError("InsufficientDBInstanceCapacity", `Cannot create a database instance because there is no availability of ${i.DBInstanceClass} in ${i.AvailabilityZone}.`);
         if (st().instances.has(i.DBInstanceIdentifier!)) throw awsError("DBInstanceAlreadyExistsFault", "DB instance already exists");
         const g = group(i.DBSubnetGroupName);
         const securityGroups = i.VpcSecurityGroupIds ?? [];
@@ -96,6 +111,9 @@ export function rdsService(fake: FakeAws): Service<typeof RDS> {
       ModifyDBInstance: (i) => {
         const d = get(i.DBInstanceIdentifier);
         requireAvailable(d);
+        // "You can't reduce the amount of storage for a DB instance after storage has been allocated."
+        // (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_PIOPS.ModifyingExisting.html)
+        if (i.AllocatedStorage !== undefined && i.AllocatedStorage < d.allocatedStorage) throw awsError("InvalidParameterCombination", `Invalid storage size for engine name postgres and storage type ${d.storageType}: ${i.AllocatedStorage}`);
         for (const [param, field] of Object.entries(MODIFIABLE)) {
           const value = i[param as keyof typeof MODIFIABLE];
           if (value !== undefined) Object.assign(d, { [field]: value });
@@ -103,11 +121,8 @@ export function rdsService(fake: FakeAws): Service<typeof RDS> {
         transition(d, "modifying", "available", LATENCY.rdsModify);
         return { DBInstance: dbShape(d) };
       },
-      AddTagsToResource: (i) => {
-        const x = [...st().instances.values(), ...st().subnetGroups.values()].find((v) => v.arn === i.ResourceName);
-        if (!x) throw awsError("DBInstanceNotFoundFault", `${i.ResourceName} not found.`);
-        Object.assign(x.tags, fromUpper(i.Tags));
-      },
+      AddTagsToResource: (i) => { Object.assign(taggable(i.ResourceName).tags, fromUpper(i.Tags)); },
+      RemoveTagsFromResource: (i) => { const x = taggable(i.ResourceName); for (const k of i.TagKeys ?? []) delete x.tags[k]; },
       DeleteDBInstance: (i) => {
         const d = get(i.DBInstanceIdentifier);
         if (d.status === "deleting") throw awsError("InvalidDBInstanceStateFault", `Instance ${d.id} is already being deleted.`);

@@ -1,0 +1,88 @@
+import { CreateTagsCommand, DeleteTagsCommand } from "@aws-sdk/client-ec2";
+import { TagResourceCommand as EcrTag, UntagResourceCommand as EcrUntag } from "@aws-sdk/client-ecr";
+import { TagResourceCommand as EcsTag, UntagResourceCommand as EcsUntag } from "@aws-sdk/client-ecs";
+import { AddTagsCommand, RemoveTagsCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { TagRoleCommand, UntagRoleCommand } from "@aws-sdk/client-iam";
+import { TagResourceCommand as LogsTag, UntagResourceCommand as LogsUntag } from "@aws-sdk/client-cloudwatch-logs";
+import { AddTagsToResourceCommand, RemoveTagsFromResourceCommand } from "@aws-sdk/client-rds";
+import { UserError } from "../errors.js";
+import { TAG_STACK, TAG_USER_KEYS, TOOL_TAG_KEYS } from "../config/names.js";
+import type { Aws } from "./clients.js";
+
+export type Tags = Record<string, string>;
+type TagPair = { Key?: string; Value?: string } | { key?: string; value?: string };
+
+/** Tags as a map, from either form AWS answers with (`{Key, Value}`, or ECS's `{key, value}`). */
+export const tagMap = (list: readonly TagPair[] | undefined): Tags =>
+  Object.fromEntries((list ?? []).map((t) => ("Key" in t || "Value" in t ? [t.Key ?? "", t.Value ?? ""] : [(t as { key?: string }).key ?? "", (t as { value?: string }).value ?? ""])));
+
+/** Tags in the `{ Key, Value }` form most services take. */
+export const tagList = (tags: Tags) => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+/** Tags in ECS's `{ key, value }` form. */
+export const ecsTagList = (tags: Tags) => Object.entries(tags).map(([key, value]) => ({ key, value }));
+
+/**
+ * The live tags this tool owns: its own keys, the user keys the spec names now, and the user keys it set
+ * before (listed in a tag of its own, so a key removed from the spec is removed from AWS too). Tags anyone
+ * else added are not ours: never drift, never touched.
+ */
+export function ownedTags(live: Tags, spec: { tags: Tags }): Tags {
+  const mine = new Set([...TOOL_TAG_KEYS, ...Object.keys(spec.tags), ...(live[TAG_USER_KEYS] ?? "").split(",").filter(Boolean)]);
+  return Object.fromEntries(Object.entries(live).filter(([k]) => mine.has(k)));
+}
+
+/**
+ * Refuses a resource this stack did not make: found by an id from the state file (a hand-edited or copied file
+ * can hold another stack's ids) or by a name another stack uses. Untagged counts as not ours.
+ */
+export function assertOurs(what: string, id: string, tags: Tags, app: string): void {
+  const owner = tags[TAG_STACK];
+  if (owner === app) return;
+  throw new UserError(
+    `${what} ${id} is ${owner ? `tagged for stack ${owner}` : `not tagged ${TAG_STACK}=${app}`}: refusing to adopt, change or delete it`,
+    "it belongs to something else: if the state file names it, move the state file aside (resources are found again by their tags); otherwise pick another appName",
+  );
+}
+
+type Tagger = { add(aws: Aws, id: string, tags: Tags): Promise<unknown>; remove(aws: Aws, id: string, keys: string[]): Promise<unknown> };
+
+/** How each service adds and removes tags on one resource (`id` is the ARN, or the name for IAM roles). */
+export const TAGGERS = {
+  ec2: {
+    add: (aws, id, tags) => aws.ec2.send(new CreateTagsCommand({ Resources: [id], Tags: tagList(tags) })),
+    remove: (aws, id, keys) => aws.ec2.send(new DeleteTagsCommand({ Resources: [id], Tags: keys.map((Key) => ({ Key })) })),
+  },
+  rds: {
+    add: (aws, id, tags) => aws.rds.send(new AddTagsToResourceCommand({ ResourceName: id, Tags: tagList(tags) })),
+    remove: (aws, id, keys) => aws.rds.send(new RemoveTagsFromResourceCommand({ ResourceName: id, TagKeys: keys })),
+  },
+  logs: {
+    add: (aws, id, tags) => aws.logs.send(new LogsTag({ resourceArn: id, tags })),
+    remove: (aws, id, keys) => aws.logs.send(new LogsUntag({ resourceArn: id, tagKeys: keys })),
+  },
+  ecr: {
+    add: (aws, id, tags) => aws.ecr.send(new EcrTag({ resourceArn: id, tags: tagList(tags) })),
+    remove: (aws, id, keys) => aws.ecr.send(new EcrUntag({ resourceArn: id, tagKeys: keys })),
+  },
+  iam: {
+    add: (aws, id, tags) => aws.iam.send(new TagRoleCommand({ RoleName: id, Tags: tagList(tags) })),
+    remove: (aws, id, keys) => aws.iam.send(new UntagRoleCommand({ RoleName: id, TagKeys: keys })),
+  },
+  elbv2: {
+    add: (aws, id, tags) => aws.elbv2.send(new AddTagsCommand({ ResourceArns: [id], Tags: tagList(tags) })),
+    remove: (aws, id, keys) => aws.elbv2.send(new RemoveTagsCommand({ ResourceArns: [id], TagKeys: keys })),
+  },
+  ecs: {
+    add: (aws, id, tags) => aws.ecs.send(new EcsTag({ resourceArn: id, tags: ecsTagList(tags) })),
+    remove: (aws, id, keys) => aws.ecs.send(new EcsUntag({ resourceArn: id, tagKeys: keys })),
+  },
+} satisfies Record<string, Tagger>;
+
+/** Brings one resource's owned tags to `want`: sets what differs, removes owned keys no longer wanted. */
+export async function syncTags(aws: Aws, service: keyof typeof TAGGERS, id: string, want: Tags, have: Tags): Promise<void> {
+  const tagger: Tagger = TAGGERS[service];
+  const set = Object.fromEntries(Object.entries(want).filter(([k, v]) => have[k] !== v));
+  const gone = Object.keys(have).filter((k) => !(k in want));
+  if (Object.keys(set).length) await tagger.add(aws, id, set);
+  if (gone.length) await tagger.remove(aws, id, gone);
+}

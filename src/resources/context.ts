@@ -1,0 +1,27 @@
+import type { Aws } from "../aws/clients.js";
+import type { names } from "../config/names.js";
+import type { Spec } from "../config/schema.js";
+import type { ReadCache } from "../engine/reads.js";
+import type { Attrs, EngineCtx, Outputs, Resource } from "../engine/types.js";
+
+/** The spec as the stack's resources see it: AZs resolved, and what is asleep (`sleep` stops the service first, then the DB). */
+export interface DesiredStack extends Spec {
+  availabilityZones: [string, string];
+  asleep: { service: boolean; database: boolean };
+}
+
+/** What every resource of this stack gets: the engine's context plus AWS, names and the run's options. */
+export interface Ctx extends EngineCtx {
+  spec: DesiredStack;
+  names: ReturnType<typeof names>;
+  aws: Aws;
+  /** Reads shared while the whole stack is observed. */
+  reads: ReadCache;
+  /** `down --skip-final-snapshot`. */
+  skipFinalSnapshot: boolean;
+  /** Lines for the user once the run ends (e.g. the final snapshot's id). */
+  notices: string[];
+}
+
+/** A resource of this stack: W is what it wants, A what observe reads back, O what dependents can `ref`. */
+export type StackResource<W extends Attrs, A extends Attrs, O extends Outputs> = Resource<Ctx, DesiredStack, W, A, O>;

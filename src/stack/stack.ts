@@ -1,0 +1,251 @@
+import { DescribeTargetHealthCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { Aws } from "../aws/clients.js";
+import { describeAwsError } from "../aws/errors.js";
+import { names } from "../config/names.js";
+import type { Spec } from "../config/schema.js";
+import { applyDown, applyUp, DEFAULT_CONCURRENCY, type ApplyResult } from "../engine/apply.js";
+import { realClock, type Clock } from "../engine/clock.js";
+import { mapLimit } from "../engine/graph.js";
+import { planDown, planUp, sensitiveValues, type Observed, type Plan } from "../engine/plan.js";
+import { ReadCache } from "../engine/reads.js";
+import type { EngineEvent, Live } from "../engine/types.js";
+import { ToolError, UserError } from "../errors.js";
+import type { Ctx, DesiredStack } from "../resources/context.js";
+import { dbInstance } from "../resources/db-instance.js";
+import { ecrRepository } from "../resources/ecr-repository.js";
+import { ecsService } from "../resources/ecs-service.js";
+import { loadBalancer } from "../resources/load-balancer.js";
+import { secrets } from "../resources/secrets.js";
+import { publicSubnets } from "../resources/subnet.js";
+import { targetGroup } from "../resources/target-group.js";
+import { awaitingFirstDeploy, databaseUrl, taskDefinition } from "../resources/task-definition.js";
+import { TAG_ASLEEP } from "../config/names.js";
+import { StateStore } from "../state/store.js";
+import { chooseAzs } from "./azs.js";
+import { RESOURCES, type StackResourceOfAnyKind } from "./resources.js";
+
+export interface StackOptions {
+  spec: Spec;
+  /** The state, opened where the spec and flags say (a local file, or S3); else the local file in `stateDir`. */
+  state?: StateStore;
+  stateDir?: string;
+  clock?: Clock;
+  signal?: AbortSignal;
+  emit?: (event: EngineEvent) => void;
+  skipFinalSnapshot?: boolean;
+  resources?: readonly StackResourceOfAnyKind[];
+  concurrency?: number;
+  env?: NodeJS.ProcessEnv;
+  /** `--debug`: one line per SDK call. */
+  debug?: (line: string) => void;
+}
+
+export type Asleep = DesiredStack["asleep"];
+const AWAKE: Asleep = { service: false, database: false };
+const ASLEEP: Asleep = { service: true, database: true };
+
+export interface StatusRow { key: string; title: string; id: string | null; state: string; sync: "in sync" | "drifted" | "missing"; fields: string[] }
+
+/**
+ * This stack: its resources, its spec and state, AWS, and everything the CLI asks of it (plan, apply, URL,
+ * outputs, status). Construction makes no AWS call; `connect` checks credentials and settles the AZs.
+ */
+export class Stack {
+  readonly resources: readonly StackResourceOfAnyKind[];
+  readonly state: StateStore;
+  readonly aws: Aws;
+  readonly ctx: Ctx;
+  readonly concurrency: number;
+  /** Where the AZs came from: the spec, the state file, or a choice `connect` made (then observed subnets win). */
+  private azSource: "spec" | "state" | "chosen" = "spec";
+
+  constructor(readonly options: StackOptions) {
+    const { spec } = options;
+    this.resources = options.resources ?? RESOURCES;
+    this.concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+    const clock = options.clock ?? realClock;
+    this.state = options.state ?? new StateStore(options.stateDir!, spec.appName, spec.region);
+    this.aws = new Aws({ region: spec.region, ...(spec.profile ? { profile: spec.profile } : {}), ...(options.debug ? { debug: options.debug } : {}) }, clock, options.signal);
+    const known = this.knownAzs();
+    if (!spec.availabilityZones && known) this.azSource = "state";
+    const state = this.state;
+    this.ctx = {
+      spec: { ...spec, availabilityZones: spec.availabilityZones ?? known ?? [`${spec.region}a`, `${spec.region}b`], asleep: state.data.sleeping ? ASLEEP : AWAKE },
+      names: names(spec), aws: this.aws, clock, signal: options.signal ?? new AbortController().signal,
+      emit: options.emit ?? (() => {}),
+      records: { get: (key) => state.data.resources[key], set: (key, value) => state.setResource(key, value) },
+      describeError: describeAwsError,
+      reads: new ReadCache(),
+      skipFinalSnapshot: options.skipFinalSnapshot ?? false,
+      notices: [],
+    };
+  }
+
+  get spec(): DesiredStack { return this.ctx.spec; }
+
+  private knownAzs(): [string, string] | undefined {
+    const [a, b] = publicSubnets.map((s) => this.state.data.resources[s.key]?.outputs.availabilityZone);
+    return a && b ? [a, b] : undefined;
+  }
+
+  /** Checks credentials (exit 2 when missing) and settles the AZs: from the spec (checked), the state file, or a choice. */
+  async connect(): Promise<void> {
+    await this.aws.checkCredentials(this.options.env);
+    if (this.azSource === "state") return;
+    const choice = await chooseAzs(this.aws, this.options.spec);
+    if (!this.options.spec.availabilityZones) this.azSource = "chosen";
+    this.ctx.spec.availabilityZones = choice.zones;
+    if (choice.note) this.ctx.notices.push(choice.note);
+  }
+
+  /**
+   * Reads every resource from AWS: by the id in state, else by tag or name. A lost state file loses nothing
+   * AWS knows: the AZs of the live subnets, and "asleep" (the service's own tag) are taken from what was seen.
+   */
+  async observe(): Promise<Map<string, Live | undefined>> {
+    const seen = await this.ctx.reads.during(() => mapLimit(this.resources, this.concurrency, async (r) => {
+      try {
+        return [r.key, await r.observe(this.ctx, this.state.data.resources[r.key])] as const;
+      } catch (e) {
+        if (e instanceof UserError || e instanceof ToolError) throw e;
+        throw new ToolError(describeAwsError(`read ${r.title(this.ctx.spec)}`, e), { cause: e });
+      }
+    }));
+    const observed = new Map(seen);
+    const [a, b] = publicSubnets.map((s) => observed.get(s.key)?.outputs.availabilityZone);
+    if (this.azSource === "chosen" && a && b) this.ctx.spec.availabilityZones = [a, b];
+    if (this.state.data.sleeping === undefined && (observed.get(ecsService.key)?.attrs.tags as Record<string, string> | undefined)?.[TAG_ASLEEP]) {
+      this.setAsleep(ASLEEP);
+    }
+    return observed;
+  }
+
+  /** Without credentials: what the state file remembers, assumed in sync. */
+  observeFromState(): Map<string, Live | undefined> {
+    return new Map(this.resources.map((r) => {
+      const stored = this.state.data.resources[r.key];
+      return [r.key, stored ? { id: stored.id, state: "ready", attrs: {}, outputs: stored.outputs, assumedInSync: true } : undefined];
+    }));
+  }
+
+  /** Every value a resource marks sensitive, as far as the state file knows them: never printed. */
+  sensitiveValues(): string[] {
+    return sensitiveValues(this.resources, (key) => this.state.data.resources[key]?.outputs);
+  }
+
+  plan(observed: Observed, mode: "up" | "down"): Plan {
+    return mode === "up" ? planUp(this.resources, this.ctx.spec, observed, this.sensitiveValues()) : planDown(this.resources, this.ctx.spec, observed);
+  }
+
+  applyUp(observed: Observed): Promise<ApplyResult> {
+    return applyUp(this.ctx, this.ctx.spec, this.resources, observed, this.concurrency);
+  }
+
+  applyDown(observed: Observed): Promise<ApplyResult> {
+    return applyDown(this.ctx, this.ctx.spec, this.resources, observed, this.concurrency);
+  }
+
+  /** What is asleep from now on, in the state file and in what the resources want (the service says it too, by tag). */
+  setAsleep(asleep: Asleep): void {
+    this.ctx.spec.asleep = asleep;
+    const sleeping = asleep.service || asleep.database;
+    if (this.state.data.sleeping !== sleeping) {
+      this.state.data.sleeping = sleeping;
+      this.state.save();
+    }
+  }
+
+  /**
+   * `sleep` in the order the dependencies demand: the service to 0 tasks first (its tasks use the database),
+   * then the database stopped. `wake` is one step: the engine starts the database, waits, then the service.
+   */
+  async sleep(): Promise<ApplyResult> {
+    await this.requireApp();
+    this.setAsleep({ service: true, database: false });
+    const first = await this.applyUp(await this.observe());
+    if (first.failures.length || first.interrupted) return first;
+    this.setAsleep(ASLEEP);
+    return this.applyUp(await this.observe());
+  }
+
+  async wake(): Promise<ApplyResult> {
+    await this.requireApp();
+    this.setAsleep(AWAKE);
+    return this.applyUp(await this.observe());
+  }
+
+  private async requireApp(): Promise<void> {
+    const observed = await this.observe();
+    if (!observed.get(dbInstance.key) || !observed.get(ecsService.key)) throw new UserError("no stack to put to sleep or wake", "run `spontime-infra up` first");
+  }
+
+  /** The app's URL, from outputs of this run or else the state file. */
+  url(outputs?: ReadonlyMap<string, Record<string, string>>): string | undefined {
+    const dns = (outputs?.get(loadBalancer.key) ?? this.state.data.resources[loadBalancer.key]?.outputs)?.dnsName;
+    return dns ? `http://${dns}` : undefined;
+  }
+
+  /** True while the service waits for its first image. */
+  awaitingFirstDeploy(outputs?: ReadonlyMap<string, Record<string, string>>): boolean {
+    const image = (outputs?.get(taskDefinition.key) ?? this.state.data.resources[taskDefinition.key]?.outputs)?.image;
+    return !image || awaitingFirstDeploy(image);
+  }
+
+  /** What scripts need, from the state file (no AWS call); secrets only on request. */
+  outputs(showSecrets = false): Record<string, string | null> {
+    const r = this.state.data.resources;
+    if (!this.state.exists) {
+      throw new UserError(`no outputs: no state at ${this.state.path}`, "run this where `up` ran, or point at the state with --state-dir <dir> (--state-bucket <bucket> for team state in S3); no stack yet? run `spontime-infra up` first");
+    }
+    if (!r[loadBalancer.key]) throw new UserError(`no outputs: ${this.state.path} has no stack yet`, "run `spontime-infra up` first");
+    const n = this.ctx.names;
+    const db = r[dbInstance.key]?.outputs;
+    const values: Record<string, string | null> = {
+      url: this.url() ?? null,
+      ecrRepositoryUri: r[ecrRepository.key]?.outputs.repositoryUri ?? null,
+      cluster: n.cluster, service: n.service, taskFamily: n.taskFamily, logGroup: n.logGroup,
+      dbEndpoint: db?.endpoint ?? null,
+      region: this.ctx.spec.region,
+    };
+    if (!showSecrets) return values;
+    const s = r[secrets.key]?.outputs;
+    const { username, name } = this.ctx.spec.database;
+    return { ...values, dbPassword: s?.dbPassword ?? null, secretKey: s?.secretKey ?? null, databaseUrl: databaseUrl(username, s?.dbPassword ?? "", db?.endpoint ?? "", db?.port ?? "5432", name) };
+  }
+
+  /** Each resource in sync, drifted or missing, and the app at a glance (URL, tasks, targets, database). */
+  async status(observed: Map<string, Live | undefined>) {
+    const rows: StatusRow[] = this.plan(observed, "up").changes.map((ch) => {
+      const live = observed.get(ch.key);
+      return {
+        key: ch.key, title: ch.title, id: ch.id ?? null,
+        state: live ? (live.state === "ready" ? String(live.attrs.status ?? "ok") : live.why) : "-",
+        sync: ch.action === "create" ? "missing" : ch.action === "noop" ? "in sync" : "drifted",
+        fields: ch.diffs.map((d) => d.path),
+      };
+    });
+    const service = observed.get(ecsService.key);
+    const db = observed.get(dbInstance.key);
+    const td = observed.get(taskDefinition.key);
+    const tg = observed.get(targetGroup.key);
+    const health = tg ? await this.targetHealth(tg.id) : [];
+    const summary = {
+      url: observed.get(loadBalancer.key) ? `http://${observed.get(loadBalancer.key)!.outputs.dnsName}` : null,
+      asleep: this.state.data.sleeping ?? false,
+      awaitingFirstDeploy: td ? awaitingFirstDeploy(td.outputs.image!) : false,
+      image: td?.outputs.image ?? null,
+      tasks: service ? { running: Number(service.outputs.runningCount), desired: Number(service.outputs.desiredCount) } : null,
+      lastDeployment: service?.outputs.rolloutState || null,
+      targets: health,
+      database: db ? { status: String(db.attrs.status), endpoint: db.outputs.endpoint! } : null,
+    };
+    return { summary, rows };
+  }
+
+  private async targetHealth(targetGroupArn: string) {
+    const out = await this.aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }));
+    return (out.TargetHealthDescriptions ?? []).map((t) => ({
+      target: `${t.Target?.Id}:${t.Target?.Port}`, state: t.TargetHealth?.State ?? "unknown", reason: t.TargetHealth?.Reason ?? null,
+    }));
+  }
+}

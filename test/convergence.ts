@@ -1,0 +1,63 @@
+import assert from "node:assert/strict";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { APP, withHarness, type Harness, type HarnessSnapshot } from "./helpers.js";
+
+/** What the crash and lost-response matrices check after each run. */
+export const KINDS = [
+  "ec2:igws", "ec2:routeTables", "ec2:sgs", "ec2:sgs", "ec2:sgs", "ec2:subnets", "ec2:subnets", "ec2:subnets", "ec2:subnets", "ec2:vpcs",
+  "ecr", "ecs:cluster", "ecs:service", "ecs:task-definition", "elb:lb", "elb:listener", "elb:tg", "iam", "logs", "rds:instance", "rds:subnet-group",
+];
+export const kinds = (h: Harness) => h.fake.taggedResources(APP).map((t) => (/^(ec2|ecs|rds|elb):/.test(t) ? t.split(":").slice(0, 2).join(":") : t.split(":")[0]!)).sort();
+
+/** The stack is whole, single, recorded truthfully, and runs on the secrets the state file holds. */
+export function assertConverged(h: Harness, context: string) {
+  assert.deepEqual(kinds(h), KINDS, `${context}: exactly one of each resource`);
+  const state = h.state();
+  assert.equal(state.resources.vpc!.id, [...h.fake.ec2.vpcs.keys()][0], `${context}: state knows the VPC`);
+  assert.ok(h.fake.elb.lbs.has(state.resources["load-balancer"]!.id), `${context}: state knows the ALB`);
+  const secrets = state.resources.secrets!.outputs;
+  assert.equal(h.fake.rds.instances.get(`${APP}-db`)?.password, secrets.dbPassword, `${context}: the DB runs on the password in state`);
+  const service = [...h.fake.ecs.services.values()].find((s) => s.status === "ACTIVE")!;
+  const env = Object.fromEntries(h.fake.ecs.taskDefs.get(service.taskDefinition)!.def.containerDefinitions![0]!.environment!.map((e) => [e.name, e.value]));
+  assert.equal(env.SECRET_KEY, secrets.secretKey, `${context}: the app runs on the SECRET_KEY in state`);
+  assert.ok(env.DATABASE_URL.includes(`:${secrets.dbPassword}@`), `${context}: DATABASE_URL carries the state's password`);
+}
+
+/** Kills the run right after its k-th mutating call: the state file and lock are as the dying process left them. */
+export async function crashRun(h: Harness, argv: string[], k: number): Promise<void> {
+  let stateAtDeath: string | undefined;
+  let lockAtDeath: string | undefined;
+  const lock = join(h.stateDir, `${APP}.lock`);
+  h.fake.armCrash(k, () => {
+    stateAtDeath = existsSync(h.statePath) ? readFileSync(h.statePath, "utf8") : undefined;
+    lockAtDeath = existsSync(lock) ? readFileSync(lock, "utf8") : undefined;
+  });
+  await h.cli(argv);
+  h.fake.disarm();
+  if (stateAtDeath === undefined) rmSync(h.statePath, { force: true });
+  else writeFileSync(h.statePath, stateAtDeath, { mode: 0o600 });
+  if (lockAtDeath !== undefined) writeFileSync(lock, lockAtDeath);
+}
+
+export async function mutationsOf(argvs: string[][]): Promise<number> {
+  let count = 0;
+  await withHarness(async (h) => {
+    for (const argv of argvs.slice(0, -1)) await h.cli(argv);
+    h.resetCalls();
+    await h.cli(argvs.at(-1)!);
+    count = h.fake.mutatingCalls().length;
+  });
+  return count;
+}
+
+/** One converged stack, built once: the matrices below restore it instead of rebuilding it call by call. */
+export async function builtStack(): Promise<HarnessSnapshot> {
+  let snap: HarnessSnapshot | undefined;
+  await withHarness(async (h) => {
+    await h.up();
+    snap = h.snapshot();
+  });
+  return snap!;
+}
+
