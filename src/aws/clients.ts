@@ -10,7 +10,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import type { Clock } from "../engine/clock.js";
 import { ToolError } from "../errors.js";
-import { credentialError, describeAwsError, errorCode, isTransient } from "./errors.js";
+import { credentialError, describeAwsError, errorCode, isTransient, withOperation } from "./errors.js";
 
 export interface AwsConfig { region: string; profile?: string; debug?: (line: string) => void }
 
@@ -121,7 +121,7 @@ export class Aws {
         const delay = Math.random() * Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** attempt);
         if (!retryable || this.clock.now() + delay > deadline || this.signal?.aborted) {
           if (retryable) throw new ToolError(describeAwsError(`${op} kept failing until its deadline`, e), { cause: e });
-          throw e;
+          throw withOperation(e, op);
         }
         await this.clock.sleep(delay);
       }
