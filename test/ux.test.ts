@@ -1,9 +1,13 @@
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { EventEmitter } from "node:events";
+import { createServer } from "node:http";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { PassThrough } from "node:stream";
 import { afterEach, beforeEach, describe, it } from "node:test";
+import { main } from "../src/cli/main.js";
 import { PRICES } from "../src/cost/estimate.js";
 import { graphOf } from "../src/engine/plan.js";
 import { RESOURCES } from "../src/stack/resources.js";
@@ -292,5 +296,127 @@ describe("smaller things a user notices", () => {
     assert.match(r.stdout, /bench\/results\.json left as committed/);
     assert.deepEqual({ text: readFileSync(results, "utf8"), mtime: statSync(results).mtimeMs }, before);
     assert.equal(spawnSync(process.execPath, [run, "--only", "scale", "--write"], { encoding: "utf8" }).status, 2, "partial figures are never recorded");
+  });
+});
+
+/** Just enough of a terminal: wraps at `columns`, reflows on resize, and the escapes the CLI writes (F, J, K, m). */
+class Screen {
+  rows: { text: string; wrapped: boolean }[] = [{ text: "", wrapped: false }];
+  private y = 0;
+  private x = 0;
+  constructor(public columns: number) {}
+
+  write(s: string): void {
+    for (let i = 0; i < s.length;) {
+      const esc = /^\x1b\[([0-9;]*)([A-Za-z])/.exec(s.slice(i, i + 16));
+      if (esc) {
+        i += esc[0].length;
+        if (esc[2] === "F") [this.y, this.x] = [Math.max(0, this.y - Number(esc[1] || 1)), 0];
+        if (esc[2] === "J") { this.row(this.y).text = this.row(this.y).text.slice(0, this.x); this.rows.length = this.y + 1; }
+        if (esc[2] === "K") this.row(this.y).text = "";
+        continue;
+      }
+      const ch = s[i++]!;
+      if (ch === "\n") {
+        [this.y, this.x] = [this.y + 1, 0];
+        this.row(this.y).wrapped = false;
+        continue;
+      }
+      if (this.x >= this.columns) {
+        [this.y, this.x] = [this.y + 1, 0];
+        Object.assign(this.row(this.y), { text: "", wrapped: true });
+      }
+      const r = this.row(this.y);
+      r.text = r.text.padEnd(this.x).slice(0, this.x) + ch + r.text.slice(this.x + 1);
+      this.x++;
+    }
+  }
+
+  /** Reflows wrapped rows to the new width, as most terminals do; the cursor stays at the end. */
+  resize(columns: number): void {
+    this.columns = columns;
+    const logical = this.rows.reduce<string[]>((acc, r) => (r.wrapped && acc.length ? [...acc.slice(0, -1), acc.at(-1)! + r.text] : [...acc, r.text]), []);
+    this.rows = logical.flatMap((l) => Array.from({ length: Math.max(1, Math.ceil(l.length / columns)) }, (_, k) => ({ text: l.slice(k * columns, (k + 1) * columns), wrapped: k > 0 })));
+    [this.y, this.x] = [this.rows.length - 1, this.rows.at(-1)!.text.length];
+  }
+
+  private row(y: number) {
+    while (this.rows.length <= y) this.rows.push({ text: "", wrapped: false });
+    return this.rows[y]!;
+  }
+
+  /** Rows of the live table: two spaces, then a resource's title and its status. */
+  tableRows(title: string): number { return this.rows.filter((r) => !r.wrapped && r.text.startsWith(`  ${title} `)).length; }
+}
+
+describe("live progress on a terminal", () => {
+  /** The CLI on a terminal of `columns` (stdout and stderr on one screen), in-process on the fake. */
+  function onTerminal(columns: number) {
+    const screen = new Screen(columns);
+    const resize = new EventEmitter();
+    const stderr = { write: (s: string) => screen.write(s), isTTY: true, get columns() { return screen.columns; }, on: (e: "resize", f: () => void) => resize.on(e, f), off: (e: "resize", f: () => void) => resize.off(e, f) };
+    const io = { stdout: { write: (s: string) => screen.write(s), isTTY: true }, stderr, stdin: Object.assign(new PassThrough(), { isTTY: false }), env: { ...TEST_ENV, NO_COLOR: "" } };
+    const run = (argv: string[], signal?: AbortSignal) => h.clock.run(() => main([...argv, "--state-dir", h.stateDir], { io, clock: h.clock, http: (url) => h.fake.httpGet(url), ...(signal ? { signal } : {}) }));
+    return { screen, run, resizeTo: (c: number) => { screen.resize(c); resize.emit("resize"); } };
+  }
+
+  it("a 250-character error neither wraps nor repeats rows; it is printed in full once, below the table", async () => {
+    const long = `User: arn:aws:iam::123456789012:user/ci is not authorized to perform: elasticloadbalancing:CreateLoadBalancer on resource: arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/spontime-poc-alb because no identity-based policy allows it`;
+    h.fake.failWith = (op) => (op === "CreateLoadBalancer" ? awsError("AccessDenied", long) : undefined);
+    const t = onTerminal(80);
+    assert.equal(await t.run(["up", "--yes"]), 1);
+    for (const title of ["VPC 10.0.0.0/16", "application load balancer spontime-poc-alb (HTTP)", "ECS cluster spontime-poc"]) assert.equal(t.screen.tableRows(title), 1, title);
+    t.screen.resize(10_000);
+    const text = t.screen.rows.map((r) => r.text).join("\n");
+    assert.equal(text.split(long).length - 1, 1, "the full error once, in the summary");
+    assert.match(text, /could not be created or updated:\n {2}- application load balancer spontime-poc-alb \(HTTP\): .*because no identity-based policy allows it/);
+  });
+
+  it("Ctrl-C: the Interrupted line stays, above the table, and no row is repeated", async () => {
+    const t = onTerminal(100);
+    let sent = false;
+    h.fake.onCall = (op) => { if (op === "CreateDBInstance" && !sent) { sent = true; process.emit("SIGINT"); } };
+    assert.equal(await t.run(["up", "--yes"]), 130);
+    const text = t.screen.rows.map((r) => r.text).join("\n");
+    assert.equal(text.split("Interrupted: finishing calls in flight and saving state (Ctrl-C again to quit now)...").length - 1, 1, text);
+    assert.match(text, /Interrupted: calls in flight finished and state is saved/);
+    for (const title of ["VPC 10.0.0.0/16", "RDS PostgreSQL 15 db.t4g.micro, 20 GB gp2"]) assert.equal(t.screen.tableRows(title), 1, title);
+  });
+
+  it("after a resize rows are cut to the new width and drawn once", async () => {
+    const t = onTerminal(120);
+    h.fake.onCall = (op) => { if (op === "CreateDBInstance") t.resizeTo(50); };
+    assert.equal(await t.run(["up", "--yes"]), 0);
+    const rows = t.screen.rows;
+    const table = rows.slice(rows.findIndex((r) => r.text.startsWith("  VPC 10.0.0.0/16 ")), rows.findIndex((r) => r.text === "Done."));
+    assert.ok(table.length >= STACK.length && table.every((r) => !r.wrapped && r.text.length < 50), table.map((r) => r.text).join("\n"));
+    for (const title of ["VPC 10.0.0.0/16", "ECS cluster spontime-poc"]) assert.equal(t.screen.tableRows(title), 1, title);
+  });
+});
+
+describe("an endpoint that does not answer like AWS", () => {
+  it("names the call, says the answer is not AWS's, gives the HTTP status, never the parser's text alone", async () => {
+    // What a corporate proxy or captive portal sends back: an HTML page.
+    const server = createServer((_req, res) => { res.writeHead(403, { "content-type": "text/html" }); res.end("<html><body>Access blocked by proxy</body></html>"); });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const env = { AWS_ENDPOINT_URL: `http://127.0.0.1:${(server.address() as { port: number }).port}`, AWS_ACCESS_KEY_ID: "a", AWS_SECRET_ACCESS_KEY: "b", AWS_REGION: "us-east-1" };
+    const run = (argv: string[]) => new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [BIN, ...argv, "--state-dir", h.stateDir], { cwd: h.dir, env: { PATH: process.env.PATH, HOME: h.dir, NO_COLOR: "1", ...env } });
+      let [stdout, stderr] = ["", ""];
+      child.stdout.on("data", (d) => (stdout += d));
+      child.stderr.on("data", (d) => (stderr += d));
+      child.on("exit", (code) => resolve({ code, stdout, stderr }));
+    });
+    try {
+      const xml = await run(["status"]); // EC2 first: an XML service, the SDK says "Unknown"
+      assert.equal(xml.code, 1, xml.stderr);
+      assert.match(xml.stderr, /^error: AWS call \(DescribeAvailabilityZones\): the endpoint answered HTTP 403 with something that is not an AWS response/m);
+      const json = await run(["logs", "--json"]); // CloudWatch Logs: JSON, the SDK says "Unexpected token '<'"
+      assert.equal(json.code, 1, json.stderr);
+      assert.match(JSON.parse(json.stdout).error.message, /\(FilterLogEvents|DescribeLogGroups|DescribeLogStreams\)?.*the endpoint answered HTTP 403 with something that is not an AWS response/);
+      for (const r of [xml, json]) assert.doesNotMatch(r.stdout + r.stderr, /Unexpected token|Deserialization error|error: Unknown/);
+    } finally {
+      server.close();
+    }
   });
 });

@@ -1,7 +1,20 @@
 import { UserError } from "../errors.js";
 
 /** What the retry layer and resources need to know about an AWS SDK error. */
-export interface AwsErrorShape { name?: string; Code?: string; message?: string; $metadata?: { httpStatusCode?: number; requestId?: string }; $retryable?: unknown; code?: string }
+export interface AwsErrorShape { name?: string; Code?: string; message?: string; $metadata?: { httpStatusCode?: number; requestId?: string }; $retryable?: unknown; code?: string; $operation?: string }
+
+/** Records which call failed on the SDK's error (the SDK does not say), for messages that must name it. */
+export const withOperation = (e: unknown, op: string): unknown => (e && typeof e === "object" ? Object.assign(e, { $operation: op }) : e);
+
+/**
+ * The answer was not AWS's (an HTML page from a proxy, a captive portal, a wrong AWS_ENDPOINT_URL): the SDK
+ * then reports its parser's text, "Unexpected token '<' … Deserialization error" for JSON services, or an
+ * error named and worded "Unknown" for XML ones (EC2, RDS, ELB, IAM), which alone tell the user nothing.
+ */
+const isForeignResponse = (e: unknown): boolean => {
+  const err = e as AwsErrorShape;
+  return err?.name === "SyntaxError" || /Deserialization error|Unexpected token/.test(err?.message ?? "") || (err?.name === "Unknown" && err?.message === "Unknown");
+};
 
 export const errorCode = (e: unknown): string => {
   const err = e as AwsErrorShape;
@@ -44,6 +57,10 @@ export function credentialError(e: unknown, profile?: string): UserError | undef
 /** `<what>: <AWS message> (<code>, request <id>)`, the form every AWS failure is reported in. */
 export function describeAwsError(what: string, e: unknown): string {
   const err = e as AwsErrorShape;
+  if (isForeignResponse(e)) {
+    const status = err.$metadata?.httpStatusCode;
+    return `${what}${err.$operation ? ` (${err.$operation})` : ""}: the endpoint answered${status ? ` HTTP ${status}` : ""} with something that is not an AWS response (a proxy, a captive portal, or a wrong AWS_ENDPOINT_URL?)`;
+  }
   const code = errorCode(e);
   const req = err?.$metadata?.requestId;
   const detail = [code, req ? `request ${req}` : ""].filter(Boolean).join(", ");

@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import type { HttpGet } from "../app/context.js";
 import type { Clock } from "../engine/clock.js";
 import { WAIT_DEFAULTS } from "../config/defaults.js";
+import { describeAwsError, errorCode, type AwsErrorShape } from "../aws/errors.js";
 import { ToolError, UserError, errorMessage } from "../errors.js";
 import { releaseHeldLocks } from "../state/held.js";
 import { Cancelled, makeSpecLoader, type CommandContext, type GlobalOptions } from "./context.js";
@@ -25,7 +26,13 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
   // What was asked before `--` (after it, flags belong to `run`'s command): needed even when parsing fails.
   const flags = argv.includes("--") ? argv.slice(0, argv.indexOf("--")) : argv;
   let debug = flags.includes("--debug");
-  const ownSignal = !options.signal ? interruptSignal(io, ["deploy", "run", "logs"].includes(flags.find((a) => !a.startsWith("-")) ?? "")) : undefined;
+  // The command's Output, once it has one: the interrupt notice goes through it, above a live progress table.
+  let current: Output | undefined;
+  const notify = (line: string) => {
+    const out = current ?? new Output(io, { color: false });
+    out.err(out.liveShown ? line : `\n${line}`);
+  };
+  const ownSignal = !options.signal ? interruptSignal(notify, ["deploy", "run", "logs"].includes(flags.find((a) => !a.startsWith("-")) ?? "")) : undefined;
   const signal = options.signal ?? ownSignal!.signal;
 
   const program = new Command("spontime-infra")
@@ -58,7 +65,7 @@ Exit codes: 0 ok, 1 AWS or apply failure, 2 bad input, 130 interrupted (Ctrl-C),
       const command = args.at(-1) as Command;
       const opts = command.optsWithGlobals() as GlobalOptions & Record<string, unknown>;
       debug = !!opts.debug;
-      const out = new Output(io, { color: opts.color, showSecrets: !!opts.showSecrets });
+      const out = (current = new Output(io, { color: opts.color, showSecrets: !!opts.showSecrets }));
       const handler = await load();
       exitCode = await handler({ opts: { ...opts, args: command.args } as never, out, signal, ...(options.clock ? { clock: options.clock } : {}), ...(options.http ? { http: options.http } : {}), spec: await makeSpecLoader(opts, io.env) });
     });
@@ -175,15 +182,17 @@ function reportError(e: unknown, io: Io, flags: { debug: boolean; json: boolean;
     if (flags.json) out.json(failureJson({ code: "BadInput", message: e.message, ...(e.hint ? { hint: e.hint } : {}) }));
     return usage;
   }
-  out.err(`error: ${errorMessage(e)}`);
-  const cause = (e as ToolError).cause as { name?: string; $metadata?: { requestId?: string } } | undefined;
-  const requestId = cause?.$metadata?.requestId;
-  if (requestId) out.err(`  AWS ${cause.name ?? "error"}, request id ${requestId}`);
+  // An AWS error no command wrapped: said the way every AWS failure is (never the SDK's raw text alone).
+  const aws = (e instanceof ToolError ? e.cause : e) as AwsErrorShape | undefined;
+  const message = !(e instanceof ToolError) && aws?.$metadata ? describeAwsError("AWS call", e) : errorMessage(e);
+  out.err(`error: ${message}`);
+  const requestId = aws?.$metadata?.requestId;
+  if (requestId) out.err(`  AWS ${aws.name ?? "error"}, request id ${requestId}`);
   if (flags.debug && e instanceof Error) out.err(e.stack ?? "");
-  else if (!(e instanceof ToolError)) out.err("  (run with --debug for the stack trace)");
+  else if (!(e instanceof ToolError) && !aws?.$metadata) out.err("  (run with --debug for the stack trace)");
   if (flags.json) {
-    const code = cause?.name ?? (e instanceof ToolError ? "Failed" : "InternalError");
-    out.json(failureJson({ code, message: errorMessage(e), ...(requestId ? { requestId } : {}), hint: awsHint(code) }));
+    const code = aws?.$metadata ? errorCode(aws) || "Failed" : e instanceof ToolError ? "Failed" : "InternalError";
+    out.json(failureJson({ code, message, ...(requestId ? { requestId } : {}), hint: awsHint(code) }));
   }
   return 1;
 }
@@ -199,7 +208,7 @@ const awsHint = (code: string) => (/AccessDenied|UnauthorizedOperation|Authoriza
  * First Ctrl-C or SIGTERM (what CI runners and `timeout` send): stop starting new work, finish what is in
  * flight, save state, release the lock. A second one exits at once, still releasing the lock.
  */
-function interruptSignal(io: Io, stateless: boolean) {
+function interruptSignal(notify: (line: string) => void, stateless: boolean) {
   const controller = new AbortController();
   // Every resource waiting or retrying listens on this one signal: dozens at once is normal, not a leak.
   setMaxListeners(200, controller.signal);
@@ -210,10 +219,10 @@ function interruptSignal(io: Io, stateless: boolean) {
       return;
     }
     terminated = name === "SIGTERM";
-    io.stderr.write(terminated
-      ? "\nTerminated (SIGTERM): finishing calls in flight, saving state and releasing the lock...\n"
-      : stateless ? "\nInterrupted (Ctrl-C again to quit now)...\n" // deploy, run and logs keep no state file
-      : "\nInterrupted: finishing calls in flight and saving state (Ctrl-C again to quit now)...\n");
+    notify(terminated
+      ? "Terminated (SIGTERM): finishing calls in flight, saving state and releasing the lock..."
+      : stateless ? "Interrupted (Ctrl-C again to quit now)..." // deploy, run and logs keep no state file
+      : "Interrupted: finishing calls in flight and saving state (Ctrl-C again to quit now)...");
     controller.abort();
   };
   const onSigint = handler("SIGINT");

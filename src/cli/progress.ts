@@ -8,20 +8,26 @@ const formatElapsed = (ms = 0) => {
 
 const STATUS_COLOR = { done: "green", failed: "red", skipped: "dim", retrying: "yellow", waiting: "cyan" } as const;
 
+const SETTLED = new Set(["done", "failed", "skipped"]);
+
 /**
  * Shows engine events as copilot does: one row per resource (description · status · elapsed) redrawn in
- * place on a terminal, with the failure reason under its row; plain lines in CI or when piped.
+ * place on a terminal, with the failure reason under its row (cut to the terminal's width: the full error is
+ * printed once, below, by the command); plain lines in CI or when piped.
  */
 export class Progress {
-  private readonly rows = new Map<string, EngineEvent>();
-  private drawn = 0;
+  private rows = new Map<string, EngineEvent>();
   private lastPlain = new Map<string, string>();
 
   constructor(private readonly out: Output) {}
 
   readonly onEvent = (e: EngineEvent): void => {
-    this.rows.set(e.key, e);
-    if (this.out.live) return this.draw();
+    if (this.out.live) {
+      // Frozen on screen by a line printed after it settled: a later phase starts a table of its own.
+      if (this.rows.size && !this.out.liveShown) this.rows = new Map();
+      this.rows.set(e.key, e);
+      return this.draw();
+    }
     // Plain mode: one line per change of status, not per poll, so CI logs stay readable.
     const line = `${e.title}: ${e.status}${e.message ? ` (${e.message})` : ""}`;
     const sig = `${e.status}:${e.message ?? ""}`;
@@ -36,9 +42,8 @@ export class Progress {
       const color = STATUS_COLOR[e.status as keyof typeof STATUS_COLOR];
       const status = color ? this.out.paint(color, e.status) : e.status;
       lines.push(`  ${e.title.padEnd(60)} ${status}${e.elapsedMs ? ` ${formatElapsed(e.elapsedMs)}` : ""}`);
-      if (e.message && (e.status === "failed" || e.status === "waiting" || e.status === "retrying")) lines.push(`      ${e.message}`);
+      if (e.message && (e.status === "failed" || e.status === "waiting" || e.status === "retrying")) lines.push(`      ${e.message.split("\n")[0]}`);
     }
-    this.out.rewrite(lines, this.drawn);
-    this.drawn = lines.length;
+    this.out.showLive(lines, [...this.rows.values()].every((e) => SETTLED.has(e.status)));
   }
 }
