@@ -389,7 +389,7 @@ describe("live progress on a terminal", () => {
     assert.equal(await t.run(["up", "--yes"]), 0);
     const rows = t.screen.rows;
     const table = rows.slice(rows.findIndex((r) => r.text.startsWith("  VPC 10.0.0.0/16 ")), rows.findIndex((r) => r.text === "Done."));
-    assert.ok(table.length >= STACK.length && table.every((r) => !r.wrapped && r.text.length < 50), table.map((r) => r.text).join("\n"));
+    assert.ok(table.length >= RESOURCES.length && table.every((r) => !r.wrapped && r.text.length < 50), table.map((r) => r.text).join("\n"));
     for (const title of ["VPC 10.0.0.0/16", "ECS cluster spontime-poc"]) assert.equal(t.screen.tableRows(title), 1, title);
   });
 });
