@@ -344,7 +344,7 @@ describe("the target group's deploy settings", () => {
     Object.assign(tg(), { healthyThreshold: AWS_DEFAULTS.healthyThreshold, deregistrationDelay: "300" });
     const plan = await h.cli(["plan", "--detailed-exitcode"]);
     assert.equal(plan.code, 2, plan.stdout);
-    assert.match(plan.stdout, /healthyThresholdCount: 5 → 2/);
+    assert.match(plan.stdout, /healthyThreshold: 5 → 2/);
     assert.match(plan.stdout, /deregistrationDelaySeconds: 300 → 30/);
     await h.up();
     assert.equal(tg().healthyThreshold, 2);
