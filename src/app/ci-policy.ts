@@ -22,8 +22,7 @@ export function ciPolicy(spec: Spec, account = "*") {
       { Sid: "EcsTagNewRevisions", Effect: "Allow", Action: ["ecs:TagResource"], Resource: "*", Condition: { StringEquals: { "ecs:CreateAction": ["RegisterTaskDefinition", "RunTask"] } } },
       { Sid: "EcsThisService", Effect: "Allow", Action: ["ecs:UpdateService", "ecs:DescribeServices"], Resource: arn("ecs", `service/${n.cluster}/${n.service}`) },
       { Sid: "EcsMigrationTasks", Effect: "Allow", Action: ["ecs:RunTask"], Resource: arn("ecs", `task-definition/${n.taskFamily}:*`) },
-      // StopTask: a migration that times out or is interrupted is stopped, not left running unwatched.
-      { Sid: "EcsTasksOfThisCluster", Effect: "Allow", Action: ["ecs:ListTasks", "ecs:DescribeTasks", "ecs:StopTask"], Resource: "*", Condition: { ArnEquals: { "ecs:cluster": arn("ecs", `cluster/${n.cluster}`) } } },
+      { Sid: "EcsReadTasks", Effect: "Allow", Action: ["ecs:ListTasks", "ecs:DescribeTasks"], Resource: "*", Condition: { ArnEquals: { "ecs:cluster": arn("ecs", `cluster/${n.cluster}`) } } },
       {
         Sid: "PassOnlyTheExecutionRole", Effect: "Allow", Action: ["iam:PassRole"], Resource: `arn:aws:iam::${account}:role/${n.executionRole}`,
         Condition: { StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } },

@@ -5,6 +5,7 @@ import { ECSClient } from "@aws-sdk/client-ecs";
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { IAMClient } from "@aws-sdk/client-iam";
 import { RDSClient } from "@aws-sdk/client-rds";
+import { SchedulerClient } from "@aws-sdk/client-scheduler";
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
@@ -77,6 +78,7 @@ export class Aws {
   get elbv2() { return this.client("elbv2", ElasticLoadBalancingV2Client); }
   get logs() { return this.client("logs", CloudWatchLogsClient); }
   get iam() { return this.client("iam", IAMClient); }
+  get scheduler() { return this.client("scheduler", SchedulerClient); }
 
   /** Resolves credentials once, before any AWS call, so a missing profile is a one-line error (exit 2). */
   async checkCredentials(env: NodeJS.ProcessEnv = process.env): Promise<void> {

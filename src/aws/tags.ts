@@ -5,6 +5,7 @@ import { AddTagsCommand, RemoveTagsCommand } from "@aws-sdk/client-elastic-load-
 import { TagRoleCommand, UntagRoleCommand } from "@aws-sdk/client-iam";
 import { TagResourceCommand as LogsTag, UntagResourceCommand as LogsUntag } from "@aws-sdk/client-cloudwatch-logs";
 import { AddTagsToResourceCommand, RemoveTagsFromResourceCommand } from "@aws-sdk/client-rds";
+import { TagResourceCommand as SchedulerTag, UntagResourceCommand as SchedulerUntag } from "@aws-sdk/client-scheduler";
 import { UserError } from "../errors.js";
 import { TAG_STACK, TAG_USER_KEYS, TOOL_TAG_KEYS } from "../config/names.js";
 import type { Aws } from "./clients.js";
@@ -75,6 +76,10 @@ export const TAGGERS = {
   ecs: {
     add: (aws, id, tags) => aws.ecs.send(new EcsTag({ resourceArn: id, tags: ecsTagList(tags) })),
     remove: (aws, id, keys) => aws.ecs.send(new EcsUntag({ resourceArn: id, tagKeys: keys })),
+  },
+  scheduler: {
+    add: (aws, id, tags) => aws.scheduler.send(new SchedulerTag({ ResourceArn: id, Tags: tagList(tags) })),
+    remove: (aws, id, keys) => aws.scheduler.send(new SchedulerUntag({ ResourceArn: id, TagKeys: keys })),
   },
 } satisfies Record<string, Tagger>;
 

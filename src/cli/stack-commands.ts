@@ -131,11 +131,11 @@ export async function up(c: CommandContext<{ wake?: boolean }>): Promise<number>
   return locked(c, stack, "up", async () => {
     await stack.connect();
     let observed = await stack.observe();
-    if (stack.state.data.sleeping) {
+    if (stack.spec.asleep.service) {
       if (c.opts.wake) {
         stack.setAsleep({ service: false, database: false });
         observed = await stack.observe();
-      } else {
+      } else if (!stack.spec.asleep.bySchedule) {
         c.out.err(c.out.paint("yellow", "The stack is asleep: `up` keeps it asleep (0 tasks). Use `spontime-infra wake` or `up --wake`."));
       }
     }
@@ -253,6 +253,7 @@ export async function status(c: CommandContext): Promise<number> {
   }
   c.out.out(`App URL:     ${summary.url ?? "(no load balancer)"}`);
   if (summary.asleep) c.out.out("State:       asleep (run `spontime-infra wake`)");
+  if (summary.schedule) c.out.out(`Schedule:    awake ${summary.schedule.awake.join(", ")} (${summary.schedule.timezone})${summary.schedule.next ? `; next ${summary.schedule.next.action} ${summary.schedule.next.at}` : ""}`);
   c.out.out(`Tasks:       ${summary.tasks ? `${summary.tasks.running}/${summary.tasks.desired} running` : "(no service)"}${summary.awaitingFirstDeploy ? " (waiting for the first deploy)" : ""}`);
   if (summary.lastDeployment) c.out.out(`Deployment:  ${summary.lastDeployment}${summary.image ? ` (${summary.image})` : ""}`);
   c.out.out(`Targets:     ${summary.targets.length ? summary.targets.map((t) => `${t.target} ${t.state}${t.reason ? ` (${t.reason})` : ""}`).join(", ") : "(none registered)"}`);

@@ -20,6 +20,10 @@ export function names(spec: Pick<Spec, "appName">) {
     ecrRepository: app,
     logGroup: `/ecs/${app}`,
     executionRole: `${app}-ecs-execution`,
+    /** EventBridge Scheduler: the tagged group that holds the stack's schedules (schedules take no tags), and the role they run as. */
+    scheduleGroup: `${app}-sleep`,
+    schedulerRole: `${app}-scheduler`,
+    schedule: (action: string, i: number) => `${app}-${action}-${i + 1}`,
     dbInstance: `${app}-db`,
     dbSubnetGroup: `${app}-db-subnets`,
     alb: `${app}-alb`,
@@ -44,7 +48,7 @@ export function generatedNames(spec: Pick<Spec, "appName" | "tags">): [LimitKind
   const n = names(spec);
   const tags = Object.entries(stackTags(spec, "target-group")); // the user's tags and ours, with a real resource key
   return [
-    ["elbName", n.alb], ["elbName", n.targetGroup], ["iamRoleName", n.executionRole],
+    ["elbName", n.alb], ["elbName", n.targetGroup], ["iamRoleName", n.executionRole], ["iamRoleName", n.schedulerRole],
     ["rdsInstanceId", n.dbInstance], ["rdsFinalSnapshotId", n.finalSnapshot(new Date(0))], ["rdsSubnetGroupName", n.dbSubnetGroup],
     ["logGroupName", n.logGroup], ["ecsName", n.cluster], ["ecsName", n.service], ["ecsName", n.taskFamily], ["ecsName", n.container],
     ["ecrRepositoryName", n.ecrRepository], ["startedBy", n.startedBy],

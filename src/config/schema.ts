@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { contains, overlaps, parseCidr } from "./cidr.js";
 import { nameViolations } from "./names.js";
+import { scheduleViolations } from "./schedule.js";
 
 /** CloudWatch Logs accepts only these retention periods (PutRetentionPolicy). */
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
@@ -60,6 +61,8 @@ export const SpecSchema = z
       cpu: z.number().int().default(256),
       memory: z.number().int().default(512),
       architecture: z.enum(["X86_64", "ARM64"]).default("X86_64"),
+      capacity: z.enum(["FARGATE", "FARGATE_SPOT"]).default("FARGATE")
+        .describe("FARGATE_SPOT: about 70% cheaper, but AWS may stop a task with a 2-minute warning"),
       desiredCount: z.number().int().min(0).max(10).default(1),
       debug: z.boolean().default(true),
       extraAllowedHosts: z.array(z.string().min(1)).default([]),
@@ -105,6 +108,10 @@ export const SpecSchema = z
         region: region.optional().describe("The bucket's region. Default: the stack's region."),
       }).strict(),
     ]).optional().describe("Where the state file lives: local (default, --state-dir) or an S3 bucket shared by a team."),
+    schedule: z.object({
+      awake: z.union([z.string(), z.array(z.string()).min(1)]).describe('When the stack is awake, e.g. "Mon-Fri 08:00-20:00" or ["Mon-Fri 08:00-20:00", "Sat 09:00-12:00"]'),
+      timezone: z.string().describe("The IANA time zone of the windows, e.g. Europe/Paris (daylight saving time followed)"),
+    }).strict().optional().describe("Sleeps and wakes the stack by itself (EventBridge Scheduler): no schedule, no automatic sleep."),
     tags: z.record(z.string().regex(/^(?!aws:)(?!spontime:)[\w .:/=+@-]{1,128}$/), z.string().max(256)).default({}),
   })
   .strict()
@@ -135,6 +142,7 @@ export const SpecSchema = z
     if (hc.timeoutSeconds >= hc.intervalSeconds) {
       ctx.addIssue({ code: "custom", path: ["app", "healthCheck", "timeoutSeconds"], message: `must be shorter than intervalSeconds (${hc.intervalSeconds}), as ELB requires` });
     }
+    for (const message of spec.schedule ? scheduleViolations(spec.schedule) : []) ctx.addIssue({ code: "custom", path: ["schedule"], message });
     for (const message of nameViolations(spec)) ctx.addIssue({ code: "custom", path: ["appName"], message });
     if (spec.availabilityZones && spec.availabilityZones[0] === spec.availabilityZones[1]) {
       ctx.addIssue({ code: "custom", path: ["availabilityZones"], message: "the ALB and the DB subnet group need two different AZs" });

@@ -7,7 +7,8 @@ import type { Attrs, EngineCtx, Outputs, Resource } from "../engine/types.js";
 /** The spec as the stack's resources see it: AZs resolved, and what is asleep (`sleep` stops the service first, then the DB). */
 export interface DesiredStack extends Spec {
   availabilityZones: [string, string];
-  asleep: { service: boolean; database: boolean };
+  /** `bySchedule`: the spec's schedule decided it (its own calls sleep the stack: no tag on the service then). */
+  asleep: { service: boolean; database: boolean; bySchedule?: boolean };
 }
 
 /** What every resource of this stack gets: the engine's context plus AWS, names and the run's options. */

@@ -33,7 +33,7 @@ const desired = (spec: DesiredStack, ref: RefFn) => {
     // Keep the old task serving until the new one is healthy; roll back automatically when it never is.
     deployment: { circuitBreaker: { enable: true, rollback: true }, minimumHealthyPercent: 100, maximumPercent: 200 },
     // While asleep the service says so itself: a lost state file must not wake the stack.
-    tags: { ...stackTags(spec, KEY), ...(spec.asleep.service ? { [TAG_ASLEEP]: "true" } : {}) },
+    tags: { ...stackTags(spec, KEY), ...(spec.asleep.service && !spec.asleep.bySchedule ? { [TAG_ASLEEP]: "true" } : {}) },
   };
 };
 type Want = ReturnType<typeof desired>;

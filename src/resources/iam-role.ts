@@ -12,7 +12,7 @@ export const EXECUTION_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/Amazon
 const TRUST = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ecs-tasks.amazonaws.com" }, Action: "sts:AssumeRole" }] };
 
 /** The trust policy reduced to who may assume the role, so formatting differences are not drift. */
-const trustedServices = (doc: unknown): string[] =>
+export const trustedServices = (doc: unknown): string[] =>
   ((doc as typeof TRUST).Statement ?? [])
     .filter((s) => s.Effect === "Allow" && [s.Action].flat().includes("sts:AssumeRole"))
     .flatMap((s) => [s.Principal?.Service ?? []].flat())

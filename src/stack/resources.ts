@@ -11,6 +11,9 @@ import { listener } from "../resources/listener.js";
 import { loadBalancer } from "../resources/load-balancer.js";
 import { logGroup } from "../resources/log-group.js";
 import { routeTable } from "../resources/route-table.js";
+import { scheduleGroup } from "../resources/schedule-group.js";
+import { schedulerRole } from "../resources/scheduler-role.js";
+import { schedules } from "../resources/schedules.js";
 import { secrets } from "../resources/secrets.js";
 import { albGroup, ecsGroup, rdsGroup } from "../resources/security-group.js";
 import { privateSubnets, publicSubnets } from "../resources/subnet.js";
@@ -19,6 +22,9 @@ import { taskDefinition } from "../resources/task-definition.js";
 import { vpc } from "../resources/vpc.js";
 
 export type StackResourceOfAnyKind = AnyResource<Ctx, DesiredStack>;
+
+/** Added to the registry's list for a spec with a `schedule`, or while AWS may still hold them (the state file records them). */
+export const SCHEDULING: readonly StackResourceOfAnyKind[] = [scheduleGroup, schedulerRole, ...schedules];
 
 /**
  * The registry: every resource of the seed design, with the two-AZ changes real AWS demands (see README).
@@ -46,3 +52,9 @@ export const RESOURCES: readonly StackResourceOfAnyKind[] = [
   taskDefinition,
   ecsService,
 ];
+
+/** The resources a stack with this spec has: the scheduling ones when it has a schedule, or had one that `up`/`down` must still remove. */
+export function resourcesFor(all: readonly StackResourceOfAnyKind[], spec: Pick<DesiredStack, "schedule">, recorded: (key: string) => boolean): StackResourceOfAnyKind[] {
+  const listed = new Set(all.map((r) => r.key));
+  return [...all, ...SCHEDULING.filter((r) => !listed.has(r.key) && (spec.schedule || recorded(r.key)))];
+}

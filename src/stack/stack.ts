@@ -20,9 +20,10 @@ import { publicSubnets } from "../resources/subnet.js";
 import { targetGroup } from "../resources/target-group.js";
 import { awaitingFirstDeploy, databaseUrl, taskDefinition } from "../resources/task-definition.js";
 import { TAG_ASLEEP } from "../config/names.js";
+import { phaseAt } from "../config/schedule.js";
 import { StateStore } from "../state/store.js";
 import { chooseAzs } from "./azs.js";
-import { RESOURCES, type StackResourceOfAnyKind } from "./resources.js";
+import { RESOURCES, resourcesFor, type StackResourceOfAnyKind } from "./resources.js";
 
 export interface StackOptions {
   spec: Spec;
@@ -58,13 +59,15 @@ export class Stack {
   readonly concurrency: number;
   /** Where the AZs came from: the spec, the state file, or a choice `connect` made (then observed subnets win). */
   private azSource: "spec" | "state" | "chosen" = "spec";
+  /** `sleep`, `wake` or `up --wake` decided what is asleep in this run: the schedule does not. */
+  private asleepChosen = false;
 
   constructor(readonly options: StackOptions) {
     const { spec } = options;
-    this.resources = options.resources ?? RESOURCES;
     this.concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
     const clock = options.clock ?? realClock;
     this.state = options.state ?? new StateStore(options.stateDir!, spec.appName, spec.region);
+    this.resources = resourcesFor(options.resources ?? RESOURCES, spec, (key) => !!this.state.data.resources[key]);
     this.aws = new Aws({ region: spec.region, ...(spec.profile ? { profile: spec.profile } : {}), ...(options.debug ? { debug: options.debug } : {}) }, clock, options.signal);
     const known = this.knownAzs();
     if (!spec.availabilityZones && known) this.azSource = "state";
@@ -115,9 +118,29 @@ export class Stack {
     const [a, b] = publicSubnets.map((s) => observed.get(s.key)?.outputs.availabilityZone);
     if (this.azSource === "chosen" && a && b) this.ctx.spec.availabilityZones = [a, b];
     if (this.state.data.sleeping === undefined && (observed.get(ecsService.key)?.attrs.tags as Record<string, string> | undefined)?.[TAG_ASLEEP]) {
-      this.setAsleep(ASLEEP);
+      this.remember(ASLEEP);
     }
+    this.followSchedule(observed);
     return observed;
+  }
+
+  /**
+   * With a schedule (and no `sleep`/`wake` of the user's in force), the schedule owns the service's count and
+   * the DB's state. In an awake window the stack should be awake (drift is repaired). In a sleep window the
+   * schedule's own calls put it to sleep and `wake` may have woken it until the next sleep time: what AWS has
+   * then is what is wanted, so `up` neither wakes nor re-sleeps it.
+   */
+  private followSchedule(observed: Map<string, Live | undefined>): void {
+    const schedule = this.options.spec.schedule;
+    if (!schedule || this.asleepChosen || this.state.data.sleeping) return;
+    const phase = phaseAt(schedule, this.ctx.clock.now());
+    const service = observed.get(ecsService.key);
+    const db = observed.get(dbInstance.key);
+    this.ctx.spec.asleep = phase.service
+      ? { service: service ? service.attrs.desiredCount === 0 : true, database: db ? ["stopped", "stopping"].includes(String(db.attrs.status)) : phase.database, bySchedule: true }
+      : { service: false, database: false, bySchedule: true };
+    const notice = `Asleep until ${phase.next} (${schedule.timezone}) by schedule; \`spontime-infra wake\` wakes it now, until the next sleep time.`;
+    if (this.ctx.spec.asleep.service && phase.next && !this.ctx.notices.includes(notice)) this.ctx.notices.push(notice);
   }
 
   /** Without credentials: what the state file remembers, assumed in sync. */
@@ -147,6 +170,11 @@ export class Stack {
 
   /** What is asleep from now on, in the state file and in what the resources want (the service says it too, by tag). */
   setAsleep(asleep: Asleep): void {
+    this.asleepChosen = true;
+    this.remember(asleep);
+  }
+
+  private remember(asleep: Asleep): void {
     this.ctx.spec.asleep = asleep;
     const sleeping = asleep.service || asleep.database;
     if (this.state.data.sleeping !== sleeping) {
@@ -231,7 +259,8 @@ export class Stack {
     const health = tg ? await this.targetHealth(tg.id) : [];
     const summary = {
       url: observed.get(loadBalancer.key) ? `http://${observed.get(loadBalancer.key)!.outputs.dnsName}` : null,
-      asleep: this.state.data.sleeping ?? false,
+      asleep: this.state.data.sleeping || this.ctx.spec.asleep.service,
+      schedule: this.scheduleSummary(),
       awaitingFirstDeploy: td ? awaitingFirstDeploy(td.outputs.image!) : false,
       image: td?.outputs.image ?? null,
       tasks: service ? { running: Number(service.outputs.runningCount), desired: Number(service.outputs.desiredCount) } : null,
@@ -240,6 +269,14 @@ export class Stack {
       database: db ? { status: String(db.attrs.status), endpoint: db.outputs.endpoint! } : null,
     };
     return { summary, rows };
+  }
+
+  /** The schedule as `status` shows it: the windows, and the next sleep or wake in the schedule's zone. */
+  private scheduleSummary() {
+    const schedule = this.options.spec.schedule;
+    if (!schedule) return null;
+    const phase = phaseAt(schedule, this.ctx.clock.now());
+    return { awake: [schedule.awake].flat(), timezone: schedule.timezone, next: phase.next ? { action: phase.service ? "wake" : "sleep", at: phase.next } : null };
   }
 
   private async targetHealth(targetGroupArn: string) {

@@ -21,6 +21,7 @@ import { ecrService, emptyEcr, pushImage, type EcrState, type ImageBehavior } fr
 import { logsService, emptyLogs, type LogsState } from "./logs.js";
 import { iamService, emptyIam, type IamState } from "./iam.js";
 import { httpGet, tickEcs } from "./tasks.js";
+import { emptyScheduler, passTime, schedulerService, type SchedulerState } from "./scheduler.js";
 
 export { awsError, CrashError, LATENCY } from "./common.js";
 export type { ImageBehavior } from "./ecr.js";
@@ -40,7 +41,7 @@ export interface FakeOptions {
 }
 
 /** Everything the account holds: plain data (Maps, Sets, Dates), so `structuredClone` copies it whole. */
-export interface FakeState { seq: number; rng: number; ec2: Ec2State; elb: ElbState; rds: RdsState; ecs: EcsState; ecr: EcrState; logs: LogsState; iam: IamState }
+export interface FakeState { seq: number; rng: number; ec2: Ec2State; elb: ElbState; rds: RdsState; ecs: EcsState; ecr: EcrState; logs: LogsState; iam: IamState; scheduler: SchedulerState }
 
 /** The account as it was at one instant of the virtual clock; see `snapshot` and `fromSnapshot`. */
 export interface FakeSnapshot { at: number; state: FakeState; options: FakeOptions }
@@ -82,7 +83,7 @@ export class FakeAws {
     this.region = options.region ?? "us-east-1";
     this.faultRate = options.faultRate ?? 0;
     this.eventualConsistency = options.eventualConsistency ?? 0;
-    this.state = state ?? { seq: 1, rng: options.seed ?? 42, ec2: emptyEc2(), elb: emptyElb(), rds: emptyRds(), ecs: emptyEcs(), ecr: emptyEcr(), logs: emptyLogs(), iam: emptyIam() };
+    this.state = state ?? { seq: 1, rng: options.seed ?? 42, ec2: emptyEc2(), elb: emptyElb(), rds: emptyRds(), ecs: emptyEcs(), ecr: emptyEcr(), logs: emptyLogs(), iam: emptyIam(), scheduler: emptyScheduler() };
   }
 
   /** The region's AZs, as DescribeAvailabilityZones lists them. */
@@ -97,6 +98,10 @@ export class FakeAws {
   get ecr(): EcrState { return this.state.ecr; }
   get logs(): LogsState { return this.state.logs; }
   get iam(): IamState { return this.state.iam; }
+  get scheduler(): SchedulerState { return this.state.scheduler; }
+
+  /** Lets virtual time pass with the account's schedules firing (inside `clock.run`); see scheduler.ts. */
+  passTime(ms: number): Promise<void> { return passTime(this, ms); }
 
   /** A deep copy of the account now: restore it with `fromSnapshot` instead of rebuilding a stack call by call. */
   snapshot(): FakeSnapshot {
@@ -169,6 +174,7 @@ export class FakeAws {
     for (const v of ecr.repos.values()) if (has(v)) out.push(`ecr:${v.name}`);
     for (const v of logs.groups.values()) if (has(v)) out.push(`logs:${v.name}`);
     for (const v of iam.roles.values()) if (has(v)) out.push(`iam:${v.name}`);
+    for (const v of this.state.scheduler.groups.values()) if (has(v)) out.push(`scheduler:group:${v.name}`);
     return out.sort();
   }
 
@@ -176,7 +182,7 @@ export class FakeAws {
   install(): this {
     const services: [string, Service<object>][] = [
       ["ec2", ec2Service(this)], ["elbv2", elbService(this)], ["rds", rdsService(this)], ["ecs", ecsService(this)],
-      ["ecr", ecrService(this)], ["logs", logsService(this)], ["iam", iamService(this)],
+      ["ecr", ecrService(this)], ["logs", logsService(this)], ["iam", iamService(this)], ["scheduler", schedulerService(this)],
     ];
     for (const [service, { client, sdk, reads, writes }] of services) {
       const module = sdk as Record<string, unknown>;

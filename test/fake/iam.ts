@@ -3,7 +3,8 @@ import * as IAM from "@aws-sdk/client-iam";
 import type { FakeAws } from "./aws.js";
 import { awsError, fromUpper, toUpper, type Service, type Tags } from "./common.js";
 
-export interface Role { name: string; arn: string; trust: string; policies: Set<string>; tags: Tags }
+/** `inline`: inline policies by name (PutRolePolicy), their documents as sent. */
+export interface Role { name: string; arn: string; trust: string; policies: Set<string>; inline: Record<string, string>; tags: Tags }
 export interface IamState { roles: Map<string, Role>; serviceLinkedRoles: Set<string> }
 
 export const emptyIam = (): IamState => ({ roles: new Map(), serviceLinkedRoles: new Set() });
@@ -22,18 +23,31 @@ export function iamService(fake: FakeAws): Service<typeof IAM> {
     sdk: IAM,
     reads: {
       GetRole: (i) => ({ Role: shape(get(i.RoleName)) }),
+      // The document comes back URL-encoded: https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetRolePolicy.html
+      GetRolePolicy: (i) => {
+        const doc = get(i.RoleName).inline[i.PolicyName!];
+        if (doc === undefined) throw awsError("NoSuchEntityException", `The role policy with name ${i.PolicyName} cannot be found.`);
+        return { RoleName: i.RoleName, PolicyName: i.PolicyName, PolicyDocument: encodeURIComponent(doc) };
+      },
+      ListRolePolicies: (i) => ({ PolicyNames: Object.keys(get(i.RoleName).inline) }),
       ListAttachedRolePolicies: (i) => ({ AttachedPolicies: [...get(i.RoleName).policies].map((arn) => ({ PolicyArn: arn, PolicyName: arn.split("/").pop() })) }),
     },
     writes: {
       CreateRole: (i) => {
         const name = i.RoleName!;
         if (roles().has(name)) throw awsError("EntityAlreadyExistsException", `Role with name ${name} already exists.`);
-        const r: Role = { name, arn: `arn:aws:iam::${fake.account}:role/${name}`, trust: i.AssumeRolePolicyDocument!, policies: new Set(), tags: fromUpper(i.Tags) };
+        const r: Role = { name, arn: `arn:aws:iam::${fake.account}:role/${name}`, trust: i.AssumeRolePolicyDocument!, policies: new Set(), inline: {}, tags: fromUpper(i.Tags) };
         roles().set(name, r);
         return { Role: shape(r) };
       },
       UpdateAssumeRolePolicy: (i) => { get(i.RoleName).trust = i.PolicyDocument!; },
       AttachRolePolicy: (i) => { get(i.RoleName).policies.add(i.PolicyArn!); },
+      PutRolePolicy: (i) => { get(i.RoleName).inline[i.PolicyName!] = i.PolicyDocument!; },
+      DeleteRolePolicy: (i) => {
+        const r = get(i.RoleName);
+        if (!(i.PolicyName! in r.inline)) throw awsError("NoSuchEntityException", `The role policy with name ${i.PolicyName} cannot be found.`);
+        delete r.inline[i.PolicyName!];
+      },
       DetachRolePolicy: (i) => {
         if (!get(i.RoleName).policies.delete(i.PolicyArn!)) throw awsError("NoSuchEntityException", `Policy ${i.PolicyArn} was not found.`);
       },
@@ -50,7 +64,9 @@ export function iamService(fake: FakeAws): Service<typeof IAM> {
       UntagRole: (i) => { const r = get(i.RoleName); for (const k of i.TagKeys ?? []) delete r.tags[k]; },
       DeleteRole: (i) => {
         const r = get(i.RoleName);
+        // https://docs.aws.amazon.com/IAM/latest/APIReference/API_DeleteRole.html: attached and inline policies go first.
         if (r.policies.size) throw awsError("DeleteConflictException", "Cannot delete entity, must detach all policies first.");
+        if (Object.keys(r.inline).length) throw awsError("DeleteConflictException", "Cannot delete entity, must delete policies first.");
         roles().delete(r.name);
       },
     },

@@ -1,0 +1,118 @@
+import {
+  CreateScheduleCommand, DeleteScheduleCommand, GetScheduleCommand, ListSchedulesCommand, UpdateScheduleCommand, type GetScheduleCommandOutput,
+} from "@aws-sdk/client-scheduler";
+import { absentIfNotFound, hasCode, ignoreNotFound } from "../aws/errors.js";
+import { names } from "../config/names.js";
+import { ACTIONS, cronExpressions, type Action } from "../config/schedule.js";
+import type { RefFn } from "../engine/types.js";
+import { sharedRead } from "../engine/reads.js";
+import type { Ctx, DesiredStack, StackResource } from "./context.js";
+import { dbInstance } from "./db-instance.js";
+import { ecsCluster } from "./ecs-cluster.js";
+import { ecsService } from "./ecs-service.js";
+import { scheduleGroup } from "./schedule-group.js";
+import { schedulerRole } from "./scheduler-role.js";
+
+/**
+ * A late call must not land in the next window: EventBridge Scheduler retries a failed invocation for up to
+ * 24 hours by default (https://docs.aws.amazon.com/scheduler/latest/APIReference/API_RetryPolicy.html).
+ */
+const RETRY = { MaximumEventAgeInSeconds: 900, MaximumRetryAttempts: 5 };
+
+/**
+ * Each action calls one AWS API through a universal target (no Lambda), its input in the SDK's member names
+ * (`DbInstanceIdentifier`, not the RDS query API's `DBInstanceIdentifier`):
+ * https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-targets-universal.html
+ */
+function target(action: Action, spec: DesiredStack, ref: RefFn): { arn: string; input: Record<string, unknown> } {
+  const db = { DbInstanceIdentifier: names(spec).dbInstance };
+  const service = (count: number) => ({ Cluster: ref(ecsCluster).clusterName, Service: ref(ecsService).serviceName, DesiredCount: count });
+  switch (action) {
+    case "service-sleep": return { arn: "arn:aws:scheduler:::aws-sdk:ecs:updateService", input: service(0) };
+    case "database-stop": ref(dbInstance); return { arn: "arn:aws:scheduler:::aws-sdk:rds:stopDBInstance", input: db };
+    case "database-start": ref(dbInstance); return { arn: "arn:aws:scheduler:::aws-sdk:rds:startDBInstance", input: db };
+    case "service-wake": return { arn: "arn:aws:scheduler:::aws-sdk:ecs:updateService", input: service(spec.app.desiredCount) };
+  }
+}
+
+const desiredFor = (action: Action) => (spec: DesiredStack, ref: RefFn) => {
+  const group = ref(scheduleGroup).groupName;
+  const roleArn = ref(schedulerRole).roleArn;
+  const { arn, input } = target(action, spec, ref);
+  // No schedule in the spec (it was removed): none of its schedules may stay and keep stopping the stack.
+  const expressions = spec.schedule ? cronExpressions(spec.schedule, action) : [];
+  return {
+    group,
+    schedules: expressions.map((expression, i) => ({
+      name: names(spec).schedule(action, i), expression, timezone: spec.schedule!.timezone, state: "ENABLED", flexibleWindow: "OFF",
+      target: { arn, roleArn, input, retry: RETRY },
+    })),
+  };
+};
+type Want = ReturnType<ReturnType<typeof desiredFor>>;
+type Def = Want["schedules"][number];
+
+const defOf = (s: GetScheduleCommandOutput): Def => ({
+  name: s.Name!, expression: s.ScheduleExpression!, timezone: s.ScheduleExpressionTimezone ?? "UTC", state: s.State ?? "ENABLED", flexibleWindow: s.FlexibleTimeWindow?.Mode ?? "OFF",
+  target: {
+    arn: s.Target?.Arn ?? "", roleArn: s.Target?.RoleArn ?? "", input: JSON.parse(s.Target?.Input || "{}") as Record<string, unknown>,
+    retry: { MaximumEventAgeInSeconds: s.Target?.RetryPolicy?.MaximumEventAgeInSeconds ?? 86400, MaximumRetryAttempts: s.Target?.RetryPolicy?.MaximumRetryAttempts ?? 185 },
+  },
+});
+
+/** CreateSchedule and UpdateSchedule take the same full definition (an update replaces every field). */
+const request = (group: string, d: Def) => ({
+  Name: d.name, GroupName: group, ScheduleExpression: d.expression, ScheduleExpressionTimezone: d.timezone, State: d.state as "ENABLED",
+  FlexibleTimeWindow: { Mode: d.flexibleWindow as "OFF" },
+  Target: { Arn: d.target.arn, RoleArn: d.target.roleArn, Input: JSON.stringify(d.target.input), RetryPolicy: d.target.retry },
+});
+
+/** The stack's schedules, one ListSchedules for all four actions while the stack is observed. */
+const listSchedules = (ctx: Ctx) => sharedRead(ctx, `scheduler:list:${ctx.names.scheduleGroup}`, () =>
+  absentIfNotFound(() => ctx.aws.scheduler.send(new ListSchedulesCommand({ GroupName: ctx.names.scheduleGroup, MaxResults: 100 }))));
+
+async function apply(ctx: Ctx, want: Want, have: Def[]) {
+  const canonical = (d: Def) => JSON.stringify(request("", d));
+  for (const d of want.schedules) {
+    const live = have.find((h) => h.name === d.name);
+    if (!live) await ctx.aws.scheduler.send(new CreateScheduleCommand({ ...request(want.group, d), ClientToken: `${d.name}-${d.expression}`.replace(/[^\w-]/g, "").slice(0, 64) }));
+    else if (canonical(live) !== canonical(d)) await ctx.aws.scheduler.send(new UpdateScheduleCommand(request(want.group, d)));
+  }
+  for (const h of have.filter((x) => !want.schedules.some((d) => d.name === x.name))) {
+    await ignoreNotFound(() => ctx.aws.scheduler.send(new DeleteScheduleCommand({ Name: h.name, GroupName: want.group })));
+  }
+}
+
+/** The EventBridge Scheduler schedules of one action (one per time of day), in the stack's schedule group. */
+function schedulesOf(action: Action): StackResource<Want, { group: string; schedules: Def[] }, { names: string }> {
+  const key = `schedule-${action}`;
+  return {
+    key,
+    kind: "scheduler:schedule",
+    // A retried CreateSchedule whose first answer was lost: the engine re-observes and the update adds the rest.
+    alreadyExists: hasCode("ConflictException"),
+    title: (spec) => `schedule ${action.replace("-", " ")}${spec.schedule ? ` (${spec.schedule.timezone})` : ""}`,
+    desired: desiredFor(action),
+    async observe(ctx) {
+      const list = await listSchedules(ctx);
+      if (!list) return undefined; // no group: nothing can be in it
+      const prefix = `${ctx.names.app}-${action}-`;
+      const found = (list.Schedules ?? []).filter((s) => s.Name?.startsWith(prefix)).sort((a, b) => a.Name!.localeCompare(b.Name!, "en", { numeric: true }));
+      const defs = (await Promise.all(found.map((s) => absentIfNotFound(() => ctx.aws.scheduler.send(new GetScheduleCommand({ Name: s.Name, GroupName: ctx.names.scheduleGroup }))))))
+        .filter((s): s is GetScheduleCommandOutput => !!s).map(defOf);
+      return { id: `${ctx.names.scheduleGroup}/${prefix}*`, state: "ready", attrs: { group: ctx.names.scheduleGroup, schedules: defs }, outputs: { names: defs.map((d) => d.name).join(",") } };
+    },
+    async create(ctx, want) {
+      await apply(ctx, want, []);
+      return { id: `${want.group}/${ctx.names.app}-${action}-*`, outputs: { names: want.schedules.map((d) => d.name).join(",") } };
+    },
+    async update(ctx, want, live) {
+      await apply(ctx, want, live.attrs.schedules);
+    },
+    async delete(ctx, live) {
+      await apply(ctx, { group: live.attrs.group ?? ctx.names.scheduleGroup, schedules: [] }, live.attrs.schedules ?? []);
+    },
+  };
+}
+
+export const schedules = ACTIONS.map(schedulesOf);

@@ -1,0 +1,182 @@
+import assert from "node:assert/strict";
+import { rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, it } from "node:test";
+import { cronExpressions, phaseAt } from "../src/config/schedule.js";
+import { SpecSchema } from "../src/config/schema.js";
+import { APP, Harness } from "./helpers.js";
+
+const HOUR = 3_600_000;
+const PARIS = { awake: "Mon-Fri 08:00-20:00", timezone: "Europe/Paris" };
+/** Thursday 26 March 2026, 10:00 in Paris (CET, UTC+1); Paris moves to CEST (UTC+2) on Sunday 29 March at 01:00 UTC. */
+const THU_10 = Date.UTC(2026, 2, 26, 9, 0);
+const DST_SWITCH = Date.UTC(2026, 2, 29, 1, 0);
+
+/** Paris wall-clock by hand (UTC+1, then UTC+2 after the switch): independent of the product's Intl arithmetic. */
+function parisAwake(t: number): boolean {
+  const local = new Date(t + (t >= DST_SWITCH ? 2 : 1) * HOUR);
+  const day = local.getUTCDay();
+  return day >= 1 && day <= 5 && local.getUTCHours() >= 8 && local.getUTCHours() < 20;
+}
+
+const issues = (value: object) => {
+  const r = SpecSchema.safeParse(value);
+  return r.success ? [] : r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+};
+
+describe("schedule spec", () => {
+  it("accepts days, ranges, lists and an IANA zone; refuses bad days, times and zones with the reason", () => {
+    assert.deepEqual(issues({ schedule: PARIS }), []);
+    assert.deepEqual(issues({ schedule: { awake: ["Mon,Wed-Fri 07:30-24:00", "Sat 09:00-12:00"], timezone: "America/New_York" } }), []);
+    assert.match(issues({ schedule: { awake: "Mon-Fry 08:00-20:00", timezone: "UTC" } }).join(), /schedule: "Mon-Fry 08:00-20:00" is not like/);
+    assert.match(issues({ schedule: { awake: "Mon 08:00-25:00", timezone: "UTC" } }).join(), /times run from 00:00 to 24:00/);
+    assert.match(issues({ schedule: { awake: "Mon 20:00-08:00", timezone: "UTC" } }).join(), /must end after it starts/);
+    assert.match(issues({ schedule: { awake: "Mon 08:00-20:00", timezone: "Europe/Pariss" } }).join(), /not an IANA time zone/);
+  });
+
+  it("refuses a sleep that keeps the DB stopped more than 7 days (RDS restarts it), daylight-saving shift included", () => {
+    // One 30-minute window a week: 7 days less 30 min asleep, the DB stopped 20 min less, plus the 1 h DST shift.
+    assert.match(issues({ schedule: { awake: "Mon 08:00-08:30", timezone: "Europe/Paris" } }).join(), /longer than 7 days: RDS starts a stopped DB by itself after 7 days/);
+    // Without DST (UTC) the same window fits; an hour-long window fits in Paris too.
+    assert.deepEqual(issues({ schedule: { awake: "Mon 08:00-08:30", timezone: "UTC" } }), []);
+    assert.deepEqual(issues({ schedule: { awake: "Mon 08:00-09:00", timezone: "Europe/Paris" } }), []);
+  });
+
+  it("turns windows into one cron per action and time of day: the DB stops after the service and starts before it", () => {
+    const days = "MON,TUE,WED,THU,FRI";
+    assert.deepEqual(cronExpressions(PARIS, "service-sleep"), [`cron(0 20 ? * ${days} *)`]);
+    assert.deepEqual(cronExpressions(PARIS, "database-stop"), [`cron(5 20 ? * ${days} *)`]);
+    assert.deepEqual(cronExpressions(PARIS, "database-start"), [`cron(45 7 ? * ${days} *)`]);
+    assert.deepEqual(cronExpressions(PARIS, "service-wake"), [`cron(0 8 ? * ${days} *)`]);
+    // A window starting at midnight: the DB starts the evening before.
+    assert.deepEqual(cronExpressions({ awake: "Tue 00:00-06:00", timezone: "UTC" }, "database-start"), ["cron(45 23 ? * MON *)"]);
+    assert.deepEqual(phaseAt(PARIS, Date.UTC(2026, 2, 27, 19, 30)), { service: true, database: true, next: "Mon 08:00" });
+  });
+});
+
+describe("a stack on a schedule (EventBridge Scheduler on the fake)", () => {
+  let h: Harness;
+  let config: string;
+  beforeEach(async () => {
+    h = new Harness();
+    config = join(h.dir, "spec.json");
+    writeFileSync(config, JSON.stringify({ schedule: PARIS }));
+    await h.clock.run(() => h.clock.sleep(THU_10));
+  });
+  afterEach(() => h.close());
+  const cli = (...argv: string[]) => h.cli([...argv, "--config", config]);
+  const service = () => [...h.fake.ecs.services.values()].find((s) => s.status === "ACTIVE")!;
+  const db = () => [...h.fake.rds.instances.values()][0]!;
+  const pass = (ms: number) => h.clock.run(() => h.fake.passTime(ms));
+  const mutatingDuring = async (fn: () => Promise<unknown>) => {
+    const before = h.fake.mutatingCalls().length;
+    await fn();
+    return h.fake.mutatingCalls().slice(before).map((c) => c.op);
+  };
+  const upAndDeploy = async () => {
+    assert.equal((await cli("up", "--yes")).code, 0);
+    h.fake.pushImage(APP, "v1");
+    assert.equal((await cli("deploy", "--tag", "v1")).code, 0);
+  };
+
+  it("sleeps and wakes exactly in the windows for a week across a DST change, with only the calls the role allows", async () => {
+    await upAndDeploy();
+    assert.equal(h.fake.scheduler.schedules.size, 4);
+    const role = h.fake.iam.roles.get(`${APP}-scheduler`)!;
+    const statements = Object.values(role.inline).flatMap((d) => JSON.parse(d).Statement);
+    assert.deepEqual(statements.map((s: { Action: string[] }) => s.Action).flat().sort(), ["ecs:UpdateService", "rds:StartDBInstance", "rds:StopDBInstance"]);
+    assert.ok(statements.every((s: { Resource: string[] }) => s.Resource.every((r) => !r.includes("*"))), "no wildcard resource");
+
+    // Every hour at :30 for 7 days: the service runs and the DB is available exactly while Paris is in a window.
+    await pass(HOUR / 2);
+    const wrong: string[] = [];
+    for (let i = 0; i < 7 * 24; i++) {
+      await pass(HOUR);
+      const t = h.clock.now();
+      const awake = parisAwake(t);
+      const seen = { tasks: service().desiredCount, db: db().status };
+      const want = { tasks: awake ? 1 : 0, db: awake ? "available" : "stopped" };
+      if (seen.tasks !== want.tasks || seen.db !== want.db) wrong.push(`${new Date(t).toISOString()} ${JSON.stringify(seen)} want ${JSON.stringify(want)}`);
+    }
+    assert.deepEqual(wrong, []);
+    // Monday (after the switch) the service woke at 06:00 UTC, not 07:00.
+    const mondayWake = h.fake.scheduler.invocations.find((v) => v.schedule.includes("service-wake") && v.at > DST_SWITCH)!;
+    assert.equal(new Date(mondayWake.at).toISOString(), "2026-03-30T06:00:00.000Z");
+
+    // Thu 20:00, Fri 20:00, Mon-Wed 20:00 to sleep; Fri, Mon-Thu 08:00 to wake: 5 of each action, all allowed.
+    const inv = h.fake.scheduler.invocations;
+    assert.deepEqual(inv.filter((v) => v.outcome !== "ok"), []);
+    const serviceArn = service().arn;
+    const dbArn = h.fake.arn("rds", `db:${db().id}`);
+    assert.deepEqual([...new Set(inv.map((v) => `${v.action} ${v.resource}`))].sort(), [`ecs:UpdateService ${serviceArn}`, `rds:StartDBInstance ${dbArn}`, `rds:StopDBInstance ${dbArn}`]);
+    assert.equal(inv.length, 20);
+  });
+
+  it("up in a sleep window changes nothing and says until when; wake wakes now and up keeps it awake until the next sleep", async () => {
+    await upAndDeploy();
+    await pass(11 * HOUR); // Thu 21:00 Paris
+    assert.equal(service().desiredCount, 0);
+    let r!: Awaited<ReturnType<typeof cli>>;
+    assert.deepEqual(await mutatingDuring(async () => { r = await cli("up", "--yes"); }), []);
+    assert.equal(r.code, 0);
+    assert.match(r.stderr, /No changes/);
+    assert.match(r.stderr, /Asleep until Fri 08:00 \(Europe\/Paris\) by schedule/);
+    const plan = await cli("plan", "--detailed-exitcode");
+    assert.equal(plan.code, 0, plan.stdout + plan.stderr);
+
+    assert.equal((await cli("wake", "--yes")).code, 0);
+    assert.equal(service().desiredCount, 1);
+    assert.equal(db().status, "available");
+    assert.deepEqual(await mutatingDuring(() => cli("up", "--yes")), []);
+    const status = await cli("status");
+    assert.match(status.stdout, /Schedule: {4}awake Mon-Fri 08:00-20:00 \(Europe\/Paris\); next wake Fri 08:00/);
+
+    await pass(24 * HOUR); // Fri 21:00: the schedule put it back to sleep
+    assert.equal(service().desiredCount, 0);
+    assert.equal(db().status, "stopped");
+  });
+
+  it("plan and graph show the schedule's resources; drift in a schedule or the role's policy is repaired", async () => {
+    const plan = await cli("plan");
+    assert.match(plan.stdout, /\+ schedule group spontime-poc-sleep/);
+    assert.match(plan.stdout, /\+ IAM scheduler role spontime-poc-scheduler/);
+    assert.match(plan.stdout, /\+ schedule database stop \(Europe\/Paris\)/);
+    const graph = await cli("graph");
+    assert.match(graph.stdout, /ecs_service --> iam_scheduler_role\n/);
+    assert.match(graph.stdout, /iam_scheduler_role --> schedule_service_wake\n/);
+
+    await upAndDeploy();
+    const sleepSchedule = [...h.fake.scheduler.schedules.values()].find((s) => s.name.includes("service-sleep"))!;
+    sleepSchedule.expression = "cron(0 23 ? * MON-FRI *)";
+    delete h.fake.iam.roles.get(`${APP}-scheduler`)!.inline["sleep-and-wake"];
+    const drift = await cli("plan");
+    assert.match(drift.stdout, /~ schedule service sleep/);
+    assert.match(drift.stdout, /~ IAM scheduler role/);
+    assert.deepEqual((await mutatingDuring(() => cli("up", "--yes"))).sort(), ["PutRolePolicy", "UpdateSchedule"]);
+    assert.equal(sleepSchedule.expression, "cron(0 23 ? * MON-FRI *)", "the fake replaced the schedule rather than editing it");
+    assert.equal([...h.fake.scheduler.schedules.values()].find((s) => s.name.includes("service-sleep"))!.expression, "cron(0 20 ? * MON,TUE,WED,THU,FRI *)");
+  });
+
+  it("a lost state file adopts the schedules by tag and name (0 creates); down leaves no schedule, group, role or policy", async () => {
+    await upAndDeploy();
+    rmSync(h.statePath);
+    const calls = await mutatingDuring(() => cli("up", "--yes"));
+    assert.deepEqual(calls.filter((op) => op.startsWith("Create") || op === "PutRolePolicy"), []);
+
+    assert.equal((await cli("down", "--yes", "--skip-final-snapshot")).code, 0);
+    assert.equal(h.fake.scheduler.schedules.size, 0);
+    assert.equal(h.fake.iam.roles.has(`${APP}-scheduler`), false);
+    await pass(HOUR);
+    assert.equal(h.fake.scheduler.groups.size, 0);
+    assert.deepEqual(h.fake.taggedResources(APP), []);
+  });
+
+  it("removing the schedule from the spec deletes its schedules: nothing sleeps the stack any more", async () => {
+    await upAndDeploy();
+    writeFileSync(config, JSON.stringify({}));
+    const calls = await mutatingDuring(() => cli("up", "--yes"));
+    assert.deepEqual(calls, ["DeleteSchedule", "DeleteSchedule", "DeleteSchedule", "DeleteSchedule"]);
+    await pass(24 * HOUR);
+    assert.equal(service().desiredCount, 1);
+  });
+});
