@@ -21,6 +21,7 @@ function fakeTarget(h: Harness): ContractTarget {
     tagged: async () => h.fake.taggedResources(APP).map(kindOf).sort(),
     aws: (fn) => h.clock.run(() => fn({ ec2: new EC2Client({ region: "us-east-1" }), logs: new CloudWatchLogsClient({ region: "us-east-1" }) })),
     deleteStateFile: () => rmSync(h.statePath),
+    unreported: {},
   };
 }
 

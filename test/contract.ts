@@ -25,6 +25,19 @@ export interface ContractTarget {
   aws<T>(fn: (clients: Clients) => Promise<T>): Promise<T>;
   /** The state file is lost (a new laptop, a CI runner without the artifact). */
   deleteStateFile(): void;
+  /**
+   * Fields this target never reports in a describe, by resource key (an emulator's gap, listed with its source):
+   * the product sees them as drift and sends them again on every `up`, one update per such resource.
+   */
+  unreported: Record<string, string[]>;
+}
+
+/** The resources whose only drift is in fields the target does not report: what `up` may update on it. */
+export function unreportedDrift(t: ContractTarget, rows: { key: string; sync: string; fields: string[] }[]): string[] {
+  const drifted = rows.filter((x) => x.sync !== "in sync");
+  const unexplained = drifted.filter((x) => !x.fields.every((f) => t.unreported[x.key]?.includes(f.split(".")[0]!)));
+  assert.deepEqual(unexplained, [], "nothing drifts but what the target does not report");
+  return drifted.map((x) => x.key);
 }
 
 /** The default stack, one entry per resource. */
@@ -65,16 +78,16 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
-    name: "status reports every resource in sync, and a second up makes zero mutating calls",
+    name: "status reports every resource in sync, and a second up makes zero mutating calls (beyond re-sending what the target does not report)",
     async run(t) {
       const status = await t.cli(["status", "--json"]);
       ok(status, "status");
-      const resources = (JSON.parse(status.stdout) as { resources: { key: string; sync: string }[] }).resources;
-      assert.deepEqual(resources.filter((x) => x.sync !== "in sync"), []);
+      const resources = (JSON.parse(status.stdout) as { resources: { key: string; sync: string; fields: string[] }[] }).resources;
+      const resent = unreportedDrift(t, resources);
       const r = await t.cli(["up", "--yes", "--json"]);
       ok(r, "up");
-      assert.equal(t.mutatingCalls(r), 0);
-      assert.deepEqual(json(r).summary, { create: 0, update: 0, replace: 0, delete: 0 });
+      assert.equal(t.mutatingCalls(r), resent.length);
+      assert.deepEqual(json(r).summary, { create: 0, update: resent.length, replace: 0, delete: 0 });
     },
   },
   {

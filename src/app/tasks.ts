@@ -1,7 +1,8 @@
 import { DescribeTasksCommand, ListTasksCommand, RunTaskCommand, StopTaskCommand, type Service, type Task } from "@aws-sdk/client-ecs";
 import { randomUUID } from "node:crypto";
 import { backoff, poll } from "../engine/poll.js";
-import { ToolError } from "../errors.js";
+import { findService } from "../aws/ecs.js";
+import { ToolError, UserError } from "../errors.js";
 import type { AppCtx } from "./context.js";
 import { printOnce, readLogs, type LogLine } from "./logs.js";
 
@@ -25,6 +26,13 @@ export async function stoppedTasks(ctx: AppCtx): Promise<Task[]> {
 
 /** A task's states before its container starts (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-lifecycle-explanation.html). */
 export const NOT_STARTED = new Set(["PROVISIONING", "PENDING", "ACTIVATING"]);
+
+/** `run`: a one-off task of the revision the service runs, on the service's network. */
+export async function runInService(ctx: AppCtx, command: string[], print: (l: LogLine) => void, o: { timeoutMs: number; liveLogs: boolean }): Promise<OneOff> {
+  const service = await findService(ctx);
+  if (!service?.taskDefinition) throw new UserError(`no ECS service ${ctx.names.service} to take the task definition and network from`, "run `spontime-infra up` and a first `deploy`");
+  return runOneOff(ctx, service, service.taskDefinition, command, print, o);
+}
 
 export interface OneOff {
   task: Task;

@@ -22,6 +22,12 @@ async function describeService(ctx: EcsCtx): Promise<Service | undefined> {
   }
 }
 
+/** The family's newest ACTIVE revision (AWS answers the family name with it; an emulator may answer an INACTIVE one). */
+export async function activeTaskDefinition(ctx: EcsCtx, family: string): ReturnType<typeof findTaskDefinition> {
+  const found = await findTaskDefinition(ctx, family);
+  return found?.taskDefinition.status === "ACTIVE" ? found : undefined;
+}
+
 /** A task definition by family or ARN; undefined when the family has no ACTIVE revision. */
 export async function findTaskDefinition(ctx: EcsCtx, ref: string): Promise<{ taskDefinition: TaskDefinition; tags: Record<string, string> } | undefined> {
   try {

@@ -2,14 +2,12 @@ import { ciPolicy } from "../app/ci-policy.js";
 import { connectApp, httpGet, type AppCtx } from "../app/context.js";
 import { deploy as runDeploy, type DeployOptions } from "../app/deploy.js";
 import { followLogs, readLogs, type LogLine } from "../app/logs.js";
-import { runOneOff } from "../app/tasks.js";
-import { findService } from "../aws/ecs.js";
+import { runInService } from "../app/tasks.js";
 import { WAIT_DEFAULTS, parseDuration } from "../config/defaults.js";
 import { realClock } from "../engine/clock.js";
 import { UserError } from "../errors.js";
-import { StateStore } from "../state/store.js";
 import type { CommandContext } from "./context.js";
-import { EXIT } from "./stack-commands.js";
+import { EXIT, openStack } from "./stack-commands.js";
 
 /** deploy, run and logs work from the spec alone: CI has no state file. Status lines go to stderr. */
 function appCtx(c: CommandContext): Promise<AppCtx> {
@@ -52,10 +50,8 @@ export async function run(c: CommandContext<{ args: string[]; timeout?: string }
   if (!command.length) throw new UserError("run needs a command after --, e.g. spontime-infra run -- python manage.py migrate");
   const timeoutMs = durationOption(c.opts.timeout, "--timeout", WAIT_DEFAULTS.run);
   const ctx = await appCtx(c);
-  const service = await findService(ctx);
-  if (!service?.taskDefinition) throw new UserError(`no ECS service ${ctx.names.service} to take the task definition and network from`, "run `spontime-infra up` and a first `deploy`");
   // With --json the task's output goes to stderr: stdout holds the one JSON document.
-  const r = await runOneOff(ctx, service, service.taskDefinition, command, (l) => (c.opts.json ? c.out.err(l.message) : c.out.out(l.message)), { timeoutMs, liveLogs: true });
+  const r = await runInService(ctx, command, (l) => (c.opts.json ? c.out.err(l.message) : c.out.out(l.message)), { timeoutMs, liveLogs: true });
   const code = r.outcome === "exited" ? r.exitCode! : r.outcome === "interrupted" ? EXIT.interrupted : EXIT.failed;
   if (c.opts.json) c.out.json({ outcome: r.outcome === "exited" && code === 0 ? "succeeded" : "failed", taskArn: r.task.taskArn, stop: r.outcome, exitCode: r.exitCode ?? null, stoppedReason: r.task.stoppedReason ?? null });
   else c.out.err(r.outcome === "exited" ? `exit code ${r.exitCode}` : `the task was stopped (${r.outcome === "interrupted" ? "interrupted" : `still running after ${c.opts.timeout ?? WAIT_DEFAULTS.run}`})`);
@@ -81,10 +77,7 @@ export async function logs(c: CommandContext<{ follow?: boolean; since?: string;
 }
 
 export async function ciPolicyCommand(c: CommandContext): Promise<number> {
-  const spec = c.spec();
-  const state = new StateStore(c.opts.stateDir, spec.appName, spec.region);
-  // The account id is in the repository URI once `up` has run; "*" otherwise.
-  const account = state.data.resources["ecr-repository"]?.outputs.repositoryUri?.split(".")[0];
-  c.out.json(ciPolicy(spec, account));
+  // The account id once `up` has run; "*" otherwise.
+  c.out.json(ciPolicy(c.spec(), (await openStack(c)).accountFromState()));
   return EXIT.ok;
 }

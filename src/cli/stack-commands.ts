@@ -219,11 +219,7 @@ export async function down(c: CommandContext<{ skipFinalSnapshot?: boolean }>): 
       return EXIT.ok;
     }
     if (!c.opts.json) renderPlan(c.out, p);
-    const names = stack.ctx.names;
-    const warnings = [
-      observed.get("ecr-repository") ? `the ECR repository ${names.ecrRepository} and all its images` : "",
-      observed.get("db-instance") ? (c.opts.skipFinalSnapshot ? "the database, with NO final snapshot" : `the database (a final snapshot ${names.app}-final-<time> is kept)`) : "",
-    ].filter(Boolean);
+    const warnings = stack.deleteWarnings(observed);
     if (!(await confirm(c, `This deletes ${p.changes.length} resources${warnings.length ? `, including ${warnings.join(" and ")}` : ""}.`, "refusing to delete the stack"))) {
       throw new Cancelled("Nothing deleted.");
     }

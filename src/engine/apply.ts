@@ -1,6 +1,7 @@
 import { ToolError, UserError } from "../errors.js";
 import { reverseEdges, topoOrder, walk, type WalkResult } from "./graph.js";
 import { changedFields, decide, graphOf, refFrom, type Action } from "./plan.js";
+import { backoff, poll } from "./poll.js";
 import type { AnyResource, Attrs, EngineCtx, Live, Outputs, Stored } from "./types.js";
 
 export const DEFAULT_READY_TIMEOUT_MS = 15 * 60_000;
@@ -20,20 +21,18 @@ export interface ApplyResult {
   interrupted: boolean;
 }
 
-/** Poll schedule for retries: quick at first, backing off to a steady interval; never a tight loop. */
-export function* pollDelays(firstMs = 2_000, maxMs = 10_000, factor = 1.5): Generator<number> {
-  for (let d = firstMs; ; d = Math.min(maxMs, d * factor)) yield d;
-}
-
 /**
  * The next sleep of a wait whose usual length is known (RDS takes minutes): while far from it, half the time
- * left, so a 10-minute wait costs a handful of calls; near it and past it, the `backoff` schedule (2 s up to
- * 10 s), so the wait ends within seconds of AWS being done.
+ * left, so a 10-minute wait costs a handful of calls; near it and past it, backing off from 2 s to 10 s, so the
+ * wait ends within seconds of AWS being done.
  */
-export function waitDelay(expectedMs: number, elapsedMs: number, backoff: Generator<number>): number {
-  const left = expectedMs - elapsedMs;
-  return left > 4_000 ? Math.min(30_000, Math.max(2_000, left / 2)) : backoff.next().value!;
-}
+export const waitDelay = (expectedMs: number) => {
+  const near = backoff(2_000, 10_000);
+  return (elapsedMs: number, state: string, looks: number): number => {
+    const left = expectedMs - elapsedMs;
+    return left > 4_000 ? Math.min(30_000, Math.max(2_000, left / 2)) : near(elapsedMs, state, looks);
+  };
+};
 
 const minutes = (ms: number) => `${Math.round(ms / 60_000)} min`;
 
@@ -44,23 +43,27 @@ export class Interrupted extends Error {
 
 const inFlux = (live: Live | undefined): string | undefined => (live && (live.state === "pending" || live.state === "deleting") ? live.why : undefined);
 
-/** Polls `observe` until the resource is ready (or gone, for deletes), emitting progress; the timeout names what to check. */
+/** What a wait that did not end in "done" means: an interrupt, or a timeout that names what to check. */
+function unfinished(what: string, result: { outcome: "timeout" | "interrupted"; state: string; elapsedMs: number }): Error {
+  if (result.outcome === "interrupted") return new Interrupted();
+  return new ToolError(`${what} is still ${result.state} after ${minutes(result.elapsedMs)}; check it in the AWS console, then run the command again`);
+}
+
+/** Polls `observe` until the resource is ready (or gone, for deletes), with a progress row at least every 10 s. */
 async function waitFor<C extends EngineCtx>(ctx: C, spec: unknown, r: R<C>, prior: Stored, until: "ready" | "gone", timeoutMs: number): Promise<Live | undefined> {
   const title = r.title(spec);
-  const start = ctx.clock.now();
-  const typical = (until === "ready" ? r.typicalReadyMs : r.typicalGoneMs) ?? 0;
-  const backoff = pollDelays();
-  for (;;) {
+  const result = await poll<Live | undefined>(async () => {
     const live = await r.observe(ctx, prior);
     if (live?.state === "failed" && until === "ready") throw new ToolError(`${title} (${prior.id}) failed: ${live.why}`);
-    if (until === "gone" ? !live : live && !inFlux(live)) return live;
-    const elapsed = ctx.clock.now() - start;
-    const why = inFlux(live) ?? (until === "gone" ? "being deleted" : "not visible yet");
-    if (elapsed > timeoutMs) throw new ToolError(`${title} (${prior.id}) is still ${why} after ${minutes(elapsed)}; check it in the AWS console, then run the command again`);
-    if (ctx.signal.aborted) throw new Interrupted();
-    ctx.emit({ key: r.key, title, status: "waiting", message: why, elapsedMs: elapsed });
-    await ctx.clock.sleep(waitDelay(typical, elapsed, backoff), ctx.signal);
-  }
+    if (until === "gone" ? !live : live && !inFlux(live)) return { done: true, value: live };
+    return { done: false, state: inFlux(live) ?? (until === "gone" ? "being deleted" : "not visible yet") };
+  }, {
+    clock: ctx.clock, signal: ctx.signal, timeoutMs,
+    delay: waitDelay((until === "ready" ? r.typicalReadyMs : r.typicalGoneMs) ?? 0),
+    progress: (state, elapsedMs) => ctx.emit({ key: r.key, title, status: "waiting", message: state, elapsedMs }),
+  });
+  if (result.outcome !== "done") throw unfinished(`${title} (${prior.id})`, result);
+  return result.value;
 }
 
 /**
@@ -70,23 +73,26 @@ async function waitFor<C extends EngineCtx>(ctx: C, spec: unknown, r: R<C>, prio
  */
 export async function deleteResource<C extends EngineCtx>(ctx: C, spec: unknown, r: R<C>, live: Live): Promise<void> {
   const title = r.title(spec);
-  const start = ctx.clock.now();
-  const delays = pollDelays(3_000, 15_000);
   const prior = { id: live.id, outputs: live.outputs };
   let current: Live | undefined = live;
-  while (current && current.state !== "deleting") {
+  let refusal: unknown;
+  const result = await poll<void>(async () => {
+    if (!current || current.state === "deleting") return { done: true, value: undefined };
     try {
       await r.delete(ctx, current);
-      break;
+      return { done: true, value: undefined };
     } catch (e) {
       if (!r.inUse?.(e)) throw e;
+      refusal = e;
       current = await r.observe(ctx, prior);
-      if (!current || current.state === "deleting") break;
-      if (ctx.clock.now() - start > DELETE_DEADLINE_MS || ctx.signal.aborted) throw e;
-      ctx.emit({ key: r.key, title, status: "retrying", message: "still in use, retrying", elapsedMs: ctx.clock.now() - start });
-      await ctx.clock.sleep(delays.next().value!, ctx.signal);
+      return { done: false, state: "still in use" };
     }
-  }
+  }, {
+    clock: ctx.clock, signal: ctx.signal, timeoutMs: DELETE_DEADLINE_MS, delay: backoff(3_000, 15_000),
+    progress: (state, elapsedMs) => ctx.emit({ key: r.key, title, status: "retrying", message: `${state}, retrying`, elapsedMs }),
+  });
+  if (result.outcome === "interrupted") throw new Interrupted();
+  if (result.outcome === "timeout") throw refusal;
   if (current && r.waitUntilGone) await waitFor(ctx, spec, r, prior, "gone", DELETE_DEADLINE_MS);
 }
 

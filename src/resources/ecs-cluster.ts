@@ -17,7 +17,8 @@ export async function ensureEcsServiceLinkedRole(ctx: Pick<Ctx, "aws">): Promise
   try {
     await ctx.aws.iam.send(new CreateServiceLinkedRoleCommand({ AWSServiceName: "ecs.amazonaws.com" }));
   } catch (e) {
-    if (!(/^InvalidInput/.test(errorCode(e)) && /has been taken/i.test((e as Error).message ?? ""))) throw e;
+    // AWS answers InvalidInput "... has been taken"; an emulator may say EntityAlreadyExists: both mean it is there.
+    if (!hasCode("EntityAlreadyExists")(e) && !(hasCode("InvalidInput")(e) && /has been taken/i.test((e as Error).message ?? ""))) throw e;
   }
 }
 /** The role exists, but ECS cannot use it for a few seconds more. */

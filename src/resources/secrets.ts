@@ -1,5 +1,5 @@
 import { randomInt } from "node:crypto";
-import { findTaskDefinition } from "../aws/ecs.js";
+import { activeTaskDefinition } from "../aws/ecs.js";
 import type { StackResource } from "./context.js";
 
 const KEY = "secrets";
@@ -22,7 +22,7 @@ export const secrets: StackResource<Record<string, never>, Record<string, never>
   desired: () => ({}),
   async observe(ctx, prior) {
     if (prior?.outputs.dbPassword && prior.outputs.secretKey) return { id: KEY, state: "ready", attrs: {}, outputs: { dbPassword: prior.outputs.dbPassword, secretKey: prior.outputs.secretKey } };
-    const td = (await findTaskDefinition(ctx, ctx.names.taskFamily))?.taskDefinition;
+    const td = (await activeTaskDefinition(ctx, ctx.names.taskFamily))?.taskDefinition;
     const env = Object.fromEntries((td?.containerDefinitions?.[0]?.environment ?? []).map((v) => [v.name, v.value]));
     const password = env.DATABASE_URL ? decodeURIComponent(new URL(env.DATABASE_URL).password) : undefined;
     if (!password || !env.SECRET_KEY) return undefined;

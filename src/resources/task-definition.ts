@@ -1,5 +1,5 @@
 import { DeregisterTaskDefinitionCommand, ListTaskDefinitionsCommand, RegisterTaskDefinitionCommand, type TaskDefinition } from "@aws-sdk/client-ecs";
-import { findService, findTaskDefinition } from "../aws/ecs.js";
+import { activeTaskDefinition, findService } from "../aws/ecs.js";
 import { assertOurs, ecsTagList, ownedTags, type Tags } from "../aws/tags.js";
 import { CONTAINER, stackTags } from "../config/names.js";
 import type { RefFn } from "../engine/types.js";
@@ -101,7 +101,7 @@ export const taskDefinition: StackResource<Want, Attrs, Out> = {
   title: (spec) => `task definition ${spec.appName} (Fargate ${spec.app.cpu} CPU / ${spec.app.memory} MiB)`,
   desired,
   async observe(ctx) {
-    const found = await findTaskDefinition(ctx, ctx.names.taskFamily);
+    const found = await activeTaskDefinition(ctx, ctx.names.taskFamily);
     if (!found) return undefined;
     const td = found.taskDefinition;
     assertOurs("task definition", td.taskDefinitionArn!, found.tags, ctx.spec.appName);

@@ -7,7 +7,8 @@ import { UserError } from "../errors.js";
 /**
  * The AZs that offer the DB's engine and instance class (DescribeOrderableDBInstanceOptions): AZ names map to
  * different physical zones in each account, and some zones lack a class (e.g. Graviton in use1-az3), where RDS
- * answers InsufficientDBInstanceCapacity minutes into the run. Undefined when the call is not allowed.
+ * answers InsufficientDBInstanceCapacity minutes into the run. Undefined when it cannot tell: the call is not
+ * allowed, or it lists no offering at all (then CreateDBInstance gives RDS's own, precise refusal).
  */
 async function zonesOfferingDb(aws: Aws, spec: Spec): Promise<Set<string> | undefined> {
   const zones = new Set<string>();
@@ -24,7 +25,7 @@ async function zonesOfferingDb(aws: Aws, spec: Spec): Promise<Set<string> | unde
   } catch {
     return undefined;
   }
-  return zones;
+  return zones.size ? zones : undefined;
 }
 
 export interface AzChoice { zones: [string, string]; note?: string }
@@ -36,7 +37,7 @@ export interface AzChoice { zones: [string, string]; note?: string }
 export async function chooseAzs(aws: Aws, spec: Spec): Promise<AzChoice> {
   const offering = await zonesOfferingDb(aws, spec);
   const offers = (z: string) => !offering || offering.has(z);
-  const unchecked = offering ? undefined : "could not list where RDS offers the DB class (rds:DescribeOrderableDBInstanceOptions): AZs not checked";
+  const unchecked = offering ? undefined : `could not tell where RDS offers ${spec.database.instanceClass} (rds:DescribeOrderableDBInstanceOptions): AZs not checked`;
   if (spec.availabilityZones) {
     const [a] = spec.availabilityZones;
     if (!offers(a)) throw new UserError(`${a} does not offer ${spec.database.instanceClass} for PostgreSQL`, `pick a first AZ among ${[...offering!].sort().join(", ")}, or another instanceClass`);

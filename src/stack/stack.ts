@@ -213,6 +213,20 @@ export class Stack {
     return dns ? `http://${dns}` : undefined;
   }
 
+  /** What `down` deletes that a person should know about before saying yes. */
+  deleteWarnings(observed: Observed): string[] {
+    const n = this.ctx.names;
+    return [
+      observed.get(ecrRepository.key) ? `the ECR repository ${n.ecrRepository} and all its images` : "",
+      observed.get(dbInstance.key) ? (this.ctx.skipFinalSnapshot ? "the database, with NO final snapshot" : `the database (a final snapshot ${n.app}-final-<time> is kept)`) : "",
+    ].filter(Boolean);
+  }
+
+  /** The account id, from the repository URI the state file holds once `up` has run. */
+  accountFromState(): string | undefined {
+    return this.state.data.resources[ecrRepository.key]?.outputs.repositoryUri?.split(".")[0];
+  }
+
   /** True while the service waits for its first image. */
   awaitingFirstDeploy(outputs?: ReadonlyMap<string, Record<string, string>>): boolean {
     const image = (outputs?.get(taskDefinition.key) ?? this.state.data.resources[taskDefinition.key]?.outputs)?.image;

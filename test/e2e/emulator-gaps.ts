@@ -8,9 +8,8 @@
 export interface EmulatorGap { what: string; aws: string; source: string; handling: string }
 
 /**
- * Fields moto never reports in a describe, by resource key: absent there means "not reported", not drift.
- * Today the product itself skips them (`unreportedIsInSync` on the ECS service resource); that moves out of
- * the core contract, and the e2e setup is to apply this list instead.
+ * Fields moto never reports in a describe, by resource key. The product (rightly, for AWS) sees them as drift
+ * and sends them again on each `up`; the contract run on moto accepts exactly those updates (contract.ts).
  */
 export const MOTO_UNREPORTED: Record<string, string[]> = {
   "ecs-service": ["healthCheckGracePeriodSeconds", "deployment"],
@@ -21,7 +20,19 @@ export const MOTO_GAPS: EmulatorGap[] = [
     what: "ECS CreateService ignores healthCheckGracePeriodSeconds and deploymentConfiguration; DescribeServices never returns them",
     aws: "DescribeServices returns both as set (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Service.html)",
     source: "moto 5.2.1 moto/ecs/responses.py create_service reads neither parameter; moto/ecs/models.py Service has no such field",
-    handling: "MOTO_UNREPORTED above (today still the product's `unreportedIsInSync`); with it, status and plan see the service in sync on moto",
+    handling: "MOTO_UNREPORTED above: on moto the contract accepts the service's update that re-sends them, and nothing else",
+  },
+  {
+    what: "RDS DescribeOrderableDBInstanceOptions lists nothing for postgres (any class)",
+    aws: "lists each orderable engine/class with its AvailabilityZones (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeOrderableDBInstanceOptions.html)",
+    source: "moto 5.2.1, confirmed by calling the server: OrderableDBInstanceOptions is empty for Engine=postgres, DBInstanceClass=db.t4g.micro or db.t3.micro",
+    handling: "none needed: an empty answer means the product cannot tell (as when the call is denied), so it keeps the region's first two AZs and says AZs were not checked",
+  },
+  {
+    what: "IAM CreateServiceLinkedRole for a role that exists answers EntityAlreadyExists (and names it AWSServiceRoleForecs)",
+    aws: "InvalidInput \"Service role name AWSServiceRoleForECS has been taken in this account\" (https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateServiceLinkedRole.html)",
+    source: "moto 5.2.1 moto/iam/models.py create_service_linked_role builds the name from the service prefix and creates it as an ordinary role",
+    handling: "none needed: the product takes either answer as \"the role is there\"",
   },
   {
     what: "RDS DescribeDBEngineVersions is not implemented (HTTP 500, an HTML body)",
