@@ -150,12 +150,12 @@ Exit codes: 0 ok, 1 AWS or apply failure, 2 bad input, 130 interrupted (Ctrl-C),
 
   try {
     await program.parseAsync(argv, { from: "user" });
-    return ownSignal?.terminated() && exitCode === 130 ? 143 : exitCode;
   } catch (e) {
-    return reportError(e, io, { debug, json: flags.includes("--json") && !printed, detailedExitcode: flags.includes("--detailed-exitcode") });
+    exitCode = reportError(e, io, { debug, json: flags.includes("--json") && !printed, detailedExitcode: flags.includes("--detailed-exitcode") });
   } finally {
     ownSignal?.dispose();
   }
+  return ownSignal?.terminated() ? 143 : exitCode; // asked to terminate: 128 + SIGTERM, as a shell reports it
 }
 
 /**

@@ -20,6 +20,7 @@ import { ecsService, emptyEcs, type EcsState } from "./ecs.js";
 import { ecrService, emptyEcr, pushImage, type EcrState, type ImageBehavior } from "./ecr.js";
 import { logsService, emptyLogs, type LogsState } from "./logs.js";
 import { iamService, emptyIam, type IamState } from "./iam.js";
+import { s3Service, emptyS3, type S3State } from "./s3.js";
 import { httpGet, tickEcs } from "./tasks.js";
 import { emptyScheduler, passTime, schedulerService, type SchedulerState } from "./scheduler.js";
 
@@ -41,7 +42,7 @@ export interface FakeOptions {
 }
 
 /** Everything the account holds: plain data (Maps, Sets, Dates), so `structuredClone` copies it whole. */
-export interface FakeState { seq: number; rng: number; ec2: Ec2State; elb: ElbState; rds: RdsState; ecs: EcsState; ecr: EcrState; logs: LogsState; iam: IamState; scheduler: SchedulerState }
+export interface FakeState { seq: number; rng: number; ec2: Ec2State; elb: ElbState; rds: RdsState; ecs: EcsState; ecr: EcrState; logs: LogsState; iam: IamState; scheduler: SchedulerState; s3: S3State }
 
 /** The account as it was at one instant of the virtual clock; see `snapshot` and `fromSnapshot`. */
 export interface FakeSnapshot { at: number; state: FakeState; options: FakeOptions }
@@ -83,7 +84,7 @@ export class FakeAws {
     this.region = options.region ?? "us-east-1";
     this.faultRate = options.faultRate ?? 0;
     this.eventualConsistency = options.eventualConsistency ?? 0;
-    this.state = state ?? { seq: 1, rng: options.seed ?? 42, ec2: emptyEc2(), elb: emptyElb(), rds: emptyRds(), ecs: emptyEcs(), ecr: emptyEcr(), logs: emptyLogs(), iam: emptyIam(), scheduler: emptyScheduler() };
+    this.state = state ?? { seq: 1, rng: options.seed ?? 42, ec2: emptyEc2(), elb: emptyElb(), rds: emptyRds(), ecs: emptyEcs(), ecr: emptyEcr(), logs: emptyLogs(), iam: emptyIam(), scheduler: emptyScheduler(), s3: emptyS3() };
   }
 
   /** The region's AZs, as DescribeAvailabilityZones lists them. */
@@ -99,6 +100,7 @@ export class FakeAws {
   get logs(): LogsState { return this.state.logs; }
   get iam(): IamState { return this.state.iam; }
   get scheduler(): SchedulerState { return this.state.scheduler; }
+  get s3(): S3State { return this.state.s3; }
 
   /** Lets virtual time pass with the account's schedules firing (inside `clock.run`); see scheduler.ts. */
   passTime(ms: number): Promise<void> { return passTime(this, ms); }
@@ -182,7 +184,7 @@ export class FakeAws {
   install(): this {
     const services: [string, Service<object>][] = [
       ["ec2", ec2Service(this)], ["elbv2", elbService(this)], ["rds", rdsService(this)], ["ecs", ecsService(this)],
-      ["ecr", ecrService(this)], ["logs", logsService(this)], ["iam", iamService(this)], ["scheduler", schedulerService(this)],
+      ["ecr", ecrService(this)], ["logs", logsService(this)], ["iam", iamService(this)], ["scheduler", schedulerService(this)], ["s3", s3Service(this)],
     ];
     for (const [service, { client, sdk, reads, writes }] of services) {
       const module = sdk as Record<string, unknown>;
@@ -222,7 +224,9 @@ export class FakeAws {
       await handler(structuredClone(input));
       this.calls.push({ ...call, input: structuredClone(input), at: this.clock.now() }); // the SDK's retry
     }
-    const result = structuredClone(await handler(input) ?? {});
+    // S3's GetObject answers a stream (Body), which cannot be cloned: it is handed over as it is.
+    const { Body, ...rest } = (await handler(input) ?? {}) as { Body?: unknown };
+    const result = { ...structuredClone(rest), ...(Body === undefined ? {} : { Body }) };
     if (call.mutating) {
       this.mutations++;
       this.onMutation?.(this.mutations);

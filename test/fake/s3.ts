@@ -1,0 +1,149 @@
+/**
+ * S3, as far as the state backend uses it: buckets with their settings, object versions, and the conditional
+ * requests the lock and the state writes rest on. Each rule cites the page that states it.
+ */
+import * as S3 from "@aws-sdk/client-s3";
+import { createHash } from "node:crypto";
+import type { FakeAws } from "./aws.js";
+import { awsError, fromUpper, type Service, type Tags } from "./common.js";
+
+/** One version of a key; a delete marker has no body. */
+export interface S3Version { versionId: string; body?: string; etag?: string }
+export interface PublicAccessBlock { BlockPublicAcls?: boolean; IgnorePublicAcls?: boolean; BlockPublicPolicy?: boolean; RestrictPublicBuckets?: boolean }
+export interface Bucket {
+  name: string; region: string; tags: Tags; versioning?: "Enabled" | "Suspended"; encryption?: string;
+  publicAccessBlock?: PublicAccessBlock; policy?: string; objects: Map<string, S3Version[]>;
+}
+export interface S3State {
+  buckets: Map<string, Bucket>;
+  /** Bucket names taken by other accounts (bucket names are global). */
+  foreign: Set<string>;
+  /** The next this-many conditional writes answer 409 ConditionalRequestConflict, as when another is in flight. */
+  conflicts: number;
+}
+
+export const emptyS3 = (): S3State => ({ buckets: new Map(), foreign: new Set(), conflicts: 0 });
+
+/** A single-part upload without SSE-KMS has the MD5 of its bytes as ETag, quoted: https://docs.aws.amazon.com/AmazonS3/latest/API/API_Object.html */
+const etagOf = (body: string) => `"${createHash("md5").update(body).digest("hex")}"`;
+
+/** The SDK's GetObject Body: a stream with transformToString (https://docs.aws.amazon.com/AWSJavaScriptSDK/v3/latest/client/s3/command/GetObjectCommand/). */
+const bodyOf = (text: string) => ({ transformToString: async () => text, transformToByteArray: async () => new TextEncoder().encode(text) });
+
+export function s3Service(fake: FakeAws): Service<typeof S3> {
+  const s3 = () => fake.state.s3;
+  const bucket = (name: string | undefined) => {
+    const b = s3().buckets.get(name ?? "");
+    if (!b) throw awsError("NoSuchBucket", "The specified bucket does not exist", 404);
+    return b;
+  };
+  /** The current version, unless it is a delete marker: "a delete marker ... GET returns 404" (https://docs.aws.amazon.com/AmazonS3/latest/userguide/DeleteMarker.html). */
+  const current = (b: Bucket, key: string) => {
+    const v = b.objects.get(key)?.at(-1);
+    return v?.body === undefined ? undefined : v;
+  };
+  /** A versioned bucket keeps every version; an unversioned one keeps only the last (https://docs.aws.amazon.com/AmazonS3/latest/userguide/Versioning.html). */
+  const store = (b: Bucket, key: string, v: S3Version) => {
+    const versions = b.objects.get(key) ?? [];
+    b.objects.set(key, b.versioning === "Enabled" ? [...versions, v] : [v]);
+  };
+  /**
+   * Conditional writes (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html, PutObject
+   * https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html): If-None-Match "*" fails with 412
+   * PreconditionFailed when the key exists; If-Match fails with 412 when the ETag differs and 404 NoSuchKey when
+   * there is no object; a conflicting conditional request in flight answers 409 ConditionalRequestConflict.
+   * Conditional deletes (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-deletes.html) apply
+   * If-Match to the current version the same way.
+   */
+  const checkConditions = (b: Bucket, key: string, i: { IfMatch?: string; IfNoneMatch?: string }) => {
+    if (i.IfMatch === undefined && i.IfNoneMatch === undefined) return;
+    if (s3().conflicts > 0) {
+      s3().conflicts--;
+      throw awsError("ConditionalRequestConflict", "A conflicting conditional operation is currently in progress against this resource. Please try again.", 409);
+    }
+    const now = current(b, key);
+    if (i.IfNoneMatch === "*" && now) throw awsError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", 412);
+    if (i.IfMatch !== undefined) {
+      if (!now) throw awsError("NoSuchKey", "The specified key does not exist.", 404);
+      if (i.IfMatch !== "*" && i.IfMatch !== now.etag) throw awsError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", 412);
+    }
+  };
+  return {
+    client: S3.S3Client,
+    sdk: S3,
+    reads: {
+      // HeadBucket has no body, so the SDK names its errors by status (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadBucket.html).
+      HeadBucket: (i) => {
+        if (s3().foreign.has(i.Bucket!)) throw awsError("Forbidden", "", 403);
+        return { BucketRegion: bucket(i.Bucket).region };
+      },
+      GetObject: (i) => {
+        const v = current(bucket(i.Bucket), i.Key!);
+        if (!v) throw awsError("NoSuchKey", "The specified key does not exist.", 404);
+        return { Body: bodyOf(v.body!), ETag: v.etag, VersionId: v.versionId };
+      },
+      ListObjectVersions: (i) => ({
+        Versions: [...bucket(i.Bucket).objects].filter(([k]) => k.startsWith(i.Prefix ?? "")).flatMap(([Key, vs]) => vs.filter((v) => v.body !== undefined).map((v) => ({ Key, VersionId: v.versionId, ETag: v.etag }))),
+      }),
+      GetBucketVersioning: (i) => ({ Status: bucket(i.Bucket).versioning }),
+      GetBucketEncryption: (i) => ({ ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: bucket(i.Bucket).encryption } }] } }),
+      GetPublicAccessBlock: (i) => {
+        const pab = bucket(i.Bucket).publicAccessBlock;
+        if (!pab) throw awsError("NoSuchPublicAccessBlockConfiguration", "The public access block configuration was not found", 404);
+        return { PublicAccessBlockConfiguration: pab };
+      },
+      GetBucketPolicy: (i) => {
+        const policy = bucket(i.Bucket).policy;
+        if (!policy) throw awsError("NoSuchBucketPolicy", "The bucket policy does not exist", 404);
+        return { Policy: policy };
+      },
+      GetBucketTagging: (i) => ({ TagSet: Object.entries(bucket(i.Bucket).tags).map(([Key, Value]) => ({ Key, Value })) }),
+    },
+    writes: {
+      /**
+       * https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html: a name another account holds is
+       * BucketAlreadyExists; one you own is BucketAlreadyOwnedByYou (in us-east-1, 200 OK). New buckets have every
+       * Block Public Access setting on (https://docs.aws.amazon.com/AmazonS3/latest/userguide/create-bucket-overview.html)
+       * and SSE-S3 default encryption (https://docs.aws.amazon.com/AmazonS3/latest/userguide/default-encryption-faq.html).
+       */
+      CreateBucket: (i) => {
+        const name = i.Bucket!;
+        if (s3().foreign.has(name)) throw awsError("BucketAlreadyExists", "The requested bucket name is not available.", 409);
+        const region = i.CreateBucketConfiguration?.LocationConstraint ?? "us-east-1";
+        if (s3().buckets.has(name)) {
+          if (region === "us-east-1") return {};
+          throw awsError("BucketAlreadyOwnedByYou", "Your previous request to create the named bucket succeeded and you already own it.", 409);
+        }
+        s3().buckets.set(name, {
+          name, region, tags: {}, encryption: "AES256", objects: new Map(),
+          publicAccessBlock: { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true },
+        });
+        return { Location: `/${name}` };
+      },
+      PutBucketTagging: (i) => { bucket(i.Bucket).tags = fromUpper(i.Tagging?.TagSet); },
+      PutPublicAccessBlock: (i) => { bucket(i.Bucket).publicAccessBlock = { ...i.PublicAccessBlockConfiguration }; },
+      PutBucketVersioning: (i) => { bucket(i.Bucket).versioning = i.VersioningConfiguration?.Status as Bucket["versioning"]; },
+      PutBucketEncryption: (i) => { bucket(i.Bucket).encryption = i.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault?.SSEAlgorithm; },
+      PutBucketPolicy: (i) => {
+        JSON.parse(i.Policy!); // MalformedPolicy otherwise
+        bucket(i.Bucket).policy = i.Policy!;
+      },
+      PutObject: (i) => {
+        const b = bucket(i.Bucket);
+        checkConditions(b, i.Key!, i);
+        const body = String(i.Body ?? "");
+        const v: S3Version = { versionId: b.versioning === "Enabled" ? fake.id("v") : "null", body, etag: etagOf(body) };
+        store(b, i.Key!, v);
+        return { ETag: v.etag, VersionId: v.versionId };
+      },
+      /** Without a version id: a versioned bucket gets a delete marker, earlier versions stay (DeleteObject API reference). */
+      DeleteObject: (i) => {
+        const b = bucket(i.Bucket);
+        checkConditions(b, i.Key!, i);
+        if (b.versioning === "Enabled") store(b, i.Key!, { versionId: fake.id("v") });
+        else b.objects.delete(i.Key!);
+        return {};
+      },
+    },
+  };
+}

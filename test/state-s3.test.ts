@@ -1,0 +1,422 @@
+/** Team state in S3 (issue 17), on the fake: bootstrap, the lock, conditional writes, pull/push/migrate, crashes. */
+import assert from "node:assert/strict";
+import { existsSync, readFileSync, statSync, writeFileSync, mkdirSync } from "node:fs";
+import { hostname, userInfo } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { APP, withHarness, type Harness } from "./helpers.js";
+
+const BUCKET = "acme-spontime-state";
+const KEY = `spontime-infra/${APP}.json`;
+const LOCK = `${KEY}.lock`;
+const S3 = ["--state-bucket", BUCKET];
+
+const bucketOf = (h: Harness) => h.fake.s3.buckets.get(BUCKET)!;
+/** The current body of a key, or undefined when there is none (or a delete marker is current). */
+const objectText = (h: Harness, key: string) => bucketOf(h).objects.get(key)?.at(-1)?.body;
+const putsTo = (h: Harness, key: string) => h.fake.calls.filter((c) => c.op === "PutObject" && (c.input as { Key: string }).Key === key).map((c) => c.input as { Body: string; IfMatch?: string; IfNoneMatch?: string });
+
+async function bootstrapped(h: Harness): Promise<void> {
+  const r = await h.cli(["state", "bootstrap", "--bucket", BUCKET]);
+  assert.equal(r.code, 0, r.stderr);
+}
+
+/** Puts a lock object as another machine's run would have left it. */
+function foreignLock(h: Harness, holder: Partial<{ pid: number; host: string; user: string; command: string; since: string }> = {}): void {
+  const body = JSON.stringify({ pid: 4242, host: "ci-runner-7", user: "bob", since: "2026-11-27T10:00:00.000Z", command: "up", ...holder });
+  bucketOf(h).objects.set(LOCK, [{ versionId: "v-foreign", body, etag: '"foreign"' }]);
+}
+
+describe("state bootstrap", () => {
+  it("creates the bucket with versioning, SSE-S3, all public access blocked, a TLS-only policy and the stack's tags; a re-run only checks", async () => {
+    await withHarness(async (h) => {
+      const r = await h.cli(["state", "bootstrap", "--bucket", BUCKET]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /Created s3:\/\/acme-spontime-state in us-east-1: versioning on, default encryption \(SSE-S3\), all public access blocked, TLS-only policy/);
+      assert.match(r.stderr, /holds the database password and SECRET_KEY: give access to this bucket only to the people and the CI role that run `up`/);
+      const b = bucketOf(h);
+      assert.equal(b.versioning, "Enabled");
+      assert.equal(b.encryption, "AES256");
+      assert.deepEqual(b.publicAccessBlock, { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true });
+      const policy = JSON.parse(b.policy!) as { Statement: { Effect: string; Condition: unknown; Resource: string[] }[] };
+      assert.deepEqual(policy.Statement.map((s) => [s.Effect, s.Condition]), [["Deny", { Bool: { "aws:SecureTransport": "false" } }]]);
+      assert.deepEqual(policy.Statement[0]!.Resource, [`arn:aws:s3:::${BUCKET}`, `arn:aws:s3:::${BUCKET}/*`]);
+      assert.equal(b.tags["spontime:stack"], APP);
+      assert.equal(b.tags.ManagedBy, "spontime-infra");
+
+      h.resetCalls();
+      const again = await h.cli(["state", "bootstrap", "--bucket", BUCKET, "--json"]);
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal(JSON.parse(again.stdout).created, false);
+      assert.equal(h.fake.count("CreateBucket"), 0);
+      assert.equal(h.fake.count("PutBucketPolicy"), 0, "our statement is there already: the policy is left alone");
+    });
+  });
+
+  it("keeps the statements of a policy the bucket already has", async () => {
+    await withHarness(async (h) => {
+      await bootstrapped(h);
+      bucketOf(h).policy = JSON.stringify({ Version: "2012-10-17", Statement: [{ Sid: "Theirs", Effect: "Allow", Principal: { AWS: "arn:aws:iam::123456789012:root" }, Action: "s3:GetObject", Resource: `arn:aws:s3:::${BUCKET}/*` }] });
+      assert.equal((await h.cli(["state", "bootstrap", "--bucket", BUCKET])).code, 0);
+      assert.deepEqual((JSON.parse(bucketOf(h).policy!) as { Statement: { Sid: string }[] }).Statement.map((s) => s.Sid), ["Theirs", "SpontimeDenyInsecureTransport"]);
+    });
+  });
+
+  it("refuses an existing bucket with public access allowed, and another account's bucket, changing nothing", async () => {
+    await withHarness(async (h) => {
+      await bootstrapped(h);
+      bucketOf(h).publicAccessBlock = { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: false, RestrictPublicBuckets: false };
+      h.resetCalls();
+      const r = await h.cli(["state", "bootstrap", "--bucket", BUCKET]);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /the bucket acme-spontime-state allows public access \(S3 Block Public Access is not fully on\): refusing/);
+      assert.deepEqual(h.fake.mutatingCalls(), []);
+
+      h.fake.s3.foreign.add("someone-elses");
+      const foreign = await h.cli(["state", "bootstrap", "--bucket", "someone-elses"]);
+      assert.equal(foreign.code, 2);
+      assert.match(foreign.stderr, /exists but these credentials cannot use it/);
+    });
+  });
+
+  it("a state bucket that does not exist: exit 2 naming bootstrap; a bad bucket name: exit 2 before any call", async () => {
+    await withHarness(async (h) => {
+      const r = await h.cli(["plan", ...S3]);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /the state bucket acme-spontime-state does not exist\n\s+create it with `spontime-infra state bootstrap --bucket acme-spontime-state`/);
+      const bad = await h.cli(["plan", "--state-bucket", "Not_A_Bucket"]);
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /state bucket "Not_A_Bucket": must be an S3 bucket name/);
+      assert.equal(h.fake.calls.filter((c) => c.input && (c.input as { Bucket?: string }).Bucket === "Not_A_Bucket").length, 0);
+    });
+  });
+});
+
+describe("up with the state in S3", () => {
+  it("writes the state object with If-None-Match first and If-Match on the last ETag after, takes and releases the lock, leaves no local file", async () => {
+    await withHarness(async (h) => {
+      await bootstrapped(h);
+      const r = await h.cli(["up", "--yes", ...S3]);
+      assert.equal(r.code, 0, r.stderr);
+      const writes = putsTo(h, KEY);
+      assert.ok(writes.length > 20, `${writes.length} state writes`);
+      assert.equal(writes[0]!.IfNoneMatch, "*");
+      for (const w of writes.slice(1)) assert.ok(w.IfMatch, "every later write names the version it replaces");
+      const locks = putsTo(h, LOCK);
+      assert.equal(locks.length, 1);
+      assert.equal(locks[0]!.IfNoneMatch, "*", "the lock is created only if none exists");
+      assert.equal(objectText(h, LOCK), undefined, "the lock is released");
+      const state = JSON.parse(objectText(h, KEY)!);
+      assert.ok(state.resources["db-instance"].id);
+      assert.ok(state.resources.secrets.outputs.secretKey);
+      assert.ok(!existsSync(h.statePath));
+      assert.ok(bucketOf(h).objects.get(KEY)!.length > 20, "versioning keeps every state version");
+    });
+  });
+
+  it("spec `state: {backend: s3}` selects the bucket and key; plan, status and outputs read it without taking the lock", async () => {
+    await withHarness(async (h) => {
+      await bootstrapped(h);
+      const spec = join(h.dir, "spontime.config.json");
+      writeFileSync(spec, JSON.stringify({ state: { backend: "s3", bucket: BUCKET, key: "team/poc.json" } }));
+      assert.equal((await h.cli(["up", "--yes", "--config", spec])).code, 0);
+      assert.ok(objectText(h, "team/poc.json"));
+      h.resetCalls();
+      for (const command of [["plan"], ["status"], ["outputs", "--json"]]) {
+        const r = await h.cli([...command, "--config", spec]);
+        assert.equal(r.code, 0, `${command}: ${r.stderr}`);
+      }
+      assert.match((await h.cli(["outputs", "--json", "--config", spec])).stdout, /"url": "http:\/\//);
+      assert.equal(h.fake.count("PutObject") + h.fake.count("DeleteObject"), 0, "reads take no lock and write nothing");
+    });
+  });
+
+  it("two `up` against the same S3 state at once: one runs, the other is refused naming the holder", async () => {
+    await withHarness(async (h) => {
+      await bootstrapped(h);
+      const [a, b] = await h.cliConcurrently([["up", "--yes", ...S3], ["up", "--yes", ...S3]]);
+      assert.deepEqual([a!.code, b!.code].sort(), [0, 2]);
+      const loser = a!.code === 2 ? a! : b!;
+      assert.match(loser.stderr, new RegExp(`state is locked by pid ${process.pid} on ${hostname()} \\(\`up\` since \\S+\\), started by ${userInfo().username}`));
+      assert.equal(h.fake.count("CreateVpc"), 1, "never both");
+    });
+  });
+
+  it("a 409 ConditionalRequestConflict on a conditional write is retried", async () => {
+    await withHarness(async (h) => {
+      await bootstrapped(h);
+      h.fake.s3.conflicts = 2;
+      const r = await h.cli(["up", "--yes", ...S3]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(h.fake.s3.conflicts, 0);
+      assert.ok(JSON.parse(objectText(h, KEY)!).resources.vpc);
+    });
+  });
+});
+
+describe("S3 locks held by another machine", () => {
+  it("refused without --force-unlock, naming the holder; without a terminal --force-unlock needs --yes; with it the lock is broken and said whose", async () => {
+    await withHarness(async (h) => {
+      await bootstrapped(h);
+      foreignLock(h);
+      h.resetCalls();
+      const refused = await h.cli(["up", "--yes", ...S3]);
+      assert.equal(refused.code, 2);
+      assert.match(refused.stderr, /state is locked by pid 4242 on ci-runner-7 \(`up` since 2026-11-27T10:00:00.000Z\), started by bob\n\s+wait for it to finish; if that run is gone for good .* run again with --force-unlock/);
+      assert.equal(h.fake.count("CreateVpc"), 0);
+
+      const unasked = await h.cli(["down", ...S3, "--force-unlock"]);
+      assert.equal(unasked.code, 2);
+      assert.match(unasked.stderr, /refusing to break another machine's lock: no terminal to ask for confirmation/);
+      assert.match(objectText(h, LOCK)!, /ci-runner-7/, "the lock is still there");
+
+      const no = await h.cli(["up", ...S3, "--force-unlock"], { tty: true, input: "no\n" });
+      assert.equal(no.code, 1);
+      assert.match(no.stderr, /Break the lock of pid 4242 on ci-runner-7 .*started by bob\? .*Cancelled: the lock was left in place/s);
+
+      const broken = await h.cli(["up", "--yes", ...S3, "--force-unlock"]);
+      assert.equal(broken.code, 0, broken.stderr);
+      assert.match(broken.stderr, /Breaking the lock of pid 4242 on ci-runner-7 \(`up` since 2026-11-27T10:00:00.000Z\), started by bob\./);
+      assert.equal(objectText(h, LOCK), undefined);
+    });
+  });
+
+  it("a writer whose lock was force-broken cannot overwrite the newer state (If-Match): it stops with a clear message", async () => {
+    await withHarness(async (h) => {
+      await bootstrapped(h);
+      let newer: string | undefined;
+      let theirLock: string | undefined;
+      h.fake.onCall = (op) => {
+        if (op !== "CreateDBInstance" || newer) return;
+        // Meanwhile on another machine: `up --force-unlock` breaks our lock, takes its own, writes a newer state.
+        const b = bucketOf(h);
+        theirLock = JSON.stringify({ pid: 7, host: "laptop-2", user: "carol", since: "2026-11-27T11:00:00.000Z", command: "up" });
+        b.objects.set(LOCK, [...(b.objects.get(LOCK) ?? []), { versionId: "v-carol-lock", body: theirLock, etag: '"carol-lock"' }]);
+        const state = JSON.parse(objectText(h, KEY)!);
+        state.serial += 100;
+        newer = JSON.stringify(state, null, 2) + "\n";
+        b.objects.get(KEY)!.push({ versionId: "v-carol", body: newer, etag: '"carol"' });
+      };
+      const r = await h.cli(["up", "--yes", ...S3]);
+      h.fake.onCall = undefined;
+      assert.ok(newer, "the race happened");
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /the state at s3:\/\/acme-spontime-state\/spontime-infra\/spontime-poc\.json was changed by another run since this one read it .*stopped without overwriting it/);
+      assert.equal(objectText(h, KEY), newer, "the newer state is intact");
+      assert.equal(objectText(h, LOCK), theirLock, "their lock is not released by us (conditional delete)");
+      const rejected = h.fake.calls.filter((c) => c.op === "PutObject" && (c.input as { Key: string }).Key === KEY).at(-1)!.input as { IfMatch?: string };
+      assert.notEqual(rejected.IfMatch, '"carol"');
+    });
+  });
+});
+
+describe("state pull, push, migrate", () => {
+  it("migrate local → s3 → local round-trips the file byte for byte (secrets included), under the lock, removing the old copy only after", async () => {
+    await withHarness(async (h) => {
+      await h.up();
+      await bootstrapped(h);
+      const original = readFileSync(h.statePath, "utf8");
+      assert.match(original, /"secretKey"/);
+      h.resetCalls();
+      const up = await h.cli(["state", "migrate", "--to", "s3", ...S3]);
+      assert.equal(up.code, 0, up.stderr);
+      assert.match(up.stdout, /Moved the state \(serial \d+\) from .*spontime-poc\.json to s3:\/\/acme-spontime-state\/spontime-infra\/spontime-poc\.json, checked by reading it back; the old copy is removed/);
+      assert.match(up.stdout, /set "state": \{"backend": "s3", "bucket": "acme-spontime-state"\} in the spec/);
+      assert.equal(objectText(h, KEY), original);
+      assert.ok(!existsSync(h.statePath));
+      // Order: both locks, the write, the read back, then the old copy goes, then the locks.
+      const ops = h.fake.calls.filter((c) => c.op === "PutObject" || c.op === "GetObject" || c.op === "DeleteObject").map((c) => `${c.op} ${(c.input as { Key: string }).Key}`);
+      assert.deepEqual(ops.filter((o) => o.startsWith("PutObject")), [`PutObject ${LOCK}`, `PutObject ${KEY}`]);
+      assert.ok(ops.indexOf(`PutObject ${LOCK}`) < ops.indexOf(`PutObject ${KEY}`));
+      assert.equal(objectText(h, LOCK), undefined, "the S3 lock is released");
+      assert.ok(!existsSync(join(h.stateDir, `${APP}.lock`)), "the local lock is released");
+
+      const back = await h.cli(["state", "migrate", "--to", "local", ...S3]);
+      assert.equal(back.code, 0, back.stderr);
+      assert.equal(readFileSync(h.statePath, "utf8"), original, "byte for byte");
+      assert.equal(statSync(h.statePath).mode & 0o777, 0o600);
+      assert.equal(objectText(h, KEY), undefined, "the S3 copy is removed (a delete marker; versions stay)");
+      assert.ok(bucketOf(h).objects.get(KEY)!.some((v) => v.body === original));
+      assert.equal((await h.cli(["plan", "--detailed-exitcode"])).code, 0, "the stack is still known from the local file");
+    });
+  });
+
+  it("migrate refuses to overwrite a different state at the destination and removes nothing", async () => {
+    await withHarness(async (h) => {
+      await h.up();
+      await bootstrapped(h);
+      const local = readFileSync(h.statePath, "utf8");
+      const other = local.replace(/"serial": \d+/, '"serial": 999');
+      bucketOf(h).objects.set(KEY, [{ versionId: "v1", body: other, etag: '"other"' }]);
+      const r = await h.cli(["state", "migrate", "--to", "s3", ...S3]);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /already holds a state \(serial 999\): refusing to overwrite it/);
+      assert.equal(readFileSync(h.statePath, "utf8"), local);
+      assert.equal(objectText(h, KEY), other);
+      assert.ok(!existsSync(join(h.stateDir, `${APP}.lock`)));
+      assert.equal(objectText(h, LOCK), undefined);
+    });
+  });
+
+  it("pull saves the stored bytes with mode 0600; push replaces them under the lock, refusing an older serial", async () => {
+    await withHarness(async (h) => {
+      await bootstrapped(h);
+      assert.equal((await h.cli(["up", "--yes", ...S3])).code, 0);
+      const file = join(h.dir, "pulled.json");
+      const pulled = await h.cli(["state", "pull", "-o", file, ...S3]);
+      assert.equal(pulled.code, 0, pulled.stderr);
+      assert.equal(readFileSync(file, "utf8"), objectText(h, KEY));
+      assert.equal(statSync(file).mode & 0o777, 0o600);
+      const terminal = await h.cli(["state", "pull", ...S3], { tty: true });
+      assert.equal(terminal.code, 2, "no secrets on a terminal");
+      assert.equal(terminal.stdout, "");
+
+      const state = JSON.parse(readFileSync(file, "utf8"));
+      state.serial -= 1;
+      writeFileSync(file, JSON.stringify(state, null, 2) + "\n");
+      const older = await h.cli(["state", "push", file, ...S3]);
+      assert.equal(older.code, 2);
+      assert.match(older.stderr, /older than the stored state/);
+
+      state.serial += 5;
+      state.sleeping = false;
+      const text = JSON.stringify(state, null, 2) + "\n";
+      writeFileSync(file, text);
+      h.resetCalls();
+      const pushed = await h.cli(["state", "push", file, ...S3]);
+      assert.equal(pushed.code, 0, pushed.stderr);
+      assert.equal(objectText(h, KEY), text);
+      assert.ok(putsTo(h, KEY)[0]!.IfMatch, "push writes with If-Match too");
+      assert.equal(putsTo(h, LOCK).length, 1, "under the lock");
+      assert.equal(objectText(h, LOCK), undefined);
+    });
+  });
+});
+
+describe("crash (the process dies) at any point of a locked run on S3 state", () => {
+  it("at every call of a run, S3 holds a lock naming the holder and the last complete state: what a crash there would leave", async () => {
+    await withHarness(async (h) => {
+      await bootstrapped(h);
+      let lastWritten: string | undefined;
+      let lockWritten = false;
+      let points = 0;
+      // A call's effect is atomic at its arrival, so at each arrival S3 is exactly what a death right after the previous call leaves.
+      h.fake.onCall = (op, input) => {
+        const key = (input as { Key?: string }).Key;
+        if (lockWritten && !(op === "DeleteObject" && key === LOCK)) {
+          points++;
+          const holder = JSON.parse(objectText(h, LOCK) ?? "null");
+          assert.deepEqual([holder?.pid, holder?.host, holder?.user, holder?.command], [process.pid, hostname(), userInfo().username, "up"], `before ${op}`);
+          assert.equal(objectText(h, KEY), lastWritten, `before ${op}: the state is the last complete write`);
+        }
+        if (op === "PutObject" && key === LOCK) lockWritten = true;
+        if (op === "PutObject" && key === KEY) lastWritten = (input as { Body: string }).Body;
+      };
+      assert.equal((await h.cli(["up", "--yes", ...S3])).code, 0);
+      assert.ok(points > 60, `${points} points checked`);
+      assert.equal(objectText(h, LOCK), undefined);
+    });
+  });
+
+  for (const [name, at] of [["right after taking the lock", 1], ["in the middle", 20], ["just before releasing the lock", -1]] as const) {
+    it(`a real crash ${name}: the lock names the dead run, and the next run on this machine takes it over as stale`, async () => {
+      let points = 0;
+      await withHarness(async (h) => {
+        await bootstrapped(h);
+        h.resetCalls();
+        await h.up(...S3);
+        points = h.fake.mutatingCalls().length;
+      });
+      await withHarness(async (h) => {
+        await bootstrapped(h);
+        let stateAtDeath: string | undefined;
+        h.fake.armCrash(at > 0 ? at : points + at, () => { stateAtDeath = objectText(h, KEY); });
+        await h.cli(["up", "--yes", ...S3]);
+        h.fake.disarm();
+        const holder = JSON.parse(objectText(h, LOCK)!);
+        assert.deepEqual([holder.pid, holder.host, holder.command], [process.pid, hostname(), "up"]);
+        assert.equal(objectText(h, KEY), stateAtDeath);
+        if (stateAtDeath) assert.equal(JSON.parse(stateAtDeath).app, APP);
+        const again = await h.cli(["up", "--yes", ...S3]);
+        assert.equal(again.code, 0, again.stderr);
+        assert.match(again.stderr, /Taking over the lock of pid \d+ on .*: that process is no longer running/);
+        assert.equal(h.fake.count("CreateVpc"), 1);
+        assert.equal(objectText(h, LOCK), undefined);
+      });
+    });
+  }
+});
+
+describe("local state directory", () => {
+  it("stale temp files of a killed run are removed by the next locked run, and it says so", async () => {
+    await withHarness(async (h) => {
+      mkdirSync(h.stateDir, { recursive: true });
+      const tmp = join(h.stateDir, `${APP}.json.99999999.tmp`);
+      writeFileSync(tmp, '{"secrets": "a full copy"}');
+      const r = await h.cli(["up", "--yes"]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(!existsSync(tmp));
+      assert.match(r.stderr, /removed spontime-poc\.json\.99999999\.tmp in .*: left by a killed run, a full copy of the state \(secrets included\)/);
+    });
+  });
+
+  it("a state file with version 0 or an unknown version is refused with exit 2 before any AWS call", async () => {
+    for (const version of [0, 2, -1]) {
+      await withHarness(async (h) => {
+        mkdirSync(h.stateDir, { recursive: true });
+        writeFileSync(h.statePath, JSON.stringify({ version, app: APP, region: "us-east-1", serial: 1, resources: {} }), { mode: 0o600 });
+        const r = await h.cli(["up", "--yes"]);
+        assert.equal(r.code, 2, `version ${version}`);
+        assert.match(r.stderr, version > 1 ? /is format 2, newer than this spontime-infra understands/ : new RegExp(`is format ${version}, which no spontime-infra ever wrote`));
+        assert.equal(h.fake.calls.length, 0);
+      });
+    }
+  });
+
+  it("a lock held by a live process on this machine is never broken, even with --force-unlock", async () => {
+    const { spawn } = await import("node:child_process");
+    const live = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60000)"], { stdio: "ignore" });
+    try {
+      await withHarness(async (h) => {
+        mkdirSync(h.stateDir, { recursive: true });
+        writeFileSync(join(h.stateDir, `${APP}.lock`), JSON.stringify({ pid: live.pid, host: hostname(), user: "dave", since: "2026-11-27T12:00:00.000Z", command: "down" }));
+        const r = await h.cli(["up", "--yes", "--force-unlock"]);
+        assert.equal(r.code, 2);
+        assert.match(r.stderr, new RegExp(`state is locked by pid ${live.pid} on ${hostname()} \\(\`down\` since 2026-11-27T12:00:00.000Z\\), started by dave\\n\\s+--force-unlock never breaks the lock of a run still going on this machine`));
+        assert.ok(existsSync(join(h.stateDir, `${APP}.lock`)));
+        assert.equal(h.fake.count("CreateVpc"), 0);
+      });
+    } finally {
+      live.kill();
+    }
+  });
+
+  it("inside a git work tree, the first save writes a .gitignore (`*`) into the state directory and says so; an ignored directory is left alone", async () => {
+    const { execFileSync } = await import("node:child_process");
+    await withHarness(async (h) => {
+      execFileSync("git", ["init", "-q", h.dir]);
+      const r = await h.cli(["up", "--yes"]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(readFileSync(join(h.stateDir, ".gitignore"), "utf8"), "*\n");
+      assert.match(r.stderr, /is inside a git work tree and was not ignored: wrote .*\.gitignore \("\*"\) so the state, which holds the database password and SECRET_KEY, is never committed/);
+      assert.equal(execFileSync("git", ["status", "--porcelain", "--untracked-files=all"], { cwd: h.dir, encoding: "utf8" }), "", "git status shows nothing to commit");
+      assert.equal((await h.cli(["up", "--yes"])).stderr.includes(".gitignore"), false, "said once, on the first save");
+    });
+    await withHarness(async (h) => {
+      execFileSync("git", ["init", "-q", h.dir]);
+      writeFileSync(join(h.dir, ".gitignore"), "state/\n");
+      const r = await h.cli(["up", "--yes"]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(!existsSync(join(h.stateDir, ".gitignore")));
+      assert.doesNotMatch(r.stderr, /gitignore/);
+    });
+  });
+
+  it("outputs with no state says where it looked and how to point at the state", async () => {
+    await withHarness(async (h) => {
+      const r = await h.cli(["outputs"]);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, new RegExp(`no outputs: no state at ${h.statePath.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\n.*--state-dir <dir> \\(--state-bucket <bucket> for team state in S3\\)`));
+    });
+  });
+});
