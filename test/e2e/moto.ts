@@ -4,8 +4,9 @@
  * some things real AWS refuses and runs no containers (see emulator-gaps.ts); the offline fake models those.
  * This proves the SDK wiring: endpoints, request shapes, pagination, idempotency over real HTTP.
  */
+import { DeleteBucketPolicyCommand, GetBucketEncryptionCommand, GetBucketPolicyCommand, GetBucketVersioningCommand, GetObjectCommand, GetPublicAccessBlockCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -112,6 +113,55 @@ async function main() {
       assert.equal(target.mutatingCalls(again), unreportedDrift(target, status.resources).length);
       assert.equal((await target.cli(["down", "--yes", "--skip-final-snapshot"])).code, 0);
       assert.deepEqual(await target.tagged(), []);
+    });
+    await step("S3 state: bootstrap settings, migrate local → s3 → local byte for byte, and a stale writer refused by If-Match", async () => {
+      const bucket = "spontime-e2e-state";
+      const s3 = new S3Client({ ...sdk, forcePathStyle: true });
+      const boot = await target.cli(["state", "bootstrap", "--bucket", bucket]);
+      assert.equal(boot.code, 0, boot.stderr);
+      assert.equal((await s3.send(new GetBucketVersioningCommand({ Bucket: bucket }))).Status, "Enabled");
+      assert.equal((await s3.send(new GetBucketEncryptionCommand({ Bucket: bucket }))).ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault?.SSEAlgorithm, "AES256");
+      assert.deepEqual((await s3.send(new GetPublicAccessBlockCommand({ Bucket: bucket }))).PublicAccessBlockConfiguration, { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true });
+      const policy = JSON.parse((await s3.send(new GetBucketPolicyCommand({ Bucket: bucket }))).Policy!) as { Statement: { Effect: string; Condition: unknown }[] };
+      assert.deepEqual(policy.Statement.map((st) => [st.Effect, st.Condition]), [["Deny", { Bool: { "aws:SecureTransport": "false" } }]]);
+
+      // moto enforces the policy: over plain HTTP every request is denied, as AWS would deny it. The rest runs without it.
+      await assert.rejects(s3.send(new GetObjectCommand({ Bucket: bucket, Key: "any" })), (e: { $metadata?: { httpStatusCode?: number } }) => e.$metadata?.httpStatusCode === 403);
+      await s3.send(new DeleteBucketPolicyCommand({ Bucket: bucket }));
+
+      const file = join(stateDir, `${APP}.json`);
+      const original = JSON.stringify({ version: 1, app: APP, region: "us-east-1", serial: 7, resources: { secrets: { id: "secrets", outputs: { dbPassword: "p@ss", secretKey: "k3y" } } } }, null, 2) + "\n";
+      writeFileSync(file, original, { mode: 0o600 });
+      const toS3 = await target.cli(["state", "migrate", "--to", "s3", "--state-bucket", bucket]);
+      assert.equal(toS3.code, 0, toS3.stderr);
+      const key = `spontime-infra/${APP}.json`;
+      const stored = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      assert.equal(await stored.Body!.transformToString(), original);
+      const toLocal = await target.cli(["state", "migrate", "--to", "local", "--state-bucket", bucket]);
+      assert.equal(toLocal.code, 0, toLocal.stderr);
+      assert.equal(readFileSync(file, "utf8"), original, "byte for byte");
+
+      // A writer that read the state, then lost it to another run: its If-Match write is refused (moto enforces it).
+      assert.equal((await target.cli(["state", "migrate", "--to", "s3", "--state-bucket", bucket])).code, 0);
+      Object.assign(process.env, { AWS_ENDPOINT_URL: url, AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing" }); // the product's own S3 client, in this process
+      const { openState } = await import("../../src/state/open.js");
+      const { SpecSchema } = await import("../../src/config/schema.js");
+      const spec = SpecSchema.parse({ state: { backend: "s3", bucket } });
+      const stale = await openState(spec, { stateDir }, env);
+      const newer = original.replace('"serial": 7', '"serial": 70');
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: newer }));
+      stale.setResource("vpc", { id: "vpc-stale", outputs: {} });
+      await assert.rejects(stale.flush(), /changed by another run since this one read it/);
+      assert.equal(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString(), newer, "the newer state stays");
+
+      // The lock: a second holder is refused by If-None-Match and told whose lock it is.
+      const mine = await openState(spec, { stateDir }, env);
+      await mine.lock("up");
+      const other = await openState(spec, { stateDir }, env);
+      await assert.rejects(other.lock("up", true), /state is locked by pid \d+ on .*`up`/);
+      await mine.unlock();
+      await other.lock("up");
+      await other.unlock();
     });
   } finally {
     moto.kill();
