@@ -57,8 +57,7 @@ async function scenario(fn: (dir: string, server: Awaited<ReturnType<typeof endp
   }
 }
 
-// Each case waits mostly on a child process: they run side by side.
-describe("locks on every exit path of the real binary", { concurrency: true }, () => {
+describe("locks on every exit path of the real binary", () => {
   it("SIGTERM is handled like Ctrl-C: the call in flight finishes, a message, the lock released, exit 143", async () => {
     await scenario(async (dir, server, lock) => {
       const run = up(dir, server.port);

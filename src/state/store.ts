@@ -45,6 +45,15 @@ export function parseState(text: string, where: string, app: string, region: str
   return data;
 }
 
+/** The login name; a container without a passwd entry for its uid has none, and USER may still say. */
+function userName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? `uid ${process.getuid?.() ?? "?"}`;
+  }
+}
+
 /** A lock held by this very process is "running" only while a store here holds it; any other pid is asked. */
 function holderRunning(holder: LockInfo, where: string): boolean {
   if (holder.pid === process.pid) return heldLocks.has(where); // our pid but not ours: an earlier process whose pid was reused
@@ -138,7 +147,7 @@ export class StateStore {
    * over (said so); a running one is never broken; another machine's lock needs `force` and a confirmation.
    */
   async lock(command: string, force = false, confirm: Confirm = async () => false): Promise<void> {
-    const me: LockInfo = { pid: process.pid, host: hostname(), user: userInfo().username, since: new Date().toISOString(), command };
+    const me: LockInfo = { pid: process.pid, host: hostname(), user: userName(), since: new Date().toISOString(), command };
     for (let attempt = 0; attempt < 3 && this.lockTag === undefined; attempt++) {
       const got = await this.backend.createLock(me);
       if (got.mine) {
