@@ -37,13 +37,13 @@ describe("spec changes", () => {
 
   it("a subnet CIDR change is a replacement, named with the field that forces it", async () => {
     await h.up();
-    const r = await h.cli(["plan", "--config", spec({ network: { privateSubnets: ["10.0.20.0/24", "10.0.11.0/24"] } }), "--json"]);
+    const r = await h.cli(["plan", "--config", spec({ network: { privateSubnets: ["10.0.10.0/24", "10.0.21.0/24"] } }), "--json"]);
     const changes = JSON.parse(r.stdout).changes;
-    const subnet = changes.find((c: { key: string }) => c.key === "subnet-private-a");
+    const subnet = changes.find((c: { key: string }) => c.key === "subnet-private-b");
     assert.equal(subnet.action, "replace");
     assert.deepEqual(subnet.diffs.filter((d: { forcesReplace?: boolean }) => d.forcesReplace).map((d: { field: string }) => d.field), ["cidr"]);
-    const human = await h.cli(["plan", "--config", spec({ network: { privateSubnets: ["10.0.20.0/24", "10.0.11.0/24"] } })]);
-    assert.match(human.stdout, /-\/\+ private subnet 10\.0\.20\.0\/24.*\n\s+cidr: 10\.0\.10\.0\/24 → 10\.0\.20\.0\/24 \(forces replacement\)/);
+    const human = await h.cli(["plan", "--config", spec({ network: { privateSubnets: ["10.0.10.0/24", "10.0.21.0/24"] } })]);
+    assert.match(human.stdout, /-\/\+ private subnet 10\.0\.21\.0\/24.*\n\s+cidr: 10\.0\.11\.0\/24 → 10\.0\.21\.0\/24 \(forces replacement\)/);
   });
 
   it("an instance class change is an in-place update flagged as brief downtime", async () => {

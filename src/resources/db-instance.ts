@@ -100,7 +100,12 @@ async function engineVersionToCreate(ctx: Ctx): Promise<string> {
   }
 }
 
-const major = (v: string | undefined) => Number(v?.split(".")[0] ?? 0);
+/** a < b for RDS versions like "15.4" and "15.10" (numeric per part; a missing minor compares as equal). */
+function olderVersion(a: string, b: string): boolean {
+  const [x, y] = [a, b].map((v) => v.split(".").map(Number));
+  for (let i = 0; i < Math.min(x!.length, y!.length); i++) if (x![i] !== y![i]) return x![i]! < y![i]!;
+  return false;
+}
 
 export const dbInstance: StackResource<Want, Attrs, Out> = {
   key: KEY,
@@ -123,7 +128,8 @@ export const dbInstance: StackResource<Want, Attrs, Out> = {
     if (changed.includes("allocatedStorage") && want.allocatedStorage < (live.attrs.allocatedStorage ?? 0)) {
       return `RDS cannot shrink allocated storage (${live.attrs.allocatedStorage} GB → ${want.allocatedStorage} GB): set it back, or dump the data, and recreate the database`;
     }
-    if (changed.includes("engineVersion") && major(want.engineVersion) < major(live.outputs.engineVersion)) {
+    // Minor versions too: RDS answers "Cannot upgrade postgres from 15.10 to 15.4" (hashicorp/terraform#22462).
+    if (changed.includes("engineVersion") && olderVersion(want.engineVersion, live.outputs.engineVersion)) {
       return `RDS cannot downgrade PostgreSQL (${live.outputs.engineVersion} → ${want.engineVersion}): restore a snapshot of the older version instead`;
     }
     if ((changed.includes("storageType") || changed.includes("allocatedStorage")) && live.attrs.status === "storage-optimization") {

@@ -37,6 +37,15 @@ export function subnet(tier: Tier, index: 0 | 1) {
     inUse: hasCode("DependencyViolation"),
     // A retried CreateSubnet whose first answer was lost: the same CIDR is taken, by the subnet that call made.
     alreadyExists: hasCode("InvalidSubnet.Conflict"),
+    // The primary private subnet holds the database: RDS keeps an instance in its subnet (ModifyDBSubnetGroup
+    // refuses to drop a subnet in use), so a new CIDR or AZ there could never converge.
+    ...(tier === "private" && index === 0 ? {
+      refuse(want: ReturnType<typeof desired>, live: { attrs: Attrs }, changed: string[]) {
+        const field = (["cidr", "availabilityZone"] as const).find((f) => changed.includes(f));
+        if (!field) return undefined;
+        return `the database lives in this subnet and RDS cannot move it to a new ${field === "cidr" ? "CIDR" : "AZ"} (${live.attrs[field]} → ${want[field]}): set it back to ${live.attrs[field]}, or run \`spontime-infra down\` (its final snapshot keeps the data) and then \`up\``;
+      },
+    } : {}),
     title: (spec) => `${tier} subnet ${cidrOf(spec)} (${spec.availabilityZones[index]})`,
     desired,
     async observe(ctx, prior) {

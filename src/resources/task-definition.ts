@@ -1,6 +1,6 @@
 import { DeregisterTaskDefinitionCommand, ListTaskDefinitionsCommand, RegisterTaskDefinitionCommand, type TaskDefinition } from "@aws-sdk/client-ecs";
 import { activeTaskDefinition, findService } from "../aws/ecs.js";
-import { assertOurs, ecsTagList, ownedTags, type Tags } from "../aws/tags.js";
+import { assertOurs, ecsTagList, ownedTags, syncTags, type Tags } from "../aws/tags.js";
 import { CONTAINER, stackTags } from "../config/names.js";
 import type { RefFn } from "../engine/types.js";
 import type { Ctx, DesiredStack, StackResource } from "./context.js";
@@ -98,6 +98,9 @@ export const taskDefinition: StackResource<Want, Attrs, Out> = {
   key: KEY,
   kind: "ecs:task-definition",
   createBeforeDelete: true,
+  // Every field but the tags is part of the immutable revision; tags are kept on it (ECS TagResource takes a
+  // task definition ARN), so a new user tag does not start a deployment.
+  replaceOn: ["cpu", "memory", "architecture", "executionRoleArn", "containerPort", "logGroup", "repositoryUri", "environment", "containerHealthCheck"],
   title: (spec) => `task definition ${spec.appName} (Fargate ${spec.app.cpu} CPU / ${spec.app.memory} MiB)`,
   desired,
   async observe(ctx) {
@@ -111,6 +114,9 @@ export const taskDefinition: StackResource<Want, Attrs, Out> = {
     const image = ctx.records.get(KEY)?.outputs.image ?? `${want.repositoryUri}:${FIRST_DEPLOY_TAG}`;
     const out = await register(ctx, want, image);
     return { id: out.taskDefinition!.taskDefinitionArn!, outputs: outputsOf(out.taskDefinition!) };
+  },
+  async update(ctx, want, live) {
+    await syncTags(ctx.aws, "ecs", live.id, want.tags, live.attrs.tags);
   },
   async delete(ctx) {
     const send = ctx.aws.ecs.send;

@@ -23,6 +23,12 @@ export const vpc: StackResource<Want, Attrs, { vpcId: string }> = {
   kind: "ec2:vpc",
   replaceOn: ["cidr"],
   inUse: hasCode("DependencyViolation"),
+  // A VPC's primary CIDR cannot change, and a new VPC means a new everything, the database included: EC2 refuses
+  // to delete the old one while anything is in it (DependencyViolation), so `up` could only retry for 30 minutes.
+  refuse(want, live, changed) {
+    if (!changed.includes("cidr")) return undefined;
+    return `a VPC's CIDR cannot change (${live.attrs.cidr} → ${want.cidr}), and a new VPC means new subnets and a new database: set network.vpcCidr back to ${live.attrs.cidr}, or run \`spontime-infra down\` (its final snapshot keeps the data) and then \`up\` with the new CIDR`;
+  },
   title: (spec) => `VPC ${spec.network.vpcCidr}`,
   desired,
   async observe(ctx, prior) {

@@ -62,9 +62,9 @@ export function addEni(fake: FakeAws, owner: string, subnetId: string, groups: s
   return id;
 }
 
-/** The owner is gone; its interfaces linger `after` ms more, as an ALB's do. */
-export function releaseEnis(fake: FakeAws, owner: string, after: number): void {
-  for (const e of fake.ec2.enis.values()) if (e.owner === owner && e.releaseAt === undefined) e.releaseAt = fake.clock.now() + after;
+/** The owner is gone (or left `subnetId`); its interfaces (there) linger `after` ms more, as an ALB's do. */
+export function releaseEnis(fake: FakeAws, owner: string, after: number, subnetId?: string): void {
+  for (const e of fake.ec2.enis.values()) if (e.owner === owner && e.releaseAt === undefined && (subnetId === undefined || e.subnetId === subnetId)) e.releaseAt = fake.clock.now() + after;
 }
 
 type Filter = EC2.Filter;

@@ -174,14 +174,17 @@ export function ecsService(fake: FakeAws): Service<typeof ECS> {
       UpdateService: (i) => {
         const s = service(cluster(i.cluster).arn, i.service, (x) => x.status === "ACTIVE");
         if (!s) throw awsError("ServiceNotActiveException", "Service was not ACTIVE.");
-        const before = JSON.stringify([s.taskDefinition, s.networkConfiguration]);
+        const before = JSON.stringify([s.taskDefinition, s.networkConfiguration, s.loadBalancers]);
         if (i.taskDefinition) s.taskDefinition = taskDef(i.taskDefinition).arn;
         if (i.networkConfiguration !== undefined) s.networkConfiguration = i.networkConfiguration;
+        // A rolling-update service takes a new load balancer block and starts a deployment with it
+        // (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_UpdateService.html, loadBalancers).
+        if (i.loadBalancers !== undefined) s.loadBalancers = i.loadBalancers;
         if (i.healthCheckGracePeriodSeconds !== undefined) s.healthCheckGracePeriodSeconds = i.healthCheckGracePeriodSeconds;
         if (i.deploymentConfiguration !== undefined) s.deploymentConfiguration = i.deploymentConfiguration;
         const countChanged = i.desiredCount !== undefined && i.desiredCount !== s.desiredCount;
         if (i.desiredCount !== undefined) s.desiredCount = i.desiredCount;
-        if (before !== JSON.stringify([s.taskDefinition, s.networkConfiguration]) || i.forceNewDeployment) startDeployment(fake, s);
+        if (before !== JSON.stringify([s.taskDefinition, s.networkConfiguration, s.loadBalancers]) || i.forceNewDeployment) startDeployment(fake, s);
         else if (countChanged) {
           s.deployments[0]!.desiredCount = s.desiredCount;
           s.deployments[0]!.rolloutState = "IN_PROGRESS";

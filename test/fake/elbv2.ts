@@ -97,7 +97,17 @@ export function elbService(fake: FakeAws): Service<typeof ELB> {
         for (const [arn, l] of st().listeners) if (l.lbArn === i.LoadBalancerArn) st().listeners.delete(arn);
         releaseEnis(fake, i.LoadBalancerArn!, LATENCY.albEniLinger);
       },
-      SetSubnets: (i) => { checkSubnets(i.Subnets ?? []); lb(i.LoadBalancerArn).subnets = i.Subnets ?? []; },
+      // The load balancer's node (and its network interface) leaves a removed subnet and comes up in an added one
+      // (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_SetSubnets.html): the old
+      // subnet can be deleted once that interface is gone.
+      SetSubnets: (i) => {
+        checkSubnets(i.Subnets ?? []);
+        const l = lb(i.LoadBalancerArn);
+        const next = i.Subnets ?? [];
+        for (const s of l.subnets.filter((x) => !next.includes(x))) releaseEnis(fake, l.arn, LATENCY.albEniLinger, s);
+        for (const s of next.filter((x) => !l.subnets.includes(x))) addEni(fake, l.arn, s, l.securityGroups, true);
+        l.subnets = next;
+      },
       SetSecurityGroups: (i) => { lb(i.LoadBalancerArn).securityGroups = i.SecurityGroups ?? []; },
       AddTags: (i) => {
         for (const arn of i.ResourceArns ?? []) {

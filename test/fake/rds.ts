@@ -80,7 +80,14 @@ export function rdsService(fake: FakeAws): Service<typeof RDS> {
         st().subnetGroups.set(g.name, g);
         return { DBSubnetGroup: groupShape(g) };
       },
-      ModifyDBSubnetGroup: (i) => { group(i.DBSubnetGroupName).subnets = i.SubnetIds ?? []; },
+      // An instance stays in its subnet: dropping that subnet from the group is refused
+      // (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBSubnetGroup.html, SubnetAlreadyInUse).
+      ModifyDBSubnetGroup: (i) => {
+        const g = group(i.DBSubnetGroupName);
+        const inUse = [...st().instances.values()].filter((d) => d.subnetGroup === g.name).map((d) => fake.ec2.enis.get(d.eniId)?.subnetId);
+        if (inUse.some((s) => s && !(i.SubnetIds ?? []).includes(s))) throw awsError("SubnetAlreadyInUse", "The DB subnet is already in use in the Availability Zone.");
+        g.subnets = i.SubnetIds ?? [];
+      },
       DeleteDBSubnetGroup: (i) => {
         group(i.DBSubnetGroupName);
         if ([...st().instances.values()].some((d) => d.subnetGroup === i.DBSubnetGroupName)) throw awsError("InvalidDBSubnetGroupStateFault", `Cannot delete the subnet group '${i.DBSubnetGroupName}' because at least one database instance is still using it.`);
@@ -114,6 +121,11 @@ export function rdsService(fake: FakeAws): Service<typeof RDS> {
         // "You can't reduce the amount of storage for a DB instance after storage has been allocated."
         // (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_PIOPS.ModifyingExisting.html)
         if (i.AllocatedStorage !== undefined && i.AllocatedStorage < d.allocatedStorage) throw awsError("InvalidParameterCombination", `Invalid storage size for engine name postgres and storage type ${d.storageType}: ${i.AllocatedStorage}`);
+        // No downgrade, not even of a minor version (hashicorp/terraform#22462: "Cannot upgrade postgres from 9.6.11 to 9.6.6").
+        const parts = (v: string) => v.split(".").map(Number);
+        const [want, have] = [parts(i.EngineVersion ?? d.engineVersion), parts(d.engineVersion)];
+        const older = want.findIndex((n, k) => n !== have[k]);
+        if (i.EngineVersion !== undefined && older >= 0 && older < have.length && want[older]! < have[older]!) throw awsError("InvalidParameterCombination", `Cannot upgrade postgres from ${d.engineVersion} to ${i.EngineVersion}`);
         for (const [param, field] of Object.entries(MODIFIABLE)) {
           const value = i[param as keyof typeof MODIFIABLE];
           if (value !== undefined) Object.assign(d, { [field]: value });
