@@ -136,7 +136,7 @@ async function scale() {
   const timeFor = async (n: number) => {
     const dir = mkdtempSync(join(tmpdir(), "spontime-scale-"));
     try {
-      const session = new Stack({ spec, stateDir: dir, resources: synthetic(n), env: process.env, concurrency: 8 });
+      const session = new Stack({ spec, stateDir: dir, resources: synthetic(n), env: process.env });
       const times: number[] = [];
       for (let rep = 0; rep < 7; rep++) {
         const t0 = performance.now();

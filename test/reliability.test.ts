@@ -58,7 +58,8 @@ describe("transient and permanent faults", () => {
       h.fake.failWith = (op) => (op === "CreateLoadBalancer" ? awsError("AccessDenied", "User: arn:aws:iam::123456789012:user/ci is not authorized to perform: elasticloadbalancing:CreateLoadBalancer") : undefined);
       const r = await h.cli(["up", "--yes"]);
       assert.equal(r.code, 1);
-      assert.match(r.stderr, /application load balancer spontime-poc-alb \(HTTP\): create application load balancer spontime-poc-alb \(HTTP\): User: \S+ is not authorized to perform: elasticloadbalancing:CreateLoadBalancer \(AccessDenied, request req-\w+\)/);
+      assert.match(r.stderr, /\n  - create application load balancer spontime-poc-alb \(HTTP\): User: \S+ is not authorized to perform: elasticloadbalancing:CreateLoadBalancer \(AccessDenied, request req-\w+\)\n/);
+      assert.doesNotMatch(r.stderr, /\(HTTP\): create application load balancer/, "the resource is named once");
       assert.equal(h.fake.count("CreateLoadBalancer"), 1, "not retried");
       assert.equal(h.fake.rds.instances.get(`${APP}-db`)?.status, "available", "the RDS branch finished");
       assert.match(r.stderr, /dependent resource\(s\) were not attempted/);

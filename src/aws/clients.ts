@@ -47,11 +47,6 @@ const RETRY_CAP_MS = 10_000;
 const RETRY_DEADLINE_MS = 120_000;
 
 /**
- * One factory for every AWS client: region, profile, AWS_ENDPOINT_URL (read by the SDK itself, which is how
- * the e2e run reaches moto) and adaptive retries. On top of the SDK's own retries, `send` retries throttling,
- * 5xx and the caller's "not yet" codes with full-jitter backoff on the engine's clock, up to a deadline.
- */
-/**
  * Whether anything could provide credentials without a network probe. The SDK's chain ends with the EC2
  * instance metadata endpoint, which off EC2 costs seconds of timeouts before "no credentials"; instance roles
  * are therefore an opt-in (AWS_EC2_METADATA_DISABLED=false), every other source is honoured as the SDK does.
@@ -65,6 +60,11 @@ export function credentialSourceConfigured(env: NodeJS.ProcessEnv, profile?: str
   );
 }
 
+/**
+ * One factory for every AWS client: region, profile, AWS_ENDPOINT_URL (read by the SDK itself, which is how
+ * the e2e run reaches moto) and adaptive retries. On top of the SDK's own retries, `send` retries throttling,
+ * 5xx and the caller's "not yet" codes with full-jitter backoff on the engine's clock, up to a deadline.
+ */
 export class Aws {
   readonly stats = new CallStats();
   private readonly cache = new Map<string, unknown>();

@@ -1,3 +1,5 @@
+import { masked } from "../engine/plan.js";
+
 /** Where the CLI writes and how: the only module that knows about terminals, colours and secrets. */
 export interface Io {
   stdout: { write(s: string): unknown; isTTY?: boolean };
@@ -22,23 +24,19 @@ export class Output {
     this.live = !!io.stderr.isTTY && !env.CI && env.TERM !== "dumb";
     this.showSecrets = options.showSecrets ?? false;
   }
-  private showSecrets: boolean;
+  private readonly showSecrets: boolean;
 
-  /** Where values that must never be printed come from; read at each write, as secrets appear mid-run. */
+  /**
+   * Where values that must never be printed come from (the outputs resources mark `sensitive`); read at each
+   * write, as secrets appear mid-run.
+   */
   addSecretsFrom(source: () => Iterable<string | undefined>): void {
     this.sources.push(source);
   }
 
   redact(text: string): string {
     if (this.showSecrets) return text;
-    let out = text;
-    for (const source of this.sources) {
-      for (const v of source()) {
-        if (!v || v.length < 6) continue;
-        out = out.split(v).join("(sensitive)").split(encodeURIComponent(v)).join("(sensitive)");
-      }
-    }
-    return out;
+    return masked(text, this.sources.flatMap((source) => [...source()].filter((v): v is string => !!v))) as string;
   }
 
   paint(color: Color, text: string): string {

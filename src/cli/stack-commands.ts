@@ -89,6 +89,7 @@ function applyJson(p: Plan, result: ApplyResult, stack: Stack, code: number) {
     outcome: code === EXIT.ok ? "ok" : result.interrupted ? "interrupted" : "failed",
     failures: result.failures.map((f) => ({ key: f.key, title: f.title, error: errorMessage(f.error) })),
     outputs: Object.fromEntries(result.outputs),
+    applied: Object.fromEntries(result.applied),
     calls: callsJson(stack),
   };
 }
@@ -108,7 +109,8 @@ function reportApply(c: CommandContext, result: ApplyResult, verb: string, comma
   }
   if (result.failures.length) {
     c.out.err(c.out.paint("red", `\n${result.failures.length} resource(s) could not be ${verb}:`));
-    for (const f of result.failures) c.out.err(`  - ${f.title}: ${errorMessage(f.error)}`);
+    // The engine's messages already name the resource ("create <title>: <cause>"): said once.
+    for (const f of result.failures) c.out.err(`  - ${errorMessage(f.error).includes(f.title) ? "" : `${f.title}: `}${errorMessage(f.error)}`);
     const skipped = [...result.results].filter(([, v]) => v.status === "skipped").length;
     if (skipped) c.out.err(`  (${skipped} dependent resource(s) were not attempted)`);
     c.out.err(`Fix the cause and run \`spontime-infra ${command}\` again: finished work is kept.`);

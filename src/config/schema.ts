@@ -150,4 +150,3 @@ export const SpecSchema = z
   });
 
 export type Spec = z.output<typeof SpecSchema>;
-export type SpecInput = z.input<typeof SpecSchema>;

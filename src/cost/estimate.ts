@@ -1,6 +1,6 @@
 import type { Spec } from "../config/schema.js";
 
-/** us-east-1 list prices, 2026 (../shared/guide/aws-facts.md). */
+/** us-east-1 list prices, 2026 (AWS pricing pages: Elastic Load Balancing, VPC public IPv4, Fargate, RDS for PostgreSQL, CloudWatch, ECR). */
 export const PRICES = {
   hoursPerMonth: 730,
   albHour: 0.0225,

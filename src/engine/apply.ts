@@ -18,6 +18,8 @@ export interface ApplyResult {
   /** Root causes only: a resource skipped because a dependency failed is not listed here. */
   failures: { key: string; title: string; error: unknown }[];
   outputs: Map<string, Outputs>;
+  /** What the walk did to each resource it changed: the plan's promise, kept or not, for a test to compare. */
+  applied: Map<string, Exclude<Action, "noop">>;
   interrupted: boolean;
 }
 
@@ -148,6 +150,7 @@ function wrap(ctx: EngineCtx, verb: string, title: string, e: unknown): unknown 
 export async function applyUp<C extends EngineCtx, S>(ctx: C, spec: S, resources: readonly AnyResource<C, S>[], observed: ReadonlyMap<string, Live | undefined>, concurrency = DEFAULT_CONCURRENCY): Promise<ApplyResult> {
   const byKey = new Map(resources.map((r) => [r.key, r as R<C>]));
   const outputs = new Map<string, Outputs>();
+  const applied = new Map<string, Exclude<Action, "noop">>();
   // Old copies of replaced resources, and extra copies a retried create (or a second state directory) left:
   // deleted once the whole walk is done, dependents' first, when everything that used them has moved.
   const replaced: { r: R<C>; live: Live }[] = [];
@@ -169,6 +172,7 @@ export async function applyUp<C extends EngineCtx, S>(ctx: C, spec: S, resources
       for (const d of live?.duplicates ?? []) duplicates.push({ r, live: d });
       const want = r.desired(spec, refFrom(outputs));
       action = decide(r, want, live).action;
+      if (action !== "noop") applied.set(key, action);
       if (action === "create") {
         ctx.emit({ key, title, status: "creating" });
         live = await createResource(ctx, spec, r, want, timeout);
@@ -212,7 +216,7 @@ export async function applyUp<C extends EngineCtx, S>(ctx: C, spec: S, resources
       results.set(r.key, { status: "failed", error: wrap(ctx, `delete ${what} ${live.id} of`, r.title(spec), e) });
     }
   }
-  return result(spec, byKey, results, outputs, ctx.signal);
+  return result(spec, byKey, results, outputs, applied, ctx.signal);
 }
 
 /** Applies a `down`: each resource (and its duplicates) deleted after everything that depends on it. */
@@ -240,11 +244,15 @@ export async function applyDown<C extends EngineCtx, S>(ctx: C, spec: S, resourc
     }
     if (ctx.records.get(key)) ctx.records.set(key, undefined);
   };
-  const results = await walk(reversed, run, { concurrency, signal: ctx.signal });
-  return result(spec, byKey, results, new Map(), ctx.signal);
+  const applied = new Map<string, "delete">();
+  const results = await walk(reversed, async (key) => {
+    await run(key);
+    if (observed.get(key)) applied.set(key, "delete");
+  }, { concurrency, signal: ctx.signal });
+  return result(spec, byKey, results, new Map(), applied, ctx.signal);
 }
 
-function result<C extends EngineCtx>(spec: unknown, byKey: Map<string, R<C>>, results: WalkResult, outputs: Map<string, Outputs>, signal: AbortSignal): ApplyResult {
+function result<C extends EngineCtx>(spec: unknown, byKey: Map<string, R<C>>, results: WalkResult, outputs: Map<string, Outputs>, applied: ApplyResult["applied"], signal: AbortSignal): ApplyResult {
   const failures = [...results].filter(([, v]) => v.status === "failed").map(([key, v]) => ({ key, title: byKey.get(key)!.title(spec), error: v.error }));
-  return { results, failures, outputs, interrupted: signal.aborted };
+  return { results, failures, outputs, applied, interrupted: signal.aborted };
 }

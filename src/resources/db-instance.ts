@@ -118,7 +118,7 @@ export const dbInstance: StackResource<Want, Attrs, Out> = {
   alreadyExists: hasCode("DBInstanceAlreadyExists"),
   readyTimeoutMs: 45 * 60_000,
   waitUntilGone: true,
-  // aws-facts.md: 10-15 min to create; deletes take minutes too.
+  // RDS takes 10-15 min to create an instance and minutes to delete one.
   typicalReadyMs: 8 * 60_000,
   typicalGoneMs: 3 * 60_000,
   title: (spec) => `RDS PostgreSQL ${spec.database.engineVersion} ${spec.database.instanceClass}, ${spec.database.allocatedStorage} GB ${spec.database.storageType} (${spec.availabilityZones[0]})`,

@@ -11,7 +11,8 @@ const desired = (spec: DesiredStack) => ({ tags: stackTags(spec, KEY) });
 /**
  * ECS needs its service-linked role (AWSServiceRoleForECS) before the first cluster of an account works; ECS
  * makes it itself, but the first CreateCluster can fail while it does ("Unable to assume the service linked
- * role", aws-facts.md). Creating it first is idempotent: "has been taken" means it exists.
+ * role"; https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using-service-linked-roles.html).
+ * Creating it first is idempotent: "has been taken" means it exists.
  */
 export async function ensureEcsServiceLinkedRole(ctx: Pick<Ctx, "aws">): Promise<void> {
   try {
