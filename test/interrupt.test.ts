@@ -27,12 +27,12 @@ it("Ctrl-C once asks the run to stop; a second Ctrl-C exits at once with 130", a
     for (let i = 0; i < 2400 && requests === 0; i++) await new Promise((r) => setTimeout(r, 25));
     assert.ok(requests > 0, "the CLI reached the endpoint");
     child.kill("SIGINT");
-    for (let i = 0; i < 200 && !stderr.includes("Interrupted"); i++) await new Promise((r) => setTimeout(r, 25));
+    for (let i = 0; i < 1200 && !stderr.includes("Interrupted"); i++) await new Promise((r) => setTimeout(r, 25));
     assert.match(stderr, /Interrupted: finishing calls in flight and saving state \(Ctrl-C again to quit now\)/);
-    const started = Date.now();
     child.kill("SIGINT");
-    assert.equal(await exited, 130);
-    assert.ok(Date.now() - started < 2_000, "the second Ctrl-C does not wait for the call in flight");
+    // The call in flight never gets an answer: waiting for it would never exit.
+    const waited = new Promise<"still running">((r) => setTimeout(() => r("still running"), 30_000).unref());
+    assert.equal(await Promise.race([exited, waited]), 130, "the second Ctrl-C does not wait for the call in flight");
   } finally {
     server.closeAllConnections();
     server.close();
