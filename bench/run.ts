@@ -2,7 +2,7 @@
  * `npm run bench`: how close `up` and `down` come to the time AWS itself needs, how many calls a no-op run
  * makes, how fast the CLI starts, and how the engine scales. Runs on the fake AWS with its latency table on a
  * virtual clock; prints a table, and with --write records it in bench/results.json (the committed figures,
- * rewritten only when asked). `--only <section>` runs one section (upAndDown, startup, scale) and never
+ * rewritten only when asked). `--only <section>` runs one section (upAndDown, schedule, startup, scale) and never
  * writes. A benchmark, not a test: it never fails.
  */
 import { spawnSync } from "node:child_process";
@@ -154,8 +154,34 @@ async function scale() {
   record("scale.perNodeTime1000vs100", (t1000 / 1000) / (t100 / 100), 1.5, `× per node (${t1000.toFixed(0)} ms for 1000)`);
 }
 
+/**
+ * A stack with a schedule (weekdays 08:00-20:00 UTC): a no-op `up` in an awake and in a sleep window (the clock
+ * starts on a Thursday at 00:00 UTC; the schedules fire on the fake while time passes).
+ */
+async function schedule() {
+  const clock = new VirtualClock();
+  const fake = new FakeAws(clock).install();
+  const dir = mkdtempSync(join(tmpdir(), "spontime-bench-"));
+  const spec = SpecSchema.parse({ schedule: { awake: "Mon-Fri 08:00-20:00", timezone: "UTC" } });
+  const up = () => clock.run(async () => { const s = new Stack({ spec, stateDir: dir, clock, env: process.env }); await s.connect(); await s.applyUp(await s.observe()); return s.resources.length; });
+  try {
+    await clock.run(() => fake.passTime(9 * 3_600_000)); // Thursday 09:00: awake
+    await up();
+    for (const [name, hours] of [["awake", 1], ["asleep", 12]] as const) {
+      await clock.run(() => fake.passTime(hours * 3_600_000));
+      fake.calls.length = 0;
+      const resources = await up();
+      record(`scheduleNoopUp.${name}.mutatingCalls`, fake.mutatingCalls().length, 0, "calls");
+      record(`scheduleNoopUp.${name}.describesPerResource`, fake.calls.length / resources, 1, `calls/resource (${fake.calls.length} for ${resources})`);
+    }
+  } finally {
+    fake.restore();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const deploy = async () => { Object.assign(results, await (await import("./deploy.js")).deployFigures()); };
-const SECTIONS = { upAndDown, deploy, startup, scale } as const;
+const SECTIONS = { upAndDown, schedule, deploy, startup, scale } as const;
 const args = process.argv.slice(2);
 const write = args.includes("--write");
 const only = args.includes("--only") ? args[args.indexOf("--only") + 1] : undefined;

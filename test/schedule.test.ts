@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { cronExpressions, phaseAt } from "../src/config/schedule.js";
 import { SpecSchema } from "../src/config/schema.js";
+import { estimate } from "../src/cost/estimate.js";
 import { APP, Harness } from "./helpers.js";
 
 const HOUR = 3_600_000;
@@ -51,6 +52,24 @@ describe("schedule spec", () => {
     // A window starting at midnight: the DB starts the evening before.
     assert.deepEqual(cronExpressions({ awake: "Tue 00:00-06:00", timezone: "UTC" }, "database-start"), ["cron(45 23 ? * MON *)"]);
     assert.deepEqual(phaseAt(PARIS, Date.UTC(2026, 2, 27, 19, 30)), { service: true, database: true, next: "Mon 08:00" });
+  });
+});
+
+describe("cost with a schedule", () => {
+  it("prices tasks and the DB for the hours the schedule keeps them running", () => {
+    const line = (e: ReturnType<typeof estimate>, start: string) => e.lines.find((l) => l.item.startsWith(start))!;
+    const always = estimate(SpecSchema.parse({}));
+    const office = estimate(SpecSchema.parse({ schedule: PARIS }));
+    // 60 h a week awake (730/168 weeks a month); the DB also runs 15 min before and 5 min after each of the 5 sleeps.
+    const fargate = line(always, "Fargate").monthly as number;
+    assert.equal(line(office, "Fargate").monthly, Math.round(fargate * (60 / 168) * 100) / 100);
+    assert.equal(line(office, "RDS db.t4g.micro").monthly, Math.round(0.016 * (60 + 5 * 20 / 60) * (730 / 168) * 100) / 100);
+    assert.match(line(office, "Fargate").item, /awake 261 h\/month by schedule/);
+    assert.ok(always.total! - office.total! > 15, `${always.total} vs ${office.total}`);
+    assert.ok(!office.savings.some((s) => s.item.startsWith("sleep")), "the schedule's saving is in the total, not offered again");
+    // Another zone, same local windows: the same hours.
+    assert.equal(estimate(SpecSchema.parse({ schedule: { ...PARIS, timezone: "Asia/Tokyo" } })).total, office.total);
+
   });
 });
 

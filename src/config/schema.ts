@@ -61,8 +61,6 @@ export const SpecSchema = z
       cpu: z.number().int().default(256),
       memory: z.number().int().default(512),
       architecture: z.enum(["X86_64", "ARM64"]).default("X86_64"),
-      capacity: z.enum(["FARGATE", "FARGATE_SPOT"]).default("FARGATE")
-        .describe("FARGATE_SPOT: about 70% cheaper, but AWS may stop a task with a 2-minute warning"),
       desiredCount: z.number().int().min(0).max(10).default(1),
       debug: z.boolean().default(true),
       extraAllowedHosts: z.array(z.string().min(1)).default([]),

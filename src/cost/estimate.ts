@@ -1,3 +1,4 @@
+import { awakeHoursPerWeek, type Schedule } from "../config/schedule.js";
 import type { Spec } from "../config/schema.js";
 
 /** us-east-1 list prices, 2026 (AWS pricing pages: Elastic Load Balancing, VPC public IPv4, Fargate, RDS for PostgreSQL, CloudWatch, ECR). */
@@ -6,6 +7,7 @@ export const PRICES = {
   albHour: 0.0225,
   publicIpv4Hour: 0.005,
   fargate: { X86_64: { vcpuHour: 0.04048, gbHour: 0.004445 }, ARM64: { vcpuHour: 0.03238, gbHour: 0.00356 } },
+  /** "Up to 70%" off Fargate x86 on-demand (https://aws.amazon.com/fargate/pricing/, checked 2026): the best case, priced as such. */
   fargateSpotDiscount: 0.7,
   /**
    * RDS for PostgreSQL, Single-AZ on-demand, per hour (https://aws.amazon.com/rds/postgresql/pricing/): the
@@ -35,29 +37,41 @@ export interface Estimate {
 
 const round = (n: number) => Math.round(n * 100) / 100;
 const H = PRICES.hoursPerMonth;
+const WEEKS_PER_MONTH = H / (24 * 7);
+/** What `sleep`/`wake` by hand would follow when the spec has no schedule: weekdays 8:00-20:00. */
+const OFFICE_HOURS: Schedule = { awake: "Mon-Fri 08:00-20:00", timezone: "UTC" };
+/** Hours per month the tasks and the database run under a schedule (local week, so time zone and DST aside). */
+const awakeHoursPerMonth = (s: Schedule) => {
+  const week = awakeHoursPerWeek(s);
+  return { service: week.service * WEEKS_PER_MONTH, database: week.database * WEEKS_PER_MONTH };
+};
 
 /** Monthly list-price estimate of the stack the spec describes; usage-priced items are listed, not guessed. */
 export function estimate(spec: Spec): Estimate {
   const tasks = spec.app.desiredCount;
   const vcpu = spec.app.cpu / 1024;
   const gb = spec.app.memory / 1024;
-  const fargateMonth = (arch: "X86_64" | "ARM64") => tasks * (vcpu * PRICES.fargate[arch].vcpuHour + gb * PRICES.fargate[arch].gbHour) * H;
+  // With a schedule the tasks (and their IPs) bill only while awake, the DB while it runs.
+  const hours = spec.schedule ? awakeHoursPerMonth(spec.schedule) : { service: H, database: H };
+  const fargateFullTime = (arch: "X86_64" | "ARM64") => tasks * (vcpu * PRICES.fargate[arch].vcpuHour + gb * PRICES.fargate[arch].gbHour) * H;
+  const fargateMonth = (arch: "X86_64" | "ARM64") => (fargateFullTime(arch) * hours.service) / H;
   const rdsHour = PRICES.rdsHour[spec.database.instanceClass];
   const alb = PRICES.albHour * H;
   const albIps = 2 * PRICES.publicIpv4Hour * H;
-  const taskIps = tasks * PRICES.publicIpv4Hour * H;
+  const taskIps = tasks * PRICES.publicIpv4Hour * hours.service;
   const fargate = fargateMonth(spec.app.architecture);
-  const rds = rdsHour === undefined ? undefined : rdsHour * H;
+  const rds = rdsHour === undefined ? undefined : rdsHour * hours.database;
+  const scheduled = spec.schedule ? `, awake ${Math.round(hours.service)} h/month by schedule` : "";
   const storage = spec.database.allocatedStorage * PRICES.rdsStorageGbMonth;
   const lines: CostLine[] = [
     { item: "Application Load Balancer (hours)", monthly: round(alb) },
     { item: "ALB load balancer capacity units", monthly: "usage", note: "$0.008 per LCU-hour" },
     { item: "public IPv4 addresses: 2 for the ALB", monthly: round(albIps) },
-    { item: `public IPv4 address: ${tasks} for the task${tasks === 1 ? "" : "s"}`, monthly: round(taskIps) },
-    { item: `Fargate ${spec.app.architecture} ${tasks} × ${vcpu} vCPU + ${gb} GB`, monthly: round(fargate) },
+    { item: `public IPv4 address: ${tasks} for the task${tasks === 1 ? "" : "s"}${scheduled}`, monthly: round(taskIps) },
+    { item: `Fargate ${spec.app.architecture} ${tasks} × ${vcpu} vCPU + ${gb} GB${scheduled}`, monthly: round(fargate) },
     rds === undefined
       ? { item: `RDS ${spec.database.instanceClass} (hours)`, monthly: "usage", note: "no price for this class in the table: see the RDS pricing page" }
-      : { item: `RDS ${spec.database.instanceClass} Single-AZ (hours)`, monthly: round(rds) },
+      : { item: `RDS ${spec.database.instanceClass} Single-AZ (hours)${spec.schedule ? `, running ${Math.round(hours.database)} h/month by schedule` : ""}`, monthly: round(rds) },
     { item: `RDS storage ${spec.database.allocatedStorage} GB ${spec.database.storageType}`, monthly: round(storage) },
     { item: "RDS backups (up to 100% of storage)", monthly: 0, note: "free within the provisioned size" },
     { item: "CloudWatch Logs", monthly: "usage", note: "$0.50/GB ingested, $0.03/GB-month stored" },
@@ -68,12 +82,13 @@ export function estimate(spec: Spec): Estimate {
   const total = incomplete.length ? null : round(lines.reduce((sum, l) => sum + (typeof l.monthly === "number" ? l.monthly : 0), 0));
   // Asleep: no task, RDS stopped; the ALB, its addresses and the DB storage still bill.
   const asleepTotal = round(alb + albIps + storage);
-  const awakeShare = (12 * 5) / (24 * 7); // weekdays 8:00-20:00
+  const office = awakeHoursPerMonth(OFFICE_HOURS);
   const sleepable = fargate + taskIps + (rds ?? 0);
+  const officeHours = (fargate + taskIps) * (office.service / H) + (rds ?? 0) * (office.database / H);
   const savings = [
     { item: "ARM64 (Graviton) task", monthly: round(fargate - fargateMonth("ARM64")), note: "spec app.architecture: \"ARM64\"; the image must be built for arm64" },
     { item: "Fargate Spot", monthly: round(fargateMonth("X86_64") * PRICES.fargateSpotDiscount), note: "up to 70% off x86, tasks can be interrupted (not modelled by this tool yet)" },
-    { item: "sleep nights and weekends", monthly: round(sleepable * (1 - awakeShare)), note: `\`spontime-infra sleep\` / \`wake\`: awake weekdays 8:00-20:00${rds === undefined ? " (plus the database hours, not priced)" : ""}` },
+    ...(spec.schedule ? [] : [{ item: "sleep nights and weekends", monthly: round(sleepable - officeHours), note: `spec schedule: { awake: "Mon-Fri 08:00-20:00", timezone: "..." } sleeps and wakes it by itself${rds === undefined ? " (plus the database hours, not priced)" : ""}` }]),
     { item: "already avoided: NAT gateway", monthly: round(PRICES.natGatewayHour * H), note: "tasks use a public IP instead" },
     ...(rds === undefined ? [] : [{ item: "already avoided: Multi-AZ RDS", monthly: round(rds + storage), note: "a standby doubles instance hours and storage" }]),
   ].filter((s) => s.monthly > 0 && !(s.item.startsWith("ARM64") && spec.app.architecture === "ARM64"));
