@@ -6,6 +6,7 @@ import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balan
 import { IAMClient } from "@aws-sdk/client-iam";
 import { RDSClient } from "@aws-sdk/client-rds";
 import { SchedulerClient } from "@aws-sdk/client-scheduler";
+import { STSClient } from "@aws-sdk/client-sts";
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
@@ -27,7 +28,8 @@ export class CallStats {
   }
 }
 
-export const isMutating = (op: string): boolean => !/^(Describe|List|Get|BatchGet|FilterLogEvents)/.test(op);
+// SimulatePrincipalPolicy only evaluates policies (access level Read in the Service Authorization Reference).
+export const isMutating = (op: string): boolean => !/^(Describe|List|Get|BatchGet|FilterLogEvents|Simulate)/.test(op);
 
 export interface SendOptions {
   /** Extra error codes that mean "not yet" here, e.g. EC2's *.NotFound right after a create. */
@@ -79,6 +81,7 @@ export class Aws {
   get logs() { return this.client("logs", CloudWatchLogsClient); }
   get iam() { return this.client("iam", IAMClient); }
   get scheduler() { return this.client("scheduler", SchedulerClient); }
+  get sts() { return this.client("sts", STSClient); }
 
   /** Resolves credentials once, before any AWS call, so a missing profile is a one-line error (exit 2). */
   async checkCredentials(env: NodeJS.ProcessEnv = process.env): Promise<void> {

@@ -90,7 +90,11 @@ Exit codes: 0 ok, 1 AWS or apply failure, 2 bad input, 130 interrupted (Ctrl-C),
     async () => (await import("./stack-commands.js")).up)
     .option("-y, --yes", "do not ask before replacing stateful resources")
     .option("--json", "print the plan and the result (outcome, outputs, AWS calls made) as JSON")
-    .option("--wake", "also wake a sleeping stack");
+    .option("--wake", "also wake a sleeping stack")
+    .option("--skip-preflight", "do not check permissions and quotas first (see `doctor`)");
+  add("doctor", "check credentials, permissions, quotas, AZs and names before `up` (exit 1 on any error)", "doctor --json",
+    async () => (await import("./doctor-command.js")).doctor)
+    .option("--json", "{ outcome, findings: [{ check, status, message, hint }] }");
   add("down", "delete every resource of the stack, dependents first", "down --yes --skip-final-snapshot",
     async () => (await import("./stack-commands.js")).down)
     .option("-y, --yes", "do not ask for confirmation (required without a terminal)")

@@ -128,7 +128,23 @@ function riskyChanges(p: Plan): string[] {
   });
 }
 
-export async function up(c: CommandContext<{ wake?: boolean }>): Promise<number> {
+/**
+ * The preflight before `up`'s first change (src/stack/doctor.ts): its warnings are said, its errors stop the run
+ * before any change (exit 1). Only a run with changes pays for it: a no-op `up` makes no extra call.
+ */
+async function preflightFailed(c: CommandContext, stack: Stack, p: Plan): Promise<boolean> {
+  const findings = await (await import("../stack/doctor.js")).preflight(stack, p);
+  const { renderFindings, hasErrors } = await import("./doctor-command.js");
+  renderFindings(c.out, findings.filter((f) => f.status !== "ok"), (line) => c.out.err(line));
+  if (!hasErrors(findings)) return false;
+  const message = `preflight: ${findings.filter((f) => f.status === "error").map((f) => f.check).join(", ")} would stop the run; nothing was changed`;
+  const hint = "fix what each finding says and run `spontime-infra up` again (`spontime-infra doctor` runs every check)";
+  c.out.err(c.out.paint("red", `${message}.\n  ${hint}`));
+  if (c.opts.json) c.out.json({ outcome: "failed", error: { code: "PreflightFailed", message, hint }, findings });
+  return true;
+}
+
+export async function up(c: CommandContext<{ wake?: boolean; skipPreflight?: boolean }>): Promise<number> {
   const stack = await openStack(c);
   return locked(c, stack, "up", async () => {
     await stack.connect();
@@ -147,6 +163,7 @@ export async function up(c: CommandContext<{ wake?: boolean }>): Promise<number>
       c.out.err("No changes: the stack matches the spec.");
     } else {
       if (!c.opts.json) renderPlan(c.out, p);
+      if (!c.opts.skipPreflight && (await preflightFailed(c, stack, p))) return EXIT.failed;
       const risky = riskyChanges(p);
       if (risky.length && !(await confirm(c, `This ${risky.join("; ")}.`, "refusing to make changes that lose data or stop the app"))) {
         throw new Cancelled("Nothing changed.");

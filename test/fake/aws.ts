@@ -21,6 +21,7 @@ import { ecrService, emptyEcr, pushImage, type EcrState, type ImageBehavior } fr
 import { logsService, emptyLogs, type LogsState } from "./logs.js";
 import { iamService, emptyIam, type IamState } from "./iam.js";
 import { s3Service, emptyS3, type S3State } from "./s3.js";
+import { stsService } from "./sts.js";
 import { httpGet, tickEcs } from "./tasks.js";
 import { emptyScheduler, passTime, schedulerService, type SchedulerState } from "./scheduler.js";
 
@@ -39,6 +40,10 @@ export interface FakeOptions {
   newAccount?: boolean;
   /** AZs (letter suffixes) that do not offer a DB instance class, e.g. `{ "db.t4g.micro": ["a"] }`. */
   dbClassMissingIn?: Record<string, string[]>;
+  /** Who the credentials belong to (GetCallerIdentity's Arn); an IAM user by default. */
+  callerArn?: string;
+  /** IAM actions (`service:Action`) the caller's policies do not allow, as SimulatePrincipalPolicy reports them. */
+  deniedActions?: string[];
 }
 
 /** Everything the account holds: plain data (Maps, Sets, Dates), so `structuredClone` copies it whole. */
@@ -91,6 +96,8 @@ export class FakeAws {
   get azs(): string[] { return ["a", "b", "c", "d"].map((s) => `${this.region}${s}`); }
   zonesWithout(dbClass: string): string[] { return (this.options.dbClassMissingIn?.[dbClass] ?? []).map((s) => `${this.region}${s}`); }
   get newAccount(): boolean { return this.options.newAccount ?? false; }
+  get callerArn(): string { return this.options.callerArn ?? `arn:aws:iam::${this.account}:user/operator`; }
+  get deniedActions(): string[] { return this.options.deniedActions ?? []; }
 
   get ec2(): Ec2State { return this.state.ec2; }
   get elb(): ElbState { return this.state.elb; }
@@ -185,6 +192,7 @@ export class FakeAws {
     const services: [string, Service<object>][] = [
       ["ec2", ec2Service(this)], ["elbv2", elbService(this)], ["rds", rdsService(this)], ["ecs", ecsService(this)],
       ["ecr", ecrService(this)], ["logs", logsService(this)], ["iam", iamService(this)], ["scheduler", schedulerService(this)], ["s3", s3Service(this)],
+      ["sts", stsService(this)],
     ];
     for (const [service, { client, sdk, reads, writes }] of services) {
       const module = sdk as Record<string, unknown>;

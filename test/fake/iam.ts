@@ -22,7 +22,28 @@ export function iamService(fake: FakeAws): Service<typeof IAM> {
     client: IAM.IAMClient,
     sdk: IAM,
     reads: {
-      GetRole: (i) => ({ Role: shape(get(i.RoleName)) }),
+      // ECS's service-linked role (path /aws-service-role/ecs.amazonaws.com/) exists in every account that used
+      // ECS; a new account has it only once ECS or CreateServiceLinkedRole made it
+      // (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using-service-linked-roles.html).
+      GetRole: (i) => {
+        if (i.RoleName === "AWSServiceRoleForECS" && (!fake.newAccount || fake.iam.serviceLinkedRoles.has("ecs.amazonaws.com"))) {
+          return { Role: { RoleName: i.RoleName, Arn: `arn:aws:iam::${fake.account}:role/aws-service-role/ecs.amazonaws.com/${i.RoleName}`, Path: "/aws-service-role/ecs.amazonaws.com/", RoleId: "AROASLR", CreateDate: new Date(0) } };
+        }
+        return { Role: shape(get(i.RoleName)) };
+      },
+      // PolicySourceArn is a user, group or role, never a session's sts ARN; one result per action, "allowed",
+      // "implicitDeny" or "explicitDeny"; 100 results a page unless MaxItems says otherwise, then IsTruncated and
+      // Marker (https://docs.aws.amazon.com/IAM/latest/APIReference/API_SimulatePrincipalPolicy.html).
+      // The caller's policies are modelled only as the actions they leave out (`deniedActions`).
+      SimulatePrincipalPolicy: (i) => {
+        const source = i.PolicySourceArn ?? "";
+        if (!/^arn:aws:iam::\d{12}:(user|group|role)\//.test(source)) throw awsError("InvalidInputException", `Invalid ARN: ${source}`);
+        if (source !== fake.callerArn && ![...roles().values()].some((r) => r.arn === source)) throw awsError("NoSuchEntityException", `The entity ${source} cannot be found.`);
+        const start = Number(i.Marker ?? 0);
+        const end = start + (i.MaxItems ?? 100);
+        const results = (i.ActionNames ?? []).map((action) => ({ EvalActionName: action, EvalResourceName: "*", EvalDecision: fake.deniedActions.includes(action) ? "implicitDeny" : "allowed" }));
+        return { EvaluationResults: results.slice(start, end), IsTruncated: end < results.length, ...(end < results.length ? { Marker: String(end) } : {}) };
+      },
       // The document comes back URL-encoded: https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetRolePolicy.html
       GetRolePolicy: (i) => {
         const doc = get(i.RoleName).inline[i.PolicyName!];

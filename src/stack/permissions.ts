@@ -1,0 +1,49 @@
+/**
+ * Every IAM action `up`, `down`, `sleep`, `wake`, `status` and `doctor` call, by IAM service prefix: the one
+ * list. `doctor` (and `up` before its first change) simulates it for the caller; the README's "AWS permissions"
+ * shows `permissionLines()`; a test runs the stack on the fake and checks every call it makes is listed here.
+ * Beyond the calls: tagging at create needs each service's tag action, and a task definition naming an
+ * execution role needs `iam:PassRole` (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html).
+ */
+export const STACK_ACTIONS = {
+  ec2: [
+    "CreateVpc", "DeleteVpc", "DescribeVpcs", "DescribeVpcAttribute", "ModifyVpcAttribute",
+    "CreateSubnet", "DeleteSubnet", "DescribeSubnets", "ModifySubnetAttribute", "DescribeAvailabilityZones",
+    "CreateInternetGateway", "DeleteInternetGateway", "DescribeInternetGateways", "AttachInternetGateway", "DetachInternetGateway",
+    "CreateRouteTable", "DeleteRouteTable", "DescribeRouteTables", "CreateRoute", "ReplaceRoute", "AssociateRouteTable", "DisassociateRouteTable",
+    "CreateSecurityGroup", "DeleteSecurityGroup", "DescribeSecurityGroups", "AuthorizeSecurityGroupIngress", "RevokeSecurityGroupIngress",
+    "CreateTags", "DeleteTags",
+  ],
+  elasticloadbalancing: [
+    "CreateLoadBalancer", "DeleteLoadBalancer", "DescribeLoadBalancers", "SetSecurityGroups", "SetSubnets",
+    "CreateTargetGroup", "DeleteTargetGroup", "DescribeTargetGroups", "ModifyTargetGroup", "DescribeTargetGroupAttributes", "ModifyTargetGroupAttributes", "DescribeTargetHealth",
+    "CreateListener", "DeleteListener", "DescribeListeners", "ModifyListener",
+    "AddTags", "RemoveTags", "DescribeTags",
+  ],
+  rds: [
+    "CreateDBInstance", "DeleteDBInstance", "DescribeDBInstances", "ModifyDBInstance", "StopDBInstance", "StartDBInstance",
+    "CreateDBSubnetGroup", "DeleteDBSubnetGroup", "DescribeDBSubnetGroups", "ModifyDBSubnetGroup",
+    "DescribeDBEngineVersions", "DescribeOrderableDBInstanceOptions", "AddTagsToResource", "RemoveTagsFromResource", "ListTagsForResource",
+  ],
+  ecs: [
+    "CreateCluster", "DeleteCluster", "DescribeClusters",
+    "CreateService", "DeleteService", "DescribeServices", "UpdateService",
+    "RegisterTaskDefinition", "DeregisterTaskDefinition", "DescribeTaskDefinition", "ListTaskDefinitions",
+    "TagResource", "UntagResource",
+  ],
+  ecr: [
+    "CreateRepository", "DeleteRepository", "DescribeRepositories", "PutLifecyclePolicy", "GetLifecyclePolicy", "PutImageScanningConfiguration",
+    "TagResource", "UntagResource", "ListTagsForResource",
+  ],
+  logs: ["CreateLogGroup", "DeleteLogGroup", "DescribeLogGroups", "PutRetentionPolicy", "TagResource", "UntagResource", "ListTagsForResource"],
+  iam: [
+    "CreateRole", "DeleteRole", "GetRole", "UpdateAssumeRolePolicy", "AttachRolePolicy", "DetachRolePolicy", "ListAttachedRolePolicies",
+    "TagRole", "UntagRole", "PassRole", "CreateServiceLinkedRole", "SimulatePrincipalPolicy",
+  ],
+} as const;
+
+/** `service:Action` for each of them. */
+export const stackActions = (): string[] => Object.entries(STACK_ACTIONS).flatMap(([service, actions]) => actions.map((a) => `${service}:${a}`));
+
+/** The README's list: one line per service. */
+export const permissionLines = (): string[] => Object.entries(STACK_ACTIONS).map(([service, actions]) => `- \`${service}\`: ${actions.join(", ")}`);
