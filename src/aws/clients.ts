@@ -6,7 +6,6 @@ import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balan
 import { IAMClient } from "@aws-sdk/client-iam";
 import { RDSClient } from "@aws-sdk/client-rds";
 import { SchedulerClient } from "@aws-sdk/client-scheduler";
-import { STSClient } from "@aws-sdk/client-sts";
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
@@ -81,7 +80,8 @@ export class Aws {
   get logs() { return this.client("logs", CloudWatchLogsClient); }
   get iam() { return this.client("iam", IAMClient); }
   get scheduler() { return this.client("scheduler", SchedulerClient); }
-  get sts() { return this.client("sts", STSClient); }
+  /** Loaded on use: only `doctor` and `up`'s preflight ask who is calling, and every command would pay for the module. */
+  async sts() { return this.client("sts", (await import("@aws-sdk/client-sts")).STSClient); }
 
   /** Resolves credentials once, before any AWS call, so a missing profile is a one-line error (exit 2). */
   async checkCredentials(env: NodeJS.ProcessEnv = process.env): Promise<void> {

@@ -29,7 +29,7 @@ interface Caller { account: string; arn: string }
 
 /** Who is calling: GetCallerIdentity needs no permission (https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html). */
 async function caller(aws: Aws): Promise<Caller> {
-  const out = await aws.sts.send(new GetCallerIdentityCommand({}));
+  const out = await (await aws.sts()).send(new GetCallerIdentityCommand({}));
   return { account: out.Account!, arn: out.Arn! };
 }
 
