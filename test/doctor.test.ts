@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { permissionLines, stackActions } from "../src/stack/permissions.js";
 import { awsError } from "./fake/aws.js";
@@ -37,7 +38,7 @@ describe("doctor", () => {
     assert.match(finding(r.findings, "credentials").message, /account 123456789012 as arn:aws:iam::123456789012:user\/operator/);
     const simulated = h.fake.calls.filter((c) => c.op === "SimulatePrincipalPolicy").map((c) => c.input as { PolicySourceArn: string; ActionNames: string[] });
     assert.ok(simulated.every((s) => s.PolicySourceArn === h.fake.callerArn));
-    assert.deepEqual(simulated[0]!.ActionNames, stackActions());
+    assert.deepEqual(simulated[0]!.ActionNames, stackActions({}));
     assert.ok(simulated[1]!.ActionNames.includes("ecs:RegisterTaskDefinition"), "deploy's actions come from the CI policy");
     assert.deepEqual(h.fake.mutatingCalls(), []);
     const human = await h.cli(["doctor"]);
@@ -63,7 +64,7 @@ describe("doctor", () => {
 
   it("a role session is simulated as its role, with the path only GetRole tells (SSO roles)", () => withHarness(async (h) => {
     const arn = "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123";
-    h.fake.iam.roles.set("AWSReservedSSO_Admin_0123", { name: "AWSReservedSSO_Admin_0123", arn, trust: "{}", policies: new Set(), tags: {} });
+    h.fake.iam.roles.set("AWSReservedSSO_Admin_0123", { name: "AWSReservedSSO_Admin_0123", arn, trust: "{}", policies: new Set(), inline: {}, tags: {} });
     const r = await doctor(h);
     assert.equal(r.code, 0, JSON.stringify(r.findings));
     assert.ok(h.fake.calls.filter((c) => c.op === "SimulatePrincipalPolicy").every((c) => (c.input as { PolicySourceArn: string }).PolicySourceArn === arn));
@@ -103,7 +104,7 @@ describe("doctor", () => {
 
   it("an untagged role with the stack's name is reported with its owner and what to do (not a crash)", () => withHarness(async (h) => {
     const name = `${APP}-ecs-execution`;
-    h.fake.iam.roles.set(name, { name, arn: `arn:aws:iam::123456789012:role/${name}`, trust: "{}", policies: new Set(), tags: {} });
+    h.fake.iam.roles.set(name, { name, arn: `arn:aws:iam::123456789012:role/${name}`, trust: "{}", policies: new Set(), inline: {}, tags: {} });
     const r = await doctor(h);
     assert.equal(r.code, 1);
     const f = finding(r.findings, "ownership");
@@ -113,17 +114,27 @@ describe("doctor", () => {
     assert.equal(finding(r.findings, "permissions").status, "ok", "the other checks still ran");
   }));
 
-  it("a DB class no AZ offers is an error with what to do; `up` stops before any change", () => withHarness(async (h) => {
+  it("a DB class missing in every AZ is reported: RDS lists no offering, so the AZs could not be checked", () => withHarness(async (h) => {
     const r = await doctor(h);
-    assert.equal(r.code, 1);
     const f = finding(r.findings, "availability-zones");
+    assert.equal(f.status, "warning");
+    assert.match(f.message, /could not tell where RDS offers db\.t4g\.micro/);
+    assert.match(f.hint!, /name AZs that offer the class in the spec/);
+  }, { dbClassMissingIn: { "db.t4g.micro": ["a", "b", "c", "d"] } }));
+
+  it("a spec's AZ without the DB class is an error with what to do; `up` stops before any change", () => withHarness(async (h) => {
+    const file = join(h.dir, "spec.json");
+    writeFileSync(file, JSON.stringify({ availabilityZones: ["us-east-1a", "us-east-1b"] }));
+    const r = await h.cli(["doctor", "--json", "--config", file]);
+    assert.equal(r.code, 1);
+    const f = finding(JSON.parse(r.stdout).findings, "availability-zones");
     assert.equal(f.status, "error");
-    assert.match(f.message, /no two available AZs where RDS offers db\.t4g\.micro: CreateDBInstance would fail/);
-    assert.match(f.hint!, /pick another region or instanceClass/);
-    const up = await h.cli(["up", "--yes"]);
+    assert.match(f.message, /us-east-1a does not offer db\.t4g\.micro for PostgreSQL: CreateDBInstance would fail/);
+    assert.match(f.hint!, /pick a first AZ among us-east-1b, us-east-1c, us-east-1d/);
+    const up = await h.cli(["up", "--yes", "--config", file]);
     assert.notEqual(up.code, 0);
     assert.deepEqual(h.fake.mutatingCalls(), []);
-  }, { dbClassMissingIn: { "db.t4g.micro": ["a", "b", "c", "d"] } }));
+  }, { dbClassMissingIn: { "db.t4g.micro": ["a"] } }));
 
   it("a new account: the missing ECS service-linked role is a warning (`up` creates it)", () => withHarness(async (h) => {
     const r = await doctor(h);
@@ -150,7 +161,7 @@ describe("the permission list", () => {
     h.fake.logs.groups.forEach((g) => { g.retention = 30; });
     for (const argv of [["up", "--yes"], ["sleep"], ["wake", "--health-timeout", "1s"], ["status"], ["down", "--yes"]]) await h.cli(argv);
     const called = new Set(h.fake.calls.filter((c) => c.service !== "sts").map((c) => `${PREFIX[c.service] ?? c.service}:${c.op}`));
-    const listed = new Set(stackActions());
+    const listed = new Set(stackActions({}));
     assert.deepEqual([...called].filter((a) => !listed.has(a)), []);
     assert.ok(called.has("ec2:RevokeSecurityGroupIngress") && called.has("rds:StopDBInstance") && called.has("ec2:DeleteVpc"), "the runs did reach repairs, sleep and down");
   }));

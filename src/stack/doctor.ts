@@ -67,7 +67,7 @@ export interface PermissionSet { check: string; run: string; actions: string[]; 
 
 /** What `up` and `down` need (an error if missing), and what `deploy` needs (the CI policy's actions: a warning). */
 export const permissionSets = (stack: Stack): PermissionSet[] => [
-  { check: "permissions", run: "up/down", actions: stackActions(), severity: "error", listedIn: "the README's \"AWS permissions\" lists them all" },
+  { check: "permissions", run: "up/down", actions: stackActions(stack.spec), severity: "error", listedIn: "the README's \"AWS permissions\" lists them all" },
   { check: "permissions-deploy", run: "deploy", actions: [...new Set(ciPolicy(stack.spec).Statement.flatMap((s) => s.Action))], severity: "warning", listedIn: "`spontime-infra ci-policy` prints a policy with them" },
 ];
 

@@ -42,8 +42,23 @@ export const STACK_ACTIONS = {
   ],
 } as const;
 
-/** `service:Action` for each of them. */
-export const stackActions = (): string[] => Object.entries(STACK_ACTIONS).flatMap(([service, actions]) => actions.map((a) => `${service}:${a}`));
+/** What a spec with a `schedule` adds: the schedules, and the inline policy of the role they run as. */
+export const SCHEDULE_ACTIONS = {
+  scheduler: [
+    "CreateScheduleGroup", "DeleteScheduleGroup", "GetScheduleGroup", "CreateSchedule", "UpdateSchedule", "DeleteSchedule", "GetSchedule", "ListSchedules",
+    "TagResource", "UntagResource", "ListTagsForResource",
+  ],
+  iam: ["PutRolePolicy", "GetRolePolicy", "DeleteRolePolicy"],
+} as const;
 
-/** The README's list: one line per service. */
-export const permissionLines = (): string[] => Object.entries(STACK_ACTIONS).map(([service, actions]) => `- \`${service}\`: ${actions.join(", ")}`);
+type Actions = Record<string, readonly string[]>;
+const qualified = (list: Actions) => Object.entries(list).flatMap(([service, actions]) => actions.map((a) => `${service}:${a}`));
+
+/** `service:Action` for each action this spec's stack calls. */
+export const stackActions = (spec: { schedule?: unknown }): string[] => [...qualified(STACK_ACTIONS), ...(spec.schedule ? qualified(SCHEDULE_ACTIONS) : [])];
+
+/** The README's list: one line per service, then what a schedule adds. */
+export const permissionLines = (): string[] => [
+  ...Object.entries(STACK_ACTIONS as Actions).map(([service, actions]) => `- \`${service}\`: ${actions.join(", ")}`),
+  ...Object.entries(SCHEDULE_ACTIONS as Actions).map(([service, actions]) => `- with a \`schedule\` in the spec, \`${service}\`: ${actions.join(", ")}`),
+];
