@@ -1,6 +1,4 @@
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { APP, withHarness, type Harness, type HarnessSnapshot } from "./helpers.js";
 
 /** What the crash and lost-response matrices check after each run. */
@@ -22,22 +20,6 @@ export function assertConverged(h: Harness, context: string) {
   const env = Object.fromEntries(h.fake.ecs.taskDefs.get(service.taskDefinition)!.def.containerDefinitions![0]!.environment!.map((e) => [e.name, e.value]));
   assert.equal(env.SECRET_KEY, secrets.secretKey, `${context}: the app runs on the SECRET_KEY in state`);
   assert.ok(env.DATABASE_URL.includes(`:${secrets.dbPassword}@`), `${context}: DATABASE_URL carries the state's password`);
-}
-
-/** Kills the run right after its k-th mutating call: the state file and lock are as the dying process left them. */
-export async function crashRun(h: Harness, argv: string[], k: number): Promise<void> {
-  let stateAtDeath: string | undefined;
-  let lockAtDeath: string | undefined;
-  const lock = join(h.stateDir, `${APP}.lock`);
-  h.fake.armCrash(k, () => {
-    stateAtDeath = existsSync(h.statePath) ? readFileSync(h.statePath, "utf8") : undefined;
-    lockAtDeath = existsSync(lock) ? readFileSync(lock, "utf8") : undefined;
-  });
-  await h.cli(argv);
-  h.fake.disarm();
-  if (stateAtDeath === undefined) rmSync(h.statePath, { force: true });
-  else writeFileSync(h.statePath, stateAtDeath, { mode: 0o600 });
-  if (lockAtDeath !== undefined) writeFileSync(lock, lockAtDeath);
 }
 
 export async function mutationsOf(argvs: string[][]): Promise<number> {
