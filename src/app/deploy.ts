@@ -208,7 +208,8 @@ export async function deploy(ctx: AppCtx, options: DeployOptions): Promise<Deplo
   phases.reach("registered", `${taskDefinitionArn.split("/").pop()} with ${image}`);
 
   const dns = (await findLoadBalancer(ctx))?.DNSName;
-  const url = dns ? `http://${dns}` : null;
+  // With https, plain HTTP only redirects: the health check goes where users go.
+  const url = !dns ? null : ctx.spec.https ? `https://${ctx.spec.https.domain}` : `http://${dns}`;
   let rolloutStart = ctx.clock.now();
   const result = (outcome: DeployResult["outcome"], deploymentId: string | null, healthMs: number, reason?: string, details: string[] = []): DeployResult => {
     if (outcome === "failed") phases.reach("failed", reason);

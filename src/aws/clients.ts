@@ -1,3 +1,4 @@
+import { ACMClient } from "@aws-sdk/client-acm";
 import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { ECRClient } from "@aws-sdk/client-ecr";
@@ -6,6 +7,7 @@ import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balan
 import { IAMClient } from "@aws-sdk/client-iam";
 import { RDSClient } from "@aws-sdk/client-rds";
 import { SchedulerClient } from "@aws-sdk/client-scheduler";
+import { Route53Client } from "@aws-sdk/client-route-53";
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
@@ -80,6 +82,9 @@ export class Aws {
   get logs() { return this.client("logs", CloudWatchLogsClient); }
   get iam() { return this.client("iam", IAMClient); }
   get scheduler() { return this.client("scheduler", SchedulerClient); }
+  get acm() { return this.client("acm", ACMClient); }
+  /** Route 53 is global: the SDK sends every region's calls to its one endpoint. */
+  get route53() { return this.client("route53", Route53Client); }
   /** Loaded on use: only `doctor` and `up`'s preflight ask who is calling, and every command would pay for the module. */
   async sts() { return this.client("sts", (await import("@aws-sdk/client-sts")).STSClient); }
 

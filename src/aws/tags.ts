@@ -1,3 +1,4 @@
+import { AddTagsToCertificateCommand, RemoveTagsFromCertificateCommand } from "@aws-sdk/client-acm";
 import { CreateTagsCommand, DeleteTagsCommand } from "@aws-sdk/client-ec2";
 import { TagResourceCommand as EcrTag, UntagResourceCommand as EcrUntag } from "@aws-sdk/client-ecr";
 import { TagResourceCommand as EcsTag, UntagResourceCommand as EcsUntag } from "@aws-sdk/client-ecs";
@@ -80,6 +81,10 @@ export const TAGGERS = {
   scheduler: {
     add: (aws, id, tags) => aws.scheduler.send(new SchedulerTag({ ResourceArn: id, Tags: tagList(tags) })),
     remove: (aws, id, keys) => aws.scheduler.send(new SchedulerUntag({ ResourceArn: id, TagKeys: keys })),
+  },
+  acm: {
+    add: (aws, id, tags) => aws.acm.send(new AddTagsToCertificateCommand({ CertificateArn: id, Tags: tagList(tags) })),
+    remove: (aws, id, keys) => aws.acm.send(new RemoveTagsFromCertificateCommand({ CertificateArn: id, Tags: keys.map((Key) => ({ Key })) })),
   },
 } satisfies Record<string, Tagger>;
 

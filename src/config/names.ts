@@ -38,6 +38,8 @@ export function names(spec: Pick<Spec, "appName">) {
     routeTableClientToken: (vpcId: string) => clientToken(`${app}:route-table-public:${vpcId}`, 64),
     /** RunTask's token: one per run, so a retry after a lost response starts no second task. */
     runClientToken: (runId: string) => clientToken(`${app}:run:${runId}`, 64),
+    /** RequestCertificate's IdempotencyToken (\w{1,32}): a retried request for this stack's domain returns the same certificate. */
+    certificateToken: (domain: string) => clientToken(`${app}:certificate:${domain}`, 32),
     /** The state object's key in an S3 state bucket when the spec names none. */
     stateKey: `spontime-infra/${app}.json`,
   };

@@ -42,6 +42,11 @@ export const s3BucketName = z.string().regex(/^[a-z0-9](?:[a-z0-9.-]{1,61})[a-z0
   message: "must be an S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit",
 });
 
+/** A DNS name ACM can certify: 2+ labels of letters, digits and inner hyphens, at most 253 characters (RFC 1035). */
+const hostname = z.string().max(253).regex(/^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/, {
+  message: "must be a lowercase domain name like api.example.com (no scheme, no wildcard, no trailing dot)",
+});
+
 export const SpecSchema = z
   .object({
     $schema: z.string().optional(),
@@ -110,6 +115,8 @@ export const SpecSchema = z
       awake: z.union([z.string(), z.array(z.string()).min(1)]).describe('When the stack is awake, e.g. "Mon-Fri 08:00-20:00" or ["Mon-Fri 08:00-20:00", "Sat 09:00-12:00"]'),
       timezone: z.string().describe("The IANA time zone of the windows, e.g. Europe/Paris (daylight saving time followed)"),
     }).strict().optional().describe("Sleeps and wakes the stack by itself (EventBridge Scheduler): no schedule, no automatic sleep."),
+    https: z.object({ domain: hostname }).strict().optional()
+      .describe("HTTPS at your own domain: an ACM certificate (free), a 443 listener, HTTP redirected. Default: plain HTTP at the ALB's name."),
     tags: z.record(z.string().regex(/^(?!aws:)(?!spontime:)[\w .:/=+@-]{1,128}$/), z.string().max(256)).default({}),
   })
   .strict()

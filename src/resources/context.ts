@@ -9,7 +9,11 @@ export interface DesiredStack extends Spec {
   availabilityZones: [string, string];
   /** `bySchedule`: the spec's schedule decided it (its own calls sleep the stack: no tag on the service then). */
   asleep: { service: boolean; database: boolean; bySchedule?: boolean };
+  /** The account's public Route 53 zone for `https.domain`, if it has one: DNS records are then written, not printed. */
+  hostedZone?: HostedZone;
 }
+
+export interface HostedZone { id: string; name: string }
 
 /** What every resource of this stack gets: the engine's context plus AWS, names and the run's options. */
 export interface Ctx extends EngineCtx {

@@ -1,66 +1,60 @@
-import { CreateListenerCommand, DeleteListenerCommand, DescribeListenersCommand, ModifyListenerCommand, type Listener } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { absentIfNotFound, ignoreNotFound } from "../aws/errors.js";
-import { elbTagsOf, findLoadBalancer } from "../aws/elbv2.js";
+import { CreateListenerCommand, DeleteListenerCommand, ModifyListenerCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { ignoreNotFound } from "../aws/errors.js";
+import { elbTagsOf } from "../aws/elbv2.js";
+import { actionOf, defaultActions, findListener, type ListenerAction } from "../aws/listeners.js";
 import { assertOurs, ownedTags, syncTags, tagList, type Tags } from "../aws/tags.js";
 import { stackTags } from "../config/names.js";
-import type { RefFn, Stored } from "../engine/types.js";
-import type { Ctx, DesiredStack, StackResource } from "./context.js";
+import type { RefFn } from "../engine/types.js";
+import type { DesiredStack, StackResource } from "./context.js";
+import { httpsListener } from "./https-listener.js";
 import { loadBalancer } from "./load-balancer.js";
 import { targetGroup } from "./target-group.js";
 
 const KEY = "listener-http";
 
-const desired = (spec: DesiredStack, ref: RefFn) => ({
-  loadBalancerArn: ref(loadBalancer).loadBalancerArn,
-  port: 80,
-  protocol: "HTTP",
-  forwardTo: ref(targetGroup).targetGroupArn,
-  tags: stackTags(spec, KEY),
-});
-type Attrs = { loadBalancerArn?: string; port?: number; protocol?: string; forwardTo?: string; tags: Tags };
-
-/** By the ARN we remember, else the port-80 listener of the stack's ALB (ELB has no tag filter for listeners). */
-async function findListener(ctx: Ctx, prior: Stored | undefined): Promise<Listener | undefined> {
-  if (prior?.id) {
-    const byArn = await absentIfNotFound(() => ctx.aws.elbv2.send(new DescribeListenersCommand({ ListenerArns: [prior.id] })));
-    if (byArn?.Listeners?.[0]) return byArn.Listeners[0];
-  }
-  const lb = await findLoadBalancer(ctx);
-  if (!lb?.LoadBalancerArn) return undefined;
-  const out = await absentIfNotFound(() => ctx.aws.elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: lb.LoadBalancerArn })));
-  return out?.Listeners?.find((l) => l.Port === 80);
-}
-
-const forward = (targetGroupArn: string) => [{ Type: "forward" as const, TargetGroupArn: targetGroupArn }];
+// With https on, plain HTTP answers a permanent redirect to the same URL on HTTPS (host, path, query kept).
+const desired = (spec: DesiredStack, ref: RefFn) => {
+  // Only once the HTTPS listener answers: no redirect to nothing while ACM waits for DNS. That read (no value
+  // taken) orders it, and the ECS service after it: ECS refuses a target group that no listener forwards to.
+  if (spec.https) ref(httpsListener);
+  return {
+    loadBalancerArn: ref(loadBalancer).loadBalancerArn,
+    port: 80,
+    protocol: "HTTP",
+    action: (spec.https ? { redirectTo: "HTTPS:443", status: "HTTP_301" } : { forwardTo: ref(targetGroup).targetGroupArn }) as ListenerAction,
+    tags: stackTags(spec, KEY),
+  };
+};
+type Attrs = { loadBalancerArn?: string; port?: number; protocol?: string; action?: ListenerAction; tags: Tags };
 
 export const listener: StackResource<ReturnType<typeof desired>, Attrs, { listenerArn: string }> = {
   key: KEY,
   kind: "elbv2:listener",
   replaceOn: ["loadBalancerArn"],
-  title: () => "HTTP listener :80 forwarding to the target group",
+  title: (spec) => `HTTP listener :80 ${spec.https ? "redirecting to HTTPS" : "forwarding to the target group"}`,
   desired,
   async observe(ctx, prior) {
-    const l = await findListener(ctx, prior);
+    const l = await findListener(ctx, prior, 80);
     if (!l?.ListenerArn) return undefined;
     const tags = await elbTagsOf(ctx, l.ListenerArn);
     assertOurs("listener", l.ListenerArn, tags, ctx.spec.appName);
     return {
       id: l.ListenerArn,
       state: "ready",
-      attrs: { loadBalancerArn: l.LoadBalancerArn, port: l.Port, protocol: l.Protocol, forwardTo: l.DefaultActions?.find((a) => a.Type === "forward")?.TargetGroupArn, tags: ownedTags(tags, ctx.spec) },
+      attrs: { loadBalancerArn: l.LoadBalancerArn, port: l.Port, protocol: l.Protocol, action: actionOf(l), tags: ownedTags(tags, ctx.spec) },
       outputs: { listenerArn: l.ListenerArn },
     };
   },
   async create(ctx, want) {
     // CreateListener with the same settings returns the existing listener: a retried call adopts it.
     const out = await ctx.aws.elbv2.send(new CreateListenerCommand({
-      LoadBalancerArn: want.loadBalancerArn, Port: want.port, Protocol: "HTTP", DefaultActions: forward(want.forwardTo), Tags: tagList(want.tags),
+      LoadBalancerArn: want.loadBalancerArn, Port: want.port, Protocol: "HTTP", DefaultActions: defaultActions(want.action), Tags: tagList(want.tags),
     }));
     const arn = out.Listeners![0]!.ListenerArn!;
     return { id: arn, outputs: { listenerArn: arn } };
   },
   async update(ctx, want, live, changed) {
-    if (changed.some((f) => f !== "tags")) await ctx.aws.elbv2.send(new ModifyListenerCommand({ ListenerArn: live.id, Port: want.port, Protocol: "HTTP", DefaultActions: forward(want.forwardTo) }));
+    if (changed.some((f) => f !== "tags")) await ctx.aws.elbv2.send(new ModifyListenerCommand({ ListenerArn: live.id, Port: want.port, Protocol: "HTTP", DefaultActions: defaultActions(want.action) }));
     if (changed.includes("tags")) await syncTags(ctx.aws, "elbv2", live.id, want.tags, live.attrs.tags);
   },
   async delete(ctx, live) {

@@ -20,7 +20,7 @@ const desired = (spec: DesiredStack, ref: RefFn) => ({
 });
 type Attrs = { scheme?: string; subnetIds: string[]; securityGroupIds: string[]; tags: Tags };
 
-export const loadBalancer: StackResource<ReturnType<typeof desired>, Attrs, { loadBalancerArn: string; dnsName: string }> = {
+export const loadBalancer: StackResource<ReturnType<typeof desired>, Attrs, { loadBalancerArn: string; dnsName: string; canonicalHostedZoneId: string }> = {
   key: KEY,
   kind: "elbv2:load-balancer",
   // An internet-facing ALB needs the VPC's internet gateway attached first.
@@ -46,7 +46,8 @@ export const loadBalancer: StackResource<ReturnType<typeof desired>, Attrs, { lo
         securityGroupIds: [...(lb.SecurityGroups ?? [])].sort(),
         tags: ownedTags(tags, ctx.spec),
       },
-      outputs: { loadBalancerArn: lb.LoadBalancerArn, dnsName: lb.DNSName ?? "" },
+      // The ALB's own Route 53 zone: what an alias record for the domain points at.
+      outputs: { loadBalancerArn: lb.LoadBalancerArn, dnsName: lb.DNSName ?? "", canonicalHostedZoneId: lb.CanonicalHostedZoneId ?? "" },
     };
   },
   async create(ctx, want) {
@@ -56,7 +57,7 @@ export const loadBalancer: StackResource<ReturnType<typeof desired>, Attrs, { lo
       Subnets: want.subnetIds, SecurityGroups: want.securityGroupIds, Tags: tagList(want.tags),
     }));
     const lb = out.LoadBalancers![0]!;
-    return { id: lb.LoadBalancerArn!, outputs: { loadBalancerArn: lb.LoadBalancerArn!, dnsName: lb.DNSName ?? "" } };
+    return { id: lb.LoadBalancerArn!, outputs: { loadBalancerArn: lb.LoadBalancerArn!, dnsName: lb.DNSName ?? "", canonicalHostedZoneId: lb.CanonicalHostedZoneId ?? "" } };
   },
   async update(ctx, want, live, changed) {
     if (changed.includes("subnetIds")) await ctx.aws.elbv2.send(new SetSubnetsCommand({ LoadBalancerArn: live.id, Subnets: want.subnetIds }));

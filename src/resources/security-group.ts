@@ -13,7 +13,7 @@ import { vpc } from "./vpc.js";
 
 type GroupOut = { groupId: string };
 /** One ingress rule, from a CIDR or from another of the stack's security groups. */
-export interface IngressRule { port: (spec: DesiredStack) => number; fromCidr?: string; fromGroup?: Referable<GroupOut> }
+export interface IngressRule { port: (spec: DesiredStack) => number; fromCidr?: string; fromGroup?: Referable<GroupOut>; when?: (spec: DesiredStack) => boolean }
 
 /**
  * One source of one rule, as EC2 has four kinds (IPv4 and IPv6 ranges, security groups, prefix lists): every
@@ -51,7 +51,7 @@ export function securityGroup(key: string, purpose: string, ingress: IngressRule
     vpcId: ref(vpc).vpcId,
     name: `${spec.appName}-${key}`,
     description: `${spec.appName} ${purpose}`,
-    ingress: sortRules(ingress.map((r): Rule => {
+    ingress: sortRules(ingress.filter((r) => r.when?.(spec) ?? true).map((r): Rule => {
       const port = { protocol: "tcp", fromPort: r.port(spec), toPort: r.port(spec) };
       return r.fromGroup ? { ...port, group: ref(r.fromGroup).groupId } : { ...port, cidr: r.fromCidr! };
     })),
@@ -104,6 +104,10 @@ export function securityGroup(key: string, purpose: string, ingress: IngressRule
   return resource;
 }
 
-export const albGroup = securityGroup("sg-alb", "ALB: HTTP 80 from anywhere", [{ port: () => 80, fromCidr: "0.0.0.0/0" }]);
+// The description (part of the group's identity: EC2 cannot change it) stays as first written; 443 opens with `https`.
+export const albGroup = securityGroup("sg-alb", "ALB: HTTP 80 from anywhere", [
+  { port: () => 80, fromCidr: "0.0.0.0/0" },
+  { port: () => 443, fromCidr: "0.0.0.0/0", when: (spec) => !!spec.https },
+]);
 export const ecsGroup = securityGroup("sg-ecs", "ECS tasks: container port from the ALB only", [{ port: (s) => s.app.containerPort, fromGroup: albGroup }]);
 export const rdsGroup = securityGroup("sg-rds", "RDS: PostgreSQL 5432 from the ECS tasks only", [{ port: () => 5432, fromGroup: ecsGroup }]);

@@ -36,7 +36,9 @@ const desired = (spec: DesiredStack, ref: RefFn) => {
       DATABASE_URL: databaseUrl(spec.database.username, secret.dbPassword, db.endpoint, db.port, spec.database.name),
       SECRET_KEY: secret.secretKey,
       DEBUG: spec.app.debug ? "True" : "False",
-      ALLOWED_HOSTS: [ref(loadBalancer).dnsName, "localhost", ...spec.app.extraAllowedHosts].join(","),
+      ALLOWED_HOSTS: [ref(loadBalancer).dnsName, "localhost", ...(spec.https ? [spec.https.domain] : []), ...spec.app.extraAllowedHosts].join(","),
+      // Django 4+ checks the Origin of unsafe requests over HTTPS against this list.
+      ...(spec.https ? { CSRF_TRUSTED_ORIGINS: `https://${spec.https.domain}` } : {}),
     },
     containerHealthCheck: spec.app.containerHealthCheck,
     tags: stackTags(spec, KEY),

@@ -1,4 +1,8 @@
-import type { AnyResource } from "../engine/types.js";
+import type { AnyResource, Outputs, RefFn } from "../engine/types.js";
+import { certificate } from "../resources/certificate.js";
+import { certificateValidation } from "../resources/certificate-validation.js";
+import { aliasRecord, validationRecord } from "../resources/dns-record.js";
+import { httpsListener } from "../resources/https-listener.js";
 import type { Ctx, DesiredStack } from "../resources/context.js";
 import { dbInstance } from "../resources/db-instance.js";
 import { dbSubnetGroup } from "../resources/db-subnet-group.js";
@@ -27,8 +31,9 @@ export type StackResourceOfAnyKind = AnyResource<Ctx, DesiredStack>;
 export const SCHEDULING: readonly StackResourceOfAnyKind[] = [scheduleGroup, schedulerRole, ...schedules];
 
 /**
- * The registry: every resource of the seed design, with the two-AZ changes real AWS demands (see README).
- * Order does not matter (the engine orders by the references each resource reads); a new kind is one line here.
+ * The registry: every resource kind the stack can hold: the seed design, with the two-AZ changes real AWS
+ * demands (see README), and HTTPS. Order does not matter (the engine orders by the references each resource
+ * reads); a new kind is one line here, plus one in OPTIONAL if only some specs have it.
  */
 export const RESOURCES: readonly StackResourceOfAnyKind[] = [
   vpc,
@@ -51,10 +56,45 @@ export const RESOURCES: readonly StackResourceOfAnyKind[] = [
   ecsCluster,
   taskDefinition,
   ecsService,
+  certificate,
+  validationRecord,
+  certificateValidation,
+  httpsListener,
+  aliasRecord,
 ];
 
 /** The resources a stack with this spec has: the scheduling ones when it has a schedule, or had one that `up`/`down` must still remove. */
 export function resourcesFor(all: readonly StackResourceOfAnyKind[], spec: Pick<DesiredStack, "schedule">, recorded: (key: string) => boolean): StackResourceOfAnyKind[] {
   const listed = new Set(all.map((r) => r.key));
   return [...all, ...SCHEDULING.filter((r) => !listed.has(r.key) && (spec.schedule || recorded(r.key)))];
+}
+
+const withHttps = (spec: DesiredStack) => !!spec.https;
+const withHostedZone = (spec: DesiredStack) => !!spec.https && !!spec.hostedZone;
+
+/** Kinds that only some specs want, by key: without the condition they are deleted if found (e.g. `https` removed). */
+const OPTIONAL: ReadonlyMap<string, (spec: DesiredStack) => boolean> = new Map([
+  [certificate.key, withHttps],
+  [certificateValidation.key, withHttps],
+  [httpsListener.key, withHttps],
+  [validationRecord.key, withHostedZone],
+  [aliasRecord.key, withHostedZone],
+]);
+
+/** The resources this spec wants, out of `all`; the others are observed all the same, so that `up` deletes what an earlier spec made. */
+export const wantedBy = (spec: DesiredStack, all: readonly StackResourceOfAnyKind[]) => all.filter((r) => OPTIONAL.get(r.key)?.(spec) ?? true);
+
+const outside: Outputs = {};
+
+/**
+ * Some resources as a graph of their own, for deleting only them: references to resources outside the set are
+ * dropped (those stay, so nothing needs ordering against them), edges inside it keep dependents first.
+ */
+export function onlyAmong(subset: readonly StackResourceOfAnyKind[]): StackResourceOfAnyKind[] {
+  const keys = new Set(subset.map((r) => r.key));
+  return subset.map((r) => ({
+    ...r,
+    after: r.after?.filter((a) => keys.has(a.key)),
+    desired: (spec: DesiredStack, ref: RefFn) => r.desired(spec, ((d: { key: string }) => (keys.has(d.key) ? ref(d as never) : outside)) as RefFn),
+  }));
 }

@@ -23,7 +23,10 @@ import { TAG_ASLEEP } from "../config/names.js";
 import { phaseAt } from "../config/schedule.js";
 import { StateStore } from "../state/store.js";
 import { chooseAzs } from "./azs.js";
-import { RESOURCES, resourcesFor, type StackResourceOfAnyKind } from "./resources.js";
+import { onlyAmong, RESOURCES, resourcesFor, wantedBy, type StackResourceOfAnyKind } from "./resources.js";
+import { validationRecord } from "../resources/dns-record.js";
+import { httpsListener } from "../resources/https-listener.js";
+import { findHostedZone } from "../aws/route53.js";
 
 export interface StackOptions {
   spec: Spec;
@@ -52,7 +55,8 @@ export interface StatusRow { key: string; title: string; id: string | null; stat
  * outputs, status). Construction makes no AWS call; `connect` checks credentials and settles the AZs.
  */
 export class Stack {
-  readonly resources: readonly StackResourceOfAnyKind[];
+  /** Every kind the stack can hold: observed on every run, all deleted by `down`. */
+  readonly all: readonly StackResourceOfAnyKind[];
   readonly state: StateStore;
   readonly aws: Aws;
   readonly ctx: Ctx;
@@ -67,13 +71,16 @@ export class Stack {
     this.concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
     const clock = options.clock ?? realClock;
     this.state = options.state ?? new StateStore(options.stateDir!, spec.appName, spec.region);
-    this.resources = resourcesFor(options.resources ?? RESOURCES, spec, (key) => !!this.state.data.resources[key]);
+    this.all = resourcesFor(options.resources ?? RESOURCES, spec, (key) => !!this.state.data.resources[key]);
     this.aws = new Aws({ region: spec.region, ...(spec.profile ? { profile: spec.profile } : {}), ...(options.debug ? { debug: options.debug } : {}) }, clock, options.signal);
     const known = this.knownAzs();
     if (!spec.availabilityZones && known) this.azSource = "state";
     const state = this.state;
     this.ctx = {
-      spec: { ...spec, availabilityZones: spec.availabilityZones ?? known ?? [`${spec.region}a`, `${spec.region}b`], asleep: state.data.sleeping ? ASLEEP : AWAKE },
+      spec: {
+        ...spec, availabilityZones: spec.availabilityZones ?? known ?? [`${spec.region}a`, `${spec.region}b`], asleep: state.data.sleeping ? ASLEEP : AWAKE,
+        ...this.knownHostedZone(spec),
+      },
       names: names(spec), aws: this.aws, clock, signal: options.signal ?? new AbortController().signal,
       emit: options.emit ?? (() => {}),
       records: { get: (key) => state.data.resources[key], set: (key, value) => state.setResource(key, value) },
@@ -86,6 +93,21 @@ export class Stack {
 
   get spec(): DesiredStack { return this.ctx.spec; }
 
+  /** What this spec wants, out of every kind: HTTPS pieces only with `https`, DNS records only with a hosted zone. */
+  get resources(): readonly StackResourceOfAnyKind[] { return wantedBy(this.ctx.spec, this.all); }
+
+  /** Kinds the spec no longer wants (`https` removed): deleted by `up` when found. */
+  private get unwanted(): StackResourceOfAnyKind[] {
+    const wanted = new Set(this.resources.map((r) => r.key));
+    return this.all.filter((r) => !wanted.has(r.key));
+  }
+
+  /** The zone the state file saw (a plan without credentials must not lose the DNS records); `connect` asks Route 53. */
+  private knownHostedZone(spec: Spec): Pick<DesiredStack, "hostedZone"> {
+    const zone = this.state.data.resources[validationRecord.key]?.outputs;
+    return spec.https && zone?.zoneId ? { hostedZone: { id: zone.zoneId, name: zone.zoneName ?? "" } } : {};
+  }
+
   private knownAzs(): [string, string] | undefined {
     const [a, b] = publicSubnets.map((s) => this.state.data.resources[s.key]?.outputs.availabilityZone);
     return a && b ? [a, b] : undefined;
@@ -94,6 +116,12 @@ export class Stack {
   /** Checks credentials (exit 2 when missing) and settles the AZs: from the spec (checked), the state file, or a choice. */
   async connect(): Promise<void> {
     await this.aws.checkCredentials(this.options.env);
+    const { https } = this.options.spec;
+    if (https) {
+      const zone = await findHostedZone(this.aws, https.domain);
+      if (zone) this.ctx.spec.hostedZone = zone;
+      else delete this.ctx.spec.hostedZone;
+    }
     if (this.azSource === "state") return;
     const choice = await chooseAzs(this.aws, this.options.spec);
     if (!this.options.spec.availabilityZones) this.azSource = "chosen";
@@ -106,7 +134,7 @@ export class Stack {
    * AWS knows: the AZs of the live subnets, and "asleep" (the service's own tag) are taken from what was seen.
    */
   async observe(): Promise<Map<string, Live | undefined>> {
-    const seen = await this.ctx.reads.during(() => mapLimit(this.resources, this.concurrency, async (r) => {
+    const seen = await this.ctx.reads.during(() => mapLimit(this.all, this.concurrency, async (r) => {
       try {
         return [r.key, await r.observe(this.ctx, this.state.data.resources[r.key])] as const;
       } catch (e) {
@@ -145,7 +173,7 @@ export class Stack {
 
   /** Without credentials: what the state file remembers, assumed in sync. */
   observeFromState(): Map<string, Live | undefined> {
-    return new Map(this.resources.map((r) => {
+    return new Map(this.all.map((r) => {
       const stored = this.state.data.resources[r.key];
       return [r.key, stored ? { id: stored.id, state: "ready", attrs: {}, outputs: stored.outputs, assumedInSync: true } : undefined];
     }));
@@ -153,19 +181,30 @@ export class Stack {
 
   /** Every value a resource marks sensitive, as far as the state file knows them: never printed. */
   sensitiveValues(): string[] {
-    return sensitiveValues(this.resources, (key) => this.state.data.resources[key]?.outputs);
+    return sensitiveValues(this.all, (key) => this.state.data.resources[key]?.outputs);
   }
 
+  /** `up`: what the spec wants, then what it no longer wants and AWS still has, deleted (dependents first). */
   plan(observed: Observed, mode: "up" | "down"): Plan {
-    return mode === "up" ? planUp(this.resources, this.ctx.spec, observed, this.sensitiveValues()) : planDown(this.resources, this.ctx.spec, observed);
+    if (mode === "down") return planDown(this.all, this.ctx.spec, observed);
+    const up = planUp(this.resources, this.ctx.spec, observed, this.sensitiveValues());
+    return { mode, changes: [...up.changes, ...planDown(onlyAmong(this.unwanted), this.ctx.spec, observed).changes] };
   }
 
-  applyUp(observed: Observed): Promise<ApplyResult> {
-    return applyUp(this.ctx, this.ctx.spec, this.resources, observed, this.concurrency);
+  /**
+   * Brings what the spec wants in line first (the HTTP listener forwards again before the HTTPS one goes), then
+   * deletes the pieces it no longer wants, only if that went well: the 443 listener before its certificate.
+   */
+  async applyUp(observed: Observed): Promise<ApplyResult> {
+    const up = await applyUp(this.ctx, this.ctx.spec, this.resources, observed, this.concurrency);
+    const leftovers = this.unwanted;
+    if (up.failures.length || up.interrupted || !leftovers.some((r) => observed.get(r.key))) return up;
+    const removed = await applyDown(this.ctx, this.ctx.spec, onlyAmong(leftovers), observed, this.concurrency);
+    return { results: new Map([...up.results, ...removed.results]), failures: removed.failures, outputs: up.outputs, interrupted: removed.interrupted };
   }
 
   applyDown(observed: Observed): Promise<ApplyResult> {
-    return applyDown(this.ctx, this.ctx.spec, this.resources, observed, this.concurrency);
+    return applyDown(this.ctx, this.ctx.spec, this.all, observed, this.concurrency);
   }
 
   /** What is asleep from now on, in the state file and in what the resources want (the service says it too, by tag). */
@@ -209,6 +248,8 @@ export class Stack {
 
   /** The app's URL, from outputs of this run or else the state file. */
   url(outputs?: ReadonlyMap<string, Record<string, string>>): string | undefined {
+    const https = this.spec.https;
+    if (https && (outputs?.get(httpsListener.key) ?? this.state.data.resources[httpsListener.key])) return `https://${https.domain}`;
     const dns = (outputs?.get(loadBalancer.key) ?? this.state.data.resources[loadBalancer.key]?.outputs)?.dnsName;
     return dns ? `http://${dns}` : undefined;
   }
@@ -272,7 +313,7 @@ export class Stack {
     const tg = observed.get(targetGroup.key);
     const health = tg ? await this.targetHealth(tg.id) : [];
     const summary = {
-      url: observed.get(loadBalancer.key) ? `http://${observed.get(loadBalancer.key)!.outputs.dnsName}` : null,
+      url: this.spec.https && observed.get(httpsListener.key) ? `https://${this.spec.https.domain}` : observed.get(loadBalancer.key) ? `http://${observed.get(loadBalancer.key)!.outputs.dnsName}` : null,
       asleep: this.state.data.sleeping || this.ctx.spec.asleep.service,
       schedule: this.scheduleSummary(),
       awaitingFirstDeploy: td ? awaitingFirstDeploy(td.outputs.image!) : false,

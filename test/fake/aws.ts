@@ -24,6 +24,8 @@ import { s3Service, emptyS3, type S3State } from "./s3.js";
 import { stsService } from "./sts.js";
 import { httpGet, tickEcs } from "./tasks.js";
 import { emptyScheduler, passTime, schedulerService, type SchedulerState } from "./scheduler.js";
+import { acmService, emptyAcm, tickAcm, type AcmState } from "./acm.js";
+import { emptyRoute53, fqdn, route53Service, type Route53State } from "./route53.js";
 
 export { awsError, CrashError, LATENCY } from "./common.js";
 export type { ImageBehavior } from "./ecr.js";
@@ -47,7 +49,11 @@ export interface FakeOptions {
 }
 
 /** Everything the account holds: plain data (Maps, Sets, Dates), so `structuredClone` copies it whole. */
-export interface FakeState { seq: number; rng: number; ec2: Ec2State; elb: ElbState; rds: RdsState; ecs: EcsState; ecr: EcrState; logs: LogsState; iam: IamState; scheduler: SchedulerState; s3: S3State }
+export interface FakeState {
+  seq: number; rng: number; ec2: Ec2State; elb: ElbState; rds: RdsState; ecs: EcsState; ecr: EcrState; logs: LogsState; iam: IamState; acm: AcmState; route53: Route53State; scheduler: SchedulerState; s3: S3State;
+  /** DNS outside the account (the user's DNS provider): name → CNAME target, as a test adds it. */
+  publicDns: Map<string, string>;
+}
 
 /** The account as it was at one instant of the virtual clock; see `snapshot` and `fromSnapshot`. */
 export interface FakeSnapshot { at: number; state: FakeState; options: FakeOptions }
@@ -89,7 +95,7 @@ export class FakeAws {
     this.region = options.region ?? "us-east-1";
     this.faultRate = options.faultRate ?? 0;
     this.eventualConsistency = options.eventualConsistency ?? 0;
-    this.state = state ?? { seq: 1, rng: options.seed ?? 42, ec2: emptyEc2(), elb: emptyElb(), rds: emptyRds(), ecs: emptyEcs(), ecr: emptyEcr(), logs: emptyLogs(), iam: emptyIam(), scheduler: emptyScheduler(), s3: emptyS3() };
+    this.state = state ?? { seq: 1, rng: options.seed ?? 42, ec2: emptyEc2(), elb: emptyElb(), rds: emptyRds(), ecs: emptyEcs(), ecr: emptyEcr(), logs: emptyLogs(), iam: emptyIam(), acm: emptyAcm(), route53: emptyRoute53(), publicDns: new Map(), scheduler: emptyScheduler(), s3: emptyS3() };
   }
 
   /** The region's AZs, as DescribeAvailabilityZones lists them. */
@@ -111,6 +117,36 @@ export class FakeAws {
 
   /** Lets virtual time pass with the account's schedules firing (inside `clock.run`); see scheduler.ts. */
   passTime(ms: number): Promise<void> { return passTime(this, ms); }
+  get acm(): AcmState { return this.state.acm; }
+  get route53(): Route53State { return this.state.route53; }
+
+  /** Test helper: a public hosted zone in the account (what the user made, or Route 53 Domains made on registration). */
+  createHostedZone(name: string): string {
+    const id = `Z${this.nextSeq().toString().padStart(12, "0")}`;
+    this.route53.zones.set(id, { id, name: fqdn(name), records: [] });
+    return id;
+  }
+
+  /** Test helper: the user adds a CNAME at a DNS provider outside AWS. */
+  addPublicCname(name: string, value: string): void { this.state.publicDns.set(fqdn(name), fqdn(value)); }
+
+  /** What a resolver answers for a CNAME: from the account's zones (taken as delegated), else DNS elsewhere. */
+  resolveCname(name: string): string | undefined {
+    for (const z of this.route53.zones.values()) {
+      const r = z.records.find((x) => x.Name === fqdn(name) && x.Type === "CNAME");
+      if (r) return r.ResourceRecords?.[0]?.Value;
+    }
+    return this.state.publicDns.get(fqdn(name));
+  }
+
+  /** The host an HTTP client reaches for `host`: an alias A record in the account's zones leads to its ALB's name. */
+  resolveHost(host: string): string {
+    for (const z of this.route53.zones.values()) {
+      const r = z.records.find((x) => x.Name === fqdn(host) && x.Type === "A" && x.AliasTarget);
+      if (r) return r.AliasTarget!.DNSName.replace(/\.$/, "");
+    }
+    return this.state.publicDns.get(fqdn(host))?.replace(/\.$/, "") ?? host;
+  }
 
   /** A deep copy of the account now: restore it with `fromSnapshot` instead of rebuilding a stack call by call. */
   snapshot(): FakeSnapshot {
@@ -166,7 +202,7 @@ export class FakeAws {
   /** Resources still alive that carry the stack's tag, by kind: what a "nothing left" test counts. */
   taggedResources(app: string): string[] {
     const has = (v: { tags: Record<string, string> }) => v.tags["spontime:stack"] === app;
-    const { ec2, elb, rds, ecs, ecr, logs, iam } = this.state;
+    const { ec2, elb, rds, ecs, ecr, logs, iam, acm } = this.state;
     const out: string[] = [];
     for (const [kind, m] of Object.entries({ vpcs: ec2.vpcs, igws: ec2.igws, subnets: ec2.subnets, routeTables: ec2.routeTables, sgs: ec2.sgs })) {
       for (const v of m.values()) if (has(v)) out.push(`ec2:${kind}:${v.id}`);
@@ -184,6 +220,7 @@ export class FakeAws {
     for (const v of logs.groups.values()) if (has(v)) out.push(`logs:${v.name}`);
     for (const v of iam.roles.values()) if (has(v)) out.push(`iam:${v.name}`);
     for (const v of this.state.scheduler.groups.values()) if (has(v)) out.push(`scheduler:group:${v.name}`);
+    for (const v of acm.certs.values()) if (has(v)) out.push(`acm:${v.domain}`);
     return out.sort();
   }
 
@@ -192,7 +229,7 @@ export class FakeAws {
     const services: [string, Service<object>][] = [
       ["ec2", ec2Service(this)], ["elbv2", elbService(this)], ["rds", rdsService(this)], ["ecs", ecsService(this)],
       ["ecr", ecrService(this)], ["logs", logsService(this)], ["iam", iamService(this)], ["scheduler", schedulerService(this)], ["s3", s3Service(this)],
-      ["sts", stsService(this)],
+      ["sts", stsService(this)], ["acm", acmService(this)], ["route53", route53Service(this)],
     ];
     for (const [service, { client, sdk, reads, writes }] of services) {
       const module = sdk as Record<string, unknown>;
@@ -264,6 +301,7 @@ export class FakeAws {
       }
     }
     tickEcs(this, now);
+    tickAcm(this, now);
   }
 
   /** What GET http://<alb-dns>/... answers: 200 once a healthy target of a working image serves it. */

@@ -11,7 +11,11 @@ import { targetsOf } from "./tasks.js";
 
 export interface LoadBalancer { arn: string; name: string; dns: string; scheme: string; vpcId: string; subnets: string[]; securityGroups: string[]; state: "provisioning" | "active"; activeAt: number; tags: Tags }
 export interface TargetGroup { arn: string; name: string; protocol: string; port: number; vpcId: string; targetType: string; healthCheckPath: string; interval: number; timeout: number; healthyThreshold: number; unhealthyThreshold: number; matcher: string; deregistrationDelay: string; tags: Tags }
-export interface Listener { arn: string; lbArn: string; port: number; protocol: string; targetGroupArn: string; tags: Tags }
+/** A listener forwards to a target group, or (`redirect`) answers a redirect; HTTPS ones carry a certificate and a TLS policy. */
+export interface Listener {
+  arn: string; lbArn: string; port: number; protocol: string; targetGroupArn?: string; redirect?: ELB.RedirectActionConfig;
+  certificates: string[]; sslPolicy?: string; tags: Tags;
+}
 export interface ElbState { lbs: Map<string, LoadBalancer>; tgs: Map<string, TargetGroup>; listeners: Map<string, Listener> }
 
 export const emptyElb = (): ElbState => ({ lbs: new Map(), tgs: new Map(), listeners: new Map() });
@@ -19,7 +23,8 @@ export const emptyElb = (): ElbState => ({ lbs: new Map(), tgs: new Map(), liste
 export function elbService(fake: FakeAws): Service<typeof ELB> {
   const st = () => fake.elb;
   const lbShape = (lb: LoadBalancer) => ({
-    LoadBalancerArn: lb.arn, LoadBalancerName: lb.name, DNSName: lb.dns, Scheme: lb.scheme, Type: "application", VpcId: lb.vpcId, State: { Code: lb.state },
+    // Every ALB of a region shares one canonical zone (Z35SXDOTRQ7X7K in us-east-1: https://docs.aws.amazon.com/general/latest/gr/elb.html).
+    LoadBalancerArn: lb.arn, LoadBalancerName: lb.name, DNSName: lb.dns, CanonicalHostedZoneId: "Z35SXDOTRQ7X7K", Scheme: lb.scheme, Type: "application", VpcId: lb.vpcId, State: { Code: lb.state },
     SecurityGroups: lb.securityGroups, AvailabilityZones: lb.subnets.map((s) => ({ SubnetId: s, ZoneName: fake.ec2.subnets.get(s)?.az })),
   });
   const tgShape = (tg: TargetGroup) => ({
@@ -28,7 +33,26 @@ export function elbService(fake: FakeAws): Service<typeof ELB> {
     UnhealthyThresholdCount: tg.unhealthyThreshold, Matcher: { HttpCode: tg.matcher },
     LoadBalancerArns: [...st().listeners.values()].filter((l) => l.targetGroupArn === tg.arn).map((l) => l.lbArn),
   });
-  const listenerShape = (l: Listener) => ({ ListenerArn: l.arn, LoadBalancerArn: l.lbArn, Port: l.port, Protocol: l.protocol, DefaultActions: [{ Type: "forward", TargetGroupArn: l.targetGroupArn }] });
+  const listenerShape = (l: Listener) => ({
+    ListenerArn: l.arn, LoadBalancerArn: l.lbArn, Port: l.port, Protocol: l.protocol,
+    DefaultActions: [l.redirect ? { Type: "redirect" as const, RedirectConfig: l.redirect } : { Type: "forward" as const, TargetGroupArn: l.targetGroupArn }],
+    ...(l.protocol === "HTTPS" ? { Certificates: l.certificates.map((CertificateArn) => ({ CertificateArn })), SslPolicy: l.sslPolicy } : {}),
+  });
+  /**
+   * A listener's default action and certificate as CreateListener/ModifyListener take them: a forward needs an
+   * existing target group, a redirect its config; HTTPS needs a certificate ACM has issued (a pending one is
+   * refused: https://docs.aws.amazon.com/elasticloadbalancing/latest/application/create-https-listener.html) and
+   * gets ELB's default policy when none is named (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateListener.html).
+   */
+  const settings = (i: { Protocol?: string; DefaultActions?: ELB.Action[]; Certificates?: ELB.Certificate[]; SslPolicy?: string }) => {
+    const action = i.DefaultActions?.[0];
+    const routing = action?.Type === "redirect" ? { redirect: action.RedirectConfig!, targetGroupArn: undefined } : { targetGroupArn: tg(action?.TargetGroupArn).arn, redirect: undefined };
+    if (i.Protocol !== "HTTPS") return { ...routing, certificates: [], sslPolicy: undefined };
+    const cert = i.Certificates?.[0]?.CertificateArn;
+    if (!cert) throw awsError("ValidationError", "A certificate must be specified for HTTPS listeners");
+    if (fake.acm.certs.get(cert)?.status !== "ISSUED") throw awsError("CertificateNotFound", `Certificate '${cert}' not found`);
+    return { ...routing, certificates: [cert], sslPolicy: i.SslPolicy ?? "ELBSecurityPolicy-2016-08" };
+  };
   const tagged = (arn: string) => st().lbs.get(arn) ?? st().tgs.get(arn) ?? st().listeners.get(arn);
   const lb = (arn: string | undefined) => {
     const found = st().lbs.get(arn ?? "");
@@ -162,21 +186,24 @@ export function elbService(fake: FakeAws): Service<typeof ELB> {
       },
       CreateListener: (i) => {
         const owner = lb(i.LoadBalancerArn);
-        const target = tg(i.DefaultActions?.[0]?.TargetGroupArn);
+        const wanted = settings(i);
         const dup = [...st().listeners.values()].find((l) => l.lbArn === owner.arn && l.port === i.Port);
         if (dup) {
-          if (dup.targetGroupArn === target.arn) return { Listeners: [listenerShape(dup)] };
+          if (JSON.stringify(listenerShape(dup)) === JSON.stringify(listenerShape({ ...dup, protocol: i.Protocol!, ...wanted }))) return { Listeners: [listenerShape(dup)] };
           throw awsError("DuplicateListener", "A listener already exists on this port for this load balancer");
         }
         const arn = owner.arn.replace(":loadbalancer/", ":listener/") + `/${fake.id("l")}`;
-        const l: Listener = { arn, lbArn: owner.arn, port: i.Port!, protocol: i.Protocol!, targetGroupArn: target.arn, tags: fromUpper(i.Tags) };
+        const l: Listener = { arn, lbArn: owner.arn, port: i.Port!, protocol: i.Protocol!, ...wanted, tags: fromUpper(i.Tags) };
         st().listeners.set(arn, l);
         return { Listeners: [listenerShape(l)] };
       },
       ModifyListener: (i) => {
         const l = st().listeners.get(i.ListenerArn!);
         if (!l) throw awsError("ListenerNotFoundException", "listener not found");
-        Object.assign(l, { port: i.Port ?? l.port, targetGroupArn: i.DefaultActions?.[0]?.TargetGroupArn ?? l.targetGroupArn });
+        const protocol = i.Protocol ?? l.protocol;
+        Object.assign(l, { port: i.Port ?? l.port, protocol, ...(i.DefaultActions || i.Certificates ? settings({
+          Protocol: protocol, DefaultActions: i.DefaultActions ?? listenerShape(l).DefaultActions, Certificates: i.Certificates ?? l.certificates.map((CertificateArn) => ({ CertificateArn })), SslPolicy: i.SslPolicy ?? l.sslPolicy,
+        }) : {}) });
       },
       DeleteListener: (i) => {
         if (!st().listeners.delete(i.ListenerArn!)) throw awsError("ListenerNotFoundException", "listener not found");

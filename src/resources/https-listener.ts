@@ -1,0 +1,75 @@
+import { CreateListenerCommand, DeleteListenerCommand, ModifyListenerCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { ignoreNotFound } from "../aws/errors.js";
+import { elbTagsOf } from "../aws/elbv2.js";
+import { actionOf, defaultActions, findListener, type ListenerAction } from "../aws/listeners.js";
+import { assertOurs, ownedTags, syncTags, tagList, type Tags } from "../aws/tags.js";
+import { stackTags } from "../config/names.js";
+import type { RefFn } from "../engine/types.js";
+import { certificateValidation } from "./certificate-validation.js";
+import type { DesiredStack, StackResource } from "./context.js";
+import { loadBalancer } from "./load-balancer.js";
+import { targetGroup } from "./target-group.js";
+
+const KEY = "listener-https";
+
+/**
+ * TLS 1.3 and 1.2 only, forward secrecy: the policy ELB's own console proposes for new HTTPS listeners
+ * (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html).
+ */
+export const TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
+
+const desired = (spec: DesiredStack, ref: RefFn) => ({
+  loadBalancerArn: ref(loadBalancer).loadBalancerArn,
+  port: 443,
+  protocol: "HTTPS",
+  // The issued certificate: the listener waits for the validation, as ELB refuses a certificate not yet issued.
+  certificateArn: ref(certificateValidation).certificateArn,
+  sslPolicy: TLS_POLICY,
+  action: { forwardTo: ref(targetGroup).targetGroupArn } as ListenerAction,
+  tags: stackTags(spec, KEY),
+});
+type Want = ReturnType<typeof desired>;
+type Attrs = Omit<Partial<Want>, "tags"> & { tags: Tags };
+
+export const httpsListener: StackResource<Want, Attrs, { listenerArn: string }> = {
+  key: KEY,
+  kind: "elbv2:listener",
+  replaceOn: ["loadBalancerArn"],
+  title: (spec) => `HTTPS listener :443${spec.https ? ` for ${spec.https.domain}` : ""} forwarding to the target group`,
+  desired,
+  async observe(ctx, prior) {
+    const l = await findListener(ctx, prior, 443);
+    if (!l?.ListenerArn) return undefined;
+    const tags = await elbTagsOf(ctx, l.ListenerArn);
+    assertOurs("listener", l.ListenerArn, tags, ctx.spec.appName);
+    return {
+      id: l.ListenerArn,
+      state: "ready",
+      attrs: {
+        loadBalancerArn: l.LoadBalancerArn, port: l.Port, protocol: l.Protocol, certificateArn: l.Certificates?.[0]?.CertificateArn,
+        sslPolicy: l.SslPolicy, action: actionOf(l), tags: ownedTags(tags, ctx.spec),
+      },
+      outputs: { listenerArn: l.ListenerArn },
+    };
+  },
+  async create(ctx, want) {
+    // CreateListener with the same settings returns the existing listener: a retried call adopts it.
+    const out = await ctx.aws.elbv2.send(new CreateListenerCommand({
+      LoadBalancerArn: want.loadBalancerArn, Port: 443, Protocol: "HTTPS", Certificates: [{ CertificateArn: want.certificateArn }],
+      SslPolicy: want.sslPolicy, DefaultActions: defaultActions(want.action), Tags: tagList(want.tags),
+    }));
+    const arn = out.Listeners![0]!.ListenerArn!;
+    return { id: arn, outputs: { listenerArn: arn } };
+  },
+  async update(ctx, want, live, changed) {
+    if (changed.some((f) => f !== "tags")) {
+      await ctx.aws.elbv2.send(new ModifyListenerCommand({
+        ListenerArn: live.id, Port: 443, Protocol: "HTTPS", Certificates: [{ CertificateArn: want.certificateArn }], SslPolicy: want.sslPolicy, DefaultActions: defaultActions(want.action),
+      }));
+    }
+    if (changed.includes("tags")) await syncTags(ctx.aws, "elbv2", live.id, want.tags, live.attrs.tags);
+  },
+  async delete(ctx, live) {
+    await ignoreNotFound(() => ctx.aws.elbv2.send(new DeleteListenerCommand({ ListenerArn: live.id })));
+  },
+};

@@ -1,0 +1,98 @@
+/**
+ * ACM: public certificates validated by DNS. A request answers at once with an ARN; the validation CNAME
+ * appears a few seconds later; the certificate is ISSUED once that CNAME can be resolved (a Route 53 zone of the
+ * account, or DNS elsewhere that a test sets with `fake.publicDns`), after ACM's own check interval. A
+ * certificate that a listener uses cannot be deleted.
+ */
+import { createHash } from "node:crypto";
+import * as ACM from "@aws-sdk/client-acm";
+import type { FakeAws } from "./aws.js";
+import { awsError, fromUpper, toUpper, type Service, type Tags } from "./common.js";
+
+export interface Certificate {
+  arn: string; domain: string; status: "PENDING_VALIDATION" | "ISSUED"; tags: Tags; token?: string;
+  requestedAt: number; recordName: string; recordValue: string; issueAt?: number;
+}
+export interface AcmState { certs: Map<string, Certificate> }
+
+export const emptyAcm = (): AcmState => ({ certs: new Map() });
+
+export const ACM_TIMING = {
+  /**
+   * DescribeCertificate right after RequestCertificate may lack DomainValidationOptions[].ResourceRecord
+   * (https://github.com/aws/aws-sdk-js/issues/2133, https://github.com/aws/aws-cdk/issues/8282).
+   */
+  recordAfter: 5_000,
+  /** After the CNAME resolves, ACM's next check issues the certificate: minutes, not seconds (https://docs.aws.amazon.com/acm/latest/userguide/dns-validation.html). */
+  issueAfter: 60_000,
+  /** "Idempotency tokens time out after one hour" (https://docs.aws.amazon.com/acm/latest/APIReference/API_RequestCertificate.html). */
+  tokenLifetime: 3_600_000,
+};
+
+/** Listeners that name the certificate: what DescribeCertificate's InUseBy lists. */
+const inUseBy = (fake: FakeAws, arn: string) => [...fake.elb.listeners.values()].filter((l) => l.certificates.includes(arn)).map((l) => l.lbArn);
+
+/** PENDING_VALIDATION → ISSUED once the validation CNAME resolves, `issueAfter` later. */
+export function tickAcm(fake: FakeAws, now: number): void {
+  for (const c of fake.acm.certs.values()) {
+    if (c.status !== "PENDING_VALIDATION") continue;
+    if (c.issueAt === undefined && fake.resolveCname(c.recordName) === c.recordValue) c.issueAt = now + ACM_TIMING.issueAfter;
+    if (c.issueAt !== undefined && now >= c.issueAt) c.status = "ISSUED";
+  }
+}
+
+export function acmService(fake: FakeAws): Service<typeof ACM> {
+  const certs = () => fake.acm.certs;
+  // https://docs.aws.amazon.com/acm/latest/APIReference/API_DescribeCertificate.html: ResourceNotFoundException.
+  const get = (arn: string | undefined) => {
+    const c = certs().get(arn ?? "");
+    if (!c) throw awsError("ResourceNotFoundException", `Could not find certificate ${arn}.`);
+    return c;
+  };
+  const detail = (c: Certificate) => ({
+    CertificateArn: c.arn, DomainName: c.domain, SubjectAlternativeNames: [c.domain], Status: c.status, Type: "AMAZON_ISSUED", KeyAlgorithm: "RSA-2048",
+    InUseBy: inUseBy(fake, c.arn),
+    DomainValidationOptions: [{
+      DomainName: c.domain, ValidationDomain: c.domain, ValidationMethod: "DNS", ValidationStatus: c.status === "ISSUED" ? "SUCCESS" : "PENDING_VALIDATION",
+      ...(fake.clock.now() >= c.requestedAt + ACM_TIMING.recordAfter ? { ResourceRecord: { Name: c.recordName, Type: "CNAME", Value: c.recordValue } } : {}),
+    }],
+  });
+  return {
+    client: ACM.ACMClient,
+    sdk: ACM,
+    reads: {
+      DescribeCertificate: (i) => ({ Certificate: detail(get(i.CertificateArn)) }),
+      // Default filtering lists RSA_2048 certificates of every status (https://docs.aws.amazon.com/acm/latest/APIReference/API_ListCertificates.html).
+      ListCertificates: (i) => ({
+        CertificateSummaryList: [...certs().values()].filter((c) => !i.CertificateStatuses || i.CertificateStatuses.includes(c.status)).map((c) => ({ CertificateArn: c.arn, DomainName: c.domain, Status: c.status })),
+      }),
+      ListTagsForCertificate: (i) => ({ Tags: toUpper(get(i.CertificateArn).tags) }),
+    },
+    writes: {
+      RequestCertificate: (i) => {
+        const now = fake.clock.now();
+        const again = [...certs().values()].find((c) => i.IdempotencyToken && c.token === i.IdempotencyToken && now - c.requestedAt < ACM_TIMING.tokenLifetime);
+        if (again) return { CertificateArn: again.arn };
+        if (i.ValidationMethod !== "DNS") throw awsError("ValidationException", "the fake models DNS validation only");
+        const arn = fake.arn("acm", `certificate/${fake.id("cert")}`);
+        // The CNAME's name is derived from the domain; its value is random per certificate
+        // (https://docs.aws.amazon.com/acm/latest/userguide/dns-validation.html).
+        const label = createHash("md5").update(i.DomainName!).digest("hex");
+        certs().set(arn, {
+          arn, domain: i.DomainName!, status: "PENDING_VALIDATION", tags: fromUpper(i.Tags), ...(i.IdempotencyToken ? { token: i.IdempotencyToken } : {}),
+          requestedAt: now, recordName: `_${label}.${i.DomainName}.`, recordValue: `_${fake.id("v")}.abcdefgh.acm-validations.aws.`,
+        });
+        return { CertificateArn: arn };
+      },
+      AddTagsToCertificate: (i) => { Object.assign(get(i.CertificateArn).tags, fromUpper(i.Tags)); },
+      RemoveTagsFromCertificate: (i) => { const c = get(i.CertificateArn); for (const t of i.Tags ?? []) delete c.tags[t.Key!]; },
+      // "You cannot delete an ACM certificate that is being used by another AWS service": ResourceInUseException
+      // (https://docs.aws.amazon.com/acm/latest/APIReference/API_DeleteCertificate.html).
+      DeleteCertificate: (i) => {
+        const c = get(i.CertificateArn);
+        if (inUseBy(fake, c.arn).length) throw awsError("ResourceInUseException", `Certificate ${c.arn} in account ${fake.account} is in use.`);
+        certs().delete(c.arn);
+      },
+    },
+  };
+}
