@@ -31,9 +31,8 @@ export type StackResourceOfAnyKind = AnyResource<Ctx, DesiredStack>;
 export const SCHEDULING: readonly StackResourceOfAnyKind[] = [scheduleGroup, schedulerRole, ...schedules];
 
 /**
- * The registry: every resource kind the stack can hold: the seed design, with the two-AZ changes real AWS
- * demands (see README), and HTTPS. Order does not matter (the engine orders by the references each resource
- * reads); a new kind is one line here, plus one in OPTIONAL if only some specs have it.
+ * The registry: every resource of the seed design, with the two-AZ changes real AWS demands (see README).
+ * Order does not matter (the engine orders by the references each resource reads); a new kind is one line here.
  */
 export const RESOURCES: readonly StackResourceOfAnyKind[] = [
   vpc,
@@ -56,11 +55,6 @@ export const RESOURCES: readonly StackResourceOfAnyKind[] = [
   ecsCluster,
   taskDefinition,
   ecsService,
-  certificate,
-  validationRecord,
-  certificateValidation,
-  httpsListener,
-  aliasRecord,
 ];
 
 /** The resources a stack with this spec has: the scheduling ones when it has a schedule, or had one that `up`/`down` must still remove. */
@@ -72,17 +66,25 @@ export function resourcesFor(all: readonly StackResourceOfAnyKind[], spec: Pick<
 const withHttps = (spec: DesiredStack) => !!spec.https;
 const withHostedZone = (spec: DesiredStack) => !!spec.https && !!spec.hostedZone;
 
-/** Kinds that only some specs want, by key: without the condition they are deleted if found (e.g. `https` removed). */
-const OPTIONAL: ReadonlyMap<string, (spec: DesiredStack) => boolean> = new Map([
-  [certificate.key, withHttps],
-  [certificateValidation.key, withHttps],
-  [httpsListener.key, withHttps],
-  [validationRecord.key, withHostedZone],
-  [aliasRecord.key, withHostedZone],
-]);
+/**
+ * Kinds only some specs want, each with its condition: one line each. The stack observes them whatever the
+ * spec says, so that `up` deletes what an earlier spec made (`https` removed) and `down` deletes everything.
+ */
+const OPTIONAL: readonly (readonly [StackResourceOfAnyKind, (spec: DesiredStack) => boolean])[] = [
+  [certificate, withHttps],
+  [certificateValidation, withHttps],
+  [httpsListener, withHttps],
+  [validationRecord, withHostedZone],
+  [aliasRecord, withHostedZone],
+];
 
-/** The resources this spec wants, out of `all`; the others are observed all the same, so that `up` deletes what an earlier spec made. */
-export const wantedBy = (spec: DesiredStack, all: readonly StackResourceOfAnyKind[]) => all.filter((r) => OPTIONAL.get(r.key)?.(spec) ?? true);
+/** Every kind a stack can hold. */
+export const ALL_RESOURCES: readonly StackResourceOfAnyKind[] = [...RESOURCES, ...OPTIONAL.map(([r]) => r)];
+
+const conditions = new Map(OPTIONAL.map(([r, when]) => [r.key, when]));
+
+/** The resources this spec wants, out of `all`. */
+export const wantedBy = (spec: DesiredStack, all: readonly StackResourceOfAnyKind[]) => all.filter((r) => conditions.get(r.key)?.(spec) ?? true);
 
 const outside: Outputs = {};
 

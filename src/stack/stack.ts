@@ -23,7 +23,7 @@ import { TAG_ASLEEP } from "../config/names.js";
 import { phaseAt } from "../config/schedule.js";
 import { StateStore } from "../state/store.js";
 import { chooseAzs } from "./azs.js";
-import { onlyAmong, RESOURCES, resourcesFor, wantedBy, type StackResourceOfAnyKind } from "./resources.js";
+import { ALL_RESOURCES, onlyAmong, resourcesFor, wantedBy, type StackResourceOfAnyKind } from "./resources.js";
 import { validationRecord } from "../resources/dns-record.js";
 import { httpsListener } from "../resources/https-listener.js";
 import { findHostedZone } from "../aws/route53.js";
@@ -71,7 +71,7 @@ export class Stack {
     this.concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
     const clock = options.clock ?? realClock;
     this.state = options.state ?? new StateStore(options.stateDir!, spec.appName, spec.region);
-    this.all = resourcesFor(options.resources ?? RESOURCES, spec, (key) => !!this.state.data.resources[key]);
+    this.all = resourcesFor(options.resources ?? ALL_RESOURCES, spec, (key) => !!this.state.data.resources[key]);
     this.aws = new Aws({ region: spec.region, ...(spec.profile ? { profile: spec.profile } : {}), ...(options.debug ? { debug: options.debug } : {}) }, clock, options.signal);
     const known = this.knownAzs();
     if (!spec.availabilityZones && known) this.azSource = "state";

@@ -1,0 +1,152 @@
+import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, it } from "node:test";
+import { APP, Harness } from "./helpers.js";
+
+const DOMAIN = "api.example.com";
+let h: Harness;
+beforeEach(() => { h = new Harness(); });
+afterEach(() => h.close());
+
+const spec = (value: object) => {
+  const file = join(h.dir, "spec.json");
+  writeFileSync(file, JSON.stringify(value));
+  return file;
+};
+const withHttps = () => spec({ https: { domain: DOMAIN } });
+const plain = () => spec({});
+
+/** The user, having read the CNAME `up` printed, adds it at their DNS provider `afterMs` after the request. */
+function userAddsCnameAfter(afterMs: number): void {
+  h.fake.onCall = (op) => {
+    if (op !== "DescribeCertificate") return;
+    for (const c of h.fake.acm.certs.values()) if (h.fake.clock.now() >= c.requestedAt + afterMs) h.fake.addPublicCname(c.recordName, c.recordValue);
+  };
+}
+
+const listeners = () => [...h.fake.elb.listeners.values()].map((l) => ({ port: l.port, protocol: l.protocol, redirect: l.redirect?.StatusCode ?? null, forward: !!l.targetGroupArn, certs: l.certificates.length })).sort((a, b) => a.port - b.port);
+const worldOpen = () => [...h.fake.ec2.sgs.values()].flatMap((g) => g.rules.filter((r) => r.source === "0.0.0.0/0" || r.source === "::/0").map((r) => `${g.name}:${r.from}-${r.to}`)).sort();
+
+describe("https with a domain", () => {
+  it("plan lists the certificate, its validation, the 443 listener and the redirect", async () => {
+    await h.up();
+    const r = await h.cli(["plan", "--config", withHttps(), "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const changes = JSON.parse(r.stdout).changes as { key: string; action: string; diffs: { path: string; after: unknown }[] }[];
+    const byKey = new Map(changes.map((c) => [c.key, c]));
+    assert.equal(byKey.get("certificate")?.action, "create");
+    assert.equal(byKey.get("certificate-validation")?.action, "create");
+    assert.equal(byKey.get("listener-https")?.action, "create");
+    assert.deepEqual(byKey.get("listener-http")?.diffs.filter((d) => d.path.startsWith("action.")).map((d) => [d.path, d.after ?? null]), [
+      ["action.forwardTo", null], ["action.redirectTo", "HTTPS:443"], ["action.status", "HTTP_301"],
+    ]);
+    assert.ok(byKey.get("sg-alb")?.diffs.some((d) => d.path === "ingress"), "443 opens on the ALB group");
+    assert.ok(!byKey.has("dns-alias-record"), "no hosted zone: no Route 53 records planned");
+  });
+
+  it("up prints the CNAME, waits for it, and ends at the https:// URL", async () => {
+    await h.up();
+    userAddsCnameAfter(10 * 60_000);
+    const r = await h.cli(["up", "--yes", "--config", withHttps()]);
+    assert.equal(r.code, 0, r.stderr);
+    const cert = [...h.fake.acm.certs.values()][0]!;
+    assert.equal(cert.status, "ISSUED");
+    assert.ok(r.stderr.includes(`CNAME ${cert.recordName} -> ${cert.recordValue}`), r.stderr);
+    assert.match(r.stdout, new RegExp(`App URL: https://${DOMAIN}`));
+    assert.equal(cert.tags["spontime:stack"], APP, "tagged at request");
+    assert.deepEqual(listeners(), [
+      { port: 80, protocol: "HTTP", redirect: "HTTP_301", forward: false, certs: 0 },
+      { port: 443, protocol: "HTTPS", redirect: null, forward: true, certs: 1 },
+    ]);
+    assert.equal([...h.fake.elb.listeners.values()].find((l) => l.port === 443)!.sslPolicy, "ELBSecurityPolicy-TLS13-1-2-2021-06");
+    const td = [...h.fake.ecs.taskDefs.values()].at(-1)!.def.containerDefinitions![0]!.environment!;
+    assert.match(td.find((e) => e.name === "ALLOWED_HOSTS")!.value!, new RegExp(DOMAIN));
+    assert.equal(td.find((e) => e.name === "CSRF_TRUSTED_ORIGINS")!.value, `https://${DOMAIN}`);
+    const out = JSON.parse((await h.cli(["outputs", "--json", "--config", withHttps()])).stdout);
+    assert.equal(out.url, `https://${DOMAIN}`);
+    const again = await h.cli(["plan", "--config", withHttps(), "--detailed-exitcode"]);
+    assert.equal(again.code, 0, `converged: ${again.stdout}${again.stderr}`);
+  });
+
+  it("a run that stops waiting leaves the certificate pending, and the next up resumes the wait", async () => {
+    await h.up();
+    const ac = new AbortController();
+    h.fake.onCall = (op) => { if (op === "DescribeCertificate" && h.fake.clock.now() > [...h.fake.acm.certs.values()][0]!.requestedAt + 5 * 60_000) ac.abort(); };
+    const first = await h.cli(["up", "--yes", "--config", withHttps()], { signal: ac.signal });
+    assert.notEqual(first.code, 0);
+    assert.equal(h.fake.count("RequestCertificate"), 1);
+    userAddsCnameAfter(0);
+    const second = await h.cli(["up", "--yes", "--config", withHttps()]);
+    assert.equal(second.code, 0, second.stderr);
+    assert.equal(h.fake.count("RequestCertificate"), 1, "the same certificate, waited for again");
+    assert.match(second.stdout, /App URL: https:\/\//);
+  });
+
+  it("security: with HTTPS on, the only world-open ingress is 80 and 443 on the ALB group", async () => {
+    userAddsCnameAfter(0);
+    await h.up("--config", withHttps());
+    assert.deepEqual(worldOpen(), [`${APP}-sg-alb:443-443`, `${APP}-sg-alb:80-80`]);
+  });
+
+  it("removing https goes back to plain HTTP in one up: nothing of it left, no long retries", async () => {
+    userAddsCnameAfter(0);
+    await h.up("--config", withHttps());
+    h.fake.onCall = undefined;
+    const started = h.clock.now();
+    const r = await h.cli(["up", "--yes", "--config", plain()]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(h.fake.acm.certs.size, 0, "certificate deleted");
+    assert.deepEqual(listeners(), [{ port: 80, protocol: "HTTP", redirect: null, forward: true, certs: 0 }]);
+    assert.deepEqual(worldOpen(), [`${APP}-sg-alb:80-80`]);
+    assert.ok(!Object.keys(h.state().resources).some((k) => /certificate|https|dns-/.test(k)), "state forgets them");
+    const deletes = h.fake.calls.filter((c) => c.at >= started && c.op.startsWith("Delete")).map((c) => c.op);
+    assert.ok(deletes.indexOf("DeleteListener") < deletes.indexOf("DeleteCertificate"), deletes.join(","));
+    assert.equal(h.fake.count("DeleteCertificate"), 1, "the listener went first: no in-use retries");
+    assert.match(r.stdout, /App URL: http:\/\/spontime-poc-alb/);
+    const again = await h.cli(["plan", "--config", plain(), "--detailed-exitcode"]);
+    assert.equal(again.code, 0, again.stdout);
+  });
+
+  it("down deletes the HTTPS pieces too, even with https gone from the spec", async () => {
+    userAddsCnameAfter(0);
+    await h.up("--config", withHttps());
+    const r = await h.cli(["down", "--yes", "--skip-final-snapshot", "--config", plain()]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(h.fake.taggedResources(APP), []);
+  });
+
+  it("with a Route 53 zone for the domain: 0 manual steps, the validation record and an alias to the ALB written", async () => {
+    const zone = h.fake.createHostedZone("example.com");
+    const r = await h.cli(["up", "--yes", "--config", withHttps()]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /App URL: https:\/\/api\.example\.com/);
+    const records = h.fake.route53.zones.get(zone)!.records;
+    const alias = records.find((x) => x.Type === "A")!;
+    assert.equal(alias.Name, `${DOMAIN}.`);
+    assert.equal(alias.AliasTarget!.DNSName, `${[...h.fake.elb.lbs.values()][0]!.dns}.`);
+    assert.equal(records.filter((x) => x.Type === "CNAME").length, 1);
+    h.fake.pushImage(APP, "v1");
+    const deploy = await h.cli(["deploy", "--tag", "v1", "--config", withHttps()]);
+    assert.equal(deploy.code, 0, deploy.stderr);
+    assert.match(deploy.stdout, /https:\/\/api\.example\.com is healthy/);
+    const off = await h.cli(["up", "--yes", "--config", plain()]);
+    assert.equal(off.code, 0, off.stderr);
+    assert.deepEqual(h.fake.route53.zones.get(zone)!.records, [], "both records removed with https");
+  });
+
+  it("refuses an A record for the domain that spontime-infra did not write", async () => {
+    const zone = h.fake.createHostedZone("example.com");
+    h.fake.route53.zones.get(zone)!.records.push({ Name: `${DOMAIN}.`, Type: "A", TTL: 300, ResourceRecords: [{ Value: "192.0.2.1" }] });
+    const r = await h.cli(["plan", "--config", withHttps()]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /not made by spontime-infra: refusing to overwrite it/);
+  });
+
+  it("a domain that is not a hostname is refused before any AWS call", async () => {
+    const r = await h.cli(["plan", "--config", spec({ https: { domain: "https://api.example.com/" } })]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /https\.domain/);
+    assert.equal(h.fake.calls.length, 0);
+  });
+});
