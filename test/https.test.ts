@@ -143,6 +143,14 @@ describe("https with a domain", () => {
     assert.match(r.stderr, /not made by spontime-infra: refusing to overwrite it/);
   });
 
+  it("cost: HTTPS adds $0 (the certificate is free; a hosted zone, if the user has one, is named with its price)", async () => {
+    const plainCost = JSON.parse((await h.cli(["cost", "--json", "--config", plain()])).stdout);
+    const httpsCost = JSON.parse((await h.cli(["cost", "--json", "--config", withHttps()])).stdout);
+    assert.equal(httpsCost.total, plainCost.total);
+    assert.ok(httpsCost.lines.some((l: { item: string; monthly: unknown }) => l.item.startsWith("ACM public certificate") && l.monthly === 0));
+    assert.ok(httpsCost.lines.some((l: { item: string; note?: string }) => l.item.startsWith("Route 53 hosted zone") && l.note?.includes("$0.5/month")));
+  });
+
   it("a domain that is not a hostname is refused before any AWS call", async () => {
     const r = await h.cli(["plan", "--config", spec({ https: { domain: "https://api.example.com/" } })]);
     assert.equal(r.code, 2);

@@ -20,6 +20,8 @@ export const PRICES = {
   } as Record<string, number>,
   rdsStorageGbMonth: 0.115,
   natGatewayHour: 0.045,
+  /** Per hosted zone (https://aws.amazon.com/route53/pricing/); queries for alias records to an ALB are free. */
+  route53ZoneMonth: 0.5,
 } as const;
 
 export interface CostLine { item: string; monthly: number | "usage"; note?: string }
@@ -77,6 +79,11 @@ export function estimate(spec: Spec): Estimate {
     { item: "CloudWatch Logs", monthly: "usage", note: "$0.50/GB ingested, $0.03/GB-month stored" },
     { item: "ECR storage", monthly: "usage", note: "$0.10/GB-month" },
     { item: "data transfer out", monthly: "usage" },
+    // HTTPS adds nothing: public ACM certificates are free (https://aws.amazon.com/certificate-manager/pricing/).
+    ...(spec.https ? [
+      { item: `ACM public certificate for ${spec.https.domain}`, monthly: 0, note: "public certificates are free" },
+      { item: "Route 53 hosted zone for the domain", monthly: "usage" as const, note: `$${PRICES.route53ZoneMonth}/month if the account has one (then DNS needs no manual step); not created by this tool` },
+    ] : []),
   ];
   const incomplete = rds === undefined ? [`RDS ${spec.database.instanceClass} hours`] : [];
   const total = incomplete.length ? null : round(lines.reduce((sum, l) => sum + (typeof l.monthly === "number" ? l.monthly : 0), 0));
