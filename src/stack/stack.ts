@@ -200,7 +200,7 @@ export class Stack {
     const leftovers = this.unwanted;
     if (up.failures.length || up.interrupted || !leftovers.some((r) => observed.get(r.key))) return up;
     const removed = await applyDown(this.ctx, this.ctx.spec, onlyAmong(leftovers), observed, this.concurrency);
-    return { results: new Map([...up.results, ...removed.results]), failures: removed.failures, outputs: up.outputs, interrupted: removed.interrupted };
+    return { results: new Map([...up.results, ...removed.results]), failures: removed.failures, outputs: up.outputs, applied: new Map([...up.applied, ...removed.applied]), interrupted: removed.interrupted };
   }
 
   applyDown(observed: Observed): Promise<ApplyResult> {
