@@ -369,7 +369,7 @@ describe("live progress on a terminal", () => {
     t.screen.resize(10_000);
     const text = t.screen.rows.map((r) => r.text).join("\n");
     assert.equal(text.split(long).length - 1, 1, "the full error once, in the summary");
-    assert.match(text, /could not be created or updated:\n {2}- application load balancer spontime-poc-alb \(HTTP\): .*because no identity-based policy allows it/);
+    assert.match(text, /could not be created or updated:\n {2}- create application load balancer spontime-poc-alb \(HTTP\): .*because no identity-based policy allows it/);
   });
 
   it("Ctrl-C: the Interrupted line stays, above the table, and no row is repeated", async () => {
