@@ -35,6 +35,8 @@ export const STACK_ACTIONS = {
     "CreateRepository", "DeleteRepository", "DescribeRepositories", "PutLifecyclePolicy", "GetLifecyclePolicy", "PutImageScanningConfiguration",
     "TagResource", "UntagResource", "ListTagsForResource",
   ],
+  // Every run looks for a certificate of the stack's (one left by an earlier `https` spec is deleted).
+  acm: ["ListCertificates"],
   logs: ["CreateLogGroup", "DeleteLogGroup", "DescribeLogGroups", "PutRetentionPolicy", "TagResource", "UntagResource", "ListTagsForResource"],
   iam: [
     "CreateRole", "DeleteRole", "GetRole", "UpdateAssumeRolePolicy", "AttachRolePolicy", "DetachRolePolicy", "ListAttachedRolePolicies",
@@ -51,14 +53,22 @@ export const SCHEDULE_ACTIONS = {
   iam: ["PutRolePolicy", "GetRolePolicy", "DeleteRolePolicy"],
 } as const;
 
+/** What a spec with `https` adds: the certificate (tagged at request), and the DNS records where the zone is in the account. */
+export const HTTPS_ACTIONS = {
+  acm: ["RequestCertificate", "DescribeCertificate", "ListTagsForCertificate", "AddTagsToCertificate", "DeleteCertificate"],
+  route53: ["ListHostedZonesByName", "ListResourceRecordSets", "ChangeResourceRecordSets"],
+} as const;
+
 type Actions = Record<string, readonly string[]>;
 const qualified = (list: Actions) => Object.entries(list).flatMap(([service, actions]) => actions.map((a) => `${service}:${a}`));
 
 /** `service:Action` for each action this spec's stack calls. */
-export const stackActions = (spec: { schedule?: unknown }): string[] => [...qualified(STACK_ACTIONS), ...(spec.schedule ? qualified(SCHEDULE_ACTIONS) : [])];
+export const stackActions = (spec: { schedule?: unknown; https?: unknown }): string[] =>
+  [...qualified(STACK_ACTIONS), ...(spec.schedule ? qualified(SCHEDULE_ACTIONS) : []), ...(spec.https ? qualified(HTTPS_ACTIONS) : [])];
 
 /** The README's list: one line per service, then what a schedule adds. */
 export const permissionLines = (): string[] => [
   ...Object.entries(STACK_ACTIONS as Actions).map(([service, actions]) => `- \`${service}\`: ${actions.join(", ")}`),
   ...Object.entries(SCHEDULE_ACTIONS as Actions).map(([service, actions]) => `- with a \`schedule\` in the spec, \`${service}\`: ${actions.join(", ")}`),
+  ...Object.entries(HTTPS_ACTIONS as Actions).map(([service, actions]) => `- with \`https\` in the spec, \`${service}\`: ${actions.join(", ")}`),
 ];
