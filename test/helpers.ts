@@ -89,6 +89,13 @@ export class Harness {
     return codes.map((code, i) => ({ code, ...runs[i]! }));
   }
 
+  /** Writes a spec file for `--config` and returns its path. */
+  writeSpec(value: object): string {
+    const file = join(this.dir, "spec.json");
+    writeFileSync(file, JSON.stringify(value));
+    return file;
+  }
+
   /** The state file as JSON. */
   state(): { resources: Record<string, { id: string; outputs: Record<string, string> }> } {
     return JSON.parse(readFileSync(this.statePath, "utf8"));

@@ -1,6 +1,4 @@
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { APP, Harness } from "./helpers.js";
 
@@ -9,11 +7,7 @@ let h: Harness;
 beforeEach(() => { h = new Harness(); });
 afterEach(() => h.close());
 
-const spec = (value: object) => {
-  const file = join(h.dir, "spec.json");
-  writeFileSync(file, JSON.stringify(value));
-  return file;
-};
+const spec = (value: object) => h.writeSpec(value);
 const withHttps = () => spec({ https: { domain: DOMAIN } });
 const plain = () => spec({});
 

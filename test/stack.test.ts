@@ -1,6 +1,4 @@
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { CreateDBSubnetGroupCommand, RDSClient } from "@aws-sdk/client-rds";
 import { CreateLoadBalancerCommand, ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
@@ -11,11 +9,7 @@ let h: Harness;
 beforeEach(() => { h = new Harness(); });
 afterEach(() => h.close());
 
-const spec = (value: object) => {
-  const file = join(h.dir, "spec.json");
-  writeFileSync(file, JSON.stringify(value));
-  return file;
-};
+const spec = (value: object) => h.writeSpec(value);
 
 describe("spec changes", () => {
   it("log retention, backup days and desired count update in place, each with one call", async () => {

@@ -2,8 +2,9 @@ import { DescribeListenersCommand, type Action, type Listener } from "@aws-sdk/c
 import { sharedRead, type ReadsCtx } from "../engine/reads.js";
 import type { Stored } from "../engine/types.js";
 import type { Aws } from "./clients.js";
-import { findLoadBalancer } from "./elbv2.js";
+import { elbTagsOf, findLoadBalancer } from "./elbv2.js";
 import { absentIfNotFound } from "./errors.js";
+import { assertOurs, type Tags } from "./tags.js";
 
 /** What a listener does with a request: forward it to the target group, or (HTTP with https on) redirect it. */
 export type ListenerAction = { forwardTo: string } | { redirectTo: "HTTPS:443"; status: "HTTP_301" };
@@ -25,7 +26,7 @@ export function defaultActions(action: ListenerAction): Action[] {
 }
 
 /** By the ARN we remember, else the listener on `port` of the stack's ALB (ELB has no tag filter for listeners). */
-export async function findListener(ctx: ReadsCtx & { aws: Aws; names: { alb: string } }, prior: Stored | undefined, port: number): Promise<Listener | undefined> {
+async function findListener(ctx: ReadsCtx & { aws: Aws; names: { alb: string } }, prior: Stored | undefined, port: number): Promise<Listener | undefined> {
   if (prior?.id) {
     const byArn = await absentIfNotFound(() => ctx.aws.elbv2.send(new DescribeListenersCommand({ ListenerArns: [prior.id] })));
     if (byArn?.Listeners?.[0]) return byArn.Listeners[0];
@@ -38,3 +39,14 @@ export async function findListener(ctx: ReadsCtx & { aws: Aws; names: { alb: str
   return out?.Listeners?.find((l) => l.Port === port);
 }
 
+
+/** The stack's listener on `port` with its tags, refused (assertOurs) when it is not tagged for this stack. */
+export async function findOwnListener(
+  ctx: ReadsCtx & { aws: Aws; names: { alb: string }; spec: { appName: string } }, prior: Stored | undefined, port: number,
+): Promise<{ listener: Listener & { ListenerArn: string }; tags: Tags } | undefined> {
+  const l = await findListener(ctx, prior, port);
+  if (!l?.ListenerArn) return undefined;
+  const tags = await elbTagsOf(ctx, l.ListenerArn);
+  assertOurs("listener", l.ListenerArn, tags, ctx.spec.appName);
+  return { listener: { ...l, ListenerArn: l.ListenerArn }, tags };
+}

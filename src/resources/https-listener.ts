@@ -1,8 +1,7 @@
 import { CreateListenerCommand, DeleteListenerCommand, ModifyListenerCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { ignoreNotFound } from "../aws/errors.js";
-import { elbTagsOf } from "../aws/elbv2.js";
-import { actionOf, defaultActions, findListener, type ListenerAction } from "../aws/listeners.js";
-import { assertOurs, ownedTags, syncTags, tagList, type Tags } from "../aws/tags.js";
+import { actionOf, defaultActions, findOwnListener, type ListenerAction } from "../aws/listeners.js";
+import { ownedTags, syncTags, tagList, type Tags } from "../aws/tags.js";
 import { stackTags } from "../config/names.js";
 import type { RefFn } from "../engine/types.js";
 import { certificateValidation } from "./certificate-validation.js";
@@ -38,10 +37,9 @@ export const httpsListener: StackResource<Want, Attrs, { listenerArn: string }> 
   title: (spec) => `HTTPS listener :443${spec.https ? ` for ${spec.https.domain}` : ""} forwarding to the target group`,
   desired,
   async observe(ctx, prior) {
-    const l = await findListener(ctx, prior, 443);
-    if (!l?.ListenerArn) return undefined;
-    const tags = await elbTagsOf(ctx, l.ListenerArn);
-    assertOurs("listener", l.ListenerArn, tags, ctx.spec.appName);
+    const found = await findOwnListener(ctx, prior, 443);
+    if (!found) return undefined;
+    const { listener: l, tags } = found;
     return {
       id: l.ListenerArn,
       state: "ready",

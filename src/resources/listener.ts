@@ -1,8 +1,7 @@
 import { CreateListenerCommand, DeleteListenerCommand, ModifyListenerCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { ignoreNotFound } from "../aws/errors.js";
-import { elbTagsOf } from "../aws/elbv2.js";
-import { actionOf, defaultActions, findListener, type ListenerAction } from "../aws/listeners.js";
-import { assertOurs, ownedTags, syncTags, tagList, type Tags } from "../aws/tags.js";
+import { actionOf, defaultActions, findOwnListener, type ListenerAction } from "../aws/listeners.js";
+import { ownedTags, syncTags, tagList, type Tags } from "../aws/tags.js";
 import { stackTags } from "../config/names.js";
 import type { RefFn } from "../engine/types.js";
 import type { DesiredStack, StackResource } from "./context.js";
@@ -34,10 +33,9 @@ export const listener: StackResource<ReturnType<typeof desired>, Attrs, { listen
   title: (spec) => `HTTP listener :80 ${spec.https ? "redirecting to HTTPS" : "forwarding to the target group"}`,
   desired,
   async observe(ctx, prior) {
-    const l = await findListener(ctx, prior, 80);
-    if (!l?.ListenerArn) return undefined;
-    const tags = await elbTagsOf(ctx, l.ListenerArn);
-    assertOurs("listener", l.ListenerArn, tags, ctx.spec.appName);
+    const found = await findOwnListener(ctx, prior, 80);
+    if (!found) return undefined;
+    const { listener: l, tags } = found;
     return {
       id: l.ListenerArn,
       state: "ready",
