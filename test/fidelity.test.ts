@@ -90,8 +90,7 @@ describe("a real account's traps (issue 12 §1)", () => {
   it("sleep scales the service to 0 before stopping the DB; wake starts the DB and waits for it before the service", async () => {
     await withHarness(async (h) => {
       await h.up();
-      h.fake.pushImage(APP, "v1");
-      assert.equal((await h.cli(["deploy", "--tag", "v1"])).code, 0);
+      await h.deploy("v1");
       h.resetCalls();
       assert.equal((await h.cli(["sleep", "--yes"])).code, 0);
       const toZero = h.fake.calls.findIndex((c) => c.op === "UpdateService" && (c.input as { desiredCount?: number }).desiredCount === 0);
@@ -122,8 +121,7 @@ describe("a real account's traps (issue 12 §1)", () => {
   it("up after a rollout the circuit breaker rolled back: exit 1 naming the rollback, not Done.", async () => {
     await withHarness(async (h) => {
       await h.up();
-      h.fake.pushImage(APP, "v1");
-      assert.equal((await h.cli(["deploy", "--tag", "v1"])).code, 0);
+      await h.deploy("v1");
       // The tag now holds an image that crashes on start: the revision `up` registers for a spec change cannot start.
       h.fake.pushImage(APP, "v1", "crash");
       const r = await h.cli(["up", "--yes", ...config(h, { app: { debug: false } })]);
@@ -139,8 +137,7 @@ describe("replacements converge in one run (issue 12 §1.5)", () => {
   it("a new container port and a new public subnet CIDR converge without a long retry; a VPC CIDR or the DB's subnet is refused at plan time", async () => {
     await withHarness(async (h) => {
       await h.up();
-      h.fake.pushImage(APP, "v1");
-      assert.equal((await h.cli(["deploy", "--tag", "v1"])).code, 0);
+      await h.deploy("v1");
       const tgArn = [...h.fake.elb.tgs.values()][0]!.arn;
 
       const port = config(h, { app: { containerPort: 8080 } });
@@ -268,8 +265,7 @@ describe("never touch what is not ours; every rule that opens a door (issue 12 �
   it("asleep is read from AWS: with the state file lost, up after sleep changes nothing", async () => {
     await withHarness(async (h) => {
       await h.up();
-      h.fake.pushImage(APP, "v1");
-      assert.equal((await h.cli(["deploy", "--tag", "v1"])).code, 0);
+      await h.deploy("v1");
       assert.equal((await h.cli(["sleep", "--yes"])).code, 0);
       assert.equal(service(h).tags["spontime:asleep"], "true");
       rmSync(h.statePath);
@@ -286,8 +282,7 @@ describe("tags kept in sync on every kind (issue 14 §4)", () => {
   it("a user tag is added, changed and removed on every tagged resource; a tag someone else added is never touched", async () => {
     await withHarness(async (h) => {
       await h.up();
-      h.fake.pushImage(APP, "v1");
-      assert.equal((await h.cli(["deploy", "--tag", "v1"])).code, 0);
+      await h.deploy("v1");
       for (const x of taggedItems(h.fake)) x.tags.owner = "someone";
       const kinds = new Set(ofStack(h.fake, APP).map((x) => x.what.split(" ")[0]));
       assert.equal(kinds.size, 16);

@@ -76,6 +76,14 @@ export class Harness {
     return r;
   }
 
+  /** Pushes an image with `tag` to the fake ECR and deploys it; fails the test if the deploy fails. */
+  async deploy(tag: string): Promise<CliResult> {
+    this.fake.pushImage(APP, tag);
+    const r = await this.cli(["deploy", "--tag", tag]);
+    if (r.code !== 0) throw new Error(`deploy failed (${r.code}):\n${r.stderr}`);
+    return r;
+  }
+
   /** Runs several CLI invocations at the same time on one clock (two `up`s racing for the lock). */
   async cliConcurrently(argvs: string[][]): Promise<CliResult[]> {
     const runs = argvs.map(() => ({ stdout: "", stderr: "" }));

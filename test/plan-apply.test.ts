@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { APP, withHarness, type HarnessSnapshot } from "./helpers.js";
+import { withHarness, type HarnessSnapshot } from "./helpers.js";
 
 /** One edit per spec field (nested fields by their path), from the defaults the built stack has. */
 const EDITS: Record<string, object> = {
@@ -40,8 +40,7 @@ type PlanJson = { changes: { key: string; action: string; duplicates: string[] }
 async function deployedStack(): Promise<HarnessSnapshot> {
   return withHarness(async (h) => {
     await h.up();
-    h.fake.pushImage(APP, "v1");
-    assert.equal((await h.cli(["deploy", "--tag", "v1"])).code, 0);
+    await h.deploy("v1");
     return h.snapshot();
   });
 }

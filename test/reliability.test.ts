@@ -12,8 +12,7 @@ describe("lost or stale state", () => {
   it("a deleted state file: up adopts every resource by tag with zero creates and recovers the secrets", async () => {
     await withHarness(async (h) => {
       await h.up();
-      h.fake.pushImage(APP, "v1");
-      assert.equal((await h.cli(["deploy", "--tag", "v1"])).code, 0);
+      await h.deploy("v1");
       const before = h.state().resources.secrets!.outputs;
       rmSync(h.statePath);
       h.resetCalls();
@@ -86,8 +85,7 @@ describe("drift", () => {
   it("rules, retention, a deleted listener, desired count and a removed tag: plan shows each, status marks it, up repairs it", async () => {
     await withHarness(async (h) => {
       await h.up();
-      h.fake.pushImage(APP, "v1");
-      assert.equal((await h.cli(["deploy", "--tag", "v1"])).code, 0);
+      await h.deploy("v1");
       const rdsSg = [...h.fake.ec2.sgs.values()].find((g) => g.name === `${APP}-sg-rds`)!;
       rdsSg.rules.push({ protocol: "tcp", from: 5432, to: 5432, kind: "IpRanges", source: "0.0.0.0/0" });
       h.fake.logs.groups.get(`/ecs/${APP}`)!.retention = 365;

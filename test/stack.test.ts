@@ -14,8 +14,7 @@ const spec = (value: object) => h.writeSpec(value);
 describe("spec changes", () => {
   it("log retention, backup days and desired count update in place, each with one call", async () => {
     await h.up();
-    h.fake.pushImage(APP, "v1");
-    assert.equal((await h.cli(["deploy", "--tag", "v1"])).code, 0);
+    await h.deploy("v1");
     const file = spec({ logs: { retentionDays: 14 }, database: { backupRetentionDays: 3 }, app: { desiredCount: 2 } });
     const plan = await h.cli(["plan", "--config", file]);
     assert.match(plan.stdout, /~ log group \/ecs\/spontime-poc\n\s+retentionDays: 7 → 14/);

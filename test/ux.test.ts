@@ -81,8 +81,7 @@ describe("cost", () => {
 describe("sleep and wake", () => {
   it("sleep stops the database and scales to 0; up keeps it asleep; wake starts it, restores the count and health-checks", async () => {
     await h.up();
-    h.fake.pushImage(APP, "v1");
-    assert.equal((await h.cli(["deploy", "--tag", "v1"])).code, 0);
+    await h.deploy("v1");
     const svc = () => [...h.fake.ecs.services.values()].find((s) => s.status === "ACTIVE")!;
     const db = () => h.fake.rds.instances.get(`${APP}-db`)!;
 
