@@ -152,3 +152,23 @@ describe("https with a domain", () => {
     assert.equal(h.fake.calls.length, 0);
   });
 });
+
+describe("optional kinds (https, schedule) are looked for only where AWS may hold them", () => {
+  const optionalReads = (from: number) => h.fake.calls.slice(from).filter((c) => ["acm", "route53", "scheduler"].includes(c.service)).map((c) => c.op);
+
+  it("a no-op up of a stack that never had https or a schedule sends no ACM, Route 53 or Scheduler call", async () => {
+    await h.up();
+    const before = h.fake.calls.length;
+    await h.up();
+    assert.deepEqual(optionalReads(before), []);
+  });
+
+  it("once https is removed and gone, the next up stops looking for it", async () => {
+    userAddsCnameAfter(0);
+    await h.up("--config", withHttps());
+    await h.up("--config", plain());
+    const before = h.fake.calls.length;
+    await h.up("--config", plain());
+    assert.deepEqual(optionalReads(before), []);
+  });
+});

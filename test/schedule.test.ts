@@ -190,12 +190,27 @@ describe("a stack on a schedule (EventBridge Scheduler on the fake)", () => {
     assert.deepEqual(h.fake.taggedResources(APP), []);
   });
 
-  it("removing the schedule from the spec deletes its schedules: nothing sleeps the stack any more", async () => {
+  it("removing the schedule from the spec deletes its schedules, group and role: nothing sleeps the stack any more", async () => {
     await upAndDeploy();
     writeFileSync(config, JSON.stringify({}));
     const calls = await mutatingDuring(() => cli("up", "--yes"));
-    assert.deepEqual(calls, ["DeleteSchedule", "DeleteSchedule", "DeleteSchedule", "DeleteSchedule"]);
+    assert.deepEqual(calls.sort(), ["DeleteRole", "DeleteRolePolicy", "DeleteSchedule", "DeleteSchedule", "DeleteSchedule", "DeleteSchedule", "DeleteScheduleGroup"]);
+    assert.ok(!Object.keys(h.state().resources).some((k) => k.startsWith("schedule")), "state forgets them");
+    const before = h.fake.calls.length;
+    assert.equal((await cli("up", "--yes")).code, 0);
+    assert.deepEqual(h.fake.calls.slice(before).filter((c) => c.service === "scheduler").map((c) => c.op), [], "nothing left to look for");
     await pass(24 * HOUR);
     assert.equal(service().desiredCount, 1);
+  });
+
+  it("a lost state file after the schedule was removed: the next up still finds the schedules by tag and deletes them", async () => {
+    await upAndDeploy();
+    rmSync(h.statePath);
+    writeFileSync(config, JSON.stringify({}));
+    assert.equal((await cli("up", "--yes")).code, 0);
+    assert.equal(h.fake.scheduler.schedules.size, 0);
+    assert.equal(h.fake.iam.roles.has(`${APP}-scheduler`), false);
+    await pass(24 * HOUR);
+    assert.equal(service().desiredCount, 1, "no schedule left to put it to sleep");
   });
 });

@@ -12,7 +12,7 @@ import { planJson, renderPlan, shortId } from "./render.js";
 export const EXIT = { ok: 0, failed: 1, changes: 2, interrupted: 130 } as const;
 
 /** The stack of the command's spec and state, with its secrets registered for redaction and progress wired. */
-export async function openStack(c: CommandContext, options: { skipFinalSnapshot?: boolean } = {}): Promise<Stack> {
+export async function openStack(c: CommandContext, options: { skipFinalSnapshot?: boolean; everyKind?: boolean } = {}): Promise<Stack> {
   const progress = new Progress(c.out);
   const state = await openState(c.spec(), c.opts, c.out.io.env);
   state.notice = (line) => c.out.err(c.out.paint("yellow", line));
@@ -227,7 +227,7 @@ export async function wake(c: CommandContext<{ healthTimeout?: string }>): Promi
 }
 
 export async function down(c: CommandContext<{ skipFinalSnapshot?: boolean }>): Promise<number> {
-  const stack = await openStack(c, { skipFinalSnapshot: !!c.opts.skipFinalSnapshot });
+  const stack = await openStack(c, { skipFinalSnapshot: !!c.opts.skipFinalSnapshot, everyKind: true });
   return locked(c, stack, "down", async () => {
     await stack.connect();
     const observed = await stack.observe();

@@ -35,8 +35,10 @@ export const STACK_ACTIONS = {
     "CreateRepository", "DeleteRepository", "DescribeRepositories", "PutLifecyclePolicy", "GetLifecyclePolicy", "PutImageScanningConfiguration",
     "TagResource", "UntagResource", "ListTagsForResource",
   ],
-  // Every run looks for a certificate of the stack's (one left by an earlier `https` spec is deleted).
+  // A first run, a run after a lost state file, and `down` look for what an earlier `https` or `schedule` spec
+  // left (src/stack/resources.ts `toObserve`): it is deleted.
   acm: ["ListCertificates"],
+  scheduler: ["GetScheduleGroup", "ListSchedules"],
   logs: ["CreateLogGroup", "DeleteLogGroup", "DescribeLogGroups", "PutRetentionPolicy", "TagResource", "UntagResource", "ListTagsForResource"],
   iam: [
     "CreateRole", "DeleteRole", "GetRole", "UpdateAssumeRolePolicy", "AttachRolePolicy", "DetachRolePolicy", "ListAttachedRolePolicies",

@@ -27,9 +27,6 @@ import { vpc } from "../resources/vpc.js";
 
 export type StackResourceOfAnyKind = AnyResource<Ctx, DesiredStack>;
 
-/** Added to the registry's list for a spec with a `schedule`, or while AWS may still hold them (the state file records them). */
-export const SCHEDULING: readonly StackResourceOfAnyKind[] = [scheduleGroup, schedulerRole, ...schedules];
-
 /**
  * The registry: every resource of the seed design, with the two-AZ changes real AWS demands (see README).
  * Order does not matter (the engine orders by the references each resource reads); a new kind is one line here.
@@ -57,20 +54,15 @@ export const RESOURCES: readonly StackResourceOfAnyKind[] = [
   ecsService,
 ];
 
-/** The resources a stack with this spec has: the scheduling ones when it has a schedule, or had one that `up`/`down` must still remove. */
-export function resourcesFor(all: readonly StackResourceOfAnyKind[], spec: Pick<DesiredStack, "schedule">, recorded: (key: string) => boolean): StackResourceOfAnyKind[] {
-  const listed = new Set(all.map((r) => r.key));
-  return [...all, ...SCHEDULING.filter((r) => !listed.has(r.key) && (spec.schedule || recorded(r.key)))];
-}
-
+const withSchedule = (spec: DesiredStack) => !!spec.schedule;
 const withHttps = (spec: DesiredStack) => !!spec.https;
 const withHostedZone = (spec: DesiredStack) => !!spec.https && !!spec.hostedZone;
 
-/**
- * Kinds only some specs want, each with its condition: one line each. The stack observes them whatever the
- * spec says, so that `up` deletes what an earlier spec made (`https` removed) and `down` deletes everything.
- */
+/** Kinds only some specs want, each with its condition: one line each. */
 const OPTIONAL: readonly (readonly [StackResourceOfAnyKind, (spec: DesiredStack) => boolean])[] = [
+  [scheduleGroup, withSchedule],
+  [schedulerRole, withSchedule],
+  ...schedules.map((s) => [s, withSchedule] as const),
   [certificate, withHttps],
   [certificateValidation, withHttps],
   [httpsListener, withHttps],
@@ -85,6 +77,26 @@ const conditions = new Map(OPTIONAL.map(([r, when]) => [r.key, when]));
 
 /** The resources this spec wants, out of `all`. */
 export const wantedBy = (spec: DesiredStack, all: readonly StackResourceOfAnyKind[]) => all.filter((r) => conditions.get(r.key)?.(spec) ?? true);
+
+/** What AWS may hold of the stack, as far as the state file knows before a run. */
+export interface Recorded {
+  /** The state file records this kind: an earlier spec made it. */
+  has(key: string): boolean;
+  /** The state file records no resource at all: a first run, or a lost state file. */
+  readonly nothing: boolean;
+}
+
+/**
+ * The kinds a run looks for at AWS, out of `all`: every kind the spec wants, and an optional kind it does not
+ * want only where AWS may still hold one: the state file records it (an earlier spec made it: `up` deletes it),
+ * or the state file records nothing (a lost state file: what an earlier spec made is found by its tags and
+ * deleted, or adopted). So a no-op `up` of a stack that never had https or a schedule sends no ACM, Route 53 or
+ * Scheduler read. `everyKind` (`down`) looks for all of them: `down` deletes everything tagged for the stack.
+ */
+export function toObserve(all: readonly StackResourceOfAnyKind[], spec: DesiredStack, recorded: Recorded, everyKind = false): StackResourceOfAnyKind[] {
+  if (everyKind || recorded.nothing) return [...all];
+  return all.filter((r) => (conditions.get(r.key)?.(spec) ?? true) || recorded.has(r.key));
+}
 
 const outside: Outputs = {};
 

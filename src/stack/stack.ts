@@ -23,7 +23,7 @@ import { TAG_ASLEEP } from "../config/names.js";
 import { phaseAt } from "../config/schedule.js";
 import { StateStore } from "../state/store.js";
 import { chooseAzs } from "./azs.js";
-import { ALL_RESOURCES, onlyAmong, resourcesFor, wantedBy, type StackResourceOfAnyKind } from "./resources.js";
+import { ALL_RESOURCES, onlyAmong, toObserve, wantedBy, type Recorded, type StackResourceOfAnyKind } from "./resources.js";
 import { validationRecord } from "../resources/dns-record.js";
 import { httpsListener } from "../resources/https-listener.js";
 import { findHostedZone } from "../aws/route53.js";
@@ -37,6 +37,8 @@ export interface StackOptions {
   signal?: AbortSignal;
   emit?: (event: EngineEvent) => void;
   skipFinalSnapshot?: boolean;
+  /** `down`: every kind the stack can hold is looked for, whatever the spec and the state file say. */
+  everyKind?: boolean;
   resources?: readonly StackResourceOfAnyKind[];
   concurrency?: number;
   env?: NodeJS.ProcessEnv;
@@ -55,8 +57,8 @@ export interface StatusRow { key: string; title: string; id: string | null; stat
  * outputs, status). Construction makes no AWS call; `connect` checks credentials and settles the AZs.
  */
 export class Stack {
-  /** Every kind the stack can hold: observed on every run, all deleted by `down`. */
-  readonly all: readonly StackResourceOfAnyKind[];
+  /** What the state file recorded when the run began: which optional kinds AWS may still hold. */
+  private readonly recorded: Recorded;
   readonly state: StateStore;
   readonly aws: Aws;
   readonly ctx: Ctx;
@@ -71,7 +73,8 @@ export class Stack {
     this.concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
     const clock = options.clock ?? realClock;
     this.state = options.state ?? new StateStore(options.stateDir!, spec.appName, spec.region);
-    this.all = resourcesFor(options.resources ?? ALL_RESOURCES, spec, (key) => !!this.state.data.resources[key]);
+    const keys = new Set(Object.keys(this.state.data.resources));
+    this.recorded = { has: (key) => keys.has(key), nothing: keys.size === 0 };
     this.aws = new Aws({ region: spec.region, ...(spec.profile ? { profile: spec.profile } : {}), ...(options.debug ? { debug: options.debug } : {}) }, clock, options.signal);
     const known = this.knownAzs();
     if (!spec.availabilityZones && known) this.azSource = "state";
@@ -92,6 +95,14 @@ export class Stack {
   }
 
   get spec(): DesiredStack { return this.ctx.spec; }
+
+  /**
+   * The kinds this run looks for at AWS (src/stack/resources.ts `toObserve`): what the spec wants (the DNS
+   * records once `connect` has found the zone), and what an earlier spec may have left; `down`: every kind.
+   */
+  get all(): readonly StackResourceOfAnyKind[] {
+    return toObserve(this.options.resources ?? ALL_RESOURCES, this.ctx.spec, this.recorded, this.options.everyKind);
+  }
 
   /** What this spec wants, out of every kind: HTTPS pieces only with `https`, DNS records only with a hosted zone. */
   get resources(): readonly StackResourceOfAnyKind[] { return wantedBy(this.ctx.spec, this.all); }
