@@ -149,6 +149,7 @@ describe("readable output", () => {
   it("--version, and --help with an example for every command", async () => {
     const version = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")).version;
     assert.equal((await h.cli(["--version"])).stdout.trim(), version);
+    assert.equal(bin(["--version"]).stdout.trim(), version, "the bundle finds package.json too");
     for (const cmd of ["validate", "plan", "up", "down", "status", "outputs", "deploy", "run", "logs", "cost", "sleep", "wake", "graph", "init", "ci-policy", "schema"]) {
       const r = await h.cli([cmd, "--help"]);
       assert.equal(r.code, 0, cmd);

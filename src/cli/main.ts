@@ -14,7 +14,9 @@ export interface MainOptions { io?: Io; clock?: Clock; signal?: AbortSignal; htt
 
 type Handler = (c: CommandContext<never>) => Promise<number>;
 
-const VERSION = (JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+// package.json is three levels up from tsc's dist/src/cli/main.js, two from the bundle's dist/cli/ (scripts/bundle.js).
+const PACKAGE_JSON = new URL(import.meta.url.endsWith("/dist/src/cli/main.js") ? "../../../package.json" : "../../package.json", import.meta.url);
+const VERSION = (JSON.parse(readFileSync(PACKAGE_JSON, "utf8")) as { version: string }).version;
 
 /** Runs the CLI and returns its exit code: 0 ok, 1 failed, 2 bad input (or changes, for plan --detailed-exitcode), 130 interrupted. */
 export async function main(argv: string[], options: MainOptions = {}): Promise<number> {
