@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { rmSync } from "node:fs";
+import { ACMClient, RequestCertificateCommand, type RequestCertificateCommandInput } from "@aws-sdk/client-acm";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { APP, Harness } from "./helpers.js";
 
@@ -170,5 +172,49 @@ describe("optional kinds (https, schedule) are looked for only where AWS may hol
     const before = h.fake.calls.length;
     await h.up("--config", plain());
     assert.deepEqual(optionalReads(before), []);
+  });
+});
+
+describe("the stack's certificates, found by tag", () => {
+  const HOUR = 3_600_000;
+  const inUse = () => [...h.fake.elb.listeners.values()].flatMap((l) => l.certificates);
+
+  /** The stack's RequestCertificate, its answer lost, sent again after ACM's one-hour idempotency token expired. */
+  async function requestAgainAfterTheTokenExpired(): Promise<string> {
+    const request = h.fake.calls.find((c) => c.op === "RequestCertificate")!.input as RequestCertificateCommandInput;
+    await h.clock.run(() => h.fake.passTime(2 * HOUR));
+    const out = await h.clock.run(() => new ACMClient({ region: "us-east-1" }).send(new RequestCertificateCommand(request)));
+    return out.CertificateArn!;
+  }
+
+  it("a second certificate left by a request retried after the token's hour: up keeps the one in use and deletes the extra", async () => {
+    userAddsCnameAfter(0);
+    await h.up("--config", withHttps());
+    const kept = inUse()[0]!;
+    const extra = await requestAgainAfterTheTokenExpired();
+    assert.notEqual(extra, kept, "ACM made a second certificate");
+    const plan = JSON.parse((await h.cli(["plan", "--config", withHttps(), "--json"])).stdout);
+    assert.deepEqual(plan.changes.find((c: { key: string }) => c.key === "certificate").duplicates, [extra]);
+    const r = await h.cli(["up", "--yes", "--config", withHttps()]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual([...h.fake.acm.certs.keys()], [kept]);
+    assert.deepEqual(inUse(), [kept]);
+    assert.equal(h.state().resources.certificate!.id, kept);
+  });
+
+  it("with the state file lost as well: the issued certificate in use is adopted, the pending extra deleted, nothing requested", async () => {
+    userAddsCnameAfter(0);
+    await h.up("--config", withHttps());
+    const kept = inUse()[0]!;
+    h.fake.onCall = undefined;
+    const extra = await requestAgainAfterTheTokenExpired();
+    h.fake.acm.certs.get(extra)!.requestedAt = 0; // older than the one in use: "the first one found" would pick it
+    rmSync(h.statePath);
+    const requests = h.fake.count("RequestCertificate");
+    const r = await h.cli(["up", "--yes", "--config", withHttps()]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(h.fake.count("RequestCertificate"), requests);
+    assert.deepEqual([...h.fake.acm.certs.keys()], [kept]);
+    assert.deepEqual(inUse(), [kept]);
   });
 });

@@ -1,12 +1,12 @@
 import {
   DeleteCertificateCommand, DescribeCertificateCommand, ListCertificatesCommand, ListTagsForCertificateCommand, RequestCertificateCommand,
-  type CertificateDetail,
+  type CertificateDetail, type CertificateSummary,
 } from "@aws-sdk/client-acm";
 import { absentIfNotFound, hasCode, ignoreNotFound } from "../aws/errors.js";
 import { assertOurs, ownedTags, syncTags, tagList, tagMap, type Tags } from "../aws/tags.js";
-import { TAG_STACK, stackTags } from "../config/names.js";
+import { TAG_RESOURCE, TAG_STACK, stackTags } from "../config/names.js";
 import { sharedRead } from "../engine/reads.js";
-import type { Stored } from "../engine/types.js";
+import type { Live, Stored } from "../engine/types.js";
 import type { Ctx, DesiredStack, StackResource } from "./context.js";
 
 const KEY = "certificate";
@@ -19,28 +19,54 @@ type Out = { certificateArn: string; status: string; validationName: string; val
 
 const tagsOf = async (ctx: Ctx, arn: string) => tagMap((await ctx.aws.acm.send(new ListTagsForCertificateCommand({ CertificateArn: arn }))).Tags);
 
+/** The certificate the stack keeps (described, with its tags), and the extra ones tagged for it. */
+export interface FoundCertificates { cert: CertificateDetail; tags: Tags; duplicates: CertificateSummary[] }
+
 /**
- * The stack's certificate by the ARN in state, else by its tags among the account's certificates (ACM has no tag
- * filter; with a domain, only certificates for it are asked for their tags). Shared while observing: the
- * validation wait reads the same certificate.
+ * Which of the stack's certificates to keep: the one in use (the HTTPS listener serves it), else an issued one,
+ * else the one the state file names, else the oldest. ListCertificates' summary carries `InUse`, `Status` and
+ * `CreatedAt` (https://docs.aws.amazon.com/acm/latest/APIReference/API_CertificateSummary.html).
  */
-export function findCertificate(ctx: Ctx, prior: Stored | undefined): Promise<CertificateDetail | undefined> {
-  return sharedRead(ctx, `acm:certificate:${prior?.id ?? ""}`, async () => {
-    const describe = async (arn: string) => (await absentIfNotFound(() => ctx.aws.acm.send(new DescribeCertificateCommand({ CertificateArn: arn }))))?.Certificate;
-    const known = prior?.id ? await describe(prior.id) : undefined;
-    if (known) return known;
+const keepFirst = (priorId: string | undefined) => (a: CertificateSummary, b: CertificateSummary): number =>
+  Number(!!b.InUse) - Number(!!a.InUse) || Number(b.Status === "ISSUED") - Number(a.Status === "ISSUED") ||
+  Number(b.CertificateArn === priorId) - Number(a.CertificateArn === priorId) || (a.CreatedAt?.getTime() ?? 0) - (b.CreatedAt?.getTime() ?? 0);
+
+/**
+ * The stack's certificates: every certificate tagged for this stack's certificate. ACM has no tag filter: the
+ * account's certificates are listed, and those for the domain (every one, without `https` in the spec: the
+ * domain is then unknown) are asked for their tags. Our requests take ACM's default key, RSA_2048, which
+ * ListCertificates' default filter lists (https://docs.aws.amazon.com/acm/latest/APIReference/API_Filters.html).
+ * More than one is a duplicate: RequestCertificate's idempotency token dedupes retries for one hour only
+ * (https://docs.aws.amazon.com/acm/latest/APIReference/API_RequestCertificate.html), so a request whose answer
+ * was lost and that is sent again later makes a second certificate. One is kept (`keepFirst`); the extra ones
+ * that nothing uses are handed to the engine to delete (one in use stays: deleting it would fail,
+ * ResourceInUseException). A certificate the state file names that is not tagged for this stack is refused.
+ * Shared while observing: the validation wait and the DNS records read the same certificate.
+ */
+export function findCertificates(ctx: Ctx, prior: Stored | undefined): Promise<FoundCertificates | undefined> {
+  return sharedRead(ctx, `acm:certificates:${prior?.id ?? ""}`, async () => {
     const domain = ctx.spec.https?.domain;
+    const ours: { summary: CertificateSummary; tags: Tags }[] = [];
     for (let NextToken: string | undefined, first = true; first || NextToken; first = false) {
       const page = await ctx.aws.acm.send(new ListCertificatesCommand({ ...(NextToken ? { NextToken } : {}) }));
-      for (const c of page.CertificateSummaryList ?? []) {
-        if (domain && c.DomainName !== domain) continue;
-        if ((await tagsOf(ctx, c.CertificateArn!))[TAG_STACK] === ctx.spec.appName) return describe(c.CertificateArn!);
+      for (const summary of page.CertificateSummaryList ?? []) {
+        const arn = summary.CertificateArn!;
+        if (domain && summary.DomainName !== domain && arn !== prior?.id) continue;
+        const tags = await tagsOf(ctx, arn);
+        if (arn === prior?.id) assertOurs("certificate", arn, tags, ctx.spec.appName);
+        if (tags[TAG_STACK] === ctx.spec.appName && tags[TAG_RESOURCE] === KEY) ours.push({ summary, tags });
       }
       NextToken = page.NextToken;
     }
-    return undefined;
+    const [kept, ...extra] = ours.sort((a, b) => keepFirst(prior?.id)(a.summary, b.summary));
+    if (!kept) return undefined;
+    const cert = (await absentIfNotFound(() => ctx.aws.acm.send(new DescribeCertificateCommand({ CertificateArn: kept.summary.CertificateArn! }))))?.Certificate;
+    return cert ? { cert, tags: kept.tags, duplicates: extra.map((e) => e.summary).filter((s) => !s.InUse) } : undefined;
   });
 }
+
+/** The certificate the stack keeps, as ACM describes it. */
+export const findCertificate = async (ctx: Ctx, prior: Stored | undefined): Promise<CertificateDetail | undefined> => (await findCertificates(ctx, prior))?.cert;
 
 /** ACM's states that no wait will change: a new certificate is needed (https://docs.aws.amazon.com/acm/latest/APIReference/API_CertificateDetail.html). */
 export const DEAD_STATUSES = ["VALIDATION_TIMED_OUT", "FAILED", "REVOKED", "EXPIRED", "INACTIVE"];
@@ -50,6 +76,12 @@ export const DEAD_STATUSES = ["VALIDATION_TIMED_OUT", "FAILED", "REVOKED", "EXPI
  * that proves control of the domain (a few seconds after the request); waiting for ISSUED is the job of the
  * validation step (certificate-validation.ts), so that the record can be written in between.
  */
+/** An extra certificate as the engine deletes it: only its ARN matters. */
+const asDuplicate = (s: CertificateSummary): Live<Attrs, Out> => ({
+  id: s.CertificateArn!, state: "ready", attrs: { domain: s.DomainName, tags: {}, status: s.Status ?? "UNKNOWN" },
+  outputs: { certificateArn: s.CertificateArn!, status: s.Status ?? "UNKNOWN", validationName: "", validationValue: "" },
+});
+
 export const certificate: StackResource<ReturnType<typeof desired>, Attrs, Out> = {
   key: KEY,
   kind: "acm:certificate",
@@ -61,11 +93,10 @@ export const certificate: StackResource<ReturnType<typeof desired>, Attrs, Out> 
   title: (spec) => `ACM certificate${spec.https ? ` for ${spec.https.domain}` : ""} (DNS validation)`,
   desired,
   async observe(ctx, prior) {
-    const cert = await findCertificate(ctx, prior);
-    if (!cert?.CertificateArn) return undefined;
-    const arn = cert.CertificateArn;
-    const tags = await tagsOf(ctx, arn);
-    assertOurs("certificate", arn, tags, ctx.spec.appName);
+    const found = await findCertificates(ctx, prior);
+    if (!found?.cert.CertificateArn) return undefined;
+    const { cert, tags } = found;
+    const arn = cert.CertificateArn!;
     const option = cert.DomainValidationOptions?.[0];
     const record = option?.ResourceRecord;
     const status = cert.Status ?? "UNKNOWN";
@@ -73,6 +104,7 @@ export const certificate: StackResource<ReturnType<typeof desired>, Attrs, Out> 
       id: arn,
       attrs: { domain: cert.DomainName, validation: option?.ValidationMethod, tags: ownedTags(tags, ctx.spec), status },
       outputs: { certificateArn: arn, status, validationName: record?.Name ?? "", validationValue: record?.Value ?? "" },
+      ...(found.duplicates.length ? { duplicates: found.duplicates.map(asDuplicate) } : {}),
     };
     if (status === "FAILED") return { ...live, state: "failed", why: `ACM could not issue it: ${cert.FailureReason ?? "FAILED"}` };
     // ACM fills in the validation record shortly after the request: DescribeCertificate may not show it yet.

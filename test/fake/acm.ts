@@ -11,6 +11,8 @@ import { awsError, fromUpper, toUpper, type Service, type Tags } from "./common.
 
 export interface Certificate {
   arn: string; domain: string; status: "PENDING_VALIDATION" | "ISSUED"; tags: Tags; token?: string;
+  /** ListCertificates' spelling (`RSA_2048`); RequestCertificate's KeyAlgorithm defaults to it. */
+  keyType: string;
   requestedAt: number; recordName: string; recordValue: string; issueAt?: number;
 }
 export interface AcmState { certs: Map<string, Certificate> }
@@ -50,7 +52,7 @@ export function acmService(fake: FakeAws): Service<typeof ACM> {
     return c;
   };
   const detail = (c: Certificate) => ({
-    CertificateArn: c.arn, DomainName: c.domain, SubjectAlternativeNames: [c.domain], Status: c.status, Type: "AMAZON_ISSUED", KeyAlgorithm: "RSA-2048",
+    CertificateArn: c.arn, DomainName: c.domain, SubjectAlternativeNames: [c.domain], Status: c.status, Type: "AMAZON_ISSUED", KeyAlgorithm: c.keyType.replace("_", "-"),
     InUseBy: inUseBy(fake, c.arn),
     DomainValidationOptions: [{
       DomainName: c.domain, ValidationDomain: c.domain, ValidationMethod: "DNS", ValidationStatus: c.status === "ISSUED" ? "SUCCESS" : "PENDING_VALIDATION",
@@ -62,9 +64,14 @@ export function acmService(fake: FakeAws): Service<typeof ACM> {
     sdk: ACM,
     reads: {
       DescribeCertificate: (i) => ({ Certificate: detail(get(i.CertificateArn)) }),
-      // Default filtering lists RSA_2048 certificates of every status (https://docs.aws.amazon.com/acm/latest/APIReference/API_ListCertificates.html).
+      // Every status unless `CertificateStatuses` narrows it; keys RSA_1024 and RSA_2048 only unless
+      // `Includes.keyTypes` names others (https://docs.aws.amazon.com/acm/latest/APIReference/API_ListCertificates.html,
+      // https://docs.aws.amazon.com/acm/latest/APIReference/API_Filters.html). The summary carries InUse, Status
+      // and CreatedAt (https://docs.aws.amazon.com/acm/latest/APIReference/API_CertificateSummary.html).
       ListCertificates: (i) => ({
-        CertificateSummaryList: [...certs().values()].filter((c) => !i.CertificateStatuses || i.CertificateStatuses.includes(c.status)).map((c) => ({ CertificateArn: c.arn, DomainName: c.domain, Status: c.status })),
+        CertificateSummaryList: [...certs().values()]
+          .filter((c) => (!i.CertificateStatuses || i.CertificateStatuses.includes(c.status)) && (i.Includes?.keyTypes ?? ["RSA_1024", "RSA_2048"]).includes(c.keyType as ACM.KeyAlgorithm))
+          .map((c) => ({ CertificateArn: c.arn, DomainName: c.domain, Status: c.status, KeyAlgorithm: c.keyType.replace("_", "-"), InUse: inUseBy(fake, c.arn).length > 0, CreatedAt: new Date(c.requestedAt) })),
       }),
       ListTagsForCertificate: (i) => ({ Tags: toUpper(get(i.CertificateArn).tags) }),
     },
@@ -75,12 +82,14 @@ export function acmService(fake: FakeAws): Service<typeof ACM> {
         if (again) return { CertificateArn: again.arn };
         if (i.ValidationMethod !== "DNS") throw awsError("ValidationException", "the fake models DNS validation only");
         const arn = fake.arn("acm", `certificate/${fake.id("cert")}`);
-        // The CNAME's name is derived from the domain; its value is random per certificate
-        // (https://docs.aws.amazon.com/acm/latest/userguide/dns-validation.html).
-        const label = createHash("md5").update(i.DomainName!).digest("hex");
+        // The CNAME (https://docs.aws.amazon.com/acm/latest/userguide/dns-validation.html) is the same for every
+        // certificate of a domain in one account: a second certificate for it is validated by the record the first
+        // one uses (https://github.com/dflook/cloudformation-dns-certificate/issues/7).
+        const hash = (what: string) => createHash("md5").update(`${fake.account}:${i.DomainName}:${what}`).digest("hex");
         certs().set(arn, {
           arn, domain: i.DomainName!, status: "PENDING_VALIDATION", tags: fromUpper(i.Tags), ...(i.IdempotencyToken ? { token: i.IdempotencyToken } : {}),
-          requestedAt: now, recordName: `_${label}.${i.DomainName}.`, recordValue: `_${fake.id("v")}.abcdefgh.acm-validations.aws.`,
+          keyType: i.KeyAlgorithm?.replace("-", "_") ?? "RSA_2048",
+          requestedAt: now, recordName: `_${hash("name")}.${i.DomainName}.`, recordValue: `_${hash("value")}.abcdefgh.acm-validations.aws.`,
         });
         return { CertificateArn: arn };
       },
