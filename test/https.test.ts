@@ -218,3 +218,59 @@ describe("the stack's certificates, found by tag", () => {
     assert.deepEqual(inUse(), [kept]);
   });
 });
+
+describe("Route 53 records after a lost state file", () => {
+  const records = (zone: string) => h.fake.route53.zones.get(zone)!.records.map((r) => `${r.Type} ${r.Name}`).sort();
+  const upWithZone = async () => {
+    const zone = h.fake.createHostedZone("example.com");
+    await h.up("--config", withHttps());
+    assert.equal(records(zone).length, 2);
+    rmSync(h.statePath);
+    return zone;
+  };
+
+  it("https still on: both records are found (their values are our certificate's and our ALB's) and adopted, none written", async () => {
+    const zone = await upWithZone();
+    const before = h.fake.calls.length;
+    const r = await h.cli(["up", "--yes", "--config", withHttps()]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(h.fake.calls.slice(before).filter((c) => c.op === "ChangeResourceRecordSets" || c.op === "RequestCertificate"), []);
+    assert.equal(records(zone).length, 2);
+    assert.equal((await h.cli(["plan", "--config", withHttps(), "--detailed-exitcode"])).code, 0);
+  });
+
+  it("https removed from the spec: up finds both records through the tagged certificate and deletes them with it", async () => {
+    const zone = await upWithZone();
+    const r = await h.cli(["up", "--yes", "--config", plain()]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(records(zone), []);
+    assert.equal(h.fake.acm.certs.size, 0);
+  });
+
+  it("down with https gone from the spec deletes the records too", async () => {
+    const zone = await upWithZone();
+    const r = await h.cli(["down", "--yes", "--skip-final-snapshot", "--config", plain()]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(records(zone), []);
+    assert.deepEqual(h.fake.taggedResources(APP), []);
+  });
+
+  it("a validation CNAME that another certificate of the domain (not ours) also uses is left in place, and said so", async () => {
+    const zone = await upWithZone();
+    const theirs = await h.clock.run(() => new ACMClient({ region: "us-east-1" }).send(new RequestCertificateCommand({ DomainName: DOMAIN, ValidationMethod: "DNS" })));
+    const r = await h.cli(["up", "--yes", "--config", plain()]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(records(zone), [`CNAME ${[...h.fake.acm.certs.values()][0]!.recordName}`]);
+    assert.deepEqual([...h.fake.acm.certs.keys()], [theirs.CertificateArn]);
+    assert.match(r.stderr, /Left CNAME .* ACM validates .* \(not this stack's\) with the same record/);
+  });
+
+  it("an A record for the domain that points elsewhere is not ours: left alone when https is removed", async () => {
+    const zone = await upWithZone();
+    const alias = h.fake.route53.zones.get(zone)!.records.find((x) => x.Type === "A")!;
+    alias.AliasTarget!.DNSName = "someone-else-1.us-east-1.elb.amazonaws.com.";
+    const r = await h.cli(["up", "--yes", "--config", plain()]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(records(zone), [`A ${DOMAIN}.`]);
+  });
+});

@@ -19,8 +19,11 @@ type Out = { certificateArn: string; status: string; validationName: string; val
 
 const tagsOf = async (ctx: Ctx, arn: string) => tagMap((await ctx.aws.acm.send(new ListTagsForCertificateCommand({ CertificateArn: arn }))).Tags);
 
-/** The certificate the stack keeps (described, with its tags), and the extra ones tagged for it. */
-export interface FoundCertificates { cert: CertificateDetail; tags: Tags; duplicates: CertificateSummary[] }
+/**
+ * The certificate the stack keeps (described, with its tags), the extra ones tagged for it, and certificates of
+ * the same domain that are not this stack's (they share its validation CNAME: see dns-record.ts).
+ */
+export interface FoundCertificates { cert: CertificateDetail; tags: Tags; duplicates: CertificateSummary[]; othersForDomain: string[] }
 
 /**
  * Which of the stack's certificates to keep: the one in use (the HTTPS listener serves it), else an issued one,
@@ -47,6 +50,7 @@ export function findCertificates(ctx: Ctx, prior: Stored | undefined): Promise<F
   return sharedRead(ctx, `acm:certificates:${prior?.id ?? ""}`, async () => {
     const domain = ctx.spec.https?.domain;
     const ours: { summary: CertificateSummary; tags: Tags }[] = [];
+    const others: CertificateSummary[] = [];
     for (let NextToken: string | undefined, first = true; first || NextToken; first = false) {
       const page = await ctx.aws.acm.send(new ListCertificatesCommand({ ...(NextToken ? { NextToken } : {}) }));
       for (const summary of page.CertificateSummaryList ?? []) {
@@ -55,13 +59,16 @@ export function findCertificates(ctx: Ctx, prior: Stored | undefined): Promise<F
         const tags = await tagsOf(ctx, arn);
         if (arn === prior?.id) assertOurs("certificate", arn, tags, ctx.spec.appName);
         if (tags[TAG_STACK] === ctx.spec.appName && tags[TAG_RESOURCE] === KEY) ours.push({ summary, tags });
+        else others.push(summary);
       }
       NextToken = page.NextToken;
     }
     const [kept, ...extra] = ours.sort((a, b) => keepFirst(prior?.id)(a.summary, b.summary));
     if (!kept) return undefined;
     const cert = (await absentIfNotFound(() => ctx.aws.acm.send(new DescribeCertificateCommand({ CertificateArn: kept.summary.CertificateArn! }))))?.Certificate;
-    return cert ? { cert, tags: kept.tags, duplicates: extra.map((e) => e.summary).filter((s) => !s.InUse) } : undefined;
+    if (!cert) return undefined;
+    const othersForDomain = others.filter((o) => o.DomainName === cert.DomainName).map((o) => o.CertificateArn!);
+    return { cert, tags: kept.tags, duplicates: extra.map((e) => e.summary).filter((x) => !x.InUse), othersForDomain };
   });
 }
 
