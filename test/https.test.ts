@@ -274,3 +274,18 @@ describe("Route 53 records after a lost state file", () => {
     assert.deepEqual(records(zone), [`A ${DOMAIN}.`]);
   });
 });
+
+describe("the confirmation before removing https says what really happens", () => {
+  it("names the domain and says deletes, not \"data is lost\"; a database replacement still says it", async () => {
+    userAddsCnameAfter(0);
+    await h.up("--config", withHttps());
+    const r = await h.cli(["up", "--config", plain()], { tty: true, input: "no\n" });
+    assert.equal(r.code, 1);
+    const prompt = r.stderr.split("\n").find((l) => l.startsWith("This "))!;
+    assert.match(prompt, /deletes ACM certificate for api\.example\.com \(DNS validation\)/);
+    assert.match(prompt, /deletes HTTPS listener :443 for api\.example\.com/);
+    assert.doesNotMatch(prompt, /data is lost|replaces/);
+    const db = await h.cli(["up", "--config", spec({ https: { domain: DOMAIN }, database: { name: "other" } })], { tty: true, input: "no\n" });
+    assert.match(db.stderr, /This replaces RDS PostgreSQL .* \(data is lost\)/);
+  });
+});

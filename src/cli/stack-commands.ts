@@ -119,10 +119,15 @@ function reportApply(c: CommandContext, result: ApplyResult, verb: string, comma
   return EXIT.ok;
 }
 
-/** What a person should agree to first: deletes, replacements of data, and changes that briefly stop the app. */
+/**
+ * What a person should agree to first, said as what really happens: deletes, replacements of what holds data,
+ * and changes that briefly stop the app. "Data is lost" only for resources the engine marks `stateful`.
+ */
 function riskyChanges(p: Plan): string[] {
   return p.changes.flatMap((ch) => {
-    if (ch.action === "delete" || (ch.action === "replace" && ch.stateful)) return [`replaces ${ch.title} (data is lost)`];
+    const lost = ch.stateful ? " (data is lost)" : "";
+    if (ch.action === "delete") return [`deletes ${ch.title}${lost}`];
+    if (ch.action === "replace" && ch.stateful) return [`replaces ${ch.title}${lost}`];
     const downtime = ch.diffs.filter((d) => d.downtime);
     return ch.action === "update" && downtime.length ? [`changes ${downtime.map((d) => d.path).join(", ")} of ${ch.title} (brief downtime)`] : [];
   });
@@ -165,7 +170,7 @@ export async function up(c: CommandContext<{ wake?: boolean; skipPreflight?: boo
       if (!c.opts.json) renderPlan(c.out, p);
       if (!c.opts.skipPreflight && (await preflightFailed(c, stack, p))) return EXIT.failed;
       const risky = riskyChanges(p);
-      if (risky.length && !(await confirm(c, `This ${risky.join("; ")}.`, "refusing to make changes that lose data or stop the app"))) {
+      if (risky.length && !(await confirm(c, `This ${risky.join("; ")}.`, "refusing to delete or replace resources, or stop the app, unasked"))) {
         throw new Cancelled("Nothing changed.");
       }
     }

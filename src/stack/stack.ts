@@ -24,6 +24,7 @@ import { phaseAt } from "../config/schedule.js";
 import { StateStore } from "../state/store.js";
 import { chooseAzs } from "./azs.js";
 import { ALL_RESOURCES, onlyAmong, toObserve, wantedBy, type Recorded, type StackResourceOfAnyKind } from "./resources.js";
+import { certificate } from "../resources/certificate.js";
 import { validationRecord } from "../resources/dns-record.js";
 import { httpsListener } from "../resources/https-listener.js";
 import { findHostedZone } from "../aws/route53.js";
@@ -197,9 +198,18 @@ export class Stack {
 
   /** `up`: what the spec wants, then what it no longer wants and AWS still has, deleted (dependents first). */
   plan(observed: Observed, mode: "up" | "down"): Plan {
-    if (mode === "down") return planDown(this.all, this.ctx.spec, observed);
+    if (mode === "down") return planDown(this.all, this.former(observed), observed);
     const up = planUp(this.resources, this.ctx.spec, observed, this.sensitiveValues());
-    return { mode, changes: [...up.changes, ...planDown(onlyAmong(this.unwanted), this.ctx.spec, observed).changes] };
+    return { mode, changes: [...up.changes, ...planDown(onlyAmong(this.unwanted), this.former(observed), observed).changes] };
+  }
+
+  /**
+   * The spec as it was when what is now deleted was made, for titles: with `https` gone from the spec, its domain
+   * is the observed certificate's, so the plan and the prompt say "ACM certificate for api.example.com".
+   */
+  private former(observed: Observed): DesiredStack {
+    const domain = observed.get(certificate.key)?.attrs.domain;
+    return this.ctx.spec.https || typeof domain !== "string" || !domain ? this.ctx.spec : { ...this.ctx.spec, https: { domain } };
   }
 
   /**
@@ -210,12 +220,12 @@ export class Stack {
     const up = await applyUp(this.ctx, this.ctx.spec, this.resources, observed, this.concurrency);
     const leftovers = this.unwanted;
     if (up.failures.length || up.interrupted || !leftovers.some((r) => observed.get(r.key))) return up;
-    const removed = await applyDown(this.ctx, this.ctx.spec, onlyAmong(leftovers), observed, this.concurrency);
+    const removed = await applyDown(this.ctx, this.former(observed), onlyAmong(leftovers), observed, this.concurrency);
     return { results: new Map([...up.results, ...removed.results]), failures: removed.failures, outputs: up.outputs, applied: new Map([...up.applied, ...removed.applied]), interrupted: removed.interrupted };
   }
 
   applyDown(observed: Observed): Promise<ApplyResult> {
-    return applyDown(this.ctx, this.ctx.spec, this.all, observed, this.concurrency);
+    return applyDown(this.ctx, this.former(observed), this.all, observed, this.concurrency);
   }
 
   /** What is asleep from now on, in the state file and in what the resources want (the service says it too, by tag). */
