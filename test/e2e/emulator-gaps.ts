@@ -70,6 +70,36 @@ export const MOTO_GAPS: EmulatorGap[] = [
     source: "moto 5.2.1 moto/settings.py (MOTO_IAM_LOAD_MANAGED_POLICIES)",
     handling: "e2e/moto.ts starts moto with it set",
   },
+  {
+    what: "EventBridge Scheduler ListSchedules for a group that does not exist answers an empty list",
+    aws: "ResourceNotFoundException, \"the request references a resource which does not exist\" (https://docs.aws.amazon.com/scheduler/latest/APIReference/API_ListSchedules.html); the fake answers it",
+    source: "moto 5.2.1 moto/scheduler/models.py list_schedules (line 264) only filters the existing groups by name",
+    handling: "none needed: the product reads either answer as \"no schedule\"; on moto the first up's plan calls each schedule an update (of an empty list) rather than a create, so spec-options.ts checks what moto holds, not the plan's counts",
+  },
+  {
+    what: "EventBridge Scheduler CreateScheduleGroup of an existing name replaces the group, and the schedules in it are lost",
+    aws: "ConflictException (https://docs.aws.amazon.com/scheduler/latest/APIReference/API_CreateScheduleGroup.html)",
+    source: "moto 5.2.1 moto/scheduler/models.py create_schedule_group (line 284) assigns a new ScheduleGroup under the name; confirmed by calling the server (a schedule in the group is gone)",
+    handling: "not exercised on moto (no lost response there); the fake answers ConflictException (test/fake/scheduler.ts), which the product reads as \"already exists\" and adopts the group",
+  },
+  {
+    what: "EventBridge Scheduler DeleteScheduleGroup deletes at once (never DELETING), and for a missing group answers HTTP 500",
+    aws: "the group is DELETING while its schedules are deleted; a missing group is ResourceNotFoundException (https://docs.aws.amazon.com/scheduler/latest/APIReference/API_DeleteScheduleGroup.html)",
+    source: "moto 5.2.1 moto/scheduler/models.py delete_schedule_group (line 321) pops the name from a dict (KeyError when absent); ScheduleGroup.to_dict always says ACTIVE",
+    handling: "the wait for DELETING to end is covered on the fake's clock only (test/schedule.test.ts)",
+  },
+  {
+    what: "EventBridge Scheduler CreateSchedule checks nothing: a bad cron, an unknown time zone and a role that is not an ARN are all stored; ClientToken is ignored; a missing group is HTTP 500",
+    aws: "ValidationException for each (https://docs.aws.amazon.com/scheduler/latest/APIReference/API_CreateSchedule.html, https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html); ResourceNotFoundException for a missing group",
+    source: "moto 5.2.1 moto/scheduler/models.py create_schedule (line 184: \"The ClientToken parameter is not yet implemented\"; line 202 indexes the groups dict); confirmed by calling the server with cron(bogus), Mars/Olympus and RoleArn not-an-arn",
+    handling: "the product's own validation (src/config/schedule.ts) is tested offline; the fake refuses a bad expression (test/schedule.test.ts)",
+  },
+  {
+    what: "EventBridge Scheduler never runs a schedule: no target is ever invoked",
+    aws: "each schedule calls its universal target as its role at the cron time (https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-targets-universal.html)",
+    source: "moto 5.2.1 moto/scheduler/models.py stores schedules only (https://docs.getmoto.org/en/latest/docs/services/scheduler.html)",
+    handling: "the e2e run checks the schedules, their role and its policy as stored; a week of firing, DST included, runs on the fake's clock (test/schedule.test.ts)",
+  },
 ];
 
 /** The spontime.config.json the e2e run uses: the defaults, except where a gap above needs otherwise. */

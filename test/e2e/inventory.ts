@@ -10,6 +10,8 @@ import * as ECS from "@aws-sdk/client-ecs";
 import * as ECR from "@aws-sdk/client-ecr";
 import * as LOGS from "@aws-sdk/client-cloudwatch-logs";
 import * as IAM from "@aws-sdk/client-iam";
+import * as Scheduler from "@aws-sdk/client-scheduler";
+import * as ACM from "@aws-sdk/client-acm";
 
 export interface Sdk { region: string; endpoint: string; credentials: { accessKeyId: string; secretAccessKey: string } }
 type Tag = { Key?: string; Value?: string; key?: string; value?: string };
@@ -76,6 +78,18 @@ export async function inventory(sdk: Sdk, app: string): Promise<string[]> {
   const iam = new IAM.IAMClient(sdk);
   for (const r of (await iam.send(new IAM.ListRolesCommand({}))).Roles ?? []) {
     if (ours(app, (await iam.send(new IAM.ListRoleTagsCommand({ RoleName: r.RoleName }))).Tags)) add("iam-role", 1);
+  }
+
+  // Schedules take no tags: the stack's are in its tagged group (spec-options.ts lists them).
+  const scheduler = new Scheduler.SchedulerClient(sdk);
+  for (const g of (await scheduler.send(new Scheduler.ListScheduleGroupsCommand({}))).ScheduleGroups ?? []) {
+    if (ours(app, (await scheduler.send(new Scheduler.ListTagsForResourceCommand({ ResourceArn: g.Arn }))).Tags)) add("schedule-group", 1);
+  }
+
+  // Route 53 records take no tags: spec-options.ts reads the zone itself.
+  const acm = new ACM.ACMClient(sdk);
+  for (const c of (await acm.send(new ACM.ListCertificatesCommand({}))).CertificateSummaryList ?? []) {
+    if (ours(app, (await acm.send(new ACM.ListTagsForCertificateCommand({ CertificateArn: c.CertificateArn }))).Tags)) add("certificate", 1);
   }
   return out.sort();
 }

@@ -16,6 +16,7 @@ import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { APP, FULL_STACK, SCENARIOS, unreportedDrift, type CliRun, type ContractTarget } from "../contract.js";
 import { MOTO_CONFIG, MOTO_UNREPORTED } from "./emulator-gaps.js";
 import { inventory, type Sdk } from "./inventory.js";
+import { APP2, scheduleSteps, type SecondStack } from "./spec-options.js";
 
 const ROOT = new URL("../../../", import.meta.url).pathname;
 const BIN = join(ROOT, "bin", "spontime-infra");
@@ -54,13 +55,15 @@ function cli(args: string[], env: NodeJS.ProcessEnv, killAfterMs?: number): Prom
 let passed = 0;
 let failed = 0;
 async function step(name: string, fn: () => Promise<void>) {
+  const start = performance.now();
+  const took = () => `(${((performance.now() - start) / 1000).toFixed(1)} s)`;
   try {
     await fn();
     passed++;
-    console.log(`ok - ${name}`);
+    console.log(`ok - ${name} ${took()}`);
   } catch (e) {
     failed++;
-    console.log(`not ok - ${name}\n  ${(e as Error).message.split("\n").join("\n  ")}`);
+    console.log(`not ok - ${name} ${took()}\n  ${(e as Error).message.split("\n").join("\n  ")}`);
   }
 }
 
@@ -93,6 +96,14 @@ async function main() {
     aws: (fn) => fn(clients),
     deleteStateFile: () => rmSync(join(stateDir, `${APP}.json`)),
     unreported: MOTO_UNREPORTED,
+  };
+  // A second stack, for the spec's optional parts: its own name and spec file, the same state directory.
+  const config2 = join(dir, "spontime-e2e.config.json");
+  const second: SecondStack = {
+    target: { ...target, cli: (argv) => cli([...argv, "--state-dir", stateDir, "--config", config2], env), tagged: () => inventory(sdk, APP2), deleteStateFile: () => rmSync(join(stateDir, `${APP2}.json`)) },
+    writeSpec: (spec) => writeFileSync(config2, JSON.stringify(spec)),
+    step,
+    sdk,
   };
   try {
     await waitForMoto(url);
@@ -163,6 +174,7 @@ async function main() {
       await other.lock("up");
       await other.unlock();
     });
+    await scheduleSteps(second);
   } finally {
     moto.kill();
     rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,99 @@
+/**
+ * The spec's optional parts on moto, on a second stack of the same run: a `schedule` (EventBridge Scheduler,
+ * an IAM role and its policy) and `https` (ACM, Route 53, a 443 listener). Each is added, checked in moto
+ * itself (not through the CLI's own view), re-applied as a no-op, and removed until moto holds nothing of it.
+ */
+import assert from "node:assert/strict";
+import * as IAM from "@aws-sdk/client-iam";
+import * as Scheduler from "@aws-sdk/client-scheduler";
+import { unreportedDrift, type CliRun, type ContractTarget } from "../contract.js";
+import { MOTO_CONFIG } from "./emulator-gaps.js";
+import type { Sdk } from "./inventory.js";
+
+export const APP2 = "spontime-e2e";
+const SCHEDULE = { awake: "Mon-Fri 08:00-20:00", timezone: "Europe/Paris" };
+const BASE = { appName: APP2, ...MOTO_CONFIG };
+
+export interface SecondStack {
+  /** The CLI, the inventory and the target's gaps, for this stack (its own config file). */
+  target: ContractTarget;
+  /** Replaces this stack's spec file. */
+  writeSpec(spec: object): void;
+  step(name: string, fn: () => Promise<void>): Promise<void>;
+  sdk: Sdk;
+}
+
+type Rows = { resources: { key: string; sync: string; fields: string[] }[]; schedule: { awake: string[]; timezone: string; next: { action: string; at: string } | null } | null };
+const ok = (r: CliRun, what: string) => assert.equal(r.code, 0, `${what} exited ${r.code}:\n${r.stderr}\n${r.stdout.slice(0, 2000)}`);
+const summary = (r: CliRun) => (JSON.parse(r.stdout) as { summary: Record<string, number> }).summary;
+const notFound = (e: { name?: string }) => e.name === "ResourceNotFoundException" || e.name === "NoSuchEntityException";
+
+/** `up`, then a second `up` that must change nothing but what the target does not report. */
+async function upThenNoOp(t: ContractTarget, what: string): Promise<CliRun> {
+  const first = await t.cli(["up", "--yes", "--json"]);
+  ok(first, `up (${what})`);
+  const status = await t.cli(["status", "--json"]);
+  ok(status, "status");
+  const resent = unreportedDrift(t, (JSON.parse(status.stdout) as Rows).resources);
+  const again = await t.cli(["up", "--yes", "--json"]);
+  ok(again, `second up (${what})`);
+  assert.equal(t.mutatingCalls(again), resent.length, `second up (${what}) makes no mutating call but re-sending ${resent.join(", ") || "nothing"}`);
+  assert.deepEqual(summary(again), { create: 0, update: resent.length, replace: 0, delete: 0 });
+  return first;
+}
+
+/** What EventBridge Scheduler and IAM hold for the stack's schedule, read from moto directly. */
+async function scheduling(sdk: Sdk) {
+  const scheduler = new Scheduler.SchedulerClient(sdk);
+  const iam = new IAM.IAMClient(sdk);
+  const GroupName = `${APP2}-sleep`;
+  const group = await scheduler.send(new Scheduler.GetScheduleGroupCommand({ Name: GroupName })).catch((e) => { if (notFound(e)) return undefined; throw e; });
+  const groupTags = group ? (await scheduler.send(new Scheduler.ListTagsForResourceCommand({ ResourceArn: group.Arn }))).Tags ?? [] : [];
+  // Every group's schedules, not just the stack's group: a schedule left in another group would still fire.
+  const listed = (await scheduler.send(new Scheduler.ListSchedulesCommand({}))).Schedules ?? [];
+  const schedules = await Promise.all(listed.filter((s) => s.Name!.startsWith(`${APP2}-`))
+    .map((s) => scheduler.send(new Scheduler.GetScheduleCommand({ Name: s.Name, GroupName: s.GroupName }))));
+  const role = (await iam.send(new IAM.GetRoleCommand({ RoleName: `${APP2}-scheduler` })).catch((e) => { if (notFound(e)) return undefined; throw e; }))?.Role;
+  const policies = role ? await Promise.all(((await iam.send(new IAM.ListRolePoliciesCommand({ RoleName: role.RoleName }))).PolicyNames ?? [])
+    .map(async (PolicyName) => JSON.parse(decodeURIComponent((await iam.send(new IAM.GetRolePolicyCommand({ RoleName: role.RoleName, PolicyName }))).PolicyDocument!)) as { Statement: { Action: string[]; Resource: string[] }[] })) : [];
+  return { group, groupTags, schedules, role, policies };
+}
+
+export async function scheduleSteps({ target: t, writeSpec, step, sdk }: SecondStack): Promise<void> {
+  await step("schedule: up creates the schedule group, the scheduler role and its policy, and one schedule per action", async () => {
+    assert.deepEqual(await t.tagged(), [], "the second stack starts from nothing");
+    writeSpec({ ...BASE, schedule: SCHEDULE });
+    await upThenNoOp(t, "with a schedule");
+    const s = await scheduling(sdk);
+    assert.ok(s.group, "the schedule group exists");
+    assert.ok(s.groupTags.some((x) => x.Key === "spontime:stack" && x.Value === APP2), "the group carries the stack's tag");
+    assert.deepEqual(s.schedules.map((x) => x.Name).sort(), ["database-start", "database-stop", "service-sleep", "service-wake"].map((a) => `${APP2}-${a}-1`));
+    for (const x of s.schedules) {
+      assert.equal(x.GroupName, `${APP2}-sleep`);
+      assert.equal(x.ScheduleExpressionTimezone, "Europe/Paris");
+      assert.equal(x.State, "ENABLED");
+      assert.equal(x.Target?.RoleArn, s.role?.Arn, `${x.Name} runs as the stack's scheduler role`);
+      assert.match(x.Target!.Arn!, /^arn:aws:scheduler:::aws-sdk:(ecs:updateService|rds:(stop|start)DBInstance)$/);
+    }
+    const statements = s.policies.flatMap((p) => p.Statement);
+    assert.deepEqual(statements.flatMap((x) => [x.Action].flat()).sort(), ["ecs:UpdateService", "rds:StartDBInstance", "rds:StopDBInstance"]);
+    assert.ok(statements.every((x) => [x.Resource].flat().every((r) => !r.includes("*"))), "no wildcard resource");
+  });
+
+  await step("schedule: status shows the windows and the next sleep or wake in the schedule's time zone", async () => {
+    const json = await t.cli(["status", "--json"]);
+    ok(json, "status --json");
+    const { schedule } = JSON.parse(json.stdout) as Rows;
+    assert.deepEqual([schedule?.awake, schedule?.timezone], [[SCHEDULE.awake], SCHEDULE.timezone]);
+    assert.match(`${schedule?.next?.action} ${schedule?.next?.at}`, /^(sleep|wake) (Mon|Tue|Wed|Thu|Fri) (08|20):00$/);
+    const text = await t.cli(["status"]);
+    ok(text, "status");
+    assert.match(text.stdout, /Schedule: +awake Mon-Fri 08:00-20:00 \(Europe\/Paris\); next (sleep|wake) (Mon|Tue|Wed|Thu|Fri) (08|20):00/);
+  });
+
+  await step("schedule removed from the spec: up leaves no schedule in moto, and the next up is a no-op", async () => {
+    writeSpec(BASE);
+    await upThenNoOp(t, "schedule removed");
+    assert.deepEqual((await scheduling(sdk)).schedules, []);
+  });
+}
