@@ -100,6 +100,9 @@ function schedulesOf(action: Action): StackResource<Want, { group: string; sched
       const found = (list.Schedules ?? []).filter((s) => s.Name?.startsWith(prefix)).sort((a, b) => a.Name!.localeCompare(b.Name!, "en", { numeric: true }));
       const defs = (await Promise.all(found.map((s) => absentIfNotFound(() => ctx.aws.scheduler.send(new GetScheduleCommand({ Name: s.Name, GroupName: ctx.names.scheduleGroup }))))))
         .filter((s): s is GetScheduleCommandOutput => !!s).map(defOf);
+      // ListSchedules filters by group: a group that is gone lists nothing rather than failing
+      // (https://docs.aws.amazon.com/scheduler/latest/APIReference/API_ListSchedules.html). No schedule: none exists.
+      if (!defs.length) return undefined;
       return { id: `${ctx.names.scheduleGroup}/${prefix}*`, state: "ready", attrs: { group: ctx.names.scheduleGroup, schedules: defs }, outputs: { names: defs.map((d) => d.name).join(",") } };
     },
     async create(ctx, want) {

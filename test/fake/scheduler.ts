@@ -195,10 +195,12 @@ export function schedulerService(fake: FakeAws): Service<typeof Scheduler> {
     reads: {
       GetScheduleGroup: (i) => { settle(); const g = group(i.Name, false); return { Name: g.name, Arn: g.arn, State: g.state }; },
       ListTagsForResource: (i) => { settle(); return { Tags: toUpper(byArn(i.ResourceArn).tags) }; },
+      // GroupName is a filter, "only lists the schedules whose associated schedule group matches the given filter"
+      // (https://docs.aws.amazon.com/scheduler/latest/APIReference/API_ListSchedules.html): a group that does not
+      // exist (any more) lists nothing, as moto answers too (moto/scheduler/models.py list_schedules).
       ListSchedules: (i) => {
         settle();
-        const g = group(i.GroupName, false);
-        return { Schedules: [...st().schedules.values()].filter((s) => s.group === g.name && (!i.NamePrefix || s.name.startsWith(i.NamePrefix))).map((s) => ({ Name: s.name, GroupName: s.group, Arn: s.arn, State: s.state, Target: { Arn: s.target.Arn } })) };
+        return { Schedules: [...st().schedules.values()].filter((s) => (!i.GroupName || s.group === i.GroupName) && (!i.NamePrefix || s.name.startsWith(i.NamePrefix))).map((s) => ({ Name: s.name, GroupName: s.group, Arn: s.arn, State: s.state, Target: { Arn: s.target.Arn } })) };
       },
       GetSchedule: (i) => shape(schedule(i.GroupName, i.Name)),
     },
