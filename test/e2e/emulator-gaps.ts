@@ -71,12 +71,6 @@ export const MOTO_GAPS: EmulatorGap[] = [
     handling: "e2e/moto.ts starts moto with it set",
   },
   {
-    what: "EventBridge Scheduler ListSchedules for a group that does not exist answers an empty list",
-    aws: "ResourceNotFoundException, \"the request references a resource which does not exist\" (https://docs.aws.amazon.com/scheduler/latest/APIReference/API_ListSchedules.html); the fake answers it",
-    source: "moto 5.2.1 moto/scheduler/models.py list_schedules (line 264) only filters the existing groups by name",
-    handling: "none needed: the product reads either answer as \"no schedule\"; on moto the first up's plan calls each schedule an update (of an empty list) rather than a create, so spec-options.ts checks what moto holds, not the plan's counts",
-  },
-  {
     what: "EventBridge Scheduler CreateScheduleGroup of an existing name replaces the group, and the schedules in it are lost",
     aws: "ConflictException (https://docs.aws.amazon.com/scheduler/latest/APIReference/API_CreateScheduleGroup.html)",
     source: "moto 5.2.1 moto/scheduler/models.py create_schedule_group (line 284) assigns a new ScheduleGroup under the name; confirmed by calling the server (a schedule in the group is gone)",

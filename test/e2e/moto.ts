@@ -16,7 +16,7 @@ import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { APP, FULL_STACK, SCENARIOS, unreportedDrift, type CliRun, type ContractTarget } from "../contract.js";
 import { MOTO_CONFIG, MOTO_UNREPORTED } from "./emulator-gaps.js";
 import { inventory, type Sdk } from "./inventory.js";
-import { APP2, scheduleSteps, type SecondStack } from "./spec-options.js";
+import { APP2, scheduleSteps, teardownSteps, type SecondStack } from "./spec-options.js";
 
 const ROOT = new URL("../../../", import.meta.url).pathname;
 const BIN = join(ROOT, "bin", "spontime-infra");
@@ -175,6 +175,7 @@ async function main() {
       await other.unlock();
     });
     await scheduleSteps(second);
+    await teardownSteps(second);
   } finally {
     moto.kill();
     rmSync(dir, { recursive: true, force: true });

@@ -59,6 +59,9 @@ async function scheduling(sdk: Sdk) {
   return { group, groupTags, schedules, role, policies };
 }
 
+const NOTHING = { group: undefined, schedules: [], role: undefined, policies: 0 };
+const left = (s: Awaited<ReturnType<typeof scheduling>>) => ({ group: s.group?.Name, schedules: s.schedules.map((x) => x.Name), role: s.role?.RoleName, policies: s.policies.length });
+
 export async function scheduleSteps({ target: t, writeSpec, step, sdk }: SecondStack): Promise<void> {
   await step("schedule: up creates the schedule group, the scheduler role and its policy, and one schedule per action", async () => {
     assert.deepEqual(await t.tagged(), [], "the second stack starts from nothing");
@@ -91,9 +94,20 @@ export async function scheduleSteps({ target: t, writeSpec, step, sdk }: SecondS
     assert.match(text.stdout, /Schedule: +awake Mon-Fri 08:00-20:00 \(Europe\/Paris\); next (sleep|wake) (Mon|Tue|Wed|Thu|Fri) (08|20):00/);
   });
 
-  await step("schedule removed from the spec: up leaves no schedule in moto, and the next up is a no-op", async () => {
+  await step("schedule removed from the spec: up leaves no schedule, group, role or policy in moto, and the next up is a no-op", async () => {
     writeSpec(BASE);
     await upThenNoOp(t, "schedule removed");
-    assert.deepEqual((await scheduling(sdk)).schedules, []);
+    assert.deepEqual(left(await scheduling(sdk)), NOTHING);
+  });
+}
+
+export async function teardownSteps({ target: t, writeSpec, step, sdk }: SecondStack): Promise<void> {
+  await step("schedule back on, then down: no schedule, group, role, policy or anything tagged is left in moto", async () => {
+    writeSpec({ ...BASE, schedule: SCHEDULE });
+    ok(await t.cli(["up", "--yes", "--json"]), "up");
+    assert.equal((await scheduling(sdk)).schedules.length, 4);
+    ok(await t.cli(["down", "--yes", "--skip-final-snapshot", "--json"]), "down");
+    assert.deepEqual(left(await scheduling(sdk)), NOTHING);
+    assert.deepEqual(await t.tagged(), []);
   });
 }
