@@ -1,6 +1,6 @@
 import { existsSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import { UserError } from "../errors.js";
 import { DEFAULT_CONFIG } from "../config/load.js";
 import { SpecSchema } from "../config/schema.js";

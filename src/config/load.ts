@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import { z } from "zod";
+import * as z from "zod";
 import { UserError } from "../errors.js";
 import { SpecSchema, type Spec } from "./schema.js";
 

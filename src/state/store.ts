@@ -1,5 +1,5 @@
 import { hostname, userInfo } from "node:os";
-import { z } from "zod";
+import * as z from "zod";
 import { ToolError, UserError } from "../errors.js";
 import { describeHolder, type LockInfo, type Snapshot, type StateBackend } from "./backend.js";
 import { heldLocks } from "./held.js";
