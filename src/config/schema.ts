@@ -67,6 +67,8 @@ export const SpecSchema = z
       cpu: z.number().int().default(256),
       memory: z.number().int().default(512),
       architecture: z.enum(["X86_64", "ARM64"]).default("X86_64"),
+      capacity: z.enum(["FARGATE", "FARGATE_SPOT"]).default("FARGATE")
+        .describe("FARGATE_SPOT: spare capacity at a discount (up to 70%), a task can be interrupted with a 2-minute warning; X86_64 only"),
       desiredCount: z.number().int().min(0).max(10).default(1),
       debug: z.boolean().default(true),
       extraAllowedHosts: z.array(z.string().min(1)).default([]),
@@ -143,6 +145,10 @@ export const SpecSchema = z
       ctx.addIssue({ code: "custom", path: ["app", "cpu"], message: "Fargate cpu must be one of 256, 512, 1024, 2048, 4096, 8192, 16384" });
     } else if (!mem.includes(spec.app.memory)) {
       ctx.addIssue({ code: "custom", path: ["app", "memory"], message: `Fargate cpu ${spec.app.cpu} takes memory ${mem.length > 4 ? `${mem[0]}-${mem.at(-1)} in steps of ${mem[1]! - mem[0]!}` : mem.join(", ")}, not ${spec.app.memory}` });
+    }
+    // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-capacity-providers.html
+    if (spec.app.capacity === "FARGATE_SPOT" && spec.app.architecture !== "X86_64") {
+      ctx.addIssue({ code: "custom", path: ["app", "capacity"], message: "Fargate Spot runs only X86_64 tasks: set app.architecture to X86_64, or app.capacity to FARGATE" });
     }
     const hc = spec.app.healthCheck;
     if (hc.timeoutSeconds >= hc.intervalSeconds) {

@@ -7,7 +7,11 @@ export const PRICES = {
   albHour: 0.0225,
   publicIpv4Hour: 0.005,
   fargate: { X86_64: { vcpuHour: 0.04048, gbHour: 0.004445 }, ARM64: { vcpuHour: 0.03238, gbHour: 0.00356 } },
-  /** "Up to 70%" off Fargate x86 on-demand (https://aws.amazon.com/fargate/pricing/, checked 2026): the best case, priced as such. */
+  /**
+   * Fargate Spot: "up to a 70% discount off the regular Fargate price" (https://aws.amazon.com/fargate/pricing/,
+   * read 2026-11-28), x86 only. The one figure AWS publishes: the actual Spot price varies by region and over
+   * time, so this is the best case, and the estimate says so.
+   */
   fargateSpotDiscount: 0.7,
   /**
    * RDS for PostgreSQL, Single-AZ on-demand, per hour (https://aws.amazon.com/rds/postgresql/pricing/): the
@@ -61,7 +65,8 @@ export function estimate(spec: Spec): Estimate {
   const alb = PRICES.albHour * H;
   const albIps = 2 * PRICES.publicIpv4Hour * H;
   const taskIps = tasks * PRICES.publicIpv4Hour * hours.service;
-  const fargate = fargateMonth(spec.app.architecture);
+  const spot = spec.app.capacity === "FARGATE_SPOT";
+  const fargate = fargateMonth(spec.app.architecture) * (spot ? 1 - PRICES.fargateSpotDiscount : 1);
   const rds = rdsHour === undefined ? undefined : rdsHour * hours.database;
   const scheduled = spec.schedule ? `, awake ${Math.round(hours.service)} h/month by schedule` : "";
   const storage = spec.database.allocatedStorage * PRICES.rdsStorageGbMonth;
@@ -70,7 +75,11 @@ export function estimate(spec: Spec): Estimate {
     { item: "ALB load balancer capacity units", monthly: "usage", note: "$0.008 per LCU-hour" },
     { item: "public IPv4 addresses: 2 for the ALB", monthly: round(albIps) },
     { item: `public IPv4 address: ${tasks} for the task${tasks === 1 ? "" : "s"}${scheduled}`, monthly: round(taskIps) },
-    { item: `Fargate ${spec.app.architecture} ${tasks} × ${vcpu} vCPU + ${gb} GB${scheduled}`, monthly: round(fargate) },
+    {
+      item: `Fargate${spot ? " Spot" : ""} ${spec.app.architecture} ${tasks} × ${vcpu} vCPU + ${gb} GB${scheduled}`, monthly: round(fargate),
+      // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-capacity-providers.html
+      ...(spot ? { note: "at AWS's \"up to 70%\" off: the actual Spot price varies by region and over time; AWS can interrupt a task with a 2-minute warning" } : {}),
+    },
     rds === undefined
       ? { item: `RDS ${spec.database.instanceClass} (hours)`, monthly: "usage", note: "no price for this class in the table: see the RDS pricing page" }
       : { item: `RDS ${spec.database.instanceClass} Single-AZ (hours)${spec.schedule ? `, running ${Math.round(hours.database)} h/month by schedule` : ""}`, monthly: round(rds) },
@@ -93,8 +102,10 @@ export function estimate(spec: Spec): Estimate {
   const sleepable = fargate + taskIps + (rds ?? 0);
   const officeHours = (fargate + taskIps) * (office.service / H) + (rds ?? 0) * (office.database / H);
   const savings = [
-    { item: "ARM64 (Graviton) task", monthly: round(fargate - fargateMonth("ARM64")), note: "spec app.architecture: \"ARM64\"; the image must be built for arm64" },
-    { item: "Fargate Spot", monthly: round(fargateMonth("X86_64") * PRICES.fargateSpotDiscount), note: "up to 70% off x86, tasks can be interrupted (not modelled by this tool yet)" },
+    ...(spot ? [] : [
+      { item: "ARM64 (Graviton) task", monthly: round(fargate - fargateMonth("ARM64")), note: "spec app.architecture: \"ARM64\"; the image must be built for arm64" },
+      { item: "Fargate Spot", monthly: round(fargate - fargateMonth("X86_64") * (1 - PRICES.fargateSpotDiscount)), note: "spec app.capacity: \"FARGATE_SPOT\" (x86 only): up to 70% off, a task can be interrupted with a 2-minute warning" },
+    ]),
     ...(spec.schedule ? [] : [{ item: "sleep nights and weekends", monthly: round(sleepable - officeHours), note: `spec schedule: { awake: "Mon-Fri 08:00-20:00", timezone: "..." } sleeps and wakes it by itself${rds === undefined ? " (plus the database hours, not priced)" : ""}` }]),
     { item: "already avoided: NAT gateway", monthly: round(PRICES.natGatewayHour * H), note: "tasks use a public IP instead" },
     ...(rds === undefined ? [] : [{ item: "already avoided: Multi-AZ RDS", monthly: round(rds + storage), note: "a standby doubles instance hours and storage" }]),

@@ -4,7 +4,7 @@ import { UNKNOWN, type AnyResource, type Attrs, type EngineCtx, type Live, type 
 export type Action = "noop" | "create" | "update" | "replace" | "delete";
 
 /** One changed value; `path` names the key inside an object field (`tags.team`), `field` the field itself. */
-export interface FieldDiff { field: string; path: string; before: unknown; after: unknown; forcesReplace?: boolean; downtime?: boolean }
+export interface FieldDiff { field: string; path: string; before: unknown; after: unknown; forcesReplace?: boolean; downtime?: boolean; note?: string }
 
 export interface Change {
   key: string;
@@ -77,6 +77,7 @@ export function diffAttrs(resource: AnyResource<EngineCtx, unknown>, want: Attrs
   const flags = (field: string) => ({
     ...(resource.replaceOn?.includes(field) ? { forcesReplace: true } : {}),
     ...(resource.downtimeOn?.includes(field) ? { downtime: true } : {}),
+    ...(resource.fieldNotes?.[field] ? { note: resource.fieldNotes[field] } : {}),
   });
   for (const [field, after] of Object.entries(want)) {
     const before = have[field];

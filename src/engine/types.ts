@@ -84,6 +84,8 @@ export interface Resource<C extends EngineCtx, S, W extends Attrs = Attrs, A ext
   readonly createBeforeDelete?: boolean;
   /** Fields whose in-place change briefly interrupts service: the plan says so and `up` asks first. */
   readonly downtimeOn?: readonly (keyof W & string)[];
+  /** Fields whose in-place change makes AWS do more than change the value: the plan says what, beside the field. */
+  readonly fieldNotes?: Readonly<Partial<Record<keyof W & string, string>>>;
   /** Outputs that must never be shown: plans and output print "(sensitive)" for them. */
   readonly sensitive?: readonly (keyof O & string)[];
   /** Holds data that a delete or replace loses: the plan asks before touching it. */

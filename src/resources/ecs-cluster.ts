@@ -1,4 +1,4 @@
-import { CreateClusterCommand, DeleteClusterCommand, DescribeClustersCommand } from "@aws-sdk/client-ecs";
+import { CreateClusterCommand, DeleteClusterCommand, DescribeClustersCommand, PutClusterCapacityProvidersCommand, type CapacityProviderStrategyItem } from "@aws-sdk/client-ecs";
 import { CreateServiceLinkedRoleCommand } from "@aws-sdk/client-iam";
 import { errorCode, hasCode, ignoreNotFound } from "../aws/errors.js";
 import { assertOurs, ecsTagList, ownedTags, syncTags, tagMap, type Tags } from "../aws/tags.js";
@@ -6,7 +6,22 @@ import { stackTags } from "../config/names.js";
 import type { Ctx, DesiredStack, StackResource } from "./context.js";
 
 const KEY = "ecs-cluster";
-const desired = (spec: DesiredStack) => ({ tags: stackTags(spec, KEY) });
+
+/** One capacity provider takes every task: what the service runs on (`app.capacity`). */
+export const strategyOf = (capacity: string): Required<Pick<CapacityProviderStrategyItem, "capacityProvider" | "weight" | "base">>[] =>
+  [{ capacityProvider: capacity, weight: 1, base: 0 }];
+
+/**
+ * On Spot the cluster carries both Fargate providers (a service can use only providers associated with its
+ * cluster: https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateService.html, capacityProviderStrategy)
+ * and defaults to Spot. On FARGATE they are left as they are: the service then names its launch type or
+ * strategy itself, and a provider still used by the service could not be removed anyway.
+ */
+const desired = (spec: DesiredStack) => ({
+  ...(spec.app.capacity === "FARGATE_SPOT" ? { capacityProviders: ["FARGATE", "FARGATE_SPOT"], defaultCapacityProviderStrategy: strategyOf("FARGATE_SPOT") } : {}),
+  tags: stackTags(spec, KEY),
+});
+type Attrs = { capacityProviders?: string[]; defaultCapacityProviderStrategy?: ReturnType<typeof strategyOf>; tags: Tags };
 
 /**
  * ECS needs its service-linked role (AWSServiceRoleForECS) before the first cluster of an account works; ECS
@@ -23,9 +38,10 @@ export async function ensureEcsServiceLinkedRole(ctx: Pick<Ctx, "aws">): Promise
   }
 }
 /** The role exists, but ECS cannot use it for a few seconds more. */
+const clusterNotActive = (e: unknown) => errorCode(e) === "ClientException" && /not ACTIVE/i.test((e as Error).message ?? "");
 const linkedRoleNotReady = (e: unknown) => errorCode(e) === "InvalidParameterException" && /service linked role/i.test((e as Error).message ?? "");
 
-export const ecsCluster: StackResource<ReturnType<typeof desired>, { tags: Tags }, { clusterArn: string; clusterName: string }> = {
+export const ecsCluster: StackResource<ReturnType<typeof desired>, Attrs, { clusterArn: string; clusterName: string }> = {
   key: KEY,
   kind: "ecs:cluster",
   inUse: hasCode("ClusterContainsServicesException", "ClusterContainsTasksException"),
@@ -37,16 +53,30 @@ export const ecsCluster: StackResource<ReturnType<typeof desired>, { tags: Tags 
     if (!c?.clusterArn) return undefined;
     const tags = tagMap(c.tags);
     assertOurs("ECS cluster", ctx.names.cluster, tags, ctx.spec.appName);
-    return { id: c.clusterArn, state: "ready", attrs: { tags: ownedTags(tags, ctx.spec) }, outputs: { clusterArn: c.clusterArn, clusterName: c.clusterName! } };
+    const attrs = {
+      capacityProviders: [...(c.capacityProviders ?? [])].sort(),
+      defaultCapacityProviderStrategy: (c.defaultCapacityProviderStrategy ?? []).map((i) => ({ capacityProvider: i.capacityProvider!, weight: i.weight ?? 0, base: i.base ?? 0 })),
+      tags: ownedTags(tags, ctx.spec),
+    };
+    return { id: c.clusterArn, state: "ready", attrs, outputs: { clusterArn: c.clusterArn, clusterName: c.clusterName! } };
   },
   async create(ctx, want) {
     await ensureEcsServiceLinkedRole(ctx);
     // CreateCluster returns the existing cluster when the name is taken: naturally idempotent.
-    const out = await ctx.aws.ecs.sendWith({ retryIf: linkedRoleNotReady, deadlineMs: 60_000 })(new CreateClusterCommand({ clusterName: ctx.names.cluster, tags: ecsTagList(want.tags) }));
+    const out = await ctx.aws.ecs.sendWith({ retryIf: linkedRoleNotReady, deadlineMs: 60_000 })(new CreateClusterCommand({
+      clusterName: ctx.names.cluster, capacityProviders: want.capacityProviders, defaultCapacityProviderStrategy: want.defaultCapacityProviderStrategy, tags: ecsTagList(want.tags),
+    }));
     return { id: out.cluster!.clusterArn!, outputs: { clusterArn: out.cluster!.clusterArn!, clusterName: ctx.names.cluster } };
   },
-  async update(ctx, want, live) {
-    await syncTags(ctx.aws, "ecs", live.id, want.tags, live.attrs.tags);
+  async update(ctx, want, live, changed) {
+    if (changed.includes("tags")) await syncTags(ctx.aws, "ecs", live.id, want.tags, live.attrs.tags);
+    if (want.capacityProviders && changed.some((f) => f !== "tags")) {
+      // The whole list each time (providers left out are removed), retried while the cluster is busy with an
+      // earlier change, as terraform-provider-aws does (#11285, retryClusterCapacityProvidersPut).
+      await ctx.aws.ecs.sendWith({ retryOn: ["UpdateInProgressException"], retryIf: clusterNotActive })(new PutClusterCapacityProvidersCommand({
+        cluster: ctx.names.cluster, capacityProviders: want.capacityProviders, defaultCapacityProviderStrategy: want.defaultCapacityProviderStrategy,
+      }));
+    }
   },
   async delete(ctx) {
     await ignoreNotFound(() => ctx.aws.ecs.send(new DeleteClusterCommand({ cluster: ctx.names.cluster })));

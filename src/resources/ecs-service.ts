@@ -5,7 +5,7 @@ import { assertOurs, ecsTagList, ownedTags, syncTags, tagMap, type Tags } from "
 import { CONTAINER, stackTags, TAG_ASLEEP } from "../config/names.js";
 import type { LiveState, RefFn, Stored } from "../engine/types.js";
 import type { DesiredStack, StackResource } from "./context.js";
-import { ecsCluster } from "./ecs-cluster.js";
+import { ecsCluster, strategyOf } from "./ecs-cluster.js";
 import { listener } from "./listener.js";
 import { routeTable } from "./route-table.js";
 import { ecsGroup } from "./security-group.js";
@@ -22,7 +22,7 @@ const desired = (spec: DesiredStack, ref: RefFn) => {
     taskDefinition: td.taskDefinitionArn,
     // No image yet, or asleep: zero tasks. A service that can only crash-loop is worse than none.
     desiredCount: spec.asleep.service || awaitingFirstDeploy(td.image) ? 0 : spec.app.desiredCount,
-    launchType: "FARGATE",
+    capacity: spec.app.capacity,
     subnets: [ref(primarySubnet).subnetId],
     securityGroups: [ref(ecsGroup).groupId],
     // No NAT gateway: the task needs a public IP to pull from ECR and ship logs.
@@ -37,8 +37,21 @@ const desired = (spec: DesiredStack, ref: RefFn) => {
   };
 };
 type Want = ReturnType<typeof desired>;
-type Attrs = Omit<{ [K in keyof Want]?: Want[K] }, "tags"> & { tags: Tags };
+type Attrs = Omit<{ [K in keyof Want]?: Want[K] }, "tags" | "capacity"> & { capacity?: string; tags: Tags };
 type Out = { serviceArn: string; serviceName: string; desiredCount: string; runningCount: string; rolloutState: string };
+
+/**
+ * What the service runs on: the one provider its strategy uses, else its launch type (DescribeServices shows
+ * one or the other: https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Service.html). A strategy
+ * spread over several providers (set by hand) shows whole, as drift.
+ */
+function capacityOf(s: Service): string | undefined {
+  const used = (s.capacityProviderStrategy ?? []).filter((i) => (i.weight ?? 0) > 0 || (i.base ?? 0) > 0);
+  if (used.length === 0) return s.launchType;
+  return used.length === 1 ? used[0]!.capacityProvider : used.map((i) => `${i.capacityProvider} (base ${i.base ?? 0}, weight ${i.weight ?? 0})`).join(" + ");
+}
+/** On-demand Fargate is created as the FARGATE launch type, as before `app.capacity` existed; Spot needs a strategy. */
+const placement = (capacity: string) => (capacity === "FARGATE" ? { launchType: "FARGATE" as const } : { capacityProviderStrategy: strategyOf(capacity) });
 
 const network = (want: Want) => ({ awsvpcConfiguration: { subnets: want.subnets, securityGroups: want.securityGroups, assignPublicIp: want.assignPublicIp as "ENABLED" } });
 const deploymentConfiguration = (want: Want) => ({
@@ -83,11 +96,19 @@ export const ecsService: StackResource<Want, Attrs, Out> = {
   kind: "ecs:service",
   // The service takes traffic only through the listener, and its tasks reach ECR through the public route.
   after: [listener, routeTable],
-  replaceOn: ["cluster", "launchType"],
+  replaceOn: ["cluster"],
+  /**
+   * A launch type becomes a strategy, or a strategy another, in place, but only with a new deployment: ECS
+   * refuses it otherwise ("When switching from launch type to capacity provider strategy on an existing
+   * service, or making a change to a capacity provider strategy on a service that is already using one, you
+   * must force a new deployment": https://docs.aws.amazon.com/AmazonECS/latest/bestpracticesguide/ec2-and-fargate-spot.html,
+   * pipe-cd/pipecd#6385). Old tasks keep serving until the new ones are healthy, as in any deploy.
+   */
+  fieldNotes: { capacity: "ECS starts a new deployment for it" },
   readyTimeoutMs: 20 * 60_000,
   waitUntilGone: true,
   typicalGoneMs: 20_000, // draining: the target group's 30 s deregistration delay
-  title: (spec) => `ECS service ${spec.appName} (Fargate, ${spec.app.desiredCount} task${spec.app.desiredCount === 1 ? "" : "s"})`,
+  title: (spec) => `ECS service ${spec.appName} (${spec.app.capacity === "FARGATE_SPOT" ? "Fargate Spot" : "Fargate"}, ${spec.app.desiredCount} task${spec.app.desiredCount === 1 ? "" : "s"})`,
   desired,
   async observe(ctx, prior) {
     const s = await findService(ctx);
@@ -105,7 +126,7 @@ export const ecsService: StackResource<Want, Attrs, Out> = {
         cluster: s.clusterArn,
         taskDefinition: s.taskDefinition,
         desiredCount: s.desiredCount,
-        launchType: s.launchType,
+        capacity: capacityOf(s),
         subnets: net?.subnets ?? [],
         securityGroups: net?.securityGroups ?? [],
         assignPublicIp: net?.assignPublicIp,
@@ -128,7 +149,7 @@ export const ecsService: StackResource<Want, Attrs, Out> = {
       serviceName: ctx.names.service,
       taskDefinition: want.taskDefinition,
       desiredCount: want.desiredCount,
-      launchType: "FARGATE",
+      ...placement(want.capacity),
       networkConfiguration: network(want),
       loadBalancers: [want.loadBalancer],
       healthCheckGracePeriodSeconds: want.healthCheckGracePeriodSeconds,
@@ -156,6 +177,10 @@ export const ecsService: StackResource<Want, Attrs, Out> = {
       ...(changed.includes("loadBalancer") ? { loadBalancers: [want.loadBalancer] } : {}),
       healthCheckGracePeriodSeconds: want.healthCheckGracePeriodSeconds,
       deploymentConfiguration: deploymentConfiguration(want),
+      // Back to on-demand as a FARGATE strategy: UpdateService takes no launch type, and the empty strategy AWS
+      // documents for returning to one (API_UpdateService, capacityProviderStrategy) says nothing of a service
+      // created on Spot, which never had one.
+      ...(changed.includes("capacity") ? { capacityProviderStrategy: strategyOf(want.capacity), forceNewDeployment: true } : {}),
     }));
     const started = out.service?.deployments?.find((d) => d.status === "PRIMARY");
     // Followed by id until it completes: "stable" alone would call a circuit-breaker rollback a success.

@@ -61,16 +61,22 @@ export const HTTPS_ACTIONS = {
   route53: ["ListHostedZonesByName", "ListResourceRecordSets", "ChangeResourceRecordSets"],
 } as const;
 
+/** What `app.capacity: "FARGATE_SPOT"` adds: associating the Fargate capacity providers with the cluster. */
+export const SPOT_ACTIONS = { ecs: ["PutClusterCapacityProviders"] } as const;
+
 type Actions = Record<string, readonly string[]>;
 const qualified = (list: Actions) => Object.entries(list).flatMap(([service, actions]) => actions.map((a) => `${service}:${a}`));
 
 /** `service:Action` for each action this spec's stack calls. */
-export const stackActions = (spec: { schedule?: unknown; https?: unknown }): string[] =>
-  [...qualified(STACK_ACTIONS), ...(spec.schedule ? qualified(SCHEDULE_ACTIONS) : []), ...(spec.https ? qualified(HTTPS_ACTIONS) : [])];
+export const stackActions = (spec: { schedule?: unknown; https?: unknown; app?: { capacity?: string } }): string[] => [
+  ...qualified(STACK_ACTIONS), ...(spec.schedule ? qualified(SCHEDULE_ACTIONS) : []), ...(spec.https ? qualified(HTTPS_ACTIONS) : []),
+  ...(spec.app?.capacity === "FARGATE_SPOT" ? qualified(SPOT_ACTIONS) : []),
+];
 
 /** The README's list: one line per service, then what a schedule adds. */
 export const permissionLines = (): string[] => [
   ...Object.entries(STACK_ACTIONS as Actions).map(([service, actions]) => `- \`${service}\`: ${actions.join(", ")}`),
   ...Object.entries(SCHEDULE_ACTIONS as Actions).map(([service, actions]) => `- with a \`schedule\` in the spec, \`${service}\`: ${actions.join(", ")}`),
   ...Object.entries(HTTPS_ACTIONS as Actions).map(([service, actions]) => `- with \`https\` in the spec, \`${service}\`: ${actions.join(", ")}`),
+  ...Object.entries(SPOT_ACTIONS as Actions).map(([service, actions]) => `- with \`app.capacity: "FARGATE_SPOT"\`, \`${service}\`: ${actions.join(", ")}`),
 ];

@@ -1,6 +1,7 @@
 /**
- * ECS API: clusters, task definitions (Fargate cpu/memory pairs, awsvpc), services (awsvpc needs target type
- * `ip`, a service's target group must be behind a listener, idempotent by clientToken), tasks. How tasks and
+ * ECS API: clusters (with their capacity providers), task definitions (Fargate cpu/memory pairs, awsvpc),
+ * services (awsvpc needs target type `ip`, a service's target group must be behind a listener, idempotent by
+ * clientToken, a launch type or a capacity provider strategy), tasks. How tasks and
  * deployments then behave on the clock is in tasks.ts.
  */
 import * as ECS from "@aws-sdk/client-ecs";
@@ -9,11 +10,16 @@ import { awsError, fromLower, LATENCY, toLower, type Service, type Tags } from "
 import { ec2Get } from "./ec2.js";
 import { launchTask, startDeployment, stopTask, tickService, type Deployment, type Task } from "./tasks.js";
 
-export interface Cluster { arn: string; name: string; status: "ACTIVE" | "INACTIVE"; tags: Tags }
+export interface Cluster {
+  arn: string; name: string; status: "ACTIVE" | "INACTIVE"; tags: Tags;
+  capacityProviders: string[]; defaultCapacityProviderStrategy: ECS.CapacityProviderStrategyItem[];
+}
 /** `def`: the RegisterTaskDefinition request as sent, without its tags. */
 export interface TaskDef { arn: string; revision: number; status: "ACTIVE" | "INACTIVE"; def: Omit<ECS.RegisterTaskDefinitionCommandInput, "tags">; tags: Tags }
 export interface EcsService {
   arn: string; name: string; clusterArn: string; status: "ACTIVE" | "DRAINING" | "INACTIVE"; inactiveAt: number; taskDefinition: string; desiredCount: number;
+  /** One or the other: what the service was created with, until UpdateService gives it a strategy. */
+  launchType?: string; capacityProviderStrategy?: ECS.CapacityProviderStrategyItem[];
   networkConfiguration?: ECS.NetworkConfiguration; loadBalancers: ECS.LoadBalancer[]; healthCheckGracePeriodSeconds?: number;
   deploymentConfiguration?: ECS.DeploymentConfiguration; deployments: Deployment[]; events: { createdAt: Date; message: string }[]; tags: Tags;
 }
@@ -44,12 +50,36 @@ export function fargateAccepts(cpu: number, memory: number): boolean {
 }
 
 /** The lifecycle timestamps that have happened by now, as Dates (DescribeTasks leaves out the others). */
+/**
+ * Fargate's capacity providers exist in every account and only need associating with a cluster; a strategy may
+ * use only providers associated with the service's cluster.
+ * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-capacity-providers.html,
+ * https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateService.html (capacityProviderStrategy)
+ */
+const FARGATE_PROVIDERS = ["FARGATE", "FARGATE_SPOT"];
+function checkStrategy(strategy: ECS.CapacityProviderStrategyItem[] | undefined, associated: string[]): void {
+  for (const i of strategy ?? []) {
+    if (!associated.includes(i.capacityProvider ?? "")) {
+      throw awsError("InvalidParameterException", `The specified capacity provider strategy cannot contain a capacity provider that is not associated with the cluster. Associate the capacity provider with the cluster or specify a valid capacity provider and try again.`);
+    }
+  }
+}
+function checkProviders(providers: string[], strategy: ECS.CapacityProviderStrategyItem[] | undefined): void {
+  const unknown = providers.find((p) => !FARGATE_PROVIDERS.includes(p));
+  if (unknown) throw awsError("InvalidParameterException", `The specified capacity provider '${unknown}' is not in an ACTIVE state. Specify a valid capacity provider and try again.`);
+  checkStrategy(strategy, providers);
+}
+const sameStrategy = (a: ECS.CapacityProviderStrategyItem[] | undefined, b: ECS.CapacityProviderStrategyItem[] | undefined) =>
+  JSON.stringify((a ?? []).map((i) => [i.capacityProvider, i.weight ?? 0, i.base ?? 0])) === JSON.stringify((b ?? []).map((i) => [i.capacityProvider, i.weight ?? 0, i.base ?? 0]));
+
 const at = (now: number, times: Record<string, number | undefined>) =>
   Object.fromEntries(Object.entries(times).filter(([, v]) => v !== undefined && v <= now).map(([k, v]) => [k, new Date(v!)]));
 
 export function ecsService(fake: FakeAws): Service<typeof ECS> {
   const st = () => fake.ecs;
-  const clusterShape = (c: Cluster) => ({ clusterArn: c.arn, clusterName: c.name, status: c.status, tags: toLower(c.tags) });
+  const clusterShape = (c: Cluster) => ({
+    clusterArn: c.arn, clusterName: c.name, status: c.status, tags: toLower(c.tags), capacityProviders: c.capacityProviders, defaultCapacityProviderStrategy: c.defaultCapacityProviderStrategy,
+  });
   const tdShape = (t: TaskDef) => ({ ...t.def, taskDefinitionArn: t.arn, revision: t.revision, status: t.status });
   const cluster = (ref: string | undefined) => {
     const c = [...st().clusters.values()].find((x) => (x.name === ref || x.arn === ref) && x.status === "ACTIVE");
@@ -73,7 +103,10 @@ export function ecsService(fake: FakeAws): Service<typeof ECS> {
   const svcShape = (s: EcsService, lagMs = 0) => ({
     serviceArn: s.arn, serviceName: s.name, clusterArn: s.clusterArn, status: s.status, taskDefinition: s.taskDefinition, desiredCount: s.desiredCount,
     runningCount: s.deployments.reduce((n, d) => n + d.runningCount, 0), pendingCount: s.deployments.reduce((n, d) => n + d.pendingCount, 0),
-    launchType: "FARGATE", networkConfiguration: s.networkConfiguration, loadBalancers: s.loadBalancers, healthCheckGracePeriodSeconds: s.healthCheckGracePeriodSeconds,
+    // DescribeServices shows the launch type or the strategy, whichever the service has
+    // (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Service.html, launchType, capacityProviderStrategy).
+    ...(s.capacityProviderStrategy?.length ? { capacityProviderStrategy: s.capacityProviderStrategy } : { launchType: s.launchType }),
+    networkConfiguration: s.networkConfiguration, loadBalancers: s.loadBalancers, healthCheckGracePeriodSeconds: s.healthCheckGracePeriodSeconds,
     deploymentConfiguration: s.deploymentConfiguration, deployments: listed(s, lagMs), events: s.events.slice(-10).reverse(), tags: toLower(s.tags),
   });
   const service = (clusterArn: string, ref: string | undefined, accept: (s: EcsService) => boolean) =>
@@ -101,7 +134,7 @@ export function ecsService(fake: FakeAws): Service<typeof ECS> {
       }),
       DescribeTasks: (i) => ({
         tasks: (i.tasks ?? []).map((a) => st().tasks.get(a)).filter((t) => t !== undefined).map((t) => ({
-          taskArn: t.arn, taskDefinitionArn: t.taskDefinitionArn, lastStatus: t.lastStatus, desiredStatus: t.desiredStatus, startedBy: t.startedBy, group: t.group,
+          taskArn: t.arn, taskDefinitionArn: t.taskDefinitionArn, lastStatus: t.lastStatus, desiredStatus: t.desiredStatus, startedBy: t.startedBy, group: t.group, capacityProviderName: t.capacityProviderName,
           ...at(fake.clock.now(), { createdAt: t.createdAt, pullStartedAt: t.pullStartedAt, pullStoppedAt: t.pullStoppedAt, startedAt: t.startedAt, stoppedAt: t.stoppedAt }),
           // A stop reason and exit code exist once the task has stopped; a task whose pull failed has no exit code.
           ...(t.lastStatus === "STOPPED" ? { stoppedReason: t.stoppedReason } : {}),
@@ -122,9 +155,28 @@ export function ecsService(fake: FakeAws): Service<typeof ECS> {
         }
         let c = [...st().clusters.values()].find((x) => x.name === i.clusterName && x.status === "ACTIVE");
         if (!c) {
-          c = { arn: fake.arn("ecs", `cluster/${i.clusterName}`), name: i.clusterName!, status: "ACTIVE", tags: fromLower(i.tags) };
+          checkProviders(i.capacityProviders ?? [], i.defaultCapacityProviderStrategy);
+          c = {
+            arn: fake.arn("ecs", `cluster/${i.clusterName}`), name: i.clusterName!, status: "ACTIVE", tags: fromLower(i.tags),
+            capacityProviders: i.capacityProviders ?? [], defaultCapacityProviderStrategy: i.defaultCapacityProviderStrategy ?? [],
+          };
           st().clusters.set(c.arn, c);
         }
+        return { cluster: clusterShape(c) };
+      },
+      /**
+       * The whole list each time: providers left out are removed, which a provider still used by a service
+       * refuses (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_PutClusterCapacityProviders.html;
+       * the message as in aws-cdk#19275).
+       */
+      PutClusterCapacityProviders: (i) => {
+        const c = cluster(i.cluster);
+        const providers = i.capacityProviders ?? [];
+        checkProviders(providers, i.defaultCapacityProviderStrategy);
+        const inUse = [...st().services.values()].filter((s) => s.clusterArn === c.arn && s.status !== "INACTIVE").flatMap((s) => (s.capacityProviderStrategy ?? []).map((x) => x.capacityProvider!));
+        if (inUse.some((p) => !providers.includes(p))) throw awsError("ResourceInUseException", "The specified capacity provider is in use and cannot be removed.");
+        c.capacityProviders = providers;
+        c.defaultCapacityProviderStrategy = i.defaultCapacityProviderStrategy ?? [];
         return { cluster: clusterShape(c) };
       },
       TagResource: (i) => { Object.assign(taggable(i.resourceArn).tags, fromLower(i.tags)); },
@@ -161,9 +213,15 @@ export function ecsService(fake: FakeAws): Service<typeof ECS> {
           if (![...fake.elb.listeners.values()].some((l) => l.targetGroupArn === tg.arn)) throw awsError("InvalidParameterException", `The target group with targetGroupArn ${tg.arn} does not have an associated load balancer.`);
         }
         for (const s of i.networkConfiguration?.awsvpcConfiguration?.subnets ?? []) ec2Get(fake, fake.ec2.subnets, s, "InvalidParameterException");
+        // A launch type or a strategy, never both; with neither, the cluster's default strategy
+        // (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateService.html, capacityProviderStrategy;
+        // the message as terraform-aws-modules/terraform-aws-ecs#80 reports it).
+        if (i.launchType && i.capacityProviderStrategy?.length) throw awsError("InvalidParameterException", "Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again.");
+        const strategy = i.launchType ? undefined : i.capacityProviderStrategy?.length ? i.capacityProviderStrategy : c.defaultCapacityProviderStrategy;
+        checkStrategy(strategy, c.capacityProviders);
         const s: EcsService = {
           arn: fake.arn("ecs", `service/${c.name}/${i.serviceName}`), name: i.serviceName!, clusterArn: c.arn, status: "ACTIVE", inactiveAt: 0, taskDefinition: td.arn,
-          desiredCount: i.desiredCount ?? 0, networkConfiguration: i.networkConfiguration, loadBalancers: i.loadBalancers ?? [], healthCheckGracePeriodSeconds: i.healthCheckGracePeriodSeconds,
+          desiredCount: i.desiredCount ?? 0, ...(strategy?.length ? { capacityProviderStrategy: strategy } : { launchType: i.launchType ?? "EC2" }), networkConfiguration: i.networkConfiguration, loadBalancers: i.loadBalancers ?? [], healthCheckGracePeriodSeconds: i.healthCheckGracePeriodSeconds,
           deploymentConfiguration: i.deploymentConfiguration, deployments: [], events: [], tags: fromLower(i.tags),
         };
         st().services.set(s.arn, s);
@@ -174,6 +232,16 @@ export function ecsService(fake: FakeAws): Service<typeof ECS> {
       UpdateService: (i) => {
         const s = service(cluster(i.cluster).arn, i.service, (x) => x.status === "ACTIVE");
         if (!s) throw awsError("ServiceNotActiveException", "Service was not ACTIVE.");
+        if (i.capacityProviderStrategy !== undefined) {
+          // A launch type becomes a strategy, or a strategy another, only with a new deployment
+          // (https://docs.aws.amazon.com/AmazonECS/latest/bestpracticesguide/ec2-and-fargate-spot.html; the message as in pipe-cd/pipecd#6385).
+          const changes = s.launchType !== undefined || !sameStrategy(s.capacityProviderStrategy, i.capacityProviderStrategy);
+          if (changes && !i.forceNewDeployment) throw awsError("InvalidParameterException", "When switching from launch type to capacity provider strategy on an existing service, or making a change to a capacity provider strategy on a service that is already using one, you must force a new deployment.");
+          if (!i.capacityProviderStrategy.length) throw new Error("fake: an empty strategy (back to the launch type) is not modelled");
+          checkStrategy(i.capacityProviderStrategy, [...st().clusters.values()].find((c) => c.arn === s.clusterArn)!.capacityProviders);
+          s.capacityProviderStrategy = i.capacityProviderStrategy;
+          s.launchType = undefined;
+        }
         const before = JSON.stringify([s.taskDefinition, s.networkConfiguration, s.loadBalancers]);
         if (i.taskDefinition) s.taskDefinition = taskDef(i.taskDefinition).arn;
         if (i.networkConfiguration !== undefined) s.networkConfiguration = i.networkConfiguration;

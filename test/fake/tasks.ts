@@ -18,6 +18,8 @@ import type { EcsService, TaskDef } from "./ecs.js";
 export interface Deployment {
   id: string; status: "PRIMARY" | "ACTIVE"; taskDefinition: string; desiredCount: number; rolloutState: "IN_PROGRESS" | "COMPLETED" | "FAILED"; rolloutStateReason?: string;
   createdAt: number; failedTasks: number; runningCount: number; pendingCount: number;
+  /** The provider its tasks run on, from the service's strategy when the deployment started (none on a launch type). */
+  capacityProvider?: string;
 }
 export interface Task {
   arn: string; id: string; taskDefinitionArn: string; cluster: string; container: string; ip: string; behavior: ImageBehavior | "missing"; createdAt: number;
@@ -27,6 +29,8 @@ export interface Task {
   /** In the service's target group: registered, healthy (or unhealthy) from, draining from/until. */
   registeredAt?: number; healthyAt?: number; unhealthyAt?: number; drainFrom?: number; drainUntil?: number;
   startedBy?: string; group?: string; deploymentId?: string; command?: string[];
+  /** https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Task.html (capacityProviderName) */
+  capacityProviderName?: string;
 }
 interface TargetHealth { State: "initial" | "healthy" | "unhealthy" | "draining"; Reason?: string; Description?: string }
 
@@ -60,7 +64,7 @@ function addressIn(fake: FakeAws, subnetId: string | undefined, n: number): stri
   return [24, 16, 8, 0].map((shift) => Math.floor(at / 2 ** shift) % 256).join(".");
 }
 
-export function launchTask(fake: FakeAws, td: TaskDef, clusterName: string, extra: { startedBy?: string; group?: string; deploymentId?: string; command?: string[]; subnetId?: string }, now = fake.clock.now()): Task {
+export function launchTask(fake: FakeAws, td: TaskDef, clusterName: string, extra: { startedBy?: string; group?: string; deploymentId?: string; command?: string[]; subnetId?: string; capacityProviderName?: string }, now = fake.clock.now()): Task {
   const id = fake.nextSeq().toString(16).padStart(32, "0");
   const container = td.def.containerDefinitions![0]!;
   const image = imageOf(fake, container.image!);
@@ -133,6 +137,7 @@ export function startDeployment(fake: FakeAws, s: EcsService): void {
  */
 const newDeployment = (fake: FakeAws, s: EcsService, taskDefinition: string, at = fake.clock.now()): Deployment => ({
   id: `ecs-svc/${String(fake.nextSeq()).padStart(19, "0")}`, status: "PRIMARY", taskDefinition, desiredCount: s.desiredCount, rolloutState: "IN_PROGRESS", createdAt: at, failedTasks: 0, runningCount: 0, pendingCount: 0,
+  ...(s.capacityProviderStrategy?.length ? { capacityProvider: s.capacityProviderStrategy.find((i) => (i.weight ?? 0) > 0)?.capacityProvider } : {}),
 });
 
 /** The service a task belongs to, and the target (group, port) its load balancer block registers the task as. */
@@ -230,7 +235,7 @@ export function tickService(fake: FakeAws, s: EcsService, now: number): void {
     // A free slot is filled when it frees up: at the deployment's start, or when its last task stopped.
     const at = Math.max(primary.createdAt, ...failed.map((t) => t.stoppedAt!));
     const subnetId = s.networkConfiguration?.awsvpcConfiguration?.subnets?.[0];
-    while (live().length < s.desiredCount) launchTask(fake, td, s.clusterArn.split("/").pop()!, { group, deploymentId: primary.id, startedBy: primary.id, subnetId }, at);
+    while (live().length < s.desiredCount) launchTask(fake, td, s.clusterArn.split("/").pop()!, { group, deploymentId: primary.id, startedBy: primary.id, subnetId, capacityProviderName: primary.capacityProvider }, at);
   }
   for (const t of live().slice(s.desiredCount)) stopTask(t, "Scaled in", 0, now);
   const running = live();
