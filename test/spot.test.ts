@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { SpecSchema } from "../src/config/schema.js";
 import { estimate, PRICES } from "../src/cost/estimate.js";
+import { stackActions } from "../src/stack/permissions.js";
 import { assertConverged } from "./convergence.js";
 import { APP, withHarness, type Harness } from "./helpers.js";
 
@@ -64,6 +65,11 @@ describe("app.capacity (Fargate Spot)", () => {
     h.resetCalls();
     await up(h, SPOT);
     assert.deepEqual(ops(h), ["PutClusterCapacityProviders", "UpdateService"], "the cluster first, then the service");
+    const listed = stackActions(SpecSchema.parse(SPOT));
+    const prefix: Record<string, string> = { elbv2: "elasticloadbalancing" };
+    const called = h.fake.calls.filter((c) => c.service !== "sts").map((c) => `${prefix[c.service] ?? c.service}:${c.op}`);
+    assert.deepEqual([...new Set(called)].filter((a) => !listed.includes(a)), [], "the permission list for a Spot spec holds every call");
+    assert.ok(!stackActions({}).includes("ecs:PutClusterCapacityProviders"), "a spec without Spot does not ask for it");
     const update = calls(h, "UpdateService")[0]!;
     assert.deepEqual([update.capacityProviderStrategy, update.forceNewDeployment], [[{ capacityProvider: "FARGATE_SPOT", weight: 1, base: 0 }], true]);
     assert.equal(service(h).arn, arn, "the same service");
@@ -86,7 +92,7 @@ describe("app.capacity (Fargate Spot)", () => {
   it("drift on Spot is reported and repaired: the cluster's providers and the service's strategy changed by hand", () => withHarness(async (h) => {
     await runningStack(h, SPOT);
     cluster(h).defaultCapacityProviderStrategy = [{ capacityProvider: "FARGATE", weight: 1, base: 0 }];
-    service(h).capacityProviderStrategy = [{ capacityProvider: "FARGATE", weight: 1, base: 0 }, { capacityProvider: "FARGATE_SPOT", weight: 3, base: 0 }];
+    service(h).capacityProviderStrategy = [{ capacityProvider: "FARGATE_SPOT", weight: 3, base: 0 }, { capacityProvider: "FARGATE", weight: 1, base: 1 }];
     const status = JSON.parse((await h.cli(["status", "--json", "--config", h.writeSpec(SPOT)])).stdout);
     const drifted = Object.fromEntries(status.resources.filter((r: { sync: string }) => r.sync === "drifted").map((r: { key: string; fields: string[] }) => [r.key, r.fields]));
     assert.deepEqual(drifted, { "ecs-cluster": ["defaultCapacityProviderStrategy"], "ecs-service": ["capacity"] });
@@ -117,6 +123,21 @@ describe("app.capacity (Fargate Spot)", () => {
     assert.deepEqual(calls(h, "UpdateService").filter((u) => u.capacityProviderStrategy !== undefined), [], "no call touched the strategy");
     h.resetCalls();
     await up(h, SPOT);
+    assert.deepEqual(ops(h), []);
+  }));
+
+  it("on a schedule, Spot tasks sleep and wake by the schedule's calls and come back on Spot; up then changes nothing", () => withHarness(async (h) => {
+    const spec = { ...SPOT, schedule: { awake: "Mon-Fri 08:00-20:00", timezone: "UTC" } };
+    await h.clock.run(() => h.clock.sleep(Date.UTC(2026, 2, 26, 10, 0))); // a Thursday, 10:00 UTC
+    await runningStack(h, spec);
+    const pass = (hours: number) => h.clock.run(() => h.fake.passTime(hours * 3_600_000));
+    await pass(12);
+    assert.deepEqual([service(h).desiredCount, runningOn(h)], [0, []], "Thursday 22:00: asleep");
+    await pass(11);
+    assert.deepEqual([service(h).desiredCount, runningOn(h)], [1, ["FARGATE_SPOT"]], "Friday 09:00: awake, on Spot");
+    assert.deepEqual(service(h).capacityProviderStrategy?.map((i) => i.capacityProvider), ["FARGATE_SPOT"]);
+    h.resetCalls();
+    await up(h, spec);
     assert.deepEqual(ops(h), []);
   }));
 
