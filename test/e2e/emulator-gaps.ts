@@ -94,7 +94,46 @@ export const MOTO_GAPS: EmulatorGap[] = [
     source: "moto 5.2.1 moto/scheduler/models.py stores schedules only (https://docs.getmoto.org/en/latest/docs/services/scheduler.html)",
     handling: "the e2e run checks the schedules, their role and its policy as stored; a week of firing, DST included, runs on the fake's clock (test/schedule.test.ts)",
   },
+  {
+    what: "ACM issues a DNS-validated certificate after a fixed wait (MOTO_ACM_VALIDATION_WAIT, 60 s by default) whether or not its validation CNAME exists anywhere",
+    aws: "PENDING_VALIDATION until ACM finds the CNAME in public DNS, then ISSUED; VALIDATION_TIMED_OUT after 72 hours without it (https://docs.aws.amazon.com/acm/latest/userguide/dns-validation.html)",
+    source: "moto 5.2.1 moto/acm/models.py CertBundle.check (line 332): PENDING_VALIDATION becomes ISSUED once settings.ACM_VALIDATION_WAIT seconds have passed; moto/settings.py (MOTO_ACM_VALIDATION_WAIT)",
+    handling: "e2e/moto.ts starts moto with MOTO_ACM_VALIDATION_WAIT_S below, so up meets PENDING_VALIDATION, waits, and sees ISSUED in seconds; that the CNAME is written is checked in moto's Route 53 itself; that nothing is issued without it is on the fake (test/https.test.ts)",
+  },
+  {
+    what: "ACM gives every certificate the same validation CNAME (name _d930b28be6c5927595552b219965053e.<domain>, one fixed value)",
+    aws: "a name and value derived from the domain and the account (https://docs.aws.amazon.com/acm/latest/userguide/dns-validation.html)",
+    source: "moto 5.2.1 moto/acm/models.py CertBundle.describe (line 412)",
+    handling: "none needed: the product writes what DescribeCertificate gives",
+  },
+  {
+    what: "ACM DeleteCertificate deletes a certificate that an HTTPS listener still uses",
+    aws: "ResourceInUseException while it is in use (https://docs.aws.amazon.com/acm/latest/APIReference/API_DeleteCertificate.html)",
+    source: "moto 5.2.1 moto/acm/models.py delete_certificate (line 585) never reads in_use_by",
+    handling: "moto cannot catch a wrong order; the listener-before-certificate order when https is removed is checked on the fake, which refuses it (test/https.test.ts)",
+  },
+  {
+    what: "ELBv2 CreateListener takes an ACM certificate that is still PENDING_VALIDATION",
+    aws: "CertificateNotFound until the certificate is issued (https://github.com/aws/aws-cdk/issues/6081)",
+    source: "moto 5.2.1 moto/elbv2/models.py _certificate_exists (line 1905) only checks that the ARN exists in ACM or IAM",
+    handling: "moto cannot catch a listener made too early; the product waits for ISSUED first (certificate-validation.ts) and the fake refuses a pending certificate",
+  },
+  {
+    what: "ELBv2 gives every load balancer CanonicalHostedZoneId Z2P70J7EXAMPLE, and an HTTP listener an SslPolicy (ELBSecurityPolicy-2016-08)",
+    aws: "the region's ELB hosted zone (Z35SXDOTRQ7X7K for ALBs in us-east-1, https://docs.aws.amazon.com/general/latest/gr/elb.html); SslPolicy only on HTTPS/TLS listeners (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_Listener.html)",
+    source: "moto 5.2.1 moto/elbv2/models.py FakeLoadBalancer (line 626); moto/elbv2/responses.py create_listener (line 124) defaults SslPolicy for any protocol",
+    handling: "none needed: the alias points where DescribeLoadBalancers says, and the product compares the SSL policy of the HTTPS listener only",
+  },
+  {
+    what: "Route 53 lists an alias record with TTL 0",
+    aws: "an alias record has no TTL (https://docs.aws.amazon.com/Route53/latest/APIReference/API_ResourceRecordSet.html)",
+    source: "moto 5.2.1 moto/route53/models.py RecordSet (line 197: TTL defaults to 0)",
+    handling: "none needed: the product compares an alias by its target only",
+  },
 ];
+
+/** Seconds moto's ACM waits before it issues a certificate (see the ACM gap above): long enough for up to see it pending. */
+export const MOTO_ACM_VALIDATION_WAIT_S = 3;
 
 /** The spontime.config.json the e2e run uses: the defaults, except where a gap above needs otherwise. */
 export const MOTO_CONFIG = { database: { engineVersion: "15.8" } };

@@ -14,9 +14,9 @@ import assert from "node:assert/strict";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { APP, FULL_STACK, SCENARIOS, unreportedDrift, type CliRun, type ContractTarget } from "../contract.js";
-import { MOTO_CONFIG, MOTO_UNREPORTED } from "./emulator-gaps.js";
+import { MOTO_ACM_VALIDATION_WAIT_S, MOTO_CONFIG, MOTO_UNREPORTED } from "./emulator-gaps.js";
 import { inventory, type Sdk } from "./inventory.js";
-import { APP2, scheduleSteps, teardownSteps, type SecondStack } from "./spec-options.js";
+import { APP2, httpsSteps, scheduleSteps, teardownSteps, type SecondStack } from "./spec-options.js";
 
 const ROOT = new URL("../../../", import.meta.url).pathname;
 const BIN = join(ROOT, "bin", "spontime-infra");
@@ -76,8 +76,10 @@ async function main() {
   }
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  // Managed policies (AmazonECSTaskExecutionRolePolicy) exist in moto only when asked for.
-  const moto: ChildProcess = spawn("python3", ["-m", "moto.server", "-H", "127.0.0.1", "-p", String(port)], { stdio: "ignore", env: { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: "true" } });
+  // Managed policies (AmazonECSTaskExecutionRolePolicy) exist in moto only when asked for; its ACM issues a
+  // certificate after a fixed wait, 60 s unless told (both in emulator-gaps.ts).
+  const motoEnv = { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: "true", MOTO_ACM_VALIDATION_WAIT: String(MOTO_ACM_VALIDATION_WAIT_S) };
+  const moto: ChildProcess = spawn("python3", ["-m", "moto.server", "-H", "127.0.0.1", "-p", String(port)], { stdio: "ignore", env: motoEnv });
   const dir = mkdtempSync(join(tmpdir(), "spontime-e2e-"));
   const config = join(dir, "spontime.config.json");
   writeFileSync(config, JSON.stringify(MOTO_CONFIG));
@@ -175,6 +177,7 @@ async function main() {
       await other.unlock();
     });
     await scheduleSteps(second);
+    await httpsSteps(second);
     await teardownSteps(second);
   } finally {
     moto.kill();

@@ -4,7 +4,11 @@
  * itself (not through the CLI's own view), re-applied as a no-op, and removed until moto holds nothing of it.
  */
 import assert from "node:assert/strict";
+import * as ACM from "@aws-sdk/client-acm";
+import * as EC2 from "@aws-sdk/client-ec2";
+import * as ELB from "@aws-sdk/client-elastic-load-balancing-v2";
 import * as IAM from "@aws-sdk/client-iam";
+import * as Route53 from "@aws-sdk/client-route-53";
 import * as Scheduler from "@aws-sdk/client-scheduler";
 import { unreportedDrift, type CliRun, type ContractTarget } from "../contract.js";
 import { MOTO_CONFIG } from "./emulator-gaps.js";
@@ -12,6 +16,8 @@ import type { Sdk } from "./inventory.js";
 
 export const APP2 = "spontime-e2e";
 const SCHEDULE = { awake: "Mon-Fri 08:00-20:00", timezone: "Europe/Paris" };
+const ZONE = "e2e.example.com";
+const DOMAIN = `api.${ZONE}`;
 const BASE = { appName: APP2, ...MOTO_CONFIG };
 
 export interface SecondStack {
@@ -98,6 +104,63 @@ export async function scheduleSteps({ target: t, writeSpec, step, sdk }: SecondS
     writeSpec(BASE);
     await upThenNoOp(t, "schedule removed");
     assert.deepEqual(left(await scheduling(sdk)), NOTHING);
+  });
+}
+
+/** What ACM, ELB, EC2 and Route 53 hold for the stack's HTTPS, read from moto directly. */
+async function httpsParts(sdk: Sdk, zoneId: string) {
+  const acm = new ACM.ACMClient(sdk);
+  const elb = new ELB.ElasticLoadBalancingV2Client(sdk);
+  const certificates = await Promise.all(((await acm.send(new ACM.ListCertificatesCommand({}))).CertificateSummaryList ?? [])
+    .map(async (c) => (await acm.send(new ACM.DescribeCertificateCommand({ CertificateArn: c.CertificateArn }))).Certificate!));
+  const alb = (await elb.send(new ELB.DescribeLoadBalancersCommand({ Names: [`${APP2}-alb`] }))).LoadBalancers![0]!;
+  const listeners = (await elb.send(new ELB.DescribeListenersCommand({ LoadBalancerArn: alb.LoadBalancerArn }))).Listeners ?? [];
+  const group = (await new EC2.EC2Client(sdk).send(new EC2.DescribeSecurityGroupsCommand({ GroupIds: alb.SecurityGroups }))).SecurityGroups![0]!;
+  const records = (await new Route53.Route53Client(sdk).send(new Route53.ListResourceRecordSetsCommand({ HostedZoneId: zoneId }))).ResourceRecordSets ?? [];
+  return {
+    alb, certificates,
+    listeners: listeners.map((l) => ({ port: l.Port, protocol: l.Protocol, sslPolicy: l.Protocol === "HTTPS" ? l.SslPolicy : undefined, certificates: l.Certificates?.map((c) => c.CertificateArn), action: l.DefaultActions?.[0] })),
+    worldOpen: (group.IpPermissions ?? []).filter((p) => p.IpRanges?.some((r) => r.CidrIp === "0.0.0.0/0")).map((p) => p.FromPort!).sort((a, b) => a - b),
+    records: records.filter((r) => r.Type !== "NS" && r.Type !== "SOA"),
+  };
+}
+
+export async function httpsSteps({ target: t, writeSpec, step, sdk }: SecondStack): Promise<void> {
+  let zoneId = "";
+  await step("https with a Route 53 zone for the domain: up requests the certificate, writes its validation record, waits for ISSUED, then adds the 443 listener, the redirect and the alias (0 manual steps); a second up is a no-op", async () => {
+    const zone = await new Route53.Route53Client(sdk).send(new Route53.CreateHostedZoneCommand({ Name: ZONE, CallerReference: `e2e-${Date.now()}` }));
+    zoneId = zone.HostedZone!.Id!.replace(/^\/hostedzone\//, "");
+    writeSpec({ ...BASE, https: { domain: DOMAIN } });
+    const up = await upThenNoOp(t, "with https");
+    assert.ok(up.stderr.includes(`certificate issued for ${DOMAIN} (DNS validation): done`), "up waited for the certificate");
+    const h = await httpsParts(sdk, zoneId);
+    assert.equal(h.certificates.length, 1, "one certificate");
+    const cert = h.certificates[0]!;
+    assert.deepEqual([cert.DomainName, cert.Status, cert.DomainValidationOptions?.[0]?.ValidationMethod], [DOMAIN, "ISSUED", "DNS"]);
+    const cname = cert.DomainValidationOptions![0]!.ResourceRecord!;
+    assert.deepEqual(h.records.map((r) => [r.Name, r.Type, r.ResourceRecords?.[0]?.Value ?? `alias ${r.AliasTarget?.DNSName}`]).sort(), [
+      [`${DOMAIN}.`, "A", `alias ${h.alb.DNSName}.`],
+      [cname.Name, "CNAME", cname.Value],
+    ].sort(), "the validation CNAME as ACM gives it, and the domain's alias to the ALB");
+    const tg = h.listeners.find((l) => l.port === 443)?.action?.TargetGroupArn;
+    assert.match(tg ?? "", /:targetgroup\/spontime-e2e-tg\//, "443 forwards to the stack's target group");
+    assert.deepEqual(h.listeners.sort((a, b) => a.port! - b.port!), [
+      { port: 80, protocol: "HTTP", sslPolicy: undefined, certificates: undefined, action: { Type: "redirect", RedirectConfig: { Protocol: "HTTPS", Port: "443", Host: "#{host}", Path: "/#{path}", Query: "#{query}", StatusCode: "HTTP_301" } } },
+      { port: 443, protocol: "HTTPS", sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06", certificates: [cert.CertificateArn], action: { Type: "forward", TargetGroupArn: tg } },
+    ]);
+    assert.deepEqual(h.worldOpen, [80, 443], "the ALB group opens 80 and 443 to the world, nothing else");
+    assert.equal((JSON.parse((await t.cli(["outputs", "--json"])).stdout) as { url: string }).url, `https://${DOMAIN}`);
+  });
+
+  await step("https removed from the spec: one up goes back to plain HTTP, no certificate, 443 listener, redirect or record is left in moto; the next up is a no-op", async () => {
+    writeSpec(BASE);
+    await upThenNoOp(t, "https removed");
+    const h = await httpsParts(sdk, zoneId);
+    assert.deepEqual(h.certificates, []);
+    assert.deepEqual(h.records, []);
+    assert.deepEqual(h.listeners.map((l) => [l.port, l.protocol, l.action?.Type]), [[80, "HTTP", "forward"]]);
+    assert.deepEqual(h.worldOpen, [80]);
+    assert.match((JSON.parse((await t.cli(["outputs", "--json"])).stdout) as { url: string }).url, /^http:\/\/.+\.elb\.amazonaws\.com$/);
   });
 }
 
