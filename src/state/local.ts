@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { appendFileSync, chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { appendFileSync, chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { StateConflict, type LockAttempt, type LockInfo, type Snapshot, type StateBackend } from "./backend.js";
 
 const contentTag = (text: string) => createHash("sha256").update(text).digest("hex");
@@ -99,11 +99,26 @@ export class LocalStateBackend implements StateBackend {
 
   /** The state holds the DB password and SECRET_KEY: inside a git work tree, make sure it is never committed. */
   private keepOutOfGit(): void {
+    if (!mayBeInGitWorkTree(this.dir)) return;
     // `git check-ignore` exits 0 when ignored, 1 when not, 128 outside a work tree; no git at all sets `error`.
     const check = spawnSync("git", ["check-ignore", "-q", this.where], { cwd: this.dir, stdio: "ignore" });
     if (check.error || check.status !== 1) return;
     const gitignore = join(this.dir, ".gitignore");
     appendFileSync(gitignore, "*\n");
     this.notice(`${this.dir} is inside a git work tree and was not ignored: wrote ${gitignore} ("*") so the state, which holds the database password and SECRET_KEY, is never committed`);
+  }
+}
+
+/**
+ * Git finds a work tree through a `.git` (a directory, or a file in a linked worktree or submodule) in the
+ * directory or one above it, or through GIT_DIR (GIT_DIR in https://git-scm.com/book/en/v2/Git-Internals-Environment-Variables).
+ * Without either, `git check-ignore` would only answer "not a work tree": looking first spares most state
+ * directories a process start.
+ */
+function mayBeInGitWorkTree(dir: string): boolean {
+  if (process.env.GIT_DIR) return true;
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    if (existsSync(join(d, ".git"))) return true;
+    if (dirname(d) === d) return false;
   }
 }
