@@ -200,6 +200,8 @@ describe("the stack's certificates, found by tag", () => {
     assert.deepEqual([...h.fake.acm.certs.keys()], [kept]);
     assert.deepEqual(inUse(), [kept]);
     assert.equal(h.state().resources.certificate!.id, kept);
+    const again = await h.cli(["plan", "--config", withHttps(), "--detailed-exitcode"]);
+    assert.equal(again.code, 0, `the deleted extra, still listed for a moment, is skipped: ${again.stderr}`);
   });
 
   it("with the state file lost as well: the issued certificate in use is adopted, the pending extra deleted, nothing requested", async () => {

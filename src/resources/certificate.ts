@@ -56,19 +56,24 @@ export function findCertificates(ctx: Ctx, prior: Stored | undefined): Promise<F
       for (const summary of page.CertificateSummaryList ?? []) {
         const arn = summary.CertificateArn!;
         if (domain && summary.DomainName !== domain && arn !== prior?.id) continue;
-        const tags = await tagsOf(ctx, arn);
+        // Deleting is eventually consistent: a deleted certificate may still be listed for a short while
+        // (https://docs.aws.amazon.com/acm/latest/APIReference/API_DeleteCertificate.html): it is skipped.
+        const tags = await absentIfNotFound(() => tagsOf(ctx, arn));
+        if (!tags) continue;
         if (arn === prior?.id) assertOurs("certificate", arn, tags, ctx.spec.appName);
         if (tags[TAG_STACK] === ctx.spec.appName && tags[TAG_RESOURCE] === KEY) ours.push({ summary, tags });
         else others.push(summary);
       }
       NextToken = page.NextToken;
     }
-    const [kept, ...extra] = ours.sort((a, b) => keepFirst(prior?.id)(a.summary, b.summary));
-    if (!kept) return undefined;
-    const cert = (await absentIfNotFound(() => ctx.aws.acm.send(new DescribeCertificateCommand({ CertificateArn: kept.summary.CertificateArn! }))))?.Certificate;
-    if (!cert) return undefined;
-    const othersForDomain = others.filter((o) => o.DomainName === cert.DomainName).map((o) => o.CertificateArn!);
-    return { cert, tags: kept.tags, duplicates: extra.map((e) => e.summary).filter((x) => !x.InUse), othersForDomain };
+    ours.sort((a, b) => keepFirst(prior?.id)(a.summary, b.summary));
+    for (const [i, kept] of ours.entries()) {
+      const cert = (await absentIfNotFound(() => ctx.aws.acm.send(new DescribeCertificateCommand({ CertificateArn: kept.summary.CertificateArn! }))))?.Certificate;
+      if (!cert) continue; // gone since it was listed
+      const othersForDomain = others.filter((o) => o.DomainName === cert.DomainName).map((o) => o.CertificateArn!);
+      return { cert, tags: kept.tags, duplicates: ours.slice(i + 1).map((e) => e.summary).filter((x) => !x.InUse), othersForDomain };
+    }
+    return undefined;
   });
 }
 

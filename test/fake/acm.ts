@@ -15,9 +15,10 @@ export interface Certificate {
   keyType: string;
   requestedAt: number; recordName: string; recordValue: string; issueAt?: number;
 }
-export interface AcmState { certs: Map<string, Certificate> }
+/** `deleted`: certificates deleted a moment ago, which ListCertificates still lists for `listedAfterDelete`. */
+export interface AcmState { certs: Map<string, Certificate>; deleted: Map<string, Certificate & { deletedAt: number }> }
 
-export const emptyAcm = (): AcmState => ({ certs: new Map() });
+export const emptyAcm = (): AcmState => ({ certs: new Map(), deleted: new Map() });
 
 export const ACM_TIMING = {
   /**
@@ -29,6 +30,12 @@ export const ACM_TIMING = {
   issueAfter: 60_000,
   /** "Idempotency tokens time out after one hour" (https://docs.aws.amazon.com/acm/latest/APIReference/API_RequestCertificate.html). */
   tokenLifetime: 3_600_000,
+  /**
+   * "Deleting a certificate is eventually consistent. There may be a short delay before the certificate no longer
+   * appears in the list" (https://docs.aws.amazon.com/acm/latest/APIReference/API_DeleteCertificate.html); the
+   * page gives no figure: 10 s here. Every other call answers ResourceNotFoundException at once.
+   */
+  listedAfterDelete: 10_000,
 };
 
 /** Listeners that name the certificate: what DescribeCertificate's InUseBy lists. */
@@ -69,7 +76,7 @@ export function acmService(fake: FakeAws): Service<typeof ACM> {
       // https://docs.aws.amazon.com/acm/latest/APIReference/API_Filters.html). The summary carries InUse, Status
       // and CreatedAt (https://docs.aws.amazon.com/acm/latest/APIReference/API_CertificateSummary.html).
       ListCertificates: (i) => ({
-        CertificateSummaryList: [...certs().values()]
+        CertificateSummaryList: [...certs().values(), ...[...fake.acm.deleted.values()].filter((c) => fake.clock.now() < c.deletedAt + ACM_TIMING.listedAfterDelete)]
           .filter((c) => (!i.CertificateStatuses || i.CertificateStatuses.includes(c.status)) && (i.Includes?.keyTypes ?? ["RSA_1024", "RSA_2048"]).includes(c.keyType as ACM.KeyAlgorithm))
           .map((c) => ({ CertificateArn: c.arn, DomainName: c.domain, Status: c.status, KeyAlgorithm: c.keyType.replace("_", "-"), InUse: inUseBy(fake, c.arn).length > 0, CreatedAt: new Date(c.requestedAt) })),
       }),
@@ -101,6 +108,7 @@ export function acmService(fake: FakeAws): Service<typeof ACM> {
         const c = get(i.CertificateArn);
         if (inUseBy(fake, c.arn).length) throw awsError("ResourceInUseException", `Certificate ${c.arn} in account ${fake.account} is in use.`);
         certs().delete(c.arn);
+        fake.acm.deleted.set(c.arn, { ...c, deletedAt: fake.clock.now() });
       },
     },
   };
