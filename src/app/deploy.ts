@@ -1,9 +1,9 @@
 import { DescribeImagesCommand, DescribeRepositoriesCommand } from "@aws-sdk/client-ecr";
 import { DescribeServicesCommand, ListTasksCommand, RegisterTaskDefinitionCommand, UpdateServiceCommand, type RegisterTaskDefinitionCommandInput, type Service, type Task, type TaskDefinition } from "@aws-sdk/client-ecs";
-import { DescribeTargetGroupsCommand, DescribeTargetHealthCommand, type TargetHealthDescription } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { DescribeTargetHealthCommand, type TargetHealthDescription } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { absentIfNotFound } from "../aws/errors.js";
 import { findService, findTaskDefinition } from "../aws/ecs.js";
-import { findLoadBalancer } from "../aws/elbv2.js";
+import { findLoadBalancer, findTargetGroup } from "../aws/elbv2.js";
 import { poll } from "../engine/poll.js";
 import { ToolError, UserError, errorMessage } from "../errors.js";
 import type { AppCtx } from "./context.js";
@@ -94,8 +94,7 @@ async function explainFailure(ctx: AppCtx, taskDefinitionArn: string, unhealthy:
 
 async function targetGroupArn(ctx: AppCtx, serviceTg: string | undefined): Promise<string | undefined> {
   if (serviceTg) return serviceTg;
-  const tg = await absentIfNotFound(() => ctx.aws.elbv2.send(new DescribeTargetGroupsCommand({ Names: [ctx.names.targetGroup] })));
-  return tg?.TargetGroups?.[0]?.TargetGroupArn;
+  return (await findTargetGroup(ctx))?.TargetGroupArn;
 }
 
 /** The phases reached, each printed as it happens with the time since the previous one and since the start. */

@@ -1,10 +1,12 @@
 import { DescribeListenersCommand, type Action, type Listener } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { sharedRead, type ReadsCtx } from "../engine/reads.js";
+import type { ReadsCtx } from "../engine/reads.js";
 import type { Stored } from "../engine/types.js";
 import type { Aws } from "./clients.js";
-import { elbTagsOf, findLoadBalancer } from "./elbv2.js";
+import { elbTagsOf, findLoadBalancer, listenersOf } from "./elbv2.js";
 import { absentIfNotFound } from "./errors.js";
 import { assertOurs, type Tags } from "./tags.js";
+
+type ListenerCtx = ReadsCtx & { aws: Aws; names: { alb: string; targetGroup: string } };
 
 /** What a listener does with a request: forward it to the target group, or (HTTP with https on) redirect it. */
 export type ListenerAction = { forwardTo: string } | { redirectTo: "HTTPS:443"; status: "HTTP_301" };
@@ -25,24 +27,20 @@ export function defaultActions(action: ListenerAction): Action[] {
   return [{ Type: "redirect", RedirectConfig: { Protocol, Port, Host: "#{host}", Path: "/#{path}", Query: "#{query}", StatusCode: action.status } }];
 }
 
-/** By the ARN we remember, else the listener on `port` of the stack's ALB (ELB has no tag filter for listeners). */
-async function findListener(ctx: ReadsCtx & { aws: Aws; names: { alb: string } }, prior: Stored | undefined, port: number): Promise<Listener | undefined> {
-  if (prior?.id) {
-    const byArn = await absentIfNotFound(() => ctx.aws.elbv2.send(new DescribeListenersCommand({ ListenerArns: [prior.id] })));
-    if (byArn?.Listeners?.[0]) return byArn.Listeners[0];
-  }
+/**
+ * The listener on `port` of the stack's ALB (ELB has no tag filter for listeners), or the one whose ARN we
+ * remember if it is elsewhere (a state file naming another stack's listener: refused by its tags).
+ */
+async function findListener(ctx: ListenerCtx, prior: Stored | undefined, port: number): Promise<Listener | undefined> {
   const lb = await findLoadBalancer(ctx);
-  if (!lb?.LoadBalancerArn) return undefined;
-  const arn = lb.LoadBalancerArn;
-  // One listing for both listeners while the stack is observed.
-  const out = await sharedRead(ctx, `elbv2:listeners:${arn}`, () => absentIfNotFound(() => ctx.aws.elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: arn }))));
-  return out?.Listeners?.find((l) => l.Port === port);
+  const listeners = lb?.LoadBalancerArn ? await listenersOf(ctx, lb.LoadBalancerArn) : [];
+  const remembered = prior?.id ? listeners.find((l) => l.ListenerArn === prior.id) ?? (await absentIfNotFound(() => ctx.aws.elbv2.send(new DescribeListenersCommand({ ListenerArns: [prior.id] }))))?.Listeners?.[0] : undefined;
+  return remembered ?? listeners.find((l) => l.Port === port);
 }
-
 
 /** The stack's listener on `port` with its tags, refused (assertOurs) when it is not tagged for this stack. */
 export async function findOwnListener(
-  ctx: ReadsCtx & { aws: Aws; names: { alb: string }; spec: { appName: string } }, prior: Stored | undefined, port: number,
+  ctx: ListenerCtx & { spec: { appName: string } }, prior: Stored | undefined, port: number,
 ): Promise<{ listener: Listener & { ListenerArn: string }; tags: Tags } | undefined> {
   const l = await findListener(ctx, prior, port);
   if (!l?.ListenerArn) return undefined;

@@ -16,6 +16,11 @@ export class ReadCache {
     }
   }
 
+  /** Whether reads are shared now (the stack is being observed): a read may then gather for several resources. */
+  get sharing(): boolean {
+    return !!this.entries;
+  }
+
   get<T>(key: string, read: () => Promise<T>): Promise<T> {
     if (!this.entries) return read();
     let hit = this.entries.get(key) as Promise<T> | undefined;

@@ -1,9 +1,9 @@
 import {
-  CreateTargetGroupCommand, DeleteTargetGroupCommand, DescribeTargetGroupAttributesCommand, DescribeTargetGroupsCommand,
+  CreateTargetGroupCommand, DeleteTargetGroupCommand, DescribeTargetGroupAttributesCommand,
   ModifyTargetGroupAttributesCommand, ModifyTargetGroupCommand,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { absentIfNotFound, errorCode, hasCode, ignoreNotFound } from "../aws/errors.js";
-import { elbTagsOf } from "../aws/elbv2.js";
+import { errorCode, hasCode, ignoreNotFound } from "../aws/errors.js";
+import { elbTagsOf, findTargetGroup } from "../aws/elbv2.js";
 import { assertOurs, ownedTags, syncTags, tagList, type Tags } from "../aws/tags.js";
 import { stackTags } from "../config/names.js";
 import type { RefFn } from "../engine/types.js";
@@ -56,7 +56,7 @@ export const targetGroup: StackResource<Want, Attrs, { targetGroupArn: string }>
   title: (spec) => `target group ${spec.appName}-tg (ip, ${spec.app.healthPath} every ${spec.app.healthCheck.intervalSeconds} s)`,
   desired,
   async observe(ctx) {
-    const tg = (await absentIfNotFound(() => ctx.aws.elbv2.send(new DescribeTargetGroupsCommand({ Names: [ctx.names.targetGroup] }))))?.TargetGroups?.[0];
+    const tg = await findTargetGroup(ctx);
     if (!tg?.TargetGroupArn) return undefined;
     const tags = await elbTagsOf(ctx, tg.TargetGroupArn);
     assertOurs("target group", ctx.names.targetGroup, tags, ctx.spec.appName);

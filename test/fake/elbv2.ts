@@ -79,7 +79,21 @@ export function elbService(fake: FakeAws): Service<typeof ELB> {
     sdk: ELB,
     reads: {
       DescribeLoadBalancers: (i) => ({ LoadBalancers: byNameOrArn(st().lbs, i.Names, i.LoadBalancerArns, "LoadBalancerNotFoundException", "load balancers").map(lbShape) }),
-      DescribeTags: (i) => ({ TagDescriptions: (i.ResourceArns ?? []).map((arn) => ({ ResourceArn: arn, Tags: toUpper(tagged(arn)?.tags ?? {}) })) }),
+      /**
+       * Up to 20 ARNs of any ELB kind in one call; one that does not exist fails the whole call with that kind's
+       * NotFound (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DescribeTags.html).
+       */
+      DescribeTags: (i) => {
+        const arns = i.ResourceArns ?? [];
+        if (arns.length > 20) throw awsError("ValidationError", "1 validation error detected: Value at 'resourceArns' failed to satisfy constraint: Member must have length less than or equal to 20");
+        return {
+          TagDescriptions: arns.map((arn) => {
+            const found = tagged(arn);
+            if (!found) throw awsError(`${arn.includes(":listener/") ? "Listener" : arn.includes(":targetgroup/") ? "TargetGroup" : "LoadBalancer"}NotFoundException`, `${arn} not found`);
+            return { ResourceArn: arn, Tags: toUpper(found.tags) };
+          }),
+        };
+      },
       DescribeTargetGroups: (i) => ({ TargetGroups: byNameOrArn(st().tgs, i.Names, i.TargetGroupArns, "TargetGroupNotFoundException", "target groups").map(tgShape) }),
       DescribeTargetGroupAttributes: (i) => ({ Attributes: [{ Key: "deregistration_delay.timeout_seconds", Value: tg(i.TargetGroupArn).deregistrationDelay }] }),
       DescribeListeners: (i) => {
