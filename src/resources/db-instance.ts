@@ -1,9 +1,10 @@
 import {
-  AddTagsToResourceCommand, CreateDBInstanceCommand, DeleteDBInstanceCommand, DescribeDBEngineVersionsCommand, DescribeDBInstancesCommand,
+  AddTagsToResourceCommand, CreateDBInstanceCommand, DeleteDBInstanceCommand, DescribeDBEngineVersionsCommand,
   ModifyDBInstanceCommand, StartDBInstanceCommand, StopDBInstanceCommand, type DBInstance, type ModifyDBInstanceCommandInput,
 } from "@aws-sdk/client-rds";
 import { createHash } from "node:crypto";
-import { absentIfNotFound, hasCode } from "../aws/errors.js";
+import { hasCode } from "../aws/errors.js";
+import { findDbInstance } from "../aws/rds.js";
 import { assertOurs, ownedTags, syncTags, tagList, tagMap, type Tags } from "../aws/tags.js";
 import { stackTags } from "../config/names.js";
 import type { RefFn } from "../engine/types.js";
@@ -139,7 +140,7 @@ export const dbInstance: StackResource<Want, Attrs, Out> = {
   },
   async observe(ctx) {
     const id = ctx.names.dbInstance;
-    const db = (await absentIfNotFound(() => ctx.aws.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }))))?.DBInstances?.[0];
+    const db = await findDbInstance(ctx);
     if (!db || db.DBInstanceStatus === "deleted") return undefined;
     const tags = tagMap(db.TagList);
     assertOurs("RDS instance", id, tags, ctx.spec.appName);

@@ -1,12 +1,26 @@
-import { CreateDBSubnetGroupCommand, DeleteDBSubnetGroupCommand, DescribeDBSubnetGroupsCommand, ListTagsForResourceCommand, ModifyDBSubnetGroupCommand } from "@aws-sdk/client-rds";
+import { CreateDBSubnetGroupCommand, DeleteDBSubnetGroupCommand, DescribeDBSubnetGroupsCommand, ListTagsForResourceCommand, ModifyDBSubnetGroupCommand, type Subnet } from "@aws-sdk/client-rds";
+import { findDbInstance } from "../aws/rds.js";
 import { absentIfNotFound, hasCode, ignoreNotFound } from "../aws/errors.js";
 import { assertOurs, ownedTags, syncTags, tagList, tagMap, type Tags } from "../aws/tags.js";
 import { stackTags } from "../config/names.js";
 import type { RefFn } from "../engine/types.js";
-import type { DesiredStack, StackResource } from "./context.js";
+import type { Ctx, DesiredStack, StackResource } from "./context.js";
 import { privateSubnets } from "./subnet.js";
 
 const KEY = "db-subnet-group";
+
+/**
+ * The group's subnets and ARN. While the stack is observed, from the DB instance's description when the instance
+ * uses it (RDS describes the group with it, subnets included: https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DBInstance.html),
+ * its ARN built as RDS documents (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Tagging.ARN.Constructing.html):
+ * then only its tags are read. Otherwise by its own describe.
+ */
+async function describeGroup(ctx: Ctx, name: string): Promise<{ subnets?: Subnet[]; arn: string } | undefined> {
+  const db = ctx.reads.sharing ? await findDbInstance(ctx) : undefined;
+  if (db?.DBSubnetGroup?.DBSubnetGroupName === name && db.DBInstanceArn) return { subnets: db.DBSubnetGroup.Subnets, arn: db.DBInstanceArn.replace(/:db:[^:]+$/, `:subgrp:${name}`) };
+  const g = (await absentIfNotFound(() => ctx.aws.rds.send(new DescribeDBSubnetGroupsCommand({ DBSubnetGroupName: name }))))?.DBSubnetGroups?.[0];
+  return g?.DBSubnetGroupArn ? { subnets: g.Subnets, arn: g.DBSubnetGroupArn } : undefined;
+}
 // RDS demands two AZs in a subnet group even for a Single-AZ instance (DBSubnetGroupDoesNotCoverEnoughAZs).
 const desired = (spec: DesiredStack, ref: RefFn) => ({ subnetIds: privateSubnets.map((s) => ref(s).subnetId).sort(), tags: stackTags(spec, KEY) });
 type Attrs = { subnetIds: string[]; tags: Tags };
@@ -21,15 +35,15 @@ export const dbSubnetGroup: StackResource<ReturnType<typeof desired>, Attrs, { d
   desired,
   async observe(ctx) {
     const name = ctx.names.dbSubnetGroup;
-    const g = (await absentIfNotFound(() => ctx.aws.rds.send(new DescribeDBSubnetGroupsCommand({ DBSubnetGroupName: name }))))?.DBSubnetGroups?.[0];
-    if (!g?.DBSubnetGroupArn) return undefined;
-    const tags = tagMap((await ctx.aws.rds.send(new ListTagsForResourceCommand({ ResourceName: g.DBSubnetGroupArn }))).TagList);
+    const g = await describeGroup(ctx, name);
+    if (!g) return undefined;
+    const tags = tagMap((await ctx.aws.rds.send(new ListTagsForResourceCommand({ ResourceName: g.arn }))).TagList);
     assertOurs("DB subnet group", name, tags, ctx.spec.appName);
     return {
       id: name,
       state: "ready",
-      attrs: { subnetIds: (g.Subnets ?? []).map((s) => s.SubnetIdentifier!).sort(), tags: ownedTags(tags, ctx.spec) },
-      outputs: { dbSubnetGroupName: name, dbSubnetGroupArn: g.DBSubnetGroupArn },
+      attrs: { subnetIds: (g.subnets ?? []).map((s) => s.SubnetIdentifier!).sort(), tags: ownedTags(tags, ctx.spec) },
+      outputs: { dbSubnetGroupName: name, dbSubnetGroupArn: g.arn },
     };
   },
   async create(ctx, want) {

@@ -29,9 +29,15 @@ export function rdsService(fake: FakeAws): Service<typeof RDS> {
   const dbShape = (d: DbInstance) => ({
     DBInstanceIdentifier: d.id, DBInstanceArn: d.arn, DBInstanceStatus: d.status, Engine: d.engine, EngineVersion: d.engineVersion, DBInstanceClass: d.instanceClass,
     StorageType: d.storageType, AllocatedStorage: d.allocatedStorage, BackupRetentionPeriod: d.backup, MultiAZ: d.multiAz, PubliclyAccessible: d.public, StorageEncrypted: d.encrypted,
-    AvailabilityZone: d.az, DBSubnetGroup: { DBSubnetGroupName: d.subnetGroup }, VpcSecurityGroups: d.securityGroups.map((g) => ({ VpcSecurityGroupId: g, Status: "active" })),
+    // The subnet group as RDS describes it with the instance: its subnets, not its ARN (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DBInstance.html).
+    AvailabilityZone: d.az, DBSubnetGroup: subnetGroupOf(d), VpcSecurityGroups: d.securityGroups.map((g) => ({ VpcSecurityGroupId: g, Status: "active" })),
     DBName: d.dbName, MasterUsername: d.username, Endpoint: d.endpoint ? { Address: d.endpoint, Port: 5432 } : undefined, TagList: toUpper(d.tags),
   });
+  const subnetGroupOf = (d: DbInstance) => {
+    const g = st().subnetGroups.get(d.subnetGroup);
+    if (!g) return { DBSubnetGroupName: d.subnetGroup };
+    return { ...groupShape(g), DBSubnetGroupArn: undefined, SubnetGroupStatus: "Complete" };
+  };
   const get = (id: string | undefined) => {
     const d = st().instances.get(id ?? "");
     if (!d) throw awsError("DBInstanceNotFoundFault", `DBInstance ${id} not found.`);
