@@ -167,6 +167,7 @@ describe("a stack on a schedule (EventBridge Scheduler on the fake)", () => {
     await upAndDeploy();
     const sleepSchedule = [...h.fake.scheduler.schedules.values()].find((s) => s.name.includes("service-sleep"))!;
     sleepSchedule.expression = "cron(0 23 ? * MON-FRI *)";
+    sleepSchedule.modifiedAt = h.clock.now(); // as the UpdateSchedule that made this change would
     delete h.fake.iam.roles.get(`${APP}-scheduler`)!.inline["sleep-and-wake"];
     const drift = await cli("plan");
     assert.match(drift.stdout, /~ schedule service sleep/);

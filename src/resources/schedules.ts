@@ -1,10 +1,10 @@
 import {
-  CreateScheduleCommand, DeleteScheduleCommand, GetScheduleCommand, ListSchedulesCommand, UpdateScheduleCommand, type GetScheduleCommandOutput,
+  CreateScheduleCommand, DeleteScheduleCommand, GetScheduleCommand, ListSchedulesCommand, UpdateScheduleCommand, type GetScheduleCommandOutput, type ScheduleSummary,
 } from "@aws-sdk/client-scheduler";
 import { absentIfNotFound, hasCode, ignoreNotFound } from "../aws/errors.js";
 import { names } from "../config/names.js";
 import { ACTIONS, cronExpressions, type Action } from "../config/schedule.js";
-import type { RefFn } from "../engine/types.js";
+import type { RefFn, Stored } from "../engine/types.js";
 import { sharedRead } from "../engine/reads.js";
 import type { Ctx, DesiredStack, StackResource } from "./context.js";
 import { dbInstance } from "./db-instance.js";
@@ -71,6 +71,23 @@ const request = (group: string, d: Def) => ({
 const listSchedules = (ctx: Ctx) => sharedRead(ctx, `scheduler:list:${ctx.names.scheduleGroup}`, () =>
   absentIfNotFound(() => ctx.aws.scheduler.send(new ListSchedulesCommand({ GroupName: ctx.names.scheduleGroup, MaxResults: 100 }))));
 
+/** A schedule's definition as GetSchedule last showed it, and when it had last been modified then. */
+type Seen = { modified?: string; def: Def };
+
+/**
+ * A schedule's definition. Any change to a schedule is an UpdateSchedule, which moves its LastModificationDate, and
+ * ListSchedules shows that date (https://docs.aws.amazon.com/scheduler/latest/APIReference/API_ScheduleSummary.html):
+ * when it is the one of the definition read last time (kept in state), that definition is still the schedule's and
+ * GetSchedule is not asked again.
+ */
+async function readSchedule(ctx: Ctx, summary: ScheduleSummary, prior: Stored | undefined): Promise<Seen | undefined> {
+  const modified = summary.LastModificationDate?.toISOString();
+  const known = (JSON.parse(prior?.outputs.seen || "[]") as Seen[]).find((x) => x.def.name === summary.Name);
+  if (modified && known?.modified === modified) return known;
+  const s = await absentIfNotFound(() => ctx.aws.scheduler.send(new GetScheduleCommand({ Name: summary.Name, GroupName: ctx.names.scheduleGroup })));
+  return s && { modified: s.LastModificationDate?.toISOString(), def: defOf(s) };
+}
+
 async function apply(ctx: Ctx, want: Want, have: Def[]) {
   const canonical = (d: Def) => JSON.stringify(request("", d));
   for (const d of want.schedules) {
@@ -84,7 +101,7 @@ async function apply(ctx: Ctx, want: Want, have: Def[]) {
 }
 
 /** The EventBridge Scheduler schedules of one action (one per time of day), in the stack's schedule group. */
-function schedulesOf(action: Action): StackResource<Want, { group: string; schedules: Def[] }, { names: string }> {
+function schedulesOf(action: Action): StackResource<Want, { group: string; schedules: Def[] }, { names: string; seen: string }> {
   const key = `schedule-${action}`;
   return {
     key,
@@ -93,17 +110,20 @@ function schedulesOf(action: Action): StackResource<Want, { group: string; sched
     alreadyExists: hasCode("ConflictException"),
     title: (spec) => `schedule ${action.replace("-", " ")}${spec.schedule ? ` (${spec.schedule.timezone})` : ""}`,
     desired: desiredFor(action),
-    async observe(ctx) {
+    async observe(ctx, prior) {
       const list = await listSchedules(ctx);
       if (!list) return undefined; // no group: nothing can be in it
       const prefix = `${ctx.names.app}-${action}-`;
       const found = (list.Schedules ?? []).filter((s) => s.Name?.startsWith(prefix)).sort((a, b) => a.Name!.localeCompare(b.Name!, "en", { numeric: true }));
-      const defs = (await Promise.all(found.map((s) => absentIfNotFound(() => ctx.aws.scheduler.send(new GetScheduleCommand({ Name: s.Name, GroupName: ctx.names.scheduleGroup }))))))
-        .filter((s): s is GetScheduleCommandOutput => !!s).map(defOf);
+      const seen = await Promise.all(found.map((s) => readSchedule(ctx, s, prior)));
+      const defs = seen.filter((x): x is Seen => !!x).map((x) => x.def);
       // ListSchedules filters by group: a group that is gone lists nothing rather than failing
       // (https://docs.aws.amazon.com/scheduler/latest/APIReference/API_ListSchedules.html). No schedule: none exists.
       if (!defs.length) return undefined;
-      return { id: `${ctx.names.scheduleGroup}/${prefix}*`, state: "ready", attrs: { group: ctx.names.scheduleGroup, schedules: defs }, outputs: { names: defs.map((d) => d.name).join(",") } };
+      return {
+        id: `${ctx.names.scheduleGroup}/${prefix}*`, state: "ready", attrs: { group: ctx.names.scheduleGroup, schedules: defs },
+        outputs: { names: defs.map((d) => d.name).join(","), seen: JSON.stringify(seen.filter(Boolean)) },
+      };
     },
     async create(ctx, want) {
       await apply(ctx, want, []);

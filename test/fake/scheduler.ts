@@ -16,6 +16,8 @@ export interface Schedule {
   name: string; group: string; arn: string; expression: string; timezone: string; state: string; flexibleMode: string;
   target: { Arn: string; RoleArn: string; Input?: string; RetryPolicy?: { MaximumEventAgeInSeconds?: number; MaximumRetryAttempts?: number } };
   createdAt: number;
+  /** Moved by every UpdateSchedule: ListSchedules and GetSchedule show it (API_ScheduleSummary, API_GetSchedule). */
+  modifiedAt: number;
 }
 /** One call a schedule made (or tried): the IAM action, the resource it names, and how it ended. */
 export interface Invocation { at: number; schedule: string; action: string; resource: string; outcome: string }
@@ -178,7 +180,7 @@ export function schedulerService(fake: FakeAws): Service<typeof Scheduler> {
     const g = group(i.GroupName);
     return {
       name: i.Name!, group: g.name, arn: fake.arn("scheduler", `schedule/${g.name}/${i.Name}`), expression: i.ScheduleExpression, timezone, state: i.State ?? "ENABLED",
-      flexibleMode: i.FlexibleTimeWindow.Mode, target: structuredClone(i.Target) as Schedule["target"], createdAt,
+      flexibleMode: i.FlexibleTimeWindow.Mode, target: structuredClone(i.Target) as Schedule["target"], createdAt, modifiedAt: fake.clock.now(),
     };
   };
   /** Groups whose asynchronous delete has finished are gone, with their schedules. */
@@ -187,7 +189,7 @@ export function schedulerService(fake: FakeAws): Service<typeof Scheduler> {
   };
   const shape = (s: Schedule) => ({
     Name: s.name, GroupName: s.group, Arn: s.arn, ScheduleExpression: s.expression, ScheduleExpressionTimezone: s.timezone, State: s.state,
-    FlexibleTimeWindow: { Mode: s.flexibleMode }, Target: s.target,
+    FlexibleTimeWindow: { Mode: s.flexibleMode }, Target: s.target, CreationDate: new Date(s.createdAt), LastModificationDate: new Date(s.modifiedAt),
   });
   return {
     client: Scheduler.SchedulerClient,
@@ -200,7 +202,9 @@ export function schedulerService(fake: FakeAws): Service<typeof Scheduler> {
       // exist (any more) lists nothing, as moto answers too (moto/scheduler/models.py list_schedules).
       ListSchedules: (i) => {
         settle();
-        return { Schedules: [...st().schedules.values()].filter((s) => (!i.GroupName || s.group === i.GroupName) && (!i.NamePrefix || s.name.startsWith(i.NamePrefix))).map((s) => ({ Name: s.name, GroupName: s.group, Arn: s.arn, State: s.state, Target: { Arn: s.target.Arn } })) };
+        return { Schedules: [...st().schedules.values()].filter((s) => (!i.GroupName || s.group === i.GroupName) && (!i.NamePrefix || s.name.startsWith(i.NamePrefix))).map((s) => ({
+          Name: s.name, GroupName: s.group, Arn: s.arn, State: s.state, Target: { Arn: s.target.Arn }, CreationDate: new Date(s.createdAt), LastModificationDate: new Date(s.modifiedAt),
+        })) };
       },
       GetSchedule: (i) => shape(schedule(i.GroupName, i.Name)),
     },
