@@ -36,7 +36,7 @@ describe("app.capacity (Fargate Spot)", () => {
     assert.match(r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("\n"), /app\.capacity: Fargate Spot runs only X86_64 tasks/);
   });
 
-  it("up from empty on Spot: the cluster holds both Fargate providers (Spot by default), the service a Spot strategy and no launch type; a second up changes nothing", () => withHarness(async (h) => {
+  it("up from empty on Spot: the cluster holds both Fargate providers (Spot by default), the service a Spot strategy and no launch type; a second up changes nothing; down leaves nothing", () => withHarness(async (h) => {
     await up(h, SPOT);
     assert.deepEqual(cluster(h).capacityProviders, ["FARGATE", "FARGATE_SPOT"]);
     assert.deepEqual(cluster(h).defaultCapacityProviderStrategy.map((i) => i.capacityProvider), ["FARGATE_SPOT"]);
@@ -47,6 +47,8 @@ describe("app.capacity (Fargate Spot)", () => {
     h.resetCalls();
     await up(h, SPOT);
     assert.deepEqual(ops(h), []);
+    assert.equal((await h.cli(["down", "--yes", "--config", h.writeSpec(SPOT)])).code, 0);
+    assert.deepEqual(h.fake.taggedResources(APP), [], "down leaves nothing");
   }));
 
   it("FARGATE → FARGATE_SPOT and back: the plan shows the change and the new deployment; up switches in place (forced deployment), tasks move, nothing is replaced", () => withHarness(async (h) => {
