@@ -4,7 +4,7 @@ import {
 import { sharedRead, type ReadsCtx } from "../engine/reads.js";
 import type { Aws } from "./clients.js";
 import { absentIfNotFound } from "./errors.js";
-import { tagMap, type Tags } from "./tags.js";
+import { assertOurs, tagMap, type Tags } from "./tags.js";
 
 type ElbCtx = ReadsCtx & { aws: Aws; names: { alb: string; targetGroup: string } };
 
@@ -53,4 +53,11 @@ async function stackArns(ctx: ElbCtx): Promise<string[]> {
 export async function elbTagsOf(ctx: ElbCtx, arn: string): Promise<Tags> {
   const all = ctx.reads?.sharing ? await sharedRead(ctx, "elbv2:tags", async () => describeTags(ctx, await stackArns(ctx))) : undefined;
   return all?.get(arn) ?? (await describeTags(ctx, [arn])).get(arn) ?? {};
+}
+
+/** Tags of one of the stack's ELB resources, refused (assertOurs) when it is not tagged for this stack. */
+export async function ownElbTags(ctx: ElbCtx & { spec: { appName: string } }, what: string, id: string, arn: string): Promise<Tags> {
+  const tags = await elbTagsOf(ctx, arn);
+  assertOurs(what, id, tags, ctx.spec.appName);
+  return tags;
 }

@@ -2,9 +2,9 @@ import { DescribeListenersCommand, type Action, type Listener } from "@aws-sdk/c
 import type { ReadsCtx } from "../engine/reads.js";
 import type { Stored } from "../engine/types.js";
 import type { Aws } from "./clients.js";
-import { elbTagsOf, findLoadBalancer, listenersOf } from "./elbv2.js";
+import { findLoadBalancer, listenersOf, ownElbTags } from "./elbv2.js";
 import { absentIfNotFound } from "./errors.js";
-import { assertOurs, type Tags } from "./tags.js";
+import type { Tags } from "./tags.js";
 
 type ListenerCtx = ReadsCtx & { aws: Aws; names: { alb: string; targetGroup: string } };
 
@@ -44,7 +44,5 @@ export async function findOwnListener(
 ): Promise<{ listener: Listener & { ListenerArn: string }; tags: Tags } | undefined> {
   const l = await findListener(ctx, prior, port);
   if (!l?.ListenerArn) return undefined;
-  const tags = await elbTagsOf(ctx, l.ListenerArn);
-  assertOurs("listener", l.ListenerArn, tags, ctx.spec.appName);
-  return { listener: { ...l, ListenerArn: l.ListenerArn }, tags };
+  return { listener: { ...l, ListenerArn: l.ListenerArn }, tags: await ownElbTags(ctx, "listener", l.ListenerArn, l.ListenerArn) };
 }

@@ -1,7 +1,7 @@
 import { CreateLoadBalancerCommand, DeleteLoadBalancerCommand, SetSecurityGroupsCommand, SetSubnetsCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { ignoreNotFound } from "../aws/errors.js";
-import { elbTagsOf, findLoadBalancer } from "../aws/elbv2.js";
-import { assertOurs, ownedTags, syncTags, tagList, type Tags } from "../aws/tags.js";
+import { findLoadBalancer, ownElbTags } from "../aws/elbv2.js";
+import { ownedTags, syncTags, tagList, type Tags } from "../aws/tags.js";
 import { stackTags } from "../config/names.js";
 import type { RefFn } from "../engine/types.js";
 import type { DesiredStack, StackResource } from "./context.js";
@@ -34,8 +34,7 @@ export const loadBalancer: StackResource<ReturnType<typeof desired>, Attrs, { lo
   async observe(ctx) {
     const lb = await findLoadBalancer(ctx);
     if (!lb?.LoadBalancerArn) return undefined;
-    const tags = await elbTagsOf(ctx, lb.LoadBalancerArn);
-    assertOurs("load balancer", ctx.names.alb, tags, ctx.spec.appName);
+    const tags = await ownElbTags(ctx, "load balancer", ctx.names.alb, lb.LoadBalancerArn);
     const state = lb.State?.Code;
     return {
       id: lb.LoadBalancerArn,

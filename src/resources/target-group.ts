@@ -3,8 +3,8 @@ import {
   ModifyTargetGroupAttributesCommand, ModifyTargetGroupCommand,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { errorCode, hasCode, ignoreNotFound } from "../aws/errors.js";
-import { elbTagsOf, findTargetGroup } from "../aws/elbv2.js";
-import { assertOurs, ownedTags, syncTags, tagList, type Tags } from "../aws/tags.js";
+import { findTargetGroup, ownElbTags } from "../aws/elbv2.js";
+import { ownedTags, syncTags, tagList, type Tags } from "../aws/tags.js";
 import { stackTags } from "../config/names.js";
 import type { RefFn } from "../engine/types.js";
 import type { Ctx, DesiredStack, StackResource } from "./context.js";
@@ -58,8 +58,7 @@ export const targetGroup: StackResource<Want, Attrs, { targetGroupArn: string }>
   async observe(ctx) {
     const tg = await findTargetGroup(ctx);
     if (!tg?.TargetGroupArn) return undefined;
-    const tags = await elbTagsOf(ctx, tg.TargetGroupArn);
-    assertOurs("target group", ctx.names.targetGroup, tags, ctx.spec.appName);
+    const tags = await ownElbTags(ctx, "target group", ctx.names.targetGroup, tg.TargetGroupArn);
     const attrs = await ctx.aws.elbv2.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: tg.TargetGroupArn }));
     const delay = attrs.Attributes?.find((a) => a.Key === "deregistration_delay.timeout_seconds")?.Value;
     return {
