@@ -1,5 +1,5 @@
 /**
- * A stateful fake of the AWS APIs spontime-infra calls, answering the SDK clients' `send`, with latencies on a virtual
+ * A stateful fake of the AWS APIs spontime-infra calls, on aws-sdk-client-mock, with latencies on a virtual
  * clock. It models what real AWS enforces for this stack, so that tests fail where AWS would; each service
  * lives in its own file (ec2.ts, elbv2.ts, rds.ts, ecs.ts with tasks.ts, ecr.ts, logs.ts, iam.ts) and says
  * what it models. It keeps its own rules and imports nothing from the product but types: a test that shares
@@ -10,6 +10,7 @@
  * (the process "dies" after the k-th mutating call: the call takes effect, its response never arrives, every
  * later call dies too).
  */
+import { mockClient } from "aws-sdk-client-mock";
 import type { VirtualClock } from "./clock.js";
 import { awsError, CrashError, LATENCY, type Service } from "./common.js";
 import { ec2Service, emptyEc2, type Ec2State } from "./ec2.js";
@@ -88,7 +89,7 @@ export class FakeAws {
    * read right after UpdateService can miss the deployment it started.
    */
   deploymentListingLagMs = 0;
-  private restores: (() => void)[] = [];
+  private mocks: { restore(): void }[] = [];
 
   constructor(readonly clock: VirtualClock, private readonly options: FakeOptions = {}, state?: FakeState) {
     this.region = options.region ?? "us-east-1";
@@ -240,12 +241,19 @@ export class FakeAws {
           answers.set(Command, (input) => this.invoke({ service, op, mutating }, input, handler));
         }
       }
-      this.restores.push(answerSend(client, service, answers));
+      // One fake for every command of the client, found by the command's class: sinon's per-command matching
+      // (`mock.on(Command)`) on every call took most of a matrix test's CPU.
+      const mock = mockClient(client);
+      mock.send.callsFake((command: { input: unknown }) => {
+        const answer = answers.get(command.constructor);
+        return (answer ? answer(command.input) : Promise.reject(new Error(`fake AWS: unmocked ${service} call ${JSON.stringify(command.input).slice(0, 80)}`))) as never;
+      });
+      this.mocks.push(mock);
     }
     return this;
   }
 
-  restore(): void { for (const r of this.restores) r(); this.restores = []; }
+  restore(): void { for (const m of this.mocks) m.restore(); this.mocks = []; }
 
   private async invoke(call: { service: string; op: string; mutating: boolean }, input: unknown, handler: Handler): Promise<unknown> {
     if (this.crashed) throw new CrashError();
@@ -314,22 +322,3 @@ export class FakeAws {
 }
 
 type Handler = (input: unknown) => unknown;
-
-/**
- * Replaces `send` on a client class's prototype (every instance, before any middleware: no request is built)
- * with a lookup of the command's class in `answers`; a command the fake does not model fails loudly. This is
- * what aws-sdk-client-mock does, without sinon's argument matching and call recording on every call, which
- * took most of a test's time. Returns what puts the SDK's own `send` back.
- */
-function answerSend(client: Service<object>["client"], service: string, answers: Map<unknown, (input: unknown) => Promise<unknown>>): () => void {
-  const proto = client.prototype as { send?: unknown };
-  const own = Object.getOwnPropertyDescriptor(proto, "send");
-  proto.send = (command: { input: unknown }) => {
-    const answer = answers.get(command.constructor);
-    return answer ? answer(command.input) : Promise.reject(new Error(`fake AWS: unmocked ${service} call ${JSON.stringify(command.input).slice(0, 80)}`));
-  };
-  return () => {
-    if (own) Object.defineProperty(proto, "send", own);
-    else delete proto.send;
-  };
-}

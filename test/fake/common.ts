@@ -1,3 +1,5 @@
+import type { mockClient } from "aws-sdk-client-mock";
+
 /** What every service of the fake shares: errors as the SDK raises them, the latency table, tag shapes, handler types. */
 
 export type Tags = Record<string, string>;
@@ -46,8 +48,7 @@ export type Handlers<M> = { [Op in keyof Commands<M>]?: (input: InputOf<Commands
  * mutating because the fake files it under `writes`, not because of its name or of the product's opinion.
  */
 export interface Service<M> {
-  /** The SDK client class whose `send` the fake answers. */
-  client: { prototype: object };
+  client: Parameters<typeof mockClient>[0];
   sdk: M;
   reads: Handlers<M>;
   writes: Handlers<M>;
