@@ -52,6 +52,19 @@ describe("transient and permanent faults", () => {
     });
   }
 
+  it("a call that keeps failing is retried with a line at least every 10 s, then fails with what AWS said", async () => {
+    await withHarness(async (h) => {
+      h.fake.failWith = (op) => (op === "DescribeVpcs" ? awsError("ServiceUnavailable", "Service is unavailable", 503) : undefined);
+      const r = await h.cli(["up", "--yes"]);
+      assert.equal(r.code, 1);
+      const told = r.stderr.split("\n").filter((l) => l.startsWith("DescribeVpcs keeps failing, retrying for up to "));
+      // 120 s of retries, told at least every 10 s: 11 lines or more, each with AWS's answer.
+      assert.ok(told.length >= 11, `told ${told.length} times:\n${r.stderr}`);
+      assert.match(told[0]!, /s more: Service is unavailable \(ServiceUnavailable/);
+      assert.match(r.stderr, /DescribeVpcs kept failing until its deadline/);
+    });
+  });
+
   it("a permanent error fails fast with the AWS message and the resource, while unrelated branches finish", async () => {
     await withHarness(async (h) => {
       h.fake.failWith = (op) => (op === "CreateLoadBalancer" ? awsError("AccessDenied", "User: arn:aws:iam::123456789012:user/ci is not authorized to perform: elasticloadbalancing:CreateLoadBalancer") : undefined);

@@ -32,7 +32,7 @@ export interface ConnectOptions extends Omit<AppCtx, "names" | "aws"> {
 /** The app commands' context: AWS clients for the spec's region and profile, credentials checked before any call. */
 export async function connectApp(o: ConnectOptions): Promise<AppCtx> {
   const { env, debug, ...ctx } = o;
-  const aws = new Aws({ region: o.spec.region, ...(o.spec.profile ? { profile: o.spec.profile } : {}), ...(debug ? { debug } : {}) }, o.clock, o.signal);
+  const aws = new Aws({ region: o.spec.region, ...(o.spec.profile ? { profile: o.spec.profile } : {}), ...(debug ? { debug } : {}), retrying: o.progress }, o.clock, o.signal);
   await aws.checkCredentials(env);
   return { ...ctx, names: names(o.spec), aws };
 }

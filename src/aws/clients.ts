@@ -15,7 +15,13 @@ import type { Clock } from "../engine/clock.js";
 import { ToolError } from "../errors.js";
 import { credentialError, describeAwsError, errorCode, isTransient, withOperation } from "./errors.js";
 
-export interface AwsConfig { region: string; profile?: string; debug?: (line: string) => void }
+export interface AwsConfig {
+  region: string;
+  profile?: string;
+  debug?: (line: string) => void;
+  /** A line for the user while a call keeps failing and is retried, so a long retry is never silent. */
+  retrying?: (line: string) => void;
+}
 
 /** Counts of calls made, by operation: the benchmark and the idempotency tests read these. */
 export class CallStats {
@@ -48,6 +54,8 @@ export interface Sender<C> { send: SendOf<C>; sendWith(options: SendOptions): Se
 const RETRY_BASE_MS = 250;
 const RETRY_CAP_MS = 10_000;
 const RETRY_DEADLINE_MS = 120_000;
+/** The longest a run stays silent while a call is being retried (the CLI's rule for every long wait). */
+const RETRY_NOTICE_MS = 10_000;
 
 /**
  * Whether anything could provide credentials without a network probe. The SDK's chain ends with the EC2
@@ -116,6 +124,7 @@ export class Aws {
   private async send(client: AnyClient, command: { constructor: { name: string } }, options: SendOptions): Promise<unknown> {
     const op = command.constructor.name.replace(/Command$/, "");
     const deadline = this.clock.now() + (options.deadlineMs ?? RETRY_DEADLINE_MS);
+    let toldAt = this.clock.now();
     for (let attempt = 0; ; attempt++) {
       this.stats.record(op);
       const started = this.clock.now();
@@ -132,6 +141,10 @@ export class Aws {
         if (!retryable || this.clock.now() + delay > deadline || this.signal?.aborted) {
           if (retryable) throw new ToolError(describeAwsError(`${op} kept failing until its deadline`, e), { cause: e });
           throw withOperation(e, op);
+        }
+        if (this.clock.now() + delay - toldAt >= RETRY_NOTICE_MS) {
+          toldAt = this.clock.now();
+          this.config.retrying?.(describeAwsError(`${op} keeps failing, retrying for up to ${Math.ceil((deadline - toldAt) / 1000)} s more`, e));
         }
         await this.clock.sleep(delay);
       }

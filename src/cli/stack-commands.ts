@@ -15,9 +15,10 @@ export const EXIT = { ok: 0, failed: 1, changes: 2, interrupted: 130 } as const;
 export async function openStack(c: CommandContext, options: { skipFinalSnapshot?: boolean; everyKind?: boolean } = {}): Promise<Stack> {
   const progress = new Progress(c.out);
   const state = await openState(c.spec(), c.opts, c.out.io.env);
-  state.notice = (line) => c.out.err(c.out.paint("yellow", line));
+  const notice = (line: string) => c.out.err(c.out.paint("yellow", line));
+  state.notice = notice;
   const stack = new Stack({
-    ...(c.opts.debug ? { debug: c.out.debug } : {}),
+    ...(c.opts.debug ? { debug: c.out.debug } : {}), retrying: notice,
     spec: c.spec(), state, signal: c.signal, emit: progress.onEvent, env: c.out.io.env,
     ...(c.clock ? { clock: c.clock } : {}), ...options,
   });

@@ -45,6 +45,8 @@ export interface StackOptions {
   env?: NodeJS.ProcessEnv;
   /** `--debug`: one line per SDK call. */
   debug?: (line: string) => void;
+  /** A line while an AWS call keeps failing and is retried. */
+  retrying?: (line: string) => void;
 }
 
 export type Asleep = DesiredStack["asleep"];
@@ -76,7 +78,7 @@ export class Stack {
     this.state = options.state ?? new StateStore(options.stateDir!, spec.appName, spec.region);
     const keys = new Set(Object.keys(this.state.data.resources));
     this.recorded = { has: (key) => keys.has(key), nothing: keys.size === 0 };
-    this.aws = new Aws({ region: spec.region, ...(spec.profile ? { profile: spec.profile } : {}), ...(options.debug ? { debug: options.debug } : {}) }, clock, options.signal);
+    this.aws = new Aws({ region: spec.region, ...(spec.profile ? { profile: spec.profile } : {}), ...(options.debug ? { debug: options.debug } : {}), ...(options.retrying ? { retrying: options.retrying } : {}) }, clock, options.signal);
     const known = this.knownAzs();
     if (!spec.availabilityZones && known) this.azSource = "state";
     const state = this.state;
