@@ -1,24 +1,15 @@
-import {
-  AttachRolePolicyCommand, CreateRoleCommand, DeleteRoleCommand, DetachRolePolicyCommand, GetRoleCommand,
-  ListAttachedRolePoliciesCommand, UpdateAssumeRolePolicyCommand,
-} from "@aws-sdk/client-iam";
-import { absentIfNotFound, hasCode, ignoreNotFound } from "../aws/errors.js";
-import { assertOurs, ownedTags, syncTags, tagList, tagMap, type Tags } from "../aws/tags.js";
+import { AttachRolePolicyCommand, DeleteRoleCommand, DetachRolePolicyCommand, ListAttachedRolePoliciesCommand } from "@aws-sdk/client-iam";
+import { hasCode, ignoreNotFound } from "../aws/errors.js";
+import { createRole, findOwnRole, resetTrust } from "../aws/iam.js";
+import { syncTags, type Tags } from "../aws/tags.js";
 import { stackTags } from "../config/names.js";
 import type { Ctx, DesiredStack, StackResource } from "./context.js";
 
 const KEY = "iam-execution-role";
 export const EXECUTION_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy";
-const TRUST = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ecs-tasks.amazonaws.com" }, Action: "sts:AssumeRole" }] };
+const ECS_TASKS = "ecs-tasks.amazonaws.com";
 
-/** The trust policy reduced to who may assume the role, so formatting differences are not drift. */
-export const trustedServices = (doc: unknown): string[] =>
-  ((doc as typeof TRUST).Statement ?? [])
-    .filter((s) => s.Effect === "Allow" && [s.Action].flat().includes("sts:AssumeRole"))
-    .flatMap((s) => [s.Principal?.Service ?? []].flat())
-    .sort();
-
-const desired = (spec: DesiredStack) => ({ trustedServices: ["ecs-tasks.amazonaws.com"], policies: [EXECUTION_POLICY_ARN], tags: stackTags(spec, KEY) });
+const desired = (spec: DesiredStack) => ({ trustedServices: [ECS_TASKS], policies: [EXECUTION_POLICY_ARN], tags: stackTags(spec, KEY) });
 type Want = ReturnType<typeof desired>;
 type Attrs = { trustedServices: string[]; policies: string[]; tags: Tags };
 
@@ -38,32 +29,24 @@ export const executionRole: StackResource<Want, Attrs, { roleArn: string; roleNa
   desired,
   async observe(ctx) {
     const name = ctx.names.executionRole;
-    const role = (await absentIfNotFound(() => ctx.aws.iam.send(new GetRoleCommand({ RoleName: name }))))?.Role;
-    if (!role?.Arn) return undefined;
-    const tags = tagMap(role.Tags);
-    assertOurs("IAM role", name, tags, ctx.spec.appName);
+    const role = await findOwnRole(ctx, name);
+    if (!role) return undefined;
     const attached = await ctx.aws.iam.send(new ListAttachedRolePoliciesCommand({ RoleName: name }));
     return {
       id: name,
       state: "ready",
-      attrs: {
-        trustedServices: trustedServices(JSON.parse(decodeURIComponent(role.AssumeRolePolicyDocument ?? "{}"))),
-        policies: (attached.AttachedPolicies ?? []).map((p) => p.PolicyArn!).sort(),
-        tags: ownedTags(tags, ctx.spec),
-      },
-      outputs: { roleArn: role.Arn, roleName: name },
+      attrs: { trustedServices: role.trustedServices, policies: (attached.AttachedPolicies ?? []).map((p) => p.PolicyArn!).sort(), tags: role.tags },
+      outputs: { roleArn: role.arn, roleName: name },
     };
   },
   async create(ctx, want) {
     const name = ctx.names.executionRole;
-    const out = await ctx.aws.iam.send(new CreateRoleCommand({
-      RoleName: name, AssumeRolePolicyDocument: JSON.stringify(TRUST), Description: `ECS task execution role for ${ctx.spec.appName}`, Tags: tagList(want.tags),
-    }));
+    const arn = await createRole(ctx.aws, name, ECS_TASKS, `ECS task execution role for ${ctx.spec.appName}`, want.tags);
     await setPolicies(ctx, name, want.policies, []);
-    return { id: name, outputs: { roleArn: out.Role!.Arn!, roleName: name } };
+    return { id: name, outputs: { roleArn: arn, roleName: name } };
   },
   async update(ctx, want, live, changed) {
-    if (changed.includes("trustedServices")) await ctx.aws.iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: live.id, PolicyDocument: JSON.stringify(TRUST) }));
+    if (changed.includes("trustedServices")) await resetTrust(ctx.aws, live.id, ECS_TASKS);
     if (changed.includes("policies")) await setPolicies(ctx, live.id, want.policies, live.attrs.policies);
     if (changed.includes("tags")) await syncTags(ctx.aws, "iam", live.id, want.tags, live.attrs.tags);
   },

@@ -1,17 +1,16 @@
-import { CreateRoleCommand, DeleteRoleCommand, DeleteRolePolicyCommand, GetRoleCommand, GetRolePolicyCommand, PutRolePolicyCommand, UpdateAssumeRolePolicyCommand } from "@aws-sdk/client-iam";
+import { DeleteRoleCommand, DeleteRolePolicyCommand, GetRolePolicyCommand, PutRolePolicyCommand } from "@aws-sdk/client-iam";
 import { absentIfNotFound, hasCode, ignoreNotFound } from "../aws/errors.js";
-import { assertOurs, ownedTags, syncTags, tagList, tagMap, type Tags } from "../aws/tags.js";
+import { createRole, findOwnRole, resetTrust } from "../aws/iam.js";
+import { syncTags, type Tags } from "../aws/tags.js";
 import { stackTags } from "../config/names.js";
 import type { RefFn } from "../engine/types.js";
 import type { Ctx, DesiredStack, StackResource } from "./context.js";
 import { dbInstance } from "./db-instance.js";
 import { ecsService } from "./ecs-service.js";
-import { trustedServices } from "./iam-role.js";
 
 const KEY = "iam-scheduler-role";
 const POLICY_NAME = "sleep-and-wake";
 const SCHEDULER = "scheduler.amazonaws.com";
-const TRUST = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: SCHEDULER }, Action: "sts:AssumeRole" }] };
 
 /** What the schedules call, and nothing else: the service's desired count, and stopping/starting this one DB instance. */
 const permissions = (ref: RefFn) => [
@@ -49,32 +48,28 @@ export const schedulerRole: StackResource<Want, Attrs, { roleArn: string; roleNa
   desired,
   async observe(ctx) {
     const name = ctx.names.schedulerRole;
-    const role = (await absentIfNotFound(() => ctx.aws.iam.send(new GetRoleCommand({ RoleName: name }))))?.Role;
-    if (!role?.Arn) return undefined;
-    const tags = tagMap(role.Tags);
-    assertOurs("IAM role", name, tags, ctx.spec.appName);
+    const role = await findOwnRole(ctx, name);
+    if (!role) return undefined;
     const policy = await absentIfNotFound(() => ctx.aws.iam.send(new GetRolePolicyCommand({ RoleName: name, PolicyName: POLICY_NAME })));
     return {
       id: name,
       state: "ready",
       attrs: {
-        trustedServices: trustedServices(JSON.parse(decodeURIComponent(role.AssumeRolePolicyDocument ?? "{}"))),
+        trustedServices: role.trustedServices,
         ...(policy?.PolicyDocument ? { permissions: permissionsOf(policy.PolicyDocument) } : {}),
-        tags: ownedTags(tags, ctx.spec),
+        tags: role.tags,
       },
-      outputs: { roleArn: role.Arn, roleName: name },
+      outputs: { roleArn: role.arn, roleName: name },
     };
   },
   async create(ctx, want) {
     const name = ctx.names.schedulerRole;
-    const out = await ctx.aws.iam.send(new CreateRoleCommand({
-      RoleName: name, AssumeRolePolicyDocument: JSON.stringify(TRUST), Description: `EventBridge Scheduler: sleeps and wakes ${ctx.spec.appName}`, Tags: tagList(want.tags),
-    }));
+    const arn = await createRole(ctx.aws, name, SCHEDULER, `EventBridge Scheduler: sleeps and wakes ${ctx.spec.appName}`, want.tags);
     await putPolicy(ctx, name, want.permissions);
-    return { id: name, outputs: { roleArn: out.Role!.Arn!, roleName: name } };
+    return { id: name, outputs: { roleArn: arn, roleName: name } };
   },
   async update(ctx, want, live, changed) {
-    if (changed.includes("trustedServices")) await ctx.aws.iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: live.id, PolicyDocument: JSON.stringify(TRUST) }));
+    if (changed.includes("trustedServices")) await resetTrust(ctx.aws, live.id, SCHEDULER);
     // PutRolePolicy replaces the whole inline policy: idempotent.
     if (changed.includes("permissions")) await putPolicy(ctx, live.id, want.permissions);
     if (changed.includes("tags")) await syncTags(ctx.aws, "iam", live.id, want.tags, live.attrs.tags);
