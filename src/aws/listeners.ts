@@ -1,9 +1,9 @@
-import { DescribeListenersCommand, type Action, type Listener } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { DeleteListenerCommand, DescribeListenersCommand, type Action, type Listener, type ProtocolEnum } from "@aws-sdk/client-elastic-load-balancing-v2";
 import type { ReadsCtx } from "../engine/reads.js";
 import type { Stored } from "../engine/types.js";
 import type { Aws } from "./clients.js";
 import { findLoadBalancer, listenersOf, ownElbTags } from "./elbv2.js";
-import { absentIfNotFound } from "./errors.js";
+import { absentIfNotFound, ignoreNotFound } from "./errors.js";
 import type { Tags } from "./tags.js";
 
 type ListenerCtx = ReadsCtx & { aws: Aws; names: { alb: string; targetGroup: string } };
@@ -26,6 +26,21 @@ export function defaultActions(action: ListenerAction): Action[] {
   const [Protocol, Port] = action.redirectTo.split(":");
   return [{ Type: "redirect", RedirectConfig: { Protocol, Port, Host: "#{host}", Path: "/#{path}", Query: "#{query}", StatusCode: action.status } }];
 }
+
+/** What the stack wants of a listener: HTTP, or HTTPS with its certificate and TLS policy. */
+export interface ListenerSettings { port: number; protocol: string; certificateArn?: string; sslPolicy?: string; action: ListenerAction }
+
+/** The settings in ELB's shape, the same for CreateListener and ModifyListener. */
+export const elbListenerSettings = (want: ListenerSettings) => ({
+  Port: want.port,
+  Protocol: want.protocol as ProtocolEnum,
+  ...(want.certificateArn ? { Certificates: [{ CertificateArn: want.certificateArn }] } : {}),
+  ...(want.sslPolicy ? { SslPolicy: want.sslPolicy } : {}),
+  DefaultActions: defaultActions(want.action),
+});
+
+/** Deletes a listener; already gone (a retried call whose first answer was lost) is deleted. */
+export const deleteListener = (aws: Aws, arn: string) => ignoreNotFound(() => aws.elbv2.send(new DeleteListenerCommand({ ListenerArn: arn })));
 
 /**
  * The listener on `port` of the stack's ALB (ELB has no tag filter for listeners), or the one whose ARN we
