@@ -5,7 +5,7 @@
 // AWS about twice as long to start (EC2's CommonJS build alone is 2 MB). AWS recommends bundling the v3 SDK for
 // start-up time (https://aws.amazon.com/blogs/developer/reduce-lambda-cold-start-times-migrate-to-aws-sdk-for-javascript-v3/);
 // `npm run test:e2e` runs this bundle against moto, the SDK's wiring included.
-// Runs after tsc in npm run build, and after scripts/transpile.js in npm test.
+// Runs after scripts/transpile.js (and tsc's type check in npm run build).
 import { build } from "esbuild";
 import { rmSync } from "node:fs";
 

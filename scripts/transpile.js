@@ -1,7 +1,7 @@
-// Builds dist/ for `npm test` without the type check: esbuild writes each .ts file's JavaScript as tsc would
+// Builds dist/ (npm run build and npm test) without the type check: esbuild writes each .ts file's JavaScript as tsc would
 // (same paths, ES modules, tsconfig's class-field semantics) in about a second, where tsc takes 20 s of one
-// core to parse the SDK's type declarations and check. The check still runs in `npm test`, as
-// test/typecheck.test.ts, beside the other test files instead of before all of them.
+// core to parse the SDK's type declarations and check. The check runs after it in `npm run build`,
+// and in `npm test` as test/typecheck.test.ts, beside the other test files instead of before all of them.
 import { build } from "esbuild";
 import { existsSync, readdirSync, rmSync } from "node:fs";
 
