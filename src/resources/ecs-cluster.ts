@@ -38,8 +38,9 @@ export async function ensureEcsServiceLinkedRole(ctx: Pick<Ctx, "aws">): Promise
   }
 }
 /** The role exists, but ECS cannot use it for a few seconds more. */
-const clusterNotActive = (e: unknown) => errorCode(e) === "ClientException" && /not ACTIVE/i.test((e as Error).message ?? "");
 const linkedRoleNotReady = (e: unknown) => errorCode(e) === "InvalidParameterException" && /service linked role/i.test((e as Error).message ?? "");
+/** The cluster is still applying an earlier change of its providers. */
+const clusterNotActive = (e: unknown) => errorCode(e) === "ClientException" && /not ACTIVE/i.test((e as Error).message ?? "");
 
 export const ecsCluster: StackResource<ReturnType<typeof desired>, Attrs, { clusterArn: string; clusterName: string }> = {
   key: KEY,
