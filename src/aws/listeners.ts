@@ -1,10 +1,10 @@
-import { DeleteListenerCommand, DescribeListenersCommand, type Action, type Listener, type ProtocolEnum } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { CreateListenerCommand, DeleteListenerCommand, DescribeListenersCommand, ModifyListenerCommand, type Action, type Listener, type ProtocolEnum } from "@aws-sdk/client-elastic-load-balancing-v2";
 import type { ReadsCtx } from "../engine/reads.js";
 import type { Stored } from "../engine/types.js";
 import type { Aws } from "./clients.js";
 import { findLoadBalancer, listenersOf, ownElbTags } from "./elbv2.js";
 import { absentIfNotFound, ignoreNotFound } from "./errors.js";
-import type { Tags } from "./tags.js";
+import { syncTags, tagList, type Tags } from "./tags.js";
 
 type ListenerCtx = ReadsCtx & { aws: Aws; names: { alb: string; targetGroup: string } };
 
@@ -31,7 +31,7 @@ export function defaultActions(action: ListenerAction): Action[] {
 export interface ListenerSettings { port: number; protocol: string; certificateArn?: string; sslPolicy?: string; action: ListenerAction }
 
 /** The settings in ELB's shape, the same for CreateListener and ModifyListener. */
-export const elbListenerSettings = (want: ListenerSettings) => ({
+const elbListenerSettings = (want: ListenerSettings) => ({
   Port: want.port,
   Protocol: want.protocol as ProtocolEnum,
   ...(want.certificateArn ? { Certificates: [{ CertificateArn: want.certificateArn }] } : {}),
@@ -39,8 +39,25 @@ export const elbListenerSettings = (want: ListenerSettings) => ({
   DefaultActions: defaultActions(want.action),
 });
 
-/** Deletes a listener; already gone (a retried call whose first answer was lost) is deleted. */
-export const deleteListener = (aws: Aws, arn: string) => ignoreNotFound(() => aws.elbv2.send(new DeleteListenerCommand({ ListenerArn: arn })));
+type Wanted = ListenerSettings & { loadBalancerArn: string; tags: Tags };
+
+/** Create, update and delete of a listener, the same for HTTP and HTTPS: only the settings differ. */
+export const listenerLifecycle = {
+  async create(ctx: { aws: Aws }, want: Wanted) {
+    // CreateListener with the same settings returns the existing listener: a retried call adopts it.
+    const out = await ctx.aws.elbv2.send(new CreateListenerCommand({ LoadBalancerArn: want.loadBalancerArn, ...elbListenerSettings(want), Tags: tagList(want.tags) }));
+    const arn = out.Listeners![0]!.ListenerArn!;
+    return { id: arn, outputs: { listenerArn: arn } };
+  },
+  async update(ctx: { aws: Aws }, want: Wanted, live: { id: string; attrs: { tags: Tags } }, changed: readonly string[]) {
+    if (changed.some((f) => f !== "tags")) await ctx.aws.elbv2.send(new ModifyListenerCommand({ ListenerArn: live.id, ...elbListenerSettings(want) }));
+    if (changed.includes("tags")) await syncTags(ctx.aws, "elbv2", live.id, want.tags, live.attrs.tags);
+  },
+  /** Already gone (a retried call whose first answer was lost) is deleted. */
+  async delete(ctx: { aws: Aws }, live: { id: string }) {
+    await ignoreNotFound(() => ctx.aws.elbv2.send(new DeleteListenerCommand({ ListenerArn: live.id })));
+  },
+};
 
 /**
  * The listener on `port` of the stack's ALB (ELB has no tag filter for listeners), or the one whose ARN we

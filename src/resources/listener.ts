@@ -1,6 +1,5 @@
-import { CreateListenerCommand, ModifyListenerCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { actionOf, deleteListener, elbListenerSettings, findOwnListener, type ListenerAction } from "../aws/listeners.js";
-import { ownedTags, syncTags, tagList, type Tags } from "../aws/tags.js";
+import { actionOf, findOwnListener, listenerLifecycle, type ListenerAction } from "../aws/listeners.js";
+import { ownedTags, type Tags } from "../aws/tags.js";
 import { stackTags } from "../config/names.js";
 import type { RefFn } from "../engine/types.js";
 import type { DesiredStack, StackResource } from "./context.js";
@@ -42,19 +41,5 @@ export const listener: StackResource<ReturnType<typeof desired>, Attrs, { listen
       outputs: { listenerArn: l.ListenerArn },
     };
   },
-  async create(ctx, want) {
-    // CreateListener with the same settings returns the existing listener: a retried call adopts it.
-    const out = await ctx.aws.elbv2.send(new CreateListenerCommand({
-      LoadBalancerArn: want.loadBalancerArn, ...elbListenerSettings(want), Tags: tagList(want.tags),
-    }));
-    const arn = out.Listeners![0]!.ListenerArn!;
-    return { id: arn, outputs: { listenerArn: arn } };
-  },
-  async update(ctx, want, live, changed) {
-    if (changed.some((f) => f !== "tags")) await ctx.aws.elbv2.send(new ModifyListenerCommand({ ListenerArn: live.id, ...elbListenerSettings(want) }));
-    if (changed.includes("tags")) await syncTags(ctx.aws, "elbv2", live.id, want.tags, live.attrs.tags);
-  },
-  async delete(ctx, live) {
-    await deleteListener(ctx.aws, live.id);
-  },
+  ...listenerLifecycle,
 };
