@@ -1,6 +1,8 @@
 /**
  * The layers of src/ import one way: cli → stack → resources → aws, resources → engine, and nothing back up.
- * A back edge (the engine reaching for an AWS client, a resource importing the stack) fails this test.
+ * What both the AWS helpers and the engine use (the clock, shared reads) lives in shared/, below both.
+ * A back edge (the engine reaching for an AWS client, a resource importing the stack, an AWS helper importing
+ * the engine, the CLI reading an SDK error) fails this test.
  */
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync, statSync } from "node:fs";
@@ -14,15 +16,17 @@ const SRC = new URL("../../src/", import.meta.url).pathname;
 /** What each folder (or top-level file) of src/ may import besides itself: only layers below it (skipping is fine). */
 const ALLOWED: Record<string, string[]> = {
   "errors.ts": [],
+  shared: ["errors.ts"],
   config: ["errors.ts"],
-  engine: ["errors.ts"],
+  engine: ["shared", "errors.ts"],
   cost: ["config", "errors.ts"],
-  aws: ["config", "engine", "errors.ts"],
-  state: ["aws", "config", "errors.ts"],
-  resources: ["aws", "config", "engine", "errors.ts"],
-  app: ["aws", "config", "engine", "errors.ts"],
-  stack: ["resources", "app", "aws", "config", "engine", "state", "errors.ts"],
-  cli: ["stack", "app", "engine", "aws", "config", "state", "cost", "errors.ts"],
+  aws: ["config", "shared", "errors.ts"],
+  state: ["aws", "config", "shared", "errors.ts"],
+  resources: ["aws", "config", "engine", "shared", "errors.ts"],
+  app: ["aws", "config", "engine", "shared", "errors.ts"],
+  stack: ["resources", "app", "aws", "config", "engine", "shared", "state", "errors.ts"],
+  // No "aws": the CLI speaks in the stack's terms (stack/failure.ts words an AWS error for it).
+  cli: ["stack", "app", "engine", "config", "shared", "state", "cost", "errors.ts"],
 };
 
 const files = (dir: string): string[] => readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? files(join(dir, f)) : f.endsWith(".ts") ? [join(dir, f)] : []));
@@ -47,6 +51,10 @@ describe("layers", () => {
     assert.deepEqual(backEdges(edges), []);
   });
 
+  it("the AWS helpers import nothing of the engine; the CLI no AWS helper", () => {
+    assert.deepEqual(edges.filter((e) => (e.from === "aws" && e.spec.includes("/engine/")) || (e.from === "cli" && e.spec.includes("/aws/"))).map((e) => `${e.file}: ${e.spec}`), []);
+  });
+
   it("the engine imports no AWS SDK; the CLI sends no AWS call", () => {
     const sdk = edges.filter((e) => e.spec.startsWith("@aws-sdk/") && (e.from === "engine" || e.from === "cli")).map((e) => `${e.file}: ${e.spec}`);
     assert.deepEqual(sdk, []);
@@ -65,10 +73,14 @@ describe("layers", () => {
       { file: "engine/apply.ts", from: "engine", spec: "../resources/vpc.js" },
       { file: "resources/vpc.ts", from: "resources", spec: "../stack/stack.js" },
       { file: "aws/ec2.ts", from: "aws", spec: "../resources/context.js" },
+      { file: "aws/ecs.ts", from: "aws", spec: "../engine/types.js" },
+      { file: "cli/main.ts", from: "cli", spec: "../aws/errors.js" },
     ]), [
       "engine/apply.ts imports ../resources/vpc.js (engine → resources)",
       "resources/vpc.ts imports ../stack/stack.js (resources → stack)",
       "aws/ec2.ts imports ../resources/context.js (aws → resources)",
+      "aws/ecs.ts imports ../engine/types.js (aws → engine)",
+      "cli/main.ts imports ../aws/errors.js (cli → aws)",
     ]);
   });
 });

@@ -1,5 +1,5 @@
 import { Aws } from "../aws/clients.js";
-import type { Clock } from "../engine/clock.js";
+import type { Clock } from "../shared/clock.js";
 import { names } from "../config/names.js";
 import type { Spec } from "../config/schema.js";
 

@@ -1,4 +1,4 @@
-import type { Clock } from "../engine/clock.js";
+import type { Clock } from "../shared/clock.js";
 import { poll } from "../engine/poll.js";
 import type { HttpGet } from "./context.js";
 

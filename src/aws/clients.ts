@@ -11,7 +11,7 @@ import { Route53Client } from "@aws-sdk/client-route-53";
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import type { Clock } from "../engine/clock.js";
+import type { Clock } from "../shared/clock.js";
 import { ToolError } from "../errors.js";
 import { credentialError, describeAwsError, errorCode, isTransient, withOperation } from "./errors.js";
 

@@ -1,8 +1,7 @@
 import type { Filter, ResourceType, Tag } from "@aws-sdk/client-ec2";
 import { stackTags, TAG_RESOURCE, TAG_STACK } from "../config/names.js";
 import type { Spec } from "../config/schema.js";
-import type { ReadCache } from "../engine/reads.js";
-import type { Stored } from "../engine/types.js";
+import type { ReadCache } from "../shared/reads.js";
 import type { Aws } from "./clients.js";
 import { absentIfNotFound } from "./errors.js";
 import { assertOurs, tagList, tagMap } from "./tags.js";
@@ -30,7 +29,7 @@ export type Ec2Describe<T> = (query: { ids?: string[]; filters?: Filter[] }) => 
  * create has no idempotency token for most EC2 calls): returned for the engine to delete.
  */
 export async function findEc2<T extends { Tags?: Tag[] }>(
-  ctx: Ec2Ctx, what: string, key: string, prior: Stored | undefined, describe: Ec2Describe<T>, idOf: (item: T) => string | undefined,
+  ctx: Ec2Ctx, what: string, key: string, prior: { id: string } | undefined, describe: Ec2Describe<T>, idOf: (item: T) => string | undefined,
 ): Promise<{ item: T; duplicates: T[] } | undefined> {
   const stack = (await ctx.reads.get(`ec2:${what}`, () => describe({ filters: [{ Name: `tag:${TAG_STACK}`, Values: [ctx.spec.appName] }] }))) ?? [];
   const tagged = stack.filter((item) => tagMap(item.Tags)[TAG_RESOURCE] === key).sort((a, b) => idOf(a)!.localeCompare(idOf(b)!));

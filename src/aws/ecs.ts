@@ -1,5 +1,5 @@
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand, type Service, type TaskDefinition } from "@aws-sdk/client-ecs";
-import { sharedRead, type ReadsCtx } from "../engine/reads.js";
+import { sharedRead, type ReadsCtx } from "../shared/reads.js";
 import type { Aws } from "./clients.js";
 import { errorCode } from "./errors.js";
 import { tagMap } from "./tags.js";

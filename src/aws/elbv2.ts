@@ -1,7 +1,7 @@
 import {
   DescribeListenersCommand, DescribeLoadBalancersCommand, DescribeTagsCommand, DescribeTargetGroupsCommand, type Listener, type LoadBalancer, type TargetGroup,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { sharedRead, type ReadsCtx } from "../engine/reads.js";
+import { sharedRead, type ReadsCtx } from "../shared/reads.js";
 import type { Aws } from "./clients.js";
 import { absentIfNotFound } from "./errors.js";
 import { assertOurs, tagMap, type Tags } from "./tags.js";

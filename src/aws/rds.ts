@@ -1,5 +1,5 @@
 import { DescribeDBInstancesCommand, type DBInstance } from "@aws-sdk/client-rds";
-import { sharedRead, type ReadsCtx } from "../engine/reads.js";
+import { sharedRead, type ReadsCtx } from "../shared/reads.js";
 import type { Aws } from "./clients.js";
 import { absentIfNotFound } from "./errors.js";
 

@@ -4,7 +4,7 @@ import { deploy as runDeploy, type DeployOptions } from "../app/deploy.js";
 import { followLogs, readLogs, type LogLine } from "../app/logs.js";
 import { runInService } from "../app/tasks.js";
 import { WAIT_DEFAULTS, parseDuration } from "../config/defaults.js";
-import { realClock } from "../engine/clock.js";
+import { realClock } from "../shared/clock.js";
 import { UserError } from "../errors.js";
 import type { CommandContext } from "./context.js";
 import { EXIT, openStack } from "./stack-commands.js";

@@ -1,5 +1,5 @@
 import type { HttpGet } from "../app/context.js";
-import type { Clock } from "../engine/clock.js";
+import type { Clock } from "../shared/clock.js";
 import { UserError } from "../errors.js";
 import type { Spec } from "../config/schema.js";
 import type { Output } from "./output.js";

@@ -2,10 +2,10 @@ import { Argument, Command, CommanderError, Option } from "commander";
 import { setMaxListeners } from "node:events";
 import { readFileSync } from "node:fs";
 import type { HttpGet } from "../app/context.js";
-import type { Clock } from "../engine/clock.js";
+import type { Clock } from "../shared/clock.js";
 import { WAIT_DEFAULTS } from "../config/defaults.js";
-import { describeAwsError, errorCode, type AwsErrorShape } from "../aws/errors.js";
-import { ToolError, UserError, errorMessage } from "../errors.js";
+import { UserError } from "../errors.js";
+import { failureOf } from "../stack/failure.js";
 import { releaseHeldLocks } from "../state/held.js";
 import { Cancelled, makeSpecLoader, type CommandContext, type GlobalOptions } from "./context.js";
 import { Output, type Io } from "./output.js";
@@ -188,18 +188,12 @@ function reportError(e: unknown, io: Io, flags: { debug: boolean; json: boolean;
     if (flags.json) out.json(failureJson({ code: "BadInput", message: e.message, ...(e.hint ? { hint: e.hint } : {}) }));
     return usage;
   }
-  // An AWS error no command wrapped: said the way every AWS failure is (never the SDK's raw text alone).
-  const aws = (e instanceof ToolError ? e.cause : e) as AwsErrorShape | undefined;
-  const message = !(e instanceof ToolError) && aws?.$metadata ? describeAwsError("AWS call", e) : errorMessage(e);
-  out.err(`error: ${message}`);
-  const requestId = aws?.$metadata?.requestId;
-  if (requestId) out.err(`  AWS ${aws.name ?? "error"}, request id ${requestId}`);
+  const failure = failureOf(e);
+  out.err(`error: ${failure.message}`);
+  if (failure.requestId) out.err(`  AWS ${failure.awsName}, request id ${failure.requestId}`);
   if (flags.debug && e instanceof Error) out.err(e.stack ?? "");
-  else if (!(e instanceof ToolError) && !aws?.$metadata) out.err("  (run with --debug for the stack trace)");
-  if (flags.json) {
-    const code = aws?.$metadata ? errorCode(aws) || "Failed" : e instanceof ToolError ? "Failed" : "InternalError";
-    out.json(failureJson({ code, message, ...(requestId ? { requestId } : {}), hint: awsHint(code) }));
-  }
+  else if (failure.internal) out.err("  (run with --debug for the stack trace)");
+  if (flags.json) out.json(failureJson({ code: failure.code, message: failure.message, ...(failure.requestId ? { requestId: failure.requestId } : {}), hint: awsHint(failure.code) }));
   return 1;
 }
 

@@ -1,4 +1,4 @@
-import type { Clock } from "./clock.js";
+import type { Clock } from "../shared/clock.js";
 
 /** How often a wait says where it stands, even when the next look is further away: CI logs never look stuck. */
 export const STATUS_EVERY_MS = 10_000;

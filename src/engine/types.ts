@@ -1,4 +1,4 @@
-import type { Clock } from "./clock.js";
+import type { Clock } from "../shared/clock.js";
 
 export type Attrs = Record<string, unknown>;
 /** What a resource hands its dependents, and what the state file keeps of it: string values only. */

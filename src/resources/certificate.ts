@@ -5,7 +5,7 @@ import {
 import { absentIfNotFound, hasCode, ignoreNotFound } from "../aws/errors.js";
 import { assertOurs, ownedTags, syncTags, tagList, tagMap, type Tags } from "../aws/tags.js";
 import { TAG_RESOURCE, TAG_STACK, stackTags } from "../config/names.js";
-import { sharedRead } from "../engine/reads.js";
+import { sharedRead } from "../shared/reads.js";
 import type { Live, Stored } from "../engine/types.js";
 import type { Ctx, DesiredStack, StackResource } from "./context.js";
 

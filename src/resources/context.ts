@@ -1,7 +1,7 @@
 import type { Aws } from "../aws/clients.js";
 import type { names } from "../config/names.js";
 import type { Spec } from "../config/schema.js";
-import type { ReadCache } from "../engine/reads.js";
+import type { ReadCache } from "../shared/reads.js";
 import type { Attrs, EngineCtx, Outputs, Resource } from "../engine/types.js";
 
 /** The spec as the stack's resources see it: AZs resolved, and what is asleep (`sleep` stops the service first, then the DB). */

@@ -1,7 +1,7 @@
 import { ChangeResourceRecordSetsCommand, type ResourceRecordSet } from "@aws-sdk/client-route-53";
 import { findLoadBalancer } from "../aws/elbv2.js";
 import { findHostedZone, findRecord, fqdn, recordExists, recordMissing } from "../aws/route53.js";
-import { sharedRead } from "../engine/reads.js";
+import { sharedRead } from "../shared/reads.js";
 import type { RefFn, Stored } from "../engine/types.js";
 import { UserError } from "../errors.js";
 import { certificate, findCertificates } from "./certificate.js";

@@ -1,4 +1,4 @@
-import { actionOf, findOwnListener, listenerLifecycle, type ListenerAction } from "../aws/listeners.js";
+import { actionOf, findOwnListener, listenerLifecycle, type ListenerAction } from "./listeners.js";
 import { ownedTags, type Tags } from "../aws/tags.js";
 import { stackTags } from "../config/names.js";
 import type { RefFn } from "../engine/types.js";

@@ -5,7 +5,7 @@ import { absentIfNotFound, hasCode, ignoreNotFound } from "../aws/errors.js";
 import { names } from "../config/names.js";
 import { ACTIONS, cronExpressions, type Action } from "../config/schedule.js";
 import type { RefFn, Stored } from "../engine/types.js";
-import { sharedRead } from "../engine/reads.js";
+import { sharedRead } from "../shared/reads.js";
 import type { Ctx, DesiredStack, StackResource } from "./context.js";
 import { dbInstance } from "./db-instance.js";
 import { ecsCluster } from "./ecs-cluster.js";

@@ -1,4 +1,4 @@
-import type { Clock } from "../../src/engine/clock.js";
+import type { Clock } from "../../src/shared/clock.js";
 
 interface Timer { at: number; seq: number; resolve: () => void }
 const noop = () => {};

@@ -1,10 +1,10 @@
 import { CreateListenerCommand, DeleteListenerCommand, DescribeListenersCommand, ModifyListenerCommand, type Action, type Listener, type ProtocolEnum } from "@aws-sdk/client-elastic-load-balancing-v2";
-import type { ReadsCtx } from "../engine/reads.js";
+import type { ReadsCtx } from "../shared/reads.js";
 import type { Stored } from "../engine/types.js";
-import type { Aws } from "./clients.js";
-import { findLoadBalancer, listenersOf, ownElbTags } from "./elbv2.js";
-import { absentIfNotFound, ignoreNotFound } from "./errors.js";
-import { syncTags, tagList, type Tags } from "./tags.js";
+import type { Aws } from "../aws/clients.js";
+import { findLoadBalancer, listenersOf, ownElbTags } from "../aws/elbv2.js";
+import { absentIfNotFound, ignoreNotFound } from "../aws/errors.js";
+import { syncTags, tagList, type Tags } from "../aws/tags.js";
 
 type ListenerCtx = ReadsCtx & { aws: Aws; names: { alb: string; targetGroup: string } };
 
