@@ -4,6 +4,7 @@ import { existsSync, readFileSync, statSync, writeFileSync, mkdirSync } from "no
 import { hostname, userInfo } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { awsError } from "./fake/aws.js";
 import { APP, withHarness, type Harness } from "./helpers.js";
 
 const BUCKET = "acme-spontime-state";
@@ -150,6 +151,52 @@ describe("up with the state in S3", () => {
       assert.equal(r.code, 0, r.stderr);
       assert.equal(h.fake.s3.conflicts, 0);
       assert.ok(JSON.parse(objectText(h, KEY)!).resources.vpc);
+    });
+  });
+});
+
+describe("a lost answer on an S3 state write (issue 24 items 14, 15)", () => {
+  it("every conditional write of an up (lock, state, lock release) lands, its answer is lost, the SDK's retry gets 412/404: one run, exit 0, the state is whole", async () => {
+    const positions: number[] = [];
+    await withHarness(async (h) => {
+      await bootstrapped(h);
+      h.resetCalls();
+      await h.up(...S3);
+      h.fake.mutatingCalls().forEach((c, i) => { if (c.service === "s3") positions.push(i + 1); });
+    });
+    assert.ok(positions.length > 20, `${positions.length} S3 writes`);
+    for (const k of positions) {
+      await withHarness(async (h) => {
+        await bootstrapped(h);
+        h.fake.loseResponse(k);
+        const r = await h.cli(["up", "--yes", ...S3]);
+        assert.equal(r.code, 0, `answer of S3 write ${k} lost: ${r.stderr}`);
+        assert.doesNotMatch(r.stderr, /Taking over the lock|changed by another run/, `answer of S3 write ${k} lost`);
+        assert.equal(objectText(h, LOCK), undefined, `answer of S3 write ${k} lost: the lock is released`);
+        const state = JSON.parse(objectText(h, KEY)!);
+        assert.equal(state.resources["ecs-service"]?.id !== undefined, true, `answer of S3 write ${k} lost: the state is whole`);
+        assert.equal(h.fake.count("CreateVpc"), 1);
+        h.resetCalls();
+        assert.equal((await h.cli(["up", "--yes", ...S3])).code, 0);
+        assert.deepEqual(h.fake.mutatingCalls().filter((c) => c.service !== "s3"), [], `answer of S3 write ${k} lost: a further up changes nothing`);
+      });
+    }
+  });
+
+  it("up --json whose last state write fails prints one document, after that write, with outcome failed and the cause; exit 1", async () => {
+    await withHarness(async (h) => {
+      await bootstrapped(h);
+      // The run's last state write (the service recorded) is refused, as S3 does without s3:PutObject.
+      h.fake.failWith = (op, input) => {
+        const i = input as { Key?: string; Body?: string };
+        return op === "PutObject" && i.Key === KEY && i.Body?.includes('"ecs-service"') ? awsError("AccessDenied", "Access Denied", 403) : undefined;
+      };
+      const r = await h.cli(["up", "--yes", "--json", ...S3]);
+      assert.equal(r.code, 1);
+      const doc = JSON.parse(r.stdout) as { outcome: string; error?: { message: string } };
+      assert.equal(doc.outcome, "failed");
+      assert.match(doc.error!.message, /write s3:\/\/acme-spontime-state\/spontime-infra\/spontime-poc\.json.*Access Denied/);
+      assert.doesNotMatch(r.stderr, /Done\./);
     });
   });
 });

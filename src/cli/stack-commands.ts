@@ -83,11 +83,18 @@ export async function plan(c: CommandContext<{ detailedExitcode?: boolean }>): P
 
 const callsJson = (stack: Stack) => ({ total: stack.aws.stats.total, mutating: stack.aws.stats.mutating });
 
+/**
+ * Waits for the run's last state write: its failure is the run's (a result printed before it could say "ok" and
+ * then exit 1). The error is rethrown by `locked`'s own flush, which reports it on stderr with the exit code.
+ */
+const lastWrite = (stack: Stack): Promise<Error | undefined> => stack.state.flush().then(() => undefined, (e: unknown) => e as Error);
+
 /** The `--json` result of up/down: the plan, the outcome, root causes, and the AWS calls made. */
-function applyJson(p: Plan, result: ApplyResult, stack: Stack, code: number) {
+function applyJson(p: Plan, result: ApplyResult, stack: Stack, code: number, saveError?: Error) {
   return {
     ...planJson(p),
     outcome: code === EXIT.ok ? "ok" : result.interrupted ? "interrupted" : "failed",
+    ...(saveError ? { error: { code: "StateWriteFailed", message: errorMessage(saveError) } } : {}),
     failures: result.failures.map((f) => ({ key: f.key, title: f.title, error: errorMessage(f.error) })),
     outputs: Object.fromEntries(result.outputs),
     applied: Object.fromEntries(result.applied),
@@ -176,9 +183,10 @@ export async function up(c: CommandContext<{ wake?: boolean; skipPreflight?: boo
       }
     }
     const result = await stack.applyUp(observed);
-    const code = reportApply(c, result, "created or updated", "up");
+    const saveError = await lastWrite(stack);
+    const code = saveError ? EXIT.failed : reportApply(c, result, "created or updated", "up");
     if (c.opts.json) {
-      c.out.json(applyJson(p, result, stack, code));
+      c.out.json(applyJson(p, result, stack, code, saveError));
     } else if (code === EXIT.ok) {
       if (hasChanges(p)) c.out.err(c.out.paint("green", "Done."));
       const url = stack.url(result.outputs);
@@ -249,7 +257,8 @@ export async function down(c: CommandContext<{ skipFinalSnapshot?: boolean }>): 
       throw new Cancelled("Nothing deleted.");
     }
     const result = await stack.applyDown(observed);
-    let code = reportApply(c, result, "deleted", "down");
+    const saveError = await lastWrite(stack);
+    let code = saveError ? EXIT.failed : reportApply(c, result, "deleted", "down");
     if (code === EXIT.ok) {
       // Gone means gone at AWS: everything tagged for the stack (and named like it) is listed once more.
       const left = [...(await stack.observe())].filter(([, live]) => live);
@@ -258,7 +267,7 @@ export async function down(c: CommandContext<{ skipFinalSnapshot?: boolean }>): 
         code = EXIT.failed;
       }
     }
-    if (c.opts.json) c.out.json(applyJson(p, result, stack, code));
+    if (c.opts.json) c.out.json(applyJson(p, result, stack, code, saveError));
     else if (code === EXIT.ok) c.out.err(c.out.paint("green", "The stack is gone."));
     return code;
   });

@@ -28,22 +28,31 @@ export class S3StateBackend implements StateBackend {
 
   async read(): Promise<Snapshot | undefined> { return this.get(this.location.key); }
 
+  /**
+   * A 412 may be our own write: the SDK retries a PutObject whose answer was lost (network errors are retried for
+   * every operation, https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html), and the retry
+   * finds the object already replaced by its first attempt. So the object is read again: if it holds exactly
+   * what was just written (its serial included), the write landed.
+   */
   async write(text: string, expected: string | undefined): Promise<string> {
-    const tag = await this.put(this.location.key, text, expected);
+    const tag = (await this.put(this.location.key, text, expected)) ?? (await this.landed(this.location.key, text));
     if (tag === undefined) throw new StateConflict(this.where);
     return tag;
   }
 
+  /** A conditional delete whose answer was lost is retried and finds no object (404): removed all the same. */
   async remove(expected: string): Promise<void> {
-    if (!(await this.delete(this.location.key, expected))) throw new StateConflict(this.where);
+    if (!(await this.delete(this.location.key, expected)) && (await this.get(this.location.key))) throw new StateConflict(this.where);
   }
 
   async createLock(me: LockInfo): Promise<LockAttempt> {
     for (;;) {
-      const tag = await this.put(this.lockKey, JSON.stringify(me), undefined);
+      const body = JSON.stringify(me);
+      const tag = await this.put(this.lockKey, body, undefined);
       if (tag !== undefined) return { mine: true, tag };
       const current = await this.get(this.lockKey);
       if (!current) continue; // released between our write and our read: try again
+      if (current.text === body) return { mine: true, tag: current.tag }; // our own write, its answer lost (see write)
       let holder: LockInfo | undefined;
       try { holder = JSON.parse(current.text) as LockInfo; } catch { holder = undefined; }
       return { mine: false, holder, tag: current.tag };
@@ -62,6 +71,12 @@ export class S3StateBackend implements StateBackend {
       if (errorCode(e) === "NoSuchKey") return undefined;
       throw this.failure(`read s3://${this.location.bucket}/${key}`, e);
     }
+  }
+
+  /** The version of `key` if it holds exactly `text`. */
+  private async landed(key: string, text: string): Promise<string | undefined> {
+    const current = await this.get(key);
+    return current?.text === text ? current.tag : undefined;
   }
 
   /** A conditional PutObject; undefined when the condition failed (the object exists, or is not version `expected`). */

@@ -53,7 +53,8 @@ export function s3Service(fake: FakeAws): Service<typeof S3> {
    * PreconditionFailed when the key exists; If-Match fails with 412 when the ETag differs and 404 NoSuchKey when
    * there is no object; a conflicting conditional request in flight answers 409 ConditionalRequestConflict.
    * Conditional deletes (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-deletes.html) apply
-   * If-Match to the current version the same way.
+   * If-Match to the current version the same way. So the SDK's retry of a write whose answer was lost (FakeAws
+   * `loseResponse`) answers 412 (or 404 for a delete): its first attempt already changed the ETag.
    */
   const checkConditions = (b: Bucket, key: string, i: { IfMatch?: string; IfNoneMatch?: string }) => {
     if (i.IfMatch === undefined && i.IfNoneMatch === undefined) return;
