@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { assertConverged, builtStack, mutationsOf } from "./convergence.js";
-import { APP, withHarness } from "./helpers.js";
+import { APP, withHarness, type Harness } from "./helpers.js";
 
 // Counted one after the other: two fakes installed at once would answer each other's calls.
 const upCalls = await mutationsOf([["up", "--yes"]]);
@@ -30,6 +30,48 @@ describe("a lost response at every mutating call", () => {
         const r = await h.cli(["down", "--yes"]);
         assert.equal(r.code, 0, `answer of call ${k} lost: ${r.stderr}`);
         assert.deepEqual(h.fake.taggedResources(APP), [], `answer of call ${k} lost`);
+      }, {}, built);
+    }
+  });
+});
+
+/** Changes made by hand that each make `up` send a different repair (update) call. */
+function driftEverything(h: Harness): void {
+  const sgs = [...h.fake.ec2.sgs.values()];
+  const group = (name: string) => sgs.find((g) => g.name === `${APP}-${name}`)!;
+  group("sg-rds").rules.push({ protocol: "tcp", from: 5432, to: 5432, kind: "IpRanges", source: "0.0.0.0/0" }); // Revoke
+  group("sg-alb").rules = []; // Authorize
+  const table = [...h.fake.ec2.routeTables.values()].find((t) => t.tags["spontime:stack"] === APP)!;
+  table.routes = table.routes.filter((r) => r.dest !== "0.0.0.0/0"); // CreateRoute
+  table.associations.delete([...table.associations.keys()][0]!); // AssociateRouteTable
+  h.fake.logs.groups.get(`/ecs/${APP}`)!.retention = 365; // PutRetentionPolicy
+  [...h.fake.ecs.services.values()][0]!.desiredCount = 3; // UpdateService
+  delete [...h.fake.ec2.subnets.values()][0]!.tags["spontime:resource"]; // CreateTags
+  for (const role of h.fake.iam.roles.values()) role.policies.clear(); // AttachRolePolicy
+  for (const tg of h.fake.elb.tgs.values()) tg.healthCheckPath = "/"; // ModifyTargetGroup
+}
+
+describe("a lost response during drift repairs (updates)", () => {
+  it("every repair call's answer lost and the call retried (\"already there\", \"not found\"): one run, exit 0, the drift repaired, no duplicate", async () => {
+    const built = await builtStack();
+    let repairs = 0;
+    await withHarness(async (h) => {
+      driftEverything(h);
+      h.resetCalls();
+      await h.up();
+      repairs = h.fake.mutatingCalls().length;
+      assert.ok(["RevokeSecurityGroupIngress", "AuthorizeSecurityGroupIngress", "CreateRoute", "AssociateRouteTable"].every((op) => h.fake.count(op) === 1), "each repair made");
+    }, {}, built);
+    for (let k = 1; k <= repairs; k++) {
+      await withHarness(async (h) => {
+        driftEverything(h);
+        h.fake.loseResponse(k);
+        const r = await h.cli(["up", "--yes"]);
+        assert.equal(r.code, 0, `answer of repair ${k} lost: ${r.stderr}`);
+        assertConverged(h, `answer of repair ${k} lost`);
+        h.resetCalls();
+        await h.up();
+        assert.deepEqual(h.fake.mutatingCalls(), [], `answer of repair ${k} lost: a further up changes nothing`);
       }, {}, built);
     }
   });

@@ -128,7 +128,18 @@ async function converge<C extends EngineCtx>(ctx: C, spec: unknown, r: R<C>, wan
     if (decision.action !== "update") throw new ToolError(`${r.title(spec)} (${live.id}) differs in ${changedFields(decision.diffs).join(", ")}, which needs a replacement`);
     const fields = changedFields(decision.diffs);
     ctx.emit({ key: r.key, title: r.title(spec), status: "updating", message: fields.join(", ") });
-    const remembered = await r.update!(ctx, want, live, fields);
+    let remembered: Outputs | void;
+    try {
+      remembered = await r.update!(ctx, want, live, fields);
+    } catch (e) {
+      // A repair call that took effect while its answer was lost: the SDK's retry finds it done. Look again, go on.
+      if (!r.alreadyDone?.(e)) throw e;
+      ctx.emit({ key: r.key, title: r.title(spec), status: "updating", message: "already done (a retried call): looking again" });
+      const again = await r.observe(ctx, { id: live.id, outputs: live.outputs });
+      if (!again) throw e;
+      live = again;
+      continue;
+    }
     const prior = { id: live.id, outputs: { ...live.outputs, ...remembered } };
     if (remembered) ctx.records.set(r.key, prior);
     live = (await waitFor(ctx, spec, r, prior, "ready", timeoutMs))!;

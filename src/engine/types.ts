@@ -101,6 +101,11 @@ export interface Resource<C extends EngineCtx, S, W extends Attrs = Attrs, A ext
   /** "It is already there": the engine re-observes and adopts it if it is ours. */
   alreadyExists?(e: unknown): boolean;
   /**
+   * "This change is already made", from an update's call retried after its answer was lost ("already exists" for
+   * an add, "not found" for a remove): the engine observes again and carries on with what is left.
+   */
+  alreadyDone?(e: unknown): boolean;
+  /**
    * A change AWS would refuse (shrinking a database's storage): the plan carries the reason and `up` stops
    * before any call, instead of failing minutes into the run.
    */

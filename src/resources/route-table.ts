@@ -46,6 +46,8 @@ export const routeTable: StackResource<Want, Attrs, Out> = {
   inUse: hasCode("DependencyViolation"),
   // Retried CreateRoute / AssociateRouteTable calls whose first answer was lost.
   alreadyExists: hasCode("RouteAlreadyExists", "Resource.AlreadyAssociated"),
+  // The same calls retried during a repair, and a retried DisassociateRouteTable whose first attempt landed.
+  alreadyDone: hasCode("RouteAlreadyExists", "Resource.AlreadyAssociated", "InvalidAssociationID.NotFound"),
   title: () => "public route table (0.0.0.0/0 to the internet gateway)",
   desired,
   async observe(ctx, prior) {

@@ -72,6 +72,8 @@ export function securityGroup(key: string, purpose: string, ingress: IngressRule
     inUse: hasCode("DependencyViolation"),
     // Retried CreateSecurityGroup / AuthorizeSecurityGroupIngress calls whose first answer was lost.
     alreadyExists: hasCode("InvalidGroup.Duplicate", "InvalidPermission.Duplicate"),
+    // The same calls retried during a repair: the rule is already added, or already revoked.
+    alreadyDone: hasCode("InvalidPermission.Duplicate", "InvalidPermission.NotFound"),
     title: () => `security group: ${purpose}`,
     desired,
     async observe(ctx, prior) {

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { hostname, userInfo } from "node:os";
 import * as z from "zod";
 import { ToolError, UserError } from "../errors.js";
@@ -147,7 +148,7 @@ export class StateStore {
    * over (said so); a running one is never broken; another machine's lock needs `force` and a confirmation.
    */
   async lock(command: string, force = false, confirm: Confirm = async () => false): Promise<void> {
-    const me: LockInfo = { pid: process.pid, host: hostname(), user: userName(), since: new Date().toISOString(), command };
+    const me: LockInfo = { pid: process.pid, host: hostname(), user: userName(), since: new Date().toISOString(), command, run: randomUUID() };
     for (let attempt = 0; attempt < 3 && this.lockTag === undefined; attempt++) {
       const got = await this.backend.createLock(me);
       if (got.mine) {

@@ -201,6 +201,9 @@ export function ec2Service(fake: FakeAws): Service<typeof EC2> {
         st().routeTables.set(t.id, t);
         return { RouteTable: rtShape(t) };
       },
+      // Repeating an add or a remove fails (a retried call whose first attempt landed): RouteAlreadyExists,
+      // Resource.AlreadyAssociated, InvalidAssociationID.NotFound, InvalidPermission.Duplicate / .NotFound, in
+      // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html.
       CreateRoute: (i) => {
         const t = get(st().routeTables, i.RouteTableId, "InvalidRouteTableID.NotFound");
         const g = get(st().igws, i.GatewayId, "InvalidGatewayID.NotFound");
