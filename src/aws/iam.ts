@@ -1,6 +1,6 @@
-import { CreateRoleCommand, GetRoleCommand, UpdateAssumeRolePolicyCommand } from "@aws-sdk/client-iam";
+import { CreateRoleCommand, DeleteRolePolicyCommand, GetRolePolicyCommand, GetRoleCommand, PutRolePolicyCommand, UpdateAssumeRolePolicyCommand } from "@aws-sdk/client-iam";
 import type { Aws } from "./clients.js";
-import { absentIfNotFound } from "./errors.js";
+import { absentIfNotFound, ignoreNotFound } from "./errors.js";
 import { assertOurs, ownedTags, tagList, tagMap, type Tags } from "./tags.js";
 
 type RoleCtx = { aws: Aws; spec: { appName: string; tags: Tags } };
@@ -36,3 +36,30 @@ export async function createRole(aws: Aws, name: string, service: string, descri
 /** Puts back the trust policy letting `service` (only) assume role `name`. */
 export const resetTrust = (aws: Aws, name: string, service: string) =>
   aws.iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: name, PolicyDocument: trustPolicy(service) }));
+
+/** One Allow statement of an inline policy: actions on resources. */
+export interface Permission { actions: string[]; resources: string[] }
+
+const policyDocument = (ps: Permission[]) => JSON.stringify({
+  Version: "2012-10-17",
+  Statement: ps.map((p) => ({ Effect: "Allow", Action: p.actions, Resource: p.resources })),
+});
+
+/** The inline policy reduced to what it allows, so formatting differences (a string for a one-item list) are not drift. */
+const permissionsOf = (doc: string): Permission[] =>
+  ([JSON.parse(decodeURIComponent(doc)).Statement ?? []].flat() as { Effect: string; Action: string | string[]; Resource: string | string[] }[])
+    .filter((s) => s.Effect === "Allow")
+    .map((s) => ({ actions: [s.Action].flat().sort(), resources: [s.Resource].flat().sort() }));
+
+/** Role `role`'s inline policy `policy` as what it allows, or undefined when it has none of that name. */
+export async function readInlinePolicy(aws: Aws, role: string, policy: string): Promise<Permission[] | undefined> {
+  const out = await absentIfNotFound(() => aws.iam.send(new GetRolePolicyCommand({ RoleName: role, PolicyName: policy })));
+  return out?.PolicyDocument ? permissionsOf(out.PolicyDocument) : undefined;
+}
+
+/** Sets role `role`'s inline policy `policy` to `ps` (PutRolePolicy replaces the whole document: idempotent), or removes it when `ps` is empty. */
+export async function writeInlinePolicy(aws: Aws, role: string, policy: string, ps: Permission[]): Promise<void> {
+  if (ps.length > 0) await aws.iam.send(new PutRolePolicyCommand({ RoleName: role, PolicyName: policy, PolicyDocument: policyDocument(ps) }));
+  // Already deleted (a retried call whose first answer was lost) is deleted.
+  else await ignoreNotFound(() => aws.iam.send(new DeleteRolePolicyCommand({ RoleName: role, PolicyName: policy })));
+}

@@ -52,6 +52,26 @@ const hostname = z.string().max(253).regex(/^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-
   message: "must be a lowercase domain name like api.example.com (no scheme, no wildcard, no trailing dot)",
 });
 
+/** Environment variables the stack itself gives the app (task-definition.ts): app.environment and app.secrets may not set them. */
+export const STACK_ENVIRONMENT = ["DATABASE_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS"] as const;
+
+/** Why `name` cannot be one of the app's own variables (checked in superRefine: zod reports a bad record key only as "Invalid key"). */
+function envNameViolation(name: string): string | undefined {
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,254}$/.test(name)) return `${name} must be an environment variable name: letters, digits and _, not starting with a digit`;
+  if ((STACK_ENVIRONMENT as readonly string[]).includes(name)) return `${name} is set by spontime-infra itself (${STACK_ENVIRONMENT.join(", ")}): app.debug, app.extraAllowedHosts and https change them`;
+  return undefined;
+}
+
+/**
+ * What ECS's `valueFrom` takes and the execution role is granted, by full ARN: a Secrets Manager secret (with its
+ * 6-character suffix, optionally `:json-key:version-stage:version-id`) or an SSM parameter. ECS takes a bare
+ * parameter name too, but the role's policy needs the ARN, whose account a plan made offline cannot know.
+ * https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Secret.html
+ */
+const secretArn = z.string().regex(/^arn:aws(-[a-z]+)*:(ssm:[a-z0-9-]+:\d{12}:parameter\/\S+|secretsmanager:[a-z0-9-]+:\d{12}:secret:[^:\s]+(:[^:\s]*){0,3})$/, {
+  message: "must be the ARN of an SSM parameter (arn:aws:ssm:REGION:ACCOUNT:parameter/NAME, from `aws ssm get-parameter --name NAME --query Parameter.ARN`) or of a Secrets Manager secret (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-XXXXXX, from `aws secretsmanager describe-secret --secret-id NAME --query ARN`)",
+});
+
 export const SpecSchema = z
   .object({
     $schema: z.string().optional(),
@@ -76,6 +96,10 @@ export const SpecSchema = z
       desiredCount: z.number().int().min(0).max(10).default(1),
       debug: z.boolean().default(true),
       extraAllowedHosts: z.array(z.string().min(1)).default([]),
+      environment: z.record(z.string(), z.string().max(32768)).default({})
+        .describe("The app's own plain environment variables (shown in plans and state): not for secrets, see app.secrets"),
+      secrets: z.record(z.string(), secretArn).default({})
+        .describe("Environment variables read by ECS from SSM Parameter Store or Secrets Manager when a task starts, by ARN: the values never reach the state file, a plan or any output"),
       // Long enough for the app to boot and answer its first checks, no longer: a grace period ECS spends
       // ignoring failed checks only delays replacing a task that will never be healthy.
       healthCheckGracePeriodSeconds: z.number().int().min(0).max(2147483647).default(60),
@@ -153,6 +177,15 @@ export const SpecSchema = z
     // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-capacity-providers.html
     if (spec.app.capacity === "FARGATE_SPOT" && spec.app.architecture !== "X86_64") {
       ctx.addIssue({ code: "custom", path: ["app", "capacity"], message: "Fargate Spot runs only X86_64 tasks: set app.architecture to X86_64, or app.capacity to FARGATE" });
+    }
+    for (const field of ["environment", "secrets"] as const) {
+      for (const name of Object.keys(spec.app[field])) {
+        const message = envNameViolation(name);
+        if (message) ctx.addIssue({ code: "custom", path: ["app", field, name], message });
+      }
+    }
+    for (const name of Object.keys(spec.app.secrets).filter((n) => n in spec.app.environment)) {
+      ctx.addIssue({ code: "custom", path: ["app", "secrets", name], message: `${name} is in app.environment too: give it in one place` });
     }
     const hc = spec.app.healthCheck;
     if (hc.timeoutSeconds >= hc.intervalSeconds) {

@@ -2,6 +2,7 @@ import { DeregisterTaskDefinitionCommand, ListTaskDefinitionsCommand, RegisterTa
 import { activeTaskDefinition, findService } from "../aws/ecs.js";
 import { assertOurs, ecsTagList, ownedTags, syncTags, type Tags } from "../aws/tags.js";
 import { CONTAINER, stackTags } from "../config/names.js";
+import type { STACK_ENVIRONMENT } from "../config/schema.js";
 import type { RefFn } from "../engine/types.js";
 import type { Ctx, DesiredStack, StackResource } from "./context.js";
 import { dbInstance } from "./db-instance.js";
@@ -21,9 +22,20 @@ export function databaseUrl(user: string, password: string, endpoint: string, po
   return `postgis://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${endpoint}:${port}/${db}`;
 }
 
+type StackEnvironment = (typeof STACK_ENVIRONMENT)[number];
+
 const desired = (spec: DesiredStack, ref: RefFn) => {
   const db = ref(dbInstance);
   const secret = ref(secrets);
+  // Typed by the list the schema keeps app.environment and app.secrets out of, so the two cannot drift apart.
+  const own: Partial<Record<StackEnvironment, string>> = {
+    DATABASE_URL: databaseUrl(spec.database.username, secret.dbPassword, db.endpoint, db.port, spec.database.name),
+    SECRET_KEY: secret.secretKey,
+    DEBUG: spec.app.debug ? "True" : "False",
+    ALLOWED_HOSTS: [ref(loadBalancer).dnsName, "localhost", ...(spec.https ? [spec.https.domain] : []), ...spec.app.extraAllowedHosts].join(","),
+    // Django 4+ checks the Origin of unsafe requests over HTTPS against this list.
+    ...(spec.https ? { CSRF_TRUSTED_ORIGINS: `https://${spec.https.domain}` } : {}),
+  };
   return {
     cpu: String(spec.app.cpu),
     memory: String(spec.app.memory),
@@ -32,14 +44,9 @@ const desired = (spec: DesiredStack, ref: RefFn) => {
     containerPort: spec.app.containerPort,
     logGroup: ref(logGroup).logGroupName,
     repositoryUri: ref(ecrRepository).repositoryUri,
-    environment: {
-      DATABASE_URL: databaseUrl(spec.database.username, secret.dbPassword, db.endpoint, db.port, spec.database.name),
-      SECRET_KEY: secret.secretKey,
-      DEBUG: spec.app.debug ? "True" : "False",
-      ALLOWED_HOSTS: [ref(loadBalancer).dnsName, "localhost", ...(spec.https ? [spec.https.domain] : []), ...spec.app.extraAllowedHosts].join(","),
-      // Django 4+ checks the Origin of unsafe requests over HTTPS against this list.
-      ...(spec.https ? { CSRF_TRUSTED_ORIGINS: `https://${spec.https.domain}` } : {}),
-    },
+    environment: { ...spec.app.environment, ...own } as Record<string, string>,
+    // Names and ARNs only: ECS reads the values when a task starts (the execution role may read exactly these).
+    secrets: spec.app.secrets,
     containerHealthCheck: spec.app.containerHealthCheck,
     tags: stackTags(spec, KEY),
   };
@@ -63,6 +70,7 @@ function register(ctx: Ctx, want: Want, image: string) {
       essential: true,
       portMappings: [{ containerPort: want.containerPort, protocol: "tcp" }],
       environment: Object.entries(want.environment).map(([name, value]) => ({ name, value })),
+      ...(Object.keys(want.secrets).length > 0 ? { secrets: Object.entries(want.secrets).map(([name, valueFrom]) => ({ name, valueFrom })) } : {}),
       logConfiguration: { logDriver: "awslogs", options: { "awslogs-group": want.logGroup, "awslogs-region": ctx.spec.region, "awslogs-stream-prefix": CONTAINER } },
       ...(want.containerHealthCheck
         ? { healthCheck: { command: ["CMD-SHELL", `curl -fs http://localhost:${want.containerPort}${ctx.spec.app.healthPath} || exit 1`], interval: 30, timeout: 5, retries: 3, startPeriod: 60 } }
@@ -84,6 +92,7 @@ function attrsOf(td: TaskDefinition, tags: Tags): Attrs {
     logGroup: c?.logConfiguration?.options?.["awslogs-group"],
     repositoryUri: image.replace(/[:@][^:@/]*$/, ""),
     environment: Object.fromEntries((c?.environment ?? []).map((v) => [v.name!, v.value!])) as Want["environment"],
+    secrets: Object.fromEntries((c?.secrets ?? []).map((v) => [v.name, v.valueFrom])),
     containerHealthCheck: c?.healthCheck !== undefined,
     tags,
   };
@@ -102,7 +111,7 @@ export const taskDefinition: StackResource<Want, Attrs, Out> = {
   createBeforeDelete: true,
   // Every field but the tags is part of the immutable revision; tags are kept on it (ECS TagResource takes a
   // task definition ARN), so a new user tag does not start a deployment.
-  replaceOn: ["cpu", "memory", "architecture", "executionRoleArn", "containerPort", "logGroup", "repositoryUri", "environment", "containerHealthCheck"],
+  replaceOn: ["cpu", "memory", "architecture", "executionRoleArn", "containerPort", "logGroup", "repositoryUri", "environment", "secrets", "containerHealthCheck"],
   title: (spec) => `task definition ${spec.appName} (Fargate ${spec.app.cpu} CPU / ${spec.app.memory} MiB)`,
   desired,
   async observe(ctx) {

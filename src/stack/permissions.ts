@@ -43,6 +43,8 @@ export const STACK_ACTIONS = {
   iam: [
     "CreateRole", "DeleteRole", "GetRole", "UpdateAssumeRolePolicy", "AttachRolePolicy", "DetachRolePolicy", "ListAttachedRolePolicies",
     "TagRole", "UntagRole", "PassRole", "CreateServiceLinkedRole", "SimulatePrincipalPolicy",
+    // `down` removes the execution role's secrets policy whether or not the state remembers one.
+    "DeleteRolePolicy",
   ],
 } as const;
 
@@ -52,8 +54,11 @@ export const SCHEDULE_ACTIONS = {
     "CreateScheduleGroup", "DeleteScheduleGroup", "GetScheduleGroup", "CreateSchedule", "UpdateSchedule", "DeleteSchedule", "GetSchedule", "ListSchedules",
     "TagResource", "UntagResource", "ListTagsForResource",
   ],
-  iam: ["PutRolePolicy", "GetRolePolicy", "DeleteRolePolicy"],
+  iam: ["PutRolePolicy", "GetRolePolicy"],
 } as const;
+
+/** What `app.secrets` adds: the execution role's inline policy naming exactly those entries. */
+export const SECRETS_ACTIONS = { iam: ["PutRolePolicy", "GetRolePolicy"] } as const;
 
 /** What a spec with `https` adds: the certificate (tagged at request), and the DNS records where the zone is in the account. */
 export const HTTPS_ACTIONS = {
@@ -68,10 +73,11 @@ type Actions = Record<string, readonly string[]>;
 const qualified = (list: Actions) => Object.entries(list).flatMap(([service, actions]) => actions.map((a) => `${service}:${a}`));
 
 /** `service:Action` for each action this spec's stack calls. */
-export const stackActions = (spec: { schedule?: unknown; https?: unknown; app?: { capacity?: string } }): string[] => [
+export const stackActions = (spec: { schedule?: unknown; https?: unknown; app?: { capacity?: string; secrets?: object } }): string[] => [...new Set([
   ...qualified(STACK_ACTIONS), ...(spec.schedule ? qualified(SCHEDULE_ACTIONS) : []), ...(spec.https ? qualified(HTTPS_ACTIONS) : []),
   ...(spec.app?.capacity === "FARGATE_SPOT" ? qualified(SPOT_ACTIONS) : []),
-];
+  ...(Object.keys(spec.app?.secrets ?? {}).length > 0 ? qualified(SECRETS_ACTIONS) : []),
+])];
 
 /** The README's list: one line per service, then what a schedule adds. */
 export const permissionLines = (): string[] => [
@@ -79,4 +85,5 @@ export const permissionLines = (): string[] => [
   ...Object.entries(SCHEDULE_ACTIONS as Actions).map(([service, actions]) => `- with a \`schedule\` in the spec, \`${service}\`: ${actions.join(", ")}`),
   ...Object.entries(HTTPS_ACTIONS as Actions).map(([service, actions]) => `- with \`https\` in the spec, \`${service}\`: ${actions.join(", ")}`),
   ...Object.entries(SPOT_ACTIONS as Actions).map(([service, actions]) => `- with \`app.capacity: "FARGATE_SPOT"\`, \`${service}\`: ${actions.join(", ")}`),
+  ...Object.entries(SECRETS_ACTIONS as Actions).map(([service, actions]) => `- with \`app.secrets\`, \`${service}\`: ${actions.join(", ")}`),
 ];
