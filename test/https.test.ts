@@ -131,6 +131,23 @@ describe("https with a domain", () => {
     assert.deepEqual(h.fake.route53.zones.get(zone)!.records, [], "both records removed with https");
   });
 
+  it("a new domain replaces the certificate create-before-delete: the 443 listener moves to the new one, then the old one goes; one run, no in-use retry (issue 24 item 19)", async () => {
+    const zone = h.fake.createHostedZone("example.com");
+    await h.up("--config", withHttps());
+    const old = [...h.fake.acm.certs.values()][0]!;
+    h.resetCalls();
+    const r = await h.cli(["up", "--yes", "--config", spec({ https: { domain: "www.example.com" } })]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /still in use/);
+    assert.equal(h.fake.calls.filter((c) => c.op === "DeleteCertificate").length, 1, "deleted once, when nothing used it any more");
+    const certs = [...h.fake.acm.certs.values()].filter((c) => c.tags["spontime:stack"] === APP);
+    assert.deepEqual(certs.map((c) => c.domain), ["www.example.com"]);
+    assert.ok(!h.fake.acm.certs.has(old.arn), "the old certificate is gone");
+    assert.equal([...h.fake.elb.listeners.values()].find((l) => l.port === 443)!.certificates[0], certs[0]!.arn);
+    assert.deepEqual(h.fake.route53.zones.get(zone)!.records.filter((x) => x.Type === "A").map((x) => x.Name), ["www.example.com."]);
+    assert.equal((await h.cli(["plan", "--detailed-exitcode", "--config", spec({ https: { domain: "www.example.com" } })])).code, 0);
+  });
+
   it("refuses an A record for the domain that spontime-infra did not write", async () => {
     const zone = h.fake.createHostedZone("example.com");
     h.fake.route53.zones.get(zone)!.records.push({ Name: `${DOMAIN}.`, Type: "A", TTL: 300, ResourceRecords: [{ Value: "192.0.2.1" }] });

@@ -98,6 +98,9 @@ export const certificate: StackResource<ReturnType<typeof desired>, Attrs, Out> 
   key: KEY,
   kind: "acm:certificate",
   replaceOn: ["domain", "validation"],
+  // The HTTPS listener serves the old one until it moves to the new one: deleting first would be refused for as
+  // long as it does (ResourceInUseException, below).
+  createBeforeDelete: true,
   // A certificate an HTTPS listener still uses cannot be deleted (ResourceInUseException): retried until the
   // listener's deletion has reached ACM (https://docs.aws.amazon.com/acm/latest/APIReference/API_DeleteCertificate.html).
   inUse: hasCode("ResourceInUseException"),
