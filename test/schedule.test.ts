@@ -2,9 +2,10 @@ import assert from "node:assert/strict";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
-import { cronExpressions, phaseAt } from "../src/config/schedule.js";
+import { cronExpressions, phaseAt, skippedByDaylightSaving } from "../src/config/schedule.js";
 import { SpecSchema } from "../src/config/schema.js";
 import { estimate } from "../src/cost/estimate.js";
+import { nextOccurrence } from "./fake/scheduler.js";
 import { APP, Harness } from "./helpers.js";
 
 const HOUR = 3_600_000;
@@ -41,6 +42,47 @@ describe("schedule spec", () => {
     // Without DST (UTC) the same window fits; an hour-long window fits in Paris too.
     assert.deepEqual(issues({ schedule: { awake: "Mon 08:00-08:30", timezone: "UTC" } }), []);
     assert.deepEqual(issues({ schedule: { awake: "Mon 08:00-09:00", timezone: "Europe/Paris" } }), []);
+  });
+
+  it("refuses a schedule that never sleeps (awake all week): no schedule would be made, and up would wait for them (issue 24 item 20)", async () => {
+    assert.match(issues({ schedule: { awake: "Mon-Sun 00:00-24:00", timezone: "UTC" } }).join(), /schedule: the awake windows cover the whole week, so the stack never sleeps: remove `schedule`/);
+    assert.match(issues({ schedule: { awake: ["Mon-Fri 00:00-24:00", "Sat,Sun 00:00-24:00"], timezone: "UTC" } }).join(), /never sleeps/);
+    const h = new Harness();
+    try {
+      const r = await h.cli(["validate", "--config", h.writeSpec({ schedule: { awake: "Mon-Sun 00:00-24:00", timezone: "Europe/Paris" } })]);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /never sleeps/);
+      assert.deepEqual(h.fake.calls, []);
+    } finally {
+      h.close();
+    }
+  });
+
+  it("warns at validate and plan, with the dates, when a run falls in a spring-forward gap that Scheduler skips (issue 24 item 10)", async () => {
+    // Havana moves its clocks from 00:00 to 01:00 on Sunday 8 March 2026: a 00:30 wake does not exist that day.
+    const havana = { awake: "Mon-Sun 00:30-20:00", timezone: "America/Havana" };
+    const jan = Date.UTC(2026, 0, 15);
+    const skipped = skippedByDaylightSaving(havana, jan);
+    assert.deepEqual(skipped, ["the database's start at Sun 00:15 on 2026-03-08", "the service's wake at Sun 00:30 on 2026-03-08"]);
+    // The fake's own Scheduler (its own arithmetic) skips that run: the next wake after Saturday's is Monday's.
+    const wake = cronExpressions(havana, "service-wake")[0]!;
+    const sat = Date.UTC(2026, 2, 7, 12, 0);
+    assert.equal(new Date(nextOccurrence({ expression: wake, timezone: havana.timezone }, sat)!).toISOString(), "2026-03-09T04:30:00.000Z");
+    assert.deepEqual(skippedByDaylightSaving(PARIS, jan), [], "Paris changes at 02:00, outside its windows' edges");
+
+    const h = new Harness();
+    try {
+      await h.clock.run(() => h.clock.sleep(jan));
+      const spec = h.writeSpec({ schedule: havana });
+      for (const command of ["validate", "plan"]) {
+        const r = await h.cli([command, "--config", spec]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stderr, /warning: schedule: the database's start at Sun 00:15 on 2026-03-08; the service's wake at Sun 00:30 on 2026-03-08 fall in a daylight-saving gap of America\/Havana .*EventBridge Scheduler skips those runs/, command);
+      }
+      assert.doesNotMatch((await h.cli(["validate", "--config", h.writeSpec({ schedule: PARIS })])).stderr, /daylight-saving/);
+    } finally {
+      h.close();
+    }
   });
 
   it("turns windows into one cron per action and time of day: the DB stops after the service and starts before it", () => {

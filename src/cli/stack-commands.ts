@@ -70,6 +70,8 @@ export async function plan(c: CommandContext<{ detailedExitcode?: boolean }>): P
   const { observed, driftChecked } = await observeOrRemember(c, stack);
   const p = stack.plan(observed, "up");
   refuseImpossible(p);
+  const { specWarnings } = await import("../config/schema.js");
+  for (const w of specWarnings(stack.spec, stack.ctx.clock.now())) c.out.err(c.out.paint("yellow", `warning: ${w}`));
   if (c.opts.json) c.out.json({ ...planJson(p), driftChecked });
   else {
     renderPlan(c.out, p, { driftChecked });

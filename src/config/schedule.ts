@@ -90,6 +90,8 @@ export function scheduleViolations(s: Schedule): string[] {
   if (!validTimeZone(s.timezone)) reasons.push(`timezone "${s.timezone}" is not an IANA time zone like Europe/Paris`);
   if (reasons.length) return reasons;
   const awake = awakeMinutes(s);
+  // No sleep, no schedule to create: `up` would wait for schedules it never makes.
+  if (!sleeps(awake).length) reasons.push("the awake windows cover the whole week, so the stack never sleeps: remove `schedule` (or leave a gap of at least 60 min)");
   for (const [start, len] of sleeps(awake)) {
     if (len < MIN_SLEEP_MIN) reasons.push(`the sleep at ${label(start)} lasts ${len} min: windows less than ${MIN_SLEEP_MIN} min apart should be one window`);
     const stopped = len - DB_STOP_AFTER_MIN - DB_START_LEAD_MIN + dstShiftMin(s.timezone);
@@ -136,6 +138,43 @@ export function cronExpressions(s: Schedule, action: Action): string[] {
     byTime.set(t, [...(byTime.get(t) ?? []), Math.floor(m / DAY_MIN)]);
   }
   return [...byTime].sort(([a], [b]) => a - b).map(([t, days]) => `cron(${t % 60} ${Math.floor(t / 60)} ? * ${days.sort().map((d) => CRON_DAYS[d]).join(",")} *)`);
+}
+
+const ACTION_WORDS: Record<Action, string> = {
+  "service-sleep": "the service's sleep", "database-stop": "the database's stop", "database-start": "the database's start", "service-wake": "the service's wake",
+};
+
+/**
+ * The runs EventBridge Scheduler will skip in the coming year: a local time inside a spring-forward gap does
+ * not exist, and its invocation is skipped (https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html#daylist-savings-time).
+ * A zone that moves its clocks at midnight skips a 00:xx wake, and the stack stays asleep that day.
+ */
+export function skippedByDaylightSaving(s: Schedule, from: number): string[] {
+  const times = ACTIONS.flatMap((action) => actionMinutes(s)[action].map((raw) => ({ action, m: ((raw % WEEK_MIN) + WEEK_MIN) % WEEK_MIN })));
+  const out: string[] = [];
+  for (let day = 0; day < 366; day++) {
+    const noon = from + day * DAY_MIN * 60_000;
+    const p = localParts(s.timezone, noon);
+    for (const { action, m } of times) {
+      if (Math.floor(m / DAY_MIN) !== p.weekday) continue;
+      const t = m % DAY_MIN;
+      const naive = Date.UTC(p.year, p.month - 1, p.day, Math.floor(t / 60), t % 60);
+      // The wall-clock time exists if one of the day's two offsets (before and after a change) gives it back.
+      const exists = [noon - 86_400_000, noon + 86_400_000].some((around) => {
+        const q = localParts(s.timezone, naive - utcOffsetMin(s.timezone, around) * 60_000);
+        return q.day === p.day && q.hour * 60 + q.minute === t;
+      });
+      if (!exists) out.push(`${ACTION_WORDS[action]} at ${label(m)} on ${p.year}-${String(p.month).padStart(2, "0")}-${String(p.day).padStart(2, "0")}`);
+    }
+  }
+  return out;
+}
+
+/** The warning for `validate` and `plan`, when a run of the schedule falls in a daylight-saving gap. */
+export function daylightSavingWarning(s: Schedule, from: number): string | undefined {
+  const skipped = skippedByDaylightSaving(s, from);
+  if (!skipped.length) return undefined;
+  return `schedule: ${skipped.join("; ")} ${skipped.length > 1 ? "fall" : "falls"} in a daylight-saving gap of ${s.timezone} (that local time does not exist that day): EventBridge Scheduler skips ${skipped.length > 1 ? "those runs" : "that run"}; move the window's edge out of the gap`;
 }
 
 /** Local time minus UTC, in minutes, at instant `t` in `zone`. */
