@@ -21,6 +21,8 @@ export function ciPolicy(spec: Spec, account = "*") {
       { Sid: "EcsTaskDefinitions", Effect: "Allow", Action: ["ecs:RegisterTaskDefinition", "ecs:DescribeTaskDefinition"], Resource: "*" },
       { Sid: "EcsTagNewRevisions", Effect: "Allow", Action: ["ecs:TagResource"], Resource: "*", Condition: { StringEquals: { "ecs:CreateAction": ["RegisterTaskDefinition", "RunTask"] } } },
       { Sid: "EcsThisService", Effect: "Allow", Action: ["ecs:UpdateService", "ecs:DescribeServices"], Resource: arn("ecs", `service/${n.cluster}/${n.service}`) },
+      // deploy and run refuse to start tasks while the database sleeps (stopped).
+      { Sid: "DatabaseAwake", Effect: "Allow", Action: ["rds:DescribeDBInstances"], Resource: arn("rds", `db:${n.dbInstance}`) },
       { Sid: "EcsMigrationTasks", Effect: "Allow", Action: ["ecs:RunTask"], Resource: arn("ecs", `task-definition/${n.taskFamily}:*`) },
       { Sid: "EcsReadTasks", Effect: "Allow", Action: ["ecs:ListTasks", "ecs:DescribeTasks"], Resource: "*", Condition: { ArnEquals: { "ecs:cluster": arn("ecs", `cluster/${n.cluster}`) } } },
       {

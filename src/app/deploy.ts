@@ -9,7 +9,7 @@ import { ToolError, UserError, errorMessage } from "../errors.js";
 import type { AppCtx } from "./context.js";
 import { waitHealthy } from "./health.js";
 import { readLogs } from "./logs.js";
-import { NOT_STARTED, describeTasks, runOneOff, stoppedTasks, taskId } from "./tasks.js";
+import { NOT_STARTED, describeTasks, requireAwake, runOneOff, stoppedTasks, taskId } from "./tasks.js";
 
 export interface DeployOptions {
   image?: string;
@@ -198,6 +198,7 @@ export async function deploy(ctx: AppCtx, options: DeployOptions): Promise<Deplo
   if (!service || service.status !== "ACTIVE") {
     throw new UserError(`no ECS service ${ctx.names.service} in cluster ${ctx.names.cluster} (${ctx.spec.region})`, "run `spontime-infra up` first, or check --region and appName");
   }
+  await requireAwake(ctx, "deploy");
   const image = await resolveImage(ctx, options);
   const current = await findTaskDefinition(ctx, service.taskDefinition!);
   if (!current) throw new ToolError(`the service's task definition ${service.taskDefinition} cannot be read`);

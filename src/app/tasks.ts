@@ -2,6 +2,7 @@ import { DescribeTasksCommand, ListTasksCommand, RunTaskCommand, StopTaskCommand
 import { randomUUID } from "node:crypto";
 import { backoff, poll } from "../engine/poll.js";
 import { findService } from "../aws/ecs.js";
+import { findDbInstance } from "../aws/rds.js";
 import { ToolError, UserError } from "../errors.js";
 import type { AppCtx } from "./context.js";
 import { printOnce, readLogs, type LogLine } from "./logs.js";
@@ -27,10 +28,22 @@ export async function stoppedTasks(ctx: AppCtx): Promise<Task[]> {
 /** A task's states before its container starts (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-lifecycle-explanation.html). */
 export const NOT_STARTED = new Set(["PROVISIONING", "PENDING", "ACTIVATING"]);
 
+/**
+ * Tasks started while the stack sleeps would run against a stopped database (StartDBInstance takes minutes, and
+ * only `wake` also brings the service back): refused, saying what to run.
+ */
+export async function requireAwake(ctx: AppCtx, command: string): Promise<void> {
+  const status = (await findDbInstance(ctx))?.DBInstanceStatus;
+  if (status === "stopped" || status === "stopping") {
+    throw new UserError(`the stack is asleep (its database is ${status}): \`${command}\` would start tasks that cannot reach it`, `run \`spontime-infra wake\` first, then \`spontime-infra ${command}\` again`);
+  }
+}
+
 /** `run`: a one-off task of the revision the service runs, on the service's network. */
 export async function runInService(ctx: AppCtx, command: string[], print: (l: LogLine) => void, o: { timeoutMs: number; liveLogs: boolean }): Promise<OneOff> {
   const service = await findService(ctx);
   if (!service?.taskDefinition) throw new UserError(`no ECS service ${ctx.names.service} to take the task definition and network from`, "run `spontime-infra up` and a first `deploy`");
+  await requireAwake(ctx, "run");
   return runOneOff(ctx, service, service.taskDefinition, command, print, o);
 }
 

@@ -133,6 +133,10 @@ export const dbInstance: StackResource<Want, Attrs, Out> = {
     if (changed.includes("engineVersion") && olderVersion(want.engineVersion, live.outputs.engineVersion)) {
       return `RDS cannot downgrade PostgreSQL (${live.outputs.engineVersion} → ${want.engineVersion}): restore a snapshot of the older version instead`;
     }
+    // ModifyDBInstance needs an available instance (InvalidDBInstanceState otherwise, API_ModifyDBInstance.html).
+    if (live.attrs.stopped && want.stopped && changed.some((f) => f !== "stopped" && f !== "tags")) {
+      return `the database is stopped (the stack is asleep) and RDS modifies only a running instance: run \`spontime-infra wake\` (or \`up --wake\`) first, then \`up\``;
+    }
     if ((changed.includes("storageType") || changed.includes("allocatedStorage")) && live.attrs.status === "storage-optimization") {
       return "RDS refuses a storage change while the last one is still being optimized (up to 6 hours after it): try again later";
     }
