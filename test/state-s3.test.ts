@@ -438,6 +438,36 @@ describe("local state directory", () => {
     }
   });
 
+  it("a lock whose pid now belongs to an unrelated process (pid reused) is stale: --force-unlock takes it over; the same process, by its start time, is never broken", async () => {
+    const { spawn } = await import("node:child_process");
+    const { processStart } = await import("../src/state/process.js");
+    const unrelated = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60000)"], { stdio: "ignore" });
+    try {
+      const lockOf = (started: string) => JSON.stringify({ pid: unrelated.pid, started, host: hostname(), user: "erin", since: "2026-11-27T12:00:00.000Z", command: "up" });
+      const realStart = processStart(unrelated.pid!);
+      assert.ok(realStart, "this machine tells a process's start time");
+      await withHarness(async (h) => {
+        mkdirSync(h.stateDir, { recursive: true });
+        // The run that wrote this lock started at another time: its pid was given to `unrelated` since.
+        writeFileSync(join(h.stateDir, `${APP}.lock`), lockOf(`${realStart}0`));
+        const r = await h.cli(["up", "--yes", "--force-unlock"]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stderr, new RegExp(`Taking over the lock of pid ${unrelated.pid} on .*: that process is no longer running \\(pid ${unrelated.pid} is now another process\\)`));
+        assert.ok(!existsSync(join(h.stateDir, `${APP}.lock`)), "released at the end");
+      });
+      await withHarness(async (h) => {
+        mkdirSync(h.stateDir, { recursive: true });
+        writeFileSync(join(h.stateDir, `${APP}.lock`), lockOf(realStart!));
+        const r = await h.cli(["up", "--yes", "--force-unlock"]);
+        assert.equal(r.code, 2);
+        assert.match(r.stderr, /--force-unlock never breaks the lock of a run still going on this machine/);
+        assert.equal(h.fake.count("CreateVpc"), 0);
+      });
+    } finally {
+      unrelated.kill();
+    }
+  });
+
   it("inside a git work tree, the first save writes a .gitignore (`*`) into the state directory and says so; an ignored directory is left alone", async () => {
     const { execFileSync } = await import("node:child_process");
     await withHarness(async (h) => {

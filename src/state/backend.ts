@@ -1,8 +1,11 @@
 import { ToolError } from "../errors.js";
 
-/** Who holds a lock: enough for a teammate to find the run (user, machine, process, command, start time). */
-/** Who holds the lock; `run` is random per run, so a run knows its own lock (two runs can share a pid and a second). */
-export interface LockInfo { pid: number; host: string; user: string; since: string; command: string; run?: string }
+/**
+ * Who holds a lock: enough for a teammate to find the run (user, machine, process, command, start time), and
+ * for this machine to tell the process from a later one given the same pid (`started`, see state/process.ts).
+ * `run` is random per run, so a run knows its own lock (two runs can share a pid and a second).
+ */
+export interface LockInfo { pid: number; started?: string; host: string; user: string; since: string; command: string; run?: string }
 
 /** The stored state's exact text and its version tag (S3's ETag; a content hash for the local file). */
 export interface Snapshot { text: string; tag: string }

@@ -5,6 +5,7 @@ import { ToolError, UserError } from "../errors.js";
 import { describeHolder, type LockInfo, type Snapshot, type StateBackend } from "./backend.js";
 import { heldLocks } from "./held.js";
 import { LocalStateBackend } from "./local.js";
+import { processStart, sameProcessRunning } from "./process.js";
 
 export type { LockInfo } from "./backend.js";
 
@@ -55,15 +56,18 @@ function userName(): string {
   }
 }
 
-/** A lock held by this very process is "running" only while a store here holds it; any other pid is asked. */
+/** This process's start time, read once (see processStart). */
+let ownStart: string | undefined | null = null;
+export const thisProcessStart = (): string | undefined => (ownStart === null ? (ownStart = processStart(process.pid)) : ownStart);
+
+/**
+ * Whether the holder of a lock on this machine still runs: its pid alive and, when the lock recorded it, started
+ * at the same time (a pid the system has since given to another process is someone else). A lock with this very
+ * process's pid and start time is "running" only while a store here holds it.
+ */
 function holderRunning(holder: LockInfo, where: string): boolean {
-  if (holder.pid === process.pid) return heldLocks.has(where); // our pid but not ours: an earlier process whose pid was reused
-  try {
-    process.kill(holder.pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
+  if (holder.pid === process.pid && (holder.started === undefined || holder.started === thisProcessStart())) return heldLocks.has(where);
+  return sameProcessRunning(holder.pid, holder.started);
 }
 
 /**
@@ -148,7 +152,8 @@ export class StateStore {
    * over (said so); a running one is never broken; another machine's lock needs `force` and a confirmation.
    */
   async lock(command: string, force = false, confirm: Confirm = async () => false): Promise<void> {
-    const me: LockInfo = { pid: process.pid, host: hostname(), user: userName(), since: new Date().toISOString(), command, run: randomUUID() };
+    const started = thisProcessStart();
+    const me: LockInfo = { pid: process.pid, ...(started ? { started } : {}), host: hostname(), user: userName(), since: new Date().toISOString(), command, run: randomUUID() };
     for (let attempt = 0; attempt < 3 && this.lockTag === undefined; attempt++) {
       const got = await this.backend.createLock(me);
       if (got.mine) {
@@ -160,7 +165,7 @@ export class StateStore {
         if (holderRunning(got.holder, this.path)) {
           throw new UserError(`state is locked by ${who}`, force ? "--force-unlock never breaks the lock of a run still going on this machine: wait for it, or stop it with Ctrl-C" : "wait for it to finish");
         }
-        this.notice(`Taking over the lock of ${who}: that process is no longer running.`);
+        this.notice(`Taking over the lock of ${who}: that process is no longer running${processStart(got.holder.pid) ? ` (pid ${got.holder.pid} is now another process)` : ""}.`);
       } else {
         if (!force) throw new UserError(`state is locked by ${who}`, "wait for it to finish; if that run is gone for good (a killed CI job, a crashed laptop), run again with --force-unlock");
         if (!(await confirm(`Break the lock of ${who}? Do it only if that run is gone for good.`))) throw new ToolError("Cancelled: the lock was left in place.");
