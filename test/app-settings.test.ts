@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { APP, Harness } from "./helpers.js";
 
@@ -82,4 +83,26 @@ describe("app.environment and app.secrets", () => {
       assert.equal(h.fake.calls.length, 0);
     });
   }
+});
+
+describe("DEBUG on a public load balancer", () => {
+  const WARNING = /warning: DEBUG=True on a public load balancer.*"debug": false/g;
+
+  it("init writes the choice into the spec, and validate, plan and up each say it in one line", async () => {
+    const file = join(h.dir, "spontime.config.json");
+    assert.equal((await h.cli(["init", "--config", file])).code, 0);
+    assert.equal(JSON.parse(readFileSync(file, "utf8")).app.debug, true);
+    for (const argv of [["validate"], ["plan"], ["up", "--yes"]]) {
+      const r = await h.cli([...argv, "--config", file]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stderr.match(WARNING)?.length, 1, `${argv[0]}: ${r.stderr}`);
+    }
+    const doctor = JSON.parse((await h.cli(["doctor", "--json", "--config", file])).stdout);
+    assert.deepEqual(doctor.findings.filter((f: { check: string }) => f.check === "debug").map((f: { status: string }) => f.status), ["warning"]);
+  });
+
+  it("is not said once app.debug is false", async () => {
+    const file = h.writeSpec({ app: { debug: false } });
+    for (const argv of [["validate"], ["plan"]]) assert.doesNotMatch((await h.cli([...argv, "--config", file])).stderr, /DEBUG=True/);
+  });
 });

@@ -33,8 +33,9 @@ describe("doctor", () => {
     const r = await doctor(h);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.outcome, "ok");
-    assert.deepEqual(r.findings.filter((f) => f.status !== "ok"), []);
-    assert.deepEqual(r.findings.map((f) => f.check), ["credentials", "permissions", "permissions-deploy", "availability-zones", "vpc-quota", "elastic-ips", "ecs-service-linked-role", "ownership"]);
+    // The seed's DEBUG=True is the one warning of the default spec (test/app-settings.test.ts).
+    assert.deepEqual(r.findings.filter((f) => f.status !== "ok").map((f) => f.check), ["debug"]);
+    assert.deepEqual(r.findings.map((f) => f.check), ["credentials", "permissions", "permissions-deploy", "availability-zones", "vpc-quota", "elastic-ips", "ecs-service-linked-role", "ownership", "debug"]);
     assert.match(finding(r.findings, "credentials").message, /account 123456789012 as arn:aws:iam::123456789012:user\/operator/);
     const simulated = h.fake.calls.filter((c) => c.op === "SimulatePrincipalPolicy").map((c) => c.input as { PolicySourceArn: string; ActionNames: string[] });
     assert.ok(simulated.every((s) => s.PolicySourceArn === h.fake.callerArn));
@@ -43,7 +44,7 @@ describe("doctor", () => {
     assert.deepEqual(h.fake.mutatingCalls(), []);
     const human = await h.cli(["doctor"]);
     assert.match(human.stdout, /^ok {6}permissions: .* may call the \d+ actions up\/down needs$/m);
-    assert.match(human.stderr, /No errors: nothing found that would stop `up`/);
+    assert.match(human.stderr, /No errors \(1 warning\(s\)\): nothing found that would stop `up`/);
   }));
 
   it("a missing permission is an error naming the action and what to do; `up` stops before any change", () => withHarness(async (h) => {

@@ -3,7 +3,8 @@ import { dirname, join } from "node:path";
 import * as z from "zod";
 import { UserError } from "../errors.js";
 import { DEFAULT_CONFIG } from "../config/load.js";
-import { SpecSchema, specWarnings } from "../config/schema.js";
+import { SpecSchema } from "../config/schema.js";
+import { warningLines } from "../config/warnings.js";
 import { StateStore } from "../state/store.js";
 import type { CommandContext } from "./context.js";
 
@@ -11,7 +12,7 @@ import type { CommandContext } from "./context.js";
 export async function validate(c: CommandContext): Promise<number> {
   const spec = c.spec();
   const state = new StateStore(c.opts.stateDir, spec.appName, spec.region);
-  for (const w of [...state.warnings, ...specWarnings(spec, c.clock?.now() ?? Date.now())]) c.out.err(`warning: ${w}`);
+  for (const w of [...state.warnings.map((w) => `warning: ${w}`), ...warningLines(spec, c.clock?.now() ?? Date.now())]) c.out.err(w);
   const count = Object.keys(state.data.resources).length;
   c.out.out(`spec ok: app ${spec.appName} in ${spec.region}; state ${state.exists ? `${state.path} (${count} resources)` : "not created yet"}`);
   return 0;

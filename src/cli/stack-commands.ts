@@ -1,4 +1,5 @@
 import { WAIT_DEFAULTS, parseDuration } from "../config/defaults.js";
+import { warningLines } from "../config/warnings.js";
 import type { ApplyResult } from "../engine/apply.js";
 import { hasChanges, type Plan } from "../engine/plan.js";
 import type { Live } from "../engine/types.js";
@@ -65,13 +66,15 @@ function refuseImpossible(p: Plan): void {
   if (refused.length) throw new UserError(refused.map((ch) => `${ch.title}: ${ch.refused}`).join("; "));
 }
 
+/** The spec's risky-but-valid choices (src/config/warnings.ts), one line each, once the credentials are known good. */
+const warnAboutSpec = (c: CommandContext, stack: Stack) => { for (const line of warningLines(stack.spec, stack.ctx.clock.now())) c.out.err(c.out.paint("yellow", line)); };
+
 export async function plan(c: CommandContext<{ detailedExitcode?: boolean }>): Promise<number> {
   const stack = await openStack(c);
   const { observed, driftChecked } = await observeOrRemember(c, stack);
+  warnAboutSpec(c, stack);
   const p = stack.plan(observed, "up");
   refuseImpossible(p);
-  const { specWarnings } = await import("../config/schema.js");
-  for (const w of specWarnings(stack.spec, stack.ctx.clock.now())) c.out.err(c.out.paint("yellow", `warning: ${w}`));
   if (c.opts.json) c.out.json({ ...planJson(p), driftChecked });
   else {
     renderPlan(c.out, p, { driftChecked });
@@ -163,6 +166,7 @@ export async function up(c: CommandContext<{ wake?: boolean; skipPreflight?: boo
   const stack = await openStack(c);
   return locked(c, stack, "up", async () => {
     await stack.connect();
+    warnAboutSpec(c, stack);
     let observed = await stack.observe();
     if (stack.spec.asleep.service) {
       if (c.opts.wake) {

@@ -2,7 +2,7 @@
 import * as z from "zod";
 import { contains, overlaps, parseCidr } from "./cidr.js";
 import { nameViolations } from "./names.js";
-import { daylightSavingWarning, scheduleViolations } from "./schedule.js";
+import { scheduleViolations } from "./schedule.js";
 
 // Each schema parses once or twice per run: zod's JIT (it compiles an object schema into a function on first
 // use) costs more than it saves here, about 7% of `validate`'s start-up on Node 20 (npm run bench, startup).
@@ -199,6 +199,3 @@ export const SpecSchema = z
   });
 
 export type Spec = z.output<typeof SpecSchema>;
-
-/** What a valid spec may still get wrong at AWS, said by `validate` and `plan` (from `now` on). */
-export const specWarnings = (spec: Spec, now: number): string[] => (spec.schedule ? [daylightSavingWarning(spec.schedule, now)] : []).filter((w): w is string => !!w);

@@ -4,6 +4,7 @@ import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { ciPolicy } from "../app/ci-policy.js";
 import type { Aws } from "../aws/clients.js";
 import { describeAwsError, errorCode, isNotFound } from "../aws/errors.js";
+import { specWarnings } from "../config/warnings.js";
 import { mapLimit } from "../engine/graph.js";
 import type { Plan } from "../engine/plan.js";
 import { UserError } from "../errors.js";
@@ -174,5 +175,6 @@ export async function doctor(stack: Stack, env: NodeJS.ProcessEnv): Promise<Find
     vpcQuota(stack.aws, stack.spec.region, !owned.hasVpc),
     ecsServiceLinkedRole(stack.aws),
   ]);
-  return [identity(who), ...perms, az, quota, elasticIps(), role, ...owned.findings];
+  const settings = specWarnings(stack.spec, stack.ctx.clock.now()).map((w) => found(w.check, "warning", w.message, w.hint ?? null));
+  return [identity(who), ...perms, az, quota, elasticIps(), role, ...owned.findings, ...settings];
 }
