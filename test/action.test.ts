@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { afterEach, beforeEach, describe, it } from "node:test";
@@ -85,15 +85,19 @@ describe("action.yml", () => {
 
 describe("the action's deploy step, run as the runner runs it, against the fake", () => {
   let h: Harness;
-  beforeEach(() => { h = new Harness(); });
+  let workspace: string;
+  beforeEach(() => { h = new Harness(); workspace = mkdtempSync(join(h.dir, "workspace-")); });
   afterEach(() => h.close());
+
+  /** The caller's repository holds the stack's spec, as the CLI finds it. */
+  const workspaceSpec = (spec: object) => writeFileSync(join(workspace, "spontime.config.json"), JSON.stringify(spec));
 
   async function runStep(given: Record<string, string>) {
     const output = join(h.dir, "github_output");
     writeFileSync(output, "");
     let stdout = "";
     let stderr = "";
-    const env = { ...TEST_ENV, ...stepEnv(given), GITHUB_OUTPUT: output, RUNNER_TEMP: h.dir, CI: "true" };
+    const env = { ...TEST_ENV, ...stepEnv(given), GITHUB_OUTPUT: output, RUNNER_TEMP: h.dir, GITHUB_WORKSPACE: workspace, CI: "true" };
     const io = { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, stdin: Object.assign(new PassThrough(), { isTTY: false }), env };
     const code = await h.clock.run(() => runAction(env, { io, clock: h.clock, signal: new AbortController().signal, http: (url) => h.fake.httpGet(url) }));
     return { code, stdout, stderr, outputs: readOutputs(output) };
@@ -129,6 +133,41 @@ describe("the action's deploy step, run as the runner runs it, against the fake"
     assert.equal(JSON.parse(r.stdout).outcome, "failed");
     assert.match(r.stdout + r.stderr, /other-app/, "the config's app name was used, not the default");
     assert.deepEqual(r.outputs, {});
+  });
+
+  it("reads the workspace's spec as the CLI does: an http stack is checked at http://, an https stack at https://<domain>", async () => {
+    workspaceSpec({});
+    await h.up();
+    h.fake.pushImage(APP, "v1");
+    const http = await runStep({ tag: "v1" });
+    assert.equal(http.code, 0, http.stderr);
+    assert.match(http.outputs.url!, /^http:\/\/spontime-poc-alb/);
+    h.fake.createHostedZone("example.com");
+    workspaceSpec({ https: { domain: "api.example.com" } });
+    assert.equal((await h.cli(["up", "--yes", "--config", join(workspace, "spontime.config.json")])).code, 0);
+    h.fake.pushImage(APP, "v2");
+    const https = await runStep({ tag: "v2" });
+    assert.equal(https.code, 0, https.stderr);
+    assert.equal(https.outputs.url, "https://api.example.com");
+    assert.match(https.stdout, /"healthy"|https:\/\/api\.example\.com/);
+  });
+
+  it("a bad input is named as the input, with an ::error:: annotation, before any AWS call", async () => {
+    const r = await runStep({ tag: "v1", "app-name": "Bad_Name" });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^::error title=spontime-infra: input app-name::"Bad_Name" must be 1-24 characters/m);
+    assert.doesNotMatch(r.stderr, /spontime\.config\.json|spontime-[A-Za-z0-9]{6}/, "no temporary file the user never wrote");
+    workspaceSpec({});
+    const both = await runStep({ tag: "v1", "app-name": APP });
+    assert.match(both.stderr, /^::error title=spontime-infra: input app-name::the workspace has spontime\.config\.json/m);
+    assert.equal(h.fake.calls.length, 0);
+  });
+
+  it("a failed deploy ends with an ::error:: annotation carrying the reason", async () => {
+    await h.up();
+    const r = await runStep({ tag: "never-pushed", "app-name": APP });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /^::error title=spontime-infra deploy failed::\S.*never-pushed/m);
   });
 
   it("the real bin/github-action refuses an empty tag before any AWS call (exit 2)", () => {

@@ -1,7 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { appendFileSync, mkdtempSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DEFAULT_CONFIG } from "../config/load.js";
+import { appNameSchema } from "../config/schema.js";
 import { main, type MainOptions } from "./main.js";
 import type { Io } from "./output.js";
 
@@ -21,7 +23,12 @@ export async function runAction(env: NodeJS.ProcessEnv, options: MainOptions = {
     given.stderr.write("error: the action needs its `tag` input (the image tag pushed to the stack's ECR repository)\n");
     return 2;
   }
-  const argv = ["deploy", "--json", "--tag", tag, "--config", input("config") || appNameConfig(input("app-name"), env)];
+  const config = specFile(input("config"), input("app-name"), env);
+  if (typeof config !== "string") {
+    given.stderr.write(`::error title=spontime-infra: input ${config.input}::${config.error}\n`);
+    return 2;
+  }
+  const argv = ["deploy", "--json", "--tag", tag, "--config", config];
   if (input("migrate")) argv.push("--migrate", input("migrate"));
   if (input("aws-region")) argv.push("--region", input("aws-region"));
   if (input("timeout")) argv.push("--timeout", input("timeout"));
@@ -31,6 +38,8 @@ export async function runAction(env: NodeJS.ProcessEnv, options: MainOptions = {
   const stdout = { write: (s: string) => { json += s; return given.stdout.write(s); } };
   const code = await main(argv, { ...options, io: { ...given, stdout } });
   const result = parseResult(json);
+  // An annotation on the run's summary page: the log alone is easy to miss in a long job.
+  if (code !== 0) given.stderr.write(`::error title=spontime-infra deploy failed::${annotation(result?.error) ?? `exit ${code}; see the step's log`}\n`);
   if (env.GITHUB_OUTPUT && result) {
     for (const [name, field] of Object.entries(OUTPUTS)) {
       const value = result[field];
@@ -42,11 +51,31 @@ export async function runAction(env: NodeJS.ProcessEnv, options: MainOptions = {
   return code;
 }
 
-/** Without a `config` input, a spec with only the app name, outside the workspace (nothing to commit by accident). */
-function appNameConfig(appName: string, env: NodeJS.ProcessEnv): string {
-  const file = join(mkdtempSync(join(env.RUNNER_TEMP || tmpdir(), "spontime-")), "spontime.config.json");
+/**
+ * The spec the CLI would use in the caller's repository: the `config` input, else the workspace's
+ * spontime.config.json (so an https stack is health-checked at its https URL), else a spec with only the
+ * `app-name` input, written outside the workspace (nothing to commit by accident). A bad input is named as the
+ * input, never as the temporary file.
+ */
+function specFile(config: string, appName: string, env: NodeJS.ProcessEnv): string | { input: string; error: string } {
+  if (config) return existsSync(config) ? config : { input: "config", error: `${config} does not exist in the workspace` };
+  const workspace = join(env.GITHUB_WORKSPACE || process.cwd(), DEFAULT_CONFIG);
+  if (existsSync(workspace)) {
+    if (appName) return { input: "app-name", error: `the workspace has ${DEFAULT_CONFIG}, which names the app: remove the app-name input, or pass the file as the config input` };
+    return workspace;
+  }
+  const bad = appName ? appNameSchema.safeParse(appName).error?.issues[0]?.message : undefined;
+  if (bad) return { input: "app-name", error: `"${appName}" ${bad}` };
+  const file = join(mkdtempSync(join(env.RUNNER_TEMP || tmpdir(), "spontime-")), DEFAULT_CONFIG);
   writeFileSync(file, JSON.stringify(appName ? { appName } : {}) + "\n");
   return file;
+}
+
+/** A workflow command's message is one line: GitHub ends it at the first newline unless encoded. */
+function annotation(error: unknown): string | undefined {
+  const e = error as { message?: string; hint?: string } | undefined;
+  if (typeof e?.message !== "string") return undefined;
+  return `${e.message}${e.hint ? ` (${e.hint})` : ""}`.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
 }
 
 function parseResult(json: string): Record<string, unknown> | undefined {

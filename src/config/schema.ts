@@ -34,7 +34,7 @@ const subnetPair = z.tuple([cidr, cidr]);
 
 // Derived names must fit every AWS limit: `<app>-alb`/`<app>-tg` (ELB, 32 chars), `<app>-db` (RDS,
 // no "--", no trailing "-"), `<app>-ecs-execution` (IAM, 64). 24 characters keeps all of them legal.
-const appName = z
+export const appNameSchema = z
   .string()
   .regex(/^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){0,23}$/, {
     message: "must be 1-24 characters: lowercase letters, digits and single hyphens, starting with a letter",
@@ -75,7 +75,7 @@ const secretArn = z.string().regex(/^arn:aws(-[a-z]+)*:(ssm:[a-z0-9-]+:\d{12}:pa
 export const SpecSchema = z
   .object({
     $schema: z.string().optional(),
-    appName: appName.default("spontime-poc"),
+    appName: appNameSchema.default("spontime-poc"),
     region: region.default("us-east-1"),
     profile: z.string().min(1).optional(),
     availabilityZones: z.tuple([z.string(), z.string()]).optional()
