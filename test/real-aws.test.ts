@@ -37,3 +37,19 @@ describe("a sleeping stack (issue 24 item 6)", () => {
     });
   });
 });
+
+describe("IAM propagation on a first run (issue 24 item 1)", () => {
+  it("schedules created right after their role: Scheduler's \"must allow ... to assume the role\" is retried with a progress line, and up converges in one run", async () => {
+    await withHarness(async (h) => {
+      const spec = h.writeSpec({ schedule: { awake: "Mon-Fri 08:00-20:00", timezone: "Europe/Paris" } });
+      const r = await h.cli(["up", "--yes", "--config", spec]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /CreateSchedule: an IAM role made a moment ago is not usable yet \(IAM propagates changes within seconds to minutes\); retrying for up to \d+ s more/);
+      assert.equal(h.fake.scheduler.schedules.size, 4);
+      assert.ok(h.fake.count("CreateSchedule") > 4, "the first attempts were refused, as Scheduler refuses a role not yet propagated");
+      h.resetCalls();
+      await h.up("--config", spec);
+      assert.deepEqual(h.fake.mutatingCalls(), []);
+    });
+  });
+});

@@ -45,6 +45,8 @@ export interface SendOptions {
   retryIf?: (e: unknown) => boolean;
   /** How long to keep retrying transient failures. */
   deadlineMs?: number;
+  /** What a retried "not yet" answer means, for the line said while retrying. */
+  waitingFor?: string;
 }
 
 type AnyClient = { send(command: never): Promise<unknown>; config: { credentials: () => Promise<unknown> } };
@@ -144,7 +146,8 @@ export class Aws {
         }
         if (this.clock.now() + delay - toldAt >= RETRY_NOTICE_MS) {
           toldAt = this.clock.now();
-          this.config.retrying?.(describeAwsError(`${op} keeps failing, retrying for up to ${Math.ceil((deadline - toldAt) / 1000)} s more`, e));
+          const left = `retrying for up to ${Math.ceil((deadline - toldAt) / 1000)} s more`;
+          this.config.retrying?.(options.waitingFor && options.retryIf?.(e) ? `${op}: ${options.waitingFor}; ${left}` : describeAwsError(`${op} keeps failing, ${left}`, e));
         }
         await this.clock.sleep(delay);
       }

@@ -1,6 +1,6 @@
 import { CreateRoleCommand, DeleteRolePolicyCommand, GetRolePolicyCommand, GetRoleCommand, PutRolePolicyCommand, UpdateAssumeRolePolicyCommand } from "@aws-sdk/client-iam";
-import type { Aws } from "./clients.js";
-import { absentIfNotFound, ignoreNotFound } from "./errors.js";
+import type { Aws, SendOptions } from "./clients.js";
+import { absentIfNotFound, errorCode, ignoreNotFound } from "./errors.js";
 import { assertOurs, ownedTags, tagList, tagMap, type Tags } from "./tags.js";
 
 type RoleCtx = { aws: Aws; spec: { appName: string; tags: Tags } };
@@ -26,6 +26,30 @@ export async function findOwnRole(ctx: RoleCtx, name: string): Promise<{ arn: st
   assertOurs("IAM role", name, tags, ctx.spec.appName);
   return { arn: role.Arn, trustedServices: trustedServices(JSON.parse(decodeURIComponent(role.AssumeRolePolicyDocument ?? "{}"))), tags: ownedTags(tags, ctx.spec) };
 }
+
+/**
+ * Each service's own answer while a role made a moment ago cannot be assumed yet: IAM is eventually consistent
+ * ("Changes that I make are not always immediately visible",
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency).
+ * EventBridge Scheduler: ValidationException "The execution role you provide must allow AWS EventBridge Scheduler
+ * to assume the role" (aws/aws-sdk-js-v3#6494, a role created just before). ECS: InvalidParameterException
+ * "Unable to assume role" (as for its service-linked role on a new account).
+ */
+const NOT_ASSUMABLE_YET = {
+  scheduler: (e: unknown) => errorCode(e) === "ValidationException" && /assume the role/i.test((e as Error).message ?? ""),
+  ecs: (e: unknown) => errorCode(e) === "InvalidParameterException" && /role|assume/i.test((e as Error).message ?? ""),
+};
+
+/** How long a call that passes a role keeps retrying its service's "cannot assume it yet" answer. */
+const ROLE_PROPAGATION_MS = 2 * 60_000;
+
+/**
+ * The send options of every call that passes a role (a schedule's target role, a service's roles): the service's
+ * "cannot assume it yet" answer is retried for up to 2 minutes, saying so at least every 10 s.
+ */
+export const passingRole = (service: keyof typeof NOT_ASSUMABLE_YET): SendOptions => ({
+  retryIf: NOT_ASSUMABLE_YET[service], deadlineMs: ROLE_PROPAGATION_MS, waitingFor: "an IAM role made a moment ago is not usable yet (IAM propagates changes within seconds to minutes)",
+});
 
 /** Creates role `name` that `service` may assume, tagged; returns its ARN. */
 export async function createRole(aws: Aws, name: string, service: string, description: string, tags: Tags): Promise<string> {

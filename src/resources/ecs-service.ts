@@ -1,6 +1,7 @@
 import { CreateServiceCommand, DeleteServiceCommand, UpdateServiceCommand, type Service } from "@aws-sdk/client-ecs";
 import { errorCode, ignoreNotFound } from "../aws/errors.js";
 import { findService } from "../aws/ecs.js";
+import { passingRole } from "../aws/iam.js";
 import { assertOurs, ecsTagList, ownedTags, syncTags, tagMap, type Tags } from "../aws/tags.js";
 import { CONTAINER, stackTags, TAG_ASLEEP } from "../config/names.js";
 import type { LiveState, RefFn, Stored } from "../engine/types.js";
@@ -57,8 +58,6 @@ const network = (want: Want) => ({ awsvpcConfiguration: { subnets: want.subnets,
 const deploymentConfiguration = (want: Want) => ({
   deploymentCircuitBreaker: want.deployment.circuitBreaker, minimumHealthyPercent: want.deployment.minimumHealthyPercent, maximumPercent: want.deployment.maximumPercent,
 });
-// IAM is eventually consistent: a just-created execution role can be refused for a minute or two.
-const roleNotReady = (e: unknown) => errorCode(e) === "InvalidParameterException" && /role|assume/i.test((e as Error).message ?? "");
 
 /**
  * Where the rollout stands. With the deployment `up` started (by id): its own state, and "rolled back" only
@@ -144,7 +143,7 @@ export const ecsService: StackResource<Want, Attrs, Out> = {
     };
   },
   async create(ctx, want) {
-    const out = await ctx.aws.ecs.sendWith({ retryIf: roleNotReady })(new CreateServiceCommand({
+    const out = await ctx.aws.ecs.sendWith(passingRole("ecs"))(new CreateServiceCommand({
       cluster: want.cluster,
       serviceName: ctx.names.service,
       taskDefinition: want.taskDefinition,
@@ -168,7 +167,7 @@ export const ecsService: StackResource<Want, Attrs, Out> = {
     if (changed.includes("tags")) await syncTags(ctx.aws, "ecs", live.id, want.tags, live.attrs.tags);
     if (changed.every((f) => f === "tags")) return;
     // ECS takes a new load balancer block in UpdateService for services it deploys itself (the ECS controller).
-    const out = await ctx.aws.ecs.sendWith({ retryIf: roleNotReady })(new UpdateServiceCommand({
+    const out = await ctx.aws.ecs.sendWith(passingRole("ecs"))(new UpdateServiceCommand({
       cluster: want.cluster,
       service: ctx.names.service,
       taskDefinition: want.taskDefinition,

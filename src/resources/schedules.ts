@@ -2,6 +2,7 @@ import {
   CreateScheduleCommand, DeleteScheduleCommand, GetScheduleCommand, ListSchedulesCommand, UpdateScheduleCommand, type GetScheduleCommandOutput, type ScheduleSummary,
 } from "@aws-sdk/client-scheduler";
 import { absentIfNotFound, hasCode, ignoreNotFound } from "../aws/errors.js";
+import { passingRole } from "../aws/iam.js";
 import { names } from "../config/names.js";
 import { ACTIONS, cronExpressions, type Action } from "../config/schedule.js";
 import type { RefFn, Stored } from "../engine/types.js";
@@ -92,8 +93,10 @@ async function apply(ctx: Ctx, want: Want, have: Def[]) {
   const canonical = (d: Def) => JSON.stringify(request("", d));
   for (const d of want.schedules) {
     const live = have.find((h) => h.name === d.name);
-    if (!live) await ctx.aws.scheduler.send(new CreateScheduleCommand({ ...request(want.group, d), ClientToken: `${d.name}-${d.expression}`.replace(/[^\w-]/g, "").slice(0, 64) }));
-    else if (canonical(live) !== canonical(d)) await ctx.aws.scheduler.send(new UpdateScheduleCommand(request(want.group, d)));
+    // Each passes the scheduler role, which may have been created a moment ago.
+    const send = ctx.aws.scheduler.sendWith(passingRole("scheduler"));
+    if (!live) await send(new CreateScheduleCommand({ ...request(want.group, d), ClientToken: `${d.name}-${d.expression}`.replace(/[^\w-]/g, "").slice(0, 64) }));
+    else if (canonical(live) !== canonical(d)) await send(new UpdateScheduleCommand(request(want.group, d)));
   }
   for (const h of have.filter((x) => !want.schedules.some((d) => d.name === x.name))) {
     await ignoreNotFound(() => ctx.aws.scheduler.send(new DeleteScheduleCommand({ Name: h.name, GroupName: want.group })));

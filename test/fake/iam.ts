@@ -4,7 +4,21 @@ import type { FakeAws } from "./aws.js";
 import { awsError, fromUpper, toUpper, type Service, type Tags } from "./common.js";
 
 /** `inline`: inline policies by name (PutRolePolicy), their documents as sent. */
-export interface Role { name: string; arn: string; trust: string; policies: Set<string>; inline: Record<string, string>; tags: Tags }
+export interface Role { name: string; arn: string; trust: string; policies: Set<string>; inline: Record<string, string>; tags: Tags; createdAt?: number }
+
+/**
+ * How long a new role stays unusable by the services that assume it: IAM is eventually consistent, changes reach
+ * every endpoint within seconds ("Changes that I make are not always immediately visible",
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency).
+ * Long enough here that a product must retry past the 10 s progress line.
+ */
+export const IAM_PROPAGATION_MS = 15_000;
+
+/** Whether a service can assume role `arn` now: it exists and its creation has propagated. */
+export const roleAssumable = (fake: FakeAws, arn: string | undefined): boolean => {
+  const role = [...fake.iam.roles.values()].find((r) => r.arn === arn);
+  return !!role && !(fake.clock.now() - (role.createdAt ?? -Infinity) < IAM_PROPAGATION_MS);
+};
 export interface IamState { roles: Map<string, Role>; serviceLinkedRoles: Set<string> }
 
 export const emptyIam = (): IamState => ({ roles: new Map(), serviceLinkedRoles: new Set() });
@@ -57,7 +71,7 @@ export function iamService(fake: FakeAws): Service<typeof IAM> {
       CreateRole: (i) => {
         const name = i.RoleName!;
         if (roles().has(name)) throw awsError("EntityAlreadyExistsException", `Role with name ${name} already exists.`);
-        const r: Role = { name, arn: `arn:aws:iam::${fake.account}:role/${name}`, trust: i.AssumeRolePolicyDocument!, policies: new Set(), inline: {}, tags: fromUpper(i.Tags) };
+        const r: Role = { name, arn: `arn:aws:iam::${fake.account}:role/${name}`, trust: i.AssumeRolePolicyDocument!, policies: new Set(), inline: {}, tags: fromUpper(i.Tags), createdAt: fake.clock.now() };
         roles().set(name, r);
         return { Role: shape(r) };
       },

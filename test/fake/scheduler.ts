@@ -9,6 +9,7 @@ import * as Scheduler from "@aws-sdk/client-scheduler";
 import type { FakeAws } from "./aws.js";
 import { awsError, fromUpper, toUpper, type Service, type Tags } from "./common.js";
 import { ecsService } from "./ecs.js";
+import { roleAssumable } from "./iam.js";
 import { rdsService } from "./rds.js";
 
 export interface ScheduleGroup { name: string; arn: string; state: "ACTIVE" | "DELETING"; goneAt: number; tags: Tags }
@@ -172,6 +173,13 @@ export function schedulerService(fake: FakeAws): Service<typeof Scheduler> {
     if (!g) throw awsError("ResourceNotFoundException", `Resource ${arn} does not exist.`, 404);
     return g;
   };
+  /**
+   * The target's role must be one Scheduler can assume, which a role created a moment ago is not yet (see
+   * iam.ts): ValidationException, as reported for a role created just before CreateSchedule (aws/aws-sdk-js-v3#6494).
+   */
+  const requireAssumable = (roleArn: string | undefined) => {
+    if (!roleAssumable(fake, roleArn)) throw awsError("ValidationException", "The execution role you provide must allow AWS EventBridge Scheduler to assume the role.");
+  };
   const define = (i: Scheduler.CreateScheduleCommandInput | Scheduler.UpdateScheduleCommandInput, createdAt: number): Schedule => {
     if (!i.FlexibleTimeWindow?.Mode || !i.Target?.Arn || !i.Target.RoleArn || !i.ScheduleExpression) throw awsError("ValidationException", "1 validation error detected.");
     const timezone = i.ScheduleExpressionTimezone ?? "UTC";
@@ -229,6 +237,7 @@ export function schedulerService(fake: FakeAws): Service<typeof Scheduler> {
       UntagResource: (i) => { const g = byArn(i.ResourceArn); for (const k of i.TagKeys ?? []) delete g.tags[k]; },
       CreateSchedule: (i) => {
         settle();
+        requireAssumable(i.Target?.RoleArn);
         const s = define(i, fake.clock.now());
         const key = `${s.group}/${s.name}`;
         if (st().schedules.has(key)) throw awsError("ConflictException", `Schedule ${s.name} already exists.`, 409);
@@ -237,6 +246,7 @@ export function schedulerService(fake: FakeAws): Service<typeof Scheduler> {
       },
       // UpdateSchedule replaces every field, optional ones included (API_UpdateSchedule).
       UpdateSchedule: (i) => {
+        requireAssumable(i.Target?.RoleArn);
         const old = schedule(i.GroupName, i.Name);
         const s = define(i, old.createdAt);
         st().schedules.set(`${s.group}/${s.name}`, s);
