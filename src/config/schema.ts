@@ -193,6 +193,11 @@ export const SpecSchema = z
     }
     for (const message of spec.schedule ? scheduleViolations(spec.schedule) : []) ctx.addIssue({ code: "custom", path: ["schedule"], message });
     for (const message of nameViolations(spec)) ctx.addIssue({ code: "custom", path: ["appName"], message });
+    // An AZ's name is its region's plus a letter (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/using-regions-availability-zones.html):
+    // another region's AZ, or a typo, is caught here; `up` also asks EC2 which ones exist (src/stack/azs.ts).
+    for (const [i, zone] of (spec.availabilityZones ?? []).entries()) {
+      if (!new RegExp(`^${spec.region}[a-z]$`).test(zone)) ctx.addIssue({ code: "custom", path: ["availabilityZones", i], message: `"${zone}" is not an AZ of region ${spec.region} (AZ names are the region's and a letter, like ${spec.region}a)` });
+    }
     if (spec.availabilityZones && spec.availabilityZones[0] === spec.availabilityZones[1]) {
       ctx.addIssue({ code: "custom", path: ["availabilityZones"], message: "the ALB and the DB subnet group need two different AZs" });
     }

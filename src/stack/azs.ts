@@ -38,15 +38,19 @@ export async function chooseAzs(aws: Aws, spec: Spec): Promise<AzChoice> {
   const offering = await zonesOfferingDb(aws, spec);
   const offers = (z: string) => !offering || offering.has(z);
   const unchecked = offering ? undefined : `could not tell where RDS offers ${spec.database.instanceClass} (rds:DescribeOrderableDBInstanceOptions): AZs not checked`;
-  if (spec.availabilityZones) {
-    const [a] = spec.availabilityZones;
-    if (!offers(a)) throw new UserError(`${a} does not offer ${spec.database.instanceClass} for PostgreSQL`, `pick a first AZ among ${[...offering!].sort().join(", ")}, or another instanceClass`);
-    return { zones: spec.availabilityZones, ...(unchecked ? { note: unchecked } : {}) };
-  }
   const out = await aws.ec2.send(new DescribeAvailabilityZonesCommand({
     Filters: [{ Name: "state", Values: ["available"] }, { Name: "zone-type", Values: ["availability-zone"] }],
   }));
   const available = (out.AvailabilityZones ?? []).map((z) => z.ZoneName!).sort();
+  if (spec.availabilityZones) {
+    // Both, before any change: the second holds the ALB's second subnet and the DB subnet group's spare.
+    for (const z of spec.availabilityZones) {
+      if (!available.includes(z)) throw new UserError(`availabilityZones: ${z} is not an available AZ of ${spec.region}`, `pick two among ${available.join(", ")}, or leave availabilityZones out`);
+    }
+    const [a] = spec.availabilityZones;
+    if (!offers(a)) throw new UserError(`${a} does not offer ${spec.database.instanceClass} for PostgreSQL`, `pick a first AZ among ${[...offering!].sort().join(", ")}, or another instanceClass`);
+    return { zones: spec.availabilityZones, ...(unchecked ? { note: unchecked } : {}) };
+  }
   const primary = available.find(offers);
   const second = available.find((z) => z !== primary && offers(z)) ?? available.find((z) => z !== primary);
   if (!primary || !second) {
