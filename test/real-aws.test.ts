@@ -1,7 +1,7 @@
 /** Issue 24: what a first real run on a fresh account, and faults after it, meet on AWS (modelled in the fake). */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { APP, withHarness } from "./helpers.js";
+import { APP, withHarness, type Harness } from "./helpers.js";
 
 describe("a sleeping stack (issue 24 item 6)", () => {
   it("up with a change the stopped database would have to take is refused at plan, saying wake first; nothing is called", async () => {
@@ -50,6 +50,93 @@ describe("IAM propagation on a first run (issue 24 item 1)", () => {
       h.resetCalls();
       await h.up("--config", spec);
       assert.deepEqual(h.fake.mutatingCalls(), []);
+    });
+  });
+});
+
+describe("availability zones (issue 24 item 23)", () => {
+  it("an AZ of another region, or not an AZ name, is refused offline with exit 2 before any AWS call; the second AZ too", async () => {
+    await withHarness(async (h) => {
+      for (const [zones, bad] of [[["mars-1a", "us-east-1b"], "mars-1a"], [["us-east-1a", "eu-west-1b"], "eu-west-1b"]] as const) {
+        const r = await h.cli(["up", "--yes", "--config", h.writeSpec({ availabilityZones: zones })]);
+        assert.equal(r.code, 2, r.stderr);
+        assert.match(r.stderr, new RegExp(`"${bad}" is not an AZ of region us-east-1`));
+      }
+      assert.deepEqual(h.fake.calls, []);
+    });
+  });
+
+  it("an AZ the region does not have (DescribeAvailabilityZones) is refused before any change, the second one included", async () => {
+    await withHarness(async (h) => {
+      const r = await h.cli(["up", "--yes", "--config", h.writeSpec({ availabilityZones: ["us-east-1a", "us-east-1z"] })]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /availabilityZones: us-east-1z is not an available AZ of us-east-1\n\s+pick two among us-east-1a, us-east-1b, us-east-1c, us-east-1d/);
+      assert.deepEqual(h.fake.mutatingCalls(), []);
+    });
+  });
+});
+
+describe("the deployed image is a deploy fact (issue 24 item 21)", () => {
+  it("deploy --image from another registry: later ups keep it, with no new revision and no redeploy", async () => {
+    await withHarness(async (h) => {
+      await h.up();
+      const ours = h.fake.ecr.repos.get(APP)!;
+      const other = { ...structuredClone(ours), name: "shared/api", uri: ours.uri.replace(`/${APP}`, "/shared/api"), images: new Map() };
+      h.fake.ecr.repos.set(other.name, other);
+      const image = h.fake.pushImage("shared/api", "v7");
+      const deploy = await h.cli(["deploy", "--image", image]);
+      assert.equal(deploy.code, 0, deploy.stderr);
+      h.resetCalls();
+      const plan = await h.cli(["plan", "--detailed-exitcode"]);
+      assert.equal(plan.code, 0, plan.stdout);
+      await h.up();
+      assert.deepEqual(h.fake.mutatingCalls(), [], "no RegisterTaskDefinition, no UpdateService");
+      const service = [...h.fake.ecs.services.values()][0]!;
+      assert.equal(h.fake.ecs.taskDefs.get(service.taskDefinition)!.def.containerDefinitions![0]!.image, image);
+    });
+  });
+});
+
+describe("creates without an idempotency token or with one for identical settings only (issue 24 items 17, 18)", () => {
+  const activeRevisions = (h: Harness) => [...h.fake.ecs.taskDefs.values()].filter((t) => t.def.family === APP && t.status === "ACTIVE").map((t) => t.revision);
+
+  it("a lost RegisterTaskDefinition answer (the retry registers a second revision) leaves one ACTIVE revision, in up and in deploy", async () => {
+    let at = 0;
+    await withHarness(async (h) => {
+      await h.up();
+      at = h.fake.mutatingCalls().findIndex((c) => c.op === "RegisterTaskDefinition") + 1;
+    });
+    await withHarness(async (h) => {
+      h.fake.loseResponse(at);
+      await h.up();
+      assert.equal(h.fake.count("RegisterTaskDefinition"), 2, "the SDK's retry registered again");
+      assert.deepEqual(activeRevisions(h), [2], "the extra revision 1 is deregistered");
+      h.fake.pushImage(APP, "v1");
+      h.resetCalls();
+      h.fake.loseResponse(1);
+      const r = await h.cli(["deploy", "--tag", "v1"]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(activeRevisions(h), [2, 4], "the revision the service ran stays (as ECS keeps it); the lost answer's copy (3) goes");
+    });
+  });
+
+  it("CreateTargetGroup answering DuplicateTargetGroupName (one of ours with other settings appeared): adopted by name and tag, then updated", async () => {
+    await withHarness(async (h) => {
+      h.fake.onCall = (op, input) => {
+        if (op !== "CreateTargetGroup" || h.fake.elb.tgs.size) return;
+        // A racing run that crashed made it a moment ago, with the health check path of an older spec.
+        const i = input as { Name: string; Protocol: string; Port: number; VpcId: string; TargetType: string; Tags: { Key: string; Value: string }[] };
+        const arn = h.fake.arn("elasticloadbalancing", `targetgroup/${i.Name}/old`);
+        h.fake.elb.tgs.set(arn, {
+          arn, name: i.Name, protocol: i.Protocol, port: i.Port, vpcId: i.VpcId, targetType: i.TargetType,
+          healthCheckPath: "/old-health", interval: 30, timeout: 5, healthyThreshold: 5, unhealthyThreshold: 2, matcher: "200", deregistrationDelay: "300",
+          tags: Object.fromEntries(i.Tags.map((t) => [t.Key, t.Value])),
+        });
+      };
+      const r = await h.cli(["up", "--yes"]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(h.fake.elb.tgs.size, 1);
+      assert.equal([...h.fake.elb.tgs.values()][0]!.healthCheckPath, "/health");
     });
   });
 });

@@ -18,7 +18,7 @@ export function ciPolicy(spec: Spec, account = "*") {
         Action: ["ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:PutImage", "ecr:BatchGetImage", "ecr:DescribeImages", "ecr:DescribeRepositories"],
         Resource: arn("ecr", `repository/${n.ecrRepository}`),
       },
-      { Sid: "EcsTaskDefinitions", Effect: "Allow", Action: ["ecs:RegisterTaskDefinition", "ecs:DescribeTaskDefinition"], Resource: "*" },
+      { Sid: "EcsTaskDefinitions", Effect: "Allow", Action: ["ecs:RegisterTaskDefinition", "ecs:DescribeTaskDefinition", "ecs:DeregisterTaskDefinition"], Resource: "*" },
       { Sid: "EcsTagNewRevisions", Effect: "Allow", Action: ["ecs:TagResource"], Resource: "*", Condition: { StringEquals: { "ecs:CreateAction": ["RegisterTaskDefinition", "RunTask"] } } },
       { Sid: "EcsThisService", Effect: "Allow", Action: ["ecs:UpdateService", "ecs:DescribeServices"], Resource: arn("ecs", `service/${n.cluster}/${n.service}`) },
       // deploy and run refuse to start tasks while the database sleeps (stopped).

@@ -1,8 +1,8 @@
 import { DescribeImagesCommand, DescribeRepositoriesCommand } from "@aws-sdk/client-ecr";
-import { DescribeServicesCommand, ListTasksCommand, RegisterTaskDefinitionCommand, UpdateServiceCommand, type RegisterTaskDefinitionCommandInput, type Service, type Task, type TaskDefinition } from "@aws-sdk/client-ecs";
+import { DescribeServicesCommand, ListTasksCommand, UpdateServiceCommand, type RegisterTaskDefinitionCommandInput, type Service, type Task, type TaskDefinition } from "@aws-sdk/client-ecs";
 import { DescribeTargetHealthCommand, type TargetHealthDescription } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { absentIfNotFound } from "../aws/errors.js";
-import { findService, findTaskDefinition } from "../aws/ecs.js";
+import { findService, findTaskDefinition, registerTaskDefinition } from "../aws/ecs.js";
 import { findLoadBalancer, findTargetGroup } from "../aws/elbv2.js";
 import { poll } from "../engine/poll.js";
 import { ToolError, UserError, errorMessage } from "../errors.js";
@@ -202,8 +202,8 @@ export async function deploy(ctx: AppCtx, options: DeployOptions): Promise<Deplo
   const image = await resolveImage(ctx, options);
   const current = await findTaskDefinition(ctx, service.taskDefinition!);
   if (!current) throw new ToolError(`the service's task definition ${service.taskDefinition} cannot be read`);
-  const registered = await ctx.aws.ecs.send(new RegisterTaskDefinitionCommand(withImage(current.taskDefinition, ctx.names.container, image, current.tags)));
-  const taskDefinitionArn = registered.taskDefinition!.taskDefinitionArn!;
+  const registered = await registerTaskDefinition(ctx, withImage(current.taskDefinition, ctx.names.container, image, current.tags), service.taskDefinition);
+  const taskDefinitionArn = registered.taskDefinitionArn!;
   const phases = new PhaseLog(ctx, started);
   phases.reach("registered", `${taskDefinitionArn.split("/").pop()} with ${image}`);
 

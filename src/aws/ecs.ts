@@ -1,4 +1,7 @@
-import { DescribeServicesCommand, DescribeTaskDefinitionCommand, type Service, type TaskDefinition } from "@aws-sdk/client-ecs";
+import {
+  DeregisterTaskDefinitionCommand, DescribeServicesCommand, DescribeTaskDefinitionCommand, RegisterTaskDefinitionCommand,
+  type RegisterTaskDefinitionCommandInput, type Service, type TaskDefinition,
+} from "@aws-sdk/client-ecs";
 import { sharedRead, type ReadsCtx } from "../shared/reads.js";
 import type { Aws } from "./clients.js";
 import { errorCode } from "./errors.js";
@@ -39,4 +42,28 @@ export async function findTaskDefinition(ctx: EcsCtx, ref: string): Promise<{ ta
     if (errorCode(e) === "ClientException") return undefined;
     throw e;
   }
+}
+
+/** What makes two revisions run the same thing (the rest, revision numbers, ARNs and dates, differs between any two). */
+const sameDefinition = (a: TaskDefinition, b: TaskDefinition) => {
+  const of = (t: TaskDefinition) => JSON.stringify([t.family, t.containerDefinitions, t.cpu, t.memory, t.executionRoleArn, t.taskRoleArn, t.runtimePlatform, t.networkMode, t.requiresCompatibilities]);
+  return of(a) === of(b);
+};
+
+/**
+ * RegisterTaskDefinition has no idempotency token
+ * (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RegisterTaskDefinition.html): when its answer is
+ * lost, the SDK's retry registers a second, identical revision. So the revision just before the new one, if it is
+ * the same definition and nothing runs it (`running`: the service's revision), is that extra copy: deregistered.
+ */
+export async function registerTaskDefinition(ctx: EcsCtx, input: RegisterTaskDefinitionCommandInput, running: string | undefined): Promise<TaskDefinition> {
+  const registered = (await ctx.aws.ecs.send(new RegisterTaskDefinitionCommand(input))).taskDefinition!;
+  const revision = registered.revision ?? 1;
+  if (revision > 1) {
+    const before = (await findTaskDefinition(ctx, `${registered.family}:${revision - 1}`))?.taskDefinition;
+    if (before?.status === "ACTIVE" && before.taskDefinitionArn !== running && sameDefinition(before, registered)) {
+      await ctx.aws.ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: before.taskDefinitionArn }));
+    }
+  }
+  return registered;
 }

@@ -53,6 +53,10 @@ export const targetGroup: StackResource<Want, Attrs, { targetGroupArn: string }>
   replaceOn: ["vpcId", "protocol", "targetType"],
   // A listener still forwards to it.
   inUse: hasCode("ResourceInUse"),
+  // CreateTargetGroup returns the existing group only for the very same settings (API_CreateTargetGroup); one of
+  // ours made with other settings (a crashed or racing run, or an emulator's retry) answers this: found by name,
+  // adopted if tagged for the stack, then updated.
+  alreadyExists: hasCode("DuplicateTargetGroupName"),
   title: (spec) => `target group ${spec.appName}-tg (ip, ${spec.app.healthPath} every ${spec.app.healthCheck.intervalSeconds} s)`,
   desired,
   async observe(ctx) {

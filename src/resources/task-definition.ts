@@ -1,5 +1,5 @@
-import { DeregisterTaskDefinitionCommand, ListTaskDefinitionsCommand, RegisterTaskDefinitionCommand, type TaskDefinition } from "@aws-sdk/client-ecs";
-import { activeTaskDefinition, findService } from "../aws/ecs.js";
+import { DeregisterTaskDefinitionCommand, ListTaskDefinitionsCommand, type TaskDefinition } from "@aws-sdk/client-ecs";
+import { activeTaskDefinition, findService, registerTaskDefinition } from "../aws/ecs.js";
 import { assertOurs, ecsTagList, ownedTags, syncTags, type Tags } from "../aws/tags.js";
 import { CONTAINER, stackTags } from "../config/names.js";
 import type { STACK_ENVIRONMENT } from "../config/schema.js";
@@ -55,8 +55,8 @@ type Want = ReturnType<typeof desired>;
 type Attrs = Omit<{ [K in keyof Want]?: Want[K] }, "tags"> & { tags: Tags };
 type Out = { taskDefinitionArn: string; family: string; image: string };
 
-function register(ctx: Ctx, want: Want, image: string) {
-  return ctx.aws.ecs.send(new RegisterTaskDefinitionCommand({
+async function register(ctx: Ctx, want: Want, image: string) {
+  return registerTaskDefinition(ctx, {
     family: ctx.names.taskFamily,
     requiresCompatibilities: ["FARGATE"],
     networkMode: "awsvpc",
@@ -77,12 +77,18 @@ function register(ctx: Ctx, want: Want, image: string) {
         : {}),
     }],
     tags: ecsTagList(want.tags),
-  }));
+  }, (await findService(ctx))?.taskDefinition);
 }
 
-function attrsOf(td: TaskDefinition, tags: Tags): Attrs {
+/**
+ * `ourRepository`: the stack's ECR repository as state knows it. A deployed image is `deploy`'s fact, whatever
+ * registry `deploy --image` took it from: the revision then counts as on the stack's repository, so `up` keeps
+ * it instead of registering a new revision on every run. Only the first-deploy placeholder follows the repository.
+ */
+function attrsOf(td: TaskDefinition, tags: Tags, ourRepository: string | undefined): Attrs {
   const c = td.containerDefinitions?.[0];
   const image = c?.image ?? "";
+  const imageRepository = image.replace(/[:@][^:@/]*$/, "");
   return {
     cpu: td.cpu,
     memory: td.memory,
@@ -90,7 +96,7 @@ function attrsOf(td: TaskDefinition, tags: Tags): Attrs {
     executionRoleArn: td.executionRoleArn,
     containerPort: c?.portMappings?.[0]?.containerPort,
     logGroup: c?.logConfiguration?.options?.["awslogs-group"],
-    repositoryUri: image.replace(/[:@][^:@/]*$/, ""),
+    repositoryUri: awaitingFirstDeploy(image) ? imageRepository : ourRepository ?? imageRepository,
     environment: Object.fromEntries((c?.environment ?? []).map((v) => [v.name!, v.value!])) as Want["environment"],
     secrets: Object.fromEntries((c?.secrets ?? []).map((v) => [v.name, v.valueFrom])),
     containerHealthCheck: c?.healthCheck !== undefined,
@@ -119,12 +125,12 @@ export const taskDefinition: StackResource<Want, Attrs, Out> = {
     if (!found) return undefined;
     const td = found.taskDefinition;
     assertOurs("task definition", td.taskDefinitionArn!, found.tags, ctx.spec.appName);
-    return { id: td.taskDefinitionArn!, state: "ready", attrs: attrsOf(td, ownedTags(found.tags, ctx.spec)), outputs: outputsOf(td) };
+    return { id: td.taskDefinitionArn!, state: "ready", attrs: attrsOf(td, ownedTags(found.tags, ctx.spec), ctx.records.get(ecrRepository.key)?.outputs.repositoryUri), outputs: outputsOf(td) };
   },
   async create(ctx, want) {
     const image = ctx.records.get(KEY)?.outputs.image ?? `${want.repositoryUri}:${FIRST_DEPLOY_TAG}`;
-    const out = await register(ctx, want, image);
-    return { id: out.taskDefinition!.taskDefinitionArn!, outputs: outputsOf(out.taskDefinition!) };
+    const td = await register(ctx, want, image);
+    return { id: td.taskDefinitionArn!, outputs: outputsOf(td) };
   },
   async update(ctx, want, live) {
     await syncTags(ctx.aws, "ecs", live.id, want.tags, live.attrs.tags);

@@ -162,9 +162,13 @@ export function elbService(fake: FakeAws): Service<typeof ELB> {
         }
       },
       CreateTargetGroup: (i) => {
+        // "If you attempt to create multiple target groups with the same settings, each call succeeds"
+        // (API_CreateTargetGroup): the same name with other settings is DuplicateTargetGroupName.
         const existing = [...st().tgs.values()].find((t) => t.name === i.Name);
         if (existing) {
-          if (existing.port === i.Port && existing.targetType === (i.TargetType ?? "instance")) return { TargetGroups: [tgShape(existing)] };
+          const same = existing.port === i.Port && existing.targetType === (i.TargetType ?? "instance") && existing.protocol === i.Protocol && existing.vpcId === i.VpcId &&
+            existing.healthCheckPath === (i.HealthCheckPath ?? "/");
+          if (same) return { TargetGroups: [tgShape(existing)] };
           throw awsError("DuplicateTargetGroupName", `A target group with the same name '${i.Name}' exists, but with different settings`);
         }
         try {
