@@ -12,7 +12,7 @@ import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import type { Clock } from "../shared/clock.js";
-import { ToolError } from "../errors.js";
+import { ToolError, UserError } from "../errors.js";
 import { credentialError, describeAwsError, errorCode, isTransient, withOperation } from "./errors.js";
 
 export interface AwsConfig {
@@ -100,11 +100,31 @@ export class Aws {
 
   /** Resolves credentials once, before any AWS call, so a missing profile is a one-line error (exit 2). */
   async checkCredentials(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+    await this.checkProfileRegion(env);
     if (!credentialSourceConfigured(env, this.config.profile)) throw credentialError(new Error("Could not load credentials from any providers"), this.config.profile)!;
     try {
       await (this.ec2 as unknown as { raw: AnyClient }).raw.config.credentials();
     } catch (e) {
       throw credentialError(e, this.config.profile) ?? e;
+    }
+  }
+
+  /**
+   * Refuses a profile whose region is not the stack's (exit 2): the stack's region is its spec's (config/load.ts),
+   * and a region named anywhere else that differs is refused, never silently used. The profile's region is read
+   * the way the SDK reads it (its own config loader, asked with no region given); with AWS_REGION set the SDK
+   * never reaches the profile, and AWS_REGION was checked with the spec.
+   */
+  private async checkProfileRegion(env: NodeJS.ProcessEnv): Promise<void> {
+    const configFile = env.AWS_CONFIG_FILE ?? join(env.HOME ?? homedir(), ".aws", "config");
+    if (env.AWS_REGION || !existsSync(configFile)) return;
+    const { STSClient } = await import("@aws-sdk/client-sts");
+    const probe = new STSClient(this.config.profile ? { profile: this.config.profile } : {});
+    const region = await probe.config.region().catch(() => undefined);
+    probe.destroy();
+    if (region && region !== this.config.region) {
+      throw new UserError(`the AWS profile ${this.config.profile ?? env.AWS_PROFILE ?? "default"} says region ${region} but the stack's region is ${this.config.region}: refusing to guess which stack you mean`,
+        `a stack's region is its spec's "region": put the one you mean there, or use a profile for ${this.config.region} (--profile)`);
     }
   }
 

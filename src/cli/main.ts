@@ -43,7 +43,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
     .addOption(new Option("-c, --config <file>", "spec file").default(undefined, "spontime.config.json if present, else the seed defaults"))
     .option("--state-dir <dir>", "where state files live", "state")
     .option("--state-bucket <bucket>", "keep the state in this S3 bucket (team state; also SPONTIME_STATE_BUCKET or the spec's state)")
-    .option("--region <region>", "AWS region (overrides the spec and AWS_REGION)")
+    .option("--region <region>", "the stack's AWS region when the spec names none (then before AWS_REGION/AWS_DEFAULT_REGION); a spec's region wins and a different one is refused")
     .option("--profile <profile>", "AWS profile (overrides the spec and AWS_PROFILE)")
     .option("--no-color", "no colours (also NO_COLOR=1)")
     .option("--debug", "print each AWS call and the stack of errors")

@@ -24,16 +24,37 @@ export function loadSpec(path: string | undefined, overrides: SpecOverrides, env
   const parsed = SpecSchema.safeParse(raw);
   if (!parsed.success) throw new UserError(`${file}: ${describeIssue(parsed.error)}`, "see spontime.schema.json for every field");
   const spec = parsed.data;
-  // Precedence: flag, then the standard AWS variables, then the file, then the default.
-  const region = overrides.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  const named = typeof raw === "object" && raw !== null && "region" in raw;
+  spec.region = stackRegion({ region: spec.region, named: named ? file : undefined }, overrides.region, env);
   const profile = overrides.profile ?? env.AWS_PROFILE;
-  if (region !== undefined) {
-    const r = SpecSchema.shape.region.safeParse(region);
-    if (!r.success) throw new UserError(`region ${JSON.stringify(region)}: must be an AWS region like us-east-1`);
-    spec.region = r.data;
-  }
   if (profile) spec.profile = profile;
   return spec;
+}
+
+/** How to make the regions agree, for every refusal below. */
+const CHOOSE = "a stack's region is its spec's \"region\": put the one you mean there, and unset (or align) AWS_REGION / AWS_DEFAULT_REGION and --region";
+
+/**
+ * The stack's region: the spec's. Only a spec that names none takes `--region`, else AWS_REGION /
+ * AWS_DEFAULT_REGION, else the schema's default (us-east-1). A region named elsewhere that differs from the
+ * spec's is refused (exit 2), never silently used: the region decides which stack a run manages, and a stack
+ * of the same appName may live in another region. The profile's region is checked with credentials (clients.ts).
+ */
+export function stackRegion(spec: { region: string; named?: string }, flag: string | undefined, env: NodeJS.ProcessEnv): string {
+  const others: [string, string | undefined][] = [["--region", flag], ["AWS_REGION", env.AWS_REGION], ["AWS_DEFAULT_REGION", env.AWS_DEFAULT_REGION]];
+  for (const [source, value] of others) {
+    if (value && !SpecSchema.shape.region.safeParse(value).success) throw new UserError(`${source} ${JSON.stringify(value)}: must be an AWS region like us-east-1`);
+  }
+  const given = others.filter((o): o is [string, string] => !!o[1]);
+  if (spec.named) {
+    const clash = given.find(([, value]) => value !== spec.region);
+    if (clash) throw new UserError(`${clash[0]} says ${clash[1]} but ${spec.named} says region ${spec.region}: refusing to guess which stack you mean`, CHOOSE);
+    return spec.region;
+  }
+  if (flag) return flag;
+  const [first, second] = given;
+  if (first && second && first[1] !== second[1]) throw new UserError(`AWS_REGION says ${first[1]} but AWS_DEFAULT_REGION says ${second[1]}, and the spec names no region`, CHOOSE);
+  return first?.[1] ?? spec.region;
 }
 
 function describeIssue(error: z.ZodError): string {
