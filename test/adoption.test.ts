@@ -15,7 +15,7 @@ describe("a resource with the stack's name that is not tagged for it", () => {
   const sdk = { region: "us-east-1" };
   const strangers: [string, string, () => Promise<unknown>][] = [
     ["ECR repository", `ecr:${APP}`, () => new ECRClient(sdk).send(new CreateRepositoryCommand({ repositoryName: APP }))],
-    ["IAM role", `iam:${APP}-ecs-execution`, () => new IAMClient(sdk).send(new CreateRoleCommand({ RoleName: `${APP}-ecs-execution`, AssumeRolePolicyDocument: "{}" }))],
+    ["IAM role", `iam:${APP}-us-east-1-ecs-execution`, () => new IAMClient(sdk).send(new CreateRoleCommand({ RoleName: `${APP}-us-east-1-ecs-execution`, AssumeRolePolicyDocument: "{}" }))],
     ["log group", `logs:/ecs/${APP}`, () => new CloudWatchLogsClient(sdk).send(new CreateLogGroupCommand({ logGroupName: `/ecs/${APP}` }))],
     ["ECS cluster", `ecs:cluster:${APP}`, () => new ECSClient(sdk).send(new CreateClusterCommand({ clusterName: APP }))],
   ];

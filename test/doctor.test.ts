@@ -104,7 +104,7 @@ describe("doctor", () => {
   }));
 
   it("an untagged role with the stack's name is reported with its owner and what to do (not a crash)", () => withHarness(async (h) => {
-    const name = `${APP}-ecs-execution`;
+    const name = `${APP}-us-east-1-ecs-execution`;
     h.fake.iam.roles.set(name, { name, arn: `arn:aws:iam::123456789012:role/${name}`, trust: "{}", policies: new Set(), inline: {}, tags: {} });
     const r = await doctor(h);
     assert.equal(r.code, 1);

@@ -106,7 +106,7 @@ describe("ci-policy", () => {
     const by = Object.fromEntries(policy.Statement.map((s) => [s.Sid, s]));
     assert.equal(by.EcrPushThisRepository!.Resource, "arn:aws:ecr:us-east-1:123456789012:repository/spontime-poc");
     assert.equal(by.EcsThisService!.Resource, "arn:aws:ecs:us-east-1:123456789012:service/spontime-poc/spontime-poc");
-    assert.equal(by.PassOnlyTheExecutionRole!.Resource, "arn:aws:iam::123456789012:role/spontime-poc-ecs-execution");
+    assert.deepEqual(by.PassOnlyTheExecutionRole!.Resource, ["arn:aws:iam::123456789012:role/spontime-poc-us-east-1-ecs-execution", "arn:aws:iam::123456789012:role/spontime-poc-ecs-execution"]);
     assert.deepEqual(by.PassOnlyTheExecutionRole!.Action, ["iam:PassRole"]);
     for (const s of policy.Statement) assert.ok(!(s.Action as string[]).some((a) => a.endsWith(":*") || a === "*"), `${s.Sid} names its actions`);
   });

@@ -5,7 +5,7 @@ import { generatedNames, names } from "../src/config/names.js";
 import { SpecSchema } from "../src/config/schema.js";
 
 // The longest appName the spec accepts: every name derived from it must still fit.
-const LONGEST = SpecSchema.parse({ appName: "a".repeat(23) + "b", tags: { ["t".repeat(128)]: "v".repeat(256) } });
+const LONGEST = SpecSchema.parse({ appName: "a".repeat(23) + "b", region: "ap-southeast-1", tags: { ["t".repeat(128)]: "v".repeat(256) } });
 const generated = (kind: LimitKind) => generatedNames(LONGEST).filter(([k]) => k === kind).map(([, v]) => v);
 
 /** One test per limit: what the tool generates fits, and a value just past the rule is refused. */

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
-import { Harness, TEST_ENV } from "./helpers.js";
+import { APP, Harness, TEST_ENV } from "./helpers.js";
 
 let h: Harness;
 beforeEach(() => { h = new Harness(); });
@@ -57,6 +57,107 @@ describe("the stack's region is its spec's (issue 23)", () => {
     } finally {
       if (before === undefined) delete process.env.AWS_CONFIG_FILE;
       else process.env.AWS_CONFIG_FILE = before;
+    }
+  });
+});
+
+/**
+ * Two stacks of one appName in one account, in two regions: each region's resources are its own (one fake per
+ * region), while IAM is account-wide, so both fakes share one IAM. Only one fake answers the SDK at a time.
+ */
+class TwoRegions {
+  readonly east = new Harness();
+  readonly west: Harness;
+  constructor() {
+    this.east.fake.restore();
+    this.west = new Harness({ region: "eu-west-1" });
+    this.west.fake.state.iam = this.east.fake.state.iam;
+    this.west.fake.restore();
+  }
+  async cli(h: Harness, region: string, argv: string[]) {
+    h.fake.install();
+    try {
+      return await h.cli([...argv, "--config", h.writeSpec({ region, schedule: { awake: "Mon-Fri 08:00-20:00", timezone: "Europe/Paris" } })], { env: { ...NO_REGION_ENV, AWS_REGION: region } });
+    } finally {
+      h.fake.restore();
+    }
+  }
+  up(h: Harness, region: string) { return this.cli(h, region, ["up", "--yes"]); }
+  roles(region: string) { return [...this.east.fake.iam.roles.values()].filter((r) => r.name.includes(region)); }
+  close() { this.east.close(); this.west.close(); }
+}
+
+describe("two stacks of one appName in two regions share no IAM role (issue 23)", () => {
+  it("down of one leaves the other's roles and policies unchanged, and the other's next up makes 0 mutating calls", async () => {
+    const two = new TwoRegions();
+    try {
+      assert.equal((await two.up(two.east, "us-east-1")).code, 0);
+      assert.equal((await two.up(two.west, "eu-west-1")).code, 0);
+      const west = structuredClone(two.roles("eu-west-1"));
+      assert.deepEqual(west.map((r) => r.name).sort(), ["spontime-poc-eu-west-1-ecs-execution", "spontime-poc-eu-west-1-scheduler"]);
+      assert.equal(two.roles("us-east-1").length, 2);
+
+      const down = await two.cli(two.east, "us-east-1", ["down", "--yes"]);
+      assert.equal(down.code, 0, down.stderr);
+      assert.deepEqual(two.roles("us-east-1"), []);
+      assert.deepEqual(two.roles("eu-west-1"), west);
+
+      two.west.resetCalls();
+      assert.equal((await two.up(two.west, "eu-west-1")).code, 0);
+      assert.deepEqual(two.west.fake.mutatingCalls().map((c) => c.op), []);
+    } finally {
+      two.close();
+    }
+  });
+});
+
+/**
+ * Makes `h`'s stack in `region` what an earlier spontime-infra left: roles named without the region, untagged
+ * with it. `shared`: the legacy roles are another region's stack's (the collision before the upgrade): this
+ * stack's state and resources name them, its own roles are gone.
+ */
+function makeLegacy(h: Harness, region: string, shared = false): void {
+  let state = readFileSync(h.statePath, "utf8");
+  for (const suffix of ["ecs-execution", "scheduler"]) {
+    const role = h.fake.iam.roles.get(`${APP}-${region}-${suffix}`)!;
+    const legacy = { ...role, name: `${APP}-${suffix}`, arn: role.arn.replace(`${region}-${suffix}`, suffix), tags: { ...role.tags } };
+    delete legacy.tags["spontime:region"];
+    h.fake.iam.roles.delete(role.name);
+    if (!shared) h.fake.iam.roles.set(legacy.name, legacy);
+    for (const td of h.fake.ecs.taskDefs.values()) if (td.def.executionRoleArn === role.arn) td.def.executionRoleArn = legacy.arn;
+    for (const s of h.fake.scheduler.schedules.values()) if (s.target.RoleArn === role.arn) s.target.RoleArn = legacy.arn;
+    state = state.replaceAll(role.name, legacy.name); // the role's record, and the schedules' definitions that name it
+  }
+  writeFileSync(h.statePath, state, { mode: 0o600 });
+}
+
+describe("a stack made before role names carried the region keeps its roles (issue 23)", () => {
+  it("its legacy roles are adopted with a plan line (the region tag), never renamed; a neighbour in another region leaves them alone", async () => {
+    const two = new TwoRegions();
+    try {
+      assert.equal((await two.up(two.east, "us-east-1")).code, 0);
+      makeLegacy(two.east, "us-east-1");
+      const plan = await two.cli(two.east, "us-east-1", ["plan"]);
+      assert.match(plan.stdout, /~ IAM task execution role .*\n.*spontime:region/);
+      assert.match(plan.stdout, /Plan: 0 to create, 2 to update, 0 to replace, 0 to delete/);
+      two.east.resetCalls();
+      assert.equal((await two.up(two.east, "us-east-1")).code, 0);
+      assert.deepEqual(two.east.fake.mutatingCalls().map((c) => [c.op, (c.input as { RoleName: string }).RoleName]),
+        [["TagRole", `${APP}-ecs-execution`], ["TagRole", `${APP}-scheduler`]].sort());
+      const legacy = structuredClone([...two.east.fake.iam.roles.values()]);
+
+      // The neighbour's state names the same legacy roles (two regions shared them before the upgrade): it leaves them and makes its own.
+      assert.equal((await two.up(two.west, "eu-west-1")).code, 0);
+      makeLegacy(two.west, "eu-west-1", true);
+      const west = await two.up(two.west, "eu-west-1");
+      assert.match(west.stdout + west.stderr, /Left IAM role spontime-poc-ecs-execution: the spontime-poc stack in us-east-1 uses it/);
+      assert.equal((await two.cli(two.west, "eu-west-1", ["down", "--yes"])).code, 0);
+      assert.deepEqual([...two.east.fake.iam.roles.values()], legacy);
+      two.east.resetCalls();
+      assert.equal((await two.up(two.east, "us-east-1")).code, 0);
+      assert.deepEqual(two.east.fake.mutatingCalls(), []);
+    } finally {
+      two.close();
     }
   });
 });

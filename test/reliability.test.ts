@@ -270,7 +270,7 @@ describe("security invariants of the built stack", () => {
       assert.deepEqual(open, ["sg-alb:80"]);
       assert.deepEqual(sg("sg-ecs").rules, [{ protocol: "tcp", from: 8000, to: 8000, kind: "UserIdGroupPairs", source: sg("sg-alb").id }]);
       assert.deepEqual(sg("sg-rds").rules, [{ protocol: "tcp", from: 5432, to: 5432, kind: "UserIdGroupPairs", source: sg("sg-ecs").id }]);
-      assert.deepEqual([...h.fake.iam.roles.get(`${APP}-ecs-execution`)!.policies], ["arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"]);
+      assert.deepEqual([...h.fake.iam.roles.get(`${APP}-us-east-1-ecs-execution`)!.policies], ["arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"]);
     });
   });
 });

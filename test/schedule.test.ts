@@ -143,7 +143,7 @@ describe("a stack on a schedule (EventBridge Scheduler on the fake)", () => {
   it("sleeps and wakes exactly in the windows for a week across a DST change, with only the calls the role allows", async () => {
     await upAndDeploy();
     assert.equal(h.fake.scheduler.schedules.size, 4);
-    const role = h.fake.iam.roles.get(`${APP}-scheduler`)!;
+    const role = h.fake.iam.roles.get(`${APP}-us-east-1-scheduler`)!;
     const statements = Object.values(role.inline).flatMap((d) => JSON.parse(d).Statement);
     assert.deepEqual(statements.map((s: { Action: string[] }) => s.Action).flat().sort(), ["ecs:UpdateService", "rds:StartDBInstance", "rds:StopDBInstance"]);
     assert.ok(statements.every((s: { Resource: string[] }) => s.Resource.every((r) => !r.includes("*"))), "no wildcard resource");
@@ -200,7 +200,7 @@ describe("a stack on a schedule (EventBridge Scheduler on the fake)", () => {
   it("plan and graph show the schedule's resources; drift in a schedule or the role's policy is repaired", async () => {
     const plan = await cli("plan");
     assert.match(plan.stdout, /\+ schedule group spontime-poc-sleep/);
-    assert.match(plan.stdout, /\+ IAM scheduler role spontime-poc-scheduler/);
+    assert.match(plan.stdout, /\+ IAM scheduler role spontime-poc-us-east-1-scheduler/);
     assert.match(plan.stdout, /\+ schedule database stop \(Europe\/Paris\)/);
     const graph = await cli("graph");
     assert.match(graph.stdout, /ecs_service --> iam_scheduler_role\n/);
@@ -210,7 +210,7 @@ describe("a stack on a schedule (EventBridge Scheduler on the fake)", () => {
     const sleepSchedule = [...h.fake.scheduler.schedules.values()].find((s) => s.name.includes("service-sleep"))!;
     sleepSchedule.expression = "cron(0 23 ? * MON-FRI *)";
     sleepSchedule.modifiedAt = h.clock.now(); // as the UpdateSchedule that made this change would
-    delete h.fake.iam.roles.get(`${APP}-scheduler`)!.inline["sleep-and-wake"];
+    delete h.fake.iam.roles.get(`${APP}-us-east-1-scheduler`)!.inline["sleep-and-wake"];
     const drift = await cli("plan");
     assert.match(drift.stdout, /~ schedule service sleep/);
     assert.match(drift.stdout, /~ IAM scheduler role/);
@@ -227,7 +227,7 @@ describe("a stack on a schedule (EventBridge Scheduler on the fake)", () => {
 
     assert.equal((await cli("down", "--yes", "--skip-final-snapshot")).code, 0);
     assert.equal(h.fake.scheduler.schedules.size, 0);
-    assert.equal(h.fake.iam.roles.has(`${APP}-scheduler`), false);
+    assert.equal(h.fake.iam.roles.has(`${APP}-us-east-1-scheduler`), false);
     await pass(HOUR);
     assert.equal(h.fake.scheduler.groups.size, 0);
     assert.deepEqual(h.fake.taggedResources(APP), []);
@@ -252,7 +252,7 @@ describe("a stack on a schedule (EventBridge Scheduler on the fake)", () => {
     writeFileSync(config, JSON.stringify({}));
     assert.equal((await cli("up", "--yes")).code, 0);
     assert.equal(h.fake.scheduler.schedules.size, 0);
-    assert.equal(h.fake.iam.roles.has(`${APP}-scheduler`), false);
+    assert.equal(h.fake.iam.roles.has(`${APP}-us-east-1-scheduler`), false);
     await pass(24 * HOUR);
     assert.equal(service().desiredCount, 1, "no schedule left to put it to sleep");
   });

@@ -26,7 +26,8 @@ export function ciPolicy(spec: Spec, account = "*") {
       { Sid: "EcsMigrationTasks", Effect: "Allow", Action: ["ecs:RunTask"], Resource: arn("ecs", `task-definition/${n.taskFamily}:*`) },
       { Sid: "EcsReadTasks", Effect: "Allow", Action: ["ecs:ListTasks", "ecs:DescribeTasks"], Resource: "*", Condition: { ArnEquals: { "ecs:cluster": arn("ecs", `cluster/${n.cluster}`) } } },
       {
-        Sid: "PassOnlyTheExecutionRole", Effect: "Allow", Action: ["iam:PassRole"], Resource: `arn:aws:iam::${account}:role/${n.executionRole}`,
+        // The legacy name too: a stack made before role names carried the region keeps its role (src/aws/iam.ts).
+        Sid: "PassOnlyTheExecutionRole", Effect: "Allow", Action: ["iam:PassRole"], Resource: [n.executionRole, n.legacyExecutionRole].map((r) => `arn:aws:iam::${account}:role/${r}`),
         Condition: { StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } },
       },
       { Sid: "LoadBalancerHealth", Effect: "Allow", Action: ["elasticloadbalancing:DescribeTargetHealth", "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeLoadBalancers"], Resource: "*" },

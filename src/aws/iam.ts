@@ -1,9 +1,11 @@
 import { CreateRoleCommand, DeleteRolePolicyCommand, GetRolePolicyCommand, GetRoleCommand, PutRolePolicyCommand, UpdateAssumeRolePolicyCommand } from "@aws-sdk/client-iam";
+import { UserError } from "../errors.js";
 import type { Aws, SendOptions } from "./clients.js";
 import { absentIfNotFound, errorCode, ignoreNotFound } from "./errors.js";
+import { TAG_REGION } from "../config/names.js";
 import { assertOurs, ownedTags, tagList, tagMap, type Tags } from "./tags.js";
 
-type RoleCtx = { aws: Aws; spec: { appName: string; tags: Tags } };
+type RoleCtx = { aws: Aws; spec: { appName: string; region: string; tags: Tags } };
 
 /** A trust policy letting one AWS service assume the role. */
 const trustPolicy = (service: string) =>
@@ -18,13 +20,40 @@ export const trustedServices = (doc: { Statement?: TrustStatement[] }): string[]
     .flatMap((s) => [s.Principal?.Service ?? []].flat())
     .sort();
 
-/** The stack's role `name`: its ARN, who may assume it and its owned tags; refused (assertOurs) when not tagged for this stack. */
-export async function findOwnRole(ctx: RoleCtx, name: string): Promise<{ arn: string; trustedServices: string[]; tags: Tags } | undefined> {
+type OwnRole = { name: string; arn: string; trustedServices: string[]; tags: Tags };
+
+/** Role `name` with its trust and owned tags; refused (assertOurs) when not tagged for this stack. */
+async function readRole(ctx: RoleCtx, name: string): Promise<OwnRole | undefined> {
   const role = (await absentIfNotFound(() => ctx.aws.iam.send(new GetRoleCommand({ RoleName: name }))))?.Role;
   if (!role?.Arn) return undefined;
   const tags = tagMap(role.Tags);
   assertOurs("IAM role", name, tags, ctx.spec.appName);
-  return { arn: role.Arn, trustedServices: trustedServices(JSON.parse(decodeURIComponent(role.AssumeRolePolicyDocument ?? "{}"))), tags: ownedTags(tags, ctx.spec) };
+  return { name, arn: role.Arn, trustedServices: trustedServices(JSON.parse(decodeURIComponent(role.AssumeRolePolicyDocument ?? "{}"))), tags: ownedTags(tags, ctx.spec) };
+}
+
+/**
+ * The stack's role: `name` (which carries the region), or `legacy`, its name before names carried the region,
+ * while the stack still uses that one. IAM is account-wide, so a legacy role is this stack's only when proven
+ * for this region: the state file of this region names it (or, found without state, its region tag says so),
+ * and its region tag, once set, is this region. The first `up` after the upgrade sets the tag (a plan line), so
+ * a legacy role two regions used to share stays with the first that claims it; the other then makes its own
+ * role, and neither's `down` deletes the other's (issue 23).
+ */
+export async function findOwnRole(ctx: RoleCtx & { notices: string[] }, name: string, legacy: string, prior: { id: string } | undefined): Promise<OwnRole | undefined> {
+  const named = prior?.id === legacy;
+  if (!named) {
+    const role = await readRole(ctx, name);
+    if (role || prior) return role;
+  }
+  // Found without state, a role of that name tagged for another stack is simply not this one's.
+  const old = await readRole(ctx, legacy).catch((e) => { if (named || !(e instanceof UserError)) throw e; });
+  const region = old?.tags[TAG_REGION];
+  if (old && (region === ctx.spec.region || (named && region === undefined))) return old;
+  if (old && named) {
+    const notice = `Left IAM role ${legacy}: the ${ctx.spec.appName} stack in ${region} uses it; this stack gets its own, ${name}.`;
+    if (!ctx.notices.includes(notice)) ctx.notices.push(notice);
+  }
+  return undefined;
 }
 
 /**

@@ -8,8 +8,11 @@ const clientToken = (seed: string, max: number) => createHash("sha256").update(s
 /** The one container of the task definition: the service's load balancer block and deploy find it by this name. */
 export const CONTAINER = "web";
 
-/** Every AWS name and tag the stack uses, derived here only. */
-export function names(spec: Pick<Spec, "appName">) {
+/**
+ * Every AWS name and tag the stack uses, derived here only. IAM role names are account-wide while a stack is
+ * regional: they carry the region, so a stack of the same appName in another region never shares one.
+ */
+export function names(spec: Pick<Spec, "appName" | "region">) {
   const app = spec.appName;
   return {
     app,
@@ -19,17 +22,20 @@ export function names(spec: Pick<Spec, "appName">) {
     container: CONTAINER,
     ecrRepository: app,
     logGroup: `/ecs/${app}`,
-    executionRole: `${app}-ecs-execution`,
+    executionRole: `${app}-${spec.region}-ecs-execution`,
     /** EventBridge Scheduler: the tagged group that holds the stack's schedules (schedules take no tags), and the role they run as. */
     scheduleGroup: `${app}-sleep`,
-    schedulerRole: `${app}-scheduler`,
+    schedulerRole: `${app}-${spec.region}-scheduler`,
+    /** The role names before they carried the region: a stack whose state names one keeps it (src/aws/iam.ts). */
+    legacyExecutionRole: `${app}-ecs-execution`,
+    legacySchedulerRole: `${app}-scheduler`,
     schedule: (action: string, i: number) => `${app}-${action}-${i + 1}`,
     dbInstance: `${app}-db`,
     dbSubnetGroup: `${app}-db-subnets`,
     alb: `${app}-alb`,
     targetGroup: `${app}-tg`,
     finalSnapshot: (at: Date) => `${app}-final-${at.toISOString().replace(/[-:T]/g, "").slice(0, 14)}`,
-    resourceName: (key: string) => `${app}-${key}`,
+    resourceName: (key: string) => resourceName(spec, key),
     /** RunTask's startedBy allows no spaces: "spontime-infra run" would be refused. */
     startedBy: "spontime-infra/run",
     /** CreateService's token: a retried create of the same service (same revision) is the same request. */
@@ -46,7 +52,7 @@ export function names(spec: Pick<Spec, "appName">) {
 }
 
 /** Every generated name and identifier with the limit it must meet: checked when the spec loads (exit 2). */
-export function generatedNames(spec: Pick<Spec, "appName" | "tags">): [LimitKind, string][] {
+export function generatedNames(spec: Pick<Spec, "appName" | "region" | "tags">): [LimitKind, string][] {
   const n = names(spec);
   const tags = Object.entries(stackTags(spec, "target-group")); // the user's tags and ours, with a real resource key
   return [
@@ -60,7 +66,7 @@ export function generatedNames(spec: Pick<Spec, "appName" | "tags">): [LimitKind
 }
 
 /** What breaks a limit among the generated names, in words; empty when all fit. */
-export const nameViolations = (spec: Pick<Spec, "appName" | "tags">): string[] =>
+export const nameViolations = (spec: Pick<Spec, "appName" | "region" | "tags">): string[] =>
   generatedNames(spec).flatMap(([kind, value]) => limitViolation(kind, value) ?? []);
 
 export const TAG_STACK = "spontime:stack";
@@ -71,15 +77,20 @@ export const MANAGED_BY = "spontime-infra";
 export const TAG_USER_KEYS = "spontime:user-tags";
 /** On the ECS service while the stack sleeps: "asleep" is then a fact AWS holds, not only the state file. */
 export const TAG_ASLEEP = "spontime:asleep";
+/** On account-wide resources (IAM roles): the region of the stack that owns it, since legacy names do not say. */
+export const TAG_REGION = "spontime:region";
 /** Every tag key the tool owns whatever the spec says. */
-export const TOOL_TAG_KEYS = ["Name", TAG_STACK, TAG_RESOURCE, TAG_MANAGED_BY, TAG_USER_KEYS, TAG_ASLEEP];
+export const TOOL_TAG_KEYS = ["Name", TAG_STACK, TAG_RESOURCE, TAG_MANAGED_BY, TAG_USER_KEYS, TAG_ASLEEP, TAG_REGION];
+
+/** The Name tag of a resource: `<app>-<key>`. */
+const resourceName = (spec: Pick<Spec, "appName">, key: string) => `${spec.appName}-${key}`;
 
 /** The tags every resource gets at create time and keeps, user tags first so ours win. */
 export function stackTags(spec: Pick<Spec, "appName" | "tags">, resourceKey: string): Record<string, string> {
   const userKeys = Object.keys(spec.tags).sort();
   return {
     ...spec.tags,
-    Name: names(spec).resourceName(resourceKey),
+    Name: resourceName(spec, resourceKey),
     [TAG_STACK]: spec.appName,
     [TAG_RESOURCE]: resourceKey,
     [TAG_MANAGED_BY]: MANAGED_BY,

@@ -2,7 +2,7 @@ import { AttachRolePolicyCommand, DeleteRoleCommand, DetachRolePolicyCommand, Li
 import { hasCode, ignoreNotFound } from "../aws/errors.js";
 import { createRole, findOwnRole, readInlinePolicy, resetTrust, writeInlinePolicy, type Permission } from "../aws/iam.js";
 import { syncTags, type Tags } from "../aws/tags.js";
-import { stackTags } from "../config/names.js";
+import { names, stackTags, TAG_REGION } from "../config/names.js";
 import type { Ctx, DesiredStack, StackResource } from "./context.js";
 
 const KEY = "iam-execution-role";
@@ -27,7 +27,7 @@ export function secretsAccess(secrets: Record<string, string>): Permission[] {
 }
 
 const desired = (spec: DesiredStack) => ({
-  trustedServices: [ECS_TASKS], policies: [EXECUTION_POLICY_ARN], secretsAccess: secretsAccess(spec.app.secrets), tags: stackTags(spec, KEY),
+  trustedServices: [ECS_TASKS], policies: [EXECUTION_POLICY_ARN], secretsAccess: secretsAccess(spec.app.secrets), tags: { ...stackTags(spec, KEY), [TAG_REGION]: spec.region },
 });
 type Want = ReturnType<typeof desired>;
 type Attrs = { trustedServices: string[]; policies: string[]; secretsAccess: Permission[]; tags: Tags };
@@ -49,12 +49,12 @@ export const executionRole: StackResource<Want, Attrs, Out> = {
   // IAM refuses to delete a role with attached policies; a retried CreateRole whose answer was lost.
   inUse: hasCode("DeleteConflict"),
   alreadyExists: hasCode("EntityAlreadyExists"),
-  title: (spec) => `IAM task execution role ${spec.appName}-ecs-execution`,
+  title: (spec) => `IAM task execution role ${names(spec).executionRole}`,
   desired,
   async observe(ctx, prior) {
-    const name = ctx.names.executionRole;
-    const role = await findOwnRole(ctx, name);
+    const role = await findOwnRole(ctx, ctx.names.executionRole, ctx.names.legacyExecutionRole, prior);
     if (!role) return undefined;
+    const name = role.name;
     const attached = await ctx.aws.iam.send(new ListAttachedRolePoliciesCommand({ RoleName: name }));
     // Read only for a stack that has (or had) secrets: a no-op up of any other stack pays no extra call.
     const had = Object.keys(ctx.spec.app.secrets).length > 0 || prior?.outputs.secretsPolicy !== undefined;

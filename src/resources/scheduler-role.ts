@@ -2,7 +2,7 @@ import { DeleteRoleCommand } from "@aws-sdk/client-iam";
 import { hasCode, ignoreNotFound } from "../aws/errors.js";
 import { createRole, findOwnRole, readInlinePolicy, resetTrust, writeInlinePolicy, type Permission } from "../aws/iam.js";
 import { syncTags, type Tags } from "../aws/tags.js";
-import { stackTags } from "../config/names.js";
+import { names, stackTags, TAG_REGION } from "../config/names.js";
 import type { RefFn } from "../engine/types.js";
 import type { DesiredStack, StackResource } from "./context.js";
 import { dbInstance } from "./db-instance.js";
@@ -18,7 +18,7 @@ const permissions = (ref: RefFn): Permission[] => [
   { actions: ["rds:StartDBInstance", "rds:StopDBInstance"], resources: [ref(dbInstance).arn] },
 ];
 
-const desired = (spec: DesiredStack, ref: RefFn) => ({ trustedServices: [SCHEDULER], permissions: permissions(ref), tags: stackTags(spec, KEY) });
+const desired = (spec: DesiredStack, ref: RefFn) => ({ trustedServices: [SCHEDULER], permissions: permissions(ref), tags: { ...stackTags(spec, KEY), [TAG_REGION]: spec.region } });
 type Want = ReturnType<typeof desired>;
 type Attrs = { trustedServices: string[]; permissions?: Permission[]; tags: Tags };
 
@@ -29,12 +29,12 @@ export const schedulerRole: StackResource<Want, Attrs, { roleArn: string; roleNa
   // IAM refuses to delete a role that still has inline policies; a retried CreateRole whose answer was lost.
   inUse: hasCode("DeleteConflict"),
   alreadyExists: hasCode("EntityAlreadyExists"),
-  title: (spec) => `IAM scheduler role ${spec.appName}-scheduler`,
+  title: (spec) => `IAM scheduler role ${names(spec).schedulerRole}`,
   desired,
-  async observe(ctx) {
-    const name = ctx.names.schedulerRole;
-    const role = await findOwnRole(ctx, name);
+  async observe(ctx, prior) {
+    const role = await findOwnRole(ctx, ctx.names.schedulerRole, ctx.names.legacySchedulerRole, prior);
     if (!role) return undefined;
+    const name = role.name;
     const policy = await readInlinePolicy(ctx.aws, name, POLICY_NAME);
     return {
       id: name,

@@ -59,7 +59,7 @@ async function scheduling(sdk: Sdk) {
   const listed = (await scheduler.send(new Scheduler.ListSchedulesCommand({}))).Schedules ?? [];
   const schedules = await Promise.all(listed.filter((s) => s.Name!.startsWith(`${APP2}-`))
     .map((s) => scheduler.send(new Scheduler.GetScheduleCommand({ Name: s.Name, GroupName: s.GroupName }))));
-  const role = (await iam.send(new IAM.GetRoleCommand({ RoleName: `${APP2}-scheduler` })).catch((e) => { if (notFound(e)) return undefined; throw e; }))?.Role;
+  const role = (await iam.send(new IAM.GetRoleCommand({ RoleName: `${APP2}-us-east-1-scheduler` })).catch((e) => { if (notFound(e)) return undefined; throw e; }))?.Role;
   const policies = role ? await Promise.all(((await iam.send(new IAM.ListRolePoliciesCommand({ RoleName: role.RoleName }))).PolicyNames ?? [])
     .map(async (PolicyName) => JSON.parse(decodeURIComponent((await iam.send(new IAM.GetRolePolicyCommand({ RoleName: role.RoleName, PolicyName }))).PolicyDocument!)) as { Statement: { Action: string[]; Resource: string[] }[] })) : [];
   return { group, groupTags, schedules, role, policies };
