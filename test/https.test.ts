@@ -153,7 +153,7 @@ describe("https with a domain", () => {
     h.fake.route53.zones.get(zone)!.records.push({ Name: `${DOMAIN}.`, Type: "A", TTL: 300, ResourceRecords: [{ Value: "192.0.2.1" }] });
     const r = await h.cli(["plan", "--config", withHttps()]);
     assert.notEqual(r.code, 0);
-    assert.match(r.stderr, /not made by spontime-infra: refusing to overwrite it/);
+    assert.match(r.stderr, /which is not this stack's: refusing to take it over/);
   });
 
   it("cost: HTTPS adds $0 (the certificate is free; a hosted zone, if the user has one, is named with its price)", async () => {

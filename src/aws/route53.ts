@@ -1,4 +1,5 @@
-import { ListHostedZonesByNameCommand, ListResourceRecordSetsCommand, type ResourceRecordSet } from "@aws-sdk/client-route-53";
+import { ListHostedZonesByNameCommand, ListResourceRecordSetsCommand, type HostedZone, type ListHostedZonesByNameCommandOutput, type ResourceRecordSet } from "@aws-sdk/client-route-53";
+import { UserError } from "../errors.js";
 import type { Aws } from "./clients.js";
 import { errorCode } from "./errors.js";
 
@@ -7,19 +8,37 @@ export const fqdn = (name: string): string => (name.endsWith(".") ? name : `${na
 
 /**
  * The account's public hosted zone that serves `domain`: the longest zone name that is `domain` or one of its
- * parents. ListHostedZonesByName lists zones in order of their reversed labels from `DNSName` on, so the first
- * answer for each candidate tells whether that exact zone exists
- * (https://docs.aws.amazon.com/Route53/latest/APIReference/API_ListHostedZonesByName.html).
+ * parents. ListHostedZonesByName lists zones in order of their reversed labels from `DNSName` on, zones of one
+ * name together, private ones included (https://docs.aws.amazon.com/Route53/latest/APIReference/API_ListHostedZonesByName.html).
+ * A private zone of the same name only answers inside its VPCs: it is skipped, never written to. Two public
+ * zones of one name (one delegated, one forgotten) are refused: which one the world sees is not for us to guess.
  */
 export async function findHostedZone(aws: Aws, domain: string): Promise<{ id: string; name: string } | undefined> {
   const labels = fqdn(domain).split(".").filter(Boolean);
   for (let i = 0; i < labels.length - 1; i++) {
     const candidate = `${labels.slice(i).join(".")}.`;
-    const out = await aws.route53.send(new ListHostedZonesByNameCommand({ DNSName: candidate, MaxItems: 1 }));
-    const zone = out.HostedZones?.[0];
-    if (zone && zone.Name?.toLowerCase() === candidate && !zone.Config?.PrivateZone) return { id: zone.Id!.replace(/^\/hostedzone\//, ""), name: candidate };
+    const named = await zonesNamed(aws, candidate);
+    const open = named.filter((z) => !z.Config?.PrivateZone).map((z) => ({ id: z.Id!.replace(/^\/hostedzone\//, ""), name: candidate }));
+    if (open.length > 1) {
+      throw new UserError(`Route 53 has ${open.length} public hosted zones named ${candidate} (${open.map((z) => z.id).join(", ")}): refusing to guess which one serves ${domain}`,
+        "delete the zone the domain's registrar does not point at (compare its NS records with `dig NS` of the domain), then run again");
+    }
+    if (open[0]) return open[0];
   }
   return undefined;
+}
+
+/** Every hosted zone named exactly `name`, public or private, over as many pages as they fill. */
+async function zonesNamed(aws: Aws, name: string): Promise<HostedZone[]> {
+  const found: HostedZone[] = [];
+  let page: { DNSName: string; HostedZoneId?: string } | undefined = { DNSName: name };
+  while (page) {
+    const out: ListHostedZonesByNameCommandOutput = await aws.route53.send(new ListHostedZonesByNameCommand({ ...page, MaxItems: 10 }));
+    const zones = out.HostedZones ?? [];
+    found.push(...zones.filter((z) => z.Name?.toLowerCase() === name));
+    page = out.IsTruncated && zones.at(-1)?.Name?.toLowerCase() === name && out.NextDNSName ? { DNSName: out.NextDNSName, HostedZoneId: out.NextHostedZoneId! } : undefined;
+  }
+  return found;
 }
 
 /** The record set of this name and type in the zone, if any (a listing starts at the name; the first answer is it or another). */

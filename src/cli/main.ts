@@ -12,6 +12,8 @@ import { Output, type Io } from "./output.js";
 
 export interface MainOptions { io?: Io; clock?: Clock; signal?: AbortSignal; http?: HttpGet }
 
+const TAKE_OVER_DNS = "repoint https.domain at this stack even when its Route 53 record points elsewhere (refused without it)";
+
 type Handler = (c: CommandContext<never>) => Promise<number>;
 
 // package.json is three levels up from tsc's dist/src/cli/main.js, two from the bundle's dist/cli/ (scripts/bundle.js).
@@ -87,13 +89,15 @@ Exit codes: 0 ok, 1 AWS or apply failure, 2 bad input, 130 interrupted (Ctrl-C),
     async () => (await import("./stack-commands.js")).plan)
     .option("--json", "machine-readable plan")
     .option("--detailed-exitcode", "exit 0 when nothing changes, 2 when something would, 1 on any error (no credentials included)")
-    .option("--offline", "plan from the state file alone, without AWS calls (live drift not checked)");
+    .option("--offline", "plan from the state file alone, without AWS calls (live drift not checked)")
+    .option("--take-over-dns", TAKE_OVER_DNS);
   add("up", "create or update the stack until it matches the spec", "up --yes",
     async () => (await import("./stack-commands.js")).up)
     .option("-y, --yes", "do not ask before replacing stateful resources")
     .option("--json", "print the plan and the result (outcome, outputs, AWS calls made) as JSON")
     .option("--wake", "also wake a sleeping stack")
-    .option("--skip-preflight", "do not check permissions and quotas first (see `doctor`)");
+    .option("--skip-preflight", "do not check permissions and quotas first (see `doctor`)")
+    .option("--take-over-dns", TAKE_OVER_DNS);
   add("doctor", "check credentials, permissions, quotas, AZs and names before `up` (exit 1 on any error)", "doctor --json",
     async () => (await import("./doctor-command.js")).doctor)
     .option("--json", "{ outcome, findings: [{ check, status, message, hint }] }");

@@ -20,7 +20,7 @@ export async function openStack(c: CommandContext, options: { skipFinalSnapshot?
   state.notice = notice;
   const stack = new Stack({
     ...(c.opts.debug ? { debug: c.out.debug } : {}), retrying: notice,
-    spec: c.spec(), state, signal: c.signal, emit: progress.onEvent, env: c.out.io.env,
+    spec: c.spec(), state, signal: c.signal, emit: progress.onEvent, env: c.out.io.env, takeOverDns: !!(c.opts as { takeOverDns?: boolean }).takeOverDns,
     ...(c.clock ? { clock: c.clock } : {}), ...options,
   });
   for (const w of stack.state.warnings) c.out.err(c.out.paint("yellow", `warning: ${w}`));

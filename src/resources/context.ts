@@ -24,6 +24,10 @@ export interface Ctx extends EngineCtx {
   reads: ReadCache;
   /** `down --skip-final-snapshot`. */
   skipFinalSnapshot: boolean;
+  /** `down`: nothing is kept, whatever the spec says. */
+  tearingDown: boolean;
+  /** `--take-over-dns`: a record holding the domain that is not this stack's may be repointed at it. */
+  takeOverDns: boolean;
   /** Lines for the user once the run ends (e.g. the final snapshot's id). */
   notices: string[];
 }

@@ -3,7 +3,6 @@ import { findLoadBalancer } from "../aws/elbv2.js";
 import { findHostedZone, findRecord, fqdn, recordExists, recordMissing } from "../aws/route53.js";
 import { sharedRead } from "../shared/reads.js";
 import type { RefFn, Stored } from "../engine/types.js";
-import { UserError } from "../errors.js";
 import { certificate, findCertificates } from "./certificate.js";
 import type { Ctx, DesiredStack, HostedZone, StackResource } from "./context.js";
 import { httpsListener } from "./https-listener.js";
@@ -11,7 +10,8 @@ import { loadBalancer } from "./load-balancer.js";
 
 /** One record set as this stack wants it: a CNAME's value, or an alias A record's target. */
 type Want = { zoneId: string; name: string; type: "A" | "CNAME"; value: string };
-type Attrs = Partial<Want>;
+/** `set`: the record exactly as read, what a DELETE must repeat. `foreign`: what holds the wanted name instead. */
+type Attrs = Partial<Want> & { set?: ResourceRecordSet; foreign?: string };
 
 /** A record of ours as AWS shows it, before anything was read: where it is and what it must say. */
 type Located = { domain: string; name: string; value?: string; shared?: string[] };
@@ -37,13 +37,17 @@ const zoneFor = (ctx: Ctx, domain: string): Promise<HostedZone | undefined> =>
 /** The certificate the stack keeps, found as its own resource finds it (the same shared read while observing). */
 const stackCertificate = (ctx: Ctx) => findCertificates(ctx, ctx.records.get(certificate.key));
 
+const notice = (ctx: Ctx, line: string) => { if (!ctx.notices.includes(line)) ctx.notices.push(line); };
+
 /**
  * A Route 53 record in the account's zone for the domain, written only when that zone exists (the registry
- * includes it then). Route 53 records carry no tags, so a record is ours when the state file names it, or, found
- * without it (a lost state file, with or without `https` still in the spec), when it says what only this stack
- * would write: `locate` derives that from resources that are tagged (the certificate, the load balancer). A
- * record of the same name saying anything else is the user's: refused while the spec wants the name, left alone
- * otherwise; never overwritten or deleted.
+ * includes it then). Route 53 records carry no tags, and a state file can be copied or edited, so a record is
+ * ours only when it says exactly what this stack writes: `locate` derives that from resources that are tagged
+ * (the certificate, the load balancer). Whatever the state file says, a record that fails that check is never
+ * changed or deleted: `down` and a spec without `https` leave it (with a notice), and `up` refuses to take the
+ * name over unless `--take-over-dns` says so (the plan shows which record and what it says). An ownership TXT
+ * record beside it (external-dns's registry) would add records and calls and cannot sit beside a CNAME
+ * (RFC 1034 3.6.2, https://github.com/kubernetes-sigs/external-dns/issues/262); the value proves as much here.
  */
 function dnsRecord(key: string, title: (spec: DesiredStack) => string, type: Want["type"], want: (spec: DesiredStack, ref: RefFn) => { name: string; value: string }, locate: (ctx: Ctx) => Promise<Located | undefined>, after?: { key: string }[]) {
   const desired = (spec: DesiredStack, ref: RefFn): Want => ({ zoneId: spec.hostedZone?.id ?? "", type, ...want(spec, ref) });
@@ -56,25 +60,42 @@ function dnsRecord(key: string, title: (spec: DesiredStack) => string, type: Wan
     alreadyExists: recordExists,
     title,
     desired,
+    refuse: (_want, live) => live.attrs.foreign
+      && `Route 53 already has ${live.attrs.foreign}, which is not this stack's: refusing to take it over. Remove or repoint it yourself, or run again with --take-over-dns to point it at this stack (its current value is then lost)`,
     async observe(ctx, prior: Stored | undefined) {
-      const wanted = !!ctx.spec.https && !!ctx.spec.hostedZone;
+      const keeping = !!ctx.spec.https && !!ctx.spec.hostedZone && !ctx.tearingDown;
       const ours = await locate(ctx);
-      const zone = prior?.outputs.zoneId ? { id: prior.outputs.zoneId, name: prior.outputs.zoneName ?? "" } : ours && (await zoneFor(ctx, ours.domain));
-      const name = prior?.outputs.name ?? ours?.name;
-      if (!zone || !name) return undefined;
-      const set = await findRecord(ctx.aws, zone.id, name, type);
-      if (!set) return undefined;
-      const value = valueOf(set);
-      if (!prior && (!ours?.value || fqdn(value) !== fqdn(ours.value))) {
-        if (!wanted) return undefined;
-        throw new UserError(`Route 53 already has ${type} ${fqdn(name)} (${value}), not made by spontime-infra: refusing to overwrite it`, "remove that record, or point https.domain at a name that is free");
+      if (!ours) return undefined;
+      const read = async (zone: HostedZone, name: string) => {
+        const set = await findRecord(ctx.aws, zone.id, name, type);
+        if (!set) return undefined;
+        const value = valueOf(set);
+        return { id: `${zone.id}/${name}/${type}`, state: "ready" as const, attrs: { zoneId: zone.id, name, type, value, set }, outputs: { zoneId: zone.id, zoneName: zone.name, name } };
+      };
+      const says = (value: string) => ours.value !== undefined && fqdn(value) === fqdn(ours.value);
+      const left = (value: string, name: string) => notice(ctx, `Left ${type} ${name} (${value}) in Route 53: it does not point at this stack, so it is not this stack's to change or delete.`);
+      const fromState = prior?.outputs.zoneId && prior.outputs.name ? { zone: { id: prior.outputs.zoneId, name: prior.outputs.zoneName ?? "" }, name: fqdn(prior.outputs.name) } : undefined;
+      // The state file names another name (the spec's domain changed, or the file is another stack's): that record is
+      // this stack's only if it says exactly what this stack writes; then it is replaced at the new name.
+      if (fromState && fromState.name !== ours.name) {
+        const old = await read(fromState.zone, fromState.name);
+        if (old && says(old.attrs.value)) return old;
+        if (old) left(old.attrs.value, old.attrs.name);
       }
-      if (!wanted && ours?.shared?.length) {
-        const notice = `Left ${type} ${fqdn(name)} in Route 53: ACM validates ${ours.shared.join(", ")} (not this stack's) with the same record.`;
-        if (!ctx.notices.includes(notice)) ctx.notices.push(notice);
+      const zone = fromState?.name === ours.name ? fromState.zone : await zoneFor(ctx, ours.domain);
+      const live = zone && (await read(zone, ours.name));
+      if (!live) return undefined;
+      if (!says(live.attrs.value)) {
+        // The name this stack wants, held by a record that is not its own: taken over only when asked (refuse, above).
+        if (keeping) return ctx.takeOverDns ? live : { ...live, attrs: { ...live.attrs, foreign: `${type} ${live.attrs.name} (${live.attrs.value})` } };
+        left(live.attrs.value, live.attrs.name);
         return undefined;
       }
-      return { id: `${zone.id}/${fqdn(name)}/${type}`, state: "ready", attrs: { zoneId: zone.id, name: fqdn(name), type, value }, outputs: { zoneId: zone.id, zoneName: zone.name, name: fqdn(name) } };
+      if (!keeping && ours.shared?.length) {
+        notice(ctx, `Left ${type} ${ours.name} in Route 53: ACM validates ${ours.shared.join(", ")} (not this stack's) with the same record.`);
+        return undefined;
+      }
+      return live;
     },
     async create(ctx, w) {
       await change(ctx, w.zoneId, "CREATE", toSet(w));
@@ -84,10 +105,9 @@ function dnsRecord(key: string, title: (spec: DesiredStack) => string, type: Wan
       await change(ctx, w.zoneId, "UPSERT", toSet(w));
     },
     async delete(ctx, live) {
-      // DELETE must repeat the record exactly as it is: its live value, not the spec's.
-      const { zoneId, name, value } = live.attrs as Want;
+      // Route 53 deletes a record only when the DELETE repeats it exactly (TTL, values, alias target): the set as read.
       try {
-        await change(ctx, zoneId, "DELETE", toSet({ zoneId, name, type, value }));
+        await change(ctx, live.attrs.zoneId!, "DELETE", live.attrs.set!);
       } catch (e) {
         if (!recordMissing(e)) throw e;
       }

@@ -40,6 +40,8 @@ export interface StackOptions {
   skipFinalSnapshot?: boolean;
   /** `down`: every kind the stack can hold is looked for, whatever the spec and the state file say. */
   everyKind?: boolean;
+  /** `--take-over-dns`: the domain's record may be repointed at this stack even if it is not this stack's. */
+  takeOverDns?: boolean;
   resources?: readonly StackResourceOfAnyKind[];
   concurrency?: number;
   env?: NodeJS.ProcessEnv;
@@ -93,6 +95,8 @@ export class Stack {
       describeError: describeAwsError,
       reads: new ReadCache(),
       skipFinalSnapshot: options.skipFinalSnapshot ?? false,
+      tearingDown: options.everyKind ?? false,
+      takeOverDns: options.takeOverDns ?? false,
       notices: [],
     };
   }

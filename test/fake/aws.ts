@@ -120,10 +120,10 @@ export class FakeAws {
   get acm(): AcmState { return this.state.acm; }
   get route53(): Route53State { return this.state.route53; }
 
-  /** Test helper: a public hosted zone in the account (what the user made, or Route 53 Domains made on registration). */
-  createHostedZone(name: string): string {
+  /** Test helper: a hosted zone in the account (what the user made, or Route 53 Domains made on registration); public unless `private`. */
+  createHostedZone(name: string, options: { private?: boolean } = {}): string {
     const id = `Z${this.nextSeq().toString().padStart(12, "0")}`;
-    this.route53.zones.set(id, { id, name: fqdn(name), records: [] });
+    this.route53.zones.set(id, { id, name: fqdn(name), records: [], ...(options.private ? { private: true } : {}) });
     return id;
   }
 

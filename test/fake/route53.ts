@@ -7,7 +7,7 @@ import type { FakeAws } from "./aws.js";
 import { awsError, type Service } from "./common.js";
 
 export interface RecordSet { Name: string; Type: string; TTL?: number; ResourceRecords?: { Value: string }[]; AliasTarget?: { HostedZoneId: string; DNSName: string; EvaluateTargetHealth: boolean } }
-export interface HostedZone { id: string; name: string; records: RecordSet[] }
+export interface HostedZone { id: string; name: string; records: RecordSet[]; private?: boolean }
 export interface Route53State { zones: Map<string, HostedZone> }
 
 export const emptyRoute53 = (): Route53State => ({ zones: new Map() });
@@ -19,6 +19,13 @@ export const fqdn = (name: string) => (name.endsWith(".") ? name : `${name}.`).t
  * https://docs.aws.amazon.com/Route53/latest/APIReference/API_ListResourceRecordSets.html).
  */
 const sortKey = (name: string) => fqdn(name).split(".").filter(Boolean).reverse().join(".");
+
+/** Whether two record sets say the same: TTL, values in any order, alias target (names compared fully qualified). */
+function sameValues(a: RecordSet, b: RecordSet): boolean {
+  const values = (r: RecordSet) => (r.ResourceRecords ?? []).map((v) => v.Value).sort();
+  const alias = (r: RecordSet) => r.AliasTarget && [r.AliasTarget.HostedZoneId, fqdn(r.AliasTarget.DNSName), r.AliasTarget.EvaluateTargetHealth];
+  return a.TTL === b.TTL && JSON.stringify(values(a)) === JSON.stringify(values(b)) && JSON.stringify(alias(a)) === JSON.stringify(alias(b));
+}
 
 export function route53Service(fake: FakeAws): Service<typeof R53> {
   const zones = () => fake.route53.zones;
@@ -32,10 +39,23 @@ export function route53Service(fake: FakeAws): Service<typeof R53> {
     client: R53.Route53Client,
     sdk: R53,
     reads: {
+      /**
+       * Public and private zones alike, a private zone of the same name as a public one included; zones of one
+       * name come in the order of their ids, and a truncated page names the next zone by name and id
+       * (https://docs.aws.amazon.com/Route53/latest/APIReference/API_ListHostedZonesByName.html).
+       */
       ListHostedZonesByName: (i) => {
-        const sorted = [...zones().values()].sort((a, b) => sortKey(a.name).localeCompare(sortKey(b.name)));
-        const from = i.DNSName ? sorted.filter((z) => sortKey(z.name) >= sortKey(i.DNSName!)) : sorted;
-        return { HostedZones: from.slice(0, i.MaxItems ?? 100).map((z) => ({ Id: `/hostedzone/${z.id}`, Name: z.name, CallerReference: z.id, Config: { PrivateZone: false } })) };
+        const sorted = [...zones().values()].sort((a, b) => sortKey(a.name).localeCompare(sortKey(b.name)) || a.id.localeCompare(b.id));
+        const from = !i.DNSName ? sorted : sorted.filter((z) => {
+          const order = sortKey(z.name).localeCompare(sortKey(i.DNSName!));
+          return order > 0 || (order === 0 && (!i.HostedZoneId || z.id >= i.HostedZoneId));
+        });
+        const max = i.MaxItems ?? 100;
+        const next = from[max];
+        return {
+          HostedZones: from.slice(0, max).map((z) => ({ Id: `/hostedzone/${z.id}`, Name: z.name, CallerReference: z.id, Config: { PrivateZone: !!z.private } })),
+          IsTruncated: !!next, ...(next ? { NextDNSName: next.name, NextHostedZoneId: next.id } : {}),
+        };
       },
       ListResourceRecordSets: (i) => {
         const sorted = [...zone(i.HostedZoneId).records].sort((a, b) => sortKey(a.Name).localeCompare(sortKey(b.Name)) || a.Type.localeCompare(b.Type));
@@ -65,7 +85,11 @@ export function route53Service(fake: FakeAws): Service<typeof R53> {
             if (at >= 0) records[at] = rec;
             else records.push(rec);
           } else {
-            if (at < 0 || JSON.stringify(records[at]) !== JSON.stringify(rec)) throw awsError("InvalidChangeBatch", `[Tried to delete ${what} but it was not found]`);
+            // "To delete a resource record set, you must specify all the same values that are in the current
+            // resource record set" (API_ChangeResourceRecordSets); the message as AWS words it:
+            // https://github.com/kubernetes-sigs/external-dns/issues/732.
+            if (at < 0) throw awsError("InvalidChangeBatch", `[Tried to delete ${what} but it was not found]`);
+            if (!sameValues(records[at]!, rec)) throw awsError("InvalidChangeBatch", `[Tried to delete ${what} but the values provided do not match the current values]`);
             records.splice(at, 1);
           }
         }
