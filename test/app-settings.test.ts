@@ -17,7 +17,7 @@ const container = () => {
   const revisions = [...h.fake.ecs.taskDefs.values()].filter((t) => t.def.family === APP);
   return revisions.at(-1)!.def.containerDefinitions![0]!;
 };
-const secretsPolicy = () => h.fake.iam.roles.get(`${APP}-ecs-execution`)?.inline["read-app-secrets"];
+const secretsPolicy = () => h.fake.iam.roles.get(`${APP}-us-east-1-ecs-execution`)?.inline["read-app-secrets"];
 
 describe("app.environment and app.secrets", () => {
   it("reach the container, and the execution role may read exactly the secrets named", async () => {
@@ -67,7 +67,7 @@ describe("app.environment and app.secrets", () => {
     rmSync(h.statePath);
     const r = await h.cli(["down", "--yes", "--skip-final-snapshot"]);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(h.fake.iam.roles.get(`${APP}-ecs-execution`), undefined);
+    assert.equal(h.fake.iam.roles.get(`${APP}-us-east-1-ecs-execution`), undefined);
   });
 
   for (const [what, app, message] of [
