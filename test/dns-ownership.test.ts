@@ -114,3 +114,14 @@ describe("the hosted zone for the domain (issue 24 item 12)", () => {
     assert.deepEqual(h.fake.mutatingCalls(), []);
   });
 });
+
+describe("every path that applies a plan keeps off a record that is not the stack's", () => {
+  it("sleep after the owner repointed the domain: their record is unchanged, and the refusal says why", async () => {
+    const zone = await upWithZone();
+    const at = records(zone).findIndex((r) => r.Type === "A");
+    records(zone)[at] = structuredClone(OWNERS);
+    const r = await h.cli(["sleep", "--config", withHttps()]);
+    assert.match(r.stderr, /Route 53 already has A api\.example\.com\. \(203\.0\.113\.7\), which is not this stack's: refusing to take it over/);
+    assert.deepEqual(records(zone).find((x) => x.Type === "A"), OWNERS);
+  });
+});

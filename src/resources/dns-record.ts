@@ -3,6 +3,7 @@ import { findLoadBalancer } from "../aws/elbv2.js";
 import { findHostedZone, findRecord, fqdn, recordExists, recordMissing } from "../aws/route53.js";
 import { sharedRead } from "../shared/reads.js";
 import type { RefFn, Stored } from "../engine/types.js";
+import { UserError } from "../errors.js";
 import { certificate, findCertificates } from "./certificate.js";
 import type { Ctx, DesiredStack, HostedZone, StackResource } from "./context.js";
 import { httpsListener } from "./https-listener.js";
@@ -37,6 +38,9 @@ const zoneFor = (ctx: Ctx, domain: string): Promise<HostedZone | undefined> =>
 /** The certificate the stack keeps, found as its own resource finds it (the same shared read while observing). */
 const stackCertificate = (ctx: Ctx) => findCertificates(ctx, ctx.records.get(certificate.key));
 
+const takeOverRefused = (record: string) =>
+  `Route 53 already has ${record}, which is not this stack's: refusing to take it over. Remove or repoint it yourself, or run again with --take-over-dns to point it at this stack (its current value is then lost)`;
+
 const notice = (ctx: Ctx, line: string) => { if (!ctx.notices.includes(line)) ctx.notices.push(line); };
 
 /**
@@ -60,8 +64,7 @@ function dnsRecord(key: string, title: (spec: DesiredStack) => string, type: Wan
     alreadyExists: recordExists,
     title,
     desired,
-    refuse: (_want, live) => live.attrs.foreign
-      && `Route 53 already has ${live.attrs.foreign}, which is not this stack's: refusing to take it over. Remove or repoint it yourself, or run again with --take-over-dns to point it at this stack (its current value is then lost)`,
+    refuse: (_want, live) => live.attrs.foreign && takeOverRefused(live.attrs.foreign),
     async observe(ctx, prior: Stored | undefined) {
       const keeping = !!ctx.spec.https && !!ctx.spec.hostedZone && !ctx.tearingDown;
       const ours = await locate(ctx);
@@ -101,13 +104,18 @@ function dnsRecord(key: string, title: (spec: DesiredStack) => string, type: Wan
       await change(ctx, w.zoneId, "CREATE", toSet(w));
       return { id: `${w.zoneId}/${fqdn(w.name)}/${type}`, outputs: { zoneId: w.zoneId, zoneName: ctx.spec.hostedZone?.name ?? "", name: fqdn(w.name) } };
     },
-    async update(ctx, w) {
+    async update(ctx, w, live) {
+      // Every path that applies a plan (sleep and wake too) stops here, not only those that check `refuse` first.
+      if (live.attrs.foreign) throw new UserError(takeOverRefused(live.attrs.foreign));
       await change(ctx, w.zoneId, "UPSERT", toSet(w));
     },
     async delete(ctx, live) {
-      // Route 53 deletes a record only when the DELETE repeats it exactly (TTL, values, alias target): the set as read.
+      // Route 53 deletes a record only when the DELETE repeats it exactly (TTL, values, alias target): the set as read
+      // (https://docs.aws.amazon.com/Route53/latest/APIReference/API_ChangeResourceRecordSets.html), less an empty
+      // ResourceRecords list that a listing may carry for an alias and a change refuses (aws/aws-sdk-php#56).
+      const { ResourceRecords, ...set } = live.attrs.set!;
       try {
-        await change(ctx, live.attrs.zoneId!, "DELETE", live.attrs.set!);
+        await change(ctx, live.attrs.zoneId!, "DELETE", ResourceRecords?.length ? { ...set, ResourceRecords } : set);
       } catch (e) {
         if (!recordMissing(e)) throw e;
       }

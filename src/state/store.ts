@@ -43,7 +43,7 @@ export function parseState(text: string, where: string, app: string, region: str
   if (data.version > STATE_VERSION) throw new UserError(`state file ${where} is format ${data.version}, newer than this spontime-infra understands (${STATE_VERSION})`, "upgrade spontime-infra");
   if (data.version !== STATE_VERSION) throw new UserError(`state file ${where} is format ${data.version}, which no spontime-infra ever wrote (this one writes ${STATE_VERSION})`, "restore it from a backup, or move it aside and run `up`: resources are found again by their tags");
   if (data.app !== app) throw new UserError(`state file ${where} belongs to app ${data.app}, not ${app}`, "check appName in the spec or --state-dir");
-  if (data.region !== region) throw new UserError(`state file ${where} is for region ${data.region}, not ${region}`, `use --region ${data.region}, or another --state-dir for a second stack`);
+  if (data.region !== region) throw new UserError(`state file ${where} is for region ${data.region}, not ${region}`, `it is the ${data.region} stack's: check the spec's region, or give the ${region} stack its own state (another --state-dir, or state.key in the bucket)`);
   return data;
 }
 

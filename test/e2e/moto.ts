@@ -17,6 +17,7 @@ import { APP, FULL_STACK, SCENARIOS, unreportedDrift, type CliRun, type Contract
 import { MOTO_ACM_VALIDATION_WAIT_S, MOTO_CONFIG, MOTO_UNREPORTED } from "./emulator-gaps.js";
 import { inventory, type Sdk } from "./inventory.js";
 import { APP2, httpsSteps, scheduleSteps, teardownSteps, type SecondStack } from "./spec-options.js";
+import { besideSteps, type Beside } from "./beside.js";
 
 const ROOT = new URL("../../../", import.meta.url).pathname;
 const BIN = join(ROOT, "bin", "spontime-infra");
@@ -107,6 +108,13 @@ async function main() {
     step,
     sdk,
   };
+  // A third app, in two regions: a spec file and a state directory for each.
+  const beside: Beside = {
+    cli: (region, argv) => cli([...argv, "--state-dir", join(dir, `state-${region}`), "--config", join(dir, `beside-${region}.json`)], { ...env, AWS_REGION: region }),
+    writeSpec: (region, spec) => writeFileSync(join(dir, `beside-${region}.json`), JSON.stringify(spec)),
+    step,
+    sdk,
+  };
   try {
     await waitForMoto(url);
     await step("plan lists the whole stack", async () => {
@@ -179,6 +187,7 @@ async function main() {
     await scheduleSteps(second);
     await httpsSteps(second);
     await teardownSteps(second);
+    await besideSteps(beside);
   } finally {
     moto.kill();
     rmSync(dir, { recursive: true, force: true });
