@@ -20,9 +20,17 @@ process.env.AWS_ACCESS_KEY_ID = TEST_ENV.AWS_ACCESS_KEY_ID;
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true"; // as bin/spontime-infra does
 process.env.AWS_SECRET_ACCESS_KEY = TEST_ENV.AWS_SECRET_ACCESS_KEY;
 
+// Ctrl-C is simulated in these tests (process.emit): a listener a test-running tool installed first (StrykerJS's
+// tap hook, `npm run mutate`, exits on SIGINT) would end the process in the middle of the test that sends it.
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.removeAllListeners(signal);
+
 // Tests never read the user's spontime.config.json or state/: each test process runs in an empty directory.
 const cwd = mkdtempSync(join(tmpdir(), "spontime-cwd-"));
+const started = process.cwd();
 process.chdir(cwd);
+// Back where the process started before any other exit handler runs: a tool that writes a relative file at exit
+// (StrykerJS's tap hook, `npm run mutate`, writes its coverage there) must not write into the removed directory.
+process.prependListener("exit", () => process.chdir(started));
 process.on("exit", () => rmSync(cwd, { recursive: true, force: true }));
 
 export interface CliResult { code: number; stdout: string; stderr: string }
