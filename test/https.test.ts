@@ -221,6 +221,21 @@ describe("the stack's certificates, found by tag", () => {
     assert.equal(again.code, 0, `the deleted extra, still listed for a moment, is skipped: ${again.stderr}`);
   });
 
+  it("an extra certificate that something uses is never handed over for deletion", async () => {
+    userAddsCnameAfter(0);
+    await h.up("--config", withHttps());
+    const extra = await requestAgainAfterTheTokenExpired();
+    // Someone serves it too (a second certificate on the 443 listener, as ELB's AddListenerCertificates would).
+    [...h.fake.elb.listeners.values()].find((l) => l.port === 443)!.certificates.push(extra);
+    const plan = JSON.parse((await h.cli(["plan", "--config", withHttps(), "--json"])).stdout);
+    assert.deepEqual(plan.changes.find((c: { key: string }) => c.key === "certificate").duplicates ?? [], []);
+    h.resetCalls();
+    const r = await h.cli(["up", "--yes", "--config", withHttps()]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(h.fake.count("DeleteCertificate"), 0);
+    assert.ok(h.fake.acm.certs.has(extra));
+  });
+
   it("with the state file lost as well: the issued certificate in use is adopted, the pending extra deleted, nothing requested", async () => {
     userAddsCnameAfter(0);
     await h.up("--config", withHttps());
