@@ -165,14 +165,17 @@ export function targetsOf(fake: FakeAws, targetGroupArn: string): { id: string; 
 }
 
 /** What GET http://<alb-dns>/... answers: 200 once a healthy target of a working image serves it. */
+/** A network failure as Node's fetch (undici) throws it: `fetch failed`, the socket's error as `cause` (nodejs/undici#1248). */
+const fetchFailed = (code: string, message: string) => Object.assign(new TypeError("fetch failed"), { cause: Object.assign(new Error(message), { code }) });
+
 export function httpGet(fake: FakeAws, url: string): number {
   const { hostname, protocol } = new URL(url);
   const host = fake.resolveHost(hostname);
   const lb = [...fake.elb.lbs.values()].find((l) => l.dns === host);
-  if (!lb || lb.state !== "active") throw new Error(`getaddrinfo ENOTFOUND ${hostname}`);
+  if (!lb || lb.state !== "active") throw fetchFailed("ENOTFOUND", `getaddrinfo ENOTFOUND ${hostname}`);
   // The listener on the URL's port answers: a redirect as such (the client does not follow it), else its targets.
   const listener = [...fake.elb.listeners.values()].find((l) => l.lbArn === lb.arn && l.port === (protocol === "https:" ? 443 : 80));
-  if (!listener) throw new Error(`connect ECONNREFUSED ${hostname}:${protocol === "https:" ? 443 : 80}`);
+  if (!listener) throw fetchFailed("ECONNREFUSED", `connect ECONNREFUSED ${hostname}:${protocol === "https:" ? 443 : 80}`);
   if (listener.redirect) return Number(listener.redirect.StatusCode?.replace("HTTP_", ""));
   const healthy = targetsOf(fake, listener.targetGroupArn!).some((x) => x.health.State === "healthy");
   return healthy && !fake.httpDown ? 200 : 503;
