@@ -5,6 +5,7 @@ import { absentIfNotFound } from "../aws/errors.js";
 import { findService, findTaskDefinition, registerTaskDefinition } from "../aws/ecs.js";
 import { findLoadBalancer, findTargetGroup } from "../aws/elbv2.js";
 import { poll } from "../engine/poll.js";
+import { awaitingFirstDeploy } from "../config/names.js";
 import { ToolError, UserError, errorMessage } from "../errors.js";
 import type { AppCtx } from "./context.js";
 import { waitHealthy } from "./health.js";
@@ -52,7 +53,7 @@ export function withImage(td: TaskDefinition, container: string, image: string, 
   return { ...(copy as unknown as RegisterTaskDefinitionCommandInput), containerDefinitions: containers, tags: Object.entries(tags).map(([key, value]) => ({ key, value })) };
 }
 
-async function resolveImage(ctx: AppCtx, options: DeployOptions): Promise<string> {
+async function resolveImage(ctx: AppCtx, options: DeployOptions): Promise<{ image: string; digest?: string }> {
   const repo = (await absentIfNotFound(() => ctx.aws.ecr.send(new DescribeRepositoriesCommand({ repositoryNames: [ctx.names.ecrRepository] }))))?.repositories?.[0];
   const image = options.image ?? (repo ? `${repo.repositoryUri}:${options.tag}` : undefined);
   if (!image) throw new UserError(`no ECR repository ${ctx.names.ecrRepository} in ${ctx.spec.region} to take --tag from`, "run `spontime-infra up`, or pass the full --image");
@@ -60,9 +61,14 @@ async function resolveImage(ctx: AppCtx, options: DeployOptions): Promise<string
   if (repo && image.startsWith(`${repo.repositoryUri}:`)) {
     const tag = image.slice(repo.repositoryUri!.length + 1);
     const found = await absentIfNotFound(() => ctx.aws.ecr.send(new DescribeImagesCommand({ repositoryName: ctx.names.ecrRepository, imageIds: [{ imageTag: tag }] })));
-    if (!found?.imageDetails?.length) throw new UserError(`image ${image} is not in ECR`, "push it first (docker push), or check the tag");
+    if (!found?.imageDetails?.length || awaitingFirstDeploy(image)) {
+      // An empty repository: nothing was ever pushed, so a migration or a rollout has no image to run.
+      const empty = !(await ctx.aws.ecr.send(new DescribeImagesCommand({ repositoryName: ctx.names.ecrRepository, maxResults: 1 }))).imageDetails?.length;
+      throw new UserError(`image ${image} is not in ECR${empty ? ` (the repository has no image yet): push one and deploy an image first${options.migrate ? "; the migration runs in the new image" : ""}` : ""}`, "push it first (docker push), or check the tag");
+    }
+    return { image, digest: found.imageDetails[0]!.imageDigest };
   }
-  return image;
+  return { image };
 }
 
 /** Why a deployment failed, in the words a user acts on; a failure to find out is a line, never a crash. */
@@ -199,7 +205,7 @@ export async function deploy(ctx: AppCtx, options: DeployOptions): Promise<Deplo
     throw new UserError(`no ECS service ${ctx.names.service} in cluster ${ctx.names.cluster} (${ctx.spec.region})`, "run `spontime-infra up` first, or check --region and appName");
   }
   await requireAwake(ctx, "deploy");
-  const image = await resolveImage(ctx, options);
+  const { image } = await resolveImage(ctx, options);
   const current = await findTaskDefinition(ctx, service.taskDefinition!);
   if (!current) throw new ToolError(`the service's task definition ${service.taskDefinition} cannot be read`);
   const registered = await registerTaskDefinition(ctx, withImage(current.taskDefinition, ctx.names.container, image, current.tags), service.taskDefinition);

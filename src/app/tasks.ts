@@ -1,8 +1,9 @@
 import { DescribeTasksCommand, ListTasksCommand, RunTaskCommand, StopTaskCommand, type Service, type Task } from "@aws-sdk/client-ecs";
 import { randomUUID } from "node:crypto";
 import { backoff, poll } from "../engine/poll.js";
-import { findService } from "../aws/ecs.js";
+import { findService, findTaskDefinition } from "../aws/ecs.js";
 import { findDbInstance } from "../aws/rds.js";
+import { awaitingFirstDeploy } from "../config/names.js";
 import { ToolError, UserError } from "../errors.js";
 import type { AppCtx } from "./context.js";
 import { printOnce, readLogs, type LogLine } from "./logs.js";
@@ -44,6 +45,9 @@ export async function runInService(ctx: AppCtx, command: string[], print: (l: Lo
   const service = await findService(ctx);
   if (!service?.taskDefinition) throw new UserError(`no ECS service ${ctx.names.service} to take the task definition and network from`, "run `spontime-infra up` and a first `deploy`");
   await requireAwake(ctx, "run");
+  // Before the first deploy the revision names a tag nobody pushed: the task could only fail its pull.
+  const image = (await findTaskDefinition(ctx, service.taskDefinition))?.taskDefinition.containerDefinitions?.find((c) => c.name === ctx.names.container)?.image;
+  if (!image || awaitingFirstDeploy(image)) throw new UserError("no image deployed yet: deploy an image first", "push an image and run `spontime-infra deploy --tag <tag>`, then `run`");
   return runOneOff(ctx, service, service.taskDefinition, command, print, o);
 }
 

@@ -8,6 +8,10 @@ const clientToken = (seed: string, max: number) => createHash("sha256").update(s
 /** The one container of the task definition: the service's load balancer block and deploy find it by this name. */
 export const CONTAINER = "web";
 
+/** The image tag a fresh stack points at until the first `deploy`: nobody pushes it, so it is never mistaken for a release. */
+export const FIRST_DEPLOY_TAG = "awaiting-first-deploy";
+export const awaitingFirstDeploy = (image: string) => image.endsWith(`:${FIRST_DEPLOY_TAG}`);
+
 /**
  * Every AWS name and tag the stack uses, derived here only. IAM role names are account-wide while a stack is
  * regional: they carry the region, so a stack of the same appName in another region never shares one.

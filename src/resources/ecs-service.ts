@@ -3,7 +3,7 @@ import { errorCode, ignoreNotFound } from "../aws/errors.js";
 import { findService } from "../aws/ecs.js";
 import { passingRole } from "../aws/iam.js";
 import { assertOurs, ecsTagList, ownedTags, syncTags, tagMap, type Tags } from "../aws/tags.js";
-import { CONTAINER, stackTags, TAG_ASLEEP } from "../config/names.js";
+import { CONTAINER, awaitingFirstDeploy, stackTags, TAG_ASLEEP } from "../config/names.js";
 import type { LiveState, RefFn, Stored } from "../engine/types.js";
 import type { DesiredStack, StackResource } from "./context.js";
 import { ecsCluster, strategyOf } from "./ecs-cluster.js";
@@ -12,7 +12,7 @@ import { routeTable } from "./route-table.js";
 import { ecsGroup } from "./security-group.js";
 import { primarySubnet } from "./subnet.js";
 import { targetGroup } from "./target-group.js";
-import { awaitingFirstDeploy, taskDefinition } from "./task-definition.js";
+import { taskDefinition } from "./task-definition.js";
 
 const KEY = "ecs-service";
 

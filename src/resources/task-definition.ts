@@ -1,7 +1,7 @@
 import { DeregisterTaskDefinitionCommand, ListTaskDefinitionsCommand, type TaskDefinition } from "@aws-sdk/client-ecs";
 import { activeTaskDefinition, findService, registerTaskDefinition } from "../aws/ecs.js";
 import { assertOurs, ecsTagList, ownedTags, syncTags, type Tags } from "../aws/tags.js";
-import { CONTAINER, stackTags } from "../config/names.js";
+import { CONTAINER, FIRST_DEPLOY_TAG, stackTags } from "../config/names.js";
 import type { STACK_ENVIRONMENT } from "../config/schema.js";
 import type { RefFn } from "../engine/types.js";
 import type { Ctx, DesiredStack, StackResource } from "./context.js";
@@ -13,9 +13,6 @@ import { logGroup } from "./log-group.js";
 import { secrets } from "./secrets.js";
 
 const KEY = "task-definition";
-/** The image tag a fresh stack points at until the first `deploy`: nobody pushes it, so it is never mistaken for a release. */
-export const FIRST_DEPLOY_TAG = "awaiting-first-deploy";
-export const awaitingFirstDeploy = (image: string) => image.endsWith(`:${FIRST_DEPLOY_TAG}`);
 
 export function databaseUrl(user: string, password: string, endpoint: string, port: string, db: string): string {
   // dj-database-url maps the postgis scheme to GeoDjango's PostGIS backend.
