@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
-import { APP, Harness } from "./helpers.js";
+import { Harness } from "./helpers.js";
 
 let h: Harness;
 beforeEach(() => { h = new Harness(); });
