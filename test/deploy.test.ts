@@ -214,7 +214,7 @@ describe("long waits on a real account (issue 12 §1, issue 14 §7-8)", () => {
     assert.equal(result.error.code, "DeployFailed");
     assert.ok(result.details.some((d: string) => /CannotPullContainerError/.test(d)), result.details.join("\n"));
     assert.ok(!result.details.some((d: string) => /could not read/.test(d)), "explaining the failure did not fail");
-    assert.match(result.details.at(-1), /back to 0 tasks.*deploy --tag <tag>/);
+    assert.match(result.details.at(-1), /back on spontime-poc:1 with 0 task\(s\).*deploy --tag <tag>/);
     await h.clock.run(() => h.clock.sleep(600_000));
     h.fake.tick();
     assert.equal(service().desiredCount, 0);
@@ -232,8 +232,9 @@ describe("long waits on a real account (issue 12 §1, issue 14 §7-8)", () => {
 
   it("deploy's health check and wake print a status line at least every 10 s; wake takes --health-timeout", async () => {
     await h.up();
+    assert.equal((await deployed("v1")).code, 0);
     h.fake.httpDown = true;
-    const r = await deployed("v1", "ok", "--health-timeout", "45s");
+    const r = await deployed("v2", "ok", "--health-timeout", "45s");
     assert.equal(r.code, 1);
     const times = statusTimes(r.stderr, /^waiting for GET /);
     assert.ok(times.length >= 4 && maxGap(times) <= 10, `status lines at ${times}`);

@@ -20,19 +20,20 @@ export interface AppCtx {
   clock: Clock;
   signal: AbortSignal;
   http: HttpGet;
+  /** The environment: CI's variables say who deploys (src/app/releases.ts). */
+  env: NodeJS.ProcessEnv;
   /** One status line (stderr on the CLI). */
   progress(line: string): void;
 }
 
 export interface ConnectOptions extends Omit<AppCtx, "names" | "aws"> {
-  env: NodeJS.ProcessEnv;
   debug?: (line: string) => void;
 }
 
 /** The app commands' context: AWS clients for the spec's region and profile, credentials checked before any call. */
 export async function connectApp(o: ConnectOptions): Promise<AppCtx> {
-  const { env, debug, ...ctx } = o;
+  const { debug, ...ctx } = o;
   const aws = new Aws({ region: o.spec.region, ...(o.spec.profile ? { profile: o.spec.profile } : {}), ...(debug ? { debug } : {}), retrying: o.progress }, o.clock, o.signal);
-  await aws.checkCredentials(env);
+  await aws.checkCredentials(o.env);
   return { ...ctx, names: names(o.spec), aws };
 }

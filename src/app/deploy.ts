@@ -1,5 +1,5 @@
 import { DescribeImagesCommand, DescribeRepositoriesCommand } from "@aws-sdk/client-ecr";
-import { DescribeServicesCommand, ListTasksCommand, UpdateServiceCommand, type RegisterTaskDefinitionCommandInput, type Service, type Task, type TaskDefinition } from "@aws-sdk/client-ecs";
+import { DeregisterTaskDefinitionCommand, DescribeServicesCommand, ListTasksCommand, UpdateServiceCommand, type RegisterTaskDefinitionCommandInput, type Service, type Task, type TaskDefinition } from "@aws-sdk/client-ecs";
 import { DescribeTargetHealthCommand, type TargetHealthDescription } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { absentIfNotFound } from "../aws/errors.js";
 import { findService, findTaskDefinition, registerTaskDefinition } from "../aws/ecs.js";
@@ -10,13 +10,15 @@ import { ToolError, UserError, errorMessage } from "../errors.js";
 import type { AppCtx } from "./context.js";
 import { waitHealthy } from "./health.js";
 import { readLogs } from "./logs.js";
+import { DIGEST_TAG, ReleaseRecord, deployer, isReleaseTag, type Outcome } from "./releases.js";
 import { NOT_STARTED, describeTasks, requireAwake, runOneOff, stoppedTasks, taskId } from "./tasks.js";
 
 export interface DeployOptions {
   image?: string;
   tag?: string;
   migrate?: string;
-  rolloutTimeoutMs: number;
+  /** `--timeout`: a deadline for the whole command (migration, rollout, health check), not for one phase. */
+  timeoutMs: number;
   healthTimeoutMs: number;
 }
 
@@ -37,6 +39,8 @@ export interface DeployResult {
   url: string | null;
   reason?: string;
   details: string[];
+  /** After a failure: what the service was put back to (its revision and task count as before the deploy). */
+  restored?: { taskDefinitionArn: string; desiredCount: number; deregistered: string };
   /** Each phase reached: ms since the phase before it; `rollout` from UpdateService to the end of the rollout. */
   durationsMs: Partial<Record<Phase, number>> & { rollout: number; healthCheck: number; total: number };
 }
@@ -125,7 +129,7 @@ class PhaseLog {
 const secs = (ms: number) => `${Math.round(ms / 1000)}s`;
 const ipOf = (t: Task) => t.attachments?.flatMap((a) => a.details ?? []).find((d) => d.name === "privateIPv4Address")?.value;
 
-interface Rollout { ok: boolean; reason: string }
+interface Rollout { ok: boolean; reason: string; rolledBack?: boolean }
 
 /**
  * Follows one deployment by id until ECS says COMPLETED, FAILED, or shows a different PRIMARY that did not
@@ -146,11 +150,11 @@ async function followRollout(
     const d = svc?.deployments?.find((x) => x.id === o.deploymentId);
     if (!d) {
       const primary = svc?.deployments?.find((x) => x.status === "PRIMARY");
-      if (primary?.id && !o.earlier.has(primary.id)) return { done: true, value: { ok: false, reason: `the deployment was rolled back by the circuit breaker: ECS is back on ${primary.taskDefinition?.split("/").pop()} (the new tasks never became healthy)` } };
+      if (primary?.id && !o.earlier.has(primary.id)) return { done: true, value: { ok: false, rolledBack: true, reason: `the deployment was rolled back by the circuit breaker: ECS is back on ${primary.taskDefinition?.split("/").pop()} (the new tasks never became healthy)` } };
       return { done: false, state: "waiting for ECS to list the new deployment" };
     }
     if (d.rolloutState === "COMPLETED") return { done: true, value: { ok: true, reason: "completed" } };
-    if (d.rolloutState === "FAILED") return { done: true, value: { ok: false, reason: `the deployment failed: ${d.rolloutStateReason ?? "circuit breaker"}` } };
+    if (d.rolloutState === "FAILED") return { done: true, value: { ok: false, rolledBack: true, reason: `the deployment failed: ${d.rolloutStateReason ?? "circuit breaker"}` } };
     if (!phases.has("running")) {
       // Service tasks carry their deployment's id as startedBy; ListTasks allows no other filter with it.
       let arns = tasks.filter((t) => t.lastStatus !== "STOPPED").map((t) => t.taskArn!);
@@ -190,26 +194,59 @@ async function followRollout(
   });
   if (r.outcome === "done") return r.value;
   if (r.outcome === "interrupted") return { ok: false, reason: "interrupted: the deployment goes on in ECS; follow it with `spontime-infra status`" };
-  return { ok: false, reason: `the deployment is still in progress after ${Math.round(r.elapsedMs / 60_000)} min (${r.state}); check \`spontime-infra status\` and the service events` };
+  return { ok: false, reason: `--timeout reached: the deployment was still in progress after ${secs(r.elapsedMs)} (${r.state})` };
+}
+
+/** The stack's ACTIVE service, awake, or a clear error: deploy and rollback need one. */
+export async function requireService(ctx: AppCtx, command: string): Promise<Service> {
+  const service = await findService(ctx);
+  if (!service || service.status !== "ACTIVE") {
+    throw new UserError(`no ECS service ${ctx.names.service} in cluster ${ctx.names.cluster} (${ctx.spec.region})`, "run `spontime-infra up` first, or check --region and appName");
+  }
+  await requireAwake(ctx, command);
+  return service;
 }
 
 /**
  * Registers a revision with the new image, moves the service to it and follows *that* deployment until ECS
  * says COMPLETED, or FAILED / rolled back: ServicesStable alone would call a rollback a success. Then checks
- * the app's health URL. Needs no state file: everything is found by name.
+ * the app's health URL. Needs no state file: everything is found by name. The revision records the release
+ * (src/app/releases.ts): who, when, the image's digest, and how it ended.
  */
 export async function deploy(ctx: AppCtx, options: DeployOptions): Promise<DeployResult> {
   const started = ctx.clock.now();
-  const service = await findService(ctx);
-  if (!service || service.status !== "ACTIVE") {
-    throw new UserError(`no ECS service ${ctx.names.service} in cluster ${ctx.names.cluster} (${ctx.spec.region})`, "run `spontime-infra up` first, or check --region and appName");
-  }
-  await requireAwake(ctx, "deploy");
-  const { image } = await resolveImage(ctx, options);
+  const service = await requireService(ctx, "deploy");
+  const { image, digest } = await resolveImage(ctx, options);
   const current = await findTaskDefinition(ctx, service.taskDefinition!);
   if (!current) throw new ToolError(`the service's task definition ${service.taskDefinition} cannot be read`);
-  const registered = await registerTaskDefinition(ctx, withImage(current.taskDefinition, ctx.names.container, image, current.tags), service.taskDefinition);
-  const taskDefinitionArn = registered.taskDefinitionArn!;
+  const release = new ReleaseRecord(started, await deployer(ctx));
+  const tags = { ...Object.fromEntries(Object.entries(current.tags).filter(([k]) => !isReleaseTag(k))), ...(digest ? { [DIGEST_TAG]: digest } : {}) };
+  const registered = await registerTaskDefinition(ctx, withImage(current.taskDefinition, ctx.names.container, image, { ...tags, [release.key]: release.tag("in-progress").value }), service.taskDefinition);
+  return rollOut(ctx, { service, taskDefinitionArn: registered.taskDefinitionArn!, image, started, release, registered: true, ...options });
+}
+
+export interface RollOut {
+  service: Service;
+  taskDefinitionArn: string;
+  image: string;
+  started: number;
+  release: ReleaseRecord;
+  /** This run registered the revision: a failure deregisters it, so that `up` never adopts it. */
+  registered: boolean;
+  migrate?: string;
+  timeoutMs: number;
+  healthTimeoutMs: number;
+}
+
+/**
+ * Moves the service to a revision and follows that deployment to the end, then the health check, all within the
+ * deadline `--timeout` sets for the whole command. A failure puts back what the run changed (the service's
+ * revision and task count) and says so; the release records how it ended.
+ */
+export async function rollOut(ctx: AppCtx, o: RollOut): Promise<DeployResult> {
+  const { service, taskDefinitionArn, image, started, release } = o;
+  const deadline = started + o.timeoutMs;
+  const left = () => Math.max(0, deadline - ctx.clock.now());
   const phases = new PhaseLog(ctx, started);
   phases.reach("registered", `${taskDefinitionArn.split("/").pop()} with ${image}`);
 
@@ -217,29 +254,36 @@ export async function deploy(ctx: AppCtx, options: DeployOptions): Promise<Deplo
   // With https, plain HTTP only redirects: the health check goes where users go.
   const url = !dns ? null : ctx.spec.https ? `https://${ctx.spec.https.domain}` : `http://${dns}`;
   let rolloutStart = ctx.clock.now();
-  const result = (outcome: DeployResult["outcome"], deploymentId: string | null, healthMs: number, reason?: string, details: string[] = []): DeployResult => {
-    if (outcome === "failed") phases.reach("failed", reason);
+  const firstDeploy = (service.desiredCount ?? 0) === 0;
+  let serviceChanged = false;
+  const result = async (outcome: Outcome, deploymentId: string | null, healthMs: number, reason?: string, details: string[] = []): Promise<DeployResult> => {
+    const ok = outcome === "healthy";
+    const restored = !ok && outcome !== "interrupted" ? await restore(ctx, { service, taskDefinitionArn, registered: o.registered, serviceChanged, firstDeploy }) : undefined;
+    if (restored) details.push(restored.said);
+    details.push(...(await release.finish(ctx, taskDefinitionArn, outcome)));
+    if (!ok) phases.reach("failed", reason);
     const end = ctx.clock.now();
     return {
-      outcome, image, taskDefinitionArn, deploymentId, url, ...(reason ? { reason } : {}), details,
+      outcome: ok ? "succeeded" : "failed", image, taskDefinitionArn, deploymentId, url, ...(reason ? { reason } : {}), details,
+      ...(restored ? { restored: restored.to } : {}),
       durationsMs: { ...phases.durations(), rollout: deploymentId ? end - rolloutStart - healthMs : 0, healthCheck: healthMs, total: end - started },
     };
   };
 
-  if (options.migrate) {
-    ctx.progress(`running the migration: ${options.migrate}`);
-    const run = await runOneOff(ctx, service, taskDefinitionArn, ["sh", "-c", options.migrate], (l) => ctx.progress(`  migrate | ${l.message}`), { timeoutMs: options.rolloutTimeoutMs, liveLogs: false });
-    if (run.outcome !== "exited") return result("failed", null, 0, `the migration was ${run.outcome === "interrupted" ? "interrupted" : "too slow"} and its task stopped; the service was not changed`);
+  if (o.migrate) {
+    ctx.progress(`running the migration: ${o.migrate}`);
+    const run = await runOneOff(ctx, service, taskDefinitionArn, ["sh", "-c", o.migrate], (l) => ctx.progress(`  migrate | ${l.message}`), { timeoutMs: left(), liveLogs: false });
+    if (run.outcome !== "exited") return result(run.outcome === "interrupted" ? "interrupted" : "failed", null, 0, `the migration was ${run.outcome === "interrupted" ? "interrupted" : "still running at --timeout"} and its task stopped; the service was not changed`);
     if (run.exitCode !== 0) return result("failed", null, 0, `the migration exited with code ${run.exitCode}; the service was not changed`);
     phases.reach("migrated");
   }
 
-  const firstDeploy = (service.desiredCount ?? 0) === 0;
   rolloutStart = ctx.clock.now();
   const updated = await ctx.aws.ecs.send(new UpdateServiceCommand({
     cluster: ctx.names.cluster, service: ctx.names.service, taskDefinition: taskDefinitionArn,
     ...(firstDeploy ? { desiredCount: ctx.spec.app.desiredCount } : {}),
   }));
+  serviceChanged = true;
   const deployment = updated.service?.deployments?.find((d) => d.status === "PRIMARY" && d.taskDefinition === taskDefinitionArn);
   if (!deployment?.id) throw new ToolError("the service update started no deployment for the new task definition");
   ctx.progress(`deployment ${deployment.id} started${firstDeploy ? ` (first deploy: ${ctx.spec.app.desiredCount} task)` : ""}`);
@@ -247,24 +291,52 @@ export async function deploy(ctx: AppCtx, options: DeployOptions): Promise<Deplo
 
   const unhealthy = new Map<string, string>();
   const tgArn = await targetGroupArn(ctx, service.loadBalancers?.[0]?.targetGroupArn);
-  const rollout = await followRollout(ctx, { deploymentId: deployment.id, earlier, tgArn, phases, unhealthy, timeoutMs: options.rolloutTimeoutMs });
+  const rollout = await followRollout(ctx, { deploymentId: deployment.id, earlier, tgArn, phases, unhealthy, timeoutMs: left() });
   if (!rollout.ok) {
     const details = ctx.signal.aborted ? [] : await explainFailure(ctx, taskDefinitionArn, unhealthy);
-    if (firstDeploy && !ctx.signal.aborted) {
-      // Nothing ran before: left at its desired count, ECS would keep starting tasks that cannot work.
-      await ctx.aws.ecs.send(new UpdateServiceCommand({ cluster: ctx.names.cluster, service: ctx.names.service, desiredCount: 0 }));
-      details.push("The service is back to 0 tasks, as before this first deploy. Fix the image, push it, and run `spontime-infra deploy --tag <tag>` again.");
-    }
-    return result("failed", deployment.id, 0, rollout.reason, details);
+    return result(ctx.signal.aborted ? "interrupted" : rollout.rolledBack ? "rolled-back" : "failed", deployment.id, 0, rollout.reason, details);
   }
   phases.reach("completed");
 
   if (!url) return result("failed", deployment.id, 0, `no load balancer ${ctx.names.alb}: nothing to health-check`);
   const healthUrl = `${url}${ctx.spec.app.healthPath}`;
-  const health = await waitHealthy(ctx, healthUrl, options.healthTimeoutMs, ctx.progress);
+  const healthTimeoutMs = Math.min(o.healthTimeoutMs, left());
+  const health = await waitHealthy(ctx, healthUrl, healthTimeoutMs, ctx.progress);
   if (health.ok) {
     phases.reach("health", healthUrl);
-    return result("succeeded", deployment.id, health.ms);
+    return result("healthy", deployment.id, health.ms);
   }
-  return result("failed", deployment.id, health.ms, `GET ${healthUrl} did not answer 200 within ${Math.round(options.healthTimeoutMs / 1000)} s (last: ${health.last})`);
+  if (health.interrupted) return result("interrupted", deployment.id, health.ms, `interrupted while waiting for GET ${healthUrl} to answer 200`);
+  const limit = healthTimeoutMs < o.healthTimeoutMs ? " (--timeout reached)" : "";
+  return result("failed-health", deployment.id, health.ms, `GET ${healthUrl} did not answer 200 within ${Math.round(healthTimeoutMs / 1000)} s${limit} (last: ${health.last})`);
+}
+
+/**
+ * After a failed rollout or health check: the service back on the revision (and task count) it had before the
+ * run, unless ECS's circuit breaker already put it there, and a revision this run registered deregistered, so
+ * that `up`, which adopts the family's newest ACTIVE revision, never moves the service onto it. Not started for
+ * an interrupt: the user asked to stop watching, and the deployment goes on in ECS.
+ */
+async function restore(
+  ctx: AppCtx, o: { service: Service; taskDefinitionArn: string; registered: boolean; serviceChanged: boolean; firstDeploy: boolean },
+): Promise<{ said: string; to: NonNullable<DeployResult["restored"]> } | undefined> {
+  const before = o.service.taskDefinition!;
+  const count = o.service.desiredCount ?? 0;
+  const said: string[] = [];
+  if (o.serviceChanged) {
+    const now = (await ctx.aws.ecs.send(new DescribeServicesCommand({ cluster: ctx.names.cluster, services: [ctx.names.service] }))).services?.[0];
+    if (now?.taskDefinition !== before || (now?.desiredCount ?? 0) !== count) {
+      await ctx.aws.ecs.send(new UpdateServiceCommand({ cluster: ctx.names.cluster, service: ctx.names.service, taskDefinition: before, desiredCount: count }));
+      said.push(`Restored: the service is back on ${before.split("/").pop()} with ${count} task(s), as before this run${o.firstDeploy ? " (no image had been deployed)" : "; ECS rolls back to it now (`spontime-infra status` follows it)"}.`);
+    } else {
+      said.push(`ECS's circuit breaker already put the service back on ${before.split("/").pop()}, as before this run.`);
+    }
+  }
+  if (o.registered) {
+    await ctx.aws.ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: o.taskDefinitionArn }));
+    said.push(`The new revision ${o.taskDefinitionArn.split("/").pop()} was deregistered (kept in \`spontime-infra releases\`).`);
+  }
+  if (!said.length) return undefined;
+  if (o.firstDeploy) said.push("Fix the image, push it, and run `spontime-infra deploy --tag <tag>` again.");
+  return { said: said.join(" "), to: { taskDefinitionArn: before, desiredCount: count, deregistered: o.registered ? o.taskDefinitionArn : "" } };
 }

@@ -32,7 +32,7 @@ export async function deploy(c: CommandContext<{ image?: string; tag?: string; m
     ...(c.opts.tag ? { tag: c.opts.tag } : {}),
     ...(c.opts.migrate ? { migrate: c.opts.migrate } : {}),
     healthTimeoutMs: durationOption(c.opts.healthTimeout, "--health-timeout", WAIT_DEFAULTS.deployHealth),
-    rolloutTimeoutMs: durationOption(c.opts.timeout, "--timeout", WAIT_DEFAULTS.deployRollout),
+    timeoutMs: durationOption(c.opts.timeout, "--timeout", WAIT_DEFAULTS.deploy),
   };
   const result = await runDeploy(await appCtx(c), options);
   if (c.opts.json) c.out.json(result.outcome === "failed" ? { ...result, error: { code: "DeployFailed", message: result.reason } } : result);

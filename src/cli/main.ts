@@ -141,7 +141,7 @@ Exit codes: 0 ok, 1 AWS or apply failure, 2 bad input, 130 interrupted (Ctrl-C),
     .option("--image <uri>", "full image URI with tag")
     .option("--tag <tag>", "a tag of the stack's ECR repository")
     .option("--migrate <command>", "run this in a one-off task with the new image first; a failure stops the deploy")
-    .option("--timeout <duration>", `how long the rollout may take (default ${WAIT_DEFAULTS.deployRollout})`)
+    .option("--timeout <duration>", `deadline for the whole deploy: migration, rollout and health check (default ${WAIT_DEFAULTS.deploy}); past it the service is restored`)
     .option("--health-timeout <duration>", `how long the health URL may take to answer 200 (default ${WAIT_DEFAULTS.deployHealth})`)
     .option("--json", "print the result as JSON");
   add("run", "run a one-off task (service's image and network) and stream its logs; exits with its exit code", "run -- python manage.py createsuperuser --noinput",

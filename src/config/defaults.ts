@@ -1,7 +1,7 @@
 /** How long the app commands wait unless a flag says otherwise; the CLI's help shows the same values. */
 export const WAIT_DEFAULTS = {
-  /** `deploy --timeout`: a rollout that has not COMPLETED by then needs a human (ECS goes on either way). */
-  deployRollout: "20m",
+  /** `deploy --timeout`: the deadline for the whole command (migration, rollout, health check); a deploy not healthy by then is restored. */
+  deploy: "20m",
   /** `deploy --health-timeout`: after COMPLETED the app answers at once unless something is wrong. */
   deployHealth: "2m",
   /** `wake --health-timeout`: the tasks start again after the database, with the image pull and health checks. */

@@ -243,7 +243,13 @@ export function ecsService(fake: FakeAws): Service<typeof ECS> {
           s.launchType = undefined;
         }
         const before = JSON.stringify([s.taskDefinition, s.networkConfiguration, s.loadBalancers]);
-        if (i.taskDefinition) s.taskDefinition = taskDef(i.taskDefinition).arn;
+        if (i.taskDefinition) {
+          // "You can't update an existing service to reference an INACTIVE task definition revision"
+          // (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deregister-task-definition-v2.html).
+          const t = taskDef(i.taskDefinition);
+          if (t.status === "INACTIVE" && t.arn !== s.taskDefinition) throw awsError("ClientException", "TaskDefinition is inactive");
+          s.taskDefinition = t.arn;
+        }
         if (i.networkConfiguration !== undefined) s.networkConfiguration = i.networkConfiguration;
         // A rolling-update service takes a new load balancer block and starts a deployment with it
         // (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_UpdateService.html, loadBalancers).
