@@ -1,5 +1,5 @@
 import { DescribeImagesCommand, DescribeRepositoriesCommand } from "@aws-sdk/client-ecr";
-import { DeregisterTaskDefinitionCommand, DescribeServicesCommand, ListTasksCommand, UpdateServiceCommand, type RegisterTaskDefinitionCommandInput, type Service, type Task, type TaskDefinition } from "@aws-sdk/client-ecs";
+import { DeregisterTaskDefinitionCommand, DescribeServicesCommand, ListTasksCommand, TagResourceCommand, UpdateServiceCommand, type RegisterTaskDefinitionCommandInput, type Service, type Task, type TaskDefinition } from "@aws-sdk/client-ecs";
 import { DescribeTargetHealthCommand, type TargetHealthDescription } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { absentIfNotFound } from "../aws/errors.js";
 import { findService, findTaskDefinition, registerTaskDefinition } from "../aws/ecs.js";
@@ -10,7 +10,7 @@ import { ToolError, UserError, errorMessage } from "../errors.js";
 import type { AppCtx } from "./context.js";
 import { waitHealthy } from "./health.js";
 import { readLogs } from "./logs.js";
-import { DIGEST_TAG, ReleaseRecord, deployer, isReleaseTag, type Outcome } from "./releases.js";
+import { DIGEST_TAG, ReleaseRecord, deployer, isReleaseTag, listReleases, pickRollback, type Outcome } from "./releases.js";
 import { NOT_STARTED, describeTasks, requireAwake, runOneOff, stoppedTasks, taskId } from "./tasks.js";
 
 export interface DeployOptions {
@@ -220,9 +220,53 @@ export async function deploy(ctx: AppCtx, options: DeployOptions): Promise<Deplo
   const current = await findTaskDefinition(ctx, service.taskDefinition!);
   if (!current) throw new ToolError(`the service's task definition ${service.taskDefinition} cannot be read`);
   const release = new ReleaseRecord(started, await deployer(ctx));
-  const tags = { ...Object.fromEntries(Object.entries(current.tags).filter(([k]) => !isReleaseTag(k))), ...(digest ? { [DIGEST_TAG]: digest } : {}) };
-  const registered = await registerTaskDefinition(ctx, withImage(current.taskDefinition, ctx.names.container, image, { ...tags, [release.key]: release.tag("in-progress").value }), service.taskDefinition);
-  return rollOut(ctx, { service, taskDefinitionArn: registered.taskDefinitionArn!, image, started, release, registered: true, ...options });
+  return rollOut(ctx, { service, taskDefinitionArn: await registerRelease(ctx, current, image, digest, release, service.taskDefinition), image, started, release, registered: true, ...options });
+}
+
+/** A new revision of `from` with another image, its own release record, and none of `from`'s history. */
+async function registerRelease(
+  ctx: AppCtx, from: { taskDefinition: TaskDefinition; tags: Record<string, string> }, image: string, digest: string | undefined, release: ReleaseRecord, running: string | undefined,
+): Promise<string> {
+  const tags = { ...Object.fromEntries(Object.entries(from.tags).filter(([k]) => !isReleaseTag(k))), ...(digest ? { [DIGEST_TAG]: digest } : {}), [release.key]: release.tag("in-progress").value };
+  return (await registerTaskDefinition(ctx, withImage(from.taskDefinition, ctx.names.container, image, tags), running)).taskDefinitionArn!;
+}
+
+export interface RollbackOptions { to?: string; timeoutMs: number; healthTimeoutMs: number }
+
+/**
+ * Redeploys an earlier release (src/app/releases.ts `pickRollback`) by its revision, so the image is the digest
+ * deployed then, not whatever its tag points at now, and follows it exactly as `deploy` does. A revision that is
+ * still ACTIVE and whose tag still names that digest is used as it is (no new revision, no new image); a
+ * deregistered one (ECS refuses to move a service onto it) or one whose tag moved is registered again with
+ * the image pinned by digest.
+ */
+export async function rollback(ctx: AppCtx, options: RollbackOptions): Promise<DeployResult & { rolledBackFrom: number; rolledBackTo: number }> {
+  const started = ctx.clock.now();
+  const service = await requireService(ctx, "rollback");
+  const target = pickRollback(await listReleases(ctx), service.taskDefinition!, options.to);
+  const fromRevision = Number(service.taskDefinition!.split(":").pop());
+  const release = new ReleaseRecord(started, await deployer(ctx), fromRevision);
+  ctx.progress(`rolling back from revision ${fromRevision} to revision ${target.revision} (${target.image}${target.digest ? `, ${target.digest}` : ""}, deployed ${target.deployedAt} by ${target.deployedBy})`);
+  const pinned = target.digest ? `${target.image.replace(/[:@][^:@/]*$/, "")}@${target.digest}` : target.image;
+  const reuse = target.active && (!target.digest || (await digestOfTag(ctx, target.image)) === target.digest);
+  let taskDefinitionArn = target.taskDefinitionArn;
+  if (reuse) {
+    await ctx.aws.ecs.send(new TagResourceCommand({ resourceArn: taskDefinitionArn, tags: [release.tag("in-progress")] }));
+  } else {
+    const earlier = await findTaskDefinition(ctx, target.taskDefinitionArn);
+    if (!earlier) throw new ToolError(`revision ${target.revision} cannot be read`);
+    taskDefinitionArn = await registerRelease(ctx, earlier, pinned, target.digest ?? undefined, release, service.taskDefinition);
+  }
+  const image = reuse ? target.image : pinned;
+  const result = await rollOut(ctx, { service, taskDefinitionArn, image, started, release, registered: !reuse, timeoutMs: options.timeoutMs, healthTimeoutMs: options.healthTimeoutMs });
+  return { ...result, rolledBackFrom: fromRevision, rolledBackTo: target.revision };
+}
+
+/** What an image tag of the stack's repository names now; undefined for another registry or a tag gone. */
+async function digestOfTag(ctx: AppCtx, image: string): Promise<string | undefined> {
+  const [, repo, tag] = /^[^/]+\/(.+):([^:/]+)$/.exec(image) ?? [];
+  if (repo !== ctx.names.ecrRepository || !tag) return undefined;
+  return (await absentIfNotFound(() => ctx.aws.ecr.send(new DescribeImagesCommand({ repositoryName: repo, imageIds: [{ imageTag: tag }] }))))?.imageDetails?.[0]?.imageDigest;
 }
 
 export interface RollOut {

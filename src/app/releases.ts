@@ -1,5 +1,6 @@
 import { DescribeTaskDefinitionCommand, ListTaskDefinitionsCommand, TagResourceCommand } from "@aws-sdk/client-ecs";
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
+import { findService } from "../aws/ecs.js";
 import { mapLimit } from "../engine/graph.js";
 import { UserError, errorMessage } from "../errors.js";
 import type { AppCtx } from "./context.js";
@@ -33,6 +34,8 @@ export interface Release {
   rollbackFrom: number | null;
   /** Deregistered revisions (a failed deploy's) stay readable but cannot be deployed again as they are. */
   active: boolean;
+  /** The service runs this revision now. */
+  current: boolean;
 }
 
 /** One deploy, as `deploy` and `rollback` write it when they start and again when they know the outcome. */
@@ -87,6 +90,7 @@ async function revisions(ctx: AppCtx): Promise<string[]> {
 
 /** The stack's releases, newest first: every deploy and rollback recorded on the family's newest revisions. */
 export async function listReleases(ctx: AppCtx): Promise<Release[]> {
+  const running = (await findService(ctx))?.taskDefinition;
   const described = await mapLimit(await revisions(ctx), 4, (arn) => ctx.aws.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn, include: ["TAGS"] })));
   const out: Release[] = [];
   for (const d of described) {
@@ -103,7 +107,7 @@ export async function listReleases(ctx: AppCtx): Promise<Release[]> {
         tag: image.includes("@") ? null : (/:([^:/]+)$/.exec(image)?.[1] ?? null),
         digest: tags[DIGEST_TAG] ?? (image.includes("@") ? image.split("@")[1]! : null),
         deployedAt: new Date(Number(key.slice(RELEASE_TAG.length))).toISOString(), deployedBy: m[2]!, outcome,
-        rollbackFrom: m[3] ? Number(m[3]) : null, active: td.status === "ACTIVE",
+        rollbackFrom: m[3] ? Number(m[3]) : null, active: td.status === "ACTIVE", current: td.taskDefinitionArn === running,
       });
     }
   }

@@ -1,6 +1,7 @@
 import { ciPolicy } from "../app/ci-policy.js";
 import { connectApp, httpGet, type AppCtx } from "../app/context.js";
-import { deploy as runDeploy, type DeployOptions } from "../app/deploy.js";
+import { deploy as runDeploy, rollback as runRollback, type DeployOptions, type DeployResult } from "../app/deploy.js";
+import { listReleases } from "../app/releases.js";
 import { followLogs, readLogs, type LogLine } from "../app/logs.js";
 import { runInService } from "../app/tasks.js";
 import { WAIT_DEFAULTS, parseDuration } from "../config/defaults.js";
@@ -31,19 +32,61 @@ export async function deploy(c: CommandContext<{ image?: string; tag?: string; m
     ...(c.opts.image ? { image: c.opts.image } : {}),
     ...(c.opts.tag ? { tag: c.opts.tag } : {}),
     ...(c.opts.migrate ? { migrate: c.opts.migrate } : {}),
-    healthTimeoutMs: durationOption(c.opts.healthTimeout, "--health-timeout", WAIT_DEFAULTS.deployHealth),
-    timeoutMs: durationOption(c.opts.timeout, "--timeout", WAIT_DEFAULTS.deploy),
+    ...timeouts(c),
   };
-  const result = await runDeploy(await appCtx(c), options);
+  return reportDeploy(c, await runDeploy(await appCtx(c), options), "Deployed");
+}
+
+/** `--timeout` (the whole command's deadline) and `--health-timeout`, shared by deploy and rollback. */
+const timeouts = (c: CommandContext<{ healthTimeout?: string; timeout?: string }>) => ({
+  healthTimeoutMs: durationOption(c.opts.healthTimeout, "--health-timeout", WAIT_DEFAULTS.deployHealth),
+  timeoutMs: durationOption(c.opts.timeout, "--timeout", WAIT_DEFAULTS.deploy),
+});
+
+/** A deploy's or rollback's result, with the same exit codes: 0 healthy, 1 failed (restored), 130 interrupted. */
+function reportDeploy(c: CommandContext, result: DeployResult, verb: string): number {
   if (c.opts.json) c.out.json(result.outcome === "failed" ? { ...result, error: { code: "DeployFailed", message: result.reason } } : result);
   if (result.outcome === "succeeded") {
-    if (!c.opts.json) c.out.out(`Deployed ${result.image}: ${result.url} is healthy (rollout ${Math.round(result.durationsMs.rollout / 1000)} s).`);
+    if (!c.opts.json) c.out.out(`${verb} ${result.image}: ${result.url} is healthy (rollout ${Math.round(result.durationsMs.rollout / 1000)} s).`);
     return EXIT.ok;
   }
-  c.out.err(c.out.paint("red", `Deploy failed: ${result.reason}`));
+  c.out.err(c.out.paint("red", `${verb === "Deployed" ? "Deploy" : "Rollback"} failed: ${result.reason}`));
   for (const d of result.details) c.out.err(`  ${d}`);
   return c.signal.aborted ? EXIT.interrupted : EXIT.failed;
 }
+
+export async function rollback(c: CommandContext<{ to?: string; healthTimeout?: string; timeout?: string }>): Promise<number> {
+  const options = { ...timeouts(c), ...(c.opts.to ? { to: c.opts.to } : {}) };
+  const result = await runRollback(await appCtx(c), options);
+  return reportDeploy(c, result, `Rolled back from revision ${result.rolledBackFrom} to revision ${result.rolledBackTo},`);
+}
+
+export async function releases(c: CommandContext<{ limit?: string }>): Promise<number> {
+  const limit = Number(c.opts.limit ?? 20);
+  if (!Number.isInteger(limit) || limit < 1) throw new UserError(`--limit ${c.opts.limit}: must be a positive whole number`);
+  const ctx = await appCtx(c);
+  const list = (await listReleases(ctx)).slice(0, limit);
+  if (c.opts.json) {
+    c.out.json({ outcome: "succeeded", releases: list });
+    return EXIT.ok;
+  }
+  if (!list.length) {
+    c.out.err("No releases recorded yet: `spontime-infra deploy --tag <tag>` records one on its task-definition revision.");
+    return EXIT.ok;
+  }
+  c.out.out(table(["", "revision", "deployed (UTC)", "outcome", "image", "digest", "by"], list.map((r) => [
+    r.current ? "*" : "", String(r.revision) + (r.rollbackFrom ? ` (rollback from ${r.rollbackFrom})` : ""), r.deployedAt.slice(0, 19).replace("T", " "),
+    r.outcome, r.tag ?? r.image, r.digest?.slice(0, 19) ?? "-", r.deployedBy,
+  ])));
+  c.out.out("* the revision the service runs now. `spontime-infra rollback` goes back to the newest healthy release before it.");
+  return EXIT.ok;
+}
+
+/** Columns padded to their widest cell. */
+const table = (head: string[], rows: string[][]) => {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  return [head, ...rows].map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n");
+};
 
 export async function run(c: CommandContext<{ args: string[]; timeout?: string }>): Promise<number> {
   const command = c.opts.args;

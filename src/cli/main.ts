@@ -36,7 +36,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
     const out = current ?? new Output(io, { color: false });
     out.err(out.liveShown ? line : `\n${line}`);
   };
-  const ownSignal = !options.signal ? interruptSignal(notify, ["deploy", "run", "logs"].includes(flags.find((a) => !a.startsWith("-")) ?? "")) : undefined;
+  const ownSignal = !options.signal ? interruptSignal(notify, ["deploy", "rollback", "releases", "run", "logs"].includes(flags.find((a) => !a.startsWith("-")) ?? "")) : undefined;
   const signal = options.signal ?? ownSignal!.signal;
 
   const program = new Command("spontime-infra")
@@ -142,6 +142,17 @@ Exit codes: 0 ok, 1 AWS or apply failure, 2 bad input, 130 interrupted (Ctrl-C),
     .option("--tag <tag>", "a tag of the stack's ECR repository")
     .option("--migrate <command>", "run this in a one-off task with the new image first; a failure stops the deploy")
     .option("--timeout <duration>", `deadline for the whole deploy: migration, rollout and health check (default ${WAIT_DEFAULTS.deploy}); past it the service is restored`)
+    .option("--health-timeout <duration>", `how long the health URL may take to answer 200 (default ${WAIT_DEFAULTS.deployHealth})`)
+    .option("--json", "print the result as JSON");
+  add("releases", "the stack's deploy history, newest first: revision, image tag and digest, when, by whom, outcome", "releases --limit 5",
+    async () => (await import("./app-commands.js")).releases)
+    .option("--limit <count>", "at most this many releases", "20")
+    .option("--json", "{ outcome, releases: [...] }");
+  add("rollback", "redeploy the last healthy release before the current one (or --to one), followed like deploy", "rollback --to 7",
+    async () => (await import("./app-commands.js")).rollback)
+    .option("--to <revision|tag>", "the release to go back to: a task-definition revision (7) or an image tag")
+    .option("-y, --yes", "accepted for symmetry: rollback asks nothing (like deploy)")
+    .option("--timeout <duration>", `deadline for the whole rollback (default ${WAIT_DEFAULTS.deploy}); past it the service is restored`)
     .option("--health-timeout <duration>", `how long the health URL may take to answer 200 (default ${WAIT_DEFAULTS.deployHealth})`)
     .option("--json", "print the result as JSON");
   add("run", "run a one-off task (service's image and network) and stream its logs; exits with its exit code", "run -- python manage.py createsuperuser --noinput",

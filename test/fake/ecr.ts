@@ -1,14 +1,20 @@
 /** ECR: repository names unique, NotFound errors as the SDK names them; images as `docker push` left them. */
 import * as ECR from "@aws-sdk/client-ecr";
+import { createHash } from "node:crypto";
 import type { FakeAws } from "./aws.js";
 import { awsError, fromUpper, toUpper, type Service, type Tags } from "./common.js";
 import { DEFAULT_IMAGE_MB } from "./deploy-model.js";
 
 /** What an image does when a task runs it: serves, crashes on start, or answers 400 to the health check. */
 export type ImageBehavior = "ok" | "crash" | "http400";
-export interface Repository { name: string; arn: string; uri: string; scanOnPush: boolean; policy?: string; images: Map<string, Image>; tags: Tags }
-/** A pushed image: what it does when run, and its compressed size (the pull time depends on it). */
-export interface Image { behavior: ImageBehavior; sizeMb: number }
+/**
+ * `images` by tag; `digests` keeps every image pushed, tagged or not: a tag pushed again names the new image,
+ * and the old one stays pullable by its digest (`<uri>@sha256:...`) until a lifecycle rule expires it
+ * (https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-tag-mutability.html).
+ */
+export interface Repository { name: string; arn: string; uri: string; scanOnPush: boolean; policy?: string; images: Map<string, Image>; digests: Map<string, Image>; tags: Tags }
+/** A pushed image: what it does when run, its compressed size (the pull time depends on it), its content digest. */
+export interface Image { behavior: ImageBehavior; sizeMb: number; digest: string }
 export interface EcrState { repos: Map<string, Repository> }
 
 export const emptyEcr = (): EcrState => ({ repos: new Map() });
@@ -16,15 +22,20 @@ export const emptyEcr = (): EcrState => ({ repos: new Map() });
 export function pushImage(fake: FakeAws, repository: string, tag: string, behavior: ImageBehavior, sizeMb = DEFAULT_IMAGE_MB): string {
   const r = fake.ecr.repos.get(repository);
   if (!r) throw new Error(`fake: no repository ${repository}`);
-  r.images.set(tag, { behavior, sizeMb });
+  // A different image each push: the digest is of the content, which the fake stands in for by a counter.
+  const digest = `sha256:${createHash("sha256").update(`${repository}:${tag}:${behavior}:${fake.state.seq++}`).digest("hex")}`;
+  const image = { behavior, sizeMb, digest };
+  r.images.set(tag, image);
+  r.digests.set(digest, image);
   return `${r.uri}:${tag}`;
 }
 
-/** The image `<repository uri>:<tag>`, or undefined if it was never pushed. */
+/** The image `<repository uri>:<tag>` or `<repository uri>@<digest>`, or undefined if it was never pushed. */
 export function imageOf(fake: FakeAws, image: string): Image | undefined {
-  const at = image.lastIndexOf(":");
+  const byDigest = image.includes("@");
+  const at = byDigest ? image.indexOf("@") : image.lastIndexOf(":");
   const repo = [...fake.ecr.repos.values()].find((r) => r.uri === image.slice(0, at));
-  return repo?.images.get(image.slice(at + 1));
+  return byDigest ? repo?.digests.get(image.slice(at + 1)) : repo?.images.get(image.slice(at + 1));
 }
 
 export function ecrService(fake: FakeAws): Service<typeof ECR> {
@@ -56,7 +67,7 @@ export function ecrService(fake: FakeAws): Service<typeof ECR> {
         const r = get(i.repositoryName);
         const ids = i.imageIds ?? [...r.images.keys()].map((t) => ({ imageTag: t }));
         for (const id of ids) if (!r.images.has(id.imageTag ?? "")) throw awsError("ImageNotFoundException", `The image with imageId {imageTag:'${id.imageTag}'} does not exist within the repository`);
-        return { imageDetails: ids.map((id) => ({ repositoryName: r.name, imageTags: [id.imageTag], imageDigest: `sha256:${id.imageTag}` })) };
+        return { imageDetails: ids.map((id) => ({ repositoryName: r.name, imageTags: [id.imageTag], imageDigest: r.images.get(id.imageTag!)!.digest })) };
       },
     },
     writes: {
@@ -65,7 +76,7 @@ export function ecrService(fake: FakeAws): Service<typeof ECR> {
         if (repos().has(name)) throw awsError("RepositoryAlreadyExistsException", `The repository with name '${name}' already exists`);
         const r: Repository = {
           name, arn: fake.arn("ecr", `repository/${name}`), uri: `${account}.dkr.ecr.${fake.region}.amazonaws.com/${name}`,
-          scanOnPush: i.imageScanningConfiguration?.scanOnPush ?? false, images: new Map(), tags: fromUpper(i.tags),
+          scanOnPush: i.imageScanningConfiguration?.scanOnPush ?? false, images: new Map(), digests: new Map(), tags: fromUpper(i.tags),
         };
         repos().set(name, r);
         return { repository: shape(r) };
