@@ -119,3 +119,22 @@ describe("rollback (issue 27 §2)", () => {
     assert.deepEqual((await releases()).slice(0, 1).map((r) => [r.revision, r.outcome, r.rollbackFrom]), [[2, "failed-health", 3]]);
   });
 });
+
+describe("deploy, rollback and releases from CI (issue 27 §2)", () => {
+  it("need no action beyond `ci-policy`'s", async () => {
+    await h.up();
+    const policy = JSON.parse((await h.cli(["ci-policy"])).stdout) as { Statement: { Action: string[] }[] };
+    const allowed = new Set(policy.Statement.flatMap((s) => s.Action));
+    h.resetCalls();
+    await h.deploy("v1");
+    await h.deploy("v2");
+    h.fake.pushImage(APP, "v3", "crash");
+    assert.equal((await h.cli(["deploy", "--tag", "v3", "--migrate", "true"])).code, 1);
+    assert.equal((await h.cli(["rollback"])).code, 0);
+    await releases();
+    // GetCallerIdentity needs no permission (STS API reference); the IAM prefix of ELBv2 is elasticloadbalancing.
+    const prefix: Record<string, string> = { elbv2: "elasticloadbalancing" };
+    const needed = new Set(h.fake.calls.filter((c) => c.service !== "sts").map((c) => `${prefix[c.service] ?? c.service}:${c.op}`));
+    assert.deepEqual([...needed].filter((a) => !allowed.has(a)), []);
+  });
+});

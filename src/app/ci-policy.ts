@@ -18,8 +18,11 @@ export function ciPolicy(spec: Spec, account = "*") {
         Action: ["ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:PutImage", "ecr:BatchGetImage", "ecr:DescribeImages", "ecr:DescribeRepositories"],
         Resource: arn("ecr", `repository/${n.ecrRepository}`),
       },
-      { Sid: "EcsTaskDefinitions", Effect: "Allow", Action: ["ecs:RegisterTaskDefinition", "ecs:DescribeTaskDefinition", "ecs:DeregisterTaskDefinition"], Resource: "*" },
+      // `releases` lists the family's revisions; a failed deploy deregisters its own (no resource-level scoping for these three).
+      { Sid: "EcsTaskDefinitions", Effect: "Allow", Action: ["ecs:RegisterTaskDefinition", "ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions", "ecs:DeregisterTaskDefinition"], Resource: "*" },
       { Sid: "EcsTagNewRevisions", Effect: "Allow", Action: ["ecs:TagResource"], Resource: "*", Condition: { StringEquals: { "ecs:CreateAction": ["RegisterTaskDefinition", "RunTask"] } } },
+      // A release's outcome is written on its revision once known (src/app/releases.ts).
+      { Sid: "EcsRecordReleases", Effect: "Allow", Action: ["ecs:TagResource"], Resource: arn("ecs", `task-definition/${n.taskFamily}:*`) },
       { Sid: "EcsThisService", Effect: "Allow", Action: ["ecs:UpdateService", "ecs:DescribeServices"], Resource: arn("ecs", `service/${n.cluster}/${n.service}`) },
       // deploy and run refuse to start tasks while the database sleeps (stopped).
       { Sid: "DatabaseAwake", Effect: "Allow", Action: ["rds:DescribeDBInstances"], Resource: arn("rds", `db:${n.dbInstance}`) },
