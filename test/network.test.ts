@@ -94,8 +94,8 @@ describe("down", () => {
     const r = await h.cli(["down", "--yes"]);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(h.fake.taggedResources(APP), []);
-    assert.equal(h.fake.rds.snapshots.length, 1);
-    assert.match(h.fake.rds.snapshots[0]!, /^spontime-poc-final-\d{14}$/);
+    assert.equal(h.fake.rds.snapshots.size, 1);
+    assert.match([...h.fake.rds.snapshots.keys()][0]!, /^spontime-poc-final-\d{14}$/);
     assert.equal(h.fake.ec2.enis.size, 0);
   });
 

@@ -90,14 +90,16 @@ Exit codes: 0 ok, 1 AWS or apply failure, 2 bad input, 130 interrupted (Ctrl-C),
     .option("--json", "machine-readable plan")
     .option("--detailed-exitcode", "exit 0 when nothing changes, 2 when something would, 1 on any error (no credentials included)")
     .option("--offline", "plan from the state file alone, without AWS calls (live drift not checked)")
-    .option("--take-over-dns", TAKE_OVER_DNS);
+    .option("--take-over-dns", TAKE_OVER_DNS)
+    .option("--restore <latest|snapshot-id|none>", "plan the database's restore as `up --restore` would");
   add("up", "create or update the stack until it matches the spec", "up --yes",
     async () => (await import("./stack-commands.js")).up)
     .option("-y, --yes", "do not ask before replacing stateful resources")
     .option("--json", "print the plan and the result (outcome, outputs, AWS calls made) as JSON")
     .option("--wake", "also wake a sleeping stack")
     .option("--skip-preflight", "do not check permissions and quotas first (see `doctor`)")
-    .option("--take-over-dns", TAKE_OVER_DNS);
+    .option("--take-over-dns", TAKE_OVER_DNS)
+    .option("--restore <latest|snapshot-id|none>", "with no database but snapshots of the stack's: restore the newest, that one, or start empty (asked on a terminal, required without one)");
   add("doctor", "check credentials, permissions, quotas, AZs and names before `up` (exit 1 on any error)", "doctor --json",
     async () => (await import("./doctor-command.js")).doctor)
     .option("--json", "{ outcome, findings: [{ check, status, message, hint }] }");

@@ -11,7 +11,7 @@ export const shortId = (id: string | null | undefined) => (id?.startsWith("arn:"
 const show = (v: unknown): string => (v === undefined ? "(none)" : typeof v === "string" ? v : JSON.stringify(v));
 
 function fieldLine(d: FieldDiff, action: Change["action"]): string {
-  const note = d.forcesReplace ? " (forces replacement)" : d.downtime ? " (brief downtime)" : d.note ? ` (${d.note})` : "";
+  const note = d.forcesReplace ? ` (forces replacement${d.note ? `: ${d.note}` : ""})` : d.downtime ? " (brief downtime)" : d.note ? ` (${d.note})` : "";
   return action === "create" ? `      ${d.path}: ${show(d.after)}` : `      ${d.path}: ${show(d.before)} → ${show(d.after)}${note}`;
 }
 

@@ -1,10 +1,10 @@
 import { WAIT_DEFAULTS, parseDuration } from "../config/defaults.js";
 import { warningLines } from "../config/warnings.js";
 import type { ApplyResult } from "../engine/apply.js";
-import { hasChanges, type Plan } from "../engine/plan.js";
+import { hasChanges, type Observed, type Plan } from "../engine/plan.js";
 import type { Live } from "../engine/types.js";
 import { UserError, errorMessage } from "../errors.js";
-import { Stack } from "../stack/stack.js";
+import { Stack, type StackSnapshot } from "../stack/stack.js";
 import { openState } from "../state/open.js";
 import { Cancelled, confirm, type CommandContext } from "./context.js";
 import { Progress } from "./progress.js";
@@ -69,9 +69,11 @@ function refuseImpossible(p: Plan): void {
 /** The spec's risky-but-valid choices (src/config/warnings.ts), one line each, once the credentials are known good. */
 const warnAboutSpec = (c: CommandContext, stack: Stack) => { for (const line of warningLines(stack.spec, stack.ctx.clock.now())) c.out.err(c.out.paint("yellow", line)); };
 
-export async function plan(c: CommandContext<{ detailedExitcode?: boolean }>): Promise<number> {
+export async function plan(c: CommandContext<{ detailedExitcode?: boolean; restore?: string }>): Promise<number> {
+  restoreFlag(c);
   const stack = await openStack(c);
   const { observed, driftChecked } = await observeOrRemember(c, stack);
+  if (driftChecked) await chooseRestore(c, stack, observed, "plan");
   warnAboutSpec(c, stack);
   const p = stack.plan(observed, "up");
   refuseImpossible(p);
@@ -162,12 +164,64 @@ async function preflightFailed(c: CommandContext, stack: Stack, p: Plan): Promis
   return true;
 }
 
-export async function up(c: CommandContext<{ wake?: boolean; skipPreflight?: boolean }>): Promise<number> {
+const snapshotLine = (x: StackSnapshot) => `${x.id} (taken ${x.takenAt.slice(0, 16).replace("T", " ")} UTC, ${x.sizeGb} GB)`;
+
+/** `--restore latest|<snapshot-id>|none`, checked before any AWS call. */
+function restoreFlag(c: CommandContext<{ restore?: string }>): string | undefined {
+  const flag = c.opts.restore;
+  if (flag !== undefined && !/^(latest|none|[a-zA-Z][a-zA-Z0-9-]{0,254})$/.test(flag)) throw new UserError(`--restore ${flag}: use latest, none, or a snapshot id (spontime-infra snapshots lists them)`);
+  return flag;
+}
+
+/**
+ * A stack with no database but snapshots of its own must not silently start empty: `--restore` says what to do;
+ * on a terminal `up` asks; otherwise it refuses (exit 2), listing the snapshots and the flag. `plan` never asks:
+ * it shows the restore `--restore` names, or says that `up` will ask.
+ */
+async function chooseRestore(c: CommandContext<{ restore?: string }>, stack: Stack, observed: Observed, mode: "up" | "plan"): Promise<void> {
+  const flag = restoreFlag(c);
+  const snapshots = await stack.restorable(observed);
+  if (!snapshots.length) {
+    if (flag && flag !== "none" && !observed.get(stack.databaseKey)) throw new UserError(`--restore ${flag}: this stack has no available snapshot to restore`, "`spontime-infra snapshots` lists them; --restore none (or no flag) starts with an empty database");
+    return;
+  }
+  const listed = snapshots.map(snapshotLine).join(", ");
+  let choice = flag;
+  if (!choice && mode === "plan") {
+    c.out.err(c.out.paint("yellow", `The stack has no database but ${snapshots.length} snapshot(s) of its own: ${listed}. \`up\` asks whether to restore one (--restore latest|<snapshot-id>|none).`));
+    return;
+  }
+  if (!choice) {
+    if (!c.out.io.stdin.isTTY) {
+      throw new UserError(`the stack has no database but ${snapshots.length} snapshot(s) of its own: ${listed}; refusing to start with an empty database unasked`, "run it again with --restore latest (or --restore <snapshot-id>) to bring the data back, or --restore none to start empty (the snapshots are kept)");
+    }
+    const { createInterface } = await import("node:readline/promises");
+    const rl = createInterface({ input: c.out.io.stdin, output: c.out.io.stderr as NodeJS.WritableStream });
+    try {
+      const answer = (await rl.question(`The stack has no database but snapshot(s) of its own: ${listed}.\nRestore the database from ${snapshots[0]!.id}? Type "yes" to restore it, "no" to start with an empty database: `)).trim();
+      if (answer !== "yes" && answer !== "no") throw new Cancelled("Nothing changed.");
+      choice = answer === "yes" ? "latest" : "none";
+    } finally {
+      rl.close();
+    }
+  }
+  if (choice === "none") {
+    c.out.err(`Starting with an empty database; the snapshots are kept (and billed): \`spontime-infra snapshots\`.`);
+    return;
+  }
+  const chosen = choice === "latest" ? snapshots[0] : snapshots.find((x) => x.id === choice);
+  if (!chosen) throw new UserError(`--restore ${choice}: not an available snapshot of this stack; its snapshots: ${listed}`);
+  stack.restoreFrom(chosen);
+}
+
+export async function up(c: CommandContext<{ wake?: boolean; skipPreflight?: boolean; restore?: string }>): Promise<number> {
+  restoreFlag(c);
   const stack = await openStack(c);
   return locked(c, stack, "up", async () => {
     await stack.connect();
     warnAboutSpec(c, stack);
     let observed = await stack.observe();
+    await chooseRestore(c, stack, observed, "up");
     if (stack.spec.asleep.service) {
       if (c.opts.wake) {
         stack.setAsleep({ service: false, database: false });
@@ -259,6 +313,9 @@ export async function down(c: CommandContext<{ skipFinalSnapshot?: boolean }>): 
     }
     if (!c.opts.json) renderPlan(c.out, p);
     const warnings = stack.deleteWarnings(observed);
+    // Said even with --yes: the one delete nothing can undo.
+    const lost = stack.dataLost(observed);
+    if (lost && c.opts.yes) c.out.err(c.out.paint("yellow", `--skip-final-snapshot --yes: deleting ${lost}.`));
     if (!(await confirm(c, `This deletes ${p.changes.length} resources${warnings.length ? `, including ${warnings.join(" and ")}` : ""}.`, "refusing to delete the stack"))) {
       throw new Cancelled("Nothing deleted.");
     }

@@ -39,6 +39,8 @@ export function names(spec: Pick<Spec, "appName" | "region">) {
     alb: `${app}-alb`,
     targetGroup: `${app}-tg`,
     finalSnapshot: (at: Date) => `${app}-final-${at.toISOString().replace(/[-:T]/g, "").slice(0, 14)}`,
+    /** Taken before a change that needs a new DB instance; the new one is restored from it where RDS allows. */
+    replaceSnapshot: (at: Date) => `${app}-before-replace-${at.toISOString().replace(/[-:T]/g, "").slice(0, 14)}`,
     resourceName: (key: string) => resourceName(spec, key),
     /** RunTask's startedBy allows no spaces: "spontime-infra run" would be refused. */
     startedBy: "spontime-infra/run",

@@ -117,7 +117,8 @@ async function createResource<C extends EngineCtx>(ctx: C, spec: unknown, r: R<C
     return converge(ctx, spec, r, want, (await waitFor(ctx, spec, r, prior, "ready", timeoutMs))!, timeoutMs);
   }
   ctx.records.set(r.key, created); // recorded before any wait: a crash now still knows the id
-  return (await waitFor(ctx, spec, r, created, "ready", timeoutMs))!;
+  // What a create cannot set in its own call (a restored database's password) is set once it is ready.
+  return converge(ctx, spec, r, want, (await waitFor(ctx, spec, r, created, "ready", timeoutMs))!, timeoutMs);
 }
 
 /** Updates until nothing differs: a change AWS takes only in steps (start a stopped DB, then modify it) ends in one run. */

@@ -1,4 +1,5 @@
 import type { Aws } from "../aws/clients.js";
+import type { StackSnapshot } from "../aws/rds.js";
 import type { names } from "../config/names.js";
 import type { Spec } from "../config/schema.js";
 import type { ReadCache } from "../shared/reads.js";
@@ -11,6 +12,8 @@ export interface DesiredStack extends Spec {
   asleep: { service: boolean; database: boolean; bySchedule?: boolean };
   /** The account's public Route 53 zone for `https.domain`, if it has one: DNS records are then written, not printed. */
   hostedZone?: HostedZone;
+  /** `up --restore`: the database, when it has to be created, is restored from this snapshot of the stack's. */
+  restoreFrom?: StackSnapshot;
 }
 
 export interface HostedZone { id: string; name: string }
@@ -24,7 +27,7 @@ export interface Ctx extends EngineCtx {
   reads: ReadCache;
   /** `down --skip-final-snapshot`. */
   skipFinalSnapshot: boolean;
-  /** `down`: nothing is kept, whatever the spec says. */
+  /** `down`: nothing is kept, whatever the spec says; otherwise (`up`) deleting a kept resource is a replacement. */
   tearingDown: boolean;
   /** `--take-over-dns`: a record holding the domain that is not this stack's may be repointed at it. */
   takeOverDns: boolean;

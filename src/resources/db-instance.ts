@@ -1,10 +1,10 @@
 import {
   AddTagsToResourceCommand, CreateDBInstanceCommand, DeleteDBInstanceCommand, DescribeDBEngineVersionsCommand,
-  ModifyDBInstanceCommand, StartDBInstanceCommand, StopDBInstanceCommand, type DBInstance, type ModifyDBInstanceCommandInput,
+  ModifyDBInstanceCommand, RestoreDBInstanceFromDBSnapshotCommand, StartDBInstanceCommand, StopDBInstanceCommand, type DBInstance, type ModifyDBInstanceCommandInput,
 } from "@aws-sdk/client-rds";
 import { createHash } from "node:crypto";
 import { hasCode } from "../aws/errors.js";
-import { findDbInstance } from "../aws/rds.js";
+import { findDbInstance, type StackSnapshot } from "../aws/rds.js";
 import { assertOurs, ownedTags, syncTags, tagList, tagMap, type Tags } from "../aws/tags.js";
 import { stackTags } from "../config/names.js";
 import type { RefFn } from "../engine/types.js";
@@ -19,7 +19,7 @@ const KEY = "db-instance";
  * create and the state write, or a lost state file, still knows whether the password we hold is the live one.
  */
 export const passwordHash = (password: string) => createHash("sha256").update(password).digest("hex").slice(0, 16);
-const PASSWORD_TAG = "spontime:password-hash";
+export const PASSWORD_TAG = "spontime:password-hash";
 const UNKNOWN_PASSWORD = "(unknown)";
 
 const desired = (spec: DesiredStack, ref: RefFn) => ({
@@ -108,11 +108,50 @@ function olderVersion(a: string, b: string): boolean {
   return false;
 }
 
+/**
+ * The database again from a snapshot of the stack's, with the stack's settings: RestoreDBInstanceFromDBSnapshot
+ * takes the class, network, storage and backups, and keeps the snapshot's data, engine version, master user and
+ * password (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_RestoreDBInstanceFromDBSnapshot.html).
+ * The password-hash tag says which password that is (the snapshot's copy of the instance's tag); when it is not
+ * the one in state (a state file lost since), the engine's convergence after the create sets ours with
+ * ModifyDBInstance, so the app's DATABASE_URL works.
+ */
+async function restore(ctx: Ctx, want: Want, from: StackSnapshot) {
+  const id = ctx.names.dbInstance;
+  await ctx.aws.rds.send(new RestoreDBInstanceFromDBSnapshotCommand({
+    DBInstanceIdentifier: id,
+    DBSnapshotIdentifier: from.id,
+    DBInstanceClass: want.instanceClass,
+    StorageType: want.storageType,
+    // A restore may grow the storage, never shrink it below the snapshot's.
+    ...(want.allocatedStorage > from.sizeGb ? { AllocatedStorage: want.allocatedStorage } : {}),
+    BackupRetentionPeriod: want.backupRetentionDays,
+    MultiAZ: false,
+    AvailabilityZone: want.availabilityZone,
+    PubliclyAccessible: false,
+    DBSubnetGroupName: want.dbSubnetGroup,
+    VpcSecurityGroupIds: want.securityGroupIds,
+    CopyTagsToSnapshot: true,
+    // RDS tag values take no parentheses: with no hash known, none is set and the password is set after.
+    Tags: tagList({ ...want.tags, ...(from.passwordHash ? { [PASSWORD_TAG]: from.passwordHash } : {}) }),
+  }));
+  ctx.notices.push(`The database was restored from ${from.id} (taken ${from.takenAt}, ${from.sizeGb} GB)${from.passwordHash === want.passwordHash ? "" : "; its password was set to the one in state, so DATABASE_URL works"}.`);
+  return { id, outputs: {} };
+}
+
 export const dbInstance: StackResource<Want, Attrs, Out> = {
   key: KEY,
   kind: "rds:db-instance",
   stateful: true,
   replaceOn: ["engine", "dbName", "username", "storageEncrypted", "availabilityZone", "dbSubnetGroup"],
+  fieldNotes: {
+    availabilityZone: "a snapshot is taken first and the new instance is restored from it",
+    dbSubnetGroup: "a snapshot is taken first and the new instance is restored from it",
+    engine: "a snapshot is taken first; the new instance starts empty (RDS restores a snapshot only as it was)",
+    dbName: "a snapshot is taken first; the new instance starts empty (RDS restores a snapshot only as it was)",
+    username: "a snapshot is taken first; the new instance starts empty (RDS restores a snapshot only as it was)",
+    storageEncrypted: "a snapshot is taken first; the new instance starts empty (RDS restores a snapshot only as it was)",
+  },
   downtimeOn: ["instanceClass", "engineVersion", "multiAz"],
   inUse: hasCode("InvalidDBInstanceState"),
   // A retried CreateDBInstance whose first answer was lost, or one a crashed run made: the tag tells the password.
@@ -122,7 +161,8 @@ export const dbInstance: StackResource<Want, Attrs, Out> = {
   // RDS takes 10-15 min to create an instance and minutes to delete one.
   typicalReadyMs: 8 * 60_000,
   typicalGoneMs: 3 * 60_000,
-  title: (spec) => `RDS PostgreSQL ${spec.database.engineVersion} ${spec.database.instanceClass}, ${spec.database.allocatedStorage} GB ${spec.database.storageType} (${spec.availabilityZones[0]})`,
+  title: (spec) => `RDS PostgreSQL ${spec.database.engineVersion} ${spec.database.instanceClass}, ${spec.database.allocatedStorage} GB ${spec.database.storageType} (${spec.availabilityZones[0]})${
+    spec.restoreFrom ? `, restore from ${spec.restoreFrom.id} (taken ${spec.restoreFrom.takenAt.slice(0, 16).replace("T", " ")} UTC, ${spec.restoreFrom.sizeGb} GB)` : ""}`,
   desired,
   // ModifyDBInstance rules from the RDS User Guide ("Modifying an Amazon RDS DB instance", "Working with storage").
   refuse(want, live, changed) {
@@ -160,6 +200,7 @@ export const dbInstance: StackResource<Want, Attrs, Out> = {
     const id = ctx.names.dbInstance;
     const password = ctx.records.get(secrets.key)?.outputs.dbPassword;
     if (!password) throw new Error("no generated DB password in state: the secrets step must run first");
+    if (ctx.spec.restoreFrom) return restore(ctx, want, ctx.spec.restoreFrom);
     await ctx.aws.rds.send(new CreateDBInstanceCommand({
       DBInstanceIdentifier: id,
       Engine: "postgres",
@@ -210,15 +251,25 @@ export const dbInstance: StackResource<Want, Attrs, Out> = {
     if (want.stopped && !live.attrs.stopped && !modify.length) await ctx.aws.rds.send(new StopDBInstanceCommand(id));
   },
   async delete(ctx, live) {
-    const snapshot = ctx.skipFinalSnapshot ? undefined : ctx.names.finalSnapshot(new Date(ctx.clock.now()));
+    // In `up`, a delete is a replacement: the data is kept in a snapshot first, whatever --skip-final-snapshot says.
+    const replacing = !ctx.tearingDown;
+    const at = new Date(ctx.clock.now());
+    const snapshot = replacing ? ctx.names.replaceSnapshot(at) : ctx.skipFinalSnapshot ? undefined : ctx.names.finalSnapshot(at);
     try {
       await ctx.aws.rds.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: live.id, SkipFinalSnapshot: !snapshot, ...(snapshot ? { FinalDBSnapshotIdentifier: snapshot } : {}) }));
     } catch (e) {
       if (hasCode("DBInstanceNotFound")(e)) return;
       throw e;
     }
-    if (snapshot) {
-      ctx.notices.push(`The database's final snapshot is ${snapshot}: restore it with \`aws rds restore-db-instance-from-db-snapshot --db-snapshot-identifier ${snapshot} --db-instance-identifier <new name>\` (or the RDS console, Snapshots).`);
+    // A snapshot restores with its own database name, master user and encryption: the new instance can take the
+    // data only when those stay; a new AZ or subnet group is the restore's to choose.
+    const restorable = live.attrs.dbName === ctx.spec.database.name && live.attrs.username === ctx.spec.database.username && !live.attrs.storageEncrypted;
+    if (replacing && snapshot && restorable) {
+      ctx.spec.restoreFrom = { id: snapshot, arn: "", takenAt: at.toISOString(), sizeGb: live.attrs.allocatedStorage ?? 0, status: "available", engineVersion: live.outputs.engineVersion, ...(live.attrs.passwordHash !== UNKNOWN_PASSWORD ? { passwordHash: live.attrs.passwordHash! } : {}) };
+    } else if (replacing && snapshot) {
+      ctx.notices.push(`The old database's data is in the snapshot ${snapshot}; the new instance started empty (see \`spontime-infra snapshots\`).`);
+    } else if (snapshot) {
+      ctx.notices.push(`The database's final snapshot is ${snapshot}: \`spontime-infra up\` offers to restore it (\`up --restore latest\`); \`spontime-infra snapshots\` lists what is kept and what it costs.`);
     }
   },
 };

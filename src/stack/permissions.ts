@@ -24,6 +24,9 @@ export const STACK_ACTIONS = {
     "CreateDBInstance", "DeleteDBInstance", "DescribeDBInstances", "ModifyDBInstance", "StopDBInstance", "StartDBInstance",
     "CreateDBSubnetGroup", "DeleteDBSubnetGroup", "DescribeDBSubnetGroups", "ModifyDBSubnetGroup",
     "DescribeDBEngineVersions", "DescribeOrderableDBInstanceOptions", "AddTagsToResource", "RemoveTagsFromResource", "ListTagsForResource",
+    // A final snapshot (down, or before a replacement) is a snapshot the caller creates; `up` after `down` restores one;
+    // `snapshots` lists and deletes them.
+    "CreateDBSnapshot", "DescribeDBSnapshots", "RestoreDBInstanceFromDBSnapshot", "DeleteDBSnapshot",
   ],
   ecs: [
     "CreateCluster", "DeleteCluster", "DescribeClusters",

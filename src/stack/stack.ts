@@ -11,7 +11,10 @@ import { ReadCache } from "../shared/reads.js";
 import type { EngineEvent, Live } from "../engine/types.js";
 import { ToolError, UserError } from "../errors.js";
 import type { Ctx, DesiredStack } from "../resources/context.js";
-import { dbInstance } from "../resources/db-instance.js";
+import { PASSWORD_TAG, dbInstance } from "../resources/db-instance.js";
+import { findStackSnapshots, type StackSnapshot } from "../aws/rds.js";
+
+export type { StackSnapshot };
 import { ecrRepository } from "../resources/ecr-repository.js";
 import { ecsService } from "../resources/ecs-service.js";
 import { loadBalancer } from "../resources/load-balancer.js";
@@ -286,9 +289,36 @@ export class Stack {
     const n = this.ctx.names;
     return [
       observed.get(ecrRepository.key) ? `the ECR repository ${n.ecrRepository} and all its images` : "",
-      observed.get(dbInstance.key) ? (this.ctx.skipFinalSnapshot ? "the database, with NO final snapshot" : `the database (a final snapshot ${n.app}-final-<time> is kept)`) : "",
+      observed.get(dbInstance.key) ? (this.ctx.skipFinalSnapshot ? this.dataLost(observed)! : `the database (a final snapshot ${n.app}-final-<time> is kept)`) : "",
     ].filter(Boolean);
   }
+
+  /** `down --skip-final-snapshot`: the data that goes for good, named (the instance and its size). */
+  dataLost(observed: Observed): string | undefined {
+    const db = observed.get(dbInstance.key);
+    if (!db || !this.ctx.skipFinalSnapshot) return undefined;
+    return `the database ${db.id} and its data (${db.attrs.allocatedStorage ?? "?"} GB allocated), with NO final snapshot: it cannot be recovered`;
+  }
+
+  /** The stack's DB snapshots (final and manual), newest first: only those tagged for it. */
+  snapshots(): Promise<StackSnapshot[]> {
+    return findStackSnapshots(this.ctx, PASSWORD_TAG);
+  }
+
+  /**
+   * What `up` may restore: the stack's available snapshots when it has no database (none is looked for while
+   * one exists: a no-op `up` makes no extra call). A snapshot still being created is not one yet.
+   */
+  async restorable(observed: Observed): Promise<StackSnapshot[]> {
+    if (observed.get(dbInstance.key)) return [];
+    return (await this.snapshots()).filter((x) => x.status === "available");
+  }
+
+  /** The database's key among the observations (the CLI names no resource by its key). */
+  get databaseKey(): string { return dbInstance.key; }
+
+  /** The database, when `up` creates it, is restored from this snapshot. */
+  restoreFrom(snapshot: StackSnapshot): void { this.ctx.spec.restoreFrom = snapshot; }
 
   /** The account id, from the repository URI the state file holds once `up` has run. */
   accountFromState(): string | undefined {

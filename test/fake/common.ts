@@ -24,6 +24,8 @@ export const LATENCY = {
   rdsDelete: 300_000,
   rdsStop: 60_000,
   rdsStart: 300_000,
+  /** A snapshot of a small (20 GB) database: a few minutes. */
+  rdsSnapshot: 180_000,
   serviceDrain: 30_000,
   /** How long a one-off command or a crashing app runs before its container exits; a failed pull's retries. (ECS tasks' phases: deploy-model.ts.) */
   taskExit: 30_000,

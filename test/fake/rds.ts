@@ -1,6 +1,7 @@
 /**
  * RDS: subnet groups must cover two AZs; creating -> available in 10 min; a final snapshot is required unless
- * skipped; deleting takes 5 min; an instance's subnet group cannot be deleted; stop/start.
+ * skipped; deleting takes 5 min; an instance's subnet group cannot be deleted; stop/start; manual and final
+ * snapshots (tags copied from the instance with CopyTagsToSnapshot), and restoring one into a new instance.
  */
 import * as RDS from "@aws-sdk/client-rds";
 import type { FakeAws } from "./aws.js";
@@ -12,10 +13,16 @@ export interface DbInstance {
   id: string; arn: string; status: string; nextStatus: string; readyAt?: number; endpoint?: string; eniId: string;
   engine: string; engineVersion: string; instanceClass: string; storageType: string; allocatedStorage: number; backup: number; multiAz: boolean; public: boolean;
   encrypted: boolean; az: string; subnetGroup: string; securityGroups: string[]; dbName: string; username: string; password: string; tags: Tags;
+  copyTagsToSnapshot: boolean; restoredFrom?: string;
 }
-export interface RdsState { subnetGroups: Map<string, DbSubnetGroup>; instances: Map<string, DbInstance>; snapshots: string[] }
+/** A manual DB snapshot (a final one is manual too): the instance's data, engine, master user and password as they were. */
+export interface DbSnapshot {
+  id: string; arn: string; instanceId: string; status: "creating" | "available"; availableAt: number; createdAt: number; allocatedStorage: number;
+  engine: string; engineVersion: string; dbName: string; username: string; password: string; storageType: string; encrypted: boolean; tags: Tags;
+}
+export interface RdsState { subnetGroups: Map<string, DbSubnetGroup>; instances: Map<string, DbInstance>; snapshots: Map<string, DbSnapshot> }
 
-export const emptyRds = (): RdsState => ({ subnetGroups: new Map(), instances: new Map(), snapshots: [] });
+export const emptyRds = (): RdsState => ({ subnetGroups: new Map(), instances: new Map(), snapshots: new Map() });
 
 /** ModifyDBInstance parameter → the instance's field it sets. */
 const MODIFIABLE = {
@@ -51,8 +58,38 @@ export function rdsService(fake: FakeAws): Service<typeof RDS> {
   const transition = (d: DbInstance, now: string, next: string, ms: number) => { d.status = now; d.nextStatus = next; d.readyAt = fake.clock.now() + ms; };
   const requireAvailable = (d: DbInstance) => { if (d.status !== "available") throw awsError("InvalidDBInstanceStateFault", `Instance ${d.id} is not in available state (${d.status}).`); };
 
+  /**
+   * A snapshot of `d` as it is now: tags copied when the instance has CopyTagsToSnapshot and the call names none
+   * (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Tagging.html#USER_Tagging.CopyTags). It is
+   * `creating` for a while (a few minutes for 20 GB), then `available`.
+   */
+  const snapshotOf = (d: DbInstance, id: string, tags: Tags | undefined): DbSnapshot => {
+    if (st().snapshots.has(id)) throw awsError("DBSnapshotAlreadyExistsFault", `Cannot create the snapshot because a snapshot with the identifier ${id} already exists.`);
+    const now = fake.clock.now();
+    const snap: DbSnapshot = {
+      id, arn: fake.arn("rds", `snapshot:${id}`), instanceId: d.id, status: "creating", availableAt: now + LATENCY.rdsSnapshot, createdAt: now, allocatedStorage: d.allocatedStorage,
+      engine: d.engine, engineVersion: d.engineVersion, dbName: d.dbName, username: d.username, password: d.password, storageType: d.storageType, encrypted: d.encrypted,
+      tags: tags && Object.keys(tags).length ? tags : d.copyTagsToSnapshot ? { ...d.tags } : {},
+    };
+    st().snapshots.set(id, snap);
+    return snap;
+  };
+  const snapshotShape = (x: DbSnapshot) => {
+    if (x.status === "creating" && fake.clock.now() >= x.availableAt) x.status = "available";
+    return {
+      DBSnapshotIdentifier: x.id, DBSnapshotArn: x.arn, DBInstanceIdentifier: x.instanceId, SnapshotCreateTime: new Date(x.createdAt), Status: x.status,
+      SnapshotType: "manual", AllocatedStorage: x.allocatedStorage, Engine: x.engine, EngineVersion: x.engineVersion, MasterUsername: x.username, StorageType: x.storageType, Encrypted: x.encrypted,
+      TagList: toUpper(x.tags),
+    };
+  };
+  const snapshot = (id: string | undefined) => {
+    const x = st().snapshots.get(id ?? "");
+    if (!x) throw awsError("DBSnapshotNotFoundFault", `DBSnapshot ${id} not found.`);
+    return x;
+  };
+
   const taggable = (arn: string | undefined) => {
-    const x = [...st().instances.values(), ...st().subnetGroups.values()].find((v) => v.arn === arn);
+    const x = [...st().instances.values(), ...st().subnetGroups.values(), ...st().snapshots.values()].find((v) => v.arn === arn);
     if (!x) throw awsError("DBInstanceNotFoundFault", `${arn} not found.`);
     return x;
   };
@@ -71,8 +108,13 @@ export function rdsService(fake: FakeAws): Service<typeof RDS> {
       DescribeDBEngineVersions: (i) => ({ DBEngineVersions: i.DBParameterGroupFamily === "postgres15" ? ["15.4", "15.8", "15.10"].map((v) => ({ Engine: "postgres", EngineVersion: v })) : [] }),
       DescribeDBSubnetGroups: (i) => ({ DBSubnetGroups: [groupShape(group(i.DBSubnetGroupName))] }),
       DescribeDBInstances: (i) => ({ DBInstances: i.DBInstanceIdentifier ? [dbShape(get(i.DBInstanceIdentifier))] : [...st().instances.values()].map(dbShape) }),
+      // Tags come with each snapshot (DBSnapshot.TagList, https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DBSnapshot.html).
+      DescribeDBSnapshots: (i) => {
+        if (i.DBSnapshotIdentifier) return { DBSnapshots: [snapshotShape(snapshot(i.DBSnapshotIdentifier))] };
+        return { DBSnapshots: [...st().snapshots.values()].filter((x) => !i.DBInstanceIdentifier || x.instanceId === i.DBInstanceIdentifier).map(snapshotShape) };
+      },
       ListTagsForResource: (i) => {
-        const x = [...st().instances.values(), ...st().subnetGroups.values()].find((v) => v.arn === i.ResourceName);
+        const x = [...st().instances.values(), ...st().subnetGroups.values(), ...st().snapshots.values()].find((v) => v.arn === i.ResourceName);
         return { TagList: toUpper(x?.tags ?? {}) };
       },
     },
@@ -115,7 +157,7 @@ export function rdsService(fake: FakeAws): Service<typeof RDS> {
           id: i.DBInstanceIdentifier!, arn, status: "creating", nextStatus: "available", engine: i.Engine!, engineVersion: version.includes(".") ? version : "15.10",
           instanceClass: i.DBInstanceClass!, storageType: i.StorageType!, allocatedStorage: i.AllocatedStorage!, backup: i.BackupRetentionPeriod!, multiAz: i.MultiAZ!, public: i.PubliclyAccessible!,
           encrypted: i.StorageEncrypted!, az: i.AvailabilityZone!, subnetGroup: g.name, securityGroups, dbName: i.DBName!, username: i.MasterUsername!,
-          password: i.MasterUserPassword!, tags: fromUpper(i.Tags), eniId: addEni(fake, arn, subnet.id, securityGroups, false),
+          password: i.MasterUserPassword!, tags: fromUpper(i.Tags), eniId: addEni(fake, arn, subnet.id, securityGroups, false), copyTagsToSnapshot: i.CopyTagsToSnapshot ?? false,
         };
         transition(d, "creating", "available", LATENCY.rdsCreate);
         st().instances.set(d.id, d);
@@ -147,9 +189,47 @@ export function rdsService(fake: FakeAws): Service<typeof RDS> {
         if (!["available", "stopped", "failed", "storage-full"].includes(d.status)) throw awsError("InvalidDBInstanceStateFault", `Instance ${d.id} is not in available state (${d.status}).`);
         if (!i.SkipFinalSnapshot) {
           if (!i.FinalDBSnapshotIdentifier) throw awsError("InvalidParameterCombination", "FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.");
-          st().snapshots.push(i.FinalDBSnapshotIdentifier);
+          snapshotOf(d, i.FinalDBSnapshotIdentifier, undefined);
         }
         transition(d, "deleting", "deleted", LATENCY.rdsDelete);
+        return { DBInstance: dbShape(d) };
+      },
+      CreateDBSnapshot: (i) => {
+        const d = get(i.DBInstanceIdentifier);
+        // "The DB instance must be in the available state" (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBSnapshot.html, InvalidDBInstanceState).
+        requireAvailable(d);
+        return { DBSnapshot: snapshotShape(snapshotOf(d, i.DBSnapshotIdentifier!, fromUpper(i.Tags))) };
+      },
+      DeleteDBSnapshot: (i) => {
+        const x = snapshot(i.DBSnapshotIdentifier);
+        if (snapshotShape(x).Status !== "available") throw awsError("InvalidDBSnapshotStateFault", `Cannot delete the snapshot ${x.id} while it is ${x.status}.`);
+        st().snapshots.delete(x.id);
+        return { DBSnapshot: { ...snapshotShape(x), Status: "deleted" } };
+      },
+      /**
+       * A new instance from a snapshot: its data, engine version, master user and password, and its storage unless
+       * a larger one is asked; class, network, backups and tags as the call says
+       * (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_RestoreDBInstanceFromDBSnapshot.html).
+       */
+      RestoreDBInstanceFromDBSnapshot: (i) => {
+        const snap = snapshot(i.DBSnapshotIdentifier);
+        if (snapshotShape(snap).Status !== "available") throw awsError("InvalidDBSnapshotStateFault", `Snapshot ${snap.id} is not available.`);
+        if (st().instances.has(i.DBInstanceIdentifier!)) throw awsError("DBInstanceAlreadyExistsFault", "DB instance already exists");
+        if (i.AllocatedStorage !== undefined && i.AllocatedStorage < snap.allocatedStorage) throw awsError("InvalidParameterValue", `The allocated storage ${i.AllocatedStorage} is smaller than the snapshot's ${snap.allocatedStorage}.`);
+        const g = group(i.DBSubnetGroupName);
+        const securityGroups = i.VpcSecurityGroupIds ?? [];
+        const subnet = g.subnets.map((s) => fake.ec2.subnets.get(s)).find((s) => s?.az === i.AvailabilityZone) ?? fake.ec2.subnets.get(g.subnets[0]!);
+        if (!subnet) throw awsError("InvalidParameterCombination", "No subnet in the DB subnet group");
+        const arn = fake.arn("rds", `db:${i.DBInstanceIdentifier}`);
+        const d: DbInstance = {
+          id: i.DBInstanceIdentifier!, arn, status: "creating", nextStatus: "available", engine: snap.engine, engineVersion: snap.engineVersion,
+          instanceClass: i.DBInstanceClass!, storageType: i.StorageType ?? snap.storageType, allocatedStorage: i.AllocatedStorage ?? snap.allocatedStorage, backup: i.BackupRetentionPeriod ?? 1,
+          multiAz: i.MultiAZ ?? false, public: i.PubliclyAccessible ?? false, encrypted: snap.encrypted, az: subnet.az, subnetGroup: g.name, securityGroups,
+          dbName: snap.dbName, username: snap.username, password: snap.password, tags: fromUpper(i.Tags), eniId: addEni(fake, arn, subnet.id, securityGroups, false),
+          copyTagsToSnapshot: i.CopyTagsToSnapshot ?? false, restoredFrom: snap.id,
+        };
+        transition(d, "creating", "available", LATENCY.rdsCreate);
+        st().instances.set(d.id, d);
         return { DBInstance: dbShape(d) };
       },
       StopDBInstance: (i) => {
