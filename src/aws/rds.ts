@@ -1,5 +1,5 @@
 import { DescribeDBInstancesCommand, DescribeDBSnapshotsCommand, type DBInstance } from "@aws-sdk/client-rds";
-import { TAG_STACK } from "../config/names.js";
+import { TAG_PASSWORD_HASH, TAG_STACK } from "../config/names.js";
 import { sharedRead, type ReadsCtx } from "../shared/reads.js";
 import type { Aws } from "./clients.js";
 import { absentIfNotFound } from "./errors.js";
@@ -28,7 +28,7 @@ export interface StackSnapshot {
  * name is never ours: never listed, restored or deleted. A final snapshot is of type manual
  * (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeDBSnapshots.html).
  */
-export async function findStackSnapshots(ctx: { aws: Aws; names: { dbInstance: string; app: string } }, passwordTag: string): Promise<StackSnapshot[]> {
+export async function findStackSnapshots(ctx: { aws: Aws; names: { dbInstance: string; app: string } }): Promise<StackSnapshot[]> {
   const out: StackSnapshot[] = [];
   let Marker: string | undefined;
   do {
@@ -38,7 +38,7 @@ export async function findStackSnapshots(ctx: { aws: Aws; names: { dbInstance: s
       if (tags[TAG_STACK] !== ctx.names.app) continue;
       out.push({
         id: x.DBSnapshotIdentifier!, arn: x.DBSnapshotArn!, takenAt: (x.SnapshotCreateTime ?? new Date(0)).toISOString(), sizeGb: x.AllocatedStorage ?? 0,
-        status: x.Status ?? "unknown", engineVersion: x.EngineVersion ?? "", ...(tags[passwordTag] ? { passwordHash: tags[passwordTag] } : {}),
+        status: x.Status ?? "unknown", engineVersion: x.EngineVersion ?? "", ...(tags[TAG_PASSWORD_HASH] ? { passwordHash: tags[TAG_PASSWORD_HASH] } : {}),
       });
     }
     Marker = page.Marker;

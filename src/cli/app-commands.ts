@@ -2,12 +2,14 @@ import { ciPolicy } from "../app/ci-policy.js";
 import { connectApp, httpGet, type AppCtx } from "../app/context.js";
 import { deploy as runDeploy, rollback as runRollback, type DeployOptions, type DeployResult } from "../app/deploy.js";
 import { listReleases } from "../app/releases.js";
+import { deleteSnapshot, keptSnapshots, ownSnapshot } from "../app/snapshots.js";
+import { snapshotCost } from "../cost/estimate.js";
 import { followLogs, readLogs, type LogLine } from "../app/logs.js";
 import { runInService } from "../app/tasks.js";
 import { WAIT_DEFAULTS, parseDuration } from "../config/defaults.js";
 import { realClock } from "../shared/clock.js";
 import { UserError } from "../errors.js";
-import type { CommandContext } from "./context.js";
+import { Cancelled, confirm, type CommandContext } from "./context.js";
 import { EXIT, openStack } from "./stack-commands.js";
 
 /** deploy, run and logs work from the spec alone: CI has no state file. Status lines go to stderr. */
@@ -79,6 +81,38 @@ export async function releases(c: CommandContext<{ limit?: string }>): Promise<n
     r.outcome, r.tag ?? r.image, r.digest?.slice(0, 19) ?? "-", r.deployedBy,
   ])));
   c.out.out("* the revision the service runs now. `spontime-infra rollback` goes back to the newest healthy release before it.");
+  return EXIT.ok;
+}
+
+export async function snapshots(c: CommandContext<{ args: string[]; yes?: boolean }>): Promise<number> {
+  const [action, id, ...rest] = c.opts.args;
+  if (action !== undefined && (action !== "delete" || !id || rest.length)) throw new UserError("usage: snapshots, or snapshots delete <snapshot-id>");
+  const ctx = await appCtx(c);
+  const { snapshots: list, liveStorageGb } = await keptSnapshots(ctx);
+  if (action === "delete") {
+    const doomed = ownSnapshot(list, id!);
+    if (!(await confirm(c, `This deletes the DB snapshot ${doomed.id} (taken ${doomed.takenAt}, ${doomed.sizeGb} GB): its data cannot be restored after.`, "refusing to delete a snapshot unasked"))) {
+      throw new Cancelled("Nothing deleted.");
+    }
+    await deleteSnapshot(ctx, doomed);
+    if (c.opts.json) c.out.json({ outcome: "succeeded", deleted: doomed.id });
+    else c.out.out(`Deleted the DB snapshot ${doomed.id}.`);
+    return EXIT.ok;
+  }
+  const rows = list.map((x) => ({ ...x, kind: x.id.includes("-final-") ? "final" : "manual", monthly: Number(snapshotCost(x.sizeGb).monthly) }));
+  const total = snapshotCost(list.reduce((sum, x) => sum + x.sizeGb, 0), liveStorageGb);
+  if (c.opts.json) {
+    c.out.json({ outcome: "succeeded", snapshots: rows, monthly: total.monthly, note: total.note });
+    return EXIT.ok;
+  }
+  if (!rows.length) {
+    c.out.out("No DB snapshots of this stack.");
+    return EXIT.ok;
+  }
+  c.out.out(table(["snapshot", "kind", "taken (UTC)", "size", "status", "per month"], rows.map((x) => [
+    x.id, x.kind, x.takenAt.slice(0, 16).replace("T", " "), `${x.sizeGb} GB`, x.status, `$${x.monthly.toFixed(2)}`,
+  ])));
+  c.out.out(`Total about $${Number(total.monthly).toFixed(2)}/month (${total.note}). \`spontime-infra up --restore <snapshot>\` brings one back after \`down\`; \`spontime-infra snapshots delete <snapshot>\` removes one.`);
   return EXIT.ok;
 }
 

@@ -1,4 +1,5 @@
 import { estimate } from "../cost/estimate.js";
+import { UserError } from "../errors.js";
 import { StateStore } from "../state/store.js";
 import type { CommandContext } from "./context.js";
 import type { Output } from "./output.js";
@@ -6,8 +7,8 @@ import type { Output } from "./output.js";
 const dollars = (n: number) => `$${n.toFixed(2)}`;
 
 /** The estimate as a table; shared by `cost` and the end of `plan`. */
-export function renderCost(out: Output, spec: Parameters<typeof estimate>[0], asleep = false): void {
-  const e = estimate(spec);
+export function renderCost(out: Output, spec: Parameters<typeof estimate>[0], asleep = false, kept?: Parameters<typeof estimate>[1]): void {
+  const e = estimate(spec, kept);
   const width = Math.max(...e.lines.map((l) => l.item.length));
   out.out(`Monthly estimate (${e.pricesFrom}${e.region === "us-east-1" ? "" : `; your region is ${e.region}, prices there differ`}):`);
   for (const l of e.lines) out.out(`  ${l.item.padEnd(width)}  ${typeof l.monthly === "number" ? dollars(l.monthly).padStart(8) : "   usage"}${l.note ? out.paint("dim", `  ${l.note}`) : ""}`);
@@ -22,7 +23,27 @@ export function renderCost(out: Output, spec: Parameters<typeof estimate>[0], as
 export async function cost(c: CommandContext): Promise<number> {
   const spec = c.spec();
   const asleep = new StateStore(c.opts.stateDir, spec.appName, spec.region).data.sleeping ?? false;
-  if (c.opts.json) c.out.json({ ...estimate(spec), asleep });
-  else renderCost(c.out, spec, asleep);
+  const kept = await snapshotsKept(c);
+  if (c.opts.json) c.out.json({ ...estimate(spec, kept ?? undefined), asleep, snapshotsChecked: kept !== null });
+  else {
+    renderCost(c.out, spec, asleep, kept ?? undefined);
+    if (!kept) c.out.err("DB snapshots not checked (no AWS credentials): a stack that was `down` may still keep some (`spontime-infra snapshots`).");
+  }
   return 0;
+}
+
+/** The stack's kept DB snapshots with their size, or null without credentials: `cost` works offline too. */
+async function snapshotsKept(c: CommandContext): Promise<{ snapshotsGb: number; liveStorageGb: number } | null> {
+  const { connectApp, httpGet } = await import("../app/context.js");
+  const { keptSnapshots } = await import("../app/snapshots.js");
+  const { realClock } = await import("../shared/clock.js");
+  let ctx;
+  try {
+    ctx = await connectApp({ spec: c.spec(), clock: c.clock ?? realClock, signal: c.signal, http: c.http ?? httpGet, env: c.out.io.env, progress: (l) => c.out.err(l) });
+  } catch (e) {
+    if (e instanceof UserError) return null;
+    throw e;
+  }
+  const { snapshots, liveStorageGb } = await keptSnapshots(ctx);
+  return { snapshotsGb: snapshots.reduce((sum, x) => sum + x.sizeGb, 0), liveStorageGb };
 }

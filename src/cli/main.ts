@@ -57,7 +57,8 @@ Examples:
   $ spontime-infra deploy --tag $GITHUB_SHA  # CI: new image, wait for the rollout, health-check
   $ spontime-infra down --yes                # delete everything (the DB leaves a final snapshot)
 
-Exit codes: 0 ok, 1 AWS or apply failure, 2 bad input, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).`)
+Exit codes: 0 ok, 1 AWS or apply failure, 2 bad input, 3 \`status\`: the stack is down (nothing left at AWS but
+any snapshots it kept), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).`)
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
@@ -157,6 +158,12 @@ Exit codes: 0 ok, 1 AWS or apply failure, 2 bad input, 130 interrupted (Ctrl-C),
     .option("--timeout <duration>", `deadline for the whole rollback (default ${WAIT_DEFAULTS.deploy}); past it the service is restored`)
     .option("--health-timeout <duration>", `how long the health URL may take to answer 200 (default ${WAIT_DEFAULTS.deployHealth})`)
     .option("--json", "print the result as JSON");
+  add("snapshots", "the stack's DB snapshots (final and manual): when, size, monthly cost; `snapshots delete <id>` removes one (asks first)", "snapshots delete spontime-poc-final-20261203070000",
+    async () => (await import("./app-commands.js")).snapshots)
+    .argument("[action]", "delete")
+    .argument("[id]", "delete: the snapshot")
+    .option("-y, --yes", "do not ask before deleting (required without a terminal)")
+    .option("--json", "{ outcome, snapshots: [...], monthly }");
   add("run", "run a one-off task (service's image and network) and stream its logs; exits with its exit code", "run -- python manage.py createsuperuser --noinput",
     async () => (await import("./app-commands.js")).run)
     .argument("[command...]", "the command, after --")

@@ -8,9 +8,11 @@ import { Stack, type StackSnapshot } from "../stack/stack.js";
 import { openState } from "../state/open.js";
 import { Cancelled, confirm, type CommandContext } from "./context.js";
 import { Progress } from "./progress.js";
+import { snapshotCost } from "../cost/estimate.js";
 import { planJson, renderPlan, shortId } from "./render.js";
 
-export const EXIT = { ok: 0, failed: 1, changes: 2, interrupted: 130 } as const;
+/** Exit codes; `down` is `status`'s own: nothing of the stack is left at AWS (main.ts's help lists them). */
+export const EXIT = { ok: 0, failed: 1, changes: 2, down: 3, interrupted: 130 } as const;
 
 /** The stack of the command's spec and state, with its secrets registered for redaction and progress wired. */
 export async function openStack(c: CommandContext, options: { skipFinalSnapshot?: boolean; everyKind?: boolean } = {}): Promise<Stack> {
@@ -336,10 +338,29 @@ export async function down(c: CommandContext<{ skipFinalSnapshot?: boolean }>): 
   });
 }
 
+/**
+ * A stack with nothing left at AWS is down, whatever the state file says (it may still say "asleep"): `status` says
+ * so, with the snapshots that still cost, and exits EXIT.down.
+ */
+async function reportDown(c: CommandContext, stack: Stack): Promise<number> {
+  const kept = await stack.snapshots();
+  const gb = kept.reduce((sum, x) => sum + x.sizeGb, 0);
+  const monthly = Number(snapshotCost(gb).monthly);
+  const line = `down; ${kept.length ? `${kept.length} snapshot${kept.length === 1 ? "" : "s"} kept (${kept.filter((x) => x.id.includes("-final-")).length} final), ${gb} GB, about $${monthly.toFixed(2)}/month` : "nothing kept"}`;
+  if (c.opts.json) c.out.json({ state: "down", snapshots: kept, monthly, summary: line });
+  else {
+    c.out.out(`State:       ${line}`);
+    c.out.out(kept.length ? "`spontime-infra up` brings it back (it asks whether to restore the database: --restore latest|<id>|none); `spontime-infra snapshots` lists what is kept." : "`spontime-infra up` creates it.");
+  }
+  return EXIT.down;
+}
+
 export async function status(c: CommandContext): Promise<number> {
   const stack = await openStack(c);
   await stack.connect();
-  const { summary, rows } = await stack.status(await stack.observe());
+  const observed = await stack.observe();
+  if (![...observed.values()].some(Boolean)) return reportDown(c, stack);
+  const { summary, rows } = await stack.status(observed);
   if (c.opts.json) {
     c.out.json({ ...summary, resources: rows });
     return EXIT.ok;

@@ -85,6 +85,8 @@ export const TAG_USER_KEYS = "spontime:user-tags";
 export const TAG_ASLEEP = "spontime:asleep";
 /** On account-wide resources (IAM roles): the region of the stack that owns it, since legacy names do not say. */
 export const TAG_REGION = "spontime:region";
+/** On the DB instance (and copied to its snapshots): which password it was given, as a hash (src/resources/db-instance.ts). */
+export const TAG_PASSWORD_HASH = "spontime:password-hash";
 /** Every tag key the tool owns whatever the spec says. */
 export const TOOL_TAG_KEYS = ["Name", TAG_STACK, TAG_RESOURCE, TAG_MANAGED_BY, TAG_USER_KEYS, TAG_ASLEEP, TAG_REGION];
 

@@ -23,6 +23,12 @@ export const PRICES = {
     "db.m6g.large": 0.159, "db.m7g.large": 0.168,
   } as Record<string, number>,
   rdsStorageGbMonth: 0.115,
+  /**
+   * DB snapshots kept after `down` (final and manual): billed as backup storage, free only up to a live instance's
+   * provisioned storage, $0.095 per GB-month in us-east-1 (https://aws.amazon.com/rds/postgresql/pricing/,
+   * "Backup Storage"; read 2026-12-03).
+   */
+  rdsSnapshotGbMonth: 0.095,
   natGatewayHour: 0.045,
   /** Per hosted zone (https://aws.amazon.com/route53/pricing/); queries for alias records to an ALB are free. */
   route53ZoneMonth: 0.5,
@@ -53,7 +59,7 @@ const awakeHoursPerMonth = (s: Schedule) => {
 };
 
 /** Monthly list-price estimate of the stack the spec describes; usage-priced items are listed, not guessed. */
-export function estimate(spec: Spec): Estimate {
+export function estimate(spec: Spec, kept?: { snapshotsGb: number; liveStorageGb: number }): Estimate {
   const tasks = spec.app.desiredCount;
   const vcpu = spec.app.cpu / 1024;
   const gb = spec.app.memory / 1024;
@@ -93,11 +99,12 @@ export function estimate(spec: Spec): Estimate {
       { item: `ACM public certificate for ${spec.https.domain}`, monthly: 0, note: "public certificates are free" },
       { item: "Route 53 hosted zone for the domain", monthly: "usage" as const, note: `$${PRICES.route53ZoneMonth}/month if the account has one (then DNS needs no manual step); not created by this tool` },
     ] : []),
+    ...(kept?.snapshotsGb ? [snapshotCost(kept.snapshotsGb, kept.liveStorageGb)] : []),
   ];
   const incomplete = rds === undefined ? [`RDS ${spec.database.instanceClass} hours`] : [];
   const total = incomplete.length ? null : round(lines.reduce((sum, l) => sum + (typeof l.monthly === "number" ? l.monthly : 0), 0));
   // Asleep: no task, RDS stopped; the ALB, its addresses and the DB storage still bill.
-  const asleepTotal = round(alb + albIps + storage);
+  const asleepTotal = round(alb + albIps + storage + (kept?.snapshotsGb ? Number(snapshotCost(kept.snapshotsGb, kept.liveStorageGb).monthly) : 0));
   const office = awakeHoursPerMonth(OFFICE_HOURS);
   const sleepable = fargate + taskIps + (rds ?? 0);
   const officeHours = (fargate + taskIps) * (office.service / H) + (rds ?? 0) * (office.database / H);
@@ -111,4 +118,13 @@ export function estimate(spec: Spec): Estimate {
     ...(rds === undefined ? [] : [{ item: "already avoided: Multi-AZ RDS", monthly: round(rds + storage), note: "a standby doubles instance hours and storage" }]),
   ].filter((s) => s.monthly > 0 && !(s.item.startsWith("ARM64") && spec.app.architecture === "ARM64"));
   return { region: spec.region, pricesFrom: "us-east-1 list prices, 2026", lines, total, incomplete, asleepTotal, savings };
+}
+
+/** What kept DB snapshots cost a month: all of them once the stack is down, beyond the instance's storage while it runs. */
+export function snapshotCost(snapshotsGb: number, liveStorageGb = 0): CostLine {
+  const billed = Math.max(0, snapshotsGb - liveStorageGb);
+  return {
+    item: "DB snapshots kept", monthly: round(billed * PRICES.rdsSnapshotGbMonth),
+    note: `${snapshotsGb} GB at $${PRICES.rdsSnapshotGbMonth}/GB-month${liveStorageGb ? `, ${Math.min(snapshotsGb, liveStorageGb)} GB free while the database runs` : ""}; \`spontime-infra snapshots\``,
+  };
 }

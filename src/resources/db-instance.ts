@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { hasCode } from "../aws/errors.js";
 import { findDbInstance, type StackSnapshot } from "../aws/rds.js";
 import { assertOurs, ownedTags, syncTags, tagList, tagMap, type Tags } from "../aws/tags.js";
-import { stackTags } from "../config/names.js";
+import { TAG_PASSWORD_HASH, stackTags } from "../config/names.js";
 import type { RefFn } from "../engine/types.js";
 import type { Ctx, DesiredStack, StackResource } from "./context.js";
 import { dbSubnetGroup } from "./db-subnet-group.js";
@@ -19,7 +19,7 @@ const KEY = "db-instance";
  * create and the state write, or a lost state file, still knows whether the password we hold is the live one.
  */
 export const passwordHash = (password: string) => createHash("sha256").update(password).digest("hex").slice(0, 16);
-export const PASSWORD_TAG = "spontime:password-hash";
+const PASSWORD_TAG = TAG_PASSWORD_HASH;
 const UNKNOWN_PASSWORD = "(unknown)";
 
 const desired = (spec: DesiredStack, ref: RefFn) => ({

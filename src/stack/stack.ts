@@ -11,7 +11,7 @@ import { ReadCache } from "../shared/reads.js";
 import type { EngineEvent, Live } from "../engine/types.js";
 import { ToolError, UserError } from "../errors.js";
 import type { Ctx, DesiredStack } from "../resources/context.js";
-import { PASSWORD_TAG, dbInstance } from "../resources/db-instance.js";
+import { dbInstance } from "../resources/db-instance.js";
 import { findStackSnapshots, type StackSnapshot } from "../aws/rds.js";
 
 export type { StackSnapshot };
@@ -302,7 +302,7 @@ export class Stack {
 
   /** The stack's DB snapshots (final and manual), newest first: only those tagged for it. */
   snapshots(): Promise<StackSnapshot[]> {
-    return findStackSnapshots(this.ctx, PASSWORD_TAG);
+    return findStackSnapshots(this.ctx);
   }
 
   /**
