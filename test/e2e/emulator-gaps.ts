@@ -53,6 +53,18 @@ export const MOTO_GAPS: EmulatorGap[] = [
     handling: "not exercised on moto; the fake refuses it (test/stack.test.ts)",
   },
   {
+    what: "ECS UpdateService with a new taskDefinition starts no deployment: the service's one deployment keeps the old revision (and, with no containers, never completes)",
+    aws: "UpdateService with a new task definition starts a new PRIMARY deployment of it (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_UpdateService.html, taskDefinition: \"This parameter triggers a new service deployment\")",
+    source: "moto 5.2.1 moto/ecs/models.py update_service sets task_definition and only renews deployments[0] for forceNewDeployment",
+    handling: "deploy, rollback and the releases they record are not in the e2e run (deploy stops with \"the service update started no deployment\"); the fake models deployments, rollbacks and the release tags (test/releases.test.ts, test/deploy.test.ts)",
+  },
+  {
+    what: "RDS snapshots are available at once and DeleteDBInstance deletes at once",
+    aws: "a snapshot is `creating` for minutes; RestoreDBInstanceFromDBSnapshot needs it `available` (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_RestoreDBInstanceFromDBSnapshot.html, InvalidDBSnapshotState)",
+    source: "moto 5.2.1 moto/rds/models.py DBSnapshot sets status \"available\" in its constructor",
+    handling: "none needed on moto; the fake keeps a snapshot `creating` for 3 minutes and refuses to restore or delete it meanwhile (test/fake/rds.ts); `up` offers only available snapshots",
+  },
+  {
     what: "ECS runs no containers: a service stays at 0 running tasks with its deployment IN_PROGRESS, no target is ever registered or healthy",
     aws: "tasks start, register with the target group and pass health checks",
     source: "moto 5.2.1 moto/ecs/models.py Service (running_count from EC2 container instances only; Fargate tasks are never started)",

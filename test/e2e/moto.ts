@@ -13,6 +13,7 @@ import { join } from "node:path";
 import assert from "node:assert/strict";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
+import { DescribeDBInstancesCommand, RDSClient } from "@aws-sdk/client-rds";
 import { APP, FULL_STACK, SCENARIOS, unreportedDrift, type CliRun, type ContractTarget } from "../contract.js";
 import { MOTO_ACM_VALIDATION_WAIT_S, MOTO_CONFIG, MOTO_UNREPORTED } from "./emulator-gaps.js";
 import { inventory, type Sdk } from "./inventory.js";
@@ -133,6 +134,36 @@ async function main() {
       const again = await target.cli(["up", "--yes", "--json"]);
       assert.equal(target.mutatingCalls(again), unreportedDrift(target, status.resources).length);
       assert.equal((await target.cli(["down", "--yes", "--skip-final-snapshot"])).code, 0);
+      assert.deepEqual(await target.tagged(), []);
+    });
+    await step("the database across down and up: a final snapshot kept, up refuses without --restore and names it, up --restore latest restores it with the stack's settings", async () => {
+      assert.equal((await target.cli(["up", "--yes"])).code, 0);
+      assert.equal((await target.cli(["down", "--yes"])).code, 0);
+      const kept = JSON.parse((await target.cli(["snapshots", "--json"])).stdout) as { snapshots: { id: string; kind: string; sizeGb: number }[] };
+      assert.deepEqual(kept.snapshots.map((x) => [x.kind, x.sizeGb]), [["final", 20]]);
+      const id = kept.snapshots[0]!.id;
+      const down = await target.cli(["status"]);
+      assert.equal(down.code, 3, down.stderr);
+      assert.match(down.stdout, /down; 1 snapshot kept \(1 final\), 20 GB, about \$1\.90\/month/);
+      const refused = await target.cli(["up", "--yes"]);
+      assert.equal(refused.code, 2, refused.stderr);
+      assert.match(refused.stderr, new RegExp(`${id} \\(taken .*20 GB\\).*\\n.*--restore latest`));
+      const restored = await target.cli(["up", "--yes", "--restore", "latest", "--debug"]);
+      assert.equal(restored.code, 0, restored.stderr);
+      assert.match(restored.stderr, /aws RestoreDBInstanceFromDBSnapshot ok/);
+      assert.doesNotMatch(restored.stderr, /aws CreateDBInstance /);
+      assert.match(restored.stderr, new RegExp(`The database was restored from ${id}`));
+      const rds = new RDSClient(sdk);
+      const db = (await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: `${APP}-db` }))).DBInstances![0]!;
+      assert.deepEqual([db.DBInstanceClass, db.AvailabilityZone, db.DBSubnetGroup?.DBSubnetGroupName, db.BackupRetentionPeriod, db.PubliclyAccessible, db.AllocatedStorage],
+        ["db.t4g.micro", "us-east-1a", `${APP}-db-subnets`, 1, false, 20]);
+      assert.ok(db.TagList?.some((t) => t.Key === "spontime:stack" && t.Value === APP));
+      const again = await target.cli(["up", "--yes", "--json"]);
+      const drift = JSON.parse((await target.cli(["status", "--json"])).stdout) as { resources: { key: string; sync: string; fields: string[] }[] };
+      assert.equal(target.mutatingCalls(again), unreportedDrift(target, drift.resources).length, "the restored stack is in sync");
+      assert.equal((await target.cli(["down", "--yes", "--skip-final-snapshot"])).code, 0);
+      assert.equal((await target.cli(["snapshots", "delete", id, "--yes"])).code, 0);
+      assert.deepEqual(JSON.parse((await target.cli(["snapshots", "--json"])).stdout).snapshots, []);
       assert.deepEqual(await target.tagged(), []);
     });
     await step("S3 state: bootstrap settings, migrate local → s3 → local byte for byte, and a stale writer refused by If-Match", async () => {
