@@ -1,7 +1,7 @@
 import { DeregisterTaskDefinitionCommand, ListTaskDefinitionsCommand, type TaskDefinition } from "@aws-sdk/client-ecs";
 import { activeTaskDefinition, findService, registerTaskDefinition } from "../aws/ecs.js";
 import { assertOurs, ecsTagList, ownedTags, syncTags, type Tags } from "../aws/tags.js";
-import { CONTAINER, FIRST_DEPLOY_TAG, stackTags } from "../config/names.js";
+import { CONTAINER, FIRST_DEPLOY_TAG, awaitingFirstDeploy, stackTags } from "../config/names.js";
 import type { STACK_ENVIRONMENT } from "../config/schema.js";
 import type { RefFn } from "../engine/types.js";
 import type { Ctx, DesiredStack, StackResource } from "./context.js";
