@@ -329,7 +329,8 @@ export async function rollOut(ctx: AppCtx, o: RollOut): Promise<DeployResult> {
   }));
   serviceChanged = true;
   const deployment = updated.service?.deployments?.find((d) => d.status === "PRIMARY" && d.taskDefinition === taskDefinitionArn);
-  if (!deployment?.id) throw new ToolError("the service update started no deployment for the new task definition");
+  // The service changed but nothing follows it: put it back like any failed rollout.
+  if (!deployment?.id) return result("failed", null, 0, "the service update started no deployment for the new task definition (ECS's answer lists none)");
   ctx.progress(`deployment ${deployment.id} started${firstDeploy ? ` (first deploy: ${ctx.spec.app.desiredCount} task)` : ""}`);
   const earlier = new Set([...(service.deployments ?? []), ...(updated.service?.deployments ?? [])].map((d) => d.id!).filter((id) => id !== deployment.id));
 

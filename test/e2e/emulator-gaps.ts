@@ -56,7 +56,13 @@ export const MOTO_GAPS: EmulatorGap[] = [
     what: "ECS UpdateService with a new taskDefinition starts no deployment: the service's one deployment keeps the old revision (and, with no containers, never completes)",
     aws: "UpdateService with a new task definition starts a new PRIMARY deployment of it (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_UpdateService.html, taskDefinition: \"This parameter triggers a new service deployment\")",
     source: "moto 5.2.1 moto/ecs/models.py update_service sets task_definition and only renews deployments[0] for forceNewDeployment",
-    handling: "deploy, rollback and the releases they record are not in the e2e run (deploy stops with \"the service update started no deployment\"); the fake models deployments, rollbacks and the release tags (test/releases.test.ts, test/deploy.test.ts)",
+    handling: "on moto every deploy fails with \"the service update started no deployment\" and is restored: the e2e checks that two such deploys are recorded and listed by `releases` in order, and that the service is back on its revision; a healthy deploy and `rollback` are on the fake only (test/releases.test.ts, test/deploy.test.ts)",
+  },
+  {
+    what: "ECS DescribeTaskDefinition with a family name (no revision) answers the newest revision even when it is INACTIVE",
+    aws: "\"If a revision isn't specified, the latest ACTIVE revision is used\" (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeTaskDefinition.html)",
+    source: "moto 5.2.1 moto/ecs/models.py describe_task_definition takes _get_last_task_definition_revision_id(family) whatever its status",
+    handling: "after a failed deploy (its revision deregistered) the stack's task definition looks absent on moto, so `down` leaves the ACTIVE one the service was restored to: the e2e releases step deregisters it with the SDK, as `down` does on AWS",
   },
   {
     what: "RDS snapshots are available at once and DeleteDBInstance deletes at once",
