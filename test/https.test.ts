@@ -221,6 +221,19 @@ describe("the stack's certificates, found by tag", () => {
     assert.equal(again.code, 0, `the deleted extra, still listed for a moment, is skipped: ${again.stderr}`);
   });
 
+  it("in a CI log (no terminal) the wait for validation is never silent for more than 10 s", async () => {
+    userAddsCnameAfter(65_000);
+    const r = await h.cli(["up", "--yes", "--config", withHttps()]);
+    assert.equal(r.code, 0, r.stderr);
+    const stamps = r.stderr.split("\n").filter((l) => /^certificate issued for api\.example\.com .*: waiting/.test(l)).map((l) => {
+      const m = /\[(?:(\d+)m)?(\d+)s\]$/.exec(l)!;
+      return Number(m[1] ?? 0) * 60 + Number(m[2]);
+    });
+    assert.ok(stamps.length >= 6 && stamps.at(-1)! >= 55, r.stderr);
+    // Stamps are whole seconds and a status line follows a look's answer: 10 s apart can read as 11.
+    assert.ok(stamps.every((t, i) => i === 0 || t - stamps[i - 1]! <= 11), `gaps: ${stamps.join(" ")}`);
+  });
+
   it("an extra certificate that something uses is never handed over for deletion", async () => {
     userAddsCnameAfter(0);
     await h.up("--config", withHttps());

@@ -1,3 +1,4 @@
+import { STATUS_EVERY_MS } from "../engine/poll.js";
 import type { EngineEvent } from "../engine/types.js";
 import type { Output } from "./output.js";
 
@@ -17,7 +18,7 @@ const SETTLED = new Set(["done", "failed", "skipped"]);
  */
 export class Progress {
   private rows = new Map<string, EngineEvent>();
-  private lastPlain = new Map<string, string>();
+  private lastPlain = new Map<string, { sig: string; atMs: number }>();
 
   constructor(private readonly out: Output) {}
 
@@ -28,11 +29,13 @@ export class Progress {
       this.rows.set(e.key, e);
       return this.draw();
     }
-    // Plain mode: one line per change of status, not per poll, so CI logs stay readable.
+    // Plain mode: a line per change of status, not per poll, so CI logs stay readable; a wait that stays the
+    // same is said again every STATUS_EVERY_MS (what is awaited, for how long), so a CI log is never silent.
     const line = `${e.title}: ${e.status}${e.message ? ` (${e.message})` : ""}`;
     const sig = `${e.status}:${e.message ?? ""}`;
-    if (this.lastPlain.get(e.key) === sig && e.status === "waiting") return;
-    this.lastPlain.set(e.key, sig);
+    const last = this.lastPlain.get(e.key);
+    if (last?.sig === sig && e.status === "waiting" && (e.elapsedMs ?? 0) - last.atMs < STATUS_EVERY_MS) return;
+    this.lastPlain.set(e.key, { sig, atMs: e.elapsedMs ?? 0 });
     this.out.err(`${line}${e.elapsedMs ? ` [${formatElapsed(e.elapsedMs)}]` : ""}`);
   };
 
