@@ -5,7 +5,7 @@ import { generatedNames, names } from "../src/config/names.js";
 import { SpecSchema } from "../src/config/schema.js";
 
 // The longest appName the spec accepts: every name derived from it must still fit.
-const LONGEST = SpecSchema.parse({ appName: "a".repeat(23) + "b", region: "ap-southeast-1", tags: { ["t".repeat(128)]: "v".repeat(256) } });
+const LONGEST = SpecSchema.parse({ appName: "a".repeat(23) + "b", region: "ap-southeast-1", tags: { ["t".repeat(127)]: "v".repeat(255) } });
 const generated = (kind: LimitKind) => generatedNames(LONGEST).filter(([k]) => k === kind).map(([, v]) => v);
 
 /** One test per limit: what the tool generates fits, and a value just past the rule is refused. */
@@ -22,8 +22,8 @@ const cases: Record<LimitKind, { over: string[] }> = {
   runTaskClientToken: { over: ["t".repeat(65)] },
   ec2ClientToken: { over: ["t".repeat(65), "token with space"] },
   startedBy: { over: ["spontime-infra run", "s".repeat(129)] },
-  tagKey: { over: ["k".repeat(129), "aws:reserved", ""] },
-  tagValue: { over: ["v".repeat(257), "semi;colon"] },
+  tagKey: { over: ["k".repeat(128), "aws:reserved", "AWS:reserved", "rds:x", " lead", ""] },
+  tagValue: { over: ["v".repeat(256), "semi;colon", "trail "] },
 };
 
 describe("every generated name and identifier fits its documented limit", () => {

@@ -8,7 +8,7 @@ import { TagResourceCommand as LogsTag, UntagResourceCommand as LogsUntag } from
 import { AddTagsToResourceCommand, RemoveTagsFromResourceCommand } from "@aws-sdk/client-rds";
 import { TagResourceCommand as SchedulerTag, UntagResourceCommand as SchedulerUntag } from "@aws-sdk/client-scheduler";
 import { UserError } from "../errors.js";
-import { TAG_STACK, TAG_USER_KEYS, TOOL_TAG_KEYS } from "../config/names.js";
+import { isUserTagKey, recordedUserKey, TAG_STACK, TAG_USER_KEYS, TOOL_TAG_KEYS, withUserKeys } from "../config/names.js";
 import type { Aws } from "./clients.js";
 
 export type Tags = Record<string, string>;
@@ -18,19 +18,20 @@ type TagPair = { Key?: string; Value?: string } | { key?: string; value?: string
 export const tagMap = (list: readonly TagPair[] | undefined): Tags =>
   Object.fromEntries((list ?? []).map((t) => ("Key" in t || "Value" in t ? [t.Key ?? "", t.Value ?? ""] : [(t as { key?: string }).key ?? "", (t as { value?: string }).value ?? ""])));
 
-/** Tags in the `{ Key, Value }` form most services take. */
-export const tagList = (tags: Tags) => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
-/** Tags in ECS's `{ key, value }` form. */
-export const ecsTagList = (tags: Tags) => Object.entries(tags).map(([key, value]) => ({ key, value }));
+/** A resource's tags in the `{ Key, Value }` form most services take, with the record of its user keys. */
+export const tagList = (tags: Tags) => Object.entries(withUserKeys(tags)).map(([Key, Value]) => ({ Key, Value }));
+/** The same in ECS's `{ key, value }` form. */
+export const ecsTagList = (tags: Tags) => Object.entries(withUserKeys(tags)).map(([key, value]) => ({ key, value }));
 
 /**
  * The live tags this tool owns: its own keys, the user keys the spec names now, and the user keys it set
- * before (listed in a tag of its own, so a key removed from the spec is removed from AWS too). Tags anyone
- * else added are not ours: never drift, never touched.
+ * before (recorded in a tag of its own, so a key removed from the spec is removed from AWS too). Tags anyone
+ * else added are not ours: never drift, never touched. The record itself is bookkeeping, left out.
  */
 export function ownedTags(live: Tags, spec: { tags: Tags }): Tags {
-  const mine = new Set([...TOOL_TAG_KEYS, ...Object.keys(spec.tags), ...(live[TAG_USER_KEYS] ?? "").split(",").filter(Boolean)]);
-  return Object.fromEntries(Object.entries(live).filter(([k]) => mine.has(k)));
+  const record = live[TAG_USER_KEYS];
+  const mine = (k: string) => TOOL_TAG_KEYS.includes(k) || (isUserTagKey(k) && (k in spec.tags || recordedUserKey(record, k)));
+  return Object.fromEntries(Object.entries(live).filter(([k]) => mine(k)));
 }
 
 /**
@@ -88,11 +89,18 @@ export const TAGGERS = {
   },
 } satisfies Record<string, Tagger>;
 
-/** Brings one resource's owned tags to `want`: sets what differs, removes owned keys no longer wanted. */
+/**
+ * Brings one resource's owned tags to `want`: sets what differs, removes owned keys no longer wanted, and
+ * rewrites the record of user keys along with them (removed with the last user key: Scheduler refuses an empty value).
+ */
 export async function syncTags(aws: Aws, service: keyof typeof TAGGERS, id: string, want: Tags, have: Tags): Promise<void> {
   const tagger: Tagger = TAGGERS[service];
   const set = Object.fromEntries(Object.entries(want).filter(([k, v]) => have[k] !== v));
   const gone = Object.keys(have).filter((k) => !(k in want));
+  if (!Object.keys(set).length && !gone.length) return;
+  const record = withUserKeys(want)[TAG_USER_KEYS];
+  if (record) set[TAG_USER_KEYS] = record;
+  else if (Object.keys(have).some(isUserTagKey)) gone.push(TAG_USER_KEYS);
   if (Object.keys(set).length) await tagger.add(aws, id, set);
   if (gone.length) await tagger.remove(aws, id, gone);
 }

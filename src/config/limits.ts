@@ -81,15 +81,19 @@ export const LIMITS = {
     rule: "up to 128 letters, digits, hyphens, forward slashes and underscores (no spaces)",
     source: "https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RunTask.html",
   },
+  // A stack's tags go on every kind it makes, so they follow the strictest of them: the characters IAM, ELB,
+  // RDS, Logs and ECS allow (EC2 allows any), 127/255 characters as the ELB and ACM guides state (their API
+  // references say 128/256), no leading or trailing space (ELB), no "aws:" (all) or "rds:" (RDS) prefix, in
+  // any case, on a key or a value.
   tagKey: {
-    what: "tag key", max: 128, pattern: /^(?!aws:)[\p{L}\p{Z}\p{N}_.:/=+@-]+$/u,
-    rule: "1-128 Unicode letters, digits, spaces and _.:/=+-@; not starting with aws:",
-    source: "https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html",
+    what: "tag key", max: 127, pattern: /^(?!aws:|rds:)(?!\p{Z})[\p{L}\p{Z}\p{N}_.:/=+@-]+(?<!\p{Z})$/iu,
+    rule: "1-127 Unicode letters, digits, spaces and _.:/=+-@; no space first or last; not starting with aws: or rds:",
+    source: "https://docs.aws.amazon.com/IAM/latest/APIReference/API_Tag.html, https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_Tag.html, https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-tags.html, https://docs.aws.amazon.com/acm/latest/userguide/tags-restrictions.html",
   },
   tagValue: {
-    what: "tag value", max: 256, pattern: /^[\p{L}\p{Z}\p{N}_.:/=+@-]*$/u,
-    rule: "0-256 Unicode letters, digits, spaces and _.:/=+-@",
-    source: "https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html",
+    what: "tag value", max: 255, pattern: /^(?!aws:|rds:)(?!\p{Z})[\p{L}\p{Z}\p{N}_.:/=+@-]*(?<!\p{Z})$/iu,
+    rule: "0-255 Unicode letters, digits, spaces and _.:/=+-@; no space first or last; not starting with aws: or rds:",
+    source: "https://docs.aws.amazon.com/IAM/latest/APIReference/API_Tag.html, https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_Tag.html, https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-tags.html, https://docs.aws.amazon.com/acm/latest/userguide/tags-restrictions.html",
   },
 } satisfies Record<string, NameLimit>;
 
@@ -99,6 +103,7 @@ export type LimitKind = keyof typeof LIMITS;
 export function limitViolation(kind: LimitKind, value: string): string | undefined {
   const l: NameLimit = LIMITS[kind];
   const min = kind === "tagValue" ? 0 : kind === "ecrRepositoryName" ? 2 : 1;
-  if (value.length >= min && value.length <= l.max && l.pattern.test(value)) return undefined;
-  return `${l.what} "${value}" (${value.length} characters) breaks AWS's rule: ${l.rule}`;
+  const length = [...value].length; // AWS counts Unicode characters, not UTF-16 units
+  if (length >= min && length <= l.max && l.pattern.test(value)) return undefined;
+  return `${l.what} "${value}" (${length} characters) breaks AWS's rule: ${l.rule}`;
 }

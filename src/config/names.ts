@@ -57,10 +57,12 @@ export function names(spec: Pick<Spec, "appName" | "region">) {
   };
 }
 
-/** Every generated name and identifier with the limit it must meet: checked when the spec loads (exit 2). */
-export function generatedNames(spec: Pick<Spec, "appName" | "region" | "tags">): [LimitKind, string][] {
+/** Every generated name and identifier with the limit it must meet: checked when the spec loads (exit 2). The user's own tags are checked by the schema. */
+export function generatedNames(spec: Pick<Spec, "appName" | "region">): [LimitKind, string][] {
   const n = names(spec);
-  const tags = Object.entries(stackTags(spec, "target-group")); // the user's tags and ours, with a real resource key
+  // Our tags, with a real resource key, and the record of the most user keys a spec may have.
+  const tags = Object.entries(withUserKeys(stackTags({ appName: spec.appName, tags: Object.fromEntries(Array.from({ length: MAX_USER_TAGS }, (_, i) => [`k${i}`, ""])) }, "target-group")))
+    .filter(([k]) => !isUserTagKey(k));
   return [
     ["elbName", n.alb], ["elbName", n.targetGroup], ["iamRoleName", n.executionRole], ["iamRoleName", n.schedulerRole],
     ["rdsInstanceId", n.dbInstance], ["rdsFinalSnapshotId", n.finalSnapshot(new Date(0))], ["rdsSubnetGroupName", n.dbSubnetGroup],
@@ -72,14 +74,17 @@ export function generatedNames(spec: Pick<Spec, "appName" | "region" | "tags">):
 }
 
 /** What breaks a limit among the generated names, in words; empty when all fit. */
-export const nameViolations = (spec: Pick<Spec, "appName" | "region" | "tags">): string[] =>
+export const nameViolations = (spec: Pick<Spec, "appName" | "region">): string[] =>
   generatedNames(spec).flatMap(([kind, value]) => limitViolation(kind, value) ?? []);
 
 export const TAG_STACK = "spontime:stack";
 export const TAG_RESOURCE = "spontime:resource";
 export const TAG_MANAGED_BY = "ManagedBy";
 export const MANAGED_BY = "spontime-infra";
-/** The user tag keys the tool set, so that a key removed from the spec is removed from AWS as well. */
+/**
+ * A record of the user tag keys the tool set, so that a key removed from the spec is removed from AWS as well
+ * (and a key someone else added never is). Bookkeeping: never in a plan, a diff or status.
+ */
 export const TAG_USER_KEYS = "spontime:user-tags";
 /** On the ECS service while the stack sleeps: "asleep" is then a fact AWS holds, not only the state file. */
 export const TAG_ASLEEP = "spontime:asleep";
@@ -87,21 +92,51 @@ export const TAG_ASLEEP = "spontime:asleep";
 export const TAG_REGION = "spontime:region";
 /** On the DB instance (and copied to its snapshots): which password it was given, as a hash (src/resources/db-instance.ts). */
 export const TAG_PASSWORD_HASH = "spontime:password-hash";
-/** Every tag key the tool owns whatever the spec says. */
-export const TOOL_TAG_KEYS = ["Name", TAG_STACK, TAG_RESOURCE, TAG_MANAGED_BY, TAG_USER_KEYS, TAG_ASLEEP, TAG_REGION];
+/** Keys the tool sets whatever the spec says; a user tag may not use them. */
+export const TOOL_TAG_KEYS = ["Name", TAG_STACK, TAG_RESOURCE, TAG_MANAGED_BY, TAG_ASLEEP, TAG_REGION];
+/** A key of the user's (spec.tags): any but ours ("spontime:" is refused in a user key by the schema). */
+export const isUserTagKey = (key: string) => !key.startsWith("spontime:") && !TOOL_TAG_KEYS.includes(key);
+
+/**
+ * How many tags the spec may ask for. Every kind this stack tags takes 50 per resource, "aws:" tags apart (EC2,
+ * IAM, ELB, RDS, ECS, ECR, Logs, Scheduler, ACM: README "Tags"); ours take at most 6 on one resource: Name, the
+ * stack, the resource, ManagedBy, the record of user keys, and one of the DB's password hash, the service's asleep
+ * mark or an IAM role's region (the max-tags test in test/tags.test.ts fails when a resource gets more).
+ */
+export const MAX_USER_TAGS = 50 - 6;
+
+/**
+ * A user key's mark in TAG_USER_KEYS: 5 base64url characters of its SHA-256 (30 bits), so 44 keys take 220
+ * characters. The keys themselves could not fit one tag value (255 characters; a key up to 127), and any
+ * separator between them would be a character a key may contain.
+ */
+const userKeyMark = (key: string) => createHash("sha256").update(key).digest("base64url").slice(0, 5);
+
+/** `tags` with the record of its user keys, as every write of a resource's tags sends them. */
+export function withUserKeys(tags: Record<string, string>): Record<string, string> {
+  const marks = Object.keys(tags).filter(isUserTagKey).map(userKeyMark).sort().join("");
+  return marks ? { ...tags, [TAG_USER_KEYS]: marks } : tags;
+}
+
+/** Whether `key` is a user key the tool set, by the record on the resource (written by 0.1.0 and earlier: the key itself, the only one a spec could have). */
+export function recordedUserKey(record: string | undefined, key: string): boolean {
+  if (!record) return false;
+  if (record === key) return true;
+  const mark = userKeyMark(key);
+  for (let i = 0; i < record.length; i += 5) if (record.slice(i, i + 5) === mark) return true;
+  return false;
+}
 
 /** The Name tag of a resource: `<app>-<key>`. */
 const resourceName = (spec: Pick<Spec, "appName">, key: string) => `${spec.appName}-${key}`;
 
 /** The tags every resource gets at create time and keeps, user tags first so ours win. */
 export function stackTags(spec: Pick<Spec, "appName" | "tags">, resourceKey: string): Record<string, string> {
-  const userKeys = Object.keys(spec.tags).sort();
   return {
     ...spec.tags,
     Name: resourceName(spec, resourceKey),
     [TAG_STACK]: spec.appName,
     [TAG_RESOURCE]: resourceKey,
     [TAG_MANAGED_BY]: MANAGED_BY,
-    ...(userKeys.length ? { [TAG_USER_KEYS]: userKeys.join(",") } : {}),
   };
 }

@@ -1,7 +1,8 @@
 // A namespace import: the bundle then keeps only the parts of zod used (`{ z }` pulls in its 45 locales).
 import * as z from "zod";
 import { contains, overlaps, parseCidr } from "./cidr.js";
-import { nameViolations } from "./names.js";
+import { limitViolation } from "./limits.js";
+import { isUserTagKey, MAX_USER_TAGS, nameViolations } from "./names.js";
 import { scheduleViolations } from "./schedule.js";
 
 // Each schema parses once or twice per run: zod's JIT (it compiles an object schema into a function on first
@@ -148,7 +149,8 @@ export const SpecSchema = z
     }).strict().optional().describe("Sleeps and wakes the stack by itself (EventBridge Scheduler): no schedule, no automatic sleep."),
     https: z.object({ domain: hostname }).strict().optional()
       .describe("HTTPS at your own domain: an ACM certificate (free), a 443 listener, HTTP redirected. Default: plain HTTP at the ALB's name."),
-    tags: z.record(z.string().regex(/^(?!aws:)(?!spontime:)[\w .:/=+@-]{1,128}$/), z.string().max(256)).default({}),
+    tags: z.record(z.string(), z.string()).default({})
+      .describe(`Your tags, on every resource (at most ${MAX_USER_TAGS}: AWS allows 50 per resource and the tool uses up to 6)`),
   })
   .strict()
   .superRefine((spec, ctx) => {
@@ -198,9 +200,25 @@ export const SpecSchema = z
     for (const [i, zone] of (spec.availabilityZones ?? []).entries()) {
       if (!new RegExp(`^${spec.region}[a-z]$`).test(zone)) ctx.addIssue({ code: "custom", path: ["availabilityZones", i], message: `"${zone}" is not an AZ of region ${spec.region} (AZ names are the region's and a letter, like ${spec.region}a)` });
     }
+    for (const message of userTagViolations(spec.tags, !!spec.schedule)) ctx.addIssue({ code: "custom", path: ["tags"], message });
     if (spec.availabilityZones && spec.availabilityZones[0] === spec.availabilityZones[1]) {
       ctx.addIssue({ code: "custom", path: ["availabilityZones"], message: "the ALB and the DB subnet group need two different AZs" });
     }
   });
 
 export type Spec = z.output<typeof SpecSchema>;
+
+/** Why AWS would refuse the user's tags on some resource of the stack; empty when every kind takes them. */
+function userTagViolations(tags: Record<string, string>, schedule: boolean): string[] {
+  const entries = Object.entries(tags);
+  return [
+    ...(entries.length > MAX_USER_TAGS ? [`${entries.length} tags: at most ${MAX_USER_TAGS} (AWS allows 50 per resource; the tool sets up to 6 of its own)`] : []),
+    ...entries.flatMap(([k, v]) => [
+      ...(isUserTagKey(k) ? [] : [`tag key "${k}" is the tool's own (it sets Name, ManagedBy and spontime:* on every resource): pick another key`]),
+      limitViolation("tagKey", k) ?? [],
+      limitViolation("tagValue", v) ?? [],
+      // https://docs.aws.amazon.com/scheduler/latest/APIReference/API_Tag.html: Value, minimum length 1
+      ...(schedule && v === "" ? [`tag "${k}" has an empty value, which EventBridge Scheduler refuses on the schedule group: give it a value`] : []),
+    ].flat()),
+  ];
+}

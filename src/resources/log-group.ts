@@ -1,7 +1,7 @@
 import { CreateLogGroupCommand, DeleteLogGroupCommand, DescribeLogGroupsCommand, ListTagsForResourceCommand, PutRetentionPolicyCommand } from "@aws-sdk/client-cloudwatch-logs";
 import { hasCode, ignoreNotFound } from "../aws/errors.js";
 import { assertOurs, ownedTags, syncTags, type Tags } from "../aws/tags.js";
-import { stackTags } from "../config/names.js";
+import { stackTags, withUserKeys } from "../config/names.js";
 import type { DesiredStack, StackResource } from "./context.js";
 
 const KEY = "log-group";
@@ -27,7 +27,7 @@ export const logGroup: StackResource<ReturnType<typeof desired>, Attrs, { logGro
   },
   async create(ctx, want) {
     const name = ctx.names.logGroup;
-    await ctx.aws.logs.send(new CreateLogGroupCommand({ logGroupName: name, tags: want.tags }));
+    await ctx.aws.logs.send(new CreateLogGroupCommand({ logGroupName: name, tags: withUserKeys(want.tags) }));
     await ctx.aws.logs.send(new PutRetentionPolicyCommand({ logGroupName: name, retentionInDays: want.retentionDays }));
     return { id: name, outputs: { logGroupName: name } };
   },

@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import * as ACM from "@aws-sdk/client-acm";
 import type { FakeAws } from "./aws.js";
-import { awsError, fromUpper, toUpper, type Service, type Tags } from "./common.js";
+import { awsError, checkTags, fromUpper, TAG_RULES, toUpper, type Service, type Tags } from "./common.js";
 
 export interface Certificate {
   arn: string; domain: string; status: "PENDING_VALIDATION" | "ISSUED"; tags: Tags; token?: string;
@@ -94,13 +94,13 @@ export function acmService(fake: FakeAws): Service<typeof ACM> {
         // one uses (https://github.com/dflook/cloudformation-dns-certificate/issues/7).
         const hash = (what: string) => createHash("md5").update(`${fake.account}:${i.DomainName}:${what}`).digest("hex");
         certs().set(arn, {
-          arn, domain: i.DomainName!, status: "PENDING_VALIDATION", tags: fromUpper(i.Tags), ...(i.IdempotencyToken ? { token: i.IdempotencyToken } : {}),
+          arn, domain: i.DomainName!, status: "PENDING_VALIDATION", tags: checkTags(TAG_RULES.acm, {}, fromUpper(i.Tags)), ...(i.IdempotencyToken ? { token: i.IdempotencyToken } : {}),
           keyType: i.KeyAlgorithm?.replace("-", "_") ?? "RSA_2048",
           requestedAt: now, recordName: `_${hash("name")}.${i.DomainName}.`, recordValue: `_${hash("value")}.abcdefgh.acm-validations.aws.`,
         });
         return { CertificateArn: arn };
       },
-      AddTagsToCertificate: (i) => { Object.assign(get(i.CertificateArn).tags, fromUpper(i.Tags)); },
+      AddTagsToCertificate: (i) => { const c = get(i.CertificateArn); Object.assign(c.tags, checkTags(TAG_RULES.acm, c.tags, fromUpper(i.Tags))); },
       RemoveTagsFromCertificate: (i) => { const c = get(i.CertificateArn); for (const t of i.Tags ?? []) delete c.tags[t.Key!]; },
       // "You cannot delete an ACM certificate that is being used by another AWS service": ResourceInUseException
       // (https://docs.aws.amazon.com/acm/latest/APIReference/API_DeleteCertificate.html).

@@ -12,7 +12,7 @@
  */
 import { mockClient } from "aws-sdk-client-mock";
 import type { VirtualClock } from "./clock.js";
-import { awsError, CrashError, LATENCY, type Service } from "./common.js";
+import { awsError, CrashError, LATENCY, type Service, type Tags } from "./common.js";
 import { ec2Service, emptyEc2, type Ec2State } from "./ec2.js";
 import { elbService, emptyElb, type ElbState } from "./elbv2.js";
 import { rdsService, emptyRds, type RdsState } from "./rds.js";
@@ -201,27 +201,33 @@ export class FakeAws {
 
   /** Resources still alive that carry the stack's tag, by kind: what a "nothing left" test counts. */
   taggedResources(app: string): string[] {
-    const has = (v: { tags: Record<string, string> }) => v.tags["spontime:stack"] === app;
+    return [...this.stackTags(app).keys()].sort();
+  }
+
+  /** The tags of each resource still alive that carries the stack's tag, by the name `taggedResources` gives it. */
+  stackTags(app: string): Map<string, Tags> {
+    const has = (v: { tags: Tags }) => v.tags["spontime:stack"] === app;
     const { ec2, elb, rds, ecs, ecr, logs, iam, acm } = this.state;
-    const out: string[] = [];
+    const out = new Map<string, Tags>();
+    const add = (name: string, v: { tags: Tags }) => { if (has(v)) out.set(name, v.tags); };
     for (const [kind, m] of Object.entries({ vpcs: ec2.vpcs, igws: ec2.igws, subnets: ec2.subnets, routeTables: ec2.routeTables, sgs: ec2.sgs })) {
-      for (const v of m.values()) if (has(v)) out.push(`ec2:${kind}:${v.id}`);
+      for (const v of m.values()) add(`ec2:${kind}:${v.id}`, v);
     }
-    for (const v of elb.lbs.values()) if (has(v)) out.push(`elb:lb:${v.name}`);
-    for (const v of elb.tgs.values()) if (has(v)) out.push(`elb:tg:${v.name}`);
-    for (const v of elb.listeners.values()) if (has(v)) out.push(`elb:listener:${v.arn}`);
-    for (const v of rds.subnetGroups.values()) if (has(v)) out.push(`rds:subnet-group:${v.name}`);
-    for (const v of rds.instances.values()) if (has(v)) out.push(`rds:instance:${v.id}`);
-    for (const v of ecs.clusters.values()) if (v.status === "ACTIVE" && has(v)) out.push(`ecs:cluster:${v.name}`);
-    for (const v of ecs.services.values()) if (v.status !== "INACTIVE" && has(v)) out.push(`ecs:service:${v.name}`);
-    // One entry per family with an active revision: deploys leave earlier revisions active, as ECS does.
-    for (const family of new Set([...ecs.taskDefs.values()].filter((v) => v.status === "ACTIVE" && has(v)).map((v) => v.def.family))) out.push(`ecs:task-definition:${family}`);
-    for (const v of ecr.repos.values()) if (has(v)) out.push(`ecr:${v.name}`);
-    for (const v of logs.groups.values()) if (has(v)) out.push(`logs:${v.name}`);
-    for (const v of iam.roles.values()) if (has(v)) out.push(`iam:${v.name}`);
-    for (const v of this.state.scheduler.groups.values()) if (has(v)) out.push(`scheduler:group:${v.name}`);
-    for (const v of acm.certs.values()) if (has(v)) out.push(`acm:${v.domain}`);
-    return out.sort();
+    for (const v of elb.lbs.values()) add(`elb:lb:${v.name}`, v);
+    for (const v of elb.tgs.values()) add(`elb:tg:${v.name}`, v);
+    for (const v of elb.listeners.values()) add(`elb:listener:${v.arn}`, v);
+    for (const v of rds.subnetGroups.values()) add(`rds:subnet-group:${v.name}`, v);
+    for (const v of rds.instances.values()) add(`rds:instance:${v.id}`, v);
+    for (const v of ecs.clusters.values()) if (v.status === "ACTIVE") add(`ecs:cluster:${v.name}`, v);
+    for (const v of ecs.services.values()) if (v.status !== "INACTIVE") add(`ecs:service:${v.name}`, v);
+    // One entry per family with an active revision (its latest): deploys leave earlier revisions active, as ECS does.
+    for (const v of [...ecs.taskDefs.values()].filter((t) => t.status === "ACTIVE").sort((a, b) => a.revision - b.revision)) add(`ecs:task-definition:${v.def.family}`, v);
+    for (const v of ecr.repos.values()) add(`ecr:${v.name}`, v);
+    for (const v of logs.groups.values()) add(`logs:${v.name}`, v);
+    for (const v of iam.roles.values()) add(`iam:${v.name}`, v);
+    for (const v of this.state.scheduler.groups.values()) add(`scheduler:group:${v.name}`, v);
+    for (const v of acm.certs.values()) add(`acm:${v.domain}`, v);
+    return out;
   }
 
   // ---------------------------------------------------------------- wiring

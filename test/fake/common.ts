@@ -37,6 +37,44 @@ export const toUpper = (tags: Tags) => Object.entries(tags).map(([Key, Value]) =
 export const fromLower = (list: { key?: string; value?: string }[] | undefined): Tags => Object.fromEntries((list ?? []).map((t) => [t.key!, t.value ?? ""]));
 export const toLower = (tags: Tags) => Object.entries(tags).map(([key, value]) => ({ key, value }));
 
+/** How one service checks the tags of a create or a tag call, and the codes it answers with. */
+interface TagRules { keyMax: number; valueMax: number; valueMin?: number; chars?: RegExp; reserved?: RegExp; tooMany: string; invalid: string }
+const TAG_CHARS = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+/** 50 tags per resource everywhere, "aws:" ones apart; lengths and characters as each API reference's Tag type says. */
+export const TAG_RULES = {
+  // https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/Using_Tags.html#tag-restrictions: EC2 allows any character.
+  ec2: { keyMax: 128, valueMax: 256, tooMany: "TagLimitExceeded", invalid: "InvalidParameterValue" },
+  // https://docs.aws.amazon.com/IAM/latest/APIReference/API_Tag.html
+  iam: { keyMax: 128, valueMax: 256, chars: TAG_CHARS, tooMany: "LimitExceeded", invalid: "InvalidInput" },
+  // https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_Tag.html, API_AddTags.html (TooManyTags)
+  elbv2: { keyMax: 128, valueMax: 256, chars: TAG_CHARS, tooMany: "TooManyTags", invalid: "ValidationError" },
+  // https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_Tag.html: no "aws:" or "rds:" prefix
+  rds: { keyMax: 128, valueMax: 256, chars: TAG_CHARS, reserved: /^rds:/i, tooMany: "TagQuotaPerResourceExceeded", invalid: "InvalidParameterValue" },
+  // https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Tag.html
+  ecs: { keyMax: 128, valueMax: 256, chars: TAG_CHARS, tooMany: "InvalidParameterException", invalid: "InvalidParameterException" },
+  // https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_Tag.html, API_TagResource.html (TooManyTagsException)
+  ecr: { keyMax: 128, valueMax: 256, tooMany: "TooManyTagsException", invalid: "InvalidTagParameterException" },
+  // https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_TagResource.html
+  logs: { keyMax: 128, valueMax: 256, chars: TAG_CHARS, tooMany: "TooManyTagsException", invalid: "InvalidParameterException" },
+  // https://docs.aws.amazon.com/scheduler/latest/APIReference/API_Tag.html: a value of at least 1 character
+  scheduler: { keyMax: 128, valueMax: 256, valueMin: 1, tooMany: "ServiceQuotaExceededException", invalid: "ValidationException" },
+  // https://docs.aws.amazon.com/acm/latest/APIReference/API_Tag.html
+  acm: { keyMax: 128, valueMax: 256, chars: TAG_CHARS, tooMany: "TooManyTagsException", invalid: "InvalidTagException" },
+} satisfies Record<string, TagRules>;
+
+/** `added` once checked against the service's rules, with the resource's `current` tags counted in. */
+export function checkTags(rules: TagRules, current: Tags, added: Tags): Tags {
+  const length = (s: string) => [...s].length;
+  for (const [k, v] of Object.entries(added)) {
+    const bad = /^aws:/i.test(k) || rules.reserved?.test(k) || length(k) < 1 || length(k) > rules.keyMax
+      || length(v) < (rules.valueMin ?? 0) || length(v) > rules.valueMax || (rules.chars && !(rules.chars.test(k) && rules.chars.test(v)));
+    if (bad) throw awsError(rules.invalid, `Invalid tag: ${JSON.stringify(k)}=${JSON.stringify(v)}`);
+  }
+  const count = Object.keys({ ...current, ...added }).filter((k) => !/^aws:/i.test(k)).length;
+  if (count > 50) throw awsError(rules.tooMany, `A resource can have at most 50 tags, this request would make ${count}`);
+  return added;
+}
+
 /** `{ CreateVpc: CreateVpcCommand, ... }` out of an SDK client module. */
 type Commands<M> = { [K in keyof M as K extends `${infer Op}Command` ? Op : never]: M[K] };
 type InputOf<C> = C extends { new (...args: infer A): unknown } ? Exclude<A[0], undefined> : never;

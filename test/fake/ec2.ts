@@ -7,7 +7,7 @@
  */
 import * as EC2 from "@aws-sdk/client-ec2";
 import type { FakeAws } from "./aws.js";
-import { awsError, fromUpper, toUpper, type Service, type Tags } from "./common.js";
+import { awsError, checkTags, fromUpper, TAG_RULES, toUpper, type Service, type Tags } from "./common.js";
 
 interface Ec2Item { id: string; tags: Tags; createdAt: number }
 export interface Vpc extends Ec2Item { cidr: string; dnsSupport: boolean; dnsHostnames: boolean }
@@ -87,7 +87,7 @@ export function ec2Service(fake: FakeAws): Service<typeof EC2> {
   const get = <T extends Ec2Item>(map: Map<string, T>, id: string | undefined, code: string) => ec2Get(fake, map, id, code);
   const describe = <T extends Ec2Item & { vpcId?: string; name?: string }, S>(map: Map<string, T>, ids: string[] | undefined, filters: Filter[] | undefined, code: string, shape: (v: T) => S): S[] =>
     ids?.length ? ids.map((id) => shape(get(map, id, code))) : [...map.values()].filter((v) => matches(v, filters)).map(shape);
-  const tagsOf = (specs: EC2.TagSpecification[] | undefined): Tags => fromUpper(specs?.[0]?.Tags);
+  const tagsOf = (specs: EC2.TagSpecification[] | undefined): Tags => checkTags(TAG_RULES.ec2, {}, fromUpper(specs?.[0]?.Tags));
   const enisWhere = (pred: (e: Eni) => boolean) => [...st().enis.values()].filter(pred);
 
   const vpcShape = (v: Vpc) => ({ VpcId: v.id, CidrBlock: v.cidr, State: "available", Tags: toUpper(v.tags) });
@@ -263,7 +263,7 @@ export function ec2Service(fake: FakeAws): Service<typeof EC2> {
         if (referenced || enisWhere((e) => e.groups.includes(g.id)).length) throw awsError("DependencyViolation", `resource ${g.id} has a dependent object`);
         st().sgs.delete(g.id);
       },
-      CreateTags: (i) => { for (const item of tagged(i.Resources)) Object.assign(item.tags, fromUpper(i.Tags)); },
+      CreateTags: (i) => { for (const item of tagged(i.Resources)) Object.assign(item.tags, checkTags(TAG_RULES.ec2, item.tags, fromUpper(i.Tags))); },
       DeleteTags: (i) => { for (const item of tagged(i.Resources)) for (const t of i.Tags ?? []) delete item.tags[t.Key!]; },
     },
   };

@@ -2,7 +2,7 @@
 import * as ECR from "@aws-sdk/client-ecr";
 import { createHash } from "node:crypto";
 import type { FakeAws } from "./aws.js";
-import { awsError, fromUpper, toUpper, type Service, type Tags } from "./common.js";
+import { awsError, checkTags, fromUpper, TAG_RULES, toUpper, type Service, type Tags } from "./common.js";
 import { DEFAULT_IMAGE_MB } from "./deploy-model.js";
 
 /** What an image does when a task runs it: serves, crashes on start, or answers 400 to the health check. */
@@ -76,12 +76,12 @@ export function ecrService(fake: FakeAws): Service<typeof ECR> {
         if (repos().has(name)) throw awsError("RepositoryAlreadyExistsException", `The repository with name '${name}' already exists`);
         const r: Repository = {
           name, arn: fake.arn("ecr", `repository/${name}`), uri: `${account}.dkr.ecr.${fake.region}.amazonaws.com/${name}`,
-          scanOnPush: i.imageScanningConfiguration?.scanOnPush ?? false, images: new Map(), digests: new Map(), tags: fromUpper(i.tags),
+          scanOnPush: i.imageScanningConfiguration?.scanOnPush ?? false, images: new Map(), digests: new Map(), tags: checkTags(TAG_RULES.ecr, {}, fromUpper(i.tags)),
         };
         repos().set(name, r);
         return { repository: shape(r) };
       },
-      TagResource: (i) => { Object.assign(byArn(i.resourceArn).tags, fromUpper(i.tags)); },
+      TagResource: (i) => { const r = byArn(i.resourceArn); Object.assign(r.tags, checkTags(TAG_RULES.ecr, r.tags, fromUpper(i.tags))); },
       UntagResource: (i) => { const r = byArn(i.resourceArn); for (const k of i.tagKeys ?? []) delete r.tags[k]; },
       PutLifecyclePolicy: (i) => { get(i.repositoryName).policy = i.lifecyclePolicyText; return { repositoryName: i.repositoryName }; },
       PutImageScanningConfiguration: (i) => { get(i.repositoryName).scanOnPush = i.imageScanningConfiguration?.scanOnPush ?? false; },

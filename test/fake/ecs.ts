@@ -6,7 +6,7 @@
  */
 import * as ECS from "@aws-sdk/client-ecs";
 import type { FakeAws } from "./aws.js";
-import { awsError, fromLower, LATENCY, toLower, type Service, type Tags } from "./common.js";
+import { awsError, checkTags, fromLower, TAG_RULES, LATENCY, toLower, type Service, type Tags } from "./common.js";
 import { ec2Get } from "./ec2.js";
 import { launchTask, startDeployment, stopTask, tickService, type Deployment, type Task } from "./tasks.js";
 
@@ -157,7 +157,7 @@ export function ecsService(fake: FakeAws): Service<typeof ECS> {
         if (!c) {
           checkProviders(i.capacityProviders ?? [], i.defaultCapacityProviderStrategy);
           c = {
-            arn: fake.arn("ecs", `cluster/${i.clusterName}`), name: i.clusterName!, status: "ACTIVE", tags: fromLower(i.tags),
+            arn: fake.arn("ecs", `cluster/${i.clusterName}`), name: i.clusterName!, status: "ACTIVE", tags: checkTags(TAG_RULES.ecs, {}, fromLower(i.tags)),
             capacityProviders: i.capacityProviders ?? [], defaultCapacityProviderStrategy: i.defaultCapacityProviderStrategy ?? [],
           };
           st().clusters.set(c.arn, c);
@@ -179,7 +179,7 @@ export function ecsService(fake: FakeAws): Service<typeof ECS> {
         c.defaultCapacityProviderStrategy = i.defaultCapacityProviderStrategy ?? [];
         return { cluster: clusterShape(c) };
       },
-      TagResource: (i) => { Object.assign(taggable(i.resourceArn).tags, fromLower(i.tags)); },
+      TagResource: (i) => { const x = taggable(i.resourceArn); Object.assign(x.tags, checkTags(TAG_RULES.ecs, x.tags, fromLower(i.tags))); },
       UntagResource: (i) => { const x = taggable(i.resourceArn); for (const k of i.tagKeys ?? []) delete x.tags[k]; },
       DeleteCluster: (i) => {
         const c = cluster(i.cluster);
@@ -194,7 +194,7 @@ export function ecsService(fake: FakeAws): Service<typeof ECS> {
         }
         const revision = [...st().taskDefs.values()].filter((t) => t.def.family === i.family).length + 1;
         const { tags, ...def } = i;
-        const t: TaskDef = { arn: fake.arn("ecs", `task-definition/${i.family}:${revision}`), revision, status: "ACTIVE", def, tags: fromLower(tags) };
+        const t: TaskDef = { arn: fake.arn("ecs", `task-definition/${i.family}:${revision}`), revision, status: "ACTIVE", def, tags: checkTags(TAG_RULES.ecs, {}, fromLower(tags)) };
         st().taskDefs.set(t.arn, t);
         return { taskDefinition: tdShape(t), tags };
       },
@@ -222,7 +222,7 @@ export function ecsService(fake: FakeAws): Service<typeof ECS> {
         const s: EcsService = {
           arn: fake.arn("ecs", `service/${c.name}/${i.serviceName}`), name: i.serviceName!, clusterArn: c.arn, status: "ACTIVE", inactiveAt: 0, taskDefinition: td.arn,
           desiredCount: i.desiredCount ?? 0, ...(strategy?.length ? { capacityProviderStrategy: strategy } : { launchType: i.launchType ?? "EC2" }), networkConfiguration: i.networkConfiguration, loadBalancers: i.loadBalancers ?? [], healthCheckGracePeriodSeconds: i.healthCheckGracePeriodSeconds,
-          deploymentConfiguration: i.deploymentConfiguration, deployments: [], events: [], tags: fromLower(i.tags),
+          deploymentConfiguration: i.deploymentConfiguration, deployments: [], events: [], tags: checkTags(TAG_RULES.ecs, {}, fromLower(i.tags)),
         };
         st().services.set(s.arn, s);
         if (i.clientToken) st().serviceTokens.set(i.clientToken, s.arn);

@@ -5,7 +5,7 @@
  */
 import * as ELB from "@aws-sdk/client-elastic-load-balancing-v2";
 import type { FakeAws } from "./aws.js";
-import { awsError, fromUpper, LATENCY, toUpper, type Service, type Tags } from "./common.js";
+import { awsError, checkTags, fromUpper, TAG_RULES, LATENCY, toUpper, type Service, type Tags } from "./common.js";
 import { addEni, ec2Get, releaseEnis } from "./ec2.js";
 import { targetsOf } from "./tasks.js";
 
@@ -124,7 +124,7 @@ export function elbService(fake: FakeAws): Service<typeof ELB> {
         const arn = fake.arn("elasticloadbalancing", `loadbalancer/app/${i.Name}/${fake.id("lb")}`);
         const created: LoadBalancer = {
           arn, name: i.Name!, dns: `${i.Name}-123456.${fake.region}.elb.amazonaws.com`, scheme: i.Scheme ?? "internet-facing", vpcId, subnets, securityGroups: i.SecurityGroups ?? [],
-          state: "provisioning", activeAt: fake.clock.now() + LATENCY.albActive, tags: fromUpper(i.Tags),
+          state: "provisioning", activeAt: fake.clock.now() + LATENCY.albActive, tags: checkTags(TAG_RULES.elbv2, {}, fromUpper(i.Tags)),
         };
         st().lbs.set(arn, created);
         for (const s of subnets) addEni(fake, arn, s, created.securityGroups, true);
@@ -151,7 +151,7 @@ export function elbService(fake: FakeAws): Service<typeof ELB> {
         for (const arn of i.ResourceArns ?? []) {
           const item = tagged(arn);
           if (!item) throw awsError("LoadBalancerNotFoundException", `resource ${arn} not found`);
-          Object.assign(item.tags, fromUpper(i.Tags));
+          Object.assign(item.tags, checkTags(TAG_RULES.elbv2, item.tags, fromUpper(i.Tags)));
         }
       },
       RemoveTags: (i) => {
@@ -181,7 +181,7 @@ export function elbService(fake: FakeAws): Service<typeof ELB> {
           arn, name: i.Name!, protocol: i.Protocol!, port: i.Port!, vpcId: i.VpcId!, targetType: i.TargetType ?? "instance", healthCheckPath: i.HealthCheckPath ?? "/",
           // AWS's defaults for an HTTP target group of an ALB: https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateTargetGroup.html
           interval: i.HealthCheckIntervalSeconds ?? 30, timeout: i.HealthCheckTimeoutSeconds ?? 5, healthyThreshold: i.HealthyThresholdCount ?? 5, unhealthyThreshold: i.UnhealthyThresholdCount ?? 2,
-          matcher: i.Matcher?.HttpCode ?? "200", deregistrationDelay: "300", tags: fromUpper(i.Tags),
+          matcher: i.Matcher?.HttpCode ?? "200", deregistrationDelay: "300", tags: checkTags(TAG_RULES.elbv2, {}, fromUpper(i.Tags)),
         };
         st().tgs.set(arn, created);
         return { TargetGroups: [tgShape(created)] };
@@ -211,7 +211,7 @@ export function elbService(fake: FakeAws): Service<typeof ELB> {
           throw awsError("DuplicateListener", "A listener already exists on this port for this load balancer");
         }
         const arn = owner.arn.replace(":loadbalancer/", ":listener/") + `/${fake.id("l")}`;
-        const l: Listener = { arn, lbArn: owner.arn, port: i.Port!, protocol: i.Protocol!, ...wanted, tags: fromUpper(i.Tags) };
+        const l: Listener = { arn, lbArn: owner.arn, port: i.Port!, protocol: i.Protocol!, ...wanted, tags: checkTags(TAG_RULES.elbv2, {}, fromUpper(i.Tags)) };
         st().listeners.set(arn, l);
         return { Listeners: [listenerShape(l)] };
       },

@@ -1,7 +1,7 @@
 /** IAM: role names unique, a role with attached policies cannot be deleted, NoSuchEntity as the SDK names it. */
 import * as IAM from "@aws-sdk/client-iam";
 import type { FakeAws } from "./aws.js";
-import { awsError, fromUpper, toUpper, type Service, type Tags } from "./common.js";
+import { awsError, checkTags, fromUpper, TAG_RULES, toUpper, type Service, type Tags } from "./common.js";
 
 /** `inline`: inline policies by name (PutRolePolicy), their documents as sent. */
 export interface Role { name: string; arn: string; trust: string; policies: Set<string>; inline: Record<string, string>; tags: Tags; createdAt?: number }
@@ -71,7 +71,7 @@ export function iamService(fake: FakeAws): Service<typeof IAM> {
       CreateRole: (i) => {
         const name = i.RoleName!;
         if (roles().has(name)) throw awsError("EntityAlreadyExistsException", `Role with name ${name} already exists.`);
-        const r: Role = { name, arn: `arn:aws:iam::${fake.account}:role/${name}`, trust: i.AssumeRolePolicyDocument!, policies: new Set(), inline: {}, tags: fromUpper(i.Tags), createdAt: fake.clock.now() };
+        const r: Role = { name, arn: `arn:aws:iam::${fake.account}:role/${name}`, trust: i.AssumeRolePolicyDocument!, policies: new Set(), inline: {}, tags: checkTags(TAG_RULES.iam, {}, fromUpper(i.Tags)), createdAt: fake.clock.now() };
         roles().set(name, r);
         return { Role: shape(r) };
       },
@@ -95,7 +95,7 @@ export function iamService(fake: FakeAws): Service<typeof IAM> {
         fake.iam.serviceLinkedRoles.add(service);
         return { Role: { RoleName: name, Arn: `arn:aws:iam::${fake.account}:role/aws-service-role/${service}/${name}`, Path: `/aws-service-role/${service}/`, RoleId: "AROASLR", CreateDate: new Date(0) } };
       },
-      TagRole: (i) => { Object.assign(get(i.RoleName).tags, fromUpper(i.Tags)); },
+      TagRole: (i) => { const r = get(i.RoleName); Object.assign(r.tags, checkTags(TAG_RULES.iam, r.tags, fromUpper(i.Tags))); },
       UntagRole: (i) => { const r = get(i.RoleName); for (const k of i.TagKeys ?? []) delete r.tags[k]; },
       DeleteRole: (i) => {
         const r = get(i.RoleName);

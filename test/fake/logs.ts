@@ -1,7 +1,7 @@
 /** CloudWatch Logs: group names unique, the retention periods PutRetentionPolicy accepts, events as tasks wrote them. */
 import * as LOGS from "@aws-sdk/client-cloudwatch-logs";
 import type { FakeAws } from "./aws.js";
-import { awsError, type Service, type Tags } from "./common.js";
+import { awsError, checkTags, TAG_RULES, type Service, type Tags } from "./common.js";
 
 export interface LogEvent { logStreamName: string; timestamp: number; message: string }
 export interface LogGroup { name: string; arn: string; retention?: number; tags: Tags; events: LogEvent[] }
@@ -45,12 +45,12 @@ export function logsService(fake: FakeAws): Service<typeof LOGS> {
     },
     writes: {
       // The newer tagging API by ARN (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_TagResource.html).
-      TagResource: (i) => { Object.assign(byArn(i.resourceArn).tags, i.tags); },
+      TagResource: (i) => { const g = byArn(i.resourceArn); Object.assign(g.tags, checkTags(TAG_RULES.logs, g.tags, i.tags ?? {})); },
       UntagResource: (i) => { const g = byArn(i.resourceArn); for (const k of i.tagKeys ?? []) delete g.tags[k]; },
       CreateLogGroup: (i) => {
         const name = i.logGroupName!;
         if (groups().has(name)) throw awsError("ResourceAlreadyExistsException", "The specified log group already exists");
-        groups().set(name, { name, arn: fake.arn("logs", `log-group:${name}`), tags: { ...(i.tags ?? {}) }, events: [] });
+        groups().set(name, { name, arn: fake.arn("logs", `log-group:${name}`), tags: { ...checkTags(TAG_RULES.logs, {}, i.tags ?? {}) }, events: [] });
       },
       PutRetentionPolicy: (i) => {
         const g = get(i.logGroupName);

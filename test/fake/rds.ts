@@ -5,7 +5,7 @@
  */
 import * as RDS from "@aws-sdk/client-rds";
 import type { FakeAws } from "./aws.js";
-import { awsError, fromUpper, LATENCY, toUpper, type Service, type Tags } from "./common.js";
+import { awsError, checkTags, fromUpper, TAG_RULES, LATENCY, toUpper, type Service, type Tags } from "./common.js";
 import { addEni, ec2Get } from "./ec2.js";
 
 export interface DbSubnetGroup { name: string; arn: string; vpcId: string; subnets: string[]; tags: Tags }
@@ -124,7 +124,7 @@ export function rdsService(fake: FakeAws): Service<typeof RDS> {
         // RDS sees EC2 with the same lag; it calls an unseen subnet invalid.
         const subs = (i.SubnetIds ?? []).map((s) => ec2Get(fake, fake.ec2.subnets, s, "InvalidSubnet"));
         if (new Set(subs.map((s) => s.az)).size < 2) throw awsError("DBSubnetGroupDoesNotCoverEnoughAZs", "The DB subnet group doesn't meet Availability Zone (AZ) coverage requirement. Current AZ coverage: 1. Add subnets to cover at least 2 AZs.");
-        const g: DbSubnetGroup = { name: i.DBSubnetGroupName!, arn: fake.arn("rds", `subgrp:${i.DBSubnetGroupName}`), vpcId: subs[0]!.vpcId, subnets: i.SubnetIds!, tags: fromUpper(i.Tags) };
+        const g: DbSubnetGroup = { name: i.DBSubnetGroupName!, arn: fake.arn("rds", `subgrp:${i.DBSubnetGroupName}`), vpcId: subs[0]!.vpcId, subnets: i.SubnetIds!, tags: checkTags(TAG_RULES.rds, {}, fromUpper(i.Tags)) };
         st().subnetGroups.set(g.name, g);
         return { DBSubnetGroup: groupShape(g) };
       },
@@ -157,7 +157,7 @@ export function rdsService(fake: FakeAws): Service<typeof RDS> {
           id: i.DBInstanceIdentifier!, arn, status: "creating", nextStatus: "available", engine: i.Engine!, engineVersion: version.includes(".") ? version : "15.10",
           instanceClass: i.DBInstanceClass!, storageType: i.StorageType!, allocatedStorage: i.AllocatedStorage!, backup: i.BackupRetentionPeriod!, multiAz: i.MultiAZ!, public: i.PubliclyAccessible!,
           encrypted: i.StorageEncrypted!, az: i.AvailabilityZone!, subnetGroup: g.name, securityGroups, dbName: i.DBName!, username: i.MasterUsername!,
-          password: i.MasterUserPassword!, tags: fromUpper(i.Tags), eniId: addEni(fake, arn, subnet.id, securityGroups, false), copyTagsToSnapshot: i.CopyTagsToSnapshot ?? false,
+          password: i.MasterUserPassword!, tags: checkTags(TAG_RULES.rds, {}, fromUpper(i.Tags)), eniId: addEni(fake, arn, subnet.id, securityGroups, false), copyTagsToSnapshot: i.CopyTagsToSnapshot ?? false,
         };
         transition(d, "creating", "available", LATENCY.rdsCreate);
         st().instances.set(d.id, d);
@@ -181,7 +181,7 @@ export function rdsService(fake: FakeAws): Service<typeof RDS> {
         transition(d, "modifying", "available", LATENCY.rdsModify);
         return { DBInstance: dbShape(d) };
       },
-      AddTagsToResource: (i) => { Object.assign(taggable(i.ResourceName).tags, fromUpper(i.Tags)); },
+      AddTagsToResource: (i) => { const x = taggable(i.ResourceName); Object.assign(x.tags, checkTags(TAG_RULES.rds, x.tags, fromUpper(i.Tags))); },
       RemoveTagsFromResource: (i) => { const x = taggable(i.ResourceName); for (const k of i.TagKeys ?? []) delete x.tags[k]; },
       DeleteDBInstance: (i) => {
         const d = get(i.DBInstanceIdentifier);

@@ -7,7 +7,7 @@
  */
 import * as Scheduler from "@aws-sdk/client-scheduler";
 import type { FakeAws } from "./aws.js";
-import { awsError, fromUpper, toUpper, type Service, type Tags } from "./common.js";
+import { awsError, checkTags, fromUpper, TAG_RULES, toUpper, type Service, type Tags } from "./common.js";
 import { ecsService } from "./ecs.js";
 import { roleAssumable } from "./iam.js";
 import { rdsService } from "./rds.js";
@@ -220,7 +220,7 @@ export function schedulerService(fake: FakeAws): Service<typeof Scheduler> {
       CreateScheduleGroup: (i) => {
         settle();
         if (st().groups.has(i.Name!)) throw awsError("ConflictException", `Schedule group ${i.Name} already exists.`, 409);
-        const g: ScheduleGroup = { name: i.Name!, arn: fake.arn("scheduler", `schedule-group/${i.Name}`), state: "ACTIVE", goneAt: 0, tags: fromUpper(i.Tags) };
+        const g: ScheduleGroup = { name: i.Name!, arn: fake.arn("scheduler", `schedule-group/${i.Name}`), state: "ACTIVE", goneAt: 0, tags: checkTags(TAG_RULES.scheduler, {}, fromUpper(i.Tags)) };
         st().groups.set(g.name, g);
         return { ScheduleGroupArn: g.arn };
       },
@@ -233,7 +233,7 @@ export function schedulerService(fake: FakeAws): Service<typeof Scheduler> {
           for (const [k, s] of st().schedules) if (s.group === g.name) st().schedules.delete(k);
         }
       },
-      TagResource: (i) => { Object.assign(byArn(i.ResourceArn).tags, fromUpper(i.Tags)); },
+      TagResource: (i) => { const g = byArn(i.ResourceArn); Object.assign(g.tags, checkTags(TAG_RULES.scheduler, g.tags, fromUpper(i.Tags))); },
       UntagResource: (i) => { const g = byArn(i.ResourceArn); for (const k of i.TagKeys ?? []) delete g.tags[k]; },
       CreateSchedule: (i) => {
         settle();
