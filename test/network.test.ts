@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
-import { APP, Harness } from "./helpers.js";
+import { APP, Harness, TEST_ENV } from "./helpers.js";
 
 let h: Harness;
 beforeEach(() => { h = new Harness(); });
@@ -121,7 +121,7 @@ describe("down", () => {
 describe("bad input", () => {
   for (const [name, spec, field] of [
     ["malformed JSON", "{ nope", /not valid JSON/],
-    ["unknown field", JSON.stringify({ appName: "x", colour: "red" }), /unknown field colour/],
+    ["unknown field", JSON.stringify({ appName: "xy", colour: "red" }), /unknown field colour/],
     ["subnet outside the VPC", JSON.stringify({ network: { publicSubnets: ["10.1.1.0/24", "10.0.2.0/24"] } }), /network\.publicSubnets\.0: 10\.1\.1\.0\/24 is not inside the VPC/],
     ["overlapping subnets", JSON.stringify({ network: { privateSubnets: ["10.0.1.0/24", "10.0.11.0/24"] } }), /overlaps 10\.0\.1\.0\/24/],
     ["Fargate pair", JSON.stringify({ app: { cpu: 256, memory: 4096 } }), /app\.memory: Fargate cpu 256 takes memory 512, 1024, 2048, not 4096/],
@@ -141,4 +141,27 @@ describe("bad input", () => {
       assert.equal(h.fake.calls.length, 0);
     });
   }
+});
+
+describe("validation shows every problem, with the nearest valid value", () => {
+  it("a typo in the region, the DB class, the Fargate size and the time zone, and a missing time zone: all named at once, exit 2, no AWS call", async () => {
+    const spec = (value: object) => { const file = join(h.dir, "spec.json"); writeFileSync(file, JSON.stringify(value)); return file; };
+    const r = await h.cli(["validate", "--config", spec({
+      region: "us-east-9", database: { instanceClass: "db.t4g.mcro" }, app: { cpu: 300 }, schedule: { awake: "Mon-Fri 08:00-20:00" }, tags: { a: "1", b: "2" },
+    })]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /4 problems:/);
+    assert.match(r.stderr, /region: "us-east-9" is not an AWS region: did you mean "us-east-1"\?/);
+    assert.match(r.stderr, /database\.instanceClass: "db\.t4g\.mcro" is not a DB instance class RDS for PostgreSQL runs: did you mean "db\.t4g\.micro"\?/);
+    assert.match(r.stderr, /app\.cpu: Fargate cpu must be one of 256, 512, .*, not 300: did you mean 256\?/);
+    assert.match(r.stderr, /schedule\.timezone: missing: the IANA time zone the windows are in, e.g\. Europe\/Paris/);
+    assert.doesNotMatch(r.stderr, /expected string, received undefined/);
+    const zone = await h.cli(["validate", "--config", spec({ schedule: { awake: "Mon-Fri 08:00-20:00", timezone: "Europe/Pari" }, app: { memory: 600 } })]);
+    assert.match(zone.stderr, /timezone "Europe\/Pari" is not an IANA time zone like Europe\/Paris: did you mean "Europe\/Paris"\?/);
+    assert.match(zone.stderr, /app\.memory: Fargate cpu 256 takes memory 512, 1024, 2048, not 600: did you mean 512\?/);
+    const env = await h.cli(["validate"], { env: { ...TEST_ENV, AWS_REGION: "eu-west-9" } });
+    assert.equal(env.code, 2);
+    assert.match(env.stderr, /AWS_REGION: "eu-west-9" is not an AWS region: did you mean "eu-west-1"\?/);
+    assert.equal(h.fake.calls.length, 0);
+  });
 });

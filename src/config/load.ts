@@ -22,7 +22,7 @@ export function loadSpec(path: string | undefined, overrides: SpecOverrides, env
     throw new UserError(`${file}: no such file`, "run `spontime-infra init` to write one, or drop --config to use the defaults");
   }
   const parsed = SpecSchema.safeParse(raw);
-  if (!parsed.success) throw new UserError(`${file}: ${describeIssue(parsed.error)}`, "see spontime.schema.json for every field");
+  if (!parsed.success) throw new UserError(`${file}: ${describeIssues(parsed.error)}`, "see spontime.schema.json for every field");
   const spec = parsed.data;
   const named = typeof raw === "object" && raw !== null && "region" in raw;
   spec.region = stackRegion({ region: spec.region, named: named ? file : undefined }, overrides.region, env);
@@ -43,7 +43,8 @@ const CHOOSE = "a stack's region is its spec's \"region\": put the one you mean 
 export function stackRegion(spec: { region: string; named?: string }, flag: string | undefined, env: NodeJS.ProcessEnv): string {
   const others: [string, string | undefined][] = [["--region", flag], ["AWS_REGION", env.AWS_REGION], ["AWS_DEFAULT_REGION", env.AWS_DEFAULT_REGION]];
   for (const [source, value] of others) {
-    if (value && !SpecSchema.shape.region.safeParse(value).success) throw new UserError(`${source} ${JSON.stringify(value)}: must be an AWS region like us-east-1`);
+    const checked = value ? SpecSchema.shape.region.safeParse(value) : undefined;
+    if (checked && !checked.success) throw new UserError(`${source}: ${checked.error.issues[0]!.message}`);
   }
   const given = others.filter((o): o is [string, string] => !!o[1]);
   if (spec.named) {
@@ -57,9 +58,14 @@ export function stackRegion(spec: { region: string; named?: string }, flag: stri
   return first?.[1] ?? spec.region;
 }
 
-function describeIssue(error: z.ZodError): string {
-  const issue = error.issues[0]!;
-  const where = issue.path.length ? issue.path.join(".") : "(top level)";
-  if (issue.code === "unrecognized_keys") return `unknown field ${issue.keys.map((k) => [...issue.path, k].join(".")).join(", ")}`;
-  return `${where}: ${issue.message}`;
+/** Every problem the schema found: one on its line, several listed one per line. */
+function describeIssues(error: z.ZodError): string {
+  const lines = error.issues.map((issue) => {
+    const where = issue.path.length ? issue.path.join(".") : "(top level)";
+    if (issue.code === "unrecognized_keys") return `unknown field ${issue.keys.map((k) => [...issue.path, k].join(".")).join(", ")}`;
+    // zod says "expected string, received undefined" for a field left out.
+    if (issue.code === "invalid_type" && / received undefined$/.test(issue.message)) return `${where}: missing (${issue.expected} required)`;
+    return `${where}: ${issue.message}`;
+  });
+  return lines.length === 1 ? lines[0]! : `${lines.length} problems:\n  - ${lines.join("\n  - ")}`;
 }

@@ -3,6 +3,7 @@
  * the cron expressions of EventBridge Scheduler, the phase (service/database asleep or not) at an instant,
  * the next transitions for `status`, and the hours per week awake for `cost`. Pure: no AWS, no clock.
  */
+import { didYouMean } from "./catalog.js";
 
 export const DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"] as const;
 const CRON_DAYS = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"];
@@ -87,7 +88,7 @@ function dstShiftMin(zone: string, year = new Date().getUTCFullYear()): number {
 /** Why the schedule cannot work, one reason per problem; empty when it can. */
 export function scheduleViolations(s: Schedule): string[] {
   const reasons = [s.awake].flat().map(parseWindow).filter((w): w is string => typeof w === "string");
-  if (!validTimeZone(s.timezone)) reasons.push(`timezone "${s.timezone}" is not an IANA time zone like Europe/Paris`);
+  if (!validTimeZone(s.timezone)) reasons.push(`timezone "${s.timezone}" is not an IANA time zone like Europe/Paris${didYouMean(s.timezone, Intl.supportedValuesOf("timeZone"))}`);
   if (reasons.length) return reasons;
   const awake = awakeMinutes(s);
   // No sleep, no schedule to create: `up` would wait for schedules it never makes.

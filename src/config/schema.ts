@@ -1,5 +1,6 @@
 // A namespace import: the bundle then keeps only the parts of zod used (`{ z }` pulls in its 45 locales).
 import * as z from "zod";
+import { DB_INSTANCE_CLASSES, didYouMean, REGIONS } from "./catalog.js";
 import { contains, overlaps, parseCidr } from "./cidr.js";
 import { limitViolation } from "./limits.js";
 import { isUserTagKey, MAX_USER_TAGS, nameViolations } from "./names.js";
@@ -41,7 +42,15 @@ export const appNameSchema = z
     message: "must be 1-24 characters: lowercase letters, digits and single hyphens, starting with a letter",
   });
 
-const region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { message: "must be an AWS region like us-east-1" });
+/** Adds each message as an issue of the value being checked. */
+const report = (ctx: z.RefinementCtx, messages: string[]) => { for (const message of messages) ctx.addIssue({ code: "custom", message }); };
+
+/** A value from a known list, or an error naming the nearest one. */
+const oneOf = (what: string, options: readonly string[]) => z.string().superRefine((v, ctx) => {
+  if (!options.includes(v)) ctx.addIssue({ code: "custom", message: `"${v}" is not ${what}${didYouMean(v, options)}` });
+});
+
+const region = oneOf("an AWS region", REGIONS);
 
 /** S3 bucket naming rules (general purpose buckets): 3-63 characters, lowercase letters, digits, dots, hyphens. */
 export const s3BucketName = z.string().regex(/^[a-z0-9](?:[a-z0-9.-]{1,61})[a-z0-9]$/, {
@@ -73,19 +82,68 @@ const secretArn = z.string().regex(/^arn:aws(-[a-z]+)*:(ssm:[a-z0-9-]+:\d{12}:pa
   message: "must be the ARN of an SSM parameter (arn:aws:ssm:REGION:ACCOUNT:parameter/NAME, from `aws ssm get-parameter --name NAME --query Parameter.ARN`) or of a Secrets Manager secret (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-XXXXXX, from `aws secretsmanager describe-secret --secret-id NAME --query ARN`)",
 });
 
+function subnetsInVpc(network: { vpcCidr: string; publicSubnets: string[]; privateSubnets: string[] }, ctx: z.RefinementCtx): void {
+  const vpc = parseCidr(network.vpcCidr);
+  if (!vpc) return;
+  const subnets = [
+    ...network.publicSubnets.map((c, i) => ({ c, path: ["publicSubnets", i] })),
+    ...network.privateSubnets.map((c, i) => ({ c, path: ["privateSubnets", i] })),
+  ];
+  subnets.forEach(({ c, path }, i) => {
+    const s = parseCidr(c);
+    if (!s) return;
+    if (!contains(vpc, s)) ctx.addIssue({ code: "custom", path, message: `${c} is not inside the VPC ${network.vpcCidr}` });
+    for (const other of subnets.slice(i + 1)) {
+      const o = parseCidr(other.c);
+      if (o && overlaps(s, o)) ctx.addIssue({ code: "custom", path: other.path, message: `${other.c} overlaps ${c}` });
+    }
+  });
+}
+
+const nearest = (value: number, options: number[]) => options.reduce((a, b) => (Math.abs(b - value) < Math.abs(a - value) ? b : a));
+
+function fargateTask(app: { cpu: number; memory: number; capacity: string; architecture: string }, ctx: z.RefinementCtx): void {
+  const mem = fargateMemoryOptions(app.cpu);
+  if (mem.length === 0) {
+    const cpus = [256, 512, 1024, 2048, 4096, 8192, 16384];
+    ctx.addIssue({ code: "custom", path: ["cpu"], message: `Fargate cpu must be one of ${cpus.join(", ")}, not ${app.cpu}: did you mean ${nearest(app.cpu, cpus)}?` });
+  } else if (!mem.includes(app.memory)) {
+    const options = mem.length > 4 ? `${mem[0]}-${mem.at(-1)} in steps of ${mem[1]! - mem[0]!}` : mem.join(", ");
+    ctx.addIssue({ code: "custom", path: ["memory"], message: `Fargate cpu ${app.cpu} takes memory ${options}, not ${app.memory}: did you mean ${nearest(app.memory, mem)}?` });
+  }
+  // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-capacity-providers.html
+  if (app.capacity === "FARGATE_SPOT" && app.architecture !== "X86_64") {
+    ctx.addIssue({ code: "custom", path: ["capacity"], message: "Fargate Spot runs only X86_64 tasks: set app.architecture to X86_64, or app.capacity to FARGATE" });
+  }
+}
+
+/** The app's own variables: names a container takes and the stack does not set itself, each given in one place. */
+function appEnvironment(app: { environment: Record<string, string>; secrets: Record<string, string> }, ctx: z.RefinementCtx): void {
+  for (const field of ["environment", "secrets"] as const) {
+    for (const name of Object.keys(app[field])) {
+      const message = envNameViolation(name);
+      if (message) ctx.addIssue({ code: "custom", path: [field, name], message });
+    }
+  }
+  for (const name of Object.keys(app.secrets).filter((n) => n in app.environment)) {
+    ctx.addIssue({ code: "custom", path: ["secrets", name], message: `${name} is in app.environment too: give it in one place` });
+  }
+}
+
 export const SpecSchema = z
   .object({
     $schema: z.string().optional(),
     appName: appNameSchema.default("spontime-poc"),
     region: region.default("us-east-1"),
     profile: z.string().min(1).optional(),
-    availabilityZones: z.tuple([z.string(), z.string()]).optional()
+    availabilityZones: z.tuple([z.string(), z.string()])
+      .superRefine(([a, b], ctx) => report(ctx, a === b ? ["the ALB and the DB subnet group need two different AZs"] : [])).optional()
       .describe("Two AZs (the first is where the task and the DB run). Default: the region's first two."),
     network: z.object({
       vpcCidr: cidr.default("10.0.0.0/16"),
       publicSubnets: subnetPair.default(["10.0.1.0/24", "10.0.2.0/24"]),
       privateSubnets: subnetPair.default(["10.0.10.0/24", "10.0.11.0/24"]),
-    }).strict().prefault({}),
+    }).strict().superRefine(subnetsInVpc).prefault({}),
     app: z.object({
       containerPort: z.number().int().min(1).max(65535).default(8000),
       healthPath: z.string().regex(/^\/\S*$/, { message: "must start with /" }).default("/health"),
@@ -111,15 +169,19 @@ export const SpecSchema = z
         timeoutSeconds: z.number().int().min(2).max(120).default(5),
         healthyThreshold: z.number().int().min(2).max(10).default(2).describe("passes in a row before a task gets traffic (AWS's minimum 2, default 5)"),
         unhealthyThreshold: z.number().int().min(2).max(10).default(2).describe("failures in a row before a task is replaced"),
-      }).strict().prefault({}),
+      }).strict().superRefine((hc, ctx) => {
+        if (hc.timeoutSeconds >= hc.intervalSeconds) {
+          ctx.addIssue({ code: "custom", path: ["timeoutSeconds"], message: `must be shorter than intervalSeconds (${hc.intervalSeconds}), as ELB requires` });
+        }
+      }).prefault({}),
       deregistrationDelaySeconds: z.number().int().min(0).max(3600).default(30)
         .describe("how long the old task keeps its connections during a deploy (AWS's default 300)"),
       containerHealthCheck: z.boolean().default(false)
         .describe("Adds a container healthCheck running curl inside the image; off because slim images lack curl."),
-    }).strict().prefault({}),
+    }).strict().superRefine(fargateTask).superRefine(appEnvironment).prefault({}),
     database: z.object({
       engineVersion: z.string().regex(/^15(\.\d+)?$/, { message: "must be 15 or a pinned 15.x minor like 15.8" }).default("15"),
-      instanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/).default("db.t4g.micro"),
+      instanceClass: oneOf("a DB instance class RDS for PostgreSQL runs", DB_INSTANCE_CLASSES).default("db.t4g.micro"),
       storageType: z.enum(["gp2", "gp3"]).default("gp2"),
       allocatedStorage: z.number().int().min(20).max(6144).default(20),
       backupRetentionDays: z.number().int().min(0).max(35).default(1),
@@ -145,71 +207,33 @@ export const SpecSchema = z
     ]).optional().describe("Where the state file lives: local (default, --state-dir) or an S3 bucket shared by a team."),
     schedule: z.object({
       awake: z.union([z.string(), z.array(z.string()).min(1)]).describe('When the stack is awake, e.g. "Mon-Fri 08:00-20:00" or ["Mon-Fri 08:00-20:00", "Sat 09:00-12:00"]'),
-      timezone: z.string().describe("The IANA time zone of the windows, e.g. Europe/Paris (daylight saving time followed)"),
-    }).strict().optional().describe("Sleeps and wakes the stack by itself (EventBridge Scheduler): no schedule, no automatic sleep."),
+      timezone: z.string({ error: (issue) => (issue.input === undefined ? "missing: the IANA time zone the windows are in, e.g. Europe/Paris" : undefined) }).describe("The IANA time zone of the windows, e.g. Europe/Paris (daylight saving time followed)"),
+    }).strict().superRefine((schedule, ctx) => report(ctx, scheduleViolations(schedule))).optional().describe("Sleeps and wakes the stack by itself (EventBridge Scheduler): no schedule, no automatic sleep."),
     https: z.object({ domain: hostname }).strict().optional()
       .describe("HTTPS at your own domain: an ACM certificate (free), a 443 listener, HTTP redirected. Default: plain HTTP at the ALB's name."),
-    tags: z.record(z.string(), z.string()).default({})
+    tags: z.record(z.string(), z.string()).superRefine((tags, ctx) => report(ctx, userTagViolations(tags))).default({})
       .describe(`Your tags, on every resource (at most ${MAX_USER_TAGS}: AWS allows 50 per resource and the tool uses up to 6)`),
   })
   .strict()
+  // What needs two sections (names: app and region; AZs and region; tags and schedule); each section checks itself, so every error shows at once.
   .superRefine((spec, ctx) => {
-    const vpc = parseCidr(spec.network.vpcCidr);
-    const subnets = [
-      ...spec.network.publicSubnets.map((c, i) => ({ c, path: ["network", "publicSubnets", i] })),
-      ...spec.network.privateSubnets.map((c, i) => ({ c, path: ["network", "privateSubnets", i] })),
-    ];
-    if (vpc) {
-      subnets.forEach(({ c, path }, i) => {
-        const s = parseCidr(c);
-        if (!s) return;
-        if (!contains(vpc, s)) ctx.addIssue({ code: "custom", path, message: `${c} is not inside the VPC ${spec.network.vpcCidr}` });
-        for (const other of subnets.slice(i + 1)) {
-          const o = parseCidr(other.c);
-          if (o && overlaps(s, o)) ctx.addIssue({ code: "custom", path: other.path, message: `${other.c} overlaps ${c}` });
-        }
-      });
-    }
-    const mem = fargateMemoryOptions(spec.app.cpu);
-    if (mem.length === 0) {
-      ctx.addIssue({ code: "custom", path: ["app", "cpu"], message: "Fargate cpu must be one of 256, 512, 1024, 2048, 4096, 8192, 16384" });
-    } else if (!mem.includes(spec.app.memory)) {
-      ctx.addIssue({ code: "custom", path: ["app", "memory"], message: `Fargate cpu ${spec.app.cpu} takes memory ${mem.length > 4 ? `${mem[0]}-${mem.at(-1)} in steps of ${mem[1]! - mem[0]!}` : mem.join(", ")}, not ${spec.app.memory}` });
-    }
-    // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-capacity-providers.html
-    if (spec.app.capacity === "FARGATE_SPOT" && spec.app.architecture !== "X86_64") {
-      ctx.addIssue({ code: "custom", path: ["app", "capacity"], message: "Fargate Spot runs only X86_64 tasks: set app.architecture to X86_64, or app.capacity to FARGATE" });
-    }
-    for (const field of ["environment", "secrets"] as const) {
-      for (const name of Object.keys(spec.app[field])) {
-        const message = envNameViolation(name);
-        if (message) ctx.addIssue({ code: "custom", path: ["app", field, name], message });
-      }
-    }
-    for (const name of Object.keys(spec.app.secrets).filter((n) => n in spec.app.environment)) {
-      ctx.addIssue({ code: "custom", path: ["app", "secrets", name], message: `${name} is in app.environment too: give it in one place` });
-    }
-    const hc = spec.app.healthCheck;
-    if (hc.timeoutSeconds >= hc.intervalSeconds) {
-      ctx.addIssue({ code: "custom", path: ["app", "healthCheck", "timeoutSeconds"], message: `must be shorter than intervalSeconds (${hc.intervalSeconds}), as ELB requires` });
-    }
-    for (const message of spec.schedule ? scheduleViolations(spec.schedule) : []) ctx.addIssue({ code: "custom", path: ["schedule"], message });
     for (const message of nameViolations(spec)) ctx.addIssue({ code: "custom", path: ["appName"], message });
     // An AZ's name is its region's plus a letter (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/using-regions-availability-zones.html):
     // another region's AZ, or a typo, is caught here; `up` also asks EC2 which ones exist (src/stack/azs.ts).
     for (const [i, zone] of (spec.availabilityZones ?? []).entries()) {
       if (!new RegExp(`^${spec.region}[a-z]$`).test(zone)) ctx.addIssue({ code: "custom", path: ["availabilityZones", i], message: `"${zone}" is not an AZ of region ${spec.region} (AZ names are the region's and a letter, like ${spec.region}a)` });
     }
-    for (const message of userTagViolations(spec.tags, !!spec.schedule)) ctx.addIssue({ code: "custom", path: ["tags"], message });
-    if (spec.availabilityZones && spec.availabilityZones[0] === spec.availabilityZones[1]) {
-      ctx.addIssue({ code: "custom", path: ["availabilityZones"], message: "the ALB and the DB subnet group need two different AZs" });
+    // https://docs.aws.amazon.com/scheduler/latest/APIReference/API_Tag.html: Value, minimum length 1
+    for (const [k, v] of Object.entries(spec.schedule ? spec.tags : {})) {
+      if (v === "") ctx.addIssue({ code: "custom", path: ["tags", k], message: "an empty value, which EventBridge Scheduler refuses on the schedule group: give it a value" });
     }
   });
 
 export type Spec = z.output<typeof SpecSchema>;
 
+
 /** Why AWS would refuse the user's tags on some resource of the stack; empty when every kind takes them. */
-function userTagViolations(tags: Record<string, string>, schedule: boolean): string[] {
+function userTagViolations(tags: Record<string, string>): string[] {
   const entries = Object.entries(tags);
   return [
     ...(entries.length > MAX_USER_TAGS ? [`${entries.length} tags: at most ${MAX_USER_TAGS} (AWS allows 50 per resource; the tool sets up to 6 of its own)`] : []),
@@ -217,8 +241,6 @@ function userTagViolations(tags: Record<string, string>, schedule: boolean): str
       ...(isUserTagKey(k) ? [] : [`tag key "${k}" is the tool's own (it sets Name, ManagedBy and spontime:* on every resource): pick another key`]),
       limitViolation("tagKey", k) ?? [],
       limitViolation("tagValue", v) ?? [],
-      // https://docs.aws.amazon.com/scheduler/latest/APIReference/API_Tag.html: Value, minimum length 1
-      ...(schedule && v === "" ? [`tag "${k}" has an empty value, which EventBridge Scheduler refuses on the schedule group: give it a value`] : []),
     ].flat()),
   ];
 }
