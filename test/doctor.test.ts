@@ -115,13 +115,22 @@ describe("doctor", () => {
     assert.equal(finding(r.findings, "permissions").status, "ok", "the other checks still ran");
   }));
 
-  it("a DB class missing in every AZ is reported: RDS lists no offering, so the AZs could not be checked", () => withHarness(async (h) => {
+  it("a DB class offered in no AZ: said as RDS's answer (the class is not sold there), not as a missing permission", () => withHarness(async (h) => {
     const r = await doctor(h);
     const f = finding(r.findings, "availability-zones");
     assert.equal(f.status, "warning");
-    assert.match(f.message, /could not tell where RDS offers db\.t4g\.micro/);
-    assert.match(f.hint!, /name AZs that offer the class in the spec/);
+    assert.match(f.message, /not checked: RDS answered that no AZ of us-east-1 offers db\.t4g\.micro for PostgreSQL 15 \(an answer, not a missing permission\)/);
+    assert.doesNotMatch(`${f.message} ${f.hint}`, /allow rds:|permission denied|AccessDenied/);
+    assert.match(f.hint!, /pick an instanceClass the region offers \(`aws rds describe-orderable-db-instance-options --engine postgres --region us-east-1/);
   }, { dbClassMissingIn: { "db.t4g.micro": ["a", "b", "c", "d"] } }));
+
+  it("a refused DescribeOrderableDBInstanceOptions: the AZs could not be checked, and the permission is named", () => withHarness(async (h) => {
+    h.fake.failWith = (op) => (op === "DescribeOrderableDBInstanceOptions" ? awsError("AccessDenied", "not authorized to perform: rds:DescribeOrderableDBInstanceOptions") : undefined);
+    const f = finding((await doctor(h)).findings, "availability-zones");
+    assert.equal(f.status, "warning");
+    assert.match(f.message, /not checked: could not ask where RDS offers db\.t4g\.micro \(.*AccessDenied/);
+    assert.match(f.hint!, /allow rds:DescribeOrderableDBInstanceOptions/);
+  }));
 
   it("a spec's AZ without the DB class is an error with what to do; `up` stops before any change", () => withHarness(async (h) => {
     const file = join(h.dir, "spec.json");

@@ -31,6 +31,8 @@ process.chdir(cwd);
 // Back where the process started before any other exit handler runs: a tool that writes a relative file at exit
 // (StrykerJS's tap hook, `npm run mutate`, writes its coverage there) must not write into the removed directory.
 process.prependListener("exit", () => process.chdir(started));
+// A repository root of its own: the spec search (src/config/find.ts) never looks above the test's directory.
+mkdirSync(join(cwd, ".git"));
 process.on("exit", () => rmSync(cwd, { recursive: true, force: true }));
 
 export interface CliResult { code: number; stdout: string; stderr: string }

@@ -197,10 +197,10 @@ describe("plan as a drift check", () => {
   it("a mistyped profile is named, and fails the drift check too", () => {
     const r = bin(["plan", "--detailed-exitcode", "--profile", "prdo"]);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /no AWS credentials for profile "prdo"/);
+    assert.match(r.stderr, /AWS profile "prdo" does not exist/);
     const status = bin(["status"], { AWS_PROFILE: "prdo" });
     assert.equal(status.code, 2);
-    assert.match(status.stderr, /no AWS credentials for profile "prdo"\n.*aws configure list-profiles/);
+    assert.match(status.stderr, /AWS profile "prdo" does not exist \(--profile or AWS_PROFILE\)\n.*`aws configure --profile prdo`/);
   });
 
   it("--offline plans from the state file and says in its summary line that drift was not checked", async () => {

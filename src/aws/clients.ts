@@ -101,11 +101,11 @@ export class Aws {
   /** Resolves credentials once, before any AWS call, so a missing profile is a one-line error (exit 2). */
   async checkCredentials(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     await this.checkProfileRegion(env);
-    if (!credentialSourceConfigured(env, this.config.profile)) throw credentialError(new Error("Could not load credentials from any providers"), this.config.profile)!;
+    if (!credentialSourceConfigured(env, this.config.profile)) throw credentialError(new Error("Could not load credentials from any providers"), this.config.profile, env)!;
     try {
       await (this.ec2 as unknown as { raw: AnyClient }).raw.config.credentials();
     } catch (e) {
-      throw credentialError(e, this.config.profile) ?? e;
+      throw credentialError(e, this.config.profile, env) ?? e;
     }
   }
 
@@ -156,7 +156,7 @@ export class Aws {
         return out;
       } catch (e) {
         this.config.debug?.(`aws ${op} failed ${this.clock.now() - started} ms: ${errorCode(e)} ${(e as Error).message}`);
-        const cred = credentialError(e);
+        const cred = credentialError(e, this.config.profile);
         if (cred) throw cred;
         const retryable = isTransient(e) || (options.retryOn?.includes(errorCode(e)) ?? false) || (options.retryIf?.(e) ?? false);
         const delay = Math.random() * Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** attempt);

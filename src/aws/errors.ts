@@ -1,4 +1,5 @@
 import { UserError } from "../errors.js";
+import { knownProfiles } from "./profiles.js";
 
 /** What the retry layer and resources need to know about an AWS SDK error. */
 export interface AwsErrorShape { name?: string; Code?: string; message?: string; $metadata?: { httpStatusCode?: number; requestId?: string }; $retryable?: unknown; code?: string; $operation?: string }
@@ -41,17 +42,31 @@ export const isNotFound = (e: unknown): boolean => /NotFound|NoSuch|DoesNotExist
 
 /**
  * Credential problems are the user's to fix: exit 2 with what to do, never an SDK stack trace. The SDK's
- * message for a mistyped profile does not name it ("Could not load credentials from any providers"): we do.
+ * message for a mistyped profile does not name it ("Could not load credentials from any providers"): we do,
+ * and tell a profile that does not exist, an SSO profile not logged in and one without credentials apart.
  */
-export function credentialError(e: unknown, profile?: string): UserError | undefined {
+export function credentialError(e: unknown, profile?: string, env: NodeJS.ProcessEnv = process.env): UserError | undefined {
   const code = errorCode(e);
-  if (code === "CredentialsProviderError" || /Could not load credentials/i.test((e as Error)?.message ?? "")) {
-    if (profile) return new UserError(`no AWS credentials for profile "${profile}"`, `check the name (\`aws configure list-profiles\`), or run \`aws sso login --profile ${profile}\` if it is an SSO profile`);
-    return new UserError("no AWS credentials found", "set AWS_PROFILE (and run `aws sso login` if it is an SSO profile) or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY; `plan` works without them");
+  if (code === "CredentialsProviderError" || code === "TokenProviderError" || /Could not load credentials/i.test((e as Error)?.message ?? "")) {
+    return profile ? profileError(profile, env) : new UserError("no AWS credentials found", "set AWS_PROFILE (and run `aws sso login --profile <name>` if it is an SSO profile) or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY");
   }
-  if (EXPIRED.has(code)) return new UserError("AWS credentials have expired", "refresh them (`aws sso login`, or new session keys) and run again");
+  if (EXPIRED.has(code)) return new UserError("AWS credentials have expired", `refresh them (\`aws sso login${profile ? ` --profile ${profile}` : ""}\`, or new session keys) and run again`);
   if (BAD_CREDENTIALS.has(code)) return new UserError(`AWS rejected the credentials (${code})`, "check AWS_PROFILE / AWS_ACCESS_KEY_ID and the region");
   return undefined;
+}
+
+/** Why the named profile gave no credentials, from the shared config files: absent, SSO without a login, or no keys. */
+function profileError(profile: string, env: NodeJS.ProcessEnv): UserError {
+  const profiles = knownProfiles(env);
+  const found = profiles.get(profile);
+  if (!found) {
+    const names = [...profiles.keys()].sort();
+    return new UserError(`AWS profile "${profile}" does not exist (--profile or AWS_PROFILE)`, names.length
+      ? `the profiles in ~/.aws/config and ~/.aws/credentials are: ${names.join(", ")}`
+      : `there is no profile at all in ~/.aws/config or ~/.aws/credentials: create it with \`aws configure --profile ${profile}\` (or \`aws configure sso\`)`);
+  }
+  if (found.sso) return new UserError(`AWS profile "${profile}" uses IAM Identity Center (SSO) and is not logged in, or its login expired`, `run \`aws sso login --profile ${profile}\`, then run again`);
+  return new UserError(`AWS profile "${profile}" gives no credentials`, `check its keys or role settings in ~/.aws/credentials and ~/.aws/config (\`aws configure list --profile ${profile}\`)`);
 }
 
 /** `<what>: <AWS message> (<code>, request <id>)`, the form every AWS failure is reported in. */

@@ -122,7 +122,6 @@ async function ecsServiceLinkedRole(aws: Aws): Promise<Finding> {
 
 /** The AZs `up` would use: the spec's are checked against where RDS offers the DB class, or two are chosen (azs.ts). */
 async function zones(stack: Stack): Promise<Finding> {
-  const notes = stack.ctx.notices.length;
   try {
     await stack.connect();
   } catch (e) {
@@ -130,8 +129,8 @@ async function zones(stack: Stack): Promise<Finding> {
     throw e;
   }
   const [a, b] = stack.spec.availabilityZones;
-  const note = stack.ctx.notices.splice(notes).join("; ");
-  if (note) return found("availability-zones", "warning", `${a} and ${b}: ${note}`, "allow rds:DescribeOrderableDBInstanceOptions, or name AZs that offer the class in the spec");
+  const unchecked = stack.azsUnchecked;
+  if (unchecked) return found("availability-zones", "warning", `${a} and ${b}, not checked: ${unchecked.why}`, unchecked.hint);
   return found("availability-zones", "ok", `${a} (task and ${stack.spec.database.instanceClass} DB) and ${b}`);
 }
 

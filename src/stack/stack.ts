@@ -25,7 +25,7 @@ import { databaseUrl, taskDefinition } from "../resources/task-definition.js";
 import { TAG_ASLEEP, awaitingFirstDeploy } from "../config/names.js";
 import { phaseAt } from "../config/schedule.js";
 import { StateStore } from "../state/store.js";
-import { chooseAzs } from "./azs.js";
+import { chooseAzs, type Unchecked } from "./azs.js";
 import { ALL_RESOURCES, onlyAmong, toObserve, wantedBy, type Recorded, type StackResourceOfAnyKind } from "./resources.js";
 import { certificate } from "../resources/certificate.js";
 import { validationRecord } from "../resources/dns-record.js";
@@ -73,6 +73,8 @@ export class Stack {
   readonly concurrency: number;
   /** Where the AZs came from: the spec, the state file, or a choice `connect` made (then observed subnets win). */
   private azSource: "spec" | "state" | "chosen" = "spec";
+  /** Why the AZs in use could not be checked against the DB class (said by `doctor`), when they could not. */
+  azsUnchecked: Unchecked | undefined;
   /** `sleep`, `wake` or `up --wake` decided what is asleep in this run: the schedule does not. */
   private asleepChosen = false;
 
@@ -147,7 +149,8 @@ export class Stack {
     const choice = await chooseAzs(this.aws, this.options.spec);
     if (!this.options.spec.availabilityZones) this.azSource = "chosen";
     this.ctx.spec.availabilityZones = choice.zones;
-    if (choice.note) this.ctx.notices.push(choice.note);
+    this.azsUnchecked = choice.unchecked;
+    if (choice.unchecked) this.ctx.notices.push(`AZs not checked: ${choice.unchecked.why}`);
   }
 
   /**

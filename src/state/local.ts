@@ -1,7 +1,8 @@
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { appendFileSync, chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { appendFileSync, chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { UserError } from "../errors.js";
 import { StateConflict, type LockAttempt, type LockInfo, type Snapshot, type StateBackend } from "./backend.js";
 
 const contentTag = (text: string) => createHash("sha256").update(text).digest("hex");
@@ -16,6 +17,22 @@ function readIfExists(path: string): string | undefined {
 }
 
 /**
+ * A file-system refusal on the state directory said as bad input (exit 2, before any AWS call: reading the
+ * state and taking the lock come first), instead of a raw errno; anything else is rethrown.
+ */
+export function pathError(e: unknown, path: string, dir: string): unknown {
+  const code = (e as NodeJS.ErrnoException).code;
+  const other = "or pass another --state-dir";
+  switch (code) {
+    case "EISDIR": return new UserError(`${path} is a directory, where the state file should be`, `move it aside, ${other}`);
+    case "ENOTDIR": return new UserError(`--state-dir ${dir} is not a directory (a file has that name, or is on its path)`, `move the file aside, ${other}`);
+    case "EACCES": case "EPERM": return new UserError(`${path}: permission denied`, `the state directory needs read and write access for this user (chmod u+rwx ${dir}), ${other}`);
+    case "EROFS": return new UserError(`${path} is on a read-only file system`, `the state is written after every change: ${other.replace(/^or /, "")} on a writable disk`);
+    default: return e;
+  }
+}
+
+/**
  * The state file in a local directory (`--state-dir`), with a lock file beside it. Writes are synchronous on
  * purpose: each is a few kilobytes, and temp-write + fsync + rename means a crash leaves the old or the new
  * file, never half. The lock covers this one directory only: two machines need the S3 backend.
@@ -26,13 +43,25 @@ export class LocalStateBackend implements StateBackend {
   readonly warnings: string[] = [];
   notice: (line: string) => void = () => {};
 
+  /** The outermost directory this run created for the lock: removed with the lock while no state was written in it. */
+  private created: string | undefined;
+
   constructor(readonly dir: string, readonly app: string) {
     this.where = resolve(dir, `${app}.json`);
     this.lockPath = resolve(dir, `${app}.lock`);
   }
 
+  /** Runs a file-system step, its refusals said as bad input. */
+  private fs<T>(path: string, step: () => T): T {
+    try {
+      return step();
+    } catch (e) {
+      throw pathError(e, path, this.dir);
+    }
+  }
+
   readSync(): Snapshot | undefined {
-    const text = readIfExists(this.where);
+    const text = this.fs(this.where, () => readIfExists(this.where));
     if (text === undefined) return undefined;
     const mode = statSync(this.where).mode & 0o777;
     if (mode & 0o077) this.warnings.push(`${this.where} is readable by others (mode ${mode.toString(8)}): it holds secrets; run chmod 600 ${this.where}`);
@@ -42,20 +71,23 @@ export class LocalStateBackend implements StateBackend {
   async read(): Promise<Snapshot | undefined> { return this.readSync(); }
 
   async write(text: string, expected: string | undefined): Promise<string> {
-    const current = readIfExists(this.where);
+    const current = this.fs(this.where, () => readIfExists(this.where));
     if ((current === undefined ? undefined : contentTag(current)) !== expected) throw new StateConflict(this.where);
-    mkdirSync(this.dir, { recursive: true });
+    this.fs(this.dir, () => mkdirSync(this.dir, { recursive: true }));
+    this.created = undefined; // it holds the state now
     if (current === undefined) this.keepOutOfGit();
     const tmp = `${this.where}.${process.pid}.tmp`;
-    const fd = openSync(tmp, "w", 0o600);
-    try {
-      writeSync(fd, text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    chmodSync(tmp, 0o600);
-    renameSync(tmp, this.where);
+    this.fs(tmp, () => {
+      const fd = openSync(tmp, "w", 0o600);
+      try {
+        writeSync(fd, text);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      chmodSync(tmp, 0o600);
+      renameSync(tmp, this.where);
+    });
     return contentTag(text);
   }
 
@@ -66,7 +98,7 @@ export class LocalStateBackend implements StateBackend {
   }
 
   async createLock(me: LockInfo): Promise<LockAttempt> {
-    mkdirSync(this.dir, { recursive: true });
+    this.created ??= this.fs(this.dir, () => mkdirSync(this.dir, { recursive: true }));
     const text = JSON.stringify(me);
     for (;;) {
       try {
@@ -75,7 +107,7 @@ export class LocalStateBackend implements StateBackend {
         closeSync(fd);
         return { mine: true, tag: text };
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+        if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw pathError(e, this.lockPath, this.dir);
       }
       const current = readIfExists(this.lockPath);
       if (current === undefined) continue; // released between our create and our read: try again
@@ -85,8 +117,19 @@ export class LocalStateBackend implements StateBackend {
     }
   }
 
+  /** Releases the lock; a state directory this run created and never wrote a state into goes with it (`up` without credentials leaves nothing). */
   async deleteLock(tag: string): Promise<void> {
     if (readIfExists(this.lockPath) === tag) unlinkSync(this.lockPath);
+    if (this.created === undefined) return;
+    for (let d = resolve(this.dir); ; d = dirname(d)) {
+      try {
+        rmdirSync(d); // only an empty directory
+      } catch {
+        break;
+      }
+      if (d === resolve(this.created)) break;
+    }
+    this.created = undefined;
   }
 
   /** A run killed between write and rename leaves `<app>.json.<pid>.tmp`, a full copy of the state with its secrets. */

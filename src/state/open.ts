@@ -30,7 +30,12 @@ export async function stateS3Client(location: S3Location, env: NodeJS.ProcessEnv
   const { credentialSourceConfigured } = await import("../aws/clients.js");
   const { credentialError } = await import("../aws/errors.js");
   // Without any credential source the SDK would probe the EC2 metadata endpoint for seconds first.
-  if (!credentialSourceConfigured(env, location.profile)) throw credentialError(new Error("Could not load credentials from any providers"))!;
+  if (!credentialSourceConfigured(env, location.profile)) {
+    const cause = credentialError(new Error("Could not load credentials from any providers"), location.profile, env)!;
+    // `plan` works without credentials from a local state file, not from this one: said, with what would work.
+    throw new UserError(`${cause.message}: this stack's state is in S3 (s3://${location.bucket}/${location.key}), and reading it needs them, for \`plan\` too`,
+      `${cause.hint}; without credentials, \`plan\` and \`validate\` work only for a stack whose state is local (no "state" in the spec, no --state-bucket)`);
+  }
   return s3Client(location);
 }
 
