@@ -258,33 +258,57 @@ describe("S3 locks held by another machine", () => {
 });
 
 describe("state pull, push, migrate", () => {
-  it("migrate local → s3 → local round-trips the file byte for byte (secrets included), under the lock, removing the old copy only after", async () => {
+  it("migrate local → s3 → local round-trips the file byte for byte (secrets included), under the lock; the spec names the bucket, the local file becomes a marker", async () => {
     await withHarness(async (h) => {
       await h.up();
       await bootstrapped(h);
       const original = readFileSync(h.statePath, "utf8");
       assert.match(original, /"secretKey"/);
+      const spec = h.writeSpec({ appName: APP, tags: { team: "a" } });
       h.resetCalls();
-      const up = await h.cli(["state", "migrate", "--to", "s3", ...S3]);
+      const up = await h.cli(["state", "migrate", "--to", "s3", "--config", spec, ...S3]);
       assert.equal(up.code, 0, up.stderr);
-      assert.match(up.stdout, /Moved the state \(serial \d+\) from .*spontime-poc\.json to s3:\/\/acme-spontime-state\/spontime-infra\/spontime-poc\.json, checked by reading it back; the old copy is removed/);
-      assert.match(up.stdout, /set "state": \{"backend": "s3", "bucket": "acme-spontime-state"\} in the spec/);
+      assert.match(up.stdout, /Moved the state \(serial \d+\) from .*spontime-poc\.json to s3:\/\/acme-spontime-state\/spontime-infra\/spontime-poc\.json, checked by reading it back/);
+      assert.match(up.stdout, /spec\.json now names the bucket \("state": \{"backend": "s3", "bucket": "acme-spontime-state"\}\).*left as a marker/);
+      assert.deepEqual(JSON.parse(readFileSync(spec, "utf8")), { appName: APP, tags: { team: "a" }, state: { backend: "s3", bucket: BUCKET } }, "the rest of the spec as written");
       assert.equal(objectText(h, KEY), original);
-      assert.ok(!existsSync(h.statePath));
+      assert.equal(JSON.parse(readFileSync(h.statePath, "utf8")).movedTo, `s3://${BUCKET}/${KEY}`, "the local file says where the state went");
       // Order: both locks, the write, the read back, then the old copy goes, then the locks.
       const ops = h.fake.calls.filter((c) => c.op === "PutObject" || c.op === "GetObject" || c.op === "DeleteObject").map((c) => `${c.op} ${(c.input as { Key: string }).Key}`);
       assert.deepEqual(ops.filter((o) => o.startsWith("PutObject")), [`PutObject ${LOCK}`, `PutObject ${KEY}`]);
       assert.ok(ops.indexOf(`PutObject ${LOCK}`) < ops.indexOf(`PutObject ${KEY}`));
       assert.equal(objectText(h, LOCK), undefined, "the S3 lock is released");
       assert.ok(!existsSync(join(h.stateDir, `${APP}.lock`)), "the local lock is released");
+      // A run that still looks in the local directory is refused, told where the state went; one with the spec reads S3.
+      const stale = await h.cli(["plan"]);
+      assert.equal(stale.code, 2);
+      assert.match(stale.stderr, /the state at .*spontime-poc\.json was moved to s3:\/\/acme-spontime-state\/spontime-infra\/spontime-poc\.json: this file only marks where it went\n.*--state-bucket/);
+      assert.equal((await h.cli(["up", "--yes", "--json"])).code, 2, "up refuses the marker too");
+      assert.equal((await h.cli(["plan", "--detailed-exitcode", "--config", spec])).code, 2, "the spec's tag change, planned from the state in S3");
 
-      const back = await h.cli(["state", "migrate", "--to", "local", ...S3]);
+      const back = await h.cli(["state", "migrate", "--to", "local", "--config", spec, ...S3]);
       assert.equal(back.code, 0, back.stderr);
       assert.equal(readFileSync(h.statePath, "utf8"), original, "byte for byte");
       assert.equal(statSync(h.statePath).mode & 0o777, 0o600);
+      assert.equal(JSON.parse(readFileSync(spec, "utf8")).state, undefined, "the spec names the bucket no more");
       assert.equal(objectText(h, KEY), undefined, "the S3 copy is removed (a delete marker; versions stay)");
       assert.ok(bucketOf(h).objects.get(KEY)!.some((v) => v.body === original));
       assert.equal((await h.cli(["plan", "--detailed-exitcode"])).code, 0, "the stack is still known from the local file");
+    });
+  });
+
+  it("migrate --to s3 with no spec file to record the bucket in refuses before moving anything", async () => {
+    await withHarness(async (h) => {
+      await h.up();
+      await bootstrapped(h);
+      const local = readFileSync(h.statePath, "utf8");
+      h.resetCalls();
+      const r = await h.cli(["state", "migrate", "--to", "s3", ...S3]);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /writes where the state went into the spec file, and there is none.*\n.*spontime-infra init/);
+      assert.equal(readFileSync(h.statePath, "utf8"), local);
+      assert.equal(objectText(h, KEY), undefined);
+      assert.deepEqual(h.fake.mutatingCalls(), []);
     });
   });
 
@@ -295,7 +319,7 @@ describe("state pull, push, migrate", () => {
       const local = readFileSync(h.statePath, "utf8");
       const other = local.replace(/"serial": \d+/, '"serial": 999');
       bucketOf(h).objects.set(KEY, [{ versionId: "v1", body: other, etag: '"other"' }]);
-      const r = await h.cli(["state", "migrate", "--to", "s3", ...S3]);
+      const r = await h.cli(["state", "migrate", "--to", "s3", "--config", h.writeSpec({}), ...S3]);
       assert.equal(r.code, 2);
       assert.match(r.stderr, /already holds a state \(serial 999\): refusing to overwrite it/);
       assert.equal(readFileSync(h.statePath, "utf8"), local);

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { appendFileSync, existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DEFAULT_CONFIG } from "../config/load.js";
+import { DEFAULT_CONFIG } from "../config/find.js";
 import { appNameSchema } from "../config/schema.js";
 import { main, type MainOptions } from "./main.js";
 import type { Io } from "./output.js";

@@ -6,7 +6,10 @@ import type { Output } from "./output.js";
 
 /** Options every command understands (commander's optsWithGlobals). */
 export interface GlobalOptions {
+  /** The spec file: --config, or the one found upward from the working directory (`configFound`). */
   config?: string;
+  /** The spec was found by looking upward, not given: said once, and the state directory defaults beside it. */
+  configFound?: boolean;
   stateDir: string;
   stateBucket?: string;
   region?: string;
@@ -29,7 +32,7 @@ export interface CommandContext<O = object> {
   spec(): Spec;
 }
 
-/** The spec, parsed on first use; the zod schema loads with it, so `--help` never pays for it. */
+/** The spec, parsed on first use; the zod schema loads with it, so `--help` never pays for it. `opts.config` is the file found or given. */
 export async function makeSpecLoader(opts: GlobalOptions, env: NodeJS.ProcessEnv): Promise<() => Spec> {
   const { loadSpec } = await import("../config/load.js");
   let spec: Spec | undefined;

@@ -2,7 +2,7 @@ import { existsSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import * as z from "zod";
 import { UserError } from "../errors.js";
-import { DEFAULT_CONFIG } from "../config/load.js";
+import { DEFAULT_CONFIG } from "../config/find.js";
 import { SpecSchema } from "../config/schema.js";
 import { warningLines } from "../config/warnings.js";
 import { StateStore } from "../state/store.js";

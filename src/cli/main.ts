@@ -1,9 +1,11 @@
 import { Argument, Command, CommanderError, Option } from "commander";
 import { setMaxListeners } from "node:events";
 import { readFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
 import type { HttpGet } from "../app/context.js";
 import type { Clock } from "../shared/clock.js";
 import { WAIT_DEFAULTS } from "../config/defaults.js";
+import { findConfig } from "../config/find.js";
 import { UserError } from "../errors.js";
 import { failureOf } from "../stack/failure.js";
 import { releaseHeldLocks } from "../state/held.js";
@@ -71,6 +73,7 @@ any snapshots it kept), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).`)
       const opts = command.optsWithGlobals() as GlobalOptions & Record<string, unknown>;
       debug = !!opts.debug;
       const out = (current = new Output(io, { color: opts.color, showSecrets: !!opts.showSecrets }));
+      if (opts.config === undefined && name !== "init") findSpec(opts, command.getOptionValueSourceWithGlobals("stateDir") === "default", out);
       const handler = await load();
       exitCode = await handler({ opts: { ...opts, args: command.args } as never, out, signal, ...(options.clock ? { clock: options.clock } : {}), ...(options.http ? { http: options.http } : {}), spec: await makeSpecLoader(opts, io.env) });
     });
@@ -186,6 +189,21 @@ any snapshots it kept), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).`)
     ownSignal?.dispose();
   }
   return ownSignal?.terminated() ? 143 : exitCode; // asked to terminate: 128 + SIGTERM, as a shell reports it
+}
+
+/**
+ * Without --config, the spec is the nearest spontime.config.json from the working directory up to the repository
+ * root, said on stderr; found above the working directory, the default state directory is the one beside it,
+ * so a run from a subdirectory is the same stack with the same state.
+ */
+function findSpec(opts: GlobalOptions, defaultStateDir: boolean, out: Output): void {
+  const found = findConfig(process.cwd());
+  if (!found) return;
+  opts.config = found;
+  opts.configFound = true;
+  const above = dirname(found) !== resolve(process.cwd());
+  if (above && defaultStateDir) opts.stateDir = join(dirname(found), opts.stateDir);
+  out.err(out.paint("dim", `Using ${relative(process.cwd(), found)}${above && defaultStateDir ? ` (state in ${relative(process.cwd(), opts.stateDir)})` : ""}`));
 }
 
 /**

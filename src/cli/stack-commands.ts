@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import { WAIT_DEFAULTS, parseDuration } from "../config/defaults.js";
 import { warningLines } from "../config/warnings.js";
 import type { ApplyResult } from "../engine/apply.js";
@@ -15,9 +16,14 @@ import { planJson, renderPlan, shortId } from "./render.js";
 export const EXIT = { ok: 0, failed: 1, changes: 2, down: 3, interrupted: 130 } as const;
 
 /** The stack of the command's spec and state, with its secrets registered for redaction and progress wired. */
-export async function openStack(c: CommandContext, options: { skipFinalSnapshot?: boolean; everyKind?: boolean } = {}): Promise<Stack> {
+export async function openStack(c: CommandContext, options: { skipFinalSnapshot?: boolean; everyKind?: boolean; anySpec?: boolean } = {}): Promise<Stack> {
   const progress = new Progress(c.out);
   const state = await openState(c.spec(), c.opts, c.out.io.env);
+  // Run from elsewhere (a subdirectory of another project, another checkout), the defaults would plan to undo the spec.
+  if (!options.anySpec && !c.opts.config && state.data.config) {
+    throw new UserError(`the state at ${state.path} was last applied from ${state.data.config}, but no spontime.config.json was found here or above (up to the repository root): the seed's defaults would undo that spec`,
+      `run from that spec's directory, or pass --config ${state.data.config}`);
+  }
   const notice = (line: string) => c.out.err(c.out.paint("yellow", line));
   state.notice = notice;
   const stack = new Stack({
@@ -244,6 +250,12 @@ export async function up(c: CommandContext<{ wake?: boolean; skipPreflight?: boo
         throw new Cancelled("Nothing changed.");
       }
     }
+    // Which spec the stack was applied from: a later run that finds none refuses (openStack) instead of planning the defaults.
+    const config = c.opts.config ? resolve(c.opts.config) : undefined;
+    if (stack.state.data.config !== config) {
+      stack.state.data.config = config;
+      stack.state.save();
+    }
     const result = await stack.applyUp(observed);
     const saveError = await lastWrite(stack);
     const code = saveError ? EXIT.failed : reportApply(c, result, "created or updated", "up");
@@ -385,7 +397,7 @@ export async function status(c: CommandContext): Promise<number> {
 
 /** What scripts need, from the state file (no AWS call); secrets only on request. */
 export async function outputs(c: CommandContext<{ showSecrets?: boolean }>): Promise<number> {
-  const values = (await openStack(c)).outputs(!!c.opts.showSecrets);
+  const values = (await openStack(c, { anySpec: true })).outputs(!!c.opts.showSecrets);
   if (c.opts.json) c.out.json(values);
   else for (const [k, v] of Object.entries(values)) c.out.out(`${k.padEnd(18)} ${v ?? "-"}`);
   return EXIT.ok;

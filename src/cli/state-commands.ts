@@ -1,4 +1,5 @@
-import { chmodSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { stackTags } from "../config/names.js";
 import { ToolError, UserError } from "../errors.js";
 import { openState, openStore, stateLocation, stateS3Client, type StateLocation } from "../state/open.js";
@@ -89,12 +90,19 @@ async function verify(store: StateStore, text: string): Promise<void> {
   if ((await store.backend.read())?.text !== text) throw new ToolError(`reading ${store.path} back did not give the bytes written: nothing else was changed`);
 }
 
-/** Moves the state between the local directory and S3: both locked, verified by reading back, the old copy removed last. */
+/**
+ * Moves the state between the local directory and S3: both locked, verified by reading back. The spec then
+ * names where it is (written into the spec file, so the next run cannot read the old place again), and the old
+ * copy goes last: the S3 object is deleted (its versions stay in the bucket's history), the local file becomes
+ * a marker that refuses to be used and says where the state went.
+ */
 async function migrate(c: CommandContext<StateOptions>): Promise<number> {
   if (!c.opts.to) throw new UserError("state migrate needs --to s3 or --to local");
   const spec = c.spec();
   const s3 = s3Location(c, c.opts.stateBucket);
+  const config = specFileFor(c, s3.bucket);
   const local: StateLocation = { backend: "local", dir: c.opts.stateDir };
+  if (c.opts.to === "local") removeMarker(c.opts.stateDir, spec.appName, `s3://${s3.bucket}/${s3.key}`);
   const [from, to] = await Promise.all((c.opts.to === "s3" ? [local, s3] : [s3, local]).map((l) => openStore(l, spec, c.out.io.env))) as [StateStore, StateStore];
   if (from.text === undefined) throw new UserError(`nothing to migrate: no state at ${from.path}`, c.opts.to === "s3" ? "check --state-dir" : "check --state-bucket and the spec's state");
   await lockOf(c, from);
@@ -107,7 +115,9 @@ async function migrate(c: CommandContext<StateOptions>): Promise<number> {
       }
       if (to.text === undefined) await to.replace(text);
       await verify(to, text);
-      await from.remove();
+      writeStateToSpec(config, s3.bucket, c.opts.to);
+      if (c.opts.to === "s3") await from.markMoved(`s3://${s3.bucket}/${s3.key}`);
+      else await from.remove();
     } finally {
       await to.unlock();
     }
@@ -115,15 +125,55 @@ async function migrate(c: CommandContext<StateOptions>): Promise<number> {
     await from.unlock();
   }
   if (c.opts.json) {
-    c.out.json({ outcome: "ok", from: from.path, to: to.path, serial: from.data.serial });
+    c.out.json({ outcome: "ok", from: from.path, to: to.path, serial: from.data.serial, spec: config });
     return 0;
   }
-  c.out.out(`Moved the state (serial ${from.data.serial}) from ${from.path} to ${to.path}, checked by reading it back; the old copy is removed.`);
+  c.out.out(`Moved the state (serial ${from.data.serial}) from ${from.path} to ${to.path}, checked by reading it back.`);
   if (c.opts.to === "s3") {
-    c.out.out(`From now on every command must find it: set "state": {"backend": "s3", "bucket": "${s3.bucket}"} in the spec (or --state-bucket ${s3.bucket}).`);
+    c.out.out(`${config} now names the bucket ("state": {"backend": "s3", "bucket": "${s3.bucket}"}): every run with it reads the state there. ${from.path} is left as a marker that says where the state went; commands refuse it.`);
     c.out.err(c.out.paint("yellow", SECRETS_ADVICE));
   } else {
-    c.out.out(`Remove "state" from the spec (and any --state-bucket): commands read ${to.path} again. Earlier versions stay in the bucket's version history.`);
+    c.out.out(`${config ? `${config} no longer names the bucket` : "Drop --state-bucket / SPONTIME_STATE_BUCKET"}: commands read ${to.path} again. The S3 object is removed; earlier versions stay in the bucket's version history.`);
   }
   return 0;
+}
+
+/**
+ * The spec file that will say where the state lives once migrated: the one given or found. Without one there is
+ * nowhere to say it, and the next run would read the old place again: refused before anything moves.
+ */
+function specFileFor(c: CommandContext<StateOptions>, bucket: string): string | undefined {
+  const named = c.spec().state;
+  if (c.opts.to === "local") return c.opts.config;
+  if (named?.backend === "s3" && named.bucket !== bucket) {
+    throw new UserError(`the spec names the state bucket ${named.bucket}, not ${bucket}`, `migrate to the spec's bucket (drop --state-bucket / SPONTIME_STATE_BUCKET), or change "state" in the spec first`);
+  }
+  if (!c.opts.config) {
+    throw new UserError("state migrate writes where the state went into the spec file, and there is none (no spontime.config.json here or above, up to the repository root)",
+      "run `spontime-infra init` (or pass --config <file>), then migrate again");
+  }
+  return c.opts.config;
+}
+
+/** Makes the spec file name the bucket (`to` s3) or name it no more (`to` local), leaving the rest of the file as written. */
+function writeStateToSpec(file: string | undefined, bucket: string, to: "s3" | "local"): void {
+  if (!file) return;
+  const raw = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+  const named = (raw.state as { bucket?: string } | undefined)?.bucket === bucket;
+  if (to === "s3" && !named) raw.state = { backend: "s3", bucket };
+  else if (to === "local" && named) delete raw.state;
+  else return;
+  writeFileSync(file, JSON.stringify(raw, null, 2) + "\n");
+}
+
+/** `migrate --to local` of a state moved to S3 before: the marker left behind goes, if it points at that very object. */
+function removeMarker(dir: string, app: string, from: string): void {
+  const path = join(dir, `${app}.json`);
+  let marker: { movedTo?: unknown };
+  try {
+    marker = JSON.parse(readFileSync(path, "utf8")) as { movedTo?: unknown };
+  } catch {
+    return;
+  }
+  if (marker?.movedTo === from) unlinkSync(path);
 }

@@ -3,23 +3,20 @@ import * as z from "zod";
 import { UserError } from "../errors.js";
 import { SpecSchema, type Spec } from "./schema.js";
 
-export const DEFAULT_CONFIG = "spontime.config.json";
-
 export interface SpecOverrides { region?: string; profile?: string }
 
-/** Reads and validates the spec; with no file at the default path the seed's defaults apply. */
+/** Reads and validates the spec at `path` (--config, or the file `findConfig` found); without one the seed's defaults apply. */
 export function loadSpec(path: string | undefined, overrides: SpecOverrides, env: NodeJS.ProcessEnv = process.env): Spec {
-  const file = path ?? DEFAULT_CONFIG;
+  const file = path ?? "the defaults";
   let raw: unknown = {};
-  if (existsSync(file)) {
-    const text = readFileSync(file, "utf8");
+  if (path !== undefined) {
+    if (!existsSync(path)) throw new UserError(`${path}: no such file`, "run `spontime-infra init` to write one, or drop --config to use the defaults");
+    const text = readSpecFile(path);
     try {
       raw = JSON.parse(text);
     } catch (e) {
-      throw new UserError(`${file}: not valid JSON (${(e as Error).message})`, "fix the syntax, or run `spontime-infra init` for a fresh file");
+      throw new UserError(`${path}: not valid JSON (${(e as Error).message})`, "fix the syntax, or run `spontime-infra init` for a fresh file");
     }
-  } else if (path !== undefined) {
-    throw new UserError(`${file}: no such file`, "run `spontime-infra init` to write one, or drop --config to use the defaults");
   }
   const parsed = SpecSchema.safeParse(raw);
   if (!parsed.success) throw new UserError(`${file}: ${describeIssues(parsed.error)}`, "see spontime.schema.json for every field");
@@ -56,6 +53,17 @@ export function stackRegion(spec: { region: string; named?: string }, flag: stri
   const [first, second] = given;
   if (first && second && first[1] !== second[1]) throw new UserError(`AWS_REGION says ${first[1]} but AWS_DEFAULT_REGION says ${second[1]}, and the spec names no region`, CHOOSE);
   return first?.[1] ?? spec.region;
+}
+
+function readSpecFile(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EISDIR") throw new UserError(`${file} is a directory, not a spec file`, "pass the spec's JSON file with --config (spontime.config.json)");
+    if (code === "EACCES" || code === "EPERM") throw new UserError(`${file}: permission denied`, `make it readable for this user (chmod u+r ${file})`);
+    throw e;
+  }
 }
 
 /** Every problem the schema found: one on its line, several listed one per line. */

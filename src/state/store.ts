@@ -19,7 +19,15 @@ const StateSchema = z.object({
   serial: z.number().int().default(0),
   resources: z.record(z.string(), Stored).default({}),
   sleeping: z.boolean().optional(),
+  /** The spec file the stack was last applied from (absolute), so a run that finds none can refuse instead of planning the defaults. */
+  config: z.string().optional(),
 });
+
+/**
+ * What `state migrate --to s3` leaves in place of the local state file: where the state went. Without a
+ * `version` on purpose: an older spontime-infra refuses it as corrupt instead of starting from an empty state.
+ */
+export const movedMarker = (to: string, at: Date) => JSON.stringify({ movedTo: to, movedAt: at.toISOString(), note: "this state was moved; this file only says where" }, null, 2) + "\n";
 
 export type StoredResource = z.output<typeof Stored>;
 export type StateData = z.output<typeof StateSchema>;
@@ -34,6 +42,11 @@ export function parseState(text: string, where: string, app: string, region: str
     raw = JSON.parse(text);
   } catch {
     throw new UserError(`state file ${where} is corrupt (not JSON)`, "restore it from a backup, or move it aside and run `up`: resources are found again by their tags");
+  }
+  const moved = (raw as { movedTo?: unknown } | null)?.movedTo;
+  if (typeof moved === "string") {
+    throw new UserError(`the state at ${where} was moved to ${moved}: this file only marks where it went`,
+      `name that bucket in the spec's "state" (\`state migrate --to s3\` wrote it into the spec it ran with) or pass --state-bucket; \`state migrate --to local\` brings it back`);
   }
   const parsed = StateSchema.safeParse(raw);
   if (!parsed.success) {
@@ -139,6 +152,12 @@ export class StateStore {
     await this.flush();
     if (this.tag !== undefined) await this.backend.remove(this.tag);
     this.tag = undefined;
+  }
+
+  /** Replaces the stored state by a marker of where it went (`state migrate --to s3`), only if it is still the version this store read. */
+  async markMoved(to: string): Promise<void> {
+    await this.flush();
+    this.tag = await this.backend.write(movedMarker(to, new Date()), this.tag);
   }
 
   /** Waits for every queued write; throws the first that failed. */
