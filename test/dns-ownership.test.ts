@@ -125,3 +125,17 @@ describe("every path that applies a plan keeps off a record that is not the stac
     assert.deepEqual(records(zone).find((x) => x.Type === "A"), OWNERS);
   });
 });
+
+describe("a CNAME at the domain points it elsewhere too", () => {
+  it("plan refuses and names it; --take-over-dns replaces it with the alias (no A record can sit beside a CNAME)", async () => {
+    const zone = h.fake.createHostedZone("example.com");
+    const theirs: RecordSet = { Name: `${DOMAIN}.`, Type: "CNAME", TTL: 120, ResourceRecords: [{ Value: "myapp.herokudns.com." }] };
+    records(zone).push(structuredClone(theirs));
+    const plan = await h.cli(["plan", "--config", withHttps()]);
+    assert.equal(plan.code, 2);
+    assert.match(plan.stderr, /Route 53 already has CNAME api\.example\.com\. \(myapp\.herokudns\.com\.\), which is not this stack's/);
+    const taken = await h.cli(["up", "--yes", "--config", withHttps(), "--take-over-dns"]);
+    assert.equal(taken.code, 0, taken.stderr);
+    assert.deepEqual(records(zone).filter((r) => r.Name === `${DOMAIN}.`).map((r) => [r.Type, r.AliasTarget?.DNSName]), [["A", `${[...h.fake.elb.lbs.values()][0]!.dns}.`]]);
+  });
+});

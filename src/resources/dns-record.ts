@@ -69,11 +69,11 @@ function dnsRecord(key: string, title: (spec: DesiredStack) => string, type: Wan
       const keeping = !!ctx.spec.https && !!ctx.spec.hostedZone && !ctx.tearingDown;
       const ours = await locate(ctx);
       if (!ours) return undefined;
-      const read = async (zone: HostedZone, name: string) => {
-        const set = await findRecord(ctx.aws, zone.id, name, type);
+      const read = async (zone: HostedZone, name: string, as: Want["type"] = type) => {
+        const set = await findRecord(ctx.aws, zone.id, name, as);
         if (!set) return undefined;
         const value = valueOf(set);
-        return { id: `${zone.id}/${name}/${type}`, state: "ready" as const, attrs: { zoneId: zone.id, name, type, value, set }, outputs: { zoneId: zone.id, zoneName: zone.name, name } };
+        return { id: `${zone.id}/${name}/${as}`, state: "ready" as const, attrs: { zoneId: zone.id, name, type: as, value, set }, outputs: { zoneId: zone.id, zoneName: zone.name, name } };
       };
       const says = (value: string) => ours.value !== undefined && fqdn(value) === fqdn(ours.value);
       const left = (value: string, name: string) => notice(ctx, `Left ${type} ${name} (${value}) in Route 53: it does not point at this stack, so it is not this stack's to change or delete.`);
@@ -86,11 +86,13 @@ function dnsRecord(key: string, title: (spec: DesiredStack) => string, type: Wan
         if (old) left(old.attrs.value, old.attrs.name);
       }
       const zone = fromState?.name === ours.name ? fromState.zone : await zoneFor(ctx, ours.domain);
-      const live = zone && (await read(zone, ours.name));
+      // A CNAME at the domain points it elsewhere too, and no A record can sit beside it (RFC 1034 3.6.2): taken
+      // over, it is replaced (deleted as read, then the alias created), as a change of `type` is.
+      const live = zone && ((await read(zone, ours.name)) ?? (keeping && type === "A" ? await read(zone, ours.name, "CNAME") : undefined));
       if (!live) return undefined;
       if (!says(live.attrs.value)) {
         // The name this stack wants, held by a record that is not its own: taken over only when asked (refuse, above).
-        if (keeping) return ctx.takeOverDns ? live : { ...live, attrs: { ...live.attrs, foreign: `${type} ${live.attrs.name} (${live.attrs.value})` } };
+        if (keeping) return ctx.takeOverDns ? live : { ...live, attrs: { ...live.attrs, foreign: `${live.attrs.type} ${live.attrs.name} (${live.attrs.value})` } };
         left(live.attrs.value, live.attrs.name);
         return undefined;
       }

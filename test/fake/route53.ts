@@ -78,6 +78,15 @@ export function route53Service(fake: FakeAws): Service<typeof R53> {
           if (rec.AliasTarget) rec.AliasTarget.DNSName = fqdn(rec.AliasTarget.DNSName);
           const at = records.findIndex((r) => same(r, rec.Name, rec.Type));
           const what = `resource record set [name='${rec.Name}', type='${rec.Type}']`;
+          // A CNAME shares its name with no other record (RFC 1034 3.6.2); Route 53's words for a CREATE or UPSERT
+          // that would: hashicorp/terraform#9732, aws/aws-sdk-java#1996.
+          const beside = records.filter((r) => r.Name === rec.Name && r.Type !== rec.Type);
+          if (Action !== "DELETE" && rec.Type !== "CNAME" && beside.some((r) => r.Type === "CNAME")) {
+            throw awsError("InvalidChangeBatch", `[RRSet of type ${rec.Type} with DNS name ${rec.Name} is not permitted because a conflicting RRSet of type  CNAME with the same DNS name already exists in zone ${z.name}]`);
+          }
+          if (Action !== "DELETE" && rec.Type === "CNAME" && beside.length) {
+            throw awsError("InvalidChangeBatch", `[RRSet of type CNAME with DNS name ${rec.Name} is not permitted as it conflicts with other records with the same DNS name in zone ${z.name}]`);
+          }
           if (Action === "CREATE") {
             if (at >= 0) throw awsError("InvalidChangeBatch", `[Tried to create ${what} but it already exists]`);
             records.push(rec);
