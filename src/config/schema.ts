@@ -35,7 +35,7 @@ const cidr = z.string().refine((s) => parseCidr(s) !== undefined, {
 const subnetPair = z.tuple([cidr, cidr]);
 
 // Derived names must fit every AWS limit: `<app>-alb`/`<app>-tg` (ELB, 32 chars), `<app>-db` (RDS,
-// no "--", no trailing "-"), `<app>-ecs-execution` (IAM, 64). 24 characters keeps all of them legal.
+// no "--", no trailing "-"), `<app>-<region>-ecs-execution` (IAM, 64). 24 characters keeps all of them legal.
 export const appNameSchema = z
   .string()
   .regex(/^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){0,23}$/, {
