@@ -3,15 +3,7 @@ import { after, describe, it } from "node:test";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { APP, SCENARIOS, type ContractTarget } from "./contract.js";
-import { Harness } from "./helpers.js";
-
-/** The fake's inventory in the contract's words: `ec2:sgs:sg-1` → `security-group`. */
-const KIND: Record<string, string> = {
-  "ec2:vpcs": "vpc", "ec2:igws": "internet-gateway", "ec2:subnets": "subnet", "ec2:routeTables": "route-table", "ec2:sgs": "security-group",
-  "elb:lb": "load-balancer", "elb:tg": "target-group", "elb:listener": "listener", "rds:subnet-group": "db-subnet-group", "rds:instance": "db-instance",
-  "ecs:cluster": "ecs-cluster", "ecs:service": "ecs-service", "ecs:task-definition": "task-definition", ecr: "ecr-repository", logs: "log-group", iam: "iam-role",
-};
-const kindOf = (entry: string) => KIND[entry.split(":").slice(0, 2).join(":")] ?? KIND[entry.split(":")[0]!] ?? entry;
+import { Harness, kindOf } from "./helpers.js";
 
 /** The offline fake as a contract target: it counts mutating calls by its own list, not the CLI's report. */
 function fakeTarget(h: Harness): ContractTarget {

@@ -35,6 +35,14 @@ process.prependListener("exit", () => process.chdir(started));
 mkdirSync(join(cwd, ".git"));
 process.on("exit", () => rmSync(cwd, { recursive: true, force: true }));
 
+/** The fake's inventory in the contract's words (test/contract.ts FULL_STACK): `ec2:sgs:sg-1` → `security-group`. */
+const KIND: Record<string, string> = {
+  "ec2:vpcs": "vpc", "ec2:igws": "internet-gateway", "ec2:subnets": "subnet", "ec2:routeTables": "route-table", "ec2:sgs": "security-group",
+  "elb:lb": "load-balancer", "elb:tg": "target-group", "elb:listener": "listener", "rds:subnet-group": "db-subnet-group", "rds:instance": "db-instance",
+  "ecs:cluster": "ecs-cluster", "ecs:service": "ecs-service", "ecs:task-definition": "task-definition", ecr: "ecr-repository", logs: "log-group", iam: "iam-role",
+};
+export const kindOf = (entry: string) => KIND[entry.split(":").slice(0, 2).join(":")] ?? KIND[entry.split(":")[0]!] ?? entry;
+
 export interface CliResult { code: number; stdout: string; stderr: string }
 
 /** The account and the state directory (state file, lock) at one instant; see `Harness.snapshot`. */
@@ -96,15 +104,23 @@ export class Harness {
 
   /** Runs several CLI invocations at the same time on one clock (two `up`s racing for the lock). */
   async cliConcurrently(argvs: string[][]): Promise<CliResult[]> {
-    const runs = argvs.map(() => ({ stdout: "", stderr: "" }));
-    const codes = await this.clock.run(() => Promise.all(argvs.map((argv, i) => main([...argv, "--state-dir", this.stateDir], {
-      io: {
-        stdout: { write: (s: string) => (runs[i]!.stdout += s) }, stderr: { write: (s: string) => (runs[i]!.stderr += s) },
-        stdin: Object.assign(new PassThrough(), { isTTY: false }), env: TEST_ENV,
-      },
-      clock: this.clock, signal: new AbortController().signal, http: (url) => this.fake.httpGet(url),
-    }))));
-    return codes.map((code, i) => ({ code, ...runs[i]! }));
+    return this.runsConcurrently(argvs.map((argv) => ({ argv })));
+  }
+
+  /** The same, each run with its own state directory (two laptops) and start time on the virtual clock. */
+  async runsConcurrently(runs: { argv: string[]; stateDir?: string; startAfterMs?: number }[]): Promise<CliResult[]> {
+    const out = runs.map(() => ({ stdout: "", stderr: "" }));
+    const codes = await this.clock.run(() => Promise.all(runs.map(async ({ argv, stateDir, startAfterMs }, i) => {
+      if (startAfterMs) await this.clock.sleep(startAfterMs);
+      return main([...argv, "--state-dir", stateDir ?? this.stateDir], {
+        io: {
+          stdout: { write: (s: string) => (out[i]!.stdout += s) }, stderr: { write: (s: string) => (out[i]!.stderr += s) },
+          stdin: Object.assign(new PassThrough(), { isTTY: false }), env: TEST_ENV,
+        },
+        clock: this.clock, signal: new AbortController().signal, http: (url) => this.fake.httpGet(url),
+      });
+    })));
+    return codes.map((code, i) => ({ code, ...out[i]! }));
   }
 
   /** Writes a spec file for `--config` and returns its path. */

@@ -8,6 +8,7 @@ import { IAMClient } from "@aws-sdk/client-iam";
 import { RDSClient } from "@aws-sdk/client-rds";
 import { SchedulerClient } from "@aws-sdk/client-scheduler";
 import { Route53Client } from "@aws-sdk/client-route-53";
+import { SSMClient } from "@aws-sdk/client-ssm";
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
@@ -82,6 +83,9 @@ export class Aws {
   readonly stats = new CallStats();
   private readonly cache = new Map<string, unknown>();
 
+  /** Runs before every call (the stack's claim renews itself here, or stops the run when another run took it). */
+  guard?: () => Promise<void>;
+
   constructor(readonly config: AwsConfig, private readonly clock: Clock, private readonly signal?: AbortSignal) {}
 
   get ec2() { return this.client("ec2", EC2Client); }
@@ -93,6 +97,7 @@ export class Aws {
   get iam() { return this.client("iam", IAMClient); }
   get scheduler() { return this.client("scheduler", SchedulerClient); }
   get acm() { return this.client("acm", ACMClient); }
+  get ssm() { return this.client("ssm", SSMClient); }
   /** Route 53 is global: the SDK sends every region's calls to its one endpoint. */
   get route53() { return this.client("route53", Route53Client); }
   /** Loaded on use: only `doctor` and `up`'s preflight ask who is calling, and every command would pay for the module. */
@@ -145,6 +150,7 @@ export class Aws {
 
   private async send(client: AnyClient, command: { constructor: { name: string } }, options: SendOptions): Promise<unknown> {
     const op = command.constructor.name.replace(/Command$/, "");
+    await this.guard?.();
     const deadline = this.clock.now() + (options.deadlineMs ?? RETRY_DEADLINE_MS);
     let toldAt = this.clock.now();
     for (let attempt = 0; ; attempt++) {

@@ -40,10 +40,13 @@ export async function openStack(c: CommandContext, options: { skipFinalSnapshot?
 async function locked<T>(c: CommandContext, stack: Stack, command: string, fn: () => Promise<T>): Promise<T> {
   await stack.state.lock(command, c.opts.forceUnlock, (question) => confirm(c, question, "refusing to break another machine's lock"));
   try {
+    // The state lock covers this state only; the claim in AWS covers the stack, whatever state another run uses.
+    await stack.claim(command, c.opts.forceUnlock, (question) => confirm(c, question, "refusing to break another run's claim on the stack"));
     const result = await fn();
     await stack.state.flush();
     return result;
   } finally {
+    await stack.releaseClaim();
     await stack.state.unlock();
     for (const n of stack.ctx.notices) c.out.err(n);
   }
@@ -238,6 +241,7 @@ export async function up(c: CommandContext<{ wake?: boolean; skipPreflight?: boo
         c.out.err(c.out.paint("yellow", "The stack is asleep: `up` keeps it asleep (0 tasks). Use `spontime-infra wake` or `up --wake`."));
       }
     }
+    await stack.refuseOtherCopies(observed);
     const p = stack.plan(observed, "up");
     refuseImpossible(p);
     if (!hasChanges(p)) {

@@ -92,6 +92,12 @@ export const TAG_ASLEEP = "spontime:asleep";
 export const TAG_REGION = "spontime:region";
 /** On the DB instance (and copied to its snapshots): which password it was given, as a hash (src/resources/db-instance.ts). */
 export const TAG_PASSWORD_HASH = "spontime:password-hash";
+/**
+ * On what a retried create can make twice (EC2's VPC, gateway, route table: no idempotency token), set at create
+ * and never changed: `<time>/<run id>` of the run that made it. A copy is provably a run's own lost-response copy
+ * only by this tag; not compared (a later run never rewrites it), so not among the keys below.
+ */
+export const TAG_CREATED_BY = "spontime:created-by";
 /** Keys the tool sets whatever the spec says; a user tag may not use them. */
 export const TOOL_TAG_KEYS = ["Name", TAG_STACK, TAG_RESOURCE, TAG_MANAGED_BY, TAG_ASLEEP, TAG_REGION];
 /** A key of the user's (spec.tags): any but ours ("spontime:" is refused in a user key by the schema). */
@@ -101,7 +107,7 @@ export const isUserTagKey = (key: string) => !key.startsWith("spontime:") && !TO
  * How many tags the spec may ask for. Every kind this stack tags takes 50 per resource, "aws:" tags apart (EC2,
  * IAM, ELB, RDS, ECS, ECR, Logs, Scheduler, ACM: README "Tags"); ours take at most 6 on one resource: Name, the
  * stack, the resource, ManagedBy, the record of user keys, and one of the DB's password hash, the service's asleep
- * mark or an IAM role's region (the max-tags test in test/tags.test.ts fails when a resource gets more).
+ * mark, an IAM role's region or an EC2 item's created-by (the max-tags test in test/tags.test.ts fails when a resource gets more).
  */
 export const MAX_USER_TAGS = 50 - 6;
 

@@ -99,6 +99,22 @@ export async function deleteResource<C extends EngineCtx>(ctx: C, spec: unknown,
 }
 
 /**
+ * Deletes an extra copy this run made (a retried create), only if nothing uses it: AWS's own refusal ("in use",
+ * e.g. EC2's DependencyViolation) is that check, made in the same call as the delete, so there is no moment
+ * between a look and the delete for something to start using it. Tried once, never waited out: a copy in use
+ * is someone's, and stays.
+ */
+async function deleteDuplicate<C extends EngineCtx>(ctx: C, spec: unknown, r: R<C>, live: Live): Promise<void> {
+  try {
+    await r.delete(ctx, live);
+  } catch (e) {
+    if (!r.inUse?.(e)) throw e;
+    throw new ToolError(`${r.title(spec)}: the extra copy ${live.id} this run made is in use (${ctx.describeError("delete it", e)}): left in place; delete it by hand once nothing uses it`);
+  }
+  if (r.waitUntilGone) await waitFor(ctx, spec, r, { id: live.id, outputs: live.outputs }, "gone", DELETE_DEADLINE_MS);
+}
+
+/**
  * Creates, and waits until ready. An "already exists" answer means a call of ours took effect while its answer
  * was lost (the SDK retried it): the resource is observed again and adopted if it is ours (observe refuses
  * what is not), then brought to the desired state like any other.
@@ -163,8 +179,8 @@ export async function applyUp<C extends EngineCtx, S>(ctx: C, spec: S, resources
   const byKey = new Map(resources.map((r) => [r.key, r as R<C>]));
   const outputs = new Map<string, Outputs>();
   const applied = new Map<string, Exclude<Action, "noop">>();
-  // Old copies of replaced resources, and extra copies a retried create (or a second state directory) left:
-  // deleted once the whole walk is done, dependents' first, when everything that used them has moved.
+  // Old copies of replaced resources, and extra copies this run's retried creates left: deleted once the whole
+  // walk is done, dependents' first, when everything that used them has moved.
   const replaced: { r: R<C>; live: Live }[] = [];
   const duplicates: { r: R<C>; live: Live }[] = [];
   const run = async (key: string) => {
@@ -219,10 +235,12 @@ export async function applyUp<C extends EngineCtx, S>(ctx: C, spec: S, resources
   const order = topoOrder(graphOf(resources, spec));
   leftovers.sort((a, b) => order.indexOf(b.r.key) - order.indexOf(a.r.key));
   for (const { r, live } of leftovers) {
-    const what = replaced.some((x) => x.live === live) ? "the replaced" : "the duplicate";
+    const isReplaced = replaced.some((x) => x.live === live);
+    const what = isReplaced ? "the replaced" : "the duplicate";
     try {
       ctx.emit({ key: r.key, title: r.title(spec), status: "deleting", message: `${what} ${live.id}` });
-      await deleteResource(ctx, spec, r, live);
+      if (isReplaced) await deleteResource(ctx, spec, r, live);
+      else await deleteDuplicate(ctx, spec, r, live);
       ctx.emit({ key: r.key, title: r.title(spec), status: "done", message: `deleted ${what} ${live.id}` });
     } catch (e) {
       results.set(r.key, { status: "failed", error: wrap(ctx, `delete ${what} ${live.id} of`, r.title(spec), e) });

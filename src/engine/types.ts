@@ -22,8 +22,13 @@ export type Live<A extends Attrs = Attrs, O extends Outputs = Outputs> = LiveSta
   id: string;
   attrs: A;
   outputs: O;
-  /** Extra copies of this resource carrying its tags (left by a retried create that has no idempotency token). */
+  /** Extra copies of this resource that this very run made (a create retried after its answer was lost): deleted by the run. */
   duplicates?: Live<A, O>[];
+  /**
+   * Set when another run made a copy too (two runs at once from two state directories): every live copy, this one
+   * first, with the run that made it when known. Never deleted by `up`: the stack stops and says how to resolve it.
+   */
+  otherCopies?: { id: string; createdBy: { since: string; run: string } | undefined }[];
   /** Taken from the state file without asking AWS (no credentials): attributes unknown, assumed in sync. */
   assumedInSync?: boolean;
 };

@@ -1,5 +1,6 @@
 import type { Aws } from "../aws/clients.js";
 import type { StackSnapshot } from "../aws/rds.js";
+import type { RunId } from "../aws/ec2.js";
 import type { names } from "../config/names.js";
 import type { Spec } from "../config/schema.js";
 import type { ReadCache } from "../shared/reads.js";
@@ -33,6 +34,8 @@ export interface Ctx extends EngineCtx {
   takeOverDns: boolean;
   /** Lines for the user once the run ends (e.g. the final snapshot's id). */
   notices: string[];
+  /** This run, as it tags what it creates where a retried create can leave a copy (see TAG_CREATED_BY). */
+  run: RunId;
 }
 
 /** A resource of this stack: W is what it wants, A what observe reads back, O what dependents can `ref`. */

@@ -45,7 +45,7 @@ export const internetGateway: StackResource<ReturnType<typeof desired>, Attrs, {
     }));
   },
   async create(ctx, want) {
-    const out = await ctx.aws.ec2.send(new CreateInternetGatewayCommand({ TagSpecifications: tagSpecifications(ctx.spec, KEY, "internet-gateway") }));
+    const out = await ctx.aws.ec2.send(new CreateInternetGatewayCommand({ TagSpecifications: tagSpecifications(ctx, KEY, "internet-gateway") }));
     const id = out.InternetGateway!.InternetGatewayId!;
     await attach(ctx, id, want.vpcId);
     return { id, outputs: { internetGatewayId: id } };

@@ -72,7 +72,7 @@ export const routeTable: StackResource<Want, Attrs, Out> = {
   },
   async create(ctx, want) {
     const out = await sendNaming(ctx)(new CreateRouteTableCommand({
-      VpcId: want.vpcId, TagSpecifications: tagSpecifications(ctx.spec, KEY, "route-table"),
+      VpcId: want.vpcId, TagSpecifications: tagSpecifications(ctx, KEY, "route-table"),
       // Same stack, resource and VPC, same token: the SDK's retry of a create whose answer was lost returns the same table.
       ClientToken: ctx.names.routeTableClientToken(want.vpcId),
     }));

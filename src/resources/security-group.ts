@@ -89,7 +89,7 @@ export function securityGroup(key: string, purpose: string, ingress: IngressRule
     },
     async create(ctx, want) {
       const out = await sendNaming(ctx)(new CreateSecurityGroupCommand({
-        VpcId: want.vpcId, GroupName: want.name, Description: want.description, TagSpecifications: tagSpecifications(ctx.spec, key, "security-group"),
+        VpcId: want.vpcId, GroupName: want.name, Description: want.description, TagSpecifications: tagSpecifications(ctx, key, "security-group"),
       }));
       const id = out.GroupId!;
       await setIngress(ctx, id, want.ingress, []);

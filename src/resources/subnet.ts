@@ -61,7 +61,7 @@ export function subnet(tier: Tier, index: 0 | 1) {
     },
     async create(ctx, want) {
       const out = await sendNaming(ctx)(new CreateSubnetCommand({
-        VpcId: want.vpcId, CidrBlock: want.cidr, AvailabilityZone: want.availabilityZone, TagSpecifications: tagSpecifications(ctx.spec, key, "subnet"),
+        VpcId: want.vpcId, CidrBlock: want.cidr, AvailabilityZone: want.availabilityZone, TagSpecifications: tagSpecifications(ctx, key, "subnet"),
       }));
       const id = out.Subnet!.SubnetId!;
       if (want.mapPublicIpOnLaunch) await setPublicIp(ctx, id, true);

@@ -46,7 +46,7 @@ export const vpc: StackResource<Want, Attrs, { vpcId: string }> = {
     return withDuplicates(found, live);
   },
   async create(ctx, want) {
-    const out = await ctx.aws.ec2.send(new CreateVpcCommand({ CidrBlock: want.cidr, TagSpecifications: tagSpecifications(ctx.spec, KEY, "vpc") }));
+    const out = await ctx.aws.ec2.send(new CreateVpcCommand({ CidrBlock: want.cidr, TagSpecifications: tagSpecifications(ctx, KEY, "vpc") }));
     const id = out.Vpc!.VpcId!;
     await setDns(ctx, id, want, ["dnsSupport", "dnsHostnames"]);
     return { id, outputs: { vpcId: id } };

@@ -13,6 +13,8 @@ export const STACK_ACTIONS = {
     "CreateRouteTable", "DeleteRouteTable", "DescribeRouteTables", "CreateRoute", "ReplaceRoute", "AssociateRouteTable", "DisassociateRouteTable",
     "CreateSecurityGroup", "DeleteSecurityGroup", "DescribeSecurityGroups", "AuthorizeSecurityGroupIngress", "RevokeSecurityGroupIngress",
     "CreateTags", "DeleteTags",
+    // What uses each of two live copies of the network, when `up` finds them (Stack.refuseOtherCopies).
+    "DescribeNetworkInterfaces",
   ],
   elasticloadbalancing: [
     "CreateLoadBalancer", "DeleteLoadBalancer", "DescribeLoadBalancers", "SetSecurityGroups", "SetSubnets",
@@ -49,6 +51,8 @@ export const STACK_ACTIONS = {
     // `down` removes the execution role's secrets policy whether or not the state remembers one.
     "DeleteRolePolicy",
   ],
+  // The stack-level claim of up, down, sleep and wake (src/state/claim.ts), on /spontime-infra/<app>/claim/*.
+  ssm: ["PutParameter", "GetParametersByPath", "DeleteParameter"],
 } as const;
 
 /** What a spec with a `schedule` adds: the schedules, and the inline policy of the role they run as. */

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { DescribeTargetHealthCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { Aws } from "../aws/clients.js";
 import { describeAwsError } from "../aws/errors.js";
@@ -24,13 +25,15 @@ import { targetGroup } from "../resources/target-group.js";
 import { databaseUrl, taskDefinition } from "../resources/task-definition.js";
 import { TAG_ASLEEP, awaitingFirstDeploy } from "../config/names.js";
 import { phaseAt } from "../config/schedule.js";
-import { StateStore } from "../state/store.js";
+import { StackClaim } from "../state/claim.js";
+import { lockHolder, StateStore, type Confirm } from "../state/store.js";
 import { chooseAzs, type Unchecked } from "./azs.js";
 import { ALL_RESOURCES, onlyAmong, toObserve, wantedBy, type Recorded, type StackResourceOfAnyKind } from "./resources.js";
 import { certificate } from "../resources/certificate.js";
 import { validationRecord } from "../resources/dns-record.js";
 import { httpsListener } from "../resources/https-listener.js";
 import { findHostedZone } from "../aws/route53.js";
+import { networkUsers } from "../aws/ec2.js";
 
 export interface StackOptions {
   spec: Spec;
@@ -55,7 +58,15 @@ export interface StackOptions {
 }
 
 export type Asleep = DesiredStack["asleep"];
-const AWAKE: Asleep = { service: false, database: false };
+
+/** The AWS CLI commands that remove one EC2 item of a kind (a gateway is detached from its VPC first). */
+const REMOVE: Record<string, (id: string) => string[]> = {
+  "ec2:vpc": (id) => [`aws ec2 delete-vpc --vpc-id ${id}`],
+  "ec2:subnet": (id) => [`aws ec2 delete-subnet --subnet-id ${id}`],
+  "ec2:security-group": (id) => [`aws ec2 delete-security-group --group-id ${id}`],
+  "ec2:route-table": (id) => [`aws ec2 delete-route-table --route-table-id ${id}`],
+  "ec2:internet-gateway": (id) => [`aws ec2 detach-internet-gateway --internet-gateway-id ${id} --vpc-id <the VPC it is attached to>`, `aws ec2 delete-internet-gateway --internet-gateway-id ${id}`],
+};const AWAKE: Asleep = { service: false, database: false };
 const ASLEEP: Asleep = { service: true, database: true };
 
 export interface StatusRow { key: string; title: string; id: string | null; state: string; sync: "in sync" | "drifted" | "missing"; fields: string[] }
@@ -77,6 +88,7 @@ export class Stack {
   azsUnchecked: Unchecked | undefined;
   /** `sleep`, `wake` or `up --wake` decided what is asleep in this run: the schedule does not. */
   private asleepChosen = false;
+  private stackClaim: StackClaim | undefined;
 
   constructor(readonly options: StackOptions) {
     const { spec } = options;
@@ -103,6 +115,7 @@ export class Stack {
       tearingDown: options.everyKind ?? false,
       takeOverDns: options.takeOverDns ?? false,
       notices: [],
+      run: { id: randomUUID(), since: new Date(clock.now()).toISOString() },
     };
   }
 
@@ -134,6 +147,26 @@ export class Stack {
   private knownAzs(): [string, string] | undefined {
     const [a, b] = publicSubnets.map((s) => this.state.data.resources[s.key]?.outputs.availabilityZone);
     return a && b ? [a, b] : undefined;
+  }
+
+  /**
+   * Takes the stack-level claim for a run that changes the stack (src/state/claim.ts): two runs of one stack, from
+   * two state directories or machines, cannot both apply. Its calls are the run's bookkeeping, as the state lock's
+   * are: made through a client of their own, so the stack's call counts (a no-op `up`: 0 mutating) leave them out.
+   */
+  async claim(command: string, force = false, confirm?: Confirm): Promise<void> {
+    await this.aws.checkCredentials(this.options.env);
+    const own = new Aws(this.aws.config, this.ctx.clock, this.options.signal);
+    this.stackClaim = new StackClaim(own.ssm, this.options.spec.appName, this.ctx.clock, lockHolder(command, this.ctx.run.id), (line) => this.state.notice(line));
+    await this.stackClaim.acquire(force, confirm);
+    const claim = this.stackClaim;
+    this.aws.guard = () => claim.keep();
+  }
+
+  /** Gives the claim up at the end of the run. */
+  async releaseClaim(): Promise<void> {
+    this.aws.guard = undefined;
+    await this.stackClaim?.release();
   }
 
   /** Checks credentials (exit 2 when missing) and settles the AZs: from the spec (checked), the state file, or a choice. */
@@ -225,10 +258,47 @@ export class Stack {
   }
 
   /**
+   * Two live copies of a resource, one made by another run (two runs at once from two state directories, before
+   * the claim, or beside an older version): `up` deletes neither, and stops here, before any change, naming each
+   * copy (id, when and by which run it was made, what uses it) and how to resolve it.
+   */
+  async refuseOtherCopies(observed: Observed): Promise<void> {
+    const split = this.all.flatMap((r) => {
+      const copies = observed.get(r.key)?.otherCopies;
+      return copies ? [{ r, copies }] : [];
+    });
+    if (!split.length) return;
+    const lines: string[] = [];
+    const removals: string[][] = [];
+    for (const { r, copies } of split) {
+      const recorded = this.state.data.resources[r.key]?.id;
+      const seen = await Promise.all(copies.map(async (copy) => ({ copy, users: await networkUsers(this.aws, r.kind, copy.id) })));
+      // Keep the copy this state file records; else the one more things use.
+      const keep = seen.find((x) => x.copy.id === recorded) ?? [...seen].sort((x, y) => y.users.length - x.users.length)[0]!;
+      lines.push(`  ${r.title(this.ctx.spec)}:`);
+      for (const { copy, users } of seen) {
+        const made = copy.createdBy ? `made ${copy.createdBy.since} by run ${copy.createdBy.run}` : "made by an earlier version (no time recorded)";
+        const mark = copy === keep.copy ? `keep   ${copy.id}${copy.id === recorded ? " (this state file's)" : ""}` : `remove ${copy.id}`;
+        lines.push(`    ${mark}: ${made}; used by ${users.length ? users.join(", ") : "nothing"}`);
+        if (copy !== keep.copy) removals.push(REMOVE[r.kind]?.(copy.id) ?? [`# ${r.kind} ${copy.id}`]);
+      }
+    }
+    throw new ToolError([
+      "two live copies of the stack's network exist (two runs at once, each with its own state directory): this run changed nothing, and deletes neither",
+      ...lines,
+      "Keep the copies marked keep; if the ones marked remove are the ones in use (a load balancer's or the database's network interfaces), keep those instead and run from the state directory of the run that made them.",
+      "Remove the others, what is inside a VPC first, then run `spontime-infra up` again:",
+      // The resources are listed VPC first, then what is in it: removed the other way round.
+      ...removals.reverse().flat().map((c) => `  ${c}`),
+    ].join("\n"));
+  }
+
+  /**
    * Brings what the spec wants in line first (the HTTP listener forwards again before the HTTPS one goes), then
    * deletes the pieces it no longer wants, only if that went well: the 443 listener before its certificate.
    */
   async applyUp(observed: Observed): Promise<ApplyResult> {
+    await this.refuseOtherCopies(observed);
     const up = await applyUp(this.ctx, this.ctx.spec, this.resources, observed, this.concurrency);
     const leftovers = this.unwanted;
     if (up.failures.length || up.interrupted || !leftovers.some((r) => observed.get(r.key))) return up;

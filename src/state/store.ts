@@ -73,6 +73,12 @@ function userName(): string {
 let ownStart: string | undefined | null = null;
 export const thisProcessStart = (): string | undefined => (ownStart === null ? (ownStart = processStart(process.pid)) : ownStart);
 
+/** This run, as a lock or the stack's claim names it; `run` is random per run. */
+export function lockHolder(command: string, run: string = randomUUID()): LockInfo & { run: string } {
+  const started = thisProcessStart();
+  return { pid: process.pid, ...(started ? { started } : {}), host: hostname(), user: userName(), since: new Date().toISOString(), command, run };
+}
+
 /**
  * Whether the holder of a lock on this machine still runs: its pid alive and, when the lock recorded it, started
  * at the same time (a pid the system has since given to another process is someone else). A lock with this very
@@ -171,8 +177,7 @@ export class StateStore {
    * over (said so); a running one is never broken; another machine's lock needs `force` and a confirmation.
    */
   async lock(command: string, force = false, confirm: Confirm = async () => false): Promise<void> {
-    const started = thisProcessStart();
-    const me: LockInfo = { pid: process.pid, ...(started ? { started } : {}), host: hostname(), user: userName(), since: new Date().toISOString(), command, run: randomUUID() };
+    const me = lockHolder(command);
     for (let attempt = 0; attempt < 3 && this.lockTag === undefined; attempt++) {
       const got = await this.backend.createLock(me);
       if (got.mine) {

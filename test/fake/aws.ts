@@ -21,6 +21,7 @@ import { ecrService, emptyEcr, pushImage, type EcrState, type ImageBehavior } fr
 import { logsService, emptyLogs, type LogsState } from "./logs.js";
 import { iamService, emptyIam, type IamState } from "./iam.js";
 import { s3Service, emptyS3, type S3State } from "./s3.js";
+import { ssmService, emptySsm, type SsmState } from "./ssm.js";
 import { stsService } from "./sts.js";
 import { httpGet, tickEcs } from "./tasks.js";
 import { emptyScheduler, passTime, schedulerService, type SchedulerState } from "./scheduler.js";
@@ -50,7 +51,7 @@ export interface FakeOptions {
 
 /** Everything the account holds: plain data (Maps, Sets, Dates), so `structuredClone` copies it whole. */
 export interface FakeState {
-  seq: number; rng: number; ec2: Ec2State; elb: ElbState; rds: RdsState; ecs: EcsState; ecr: EcrState; logs: LogsState; iam: IamState; acm: AcmState; route53: Route53State; scheduler: SchedulerState; s3: S3State;
+  seq: number; rng: number; ec2: Ec2State; elb: ElbState; rds: RdsState; ecs: EcsState; ecr: EcrState; logs: LogsState; iam: IamState; acm: AcmState; route53: Route53State; scheduler: SchedulerState; s3: S3State; ssm: SsmState;
   /** DNS outside the account (the user's DNS provider): name → CNAME target, as a test adds it. */
   publicDns: Map<string, string>;
 }
@@ -95,7 +96,7 @@ export class FakeAws {
     this.region = options.region ?? "us-east-1";
     this.faultRate = options.faultRate ?? 0;
     this.eventualConsistency = options.eventualConsistency ?? 0;
-    this.state = state ?? { seq: 1, rng: options.seed ?? 42, ec2: emptyEc2(), elb: emptyElb(), rds: emptyRds(), ecs: emptyEcs(), ecr: emptyEcr(), logs: emptyLogs(), iam: emptyIam(), acm: emptyAcm(), route53: emptyRoute53(), publicDns: new Map(), scheduler: emptyScheduler(), s3: emptyS3() };
+    this.state = state ?? { seq: 1, rng: options.seed ?? 42, ec2: emptyEc2(), elb: emptyElb(), rds: emptyRds(), ecs: emptyEcs(), ecr: emptyEcr(), logs: emptyLogs(), iam: emptyIam(), acm: emptyAcm(), route53: emptyRoute53(), publicDns: new Map(), scheduler: emptyScheduler(), s3: emptyS3(), ssm: emptySsm() };
   }
 
   /** The region's AZs, as DescribeAvailabilityZones lists them. */
@@ -196,7 +197,9 @@ export class FakeAws {
   arn(service: string, resource: string): string { return `arn:aws:${service}:${this.region}:${this.account}:${resource}`; }
 
   /** Calls the fake itself counts as changing the account (its own `writes` lists), whatever the product thinks. */
-  mutatingCalls(): Call[] { return this.calls.filter((c) => c.mutating); }
+  mutatingCalls(): Call[] { return this.calls.filter((c) => c.mutating && !isClaimCall(c)); }
+  /** The run's claim on the stack (SSM parameters under /spontime-infra/): bookkeeping of a run, as the state lock is, not a change to the stack. */
+  claimCalls(): Call[] { return this.calls.filter(isClaimCall); }
   count(op: string): number { return this.calls.filter((c) => c.op === op).length; }
 
   /** Resources still alive that carry the stack's tag, by kind: what a "nothing left" test counts. */
@@ -234,7 +237,7 @@ export class FakeAws {
   install(): this {
     const services: [string, Service<object>][] = [
       ["ec2", ec2Service(this)], ["elbv2", elbService(this)], ["rds", rdsService(this)], ["ecs", ecsService(this)],
-      ["ecr", ecrService(this)], ["logs", logsService(this)], ["iam", iamService(this)], ["scheduler", schedulerService(this)], ["s3", s3Service(this)],
+      ["ecr", ecrService(this)], ["logs", logsService(this)], ["iam", iamService(this)], ["scheduler", schedulerService(this)], ["s3", s3Service(this)], ["ssm", ssmService(this)],
       ["sts", stsService(this)], ["acm", acmService(this)], ["route53", route53Service(this)],
     ];
     for (const [service, { client, sdk, reads, writes }] of services) {
@@ -328,3 +331,5 @@ export class FakeAws {
 }
 
 type Handler = (input: unknown) => unknown;
+
+const isClaimCall = (c: Call) => c.service === "ssm" && /^\/spontime-infra\//.test(((c.input as { Name?: string; Path?: string }).Name ?? (c.input as { Path?: string }).Path) ?? "");

@@ -134,6 +134,24 @@ export function ec2Service(fake: FakeAws): Service<typeof EC2> {
       DescribeSubnets: (i) => ({ Subnets: describe(st().subnets, i.SubnetIds, i.Filters, "InvalidSubnetID.NotFound", subnetShape) }),
       DescribeRouteTables: (i) => ({ RouteTables: describe(st().routeTables, i.RouteTableIds, i.Filters, "InvalidRouteTableID.NotFound", rtShape) }),
       DescribeSecurityGroups: (i) => ({ SecurityGroups: describe(st().sgs, i.GroupIds, i.Filters, "InvalidGroup.NotFound", sgShape) }),
+      // Network interfaces other services placed (requester-managed: an ALB's, an RDS instance's), filtered by
+      // vpc-id, subnet-id or group-id; the Description names the owner as AWS writes it ("ELB app/<name>/<id>",
+      // "RDSNetworkInterface"): https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/requester-managed-eni.html,
+      // filters: https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeNetworkInterfaces.html
+      DescribeNetworkInterfaces: (i) => {
+        const fields = (e: Eni): Record<string, string[]> => ({ "vpc-id": [st().subnets.get(e.subnetId)?.vpcId ?? ""], "subnet-id": [e.subnetId], "group-id": e.groups });
+        const wanted = (e: Eni) => (i.Filters ?? []).every((f) => {
+          const have = fields(e)[f.Name!];
+          if (!have) throw new Error(`fake: filter ${f.Name} not modelled`);
+          return have.some((v) => f.Values?.includes(v));
+        });
+        const description = (owner: string) => (owner.includes(":loadbalancer/") ? `ELB ${owner.split(":loadbalancer/")[1]}` : owner.includes(":rds:") ? "RDSNetworkInterface" : owner);
+        return {
+          NetworkInterfaces: enisWhere(wanted).map((e) => ({
+            NetworkInterfaceId: e.id, SubnetId: e.subnetId, VpcId: st().subnets.get(e.subnetId)?.vpcId, Groups: e.groups.map((GroupId) => ({ GroupId })), Description: description(e.owner),
+          })),
+        };
+      },
     },
     writes: {
       CreateVpc: (i) => {
