@@ -21,7 +21,9 @@ describe("up from an empty account", () => {
     assert.match(r.stdout, /App URL: http:\/\/spontime-poc-alb-\d+\.us-east-1\.elb\.amazonaws\.com/);
     assert.match(r.stdout, /Waiting for the first deploy/);
     const sg = [...h.fake.ec2.sgs.values()].find((g) => g.name === `${APP}-sg-rds`)!;
-    assert.deepEqual(sg.tags, { Name: `${APP}-sg-rds`, "spontime:stack": APP, "spontime:resource": "sg-rds", ManagedBy: "spontime-infra" });
+    const { "spontime:created-by": createdBy, ...tags } = sg.tags;
+    assert.deepEqual(tags, { Name: `${APP}-sg-rds`, "spontime:stack": APP, "spontime:resource": "sg-rds", ManagedBy: "spontime-infra" });
+    assert.match(createdBy!, /^1970-01-01T00:00:00\.000Z\/[0-9a-f-]{36}$/, "the run that made it: its start and its id");
   });
 
   it("creates in dependency order, tags at create time and never in a second call", async () => {

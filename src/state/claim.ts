@@ -5,8 +5,7 @@ import type { Clock } from "../shared/clock.js";
 import { ToolError, UserError } from "../errors.js";
 import { describeHolder, type LockInfo } from "./backend.js";
 import { heldLocks } from "./held.js";
-import { sameProcessRunning } from "./process.js";
-import type { Confirm } from "./store.js";
+import { holderRunning, type Confirm } from "./store.js";
 
 /** How long a claim holds without being renewed; a run renews it once half of that has gone. */
 export const CLAIM_TTL_MS = 10 * 60_000;
@@ -126,7 +125,7 @@ export class StackClaim {
       this.notice(`Taking over the claim on the stack of ${who}: it lapsed${holder ? ` at ${new Date(holder.expiresAt).toISOString()}` : ""} (that run stopped renewing it).`);
       return;
     }
-    if (here && !sameProcessRunning(holder.pid, holder.started)) {
+    if (here && !holderRunning(holder, this.path)) {
       this.notice(`Taking over the claim on the stack of ${who}: that process is no longer running.`);
       return;
     }
@@ -146,7 +145,9 @@ export class StackClaim {
     } catch (e) {
       if (errorCode(e) !== "ParameterAlreadyExists") throw e;
       // A retried PutParameter whose first attempt landed answers ParameterAlreadyExists: look whose it is.
-      return (await this.list()).some((g) => g.gen === gen && g.info?.run === this.me.run);
+      const mine = (await this.list()).find((g) => g.gen === gen && g.info?.run === this.me.run);
+      if (mine) this.info = mine.info;
+      return mine !== undefined;
     }
   }
 

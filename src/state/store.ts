@@ -73,6 +73,12 @@ function userName(): string {
 let ownStart: string | undefined | null = null;
 export const thisProcessStart = (): string | undefined => (ownStart === null ? (ownStart = processStart(process.pid)) : ownStart);
 
+/** Whether the holder's pid now runs a process that started at another time than the holder did. */
+const pidReused = (holder: LockInfo) => {
+  const now = processStart(holder.pid);
+  return now !== undefined && holder.started !== undefined && now !== holder.started;
+};
+
 /** This run, as a lock or the stack's claim names it; `run` is random per run. */
 export function lockHolder(command: string, run: string = randomUUID()): LockInfo & { run: string } {
   const started = thisProcessStart();
@@ -80,11 +86,11 @@ export function lockHolder(command: string, run: string = randomUUID()): LockInf
 }
 
 /**
- * Whether the holder of a lock on this machine still runs: its pid alive and, when the lock recorded it, started
- * at the same time (a pid the system has since given to another process is someone else). A lock with this very
- * process's pid and start time is "running" only while a store here holds it.
+ * Whether the holder of a lock (or claim) on this machine still runs: its pid alive and, when the lock recorded it,
+ * started at the same time (a pid the system has since given to another process is someone else). A lock with
+ * this very process's pid and start time is "running" only while something here holds it (`where`, in heldLocks).
  */
-function holderRunning(holder: LockInfo, where: string): boolean {
+export function holderRunning(holder: LockInfo, where: string): boolean {
   if (holder.pid === process.pid && (holder.started === undefined || holder.started === thisProcessStart())) return heldLocks.has(where);
   return sameProcessRunning(holder.pid, holder.started);
 }
@@ -189,7 +195,7 @@ export class StateStore {
         if (holderRunning(got.holder, this.path)) {
           throw new UserError(`state is locked by ${who}`, force ? "--force-unlock never breaks the lock of a run still going on this machine: wait for it, or stop it with Ctrl-C" : "wait for it to finish");
         }
-        this.notice(`Taking over the lock of ${who}: that process is no longer running${processStart(got.holder.pid) ? ` (pid ${got.holder.pid} is now another process)` : ""}.`);
+        this.notice(`Taking over the lock of ${who}: that process is no longer running${pidReused(got.holder) ? ` (pid ${got.holder.pid} is now another process)` : ""}.`);
       } else {
         if (!force) throw new UserError(`state is locked by ${who}`, "wait for it to finish; if that run is gone for good (a killed CI job, a crashed laptop), run again with --force-unlock");
         if (!(await confirm(`Break the lock of ${who}? Do it only if that run is gone for good.`))) throw new ToolError("Cancelled: the lock was left in place.");

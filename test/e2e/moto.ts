@@ -202,6 +202,32 @@ async function main() {
       }
       assert.deepEqual(await target.tagged(), []);
     });
+    for (let trial = 1; trial <= 3; trial++) {
+      await step(`two concurrent up runs from two state directories (trial ${trial}/3): only one applies, its state is live, one copy of each resource`, async () => {
+        const dirs = [join(dir, `race-${trial}-a`), join(dir, `race-${trial}-b`)];
+        const delay = Math.floor(Math.random() * 1500);
+        const runs = await Promise.all(dirs.map(async (d, i) => {
+          if (i === 1) await new Promise((r) => setTimeout(r, delay));
+          return cli(["up", "--yes", "--json", "--state-dir", d, "--config", config], env);
+        }));
+        const why = `B started ${delay} ms after A; A ${runs[0]!.code}: ${runs[0]!.stderr.slice(-400)}\nB ${runs[1]!.code}: ${runs[1]!.stderr.slice(-400)}`;
+        assert.ok(runs.some((r) => r.code === 0), why);
+        for (const [i, r] of runs.entries()) {
+          if (r.code !== 0) {
+            assert.match(r.stderr, /the stack is being changed by another run/, why);
+            continue;
+          }
+          // Every resource its state file records is the one AWS has (status looks each up by the recorded id).
+          const recorded = (JSON.parse(readFileSync(join(dirs[i]!, `${APP}.json`), "utf8")) as { resources: Record<string, { id: string }> }).resources;
+          const status = JSON.parse((await cli(["status", "--json", "--state-dir", dirs[i]!, "--config", config], env)).stdout) as { resources: { key: string; id: string | null; sync: string }[] };
+          for (const row of status.resources) if (recorded[row.key]) assert.equal(row.id, recorded[row.key]!.id, `${row.key} of the run that exited 0 is live: ${why}`);
+        }
+        assert.deepEqual(await target.tagged(), FULL_STACK, `one copy of each resource: ${why}`);
+        const winner = dirs[runs.findIndex((r) => r.code === 0)]!;
+        assert.equal((await cli(["down", "--yes", "--skip-final-snapshot", "--state-dir", winner, "--config", config], env)).code, 0);
+        assert.deepEqual(await target.tagged(), []);
+      });
+    }
     await step("S3 state: bootstrap settings, migrate local → s3 → local byte for byte, and a stale writer refused by If-Match", async () => {
       const bucket = "spontime-e2e-state";
       const s3 = new S3Client({ ...sdk, forcePathStyle: true });
