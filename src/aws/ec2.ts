@@ -59,15 +59,19 @@ export function madeBy(tags: Tag[] | undefined): { since: string; run: string } 
   return value && at > 0 ? { since: value.slice(0, at), run: value.slice(at + 1) } : undefined;
 }
 
-/** One of several live copies of a resource: its id and, when recorded, which run made it and when. */
-export interface Copy { id: string; createdBy: { since: string; run: string } | undefined }
-
-/** What observe returns for a found item, with each extra copy turned into the same shape. */
-export const withDuplicates = <T extends { Tags?: Tag[] }, L>(found: { item: T; duplicates: T[]; others: T[] }, live: (item: T) => L): L & { duplicates?: L[]; otherCopies?: Copy[] } => ({
-  ...live(found.item),
-  ...(found.duplicates.length ? { duplicates: found.duplicates.map(live) } : {}),
-  ...(found.others.length ? { otherCopies: [found.item, ...found.others].map((t) => ({ id: (live(t) as { id: string }).id, createdBy: madeBy(t.Tags) })) } : {}),
-});
+/** What observe returns for a found item, with each extra copy turned into the same shape, and which run made each. */
+export const withDuplicates = <T extends { Tags?: Tag[] }, L>(found: { item: T; duplicates: T[]; others: T[] }, live: (item: T) => L) => {
+  type Made = L & { createdBy?: { since: string; run: string } };
+  const made = (t: T): Made => {
+    const by = madeBy(t.Tags);
+    return { ...live(t), ...(by ? { createdBy: by } : {}) };
+  };
+  return {
+    ...made(found.item),
+    ...(found.duplicates.length ? { duplicates: found.duplicates.map(made) } : {}),
+    ...(found.others.length ? { otherCopies: found.others.map(made) } : {}),
+  };
+};
 
 /** Which filter of DescribeNetworkInterfaces finds what uses an item of each kind (a VPC's also holds subnets). */
 const ENI_FILTER: Record<string, string> = { "ec2:vpc": "vpc-id", "ec2:subnet": "subnet-id", "ec2:security-group": "group-id" };

@@ -1,6 +1,6 @@
 import { ToolError, UserError } from "../errors.js";
 import { reverseEdges, topoOrder, walk, type WalkResult } from "./graph.js";
-import { changedFields, decide, graphOf, refFrom, type Action } from "./plan.js";
+import { changedFields, decide, extraCopies, graphOf, refFrom, type Action } from "./plan.js";
 import { backoff, poll } from "./poll.js";
 import type { AnyResource, Attrs, EngineCtx, Live, Outputs, Stored } from "./types.js";
 
@@ -249,7 +249,7 @@ export async function applyUp<C extends EngineCtx, S>(ctx: C, spec: S, resources
   return result(spec, byKey, results, outputs, applied, ctx.signal);
 }
 
-/** Applies a `down`: each resource (and its duplicates) deleted after everything that depends on it. */
+/** Applies a `down`: each resource (and every extra copy of it) deleted after everything that depends on it. */
 export async function applyDown<C extends EngineCtx, S>(ctx: C, spec: S, resources: readonly AnyResource<C, S>[], observed: ReadonlyMap<string, Live | undefined>, concurrency = DEFAULT_CONCURRENCY): Promise<ApplyResult> {
   const byKey = new Map(resources.map((r) => [r.key, r as R<C>]));
   const graph = graphOf(resources, spec);
@@ -263,7 +263,7 @@ export async function applyDown<C extends EngineCtx, S>(ctx: C, spec: S, resourc
       const start = ctx.clock.now();
       ctx.emit({ key, title, status: "deleting" });
       try {
-        for (const d of live.duplicates ?? []) await deleteResource(ctx, spec, r, d);
+        for (const d of extraCopies(live)) await deleteResource(ctx, spec, r, d);
         await deleteResource(ctx, spec, r, live);
       } catch (e) {
         const err = wrap(ctx, "delete", title, e);

@@ -133,7 +133,10 @@ export function planUp<S>(resources: Resources<S>, spec: S, observed: Observed, 
   return { mode: "up", changes };
 }
 
-/** The plan for `down`: every observed resource (and any duplicate of it) deleted, dependents first. */
+/** Every copy of a resource beyond the one found: this run's duplicates and other runs' copies (what `down` deletes too). */
+export const extraCopies = (live: Live): Live[] => [...(live.duplicates ?? []), ...(live.otherCopies ?? [])];
+
+/** The plan for `down`: every observed resource (and every extra copy of it) deleted, dependents first. */
 export function planDown<S>(resources: Resources<S>, spec: S, observed: Observed): Plan {
   const byKey = new Map(resources.map((r) => [r.key, r]));
   const changes = topoOrder(graphOf(resources, spec)).reverse().flatMap((key): Change[] => {
@@ -142,7 +145,7 @@ export function planDown<S>(resources: Resources<S>, spec: S, observed: Observed
     if (!live) return [];
     return [{
       key, kind: r.kind, title: r.title(spec), action: "delete", id: live.id, diffs: [],
-      ...(live.duplicates?.length ? { duplicates: live.duplicates.map((d) => d.id) } : {}), ...(r.stateful ? { stateful: true } : {}),
+      ...(extraCopies(live).length ? { duplicates: extraCopies(live).map((d) => d.id) } : {}), ...(r.stateful ? { stateful: true } : {}),
     }];
   });
   return { mode: "down", changes };

@@ -24,11 +24,13 @@ export type Live<A extends Attrs = Attrs, O extends Outputs = Outputs> = LiveSta
   outputs: O;
   /** Extra copies of this resource that this very run made (a create retried after its answer was lost): deleted by the run. */
   duplicates?: Live<A, O>[];
+  /** Which run made it and when, where that was recorded: for a person choosing between copies. */
+  createdBy?: { since: string; run: string };
   /**
-   * Set when another run made a copy too (two runs at once from two state directories): every live copy, this one
-   * first, with the run that made it when known. Never deleted by `up`: the stack stops and says how to resolve it.
+   * Copies of this resource another run made (two runs at once from two state directories): never deleted by
+   * `up`, which stops and says how to resolve it; `down` deletes them with the rest of the stack.
    */
-  otherCopies?: { id: string; createdBy: { since: string; run: string } | undefined }[];
+  otherCopies?: Live<A, O>[];
   /** Taken from the state file without asking AWS (no credentials): attributes unknown, assumed in sync. */
   assumedInSync?: boolean;
 };

@@ -264,8 +264,8 @@ export class Stack {
    */
   async refuseOtherCopies(observed: Observed): Promise<void> {
     const split = this.all.flatMap((r) => {
-      const copies = observed.get(r.key)?.otherCopies;
-      return copies ? [{ r, copies }] : [];
+      const live = observed.get(r.key);
+      return live?.otherCopies ? [{ r, copies: [live, ...live.otherCopies] }] : [];
     });
     if (!split.length) return;
     const lines: string[] = [];

@@ -5,7 +5,8 @@ import type { Clock } from "../shared/clock.js";
 import { ToolError, UserError } from "../errors.js";
 import { describeHolder, type LockInfo } from "./backend.js";
 import { heldLocks } from "./held.js";
-import { holderRunning, type Confirm } from "./store.js";
+import { sameProcessRunning } from "./process.js";
+import { thisProcessStart, type Confirm } from "./store.js";
 
 /** How long a claim holds without being renewed; a run renews it once half of that has gone. */
 export const CLAIM_TTL_MS = 10 * 60_000;
@@ -19,6 +20,15 @@ export interface ClaimInfo extends LockInfo { run: string; expiresAt: number }
 export const claimPath = (app: string) => `/spontime-infra/${app}/claim`;
 
 interface Generation { gen: number; info: ClaimInfo | undefined }
+
+/** The runs of this process taking or holding a claim: a claim naming this very process is live only while its run is here. */
+const runsHere = new Set<string>();
+
+/** Whether the run that wrote a claim on this machine still runs: its process, started when it says, and (if it is this process) the run itself. */
+function stillRunning(holder: ClaimInfo): boolean {
+  if (holder.pid === process.pid && holder.started === thisProcessStart()) return runsHere.has(holder.run);
+  return sameProcessRunning(holder.pid, holder.started);
+}
 
 /** This run no longer holds the stack's claim: another run took it over while this one was not renewing it. */
 export class ClaimLost extends ToolError {
@@ -52,10 +62,18 @@ export class StackClaim {
     this.path = claimPath(app);
   }
 
-  get held(): boolean { return this.gen !== undefined; }
-
   /** Takes the claim, or says who holds it. The rules of the local lock: a live run here is never broken, another machine's needs `force`. */
   async acquire(force = false, confirm: Confirm = async () => false): Promise<void> {
+    runsHere.add(this.me.run);
+    try {
+      await this.take(force, confirm);
+    } catch (e) {
+      runsHere.delete(this.me.run);
+      throw e;
+    }
+  }
+
+  private async take(force: boolean, confirm: Confirm): Promise<void> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const all = await this.list();
       const top = all.at(-1);
@@ -97,6 +115,7 @@ export class StackClaim {
     if (!top || top.gen !== this.gen || top.info?.run !== this.me.run) {
       this.gen = undefined;
       heldLocks.delete(this.path);
+      runsHere.delete(this.me.run);
       throw new ClaimLost(top ? `${describeHolder(top.info)}, run ${top.info?.run}` : "another run (done since)");
     }
     await this.acquire();
@@ -108,6 +127,7 @@ export class StackClaim {
     if (gen === undefined) return;
     this.gen = undefined;
     heldLocks.delete(this.path);
+    runsHere.delete(this.me.run);
     if (this.clock.now() >= this.info!.expiresAt) return;
     try {
       await this.remove(gen);
@@ -125,7 +145,7 @@ export class StackClaim {
       this.notice(`Taking over the claim on the stack of ${who}: it lapsed${holder ? ` at ${new Date(holder.expiresAt).toISOString()}` : ""} (that run stopped renewing it).`);
       return;
     }
-    if (here && !holderRunning(holder, this.path)) {
+    if (here && !stillRunning(holder)) {
       this.notice(`Taking over the claim on the stack of ${who}: that process is no longer running.`);
       return;
     }

@@ -86,11 +86,11 @@ export function lockHolder(command: string, run: string = randomUUID()): LockInf
 }
 
 /**
- * Whether the holder of a lock (or claim) on this machine still runs: its pid alive and, when the lock recorded it,
- * started at the same time (a pid the system has since given to another process is someone else). A lock with
- * this very process's pid and start time is "running" only while something here holds it (`where`, in heldLocks).
+ * Whether the holder of a lock on this machine still runs: its pid alive and, when the lock recorded it, started
+ * at the same time (a pid the system has since given to another process is someone else). A lock with this very
+ * process's pid and start time is "running" only while a store here holds it.
  */
-export function holderRunning(holder: LockInfo, where: string): boolean {
+function holderRunning(holder: LockInfo, where: string): boolean {
   if (holder.pid === process.pid && (holder.started === undefined || holder.started === thisProcessStart())) return heldLocks.has(where);
   return sameProcessRunning(holder.pid, holder.started);
 }
