@@ -8,6 +8,9 @@ import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { Aws } from "../src/aws/clients.js";
+import { ClaimLost, CLAIM_TTL_MS, StackClaim } from "../src/state/claim.js";
+import { lockHolder } from "../src/state/store.js";
 import type { FakeAws } from "./fake/aws.js";
 import { APP, kindOf, withHarness } from "./helpers.js";
 
@@ -84,6 +87,12 @@ describe("two runs of one stack from two state directories", () => {
       assert.match(refused.stderr, /the stack is being changed by another run: pid 4242 on ci-runner-7 \(`up` since 2026-12-01T10:00:00.000Z\), started by bob, run run-b \(it holds the claim \/spontime-infra\/spontime-poc\/claim in AWS, whatever state directory it uses\)\n\s+wait for it to finish; if that run is gone for good, its claim lapses by itself at .*, or run again with --force-unlock/);
       assert.equal(h.fake.mutatingCalls().length, 0, "nothing changed");
 
+      // That run is gone for good: --force-unlock breaks its claim (asked first; --yes answers).
+      const broken = await h.cli(["up", "--yes", "--force-unlock"]);
+      assert.equal(broken.code, 0, broken.stderr);
+      assert.match(broken.stderr, /Breaking the claim on the stack of pid 4242 on ci-runner-7/);
+      h.resetCalls();
+
       // The same claim, lapsed (with the margin for another machine's clock): taken over, said so, generation 4.
       claim({ ...base, pid: 4242, host: "ci-runner-7", expiresAt: h.clock.now() - 61_000 });
       const lapsed = await h.cli(["up", "--yes"]);
@@ -120,6 +129,8 @@ describe("two runs of one stack from two state directories", () => {
       const ec2 = h.fake.ec2;
       ec2.vpcs.set("vpc-other", { id: "vpc-other", cidr: "10.0.0.0/16", dnsSupport: true, dnsHostnames: true, createdAt: 0, tags: { ...other, "spontime:resource": "vpc" } });
       ec2.subnets.set("subnet-other", { id: "subnet-other", vpcId: "vpc-other", cidr: "10.0.1.0/24", az: "us-east-1a", mapPublicIp: true, createdAt: 0, tags: { ...other, "spontime:resource": "subnet-public-a" } });
+      // ...and an internet gateway nothing uses: still the other run's, so never deleted by this one either.
+      ec2.igws.set("igw-other", { id: "igw-other", createdAt: 0, tags: { ...other, "spontime:resource": "internet-gateway" } });
       ec2.enis.set("eni-other", { id: "eni-other", subnetId: "subnet-other", groups: [], publicIp: true, owner: "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/other-alb/1" });
       const ours = h.state().resources.vpc!.id;
       for (const dir of [h.stateDir, join(h.dir, "state-b")]) {
@@ -130,15 +141,47 @@ describe("two runs of one stack from two state directories", () => {
         assert.match(r.stderr, new RegExp(`keep   ${ours}${dir === h.stateDir ? " \\(this state file's\\)" : ""}: made 1970-01-01T00:00:00.000Z by run [0-9a-f-]{36}; used by subnet subnet-`));
         assert.match(r.stderr, /remove vpc-other: made 2026-12-01T10:00:00.000Z by run run-other; used by subnet subnet-other, network interface eni-other \(ELB app\/other-alb\/1\)/);
         assert.match(r.stderr, /remove subnet-other: made 2026-12-01T10:00:00.000Z by run run-other; used by network interface eni-other/);
-        assert.match(r.stderr, /Remove the others, what is inside a VPC first, then run `spontime-infra up` again:\n\s+aws ec2 delete-subnet --subnet-id subnet-other\n\s+aws ec2 delete-vpc --vpc-id vpc-other/);
+        assert.match(r.stderr, /remove igw-other: made 2026-12-01T10:00:00.000Z by run run-other; used by nothing/);
+        assert.match(r.stderr, /Remove the others, what is inside a VPC first, then run `spontime-infra up` again:\n\s+aws ec2 delete-subnet --subnet-id subnet-other\n\s+aws ec2 detach-internet-gateway --internet-gateway-id igw-other .*\n\s+aws ec2 delete-internet-gateway --internet-gateway-id igw-other\n\s+aws ec2 delete-vpc --vpc-id vpc-other/);
         assert.deepEqual(h.fake.mutatingCalls(), [], "nothing changed, nothing deleted");
       }
-      assert.ok(ec2.vpcs.has("vpc-other") && ec2.subnets.has("subnet-other"));
+      assert.ok(ec2.vpcs.has("vpc-other") && ec2.subnets.has("subnet-other") && ec2.igws.has("igw-other"));
       // `down` is asked to remove the whole stack: every copy tagged for it goes, once nothing else uses it.
       ec2.enis.delete("eni-other");
       const down = await h.cli(["down", "--yes", "--skip-final-snapshot"]);
       assert.equal(down.code, 0, down.stderr);
       assert.deepEqual(h.fake.taggedResources(APP), []);
+    });
+  });
+
+  it("a run whose claim lapsed (a machine asleep) stops before its next call when another run took the stack meanwhile; with nobody in between it takes it again", async () => {
+    await withHarness(async (h) => {
+      await h.clock.run(async () => {
+        const aws = new Aws({ region: "us-east-1" }, h.clock);
+        const claim = new StackClaim(aws.ssm, APP, h.clock, lockHolder("up", "run-a"), () => {});
+        await claim.acquire();
+        await h.clock.sleep(CLAIM_TTL_MS + 1);
+        await claim.keep();
+        assert.deepEqual([...h.fake.state.ssm.parameters.keys()], [`${CLAIM}/2`], "taken again as the next generation");
+        await h.clock.sleep(CLAIM_TTL_MS + 1);
+        const other = { ...lockHolder("up", "run-b"), host: "laptop-b", expiresAt: h.clock.now() + CLAIM_TTL_MS };
+        h.fake.state.ssm.parameters.set(`${CLAIM}/3`, { name: `${CLAIM}/3`, value: JSON.stringify(other), version: 1, lastModified: h.clock.now() });
+        await assert.rejects(claim.keep(), (e: Error) => e instanceof ClaimLost && /this run's claim on the stack lapsed and pid \d+ on laptop-b .*run run-b took it over: stopped before changing anything more/.test(e.message));
+        await assert.rejects(claim.keep(), ClaimLost, "and before every later call");
+        await claim.release();
+        assert.ok(h.fake.state.ssm.parameters.has(`${CLAIM}/3`), "the other run's claim is left alone");
+      });
+    });
+  });
+
+  it("a claim call whose answer is lost and which is sent again (ParameterAlreadyExists, ParameterNotFound) is this run's own: up goes on and the claim is released", async () => {
+    await withHarness(async (h) => {
+      h.fake.loseClaimAnswer("PutParameter");
+      h.fake.loseClaimAnswer("DeleteParameter");
+      const r = await h.cli(["up", "--yes"]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(h.fake.claimCalls().filter((c) => c.op === "PutParameter").length >= 2, true, "sent twice");
+      assert.deepEqual([...h.fake.state.ssm.parameters.keys()], []);
     });
   });
 });

@@ -56,6 +56,7 @@ export class StackClaim {
   private gen: number | undefined;
   private info: ClaimInfo | undefined;
   private renewing: Promise<void> | undefined;
+  private lost: ClaimLost | undefined;
   private readonly path: string;
 
   constructor(private readonly ssm: Sender<SSMClient>, app: string, private readonly clock: Clock, private readonly me: Omit<ClaimInfo, "expiresAt">, private readonly notice: (line: string) => void) {
@@ -100,6 +101,7 @@ export class StackClaim {
    * run stops here, before its next call.
    */
   async keep(): Promise<void> {
+    if (this.lost) throw this.lost; // every later call of the run too
     if (this.gen === undefined || this.clock.now() < this.info!.expiresAt - CLAIM_TTL_MS / 2) return;
     this.renewing ??= this.renew().finally(() => { this.renewing = undefined; });
     return this.renewing;
@@ -116,7 +118,8 @@ export class StackClaim {
       this.gen = undefined;
       heldLocks.delete(this.path);
       runsHere.delete(this.me.run);
-      throw new ClaimLost(top ? `${describeHolder(top.info)}, run ${top.info?.run}` : "another run (done since)");
+      this.lost = new ClaimLost(top ? `${describeHolder(top.info)}, run ${top.info?.run}` : "another run (done since)");
+      throw this.lost;
     }
     await this.acquire();
   }

@@ -180,6 +180,10 @@ export class FakeAws {
     this.loseAt = this.mutations + k;
   }
 
+  /** The answer of the next claim call `op` (PutParameter, DeleteParameter) is lost and the call sent again, as `loseResponse` does. */
+  loseClaimAnswer(op: string): void { this.claimAnswersLost.add(op); }
+  private readonly claimAnswersLost = new Set<string>();
+
   /** A new process starts: calls work again. */
   disarm(): void {
     this.crashAt = undefined;
@@ -277,16 +281,20 @@ export class FakeAws {
       this.faultsInjected++;
       throw this.rng() < 0.5 ? awsError("ThrottlingException", "Rate exceeded") : awsError("InternalError", "We encountered an internal error. Please try again.", 500);
     }
-    if (call.mutating && this.mutations + 1 === this.loseAt) {
-      this.loseAt = undefined;
-      this.mutations++;
+    // Crash points and lost answers count the stack's mutating calls, as `mutatingCalls` lists them; the claim's own
+    // calls lose their answer only when a test asks (`loseClaimAnswer`).
+    const counted = call.mutating && !isClaimCall({ ...call, input, at: 0 });
+    const lost = counted ? this.mutations + 1 === this.loseAt : call.mutating && this.claimAnswersLost.delete(call.op);
+    if (lost) {
+      if (counted) this.loseAt = undefined;
+      if (counted) this.mutations++;
       await handler(structuredClone(input));
       this.calls.push({ ...call, input: structuredClone(input), at: this.clock.now() }); // the SDK's retry
     }
     // S3's GetObject answers a stream (Body), which cannot be cloned: it is handed over as it is.
     const { Body, ...rest } = (await handler(input) ?? {}) as { Body?: unknown };
     const result = { ...structuredClone(rest), ...(Body === undefined ? {} : { Body }) };
-    if (call.mutating) {
+    if (counted) {
       this.mutations++;
       this.onMutation?.(this.mutations);
       if (this.crashAt !== undefined && this.mutations >= this.crashAt) {
