@@ -146,6 +146,9 @@ describe("two runs of one stack from two state directories", () => {
         assert.deepEqual(h.fake.mutatingCalls(), [], "nothing changed, nothing deleted");
       }
       assert.ok(ec2.vpcs.has("vpc-other") && ec2.subnets.has("subnet-other") && ec2.igws.has("igw-other"));
+      const plan = await h.cli(["plan"]);
+      assert.equal(plan.code, 1, "plan says what up would: it stops");
+      assert.match(plan.stderr, /two live copies of the stack's network exist/);
       // `down` is asked to remove the whole stack: every copy tagged for it goes, once nothing else uses it.
       ec2.enis.delete("eni-other");
       const down = await h.cli(["down", "--yes", "--skip-final-snapshot"]);

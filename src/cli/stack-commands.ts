@@ -86,6 +86,7 @@ export async function plan(c: CommandContext<{ detailedExitcode?: boolean; resto
   const { observed, driftChecked } = await observeOrRemember(c, stack);
   if (driftChecked) await chooseRestore(c, stack, observed, "plan");
   warnAboutSpec(c, stack);
+  await stack.refuseOtherCopies(observed); // as `up` would: the plan never promises what `up` refuses
   const p = stack.plan(observed, "up");
   refuseImpossible(p);
   if (c.opts.json) c.out.json({ ...planJson(p), driftChecked });
