@@ -63,8 +63,8 @@ function world() {
   const spent = new Map<string, number>();
   const resources = timed(clock, spent);
   const session = () => new Stack({ spec: SpecSchema.parse({}), stateDir: dir, clock, resources, env: process.env });
-  const up = () => clock.run(async () => { const s = session(); await s.connect(); const o = await s.observe(); return s.applyUp(o); });
-  const down = () => clock.run(async () => { const s = session(); await s.connect(); const o = await s.observe(); return s.applyDown(o); });
+  const up = () => clock.run(async () => { const s = session(); await s.connect(); const o = await s.observe(); return s.applyUp(s.plan(o, "up"), o); });
+  const down = () => clock.run(async () => { const s = session(); await s.connect(); const o = await s.observe(); return s.applyDown(s.plan(o, "down"), o); });
   return { clock, fake, spent, resources, up, down, close: () => { fake.restore(); rmSync(dir, { recursive: true, force: true }); } };
 }
 
@@ -168,7 +168,7 @@ async function schedule() {
   const fake = new FakeAws(clock).install();
   const dir = mkdtempSync(join(tmpdir(), "spontime-bench-"));
   const spec = SpecSchema.parse({ schedule: { awake: "Mon-Fri 08:00-20:00", timezone: "UTC" } });
-  const up = () => clock.run(async () => { const s = new Stack({ spec, stateDir: dir, clock, env: process.env }); await s.connect(); await s.applyUp(await s.observe()); return s.resources.length; });
+  const up = () => clock.run(async () => { const s = new Stack({ spec, stateDir: dir, clock, env: process.env }); await s.connect(); const o = await s.observe(); await s.applyUp(s.plan(o, "up"), o); return s.resources.length; });
   try {
     await clock.run(() => fake.passTime(9 * 3_600_000)); // Thursday 09:00: awake
     await up();

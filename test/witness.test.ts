@@ -28,7 +28,7 @@ describe("the fake is an independent witness", () => {
       const spec: Spec = { ...valid, app: { ...valid.app, cpu: 256, memory: 4096 } };
       assert.equal(SpecSchema.safeParse(spec).success, false, "the product's schema refuses this pair");
       const session = new Stack({ spec, stateDir: h.stateDir, clock: h.clock, env: process.env });
-      const result = await h.clock.run(async () => { await session.connect(); return session.applyUp(await session.observe()); });
+      const result = await h.clock.run(async () => { await session.connect(); const observed = await session.observe(); return session.applyUp(session.plan(observed, "up"), observed); });
       const failure = result.failures.find((f) => f.key === "task-definition");
       assert.ok(failure, `the task definition failed: ${result.failures.map((f) => f.key).join(", ")}`);
       assert.match(String((failure.error as Error).message), /No Fargate configuration exists for given values/);

@@ -60,7 +60,7 @@ Examples:
   $ spontime-infra down --yes                # delete everything (the DB leaves a final snapshot)
 
 Exit codes: 0 ok, 1 AWS or apply failure, 2 bad input, 3 \`status\`: the stack is down (nothing left at AWS but
-any snapshots it kept), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).`)
+any snapshots it kept), 4 \`up --plan\`: the saved plan is stale, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).`)
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
@@ -95,12 +95,15 @@ any snapshots it kept), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).`)
     .option("--detailed-exitcode", "exit 0 when nothing changes, 2 when something would, 1 on any error (no credentials included)")
     .option("--offline", "plan from the state file alone, without AWS calls (live drift not checked)")
     .option("--take-over-dns", TAKE_OVER_DNS)
-    .option("--restore <latest|snapshot-id|none>", "plan the database's restore as `up --restore` would");
+    .option("--restore <latest|snapshot-id|none>", "plan the database's restore as `up --restore` would")
+    .option("--out <file>", "also save the plan (no secrets in it) for `up --plan <file>`")
+    .addHelpText("after", "  $ spontime-infra plan --out plan.json && spontime-infra up --plan plan.json   # CI: apply the reviewed plan\n");
   add("up", "create or update the stack until it matches the spec", "up --yes",
     async () => (await import("./stack-commands.js")).up)
     .option("-y, --yes", "do not ask before replacing stateful resources")
     .option("--json", "print the plan and the result (outcome, outputs, AWS calls made) as JSON")
     .option("--wake", "also wake a sleeping stack")
+    .option("--plan <file>", "apply exactly this saved plan (`plan --out`); exit 4 if the state, the spec or AWS moved since")
     .option("--skip-preflight", "do not check permissions and quotas first (see `doctor`)")
     .option("--take-over-dns", TAKE_OVER_DNS)
     .option("--restore <latest|snapshot-id|none>", "with no database but snapshots of the stack's: restore the newest, that one, or start empty (asked on a terminal, required without one)");
@@ -134,10 +137,12 @@ any snapshots it kept), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).`)
 `);
   add("sleep", "stop paying for compute while nobody uses the stack: 0 tasks, database stopped", "sleep",
     async () => (await import("./stack-commands.js")).sleep)
-    .option("-y, --yes", "accepted for symmetry: sleep asks nothing");
+    .option("-y, --yes", "accepted for symmetry: sleep asks nothing")
+    .option("--dry-run", "show what sleep would change, and change nothing");
   add("wake", "start the database, bring the service back, health-check", "wake",
     async () => (await import("./stack-commands.js")).wake)
     .option("-y, --yes", "accepted for symmetry: wake asks nothing")
+    .option("--dry-run", "show what wake would change, and change nothing")
     .option("--health-timeout <duration>", `how long the health URL may take to answer 200 (default ${WAIT_DEFAULTS.wakeHealth})`);
   add("cost", "monthly cost estimate of the stack, and what would save money", "cost --json",
     async () => (await import("./cost-command.js")).cost)

@@ -1,7 +1,8 @@
 import { resolve } from "node:path";
+import { readFileSync, writeFileSync } from "node:fs";
 import { WAIT_DEFAULTS, parseDuration } from "../config/defaults.js";
 import { warningLines } from "../config/warnings.js";
-import type { ApplyResult } from "../engine/apply.js";
+import { ChangedSincePlan, type ApplyResult } from "../engine/apply.js";
 import { hasChanges, type Observed, type Plan } from "../engine/plan.js";
 import type { Live } from "../engine/types.js";
 import { UserError, errorMessage } from "../errors.js";
@@ -12,8 +13,11 @@ import { Progress } from "./progress.js";
 import { snapshotCost } from "../cost/estimate.js";
 import { planJson, renderPlan, shortId } from "./render.js";
 
-/** Exit codes; `down` is `status`'s own: nothing of the stack is left at AWS (main.ts's help lists them). */
-export const EXIT = { ok: 0, failed: 1, changes: 2, down: 3, interrupted: 130 } as const;
+/**
+ * Exit codes; `down` is `status`'s own: nothing of the stack is left at AWS; `stalePlan` is `up --plan FILE`'s:
+ * what the saved plan assumed moved, nothing was changed (main.ts's help lists them).
+ */
+export const EXIT = { ok: 0, failed: 1, changes: 2, down: 3, stalePlan: 4, interrupted: 130 } as const;
 
 /** The stack of the command's spec and state, with its secrets registered for redaction and progress wired. */
 export async function openStack(c: CommandContext, options: { skipFinalSnapshot?: boolean; everyKind?: boolean; anySpec?: boolean } = {}): Promise<Stack> {
@@ -80,7 +84,7 @@ function refuseImpossible(p: Plan): void {
 /** The spec's risky-but-valid choices (src/config/warnings.ts), one line each, once the credentials are known good. */
 const warnAboutSpec = (c: CommandContext, stack: Stack) => { for (const line of warningLines(stack.spec, stack.ctx.clock.now())) c.out.err(c.out.paint("yellow", line)); };
 
-export async function plan(c: CommandContext<{ detailedExitcode?: boolean; restore?: string }>): Promise<number> {
+export async function plan(c: CommandContext<{ detailedExitcode?: boolean; restore?: string; out?: string }>): Promise<number> {
   restoreFlag(c);
   const stack = await openStack(c);
   const { observed, driftChecked } = await observeOrRemember(c, stack);
@@ -89,9 +93,15 @@ export async function plan(c: CommandContext<{ detailedExitcode?: boolean; resto
   await stack.refuseOtherCopies(observed); // as `up` would: the plan never promises what `up` refuses
   const p = stack.plan(observed, "up");
   refuseImpossible(p);
-  if (c.opts.json) c.out.json({ ...planJson(p), driftChecked });
+  if (c.opts.out) {
+    if (!driftChecked) throw new UserError("a saved plan needs the live stack: no AWS credentials", "fix the credentials and run `plan --out` again");
+    const { savedPlan } = await import("../stack/saved-plan.js");
+    writeFileSync(c.opts.out, JSON.stringify(savedPlan(stack, p, new Date(stack.ctx.clock.now())), null, 2) + "\n", { mode: 0o600 });
+  }
+  if (c.opts.json) c.out.json({ ...planJson(p), driftChecked, ...(c.opts.out ? { savedTo: c.opts.out } : {}) });
   else {
     renderPlan(c.out, p, { driftChecked });
+    if (c.opts.out) c.out.out(`\nSaved the plan to ${c.opts.out}: \`spontime-infra up --plan ${c.opts.out}\` applies exactly this, while nothing it saw has moved.`);
     if (p.changes.some((ch) => ch.action === "create")) {
       c.out.out("");
       (await import("./cost-command.js")).renderCost(c.out, c.spec());
@@ -140,7 +150,9 @@ function reportApply(c: CommandContext, result: ApplyResult, verb: string, comma
     for (const f of result.failures) c.out.err(`  - ${errorMessage(f.error).includes(f.title) ? "" : `${f.title}: `}${errorMessage(f.error)}`);
     const skipped = [...result.results].filter(([, v]) => v.status === "skipped").length;
     if (skipped) c.out.err(`  (${skipped} dependent resource(s) were not attempted)`);
-    c.out.err(`Fix the cause and run \`spontime-infra ${command}\` again: finished work is kept.`);
+    c.out.err(result.failures.some((f) => f.error instanceof ChangedSincePlan)
+      ? `Finished work is kept. Run \`spontime-infra plan\` to see what changed, then \`spontime-infra ${command}\` again.`
+      : `Fix the cause and run \`spontime-infra ${command}\` again: finished work is kept.`);
     return EXIT.failed;
   }
   return EXIT.ok;
@@ -226,33 +238,67 @@ async function chooseRestore(c: CommandContext<{ restore?: string }>, stack: Sta
   stack.restoreFrom(chosen);
 }
 
-export async function up(c: CommandContext<{ wake?: boolean; skipPreflight?: boolean; restore?: string }>): Promise<number> {
+/** Reads `up --plan FILE` and refuses it (exit 4) if what it assumed moved; else the plan and what AWS has now. */
+async function savedPlanStillHolds(c: CommandContext<{ plan?: string }>, stack: Stack): Promise<{ plan: Plan; observed: Observed } | { moved: string[] }> {
+  const file = c.opts.plan!;
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new UserError(`cannot read the saved plan ${file}: ${errorMessage(e)}`, "save one with `spontime-infra plan --out FILE`");
+  }
+  const { parseSavedPlan, movedBeforeReading, movedAtAws } = await import("../stack/saved-plan.js");
+  const saved = parseSavedPlan(text, file, stack);
+  const early = movedBeforeReading(stack, saved);
+  if (early.length) return { moved: early };
+  await stack.connect();
+  const observed = await stack.observe();
+  const moved = movedAtAws(saved, observed);
+  return moved.length ? { moved } : { plan: saved.plan, observed };
+}
+
+export async function up(c: CommandContext<{ wake?: boolean; skipPreflight?: boolean; restore?: string; plan?: string }>): Promise<number> {
   restoreFlag(c);
   const stack = await openStack(c);
   return locked(c, stack, "up", async () => {
-    await stack.connect();
-    warnAboutSpec(c, stack);
-    let observed = await stack.observe();
-    await chooseRestore(c, stack, observed, "up");
-    if (stack.spec.asleep.service) {
-      if (c.opts.wake) {
-        stack.setAsleep({ service: false, database: false });
-        observed = await stack.observe();
-      } else if (!stack.spec.asleep.bySchedule) {
-        c.out.err(c.out.paint("yellow", "The stack is asleep: `up` keeps it asleep (0 tasks). Use `spontime-infra wake` or `up --wake`."));
+    let p: Plan;
+    let observed: Observed;
+    if (c.opts.plan) {
+      const saved = await savedPlanStillHolds(c, stack);
+      if ("moved" in saved) {
+        const message = `the saved plan ${c.opts.plan} is stale: ${saved.moved.join("; ")}`;
+        const hint = "run `spontime-infra plan --out FILE` again, review it, and apply that";
+        c.out.err(c.out.paint("red", `error: ${message}\n  ${hint}`));
+        if (c.opts.json) c.out.json({ outcome: "failed", error: { code: "StalePlan", message, hint, moved: saved.moved } });
+        return EXIT.stalePlan;
       }
-    }
-    await stack.refuseOtherCopies(observed);
-    const p = stack.plan(observed, "up");
-    refuseImpossible(p);
-    if (!hasChanges(p)) {
-      c.out.err("No changes: the stack matches the spec.");
-    } else {
+      ({ plan: p, observed } = saved);
       if (!c.opts.json) renderPlan(c.out, p);
-      if (!c.opts.skipPreflight && (await preflightFailed(c, stack, p))) return EXIT.failed;
-      const risky = riskyChanges(p);
-      if (risky.length && !(await confirm(c, `This ${risky.join("; ")}.`, "refusing to delete or replace resources, or stop the app, unasked"))) {
-        throw new Cancelled("Nothing changed.");
+    } else {
+      await stack.connect();
+      warnAboutSpec(c, stack);
+      observed = await stack.observe();
+      await chooseRestore(c, stack, observed, "up");
+      if (stack.spec.asleep.service) {
+        if (c.opts.wake) {
+          stack.chooseAsleep(false);
+          observed = await stack.observe();
+        } else if (!stack.spec.asleep.bySchedule) {
+          c.out.err(c.out.paint("yellow", "The stack is asleep: `up` keeps it asleep (0 tasks). Use `spontime-infra wake` or `up --wake`."));
+        }
+      }
+      await stack.refuseOtherCopies(observed);
+      p = stack.plan(observed, "up");
+      refuseImpossible(p);
+      if (!hasChanges(p)) {
+        c.out.err("No changes: the stack matches the spec.");
+      } else {
+        if (!c.opts.json) renderPlan(c.out, p);
+        if (!c.opts.skipPreflight && (await preflightFailed(c, stack, p))) return EXIT.failed;
+        const risky = riskyChanges(p);
+        if (risky.length && !(await confirm(c, `This ${risky.join("; ")}.`, "refusing to delete or replace resources, or stop the app, unasked"))) {
+          throw new Cancelled("Nothing changed.");
+        }
       }
     }
     // Which spec the stack was applied from: a later run that finds none refuses (openStack) instead of planning the defaults.
@@ -261,7 +307,7 @@ export async function up(c: CommandContext<{ wake?: boolean; skipPreflight?: boo
       stack.state.data.config = config;
       stack.state.save();
     }
-    const result = await stack.applyUp(observed);
+    const result = await stack.applyUp(p, observed);
     const saveError = await lastWrite(stack);
     const code = saveError ? EXIT.failed : reportApply(c, result, "created or updated", "up");
     if (c.opts.json) {
@@ -278,32 +324,47 @@ export async function up(c: CommandContext<{ wake?: boolean; skipPreflight?: boo
   });
 }
 
-export async function sleep(c: CommandContext): Promise<number> {
-  const stack = await openStack(c);
-  const code = await locked(c, stack, "sleep", async () => {
+/**
+ * `sleep` and `wake`: the plan (only its changes, and a one-line summary), then exactly that applied; with
+ * `--dry-run`, the plan alone. Returns undefined for a dry run, else the exit code and what was applied.
+ */
+async function sleepOrWake(c: CommandContext<{ dryRun?: boolean }>, stack: Stack, asleep: boolean): Promise<{ code: number; result?: ApplyResult } | undefined> {
+  const command = asleep ? "sleep" : "wake";
+  const apply = async () => {
     await stack.connect();
-    return reportApply(c, await stack.sleep(), "put to sleep", "sleep");
-  });
-  if (code === EXIT.ok) {
+    const { plan: p, observed } = await stack.planSleep(asleep);
+    refuseImpossible(p);
+    renderPlan(c.out, p);
+    if (c.opts.dryRun) return undefined;
+    if (!hasChanges(p)) return { code: EXIT.ok };
+    const result = await stack.applyUp(p, observed);
+    return { code: reportApply(c, result, asleep ? "put to sleep" : "woken", command), result };
+  };
+  // A dry run changes nothing: it takes no lock, as `plan` does.
+  return c.opts.dryRun ? apply() : locked(c, stack, command, apply);
+}
+
+export async function sleep(c: CommandContext<{ dryRun?: boolean }>): Promise<number> {
+  const stack = await openStack(c);
+  const done = await sleepOrWake(c, stack, true);
+  if (!done) return EXIT.ok;
+  if (done.code === EXIT.ok) {
     c.out.out("Asleep: the service runs 0 tasks and the database is stopped; the load balancer stays (see `spontime-infra cost`).");
     c.out.out("RDS starts a stopped instance again by itself after 7 days: run `spontime-infra sleep` again then. `spontime-infra wake` brings it all back.");
   }
-  return code;
+  return done.code;
 }
 
-export async function wake(c: CommandContext<{ healthTimeout?: string }>): Promise<number> {
+export async function wake(c: CommandContext<{ healthTimeout?: string; dryRun?: boolean }>): Promise<number> {
   const timeout = c.opts.healthTimeout ?? WAIT_DEFAULTS.wakeHealth;
   const timeoutMs = parseDuration(timeout);
   if (timeoutMs === undefined) throw new UserError(`--health-timeout ${timeout}: use a duration like 90s, 10m or 1h`);
   const stack = await openStack(c);
-  const { code, result } = await locked(c, stack, "wake", async () => {
-    await stack.connect();
-    const result = await stack.wake();
-    return { code: reportApply(c, result, "woken", "wake"), result };
-  });
-  if (code !== EXIT.ok) return code;
-  const url = stack.url(result.outputs);
-  if (stack.awaitingFirstDeploy(result.outputs) || !url) {
+  const done = await sleepOrWake(c, stack, false);
+  if (!done) return EXIT.ok;
+  if (done.code !== EXIT.ok) return done.code;
+  const url = stack.url(done.result?.outputs);
+  if (stack.awaitingFirstDeploy(done.result?.outputs) || !url) {
     c.out.out("Awake. No image deployed yet: nothing to health-check.");
     return EXIT.ok;
   }
@@ -338,7 +399,7 @@ export async function down(c: CommandContext<{ skipFinalSnapshot?: boolean }>): 
     if (!(await confirm(c, `This deletes ${p.changes.length} resources${warnings.length ? `, including ${warnings.join(" and ")}` : ""}.`, "refusing to delete the stack"))) {
       throw new Cancelled("Nothing deleted.");
     }
-    const result = await stack.applyDown(observed);
+    const result = await stack.applyDown(p, observed);
     const saveError = await lastWrite(stack);
     let code = saveError ? EXIT.failed : reportApply(c, result, "deleted", "down");
     if (code === EXIT.ok) {

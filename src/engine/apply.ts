@@ -1,6 +1,6 @@
 import { ToolError, UserError } from "../errors.js";
-import { reverseEdges, topoOrder, walk, type WalkResult } from "./graph.js";
-import { changedFields, decide, extraCopies, graphOf, refFrom, type Action } from "./plan.js";
+import { reverseEdges, topoOrder, walk, type Node, type WalkResult } from "./graph.js";
+import { changedFields, decide, digest, extraCopies, graphOf, movedSince, refFrom, type Action, type Change, type Plan } from "./plan.js";
 import { backoff, poll } from "./poll.js";
 import type { AnyResource, Attrs, EngineCtx, Live, Outputs, Stored } from "./types.js";
 
@@ -41,6 +41,14 @@ const minutes = (ms: number) => `${Math.round(ms / 60_000)} min`;
 export class Interrupted extends Error {
   override readonly name = "Interrupted";
   constructor() { super("interrupted"); }
+}
+
+/**
+ * Apply found a resource other than the plan saw it, or would set it to other values than the plan showed:
+ * that branch stops, as Terraform's "inconsistent final plan" does. Nobody confirmed that work.
+ */
+export class ChangedSincePlan extends ToolError {
+  constructor(what: string) { super(`changed since the plan: ${what}; run plan again`); }
 }
 
 const inFlux = (live: Live | undefined): string | undefined => (live && (live.state === "pending" || live.state === "deleting") ? live.why : undefined);
@@ -137,13 +145,18 @@ async function createResource<C extends EngineCtx>(ctx: C, spec: unknown, r: R<C
   return converge(ctx, spec, r, want, (await waitFor(ctx, spec, r, created, "ready", timeoutMs))!, timeoutMs);
 }
 
-/** Updates until nothing differs: a change AWS takes only in steps (start a stopped DB, then modify it) ends in one run. */
-async function converge<C extends EngineCtx>(ctx: C, spec: unknown, r: R<C>, want: Attrs, live: Live, timeoutMs: number): Promise<Live> {
+/**
+ * Updates until nothing differs: a change AWS takes only in steps (start a stopped DB, then modify it) ends in
+ * one run. Only the fields the plan changes (`planned`; any, for a resource the plan creates) are touched.
+ */
+async function converge<C extends EngineCtx>(ctx: C, spec: unknown, r: R<C>, want: Attrs, live: Live, timeoutMs: number, planned?: readonly string[]): Promise<Live> {
   for (let round = 0; round < MAX_UPDATE_ROUNDS; round++) {
     const decision = decide(r, want, live);
     if (decision.action === "noop") return live;
     if (decision.action !== "update") throw new ToolError(`${r.title(spec)} (${live.id}) differs in ${changedFields(decision.diffs).join(", ")}, which needs a replacement`);
     const fields = changedFields(decision.diffs);
+    const unplanned = fields.filter((f) => planned && !planned.includes(f));
+    if (unplanned.length) throw new ChangedSincePlan(`${r.title(spec)}: ${unplanned.join(", ")} changed at AWS during the update`);
     ctx.emit({ key: r.key, title: r.title(spec), status: "updating", message: fields.join(", ") });
     let remembered: Outputs | void;
     try {
@@ -170,14 +183,61 @@ function wrap(ctx: EngineCtx, verb: string, title: string, e: unknown): unknown 
 }
 
 
+/** The plan's change for one resource: apply does nothing the plan did not show. */
+function changeOf(plan: Plan, key: string): Change {
+  const ch = plan.changes.find((c) => c.key === key);
+  if (!ch) throw new ToolError(`${key} is not in the plan: run plan again`);
+  return ch;
+}
+
 /**
- * Applies an `up`: walks the DAG, re-deriving each desired state from its dependencies' real outputs (the plan
- * held UNKNOWNs where they were still to be made). Replacements that live dependents use are made first and
- * their old copies deleted once the whole walk is done.
+ * Looks at a resource again right before changing it, and stops its branch if it is not what the plan saw
+ * (someone changed it since). One found mid-change (RDS still `modifying`) is waited for first, unless it is
+ * to be deleted (a delete refused meanwhile is retried).
  */
-export async function applyUp<C extends EngineCtx, S>(ctx: C, spec: S, resources: readonly AnyResource<C, S>[], observed: ReadonlyMap<string, Live | undefined>, concurrency = DEFAULT_CONCURRENCY): Promise<ApplyResult> {
+async function lookAgain<C extends EngineCtx>(ctx: C, spec: unknown, r: R<C>, ch: Change, timeoutMs: number): Promise<Live | undefined> {
+  let live = await r.observe(ctx, ctx.records.get(r.key));
+  if (live?.state === "pending" && ch.action !== "delete") {
+    ctx.emit({ key: r.key, title: r.title(spec), status: "waiting", message: live.why });
+    live = await waitFor(ctx, spec, r, { id: live.id, outputs: live.outputs }, "ready", timeoutMs);
+  }
+  const moved = ch.action === "delete" && !live ? "" : movedSince(ch, live);
+  if (moved) throw new ChangedSincePlan(moved);
+  return live;
+}
+
+/**
+ * The walk's graph: the dependency graph, except that a change that must wait for its dependents (stopping a
+ * database the service still uses) goes after all of them, and they no longer wait for it (the plan knows
+ * its outputs: it is updated, not made).
+ */
+function walkGraph(graph: readonly Node[], last: ReadonlySet<string>): Node[] {
+  if (!last.size) return [...graph];
+  const dependents = reverseEdges(graph);
+  const below = (key: string, seen = new Set<string>()): Set<string> => {
+    for (const d of dependents.get(key) ?? []) if (!seen.has(d)) below(d, seen.add(d));
+    return seen;
+  };
+  return graph.map((n) => ({ key: n.key, dependsOn: [...n.dependsOn.filter((d) => !last.has(d)), ...(last.has(n.key) ? below(n.key) : [])] }));
+}
+
+/**
+ * Applies the plan of an `up` (and of `sleep` and `wake`): walks the DAG and does to each resource what the
+ * plan shows, no more. Each desired state is derived again from its dependencies' real outputs (the plan held
+ * UNKNOWNs where they were still to be made) and must match what the plan showed; each resource to change is
+ * looked at again first and must be as the plan saw it. Otherwise that branch stops (`ChangedSincePlan`) while
+ * unrelated ones finish. Replacements that live dependents use are made first and their old copies deleted
+ * once the whole walk is done.
+ */
+export async function applyUp<C extends EngineCtx, S>(ctx: C, spec: S, resources: readonly AnyResource<C, S>[], plan: Plan, observed: ReadonlyMap<string, Live | undefined>, concurrency = DEFAULT_CONCURRENCY): Promise<ApplyResult> {
   const byKey = new Map(resources.map((r) => [r.key, r as R<C>]));
+  // Outputs of what the plan keeps or updates in place, as the plan read them: a change that goes after its
+  // dependents (see walkGraph) is read by them before it runs.
   const outputs = new Map<string, Outputs>();
+  for (const r of resources) {
+    const live = observed.get(r.key);
+    if (live && live.state !== "pending" && ["noop", "update"].includes(changeOf(plan, r.key).action)) outputs.set(r.key, live.outputs);
+  }
   const applied = new Map<string, Exclude<Action, "noop">>();
   // Old copies of replaced resources, and extra copies this run's retried creates left: deleted once the whole
   // walk is done, dependents' first, when everything that used them has moved.
@@ -185,38 +245,46 @@ export async function applyUp<C extends EngineCtx, S>(ctx: C, spec: S, resources
   const duplicates: { r: R<C>; live: Live }[] = [];
   const run = async (key: string) => {
     const r = byKey.get(key)!;
+    const ch = changeOf(plan, key);
     const title = r.title(spec);
     const start = ctx.clock.now();
     let live = observed.get(key);
     const timeout = r.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
-    let action: Action = "noop";
+    let action: Action = ch.action;
     try {
-      // Found mid-change (e.g. RDS still `creating` after a crash): dependents need its outputs, and AWS
-      // refuses most modifications until it settles, so wait before deciding anything.
-      if (live?.state === "pending") {
-        ctx.emit({ key, title, status: "waiting", message: live.why });
-        live = await waitFor(ctx, spec, r, { id: live.id, outputs: live.outputs }, "ready", timeout);
-      }
-      for (const d of live?.duplicates ?? []) duplicates.push({ r, live: d });
-      const want = r.desired(spec, refFrom(outputs));
-      action = decide(r, want, live).action;
-      if (action !== "noop") applied.set(key, action);
-      if (action === "create") {
-        ctx.emit({ key, title, status: "creating" });
-        live = await createResource(ctx, spec, r, want, timeout);
-        for (const d of live.duplicates ?? []) duplicates.push({ r, live: d });
-      } else if (action === "update") {
-        live = await converge(ctx, spec, r, want, live!, timeout);
-      } else if (action === "replace") {
-        ctx.emit({ key, title, status: "replacing" });
-        ctx.records.set(key, { id: live!.id, outputs: live!.outputs }); // what the new one may carry over (an image)
-        if (r.createBeforeDelete) {
-          replaced.push({ r, live: live! });
-        } else {
-          await deleteResource(ctx, spec, r, live!);
-          ctx.records.set(key, undefined);
+      for (const d of live?.duplicates ?? []) if (ch.duplicates?.includes(d.id)) duplicates.push({ r, live: d });
+      if (ch.action === "noop") {
+        // Found mid-change (e.g. RDS still `creating` after a crash): dependents need it ready.
+        if (live?.state === "pending") {
+          ctx.emit({ key, title, status: "waiting", message: live.why });
+          live = await waitFor(ctx, spec, r, { id: live.id, outputs: live.outputs }, "ready", timeout);
+          ctx.emit({ key, title, status: "done", message: "ready", elapsedMs: ctx.clock.now() - start });
         }
-        live = await createResource(ctx, spec, r, want, timeout);
+      } else {
+        live = await lookAgain(ctx, spec, r, ch, timeout);
+        const want = r.desired(spec, refFrom(outputs));
+        const off = Object.keys(want).filter((f) => ch.planned[f] !== null && ch.planned[f] !== digest(want[f]));
+        if (off.length) throw new ChangedSincePlan(`${title}: ${off.join(", ")} would not be what the plan showed`);
+        // Values the plan knew only after apply may turn out unchanged: then less is done, never more.
+        action = decide(r, want, live).action;
+        if (action !== "noop") applied.set(key, action);
+        if (action === "create") {
+          ctx.emit({ key, title, status: "creating" });
+          live = await createResource(ctx, spec, r, want, timeout);
+          for (const d of live.duplicates ?? []) duplicates.push({ r, live: d }); // this run's own retried create
+        } else if (action === "update") {
+          live = await converge(ctx, spec, r, want, live!, timeout, changedFields(ch.diffs));
+        } else if (action === "replace") {
+          ctx.emit({ key, title, status: "replacing" });
+          ctx.records.set(key, { id: live!.id, outputs: live!.outputs }); // what the new one may carry over (an image)
+          if (r.createBeforeDelete) {
+            replaced.push({ r, live: live! });
+          } else {
+            await deleteResource(ctx, spec, r, live!);
+            ctx.records.set(key, undefined);
+          }
+          live = await createResource(ctx, spec, r, want, timeout);
+        }
       }
     } catch (e) {
       const err = wrap(ctx, action === "noop" ? "check" : action, title, e);
@@ -226,13 +294,18 @@ export async function applyUp<C extends EngineCtx, S>(ctx: C, spec: S, resources
     const stored = ctx.records.get(key);
     if (stored?.id !== live!.id || JSON.stringify(stored.outputs) !== JSON.stringify(live!.outputs)) ctx.records.set(key, { id: live!.id, outputs: live!.outputs });
     outputs.set(key, live!.outputs);
-    ctx.emit({ key, title, status: "done", message: action === "noop" ? "in sync" : `${action}d`, elapsedMs: ctx.clock.now() - start });
+    if (action !== "noop") ctx.emit({ key, title, status: "done", message: `${action}d`, elapsedMs: ctx.clock.now() - start });
   };
-  const results = await walk(graphOf(resources, spec), run, { concurrency, signal: ctx.signal });
+  const graph = graphOf(resources, spec);
+  const last = new Set(resources.filter((r) => {
+    const ch = changeOf(plan, r.key);
+    return ch.action === "update" && r.afterDependents?.(ch.diffs);
+  }).map((r) => r.key));
+  const results = await walk(walkGraph(graph, last), run, { concurrency, signal: ctx.signal });
   // Replaced copies only when the whole run succeeded: a failed rollout may still run on the old revision.
   const clean = [...results.values()].every((v) => v.status === "done");
   const leftovers = [...(clean ? replaced : []), ...duplicates];
-  const order = topoOrder(graphOf(resources, spec));
+  const order = topoOrder(graph);
   leftovers.sort((a, b) => order.indexOf(b.r.key) - order.indexOf(a.r.key));
   for (const { r, live } of leftovers) {
     const isReplaced = replaced.some((x) => x.live === live);
@@ -249,36 +322,39 @@ export async function applyUp<C extends EngineCtx, S>(ctx: C, spec: S, resources
   return result(spec, byKey, results, outputs, applied, ctx.signal);
 }
 
-/** Applies a `down`: each resource (and every extra copy of it) deleted after everything that depends on it. */
-export async function applyDown<C extends EngineCtx, S>(ctx: C, spec: S, resources: readonly AnyResource<C, S>[], observed: ReadonlyMap<string, Live | undefined>, concurrency = DEFAULT_CONCURRENCY): Promise<ApplyResult> {
+/**
+ * Applies the plan of a `down`: each resource it deletes (and the duplicates it lists) deleted after everything
+ * that depends on it, once looked at again: one already gone is done, one that is not what the plan saw stops
+ * its branch.
+ */
+export async function applyDown<C extends EngineCtx, S>(ctx: C, spec: S, resources: readonly AnyResource<C, S>[], plan: Plan, concurrency = DEFAULT_CONCURRENCY): Promise<ApplyResult> {
   const byKey = new Map(resources.map((r) => [r.key, r as R<C>]));
   const graph = graphOf(resources, spec);
   const dependents = reverseEdges(graph);
   const reversed = graph.map((n) => ({ key: n.key, dependsOn: dependents.get(n.key)! }));
+  const applied = new Map<string, "delete">();
   const run = async (key: string) => {
     const r = byKey.get(key)!;
-    const live = observed.get(key);
-    if (live) {
+    const ch = plan.changes.find((c) => c.key === key && c.action === "delete");
+    if (ch) {
       const title = r.title(spec);
       const start = ctx.clock.now();
       ctx.emit({ key, title, status: "deleting" });
       try {
-        for (const d of extraCopies(live)) await deleteResource(ctx, spec, r, d);
-        await deleteResource(ctx, spec, r, live);
+        const live = await lookAgain(ctx, spec, r, ch, DELETE_DEADLINE_MS);
+        for (const d of live ? extraCopies(live) : []) if (ch.duplicates?.includes(d.id)) await deleteResource(ctx, spec, r, d);
+        if (live) await deleteResource(ctx, spec, r, live);
       } catch (e) {
         const err = wrap(ctx, "delete", title, e);
         ctx.emit({ key, title, status: "failed", message: (err as Error).message });
         throw err;
       }
+      applied.set(key, "delete");
       ctx.emit({ key, title, status: "done", message: "deleted", elapsedMs: ctx.clock.now() - start });
     }
     if (ctx.records.get(key)) ctx.records.set(key, undefined);
   };
-  const applied = new Map<string, "delete">();
-  const results = await walk(reversed, async (key) => {
-    await run(key);
-    if (observed.get(key)) applied.set(key, "delete");
-  }, { concurrency, signal: ctx.signal });
+  const results = await walk(reversed, run, { concurrency, signal: ctx.signal });
   return result(spec, byKey, results, new Map(), applied, ctx.signal);
 }
 

@@ -1,10 +1,29 @@
+import { createHash } from "node:crypto";
 import { topoOrder, type Node } from "./graph.js";
 import { UNKNOWN, type AnyResource, type Attrs, type EngineCtx, type Live, type Outputs, type RefFn } from "./types.js";
 
 export type Action = "noop" | "create" | "update" | "replace" | "delete";
 
-/** One changed value; `path` names the key inside an object field (`tags.team`), `field` the field itself. */
-export interface FieldDiff { field: string; path: string; before: unknown; after: unknown; forcesReplace?: boolean; downtime?: boolean; note?: string }
+/**
+ * One changed value; `path` names the value inside an object field (`environment.DEBUG`, `tags.team`), `field`
+ * the field itself. `sensitive`: a marked secret was masked in `before` or `after`.
+ */
+export interface FieldDiff { field: string; path: string; before: unknown; after: unknown; forcesReplace?: boolean; downtime?: boolean; note?: string; sensitive?: boolean }
+
+/**
+ * What a plan took for granted about one resource, for apply to check before it acts (Terraform's
+ * "inconsistent final plan"): the id it saw (none: absent), and a digest of each desired field as AWS had it.
+ * Digests, not values: a saved plan must never hold a secret.
+ */
+export interface Assumed {
+  id?: string;
+  fields: Record<string, string>;
+  /**
+   * Which one it is depends on outputs made in this run (the validation record of a certificate being
+   * replaced): found, gone or another, apply takes what it finds; only a field of the same one is checked.
+   */
+  afterApply?: boolean;
+}
 
 export interface Change {
   key: string;
@@ -19,9 +38,13 @@ export interface Change {
   stateful?: boolean;
   /** Why AWS would refuse this change, and what to do instead: `up` stops before any call. */
   refused?: string;
+  /** What the plan saw at AWS: apply stops this resource's branch if it finds otherwise. */
+  assumed: Assumed;
+  /** A digest of each desired value (null: known only after apply): apply may set nothing else. */
+  planned: Record<string, string | null>;
 }
 
-export interface Plan { mode: "up" | "down"; changes: Change[] }
+export interface Plan { mode: "up" | "down" | "sleep" | "wake"; changes: Change[] }
 
 export type Observed = ReadonlyMap<string, Live | undefined>;
 type Resources<S> = readonly AnyResource<EngineCtx, S>[];
@@ -35,13 +58,31 @@ export const canonical = (v: unknown): string =>
   );
 
 const hasUnknown = (v: unknown): boolean => canonical(v)?.includes(UNKNOWN) ?? false;
+
+/** A short, stable fingerprint of a value: compares what a plan saw with what apply sees, without the value. */
+export const digest = (v: unknown): string => createHash("sha256").update(canonical(v) ?? "undefined").digest("hex").slice(0, 16);
 const isRecord = (v: unknown): v is Record<string, unknown> => !!v && typeof v === "object" && !Array.isArray(v);
 
-const unknownOutputs: Outputs = new Proxy({}, { get: (_t, p) => (typeof p === "string" ? UNKNOWN : undefined) });
+const unknownsReading = (marker: string): Outputs => new Proxy({}, { get: (_t, p) => (typeof p === "string" ? marker : undefined) });
+const unknownOutputs = unknownsReading(UNKNOWN);
 
 /** `ref` over known outputs: a dependency not (yet) known reads as UNKNOWN in every field. */
 export function refFrom(outputs: ReadonlyMap<string, Outputs>): RefFn {
   return ((r: { key: string }) => outputs.get(r.key) ?? unknownOutputs) as RefFn;
+}
+
+/**
+ * The desired attributes as far as they are known, and whether any depends on an output known only after
+ * apply. A field computed from an unknown output (a hash of a password still to be generated) does not carry
+ * the UNKNOWN marker: it is found by computing the fields a second time with another marker, and shown as
+ * UNKNOWN where the two differ.
+ */
+function desiredKnown<S>(r: AnyResource<EngineCtx, S>, spec: S, known: ReadonlyMap<string, Outputs>): { want: Attrs; readsUnknown: boolean } {
+  let readsUnknown = false;
+  const ref = (marker: Outputs) => ((d: { key: string }) => known.get(d.key) ?? ((readsUnknown = true), marker)) as RefFn;
+  const want = r.desired(spec, ref(unknownOutputs));
+  const other = r.desired(spec, ref(unknownsReading("(known after apply, 2)")));
+  return { want: Object.fromEntries(Object.entries(want).map(([f, v]) => [f, canonical(v) === canonical(other[f]) || hasUnknown(v) ? v : UNKNOWN])), readsUnknown };
 }
 
 /** The edges of one resource: what its `desired` reads through `ref`, plus its ordering-only `after`. */
@@ -71,25 +112,26 @@ export function sensitiveValues<S>(resources: Resources<S>, outputsOf: (key: str
   return resources.flatMap((r) => (r.sensitive ?? []).map((f) => outputsOf(r.key)?.[f]).filter((v): v is string => !!v));
 }
 
-/** Field-level differences between what the spec wants and what AWS has; object fields diff key by key. */
+/**
+ * Field-level differences between what the spec wants and what AWS has; objects diff key by key down to the
+ * values that differ (`container.environment.DEBUG`), lists and scalars as a whole.
+ */
 export function diffAttrs(resource: AnyResource<EngineCtx, unknown>, want: Attrs, have: Attrs): FieldDiff[] {
   const diffs: FieldDiff[] = [];
-  const flags = (field: string) => ({
-    ...(resource.replaceOn?.includes(field) ? { forcesReplace: true } : {}),
-    ...(resource.downtimeOn?.includes(field) ? { downtime: true } : {}),
-    ...(resource.fieldNotes?.[field] ? { note: resource.fieldNotes[field] } : {}),
-  });
-  for (const [field, after] of Object.entries(want)) {
-    const before = have[field];
-    if (!hasUnknown(after) && canonical(after) === canonical(before)) continue;
+  const walk = (field: string, path: string, before: unknown, after: unknown) => {
+    if (!hasUnknown(after) && canonical(after) === canonical(before)) return;
     if (isRecord(after) && isRecord(before)) {
-      for (const k of [...new Set([...Object.keys(before), ...Object.keys(after)])].sort()) {
-        if (hasUnknown(after[k]) || canonical(after[k]) !== canonical(before[k])) diffs.push({ field, path: `${field}.${k}`, before: before[k], after: after[k], ...flags(field) });
-      }
-      continue;
+      for (const k of [...new Set([...Object.keys(before), ...Object.keys(after)])].sort()) walk(field, `${path}.${k}`, before[k], after[k]);
+      return;
     }
-    diffs.push({ field, path: field, before, after, ...flags(field) });
-  }
+    diffs.push({
+      field, path, before, after,
+      ...(resource.replaceOn?.includes(field) ? { forcesReplace: true } : {}),
+      ...(resource.downtimeOn?.includes(field) ? { downtime: true } : {}),
+      ...(resource.fieldNotes?.[field] ? { note: resource.fieldNotes[field] } : {}),
+    });
+  };
+  for (const [field, after] of Object.entries(want)) walk(field, field, have[field], after);
   return diffs;
 }
 
@@ -115,19 +157,27 @@ export function planUp<S>(resources: Resources<S>, spec: S, observed: Observed, 
   const byKey = new Map(resources.map((r) => [r.key, r]));
   const known = new Map<string, Outputs>();
   const changes: Change[] = [];
+  const hide = (v: unknown) => masked(v, secrets);
   for (const key of topoOrder(graphOf(resources, spec))) {
     const r = byKey.get(key)!;
     const live = observed.get(key);
-    const want = r.desired(spec, refFrom(known));
+    const { want, readsUnknown } = desiredKnown(r, spec, known);
     const { action, diffs } = decide(r, want, live);
-    if (live && (action === "noop" || action === "update")) known.set(key, live.outputs);
+    // One still being made (RDS `creating` after a crash) may not know its outputs yet (an endpoint).
+    if (live && live.state !== "pending" && (action === "noop" || action === "update")) known.set(key, live.outputs);
     const refused = live && action !== "noop" ? r.refuse?.(want, live, changedFields(diffs)) : undefined;
     changes.push({
       key, kind: r.kind, title: r.title(spec), action, ...(live ? { id: live.id } : {}),
-      diffs: diffs.map((d) => ({ ...d, before: masked(d.before, secrets), after: masked(d.after, secrets) })),
+      diffs: diffs.map((d) => {
+        const [before, after] = [hide(d.before), hide(d.after)];
+        return { ...d, before, after, ...(canonical(before) !== canonical(d.before) || canonical(after) !== canonical(d.after) ? { sensitive: true } : {}) };
+      }),
       ...(live?.duplicates?.length ? { duplicates: live.duplicates.map((d) => d.id) } : {}),
       ...(r.stateful ? { stateful: true } : {}),
       ...(refused ? { refused } : {}),
+      assumed: { ...assumedOf(want, live), ...(readsUnknown ? { afterApply: true } : {}) },
+      // Desired values read from outputs made in this run are checked by what apply sees, not by the plan.
+      planned: Object.fromEntries(Object.entries(want).map(([f, v]) => [f, readsUnknown || hasUnknown(v) ? null : digest(v)])),
     });
   }
   return { mode: "up", changes };
@@ -135,6 +185,23 @@ export function planUp<S>(resources: Resources<S>, spec: S, observed: Observed, 
 
 /** Every copy of a resource beyond the one found: this run's duplicates and other runs' copies (what `down` deletes too). */
 export const extraCopies = (live: Live): Live[] => [...(live.duplicates ?? []), ...(live.otherCopies ?? [])];
+
+/** The facts a plan rests on for one resource: its id, and each desired field as AWS had it. */
+function assumedOf(want: Attrs, live: Live | undefined): Assumed {
+  if (!live) return { fields: {} };
+  return { id: live.id, fields: live.assumedInSync ? {} : Object.fromEntries(Object.keys(want).map((f) => [f, digest(live.attrs[f])])) };
+}
+
+/** What moved since a plan was made, as a person reads it (`""`: nothing did). */
+export function movedSince(change: Pick<Change, "title" | "assumed">, live: Live | undefined): string {
+  const { assumed, title } = change;
+  if (assumed.afterApply && live?.id !== assumed.id) return "";
+  if (!assumed.id) return live ? `${title} now exists (${live.id})` : "";
+  if (!live) return `${title} (${assumed.id}) is gone`;
+  if (live.id !== assumed.id) return `${title} is now ${live.id}, not ${assumed.id}`;
+  const fields = Object.entries(assumed.fields).filter(([f, d]) => digest(live.attrs[f]) !== d).map(([f]) => f);
+  return fields.length ? `${title}: ${fields.join(", ")} changed at AWS` : "";
+}
 
 /** The plan for `down`: every observed resource (and every extra copy of it) deleted, dependents first. */
 export function planDown<S>(resources: Resources<S>, spec: S, observed: Observed): Plan {
@@ -144,7 +211,7 @@ export function planDown<S>(resources: Resources<S>, spec: S, observed: Observed
     const r = byKey.get(key)!;
     if (!live) return [];
     return [{
-      key, kind: r.kind, title: r.title(spec), action: "delete", id: live.id, diffs: [],
+      key, kind: r.kind, title: r.title(spec), action: "delete", id: live.id, diffs: [], assumed: { id: live.id, fields: {} }, planned: {},
       ...(extraCopies(live).length ? { duplicates: extraCopies(live).map((d) => d.id) } : {}), ...(r.stateful ? { stateful: true } : {}),
     }];
   });

@@ -95,6 +95,11 @@ export interface Resource<C extends EngineCtx, S, W extends Attrs = Attrs, A ext
   readonly fieldNotes?: Readonly<Partial<Record<keyof W & string, string>>>;
   /** Outputs that must never be shown: plans and output print "(sensitive)" for them. */
   readonly sensitive?: readonly (keyof O & string)[];
+  /**
+   * Whether this update must wait until its dependents' changes are done, e.g. stopping a database the service
+   * still uses (`sleep`): the walk then runs it after all of them instead of before.
+   */
+  afterDependents?(diffs: readonly { field: string; after: unknown }[]): boolean;
   /** Holds data that a delete or replace loses: the plan asks before touching it. */
   readonly stateful?: boolean;
   /** How long create/update may stay `pending` before the engine gives up. */

@@ -153,6 +153,8 @@ export const dbInstance: StackResource<Want, Attrs, Out> = {
     storageEncrypted: "a snapshot is taken first; the new instance starts empty (RDS restores a snapshot only as it was)",
   },
   downtimeOn: ["instanceClass", "engineVersion", "multiAz"],
+  // `sleep` stops it once the service, which uses it, runs no task; `wake` starts it first.
+  afterDependents: (diffs) => diffs.some((d) => d.field === "stopped" && d.after === true),
   inUse: hasCode("InvalidDBInstanceState"),
   // A retried CreateDBInstance whose first answer was lost, or one a crashed run made: the tag tells the password.
   alreadyExists: hasCode("DBInstanceAlreadyExists"),

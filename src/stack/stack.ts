@@ -202,7 +202,7 @@ export class Stack {
     const observed = new Map(seen);
     const [a, b] = publicSubnets.map((s) => observed.get(s.key)?.outputs.availabilityZone);
     if (this.azSource === "chosen" && a && b) this.ctx.spec.availabilityZones = [a, b];
-    if (this.state.data.sleeping === undefined && (observed.get(ecsService.key)?.attrs.tags as Record<string, string> | undefined)?.[TAG_ASLEEP]) {
+    if (!this.asleepChosen && this.state.data.sleeping === undefined && (observed.get(ecsService.key)?.attrs.tags as Record<string, string> | undefined)?.[TAG_ASLEEP]) {
       this.remember(ASLEEP);
     }
     this.followSchedule(observed);
@@ -294,26 +294,28 @@ export class Stack {
   }
 
   /**
-   * Brings what the spec wants in line first (the HTTP listener forwards again before the HTTPS one goes), then
-   * deletes the pieces it no longer wants, only if that went well: the 443 listener before its certificate.
+   * Applies `plan`: brings what the spec wants in line first (the HTTP listener forwards again before the HTTPS
+   * one goes), then deletes the pieces it no longer wants, only if that went well: the 443 listener before its
+   * certificate. A sleep or wake chosen for this run is saved first: an interrupted `sleep` stays asleep.
    */
-  async applyUp(observed: Observed): Promise<ApplyResult> {
+  async applyUp(plan: Plan, observed: Observed): Promise<ApplyResult> {
     await this.refuseOtherCopies(observed);
-    const up = await applyUp(this.ctx, this.ctx.spec, this.resources, observed, this.concurrency);
+    if (this.asleepChosen) this.remember(this.ctx.spec.asleep);
+    const up = await applyUp(this.ctx, this.ctx.spec, this.resources, plan, observed, this.concurrency);
     const leftovers = this.unwanted;
     if (up.failures.length || up.interrupted || !leftovers.some((r) => observed.get(r.key))) return up;
-    const removed = await applyDown(this.ctx, this.former(observed), onlyAmong(leftovers), observed, this.concurrency);
+    const removed = await applyDown(this.ctx, this.former(observed), onlyAmong(leftovers), plan, this.concurrency);
     return { results: new Map([...up.results, ...removed.results]), failures: removed.failures, outputs: up.outputs, applied: new Map([...up.applied, ...removed.applied]), interrupted: removed.interrupted };
   }
 
-  applyDown(observed: Observed): Promise<ApplyResult> {
-    return applyDown(this.ctx, this.former(observed), this.all, observed, this.concurrency);
+  applyDown(plan: Plan, observed: Observed): Promise<ApplyResult> {
+    return applyDown(this.ctx, this.former(observed), this.all, plan, this.concurrency);
   }
 
-  /** What is asleep from now on, in the state file and in what the resources want (the service says it too, by tag). */
-  setAsleep(asleep: Asleep): void {
+  /** `sleep`, `wake`, `up --wake`: what is asleep in this run, whatever the schedule says (saved once applied). */
+  chooseAsleep(asleep: boolean): void {
     this.asleepChosen = true;
-    this.remember(asleep);
+    this.ctx.spec.asleep = asleep ? ASLEEP : AWAKE;
   }
 
   private remember(asleep: Asleep): void {
@@ -326,27 +328,15 @@ export class Stack {
   }
 
   /**
-   * `sleep` in the order the dependencies demand: the service to 0 tasks first (its tasks use the database),
-   * then the database stopped. `wake` is one step: the engine starts the database, waits, then the service.
+   * The plan of `sleep` (or `wake`), one plan as `up`'s: the service to 0 tasks and the database stopped (the
+   * database waits for the service, which uses it: see its `afterDependents`), or the database started, then
+   * the service. Nothing is saved until it is applied.
    */
-  async sleep(): Promise<ApplyResult> {
-    await this.requireApp();
-    this.setAsleep({ service: true, database: false });
-    const first = await this.applyUp(await this.observe());
-    if (first.failures.length || first.interrupted) return first;
-    this.setAsleep(ASLEEP);
-    return this.applyUp(await this.observe());
-  }
-
-  async wake(): Promise<ApplyResult> {
-    await this.requireApp();
-    this.setAsleep(AWAKE);
-    return this.applyUp(await this.observe());
-  }
-
-  private async requireApp(): Promise<void> {
+  async planSleep(asleep: boolean): Promise<{ plan: Plan; observed: Observed }> {
+    this.chooseAsleep(asleep);
     const observed = await this.observe();
     if (!observed.get(dbInstance.key) || !observed.get(ecsService.key)) throw new UserError("no stack to put to sleep or wake", "run `spontime-infra up` first");
+    return { plan: { ...this.plan(observed, "up"), mode: asleep ? "sleep" : "wake" }, observed };
   }
 
   /** The app's URL, from outputs of this run or else the state file. */
