@@ -130,7 +130,7 @@ async function scale() {
     const nodes: StackResourceOfAnyKind[] = [];
     for (let i = 0; i < n; i++) {
       nodes.push({
-        key: `r${i}`, kind: "bench:node", after: [i - 1, i - 7, i - 31].filter((d) => d >= 0).map((d) => nodes[d]!),
+        key: `r${i}`, kind: "bench:node", client: "none", actions: {}, tagging: "none", after: [i - 1, i - 7, i - 31].filter((d) => d >= 0).map((d) => nodes[d]!),
         title: () => `node ${i}`, desired: () => ({ size: i, tags: { a: "b" } }),
         observe: async () => ({ id: `id-${i}`, state: "ready", attrs: { size: i, tags: { a: "b" } }, outputs: { id: `id-${i}` } }),
         create: async () => ({ id: `id-${i}`, outputs: {} }), delete: async () => {},

@@ -63,6 +63,41 @@ describe("doctor", () => {
     assert.equal(doc.findings.find((x: Finding) => x.check === "permissions").status, "error");
   }, { deniedActions: ["iam:CreateRole"] }));
 
+  it("an action allowed only under a condition the simulator has no value for is a warning, not an error; `up` goes on", () => withHarness(async (h) => {
+    const r = await doctor(h);
+    assert.equal(r.code, 0, JSON.stringify(r.findings));
+    const f = finding(r.findings, "permissions");
+    assert.equal(f.status, "warning");
+    assert.match(f.message, /could not check ec2:CreateVpc, iam:CreateRole \(condition on aws:RequestTag\/spontime:stack, aws:ResourceTag\/spontime:stack\)/);
+    assert.match(f.hint!, /only under a condition/);
+    const up = await h.cli(["up", "--yes"]);
+    assert.equal(up.code, 0, up.stderr);
+    assert.match(up.stderr, /warning permissions: .*could not check ec2:CreateVpc/);
+    assert.ok(h.fake.count("CreateVpc") === 1, "up ran");
+  }, { conditionalActions: { "ec2:CreateVpc": ["aws:RequestTag/spontime:stack"], "iam:CreateRole": ["aws:ResourceTag/spontime:stack"] } }));
+
+  it("a refused action beside a conditional one is still an error that names both", () => withHarness(async (h) => {
+    const f = finding((await doctor(h)).findings, "permissions");
+    assert.equal(f.status, "error");
+    assert.match(f.message, /1 action\(s\) up\/down needs are not allowed .*: iam:CreateRole; .*; also could not check ec2:CreateVpc \(condition on aws:RequestTag\/spontime:stack\)/);
+  }, { deniedActions: ["iam:CreateRole"], conditionalActions: { "ec2:CreateVpc": ["aws:RequestTag/spontime:stack"] } }));
+
+  it("the preflight checks the plan that will run: `up` needs no delete, `down` needs every delete, before any change", () => withHarness(async (h) => {
+    await h.up();
+    assert.equal(h.fake.count("SimulatePrincipalPolicy"), 1, "the preflight ran, and let the creates through");
+    h.resetCalls();
+    const down = await h.cli(["down", "--yes", "--json"]);
+    assert.equal(down.code, 1, down.stderr);
+    assert.deepEqual(h.fake.mutatingCalls().map((c) => c.op), []);
+    assert.match(down.stderr, /error {3}permissions: 1 action\(s\) down needs are not allowed .*: ec2:DeleteVpc/);
+    assert.match(down.stderr, /run `spontime-infra down` again/);
+    assert.equal(JSON.parse(down.stdout).error.code, "PreflightFailed");
+    const simulated = (h.fake.calls.find((c) => c.op === "SimulatePrincipalPolicy")!.input as { ActionNames: string[] }).ActionNames;
+    assert.ok(simulated.includes("rds:DeleteDBInstance") && !simulated.includes("ec2:CreateVpc"), "the deletes of what down found, no create");
+    const forced = await h.cli(["down", "--yes", "--skip-preflight"]);
+    assert.equal(forced.code, 0, forced.stderr);
+  }, { deniedActions: ["ec2:DeleteVpc"] }));
+
   it("a role session is simulated as its role, with the path only GetRole tells (SSO roles)", () => withHarness(async (h) => {
     const arn = "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123";
     h.fake.iam.roles.set("AWSReservedSSO_Admin_0123", { name: "AWSReservedSSO_Admin_0123", arn, trust: "{}", policies: new Set(), inline: {}, tags: {} });
@@ -178,6 +213,6 @@ describe("the permission list", () => {
 
   it("is the README's list", () => {
     const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
-    assert.ok(readme.includes(permissionLines().join("\n")), `README.md should list:\n${permissionLines().join("\n")}`);
+    assert.ok(readme.includes(permissionLines().join("\n")), `README.md should list (node scripts/permission-lines.mjs writes it):\n${permissionLines().join("\n")}`);
   });
 });

@@ -104,6 +104,19 @@ describe("https with a domain", () => {
     assert.equal(again.code, 0, again.stdout);
   });
 
+  it("removing https needs acm:DeleteCertificate: the preflight checks the plan's deletes before any change", async () => {
+    userAddsCnameAfter(0);
+    await h.up("--config", withHttps());
+    h.fake.onCall = undefined;
+    h.fake.deniedActions = ["acm:DeleteCertificate"];
+    h.resetCalls();
+    const r = await h.cli(["up", "--yes", "--config", plain()]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.deepEqual(h.fake.mutatingCalls().map((c) => c.op), []);
+    assert.match(r.stderr, /error {3}permissions: 1 action\(s\) up needs are not allowed .*: acm:DeleteCertificate/);
+    assert.equal(h.fake.acm.certs.size, 1, "the certificate is still there");
+  });
+
   it("down deletes the HTTPS pieces too, even with https gone from the spec", async () => {
     userAddsCnameAfter(0);
     await h.up("--config", withHttps());

@@ -47,53 +47,66 @@ export function assertOurs(what: string, id: string, tags: Tags, app: string): v
   );
 }
 
-type Tagger = { add(aws: Aws, id: string, tags: Tags): Promise<unknown>; remove(aws: Aws, id: string, keys: string[]): Promise<unknown> };
+/** `actions`: the IAM actions of `add` and `remove`; AWS also asks for the add action to tag in a create call. */
+type Tagger = { actions: readonly [add: string, remove: string]; add(aws: Aws, id: string, tags: Tags): Promise<unknown>; remove(aws: Aws, id: string, keys: string[]): Promise<unknown> };
 
 /** How each service adds and removes tags on one resource (`id` is the ARN, or the name for IAM roles). */
 export const TAGGERS = {
   ec2: {
+    actions: ["ec2:CreateTags", "ec2:DeleteTags"],
     add: (aws, id, tags) => aws.ec2.send(new CreateTagsCommand({ Resources: [id], Tags: tagList(tags) })),
     remove: (aws, id, keys) => aws.ec2.send(new DeleteTagsCommand({ Resources: [id], Tags: keys.map((Key) => ({ Key })) })),
   },
   rds: {
+    actions: ["rds:AddTagsToResource", "rds:RemoveTagsFromResource"],
     add: (aws, id, tags) => aws.rds.send(new AddTagsToResourceCommand({ ResourceName: id, Tags: tagList(tags) })),
     remove: (aws, id, keys) => aws.rds.send(new RemoveTagsFromResourceCommand({ ResourceName: id, TagKeys: keys })),
   },
   logs: {
+    actions: ["logs:TagResource", "logs:UntagResource"],
     add: (aws, id, tags) => aws.logs.send(new LogsTag({ resourceArn: id, tags })),
     remove: (aws, id, keys) => aws.logs.send(new LogsUntag({ resourceArn: id, tagKeys: keys })),
   },
   ecr: {
+    actions: ["ecr:TagResource", "ecr:UntagResource"],
     add: (aws, id, tags) => aws.ecr.send(new EcrTag({ resourceArn: id, tags: tagList(tags) })),
     remove: (aws, id, keys) => aws.ecr.send(new EcrUntag({ resourceArn: id, tagKeys: keys })),
   },
   iam: {
+    actions: ["iam:TagRole", "iam:UntagRole"],
     add: (aws, id, tags) => aws.iam.send(new TagRoleCommand({ RoleName: id, Tags: tagList(tags) })),
     remove: (aws, id, keys) => aws.iam.send(new UntagRoleCommand({ RoleName: id, TagKeys: keys })),
   },
   elbv2: {
+    actions: ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
     add: (aws, id, tags) => aws.elbv2.send(new AddTagsCommand({ ResourceArns: [id], Tags: tagList(tags) })),
     remove: (aws, id, keys) => aws.elbv2.send(new RemoveTagsCommand({ ResourceArns: [id], TagKeys: keys })),
   },
   ecs: {
+    actions: ["ecs:TagResource", "ecs:UntagResource"],
     add: (aws, id, tags) => aws.ecs.send(new EcsTag({ resourceArn: id, tags: ecsTagList(tags) })),
     remove: (aws, id, keys) => aws.ecs.send(new EcsUntag({ resourceArn: id, tagKeys: keys })),
   },
   scheduler: {
+    actions: ["scheduler:TagResource", "scheduler:UntagResource"],
     add: (aws, id, tags) => aws.scheduler.send(new SchedulerTag({ ResourceArn: id, Tags: tagList(tags) })),
     remove: (aws, id, keys) => aws.scheduler.send(new SchedulerUntag({ ResourceArn: id, TagKeys: keys })),
   },
   acm: {
+    actions: ["acm:AddTagsToCertificate", "acm:RemoveTagsFromCertificate"],
     add: (aws, id, tags) => aws.acm.send(new AddTagsToCertificateCommand({ CertificateArn: id, Tags: tagList(tags) })),
     remove: (aws, id, keys) => aws.acm.send(new RemoveTagsFromCertificateCommand({ CertificateArn: id, Tags: keys.map((Key) => ({ Key })) })),
   },
 } satisfies Record<string, Tagger>;
 
+/** A service whose resources this tool tags. */
+export type TagService = keyof typeof TAGGERS;
+
 /**
  * Brings one resource's owned tags to `want`: sets what differs, removes owned keys no longer wanted, and
  * rewrites the record of user keys along with them (removed with the last user key: Scheduler refuses an empty value).
  */
-export async function syncTags(aws: Aws, service: keyof typeof TAGGERS, id: string, want: Tags, have: Tags): Promise<void> {
+export async function syncTags(aws: Aws, service: TagService, id: string, want: Tags, have: Tags): Promise<void> {
   const tagger: Tagger = TAGGERS[service];
   const set = Object.fromEntries(Object.entries(want).filter(([k, v]) => have[k] !== v));
   const gone = Object.keys(have).filter((k) => !(k in want));

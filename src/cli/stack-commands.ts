@@ -173,8 +173,8 @@ function riskyChanges(p: Plan): string[] {
 }
 
 /**
- * The preflight before `up`'s first change (src/stack/doctor.ts): its warnings are said, its errors stop the run
- * before any change (exit 1). Only a run with changes pays for it: a no-op `up` makes no extra call.
+ * The preflight before the first change of `up` or `down` (src/stack/doctor.ts): its warnings are said, its
+ * errors stop the run before any change (exit 1). Only a run with changes pays for it: a no-op `up` makes no extra call.
  */
 async function preflightFailed(c: CommandContext, stack: Stack, p: Plan): Promise<boolean> {
   const findings = await (await import("../stack/doctor.js")).preflight(stack, p);
@@ -182,7 +182,7 @@ async function preflightFailed(c: CommandContext, stack: Stack, p: Plan): Promis
   renderFindings(c.out, findings.filter((f) => f.status !== "ok"), (line) => c.out.err(line));
   if (!hasErrors(findings)) return false;
   const message = `preflight: ${findings.filter((f) => f.status === "error").map((f) => f.check).join(", ")} would stop the run; nothing was changed`;
-  const hint = "fix what each finding says and run `spontime-infra up` again (`spontime-infra doctor` runs every check)";
+  const hint = `fix what each finding says and run \`spontime-infra ${p.mode}\` again (\`spontime-infra doctor\` runs every check)`;
   c.out.err(c.out.paint("red", `${message}.\n  ${hint}`));
   if (c.opts.json) c.out.json({ outcome: "failed", error: { code: "PreflightFailed", message, hint }, findings });
   return true;
@@ -380,7 +380,7 @@ export async function wake(c: CommandContext<{ healthTimeout?: string; dryRun?: 
   return EXIT.failed;
 }
 
-export async function down(c: CommandContext<{ skipFinalSnapshot?: boolean }>): Promise<number> {
+export async function down(c: CommandContext<{ skipFinalSnapshot?: boolean; skipPreflight?: boolean }>): Promise<number> {
   const stack = await openStack(c, { skipFinalSnapshot: !!c.opts.skipFinalSnapshot, everyKind: true });
   return locked(c, stack, "down", async () => {
     await stack.connect();
@@ -392,6 +392,7 @@ export async function down(c: CommandContext<{ skipFinalSnapshot?: boolean }>): 
       return EXIT.ok;
     }
     if (!c.opts.json) renderPlan(c.out, p);
+    if (!c.opts.skipPreflight && (await preflightFailed(c, stack, p))) return EXIT.failed;
     const warnings = stack.deleteWarnings(observed);
     // Said even with --yes: the one delete nothing can undo.
     const lost = stack.dataLost(observed);

@@ -17,6 +17,9 @@ type Attrs = { certificateArn?: string; status: string };
 export const certificateValidation: StackResource<ReturnType<typeof desired>, Attrs, { certificateArn: string }> = {
   key: KEY,
   kind: "acm:certificate-validation",
+  client: "acm",
+  tagging: "none",
+  actions: { observe: ["acm:ListCertificates", "acm:DescribeCertificate", "acm:ListTagsForCertificate"] },
   replaceOn: ["certificateArn"],
   // ACM gives up after 72 hours; DNS at another provider can take a while to be added and to propagate.
   readyTimeoutMs: 2 * 60 * 60_000,

@@ -97,6 +97,9 @@ const asDuplicate = (s: CertificateSummary): Live<Attrs, Out> => ({
 export const certificate: StackResource<ReturnType<typeof desired>, Attrs, Out> = {
   key: KEY,
   kind: "acm:certificate",
+  client: "acm",
+  tagging: "acm",
+  actions: { observe: ["acm:ListCertificates", "acm:DescribeCertificate", "acm:ListTagsForCertificate"], create: ["acm:RequestCertificate"], delete: ["acm:DeleteCertificate"] },
   replaceOn: ["domain", "validation"],
   // The HTTPS listener serves the old one until it moves to the new one: deleting first would be refused for as
   // long as it does (ResourceInUseException, below).

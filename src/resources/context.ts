@@ -5,6 +5,7 @@ import type { names } from "../config/names.js";
 import type { Spec } from "../config/schema.js";
 import type { ReadCache } from "../shared/reads.js";
 import type { Attrs, EngineCtx, Outputs, Resource } from "../engine/types.js";
+import type { KindDeclaration } from "./kind.js";
 
 /** The spec as the stack's resources see it: AZs resolved, and what is asleep (`sleep` stops the service first, then the DB). */
 export interface DesiredStack extends Spec {
@@ -38,5 +39,8 @@ export interface Ctx extends EngineCtx {
   run: RunId;
 }
 
-/** A resource of this stack: W is what it wants, A what observe reads back, O what dependents can `ref`. */
-export type StackResource<W extends Attrs, A extends Attrs, O extends Outputs> = Resource<Ctx, DesiredStack, W, A, O>;
+/**
+ * A resource of this stack: W is what it wants, A what observe reads back, O what dependents can `ref`; its
+ * kind's declaration (client, actions, tagging) beside its lifecycle.
+ */
+export type StackResource<W extends Attrs, A extends Attrs, O extends Outputs> = Resource<Ctx, DesiredStack, W, A, O> & KindDeclaration;

@@ -142,6 +142,9 @@ async function restore(ctx: Ctx, want: Want, from: StackSnapshot) {
 export const dbInstance: StackResource<Want, Attrs, Out> = {
   key: KEY,
   kind: "rds:db-instance",
+  client: "rds",
+  tagging: "rds",
+  actions: { observe: ["rds:DescribeDBInstances"], create: ["rds:DescribeDBEngineVersions", "rds:CreateDBInstance", "rds:DescribeDBSnapshots", "rds:RestoreDBInstanceFromDBSnapshot"], update: ["rds:DescribeDBEngineVersions", "rds:ModifyDBInstance", "rds:StartDBInstance", "rds:StopDBInstance", "rds:AddTagsToResource"], delete: ["rds:DeleteDBInstance", "rds:CreateDBSnapshot"] },
   stateful: true,
   replaceOn: ["engine", "dbName", "username", "storageEncrypted", "availabilityZone", "dbSubnetGroup"],
   fieldNotes: {

@@ -28,6 +28,9 @@ type Attrs = { subnetIds: string[]; tags: Tags };
 export const dbSubnetGroup: StackResource<ReturnType<typeof desired>, Attrs, { dbSubnetGroupName: string; dbSubnetGroupArn: string }> = {
   key: KEY,
   kind: "rds:db-subnet-group",
+  client: "rds",
+  tagging: "rds",
+  actions: { observe: ["rds:DescribeDBInstances", "rds:DescribeDBSubnetGroups", "rds:ListTagsForResource"], create: ["rds:CreateDBSubnetGroup"], update: ["rds:ModifyDBSubnetGroup"], delete: ["rds:DeleteDBSubnetGroup"] },
   inUse: hasCode("InvalidDBSubnetGroupState"),
   // A retried CreateDBSubnetGroup whose first answer was lost.
   alreadyExists: hasCode("DBSubnetGroupAlreadyExists"),

@@ -58,6 +58,9 @@ function dnsRecord(key: string, title: (spec: DesiredStack) => string, type: Wan
   const resource: StackResource<Want, Attrs, { zoneId: string; zoneName: string; name: string }> = {
     key,
     kind: "route53:record",
+    client: "route53",
+    tagging: "none",
+    actions: { observe: ["route53:ListHostedZonesByName", "route53:ListResourceRecordSets", "acm:ListCertificates", "acm:DescribeCertificate", "acm:ListTagsForCertificate", "elasticloadbalancing:DescribeLoadBalancers"], create: ["route53:ChangeResourceRecordSets"], update: ["route53:ChangeResourceRecordSets"], delete: ["route53:ChangeResourceRecordSets"] },
     ...(after ? { after } : {}),
     replaceOn: ["zoneId", "name", "type"],
     // A retried CREATE whose first answer was lost.

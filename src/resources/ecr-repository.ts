@@ -22,6 +22,9 @@ const putLifecycle = (ctx: Ctx, keep: number) =>
 export const ecrRepository: StackResource<Want, Attrs, { repositoryUri: string; repositoryArn: string }> = {
   key: KEY,
   kind: "ecr:repository",
+  client: "ecr",
+  tagging: "ecr",
+  actions: { observe: ["ecr:DescribeRepositories", "ecr:ListTagsForResource", "ecr:GetLifecyclePolicy"], create: ["ecr:CreateRepository", "ecr:PutLifecyclePolicy"], update: ["ecr:PutImageScanningConfiguration", "ecr:PutLifecyclePolicy"], delete: ["ecr:DeleteRepository"] },
   stateful: true,
   // A retried CreateRepository whose first answer was lost.
   alreadyExists: hasCode("RepositoryAlreadyExistsException"),

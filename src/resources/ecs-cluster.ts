@@ -45,6 +45,10 @@ const clusterNotActive = (e: unknown) => errorCode(e) === "ClientException" && /
 export const ecsCluster: StackResource<ReturnType<typeof desired>, Attrs, { clusterArn: string; clusterName: string }> = {
   key: KEY,
   kind: "ecs:cluster",
+  client: "ecs",
+  tagging: "ecs",
+  actions: { observe: ["ecs:DescribeClusters"], create: ["iam:CreateServiceLinkedRole", "ecs:CreateCluster"], delete: ["ecs:DeleteCluster"] },
+  optionalActions: { when: (spec) => spec.app?.capacity === "FARGATE_SPOT", says: 'with `app.capacity: "FARGATE_SPOT"`', actions: { update: ["ecs:PutClusterCapacityProviders"] } },
   inUse: hasCode("ClusterContainsServicesException", "ClusterContainsTasksException"),
   title: (spec) => `ECS cluster ${spec.appName}`,
   desired,

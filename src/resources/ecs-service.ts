@@ -93,6 +93,9 @@ const progress = (d: NonNullable<Service["deployments"]>[number]) =>
 export const ecsService: StackResource<Want, Attrs, Out> = {
   key: KEY,
   kind: "ecs:service",
+  client: "ecs",
+  tagging: "ecs",
+  actions: { observe: ["ecs:DescribeServices"], create: ["ecs:CreateService"], update: ["ecs:UpdateService"], delete: ["ecs:UpdateService", "ecs:DeleteService"] },
   // The service takes traffic only through the listener, and its tasks reach ECR through the public route.
   after: [listener, routeTable],
   replaceOn: ["cluster"],

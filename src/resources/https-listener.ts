@@ -31,6 +31,9 @@ type Attrs = Omit<Partial<Want>, "tags"> & { tags: Tags };
 export const httpsListener: StackResource<Want, Attrs, { listenerArn: string }> = {
   key: KEY,
   kind: "elbv2:listener",
+  client: "elbv2",
+  tagging: "elbv2",
+  actions: { observe: ["elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeTags"], create: ["elasticloadbalancing:CreateListener"], update: ["elasticloadbalancing:ModifyListener"], delete: ["elasticloadbalancing:DeleteListener"] },
   replaceOn: ["loadBalancerArn"],
   title: (spec) => `HTTPS listener :443${spec.https ? ` for ${spec.https.domain}` : ""} forwarding to the target group`,
   desired,

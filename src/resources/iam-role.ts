@@ -46,6 +46,15 @@ async function setPolicies(ctx: Ctx, role: string, want: string[], have: string[
 export const executionRole: StackResource<Want, Attrs, Out> = {
   key: KEY,
   kind: "iam:role",
+  client: "iam",
+  tagging: "iam",
+  actions: {
+    observe: ["iam:GetRole", "iam:ListAttachedRolePolicies", "iam:GetRolePolicy"],
+    create: ["iam:CreateRole", "iam:AttachRolePolicy"],
+    update: ["iam:UpdateAssumeRolePolicy", "iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:DeleteRolePolicy"],
+    delete: ["iam:DetachRolePolicy", "iam:DeleteRolePolicy", "iam:DeleteRole"],
+  },
+  optionalActions: { when: (spec) => Object.keys(spec.app?.secrets ?? {}).length > 0, says: "with `app.secrets`", actions: { create: ["iam:PutRolePolicy"], update: ["iam:PutRolePolicy"] } },
   // IAM refuses to delete a role with attached policies; a retried CreateRole whose answer was lost.
   inUse: hasCode("DeleteConflict"),
   alreadyExists: hasCode("EntityAlreadyExists"),

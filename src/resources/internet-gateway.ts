@@ -27,6 +27,9 @@ async function detach(ctx: Ctx, id: string, vpcId: string) {
 export const internetGateway: StackResource<ReturnType<typeof desired>, Attrs, { internetGatewayId: string }> = {
   key: KEY,
   kind: "ec2:internet-gateway",
+  client: "ec2",
+  tagging: "ec2",
+  actions: { observe: ["ec2:DescribeInternetGateways"], create: ["ec2:CreateInternetGateway", "ec2:AttachInternetGateway"], update: ["ec2:AttachInternetGateway", "ec2:DetachInternetGateway"], delete: ["ec2:DetachInternetGateway", "ec2:DeleteInternetGateway"] },
   // Detach fails with DependencyViolation while the VPC still has mapped public addresses.
   inUse: hasCode("DependencyViolation"),
   // A retried AttachInternetGateway whose first answer was lost.

@@ -27,6 +27,9 @@ type Attrs = { loadBalancerArn?: string; port?: number; protocol?: string; actio
 export const listener: StackResource<ReturnType<typeof desired>, Attrs, { listenerArn: string }> = {
   key: KEY,
   kind: "elbv2:listener",
+  client: "elbv2",
+  tagging: "elbv2",
+  actions: { observe: ["elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeTags"], create: ["elasticloadbalancing:CreateListener"], update: ["elasticloadbalancing:ModifyListener"], delete: ["elasticloadbalancing:DeleteListener"] },
   replaceOn: ["loadBalancerArn"],
   title: (spec) => `HTTP listener :80 ${spec.https ? "redirecting to HTTPS" : "forwarding to the target group"}`,
   desired,

@@ -23,6 +23,9 @@ type Attrs = { scheme?: string; subnetIds: string[]; securityGroupIds: string[];
 export const loadBalancer: StackResource<ReturnType<typeof desired>, Attrs, { loadBalancerArn: string; dnsName: string; canonicalHostedZoneId: string }> = {
   key: KEY,
   kind: "elbv2:load-balancer",
+  client: "elbv2",
+  tagging: "elbv2",
+  actions: { observe: ["elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeTags"], create: ["elasticloadbalancing:CreateLoadBalancer"], update: ["elasticloadbalancing:SetSubnets", "elasticloadbalancing:SetSecurityGroups"], delete: ["elasticloadbalancing:DeleteLoadBalancer"] },
   // An internet-facing ALB needs the VPC's internet gateway attached first.
   after: [internetGateway],
   replaceOn: ["scheme"],

@@ -11,6 +11,9 @@ type Attrs = { retentionDays?: number; tags: Tags };
 export const logGroup: StackResource<ReturnType<typeof desired>, Attrs, { logGroupName: string; logGroupArn: string }> = {
   key: KEY,
   kind: "logs:log-group",
+  client: "logs",
+  tagging: "logs",
+  actions: { observe: ["logs:DescribeLogGroups", "logs:ListTagsForResource"], create: ["logs:CreateLogGroup", "logs:PutRetentionPolicy"], update: ["logs:PutRetentionPolicy"], delete: ["logs:DeleteLogGroup"] },
   // A retried CreateLogGroup whose first answer was lost.
   alreadyExists: hasCode("ResourceAlreadyExistsException"),
   title: (spec) => `log group /ecs/${spec.appName}`,

@@ -42,6 +42,9 @@ async function reconcile(ctx: Ctx, id: string, want: Want, have: { defaultRouteG
 export const routeTable: StackResource<Want, Attrs, Out> = {
   key: KEY,
   kind: "ec2:route-table",
+  client: "ec2",
+  tagging: "ec2",
+  actions: { observe: ["ec2:DescribeRouteTables"], create: ["ec2:CreateRouteTable", "ec2:CreateRoute", "ec2:AssociateRouteTable"], update: ["ec2:CreateRoute", "ec2:ReplaceRoute", "ec2:AssociateRouteTable", "ec2:DisassociateRouteTable"], delete: ["ec2:DisassociateRouteTable", "ec2:DeleteRouteTable"] },
   replaceOn: ["vpcId"],
   inUse: hasCode("DependencyViolation"),
   // Retried CreateRoute / AssociateRouteTable calls whose first answer was lost.

@@ -15,6 +15,9 @@ const desired = (spec: DesiredStack) => ({ tags: stackTags(spec, KEY) });
 export const scheduleGroup: StackResource<ReturnType<typeof desired>, { tags: Tags }, { groupName: string; groupArn: string }> = {
   key: KEY,
   kind: "scheduler:schedule-group",
+  client: "scheduler",
+  tagging: "scheduler",
+  actions: { observe: ["scheduler:GetScheduleGroup", "scheduler:ListTagsForResource"], create: ["scheduler:CreateScheduleGroup"], delete: ["scheduler:DeleteScheduleGroup"] },
   // A retried CreateScheduleGroup whose first answer was lost.
   alreadyExists: hasCode("ConflictException"),
   // DeleteScheduleGroup is asynchronous (state DELETING) and deletes the group's schedules with it.

@@ -26,6 +26,9 @@ type Attrs = { trustedServices: string[]; permissions?: Permission[]; tags: Tags
 export const schedulerRole: StackResource<Want, Attrs, { roleArn: string; roleName: string }> = {
   key: KEY,
   kind: "iam:role",
+  client: "iam",
+  tagging: "iam",
+  actions: { observe: ["iam:GetRole", "iam:GetRolePolicy"], create: ["iam:CreateRole", "iam:PutRolePolicy"], update: ["iam:UpdateAssumeRolePolicy", "iam:PutRolePolicy"], delete: ["iam:DeleteRolePolicy", "iam:DeleteRole"] },
   // IAM refuses to delete a role that still has inline policies; a retried CreateRole whose answer was lost.
   inUse: hasCode("DeleteConflict"),
   alreadyExists: hasCode("EntityAlreadyExists"),

@@ -109,6 +109,9 @@ function schedulesOf(action: Action): StackResource<Want, { group: string; sched
   return {
     key,
     kind: "scheduler:schedule",
+    client: "scheduler",
+    tagging: "none",
+    actions: { observe: ["scheduler:ListSchedules", "scheduler:GetSchedule"], create: ["scheduler:CreateSchedule", "iam:PassRole"], update: ["scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule", "iam:PassRole"], delete: ["scheduler:DeleteSchedule"] },
     // A retried CreateSchedule whose first answer was lost: the engine re-observes and the update adds the rest.
     alreadyExists: hasCode("ConflictException"),
     title: (spec) => `schedule ${action.replace("-", " ")}${spec.schedule ? ` (${spec.schedule.timezone})` : ""}`,

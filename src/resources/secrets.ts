@@ -17,6 +17,9 @@ type Out = { dbPassword: string; secretKey: string };
 export const secrets: StackResource<Record<string, never>, Record<string, never>, Out> = {
   key: KEY,
   kind: "local:secrets",
+  client: "none",
+  tagging: "none",
+  actions: { observe: ["ecs:DescribeServices", "ecs:DescribeTaskDefinition"] },
   sensitive: ["dbPassword", "secretKey"],
   title: () => "generated secrets (DB password, SECRET_KEY)",
   desired: () => ({}),

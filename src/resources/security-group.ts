@@ -67,6 +67,9 @@ export function securityGroup(key: string, purpose: string, ingress: IngressRule
   const resource: StackResource<ReturnType<typeof desired>, Attrs, GroupOut> = {
     key,
     kind: "ec2:security-group",
+    client: "ec2",
+    tagging: "ec2",
+    actions: { observe: ["ec2:DescribeSecurityGroups"], create: ["ec2:CreateSecurityGroup", "ec2:AuthorizeSecurityGroupIngress"], update: ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"], delete: ["ec2:DeleteSecurityGroup"] },
     // EC2 cannot rename a group or change its description.
     replaceOn: ["vpcId", "name", "description"],
     inUse: hasCode("DependencyViolation"),

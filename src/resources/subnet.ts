@@ -32,6 +32,9 @@ export function subnet(tier: Tier, index: 0 | 1) {
   const resource: StackResource<ReturnType<typeof desired>, Attrs, Out> = {
     key,
     kind: "ec2:subnet",
+    client: "ec2",
+    tagging: "ec2",
+    actions: { observe: ["ec2:DescribeSubnets"], create: ["ec2:CreateSubnet", "ec2:ModifySubnetAttribute"], update: ["ec2:ModifySubnetAttribute"], delete: ["ec2:DeleteSubnet"] },
     replaceOn: ["vpcId", "cidr", "availabilityZone"],
     createBeforeDelete: true,
     inUse: hasCode("DependencyViolation"),

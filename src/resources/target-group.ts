@@ -50,6 +50,9 @@ const vpcNotVisibleYet = (e: unknown) => errorCode(e) === "ValidationError" && /
 export const targetGroup: StackResource<Want, Attrs, { targetGroupArn: string }> = {
   key: KEY,
   kind: "elbv2:target-group",
+  client: "elbv2",
+  tagging: "elbv2",
+  actions: { observe: ["elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetGroupAttributes", "elasticloadbalancing:DescribeTags"], create: ["elasticloadbalancing:CreateTargetGroup", "elasticloadbalancing:ModifyTargetGroupAttributes"], update: ["elasticloadbalancing:ModifyTargetGroup", "elasticloadbalancing:ModifyTargetGroupAttributes"], delete: ["elasticloadbalancing:DeleteTargetGroup"] },
   replaceOn: ["vpcId", "protocol", "targetType"],
   // A listener still forwards to it.
   inUse: hasCode("ResourceInUse"),

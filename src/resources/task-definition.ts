@@ -111,6 +111,9 @@ const outputsOf = (td: TaskDefinition): Out => ({ taskDefinitionArn: td.taskDefi
 export const taskDefinition: StackResource<Want, Attrs, Out> = {
   key: KEY,
   kind: "ecs:task-definition",
+  client: "ecs",
+  tagging: "ecs",
+  actions: { observe: ["ecs:DescribeServices", "ecs:DescribeTaskDefinition"], create: ["ecs:RegisterTaskDefinition", "iam:PassRole"], update: [], delete: ["ecs:DescribeServices", "ecs:ListTaskDefinitions", "ecs:DeregisterTaskDefinition"] },
   createBeforeDelete: true,
   // Every field but the tags is part of the immutable revision; tags are kept on it (ECS TagResource takes a
   // task definition ARN), so a new user tag does not start a deployment.

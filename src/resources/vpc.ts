@@ -21,6 +21,9 @@ async function setDns(ctx: Ctx, id: string, want: Want, fields: string[]) {
 export const vpc: StackResource<Want, Attrs, { vpcId: string }> = {
   key: KEY,
   kind: "ec2:vpc",
+  client: "ec2",
+  tagging: "ec2",
+  actions: { observe: ["ec2:DescribeVpcs", "ec2:DescribeVpcAttribute"], create: ["ec2:CreateVpc", "ec2:ModifyVpcAttribute"], update: ["ec2:ModifyVpcAttribute"], delete: ["ec2:DeleteVpc"] },
   replaceOn: ["cidr"],
   inUse: hasCode("DependencyViolation"),
   // A VPC's primary CIDR cannot change, and a new VPC means a new everything, the database included: EC2 refuses

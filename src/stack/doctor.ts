@@ -9,7 +9,7 @@ import { mapLimit } from "../engine/graph.js";
 import type { Plan } from "../engine/plan.js";
 import { UserError } from "../errors.js";
 import { vpc } from "../resources/vpc.js";
-import { stackActions } from "./permissions.js";
+import { planActions, stackActions } from "./permissions.js";
 import type { Stack } from "./stack.js";
 
 /**
@@ -52,7 +52,7 @@ async function principal(aws: Aws, arn: string): Promise<string | undefined> {
   return role ? (await aws.iam.send(new GetRoleCommand({ RoleName: role }))).Role?.Arn : undefined;
 }
 
-/** The actions the principal's policies do not allow, page by page (100 results a page by default). */
+/** The results for the actions the principal's policies do not plainly allow, page by page (100 results a page by default). */
 async function notAllowed(aws: Aws, source: string, actions: string[]): Promise<EvaluationResult[]> {
   const refused: EvaluationResult[] = [];
   let Marker: string | undefined;
@@ -79,11 +79,22 @@ async function permissions(aws: Aws, who: Caller, sets: PermissionSet[]): Promis
     source = await principal(aws, who.arn);
     if (!source) return sets.map((s) => found(s.check, "warning", `could not check: ${who.arn} is neither an IAM user nor a role session`, "the README's \"AWS permissions\" lists what the run needs"));
     return await Promise.all(sets.map(async (s) => {
-      const refused = await notAllowed(aws, source!, s.actions);
-      if (!refused.length) return found(s.check, "ok", `${source} may call the ${s.actions.length} actions ${s.run} needs`);
+      const results = await notAllowed(aws, source!, s.actions);
+      // An action allowed only under a condition the simulation has no value for (a tag, the requested region)
+      // comes back implicitDeny with the keys in MissingContextValues: the simulator could not tell, so we cannot
+      // either (https://docs.aws.amazon.com/IAM/latest/APIReference/API_EvaluationResult.html).
+      const unsure = results.filter((r) => r.EvalDecision === "implicitDeny" && r.MissingContextValues?.length);
+      const refused = results.filter((r) => !unsure.includes(r));
+      const keys = [...new Set(unsure.flatMap((r) => r.MissingContextValues ?? []))].join(", ");
+      const notChecked = unsure.length ? `could not check ${unsure.map((r) => r.EvalActionName).join(", ")} (condition on ${keys})` : "";
+      if (!refused.length) {
+        if (!unsure.length) return found(s.check, "ok", `${source} may call the ${s.actions.length} actions ${s.run} needs`);
+        return found(s.check, "warning", `${source} may call ${s.actions.length - unsure.length} of the ${s.actions.length} actions ${s.run} needs; ${notChecked}`,
+          `its policy allows them only under a condition the simulator has no value for: if the stack's calls meet it (e.g. the resources carry the tag it names) nothing is missing; ${s.listedIn}`);
+      }
       const list = refused.map((r) => `${r.EvalActionName}${r.EvalDecision === "explicitDeny" ? " (explicitly denied)" : ""}`).join(", ");
       return found(s.check, s.severity,
-        `${refused.length} action(s) ${s.run} needs are not allowed for ${source}: ${list}; ${s.run} would stop with AccessDenied at the first of them, part-way through`,
+        `${refused.length} action(s) ${s.run} needs are not allowed for ${source}: ${list}; ${s.run} would stop with AccessDenied at the first of them, part-way through${notChecked ? `; also ${notChecked}` : ""}`,
         `add them to its policy (${s.listedIn}). The simulator asks about every resource ("*"): a policy granting them only on this stack's resources looks the same${s.severity === "error" ? `: if so, ${SKIP}` : ""}`);
     }));
   } catch (e) {
@@ -155,12 +166,17 @@ async function ownership(stack: Stack): Promise<{ findings: Finding[]; hasVpc: b
   };
 }
 
-/** What `up` checks before its first change (AZs and ownership it already checked while reading the stack). */
+/**
+ * What `up` and `down` check before their first change (AZs and ownership they already checked while reading
+ * the stack): the actions of the plan that will run, not of the spec (removing `https` deletes the certificate,
+ * `down` deletes whatever it found), and the VPC quota when the plan adds a VPC.
+ */
 export async function preflight(stack: Stack, plan: Plan): Promise<Finding[]> {
   const who = await caller(stack.aws);
-  const [stackSet] = permissionSets(stack);
+  const run = plan.mode === "down" ? "down" : "up";
+  const planSet: PermissionSet = { check: "permissions", run, actions: planActions(plan, stack.spec, stack.all), severity: "error", listedIn: "the README's \"AWS permissions\" lists them all" };
   const createsVpc = plan.changes.some((ch) => ch.key === vpc.key && ch.action === "create");
-  return [identity(who), ...(await permissions(stack.aws, who, [stackSet!])), await vpcQuota(stack.aws, stack.spec.region, createsVpc)];
+  return [identity(who), ...(await permissions(stack.aws, who, [planSet])), ...(createsVpc ? [await vpcQuota(stack.aws, stack.spec.region, true)] : [])];
 }
 
 /** Every check; bad or missing credentials are a UserError (exit 2), as for every command. */

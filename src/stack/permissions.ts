@@ -1,96 +1,121 @@
+import { TAGGERS } from "../aws/tags.js";
+import type { Plan } from "../engine/plan.js";
+import { VERBS, type Verb } from "../resources/kind.js";
+import { ALL_RESOURCES, OPTIONAL, RESOURCES, type SpecFeatures, type StackResourceOfAnyKind } from "./resources.js";
+
 /**
- * Every IAM action `up`, `down`, `sleep`, `wake`, `status` and `doctor` call, by IAM service prefix: the one
- * list. `doctor` (and `up` before its first change) simulates it for the caller; the README's "AWS permissions"
- * shows `permissionLines()`; a test runs the stack on the fake and checks every call it makes is listed here.
- * Beyond the calls: tagging at create needs each service's tag action, and a task definition naming an
- * execution role needs `iam:PassRole` (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html).
+ * The IAM actions the stack needs, derived from the registry: each kind declares what each step of its life
+ * calls and how it is tagged (src/resources/kind.ts); nothing here lists a kind's actions again. `doctor`
+ * simulates `stackActions` for the caller, `up` and `down` check the actions of their plan before the first
+ * change (`planActions`), and the README's "AWS permissions" shows `permissionLines()`; a test drives every
+ * command and spec feature on the fake and checks both ways: every call listed, every listed action called.
  */
-export const STACK_ACTIONS = {
-  ec2: [
-    "CreateVpc", "DeleteVpc", "DescribeVpcs", "DescribeVpcAttribute", "ModifyVpcAttribute",
-    "CreateSubnet", "DeleteSubnet", "DescribeSubnets", "ModifySubnetAttribute", "DescribeAvailabilityZones",
-    "CreateInternetGateway", "DeleteInternetGateway", "DescribeInternetGateways", "AttachInternetGateway", "DetachInternetGateway",
-    "CreateRouteTable", "DeleteRouteTable", "DescribeRouteTables", "CreateRoute", "ReplaceRoute", "AssociateRouteTable", "DisassociateRouteTable",
-    "CreateSecurityGroup", "DeleteSecurityGroup", "DescribeSecurityGroups", "AuthorizeSecurityGroupIngress", "RevokeSecurityGroupIngress",
-    "CreateTags", "DeleteTags",
-    // What uses each of two live copies of the network, when `up` finds them (Stack.refuseOtherCopies).
-    "DescribeNetworkInterfaces",
-  ],
-  elasticloadbalancing: [
-    "CreateLoadBalancer", "DeleteLoadBalancer", "DescribeLoadBalancers", "SetSecurityGroups", "SetSubnets",
-    "CreateTargetGroup", "DeleteTargetGroup", "DescribeTargetGroups", "ModifyTargetGroup", "DescribeTargetGroupAttributes", "ModifyTargetGroupAttributes", "DescribeTargetHealth",
-    "CreateListener", "DeleteListener", "DescribeListeners", "ModifyListener",
-    "AddTags", "RemoveTags", "DescribeTags",
-  ],
-  rds: [
-    "CreateDBInstance", "DeleteDBInstance", "DescribeDBInstances", "ModifyDBInstance", "StopDBInstance", "StartDBInstance",
-    "CreateDBSubnetGroup", "DeleteDBSubnetGroup", "DescribeDBSubnetGroups", "ModifyDBSubnetGroup",
-    "DescribeDBEngineVersions", "DescribeOrderableDBInstanceOptions", "AddTagsToResource", "RemoveTagsFromResource", "ListTagsForResource",
-    // A final snapshot (down, or before a replacement) is a snapshot the caller creates; `up` after `down` restores one;
-    // `snapshots` lists and deletes them.
-    "CreateDBSnapshot", "DescribeDBSnapshots", "RestoreDBInstanceFromDBSnapshot", "DeleteDBSnapshot",
-  ],
-  ecs: [
-    "CreateCluster", "DeleteCluster", "DescribeClusters",
-    "CreateService", "DeleteService", "DescribeServices", "UpdateService",
-    "RegisterTaskDefinition", "DeregisterTaskDefinition", "DescribeTaskDefinition", "ListTaskDefinitions",
-    "TagResource", "UntagResource",
-  ],
-  ecr: [
-    "CreateRepository", "DeleteRepository", "DescribeRepositories", "PutLifecyclePolicy", "GetLifecyclePolicy", "PutImageScanningConfiguration",
-    "TagResource", "UntagResource", "ListTagsForResource",
-  ],
-  // A first run, a run after a lost state file, and `down` look for what an earlier `https` or `schedule` spec
-  // left (src/stack/resources.ts `toObserve`): it is deleted.
-  acm: ["ListCertificates"],
-  scheduler: ["GetScheduleGroup", "ListSchedules"],
-  logs: ["CreateLogGroup", "DeleteLogGroup", "DescribeLogGroups", "PutRetentionPolicy", "TagResource", "UntagResource", "ListTagsForResource"],
-  iam: [
-    "CreateRole", "DeleteRole", "GetRole", "UpdateAssumeRolePolicy", "AttachRolePolicy", "DetachRolePolicy", "ListAttachedRolePolicies",
-    "TagRole", "UntagRole", "PassRole", "CreateServiceLinkedRole", "SimulatePrincipalPolicy",
-    // `down` removes the execution role's secrets policy whether or not the state remembers one.
-    "DeleteRolePolicy",
-  ],
-  // The stack-level claim of up, down, sleep and wake (src/state/claim.ts), on /spontime-infra/<app>/claim/*.
-  ssm: ["PutParameter", "GetParametersByPath", "DeleteParameter"],
-} as const;
 
-/** What a spec with a `schedule` adds: the schedules, and the inline policy of the role they run as. */
-export const SCHEDULE_ACTIONS = {
-  scheduler: [
-    "CreateScheduleGroup", "DeleteScheduleGroup", "GetScheduleGroup", "CreateSchedule", "UpdateSchedule", "DeleteSchedule", "GetSchedule", "ListSchedules",
-    "TagResource", "UntagResource", "ListTagsForResource",
-  ],
-  iam: ["PutRolePolicy", "GetRolePolicy"],
-} as const;
+/** What the spec says that changes the actions: its optional kinds, Spot capacity, the state in S3. */
+export type PermissionSpec = SpecFeatures & { app?: { capacity?: string; secrets?: object }; state?: { backend: string } };
 
-/** What `app.secrets` adds: the execution role's inline policy naming exactly those entries. */
-export const SECRETS_ACTIONS = { iam: ["PutRolePolicy", "GetRolePolicy"] } as const;
-
-/** What a spec with `https` adds: the certificate (tagged at request), and the DNS records where the zone is in the account. */
-export const HTTPS_ACTIONS = {
-  acm: ["RequestCertificate", "DescribeCertificate", "ListTagsForCertificate", "AddTagsToCertificate", "DeleteCertificate"],
-  route53: ["ListHostedZonesByName", "ListResourceRecordSets", "ChangeResourceRecordSets"],
-} as const;
-
-/** What `app.capacity: "FARGATE_SPOT"` adds: associating the Fargate capacity providers with the cluster. */
-export const SPOT_ACTIONS = { ecs: ["PutClusterCapacityProviders"] } as const;
-
-type Actions = Record<string, readonly string[]>;
-const qualified = (list: Actions) => Object.entries(list).flatMap(([service, actions]) => actions.map((a) => `${service}:${a}`));
-
-/** `service:Action` for each action this spec's stack calls. */
-export const stackActions = (spec: { schedule?: unknown; https?: unknown; app?: { capacity?: string; secrets?: object } }): string[] => [...new Set([
-  ...qualified(STACK_ACTIONS), ...(spec.schedule ? qualified(SCHEDULE_ACTIONS) : []), ...(spec.https ? qualified(HTTPS_ACTIONS) : []),
-  ...(spec.app?.capacity === "FARGATE_SPOT" ? qualified(SPOT_ACTIONS) : []),
-  ...(Object.keys(spec.app?.secrets ?? {}).length > 0 ? qualified(SECRETS_ACTIONS) : []),
-])];
-
-/** The README's list: one line per service, then what a schedule adds. */
-export const permissionLines = (): string[] => [
-  ...Object.entries(STACK_ACTIONS as Actions).map(([service, actions]) => `- \`${service}\`: ${actions.join(", ")}`),
-  ...Object.entries(SCHEDULE_ACTIONS as Actions).map(([service, actions]) => `- with a \`schedule\` in the spec, \`${service}\`: ${actions.join(", ")}`),
-  ...Object.entries(HTTPS_ACTIONS as Actions).map(([service, actions]) => `- with \`https\` in the spec, \`${service}\`: ${actions.join(", ")}`),
-  ...Object.entries(SPOT_ACTIONS as Actions).map(([service, actions]) => `- with \`app.capacity: "FARGATE_SPOT"\`, \`${service}\`: ${actions.join(", ")}`),
-  ...Object.entries(SECRETS_ACTIONS as Actions).map(([service, actions]) => `- with \`app.secrets\`, \`${service}\`: ${actions.join(", ")}`),
+/**
+ * Calls the stack makes outside any kind's life, with the commands that make them: choosing the AZs (azs.ts),
+ * the preflight itself (doctor.ts: its own GetRole for a role's session, the VPC quota), `status`'s target
+ * health. GetCallerIdentity needs no permission (https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html).
+ */
+const RUN_ACTIONS = [
+  "ec2:DescribeAvailabilityZones", "rds:DescribeOrderableDBInstanceOptions",
+  "iam:SimulatePrincipalPolicy", "iam:GetRole", "ec2:DescribeVpcs",
+  "elasticloadbalancing:DescribeTargetHealth",
+  // `up` with no database but snapshots of the stack's offers them; `snapshots` lists and deletes them.
+  "rds:DescribeDBSnapshots", "rds:DeleteDBSnapshot",
 ];
+
+/** `connect` looks the domain's zone up in Route 53 (aws/route53.ts) whenever the spec has `https`. */
+const HTTPS_RUN_ACTIONS = ["route53:ListHostedZonesByName"];
+
+/**
+ * The state in S3 (src/state/s3.ts): read, conditional write, lock object delete. Without s3:ListBucket S3
+ * answers a missing key with 403 AccessDenied instead of 404 NoSuchKey
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html, "Permissions"): a first run could not
+ * tell "no state yet" from "not allowed".
+ */
+export const S3_STATE_ACTIONS = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"];
+const S3_STATE_SAYS = "with the state in S3 (`state.backend: \"s3\"`)";
+
+/**
+ * One step of one kind: its own actions, tagging's (AWS asks for the tag action when a create call carries
+ * tags, and an update may add and remove them), and those of the spec's options it declares.
+ */
+export function actionsOf(r: StackResourceOfAnyKind, verb: Verb, spec: PermissionSpec): string[] {
+  const [add, remove] = r.tagging === "none" ? [] : TAGGERS[r.tagging].actions;
+  const tagging = verb === "create" ? [add] : verb === "update" ? [add, remove] : [];
+  const optional = r.optionalActions?.when(spec) ? r.optionalActions.actions[verb] ?? [] : [];
+  return [...(r.actions[verb] ?? []), ...tagging, ...optional].filter((a): a is string => !!a);
+}
+
+const unique = (actions: Iterable<string>) => [...new Set(actions)];
+const allSteps = (r: StackResourceOfAnyKind, spec: PermissionSpec) => VERBS.flatMap((v) => actionsOf(r, v, spec));
+
+/**
+ * What every stack needs: the whole life of every kind it always holds; for the optional kinds, finding and
+ * deleting them (a first run, a lost state file and `down` look for what an earlier spec left, and delete it).
+ */
+const baseActions = () => unique([
+  ...RESOURCES.flatMap((r) => allSteps(r, {})),
+  ...OPTIONAL.flatMap(([r]) => [...actionsOf(r, "observe", {}), ...actionsOf(r, "delete", {})]),
+  ...RUN_ACTIONS,
+]);
+
+/** What a spec feature adds beyond the base, one group per way the README says it. */
+function featureGroups(): { says: string; actions: string[] }[] {
+  const groups = new Map<string, string[]>();
+  const add = (says: string, actions: string[]) => groups.set(says, [...(groups.get(says) ?? []), ...actions]);
+  for (const [r, condition] of OPTIONAL) add(condition.says, allSteps(r, {}));
+  add(OPTIONAL.find(([, c]) => c.says.startsWith("with `https` in"))![1].says, HTTPS_RUN_ACTIONS);
+  for (const r of ALL_RESOURCES) if (r.optionalActions) add(r.optionalActions.says, VERBS.flatMap((v) => r.optionalActions!.actions[v] ?? []));
+  add(S3_STATE_SAYS, S3_STATE_ACTIONS);
+  const base = new Set(baseActions());
+  return [...groups].map(([says, actions]) => ({ says, actions: unique(actions).filter((a) => !base.has(a)) }));
+}
+
+/** Whether the spec has the feature a group of actions is for. */
+const has = (spec: PermissionSpec, says: string): boolean => {
+  if (says === S3_STATE_SAYS) return spec.state?.backend === "s3";
+  const condition = OPTIONAL.find(([, c]) => c.says === says)?.[1];
+  if (condition) return condition.when(spec);
+  return !!ALL_RESOURCES.find((r) => r.optionalActions?.says === says)?.optionalActions!.when(spec);
+};
+
+/** `service:Action` for each action this spec's stack may call: what `doctor` checks. */
+export const stackActions = (spec: PermissionSpec): string[] =>
+  unique([...baseActions(), ...featureGroups().filter((g) => has(spec, g.says)).flatMap((g) => g.actions)]);
+
+/**
+ * The actions the plan that will run calls (the preflight of `up` and `down`): each change's steps, a
+ * replacement both, the reads too (the run reads again while it waits). Removing `https` thus asks for
+ * acm:DeleteCertificate, and `down` for the delete actions of everything it found, whatever the spec says.
+ */
+export function planActions(plan: Plan, spec: PermissionSpec, all: readonly StackResourceOfAnyKind[] = ALL_RESOURCES): string[] {
+  const byKey = new Map(all.map((r) => [r.key, r]));
+  return unique(plan.changes.flatMap((ch) => {
+    const r = byKey.get(ch.key);
+    if (!r) return [];
+    const verbs: Verb[] = ch.action === "noop" ? [] : ch.action === "replace" ? ["create", "delete"] : [ch.action];
+    if (ch.duplicates?.length) verbs.push("delete");
+    if (!verbs.length) return [];
+    return [...actionsOf(r, "observe", spec), ...verbs.flatMap((v) => actionsOf(r, v, spec))];
+  }));
+}
+
+/** The README's list: one line per service of what every stack needs, then what each spec feature adds. */
+export const permissionLines = (): string[] => {
+  const byService = (actions: string[]) => {
+    const services = new Map<string, string[]>();
+    for (const a of actions) {
+      const [service, action] = a.split(":") as [string, string];
+      services.set(service, [...(services.get(service) ?? []), action]);
+    }
+    return [...services].map(([service, list]) => [service, list.sort()] as const);
+  };
+  return [
+    ...byService(baseActions()).map(([service, actions]) => `- \`${service}\`: ${actions.join(", ")}`),
+    ...featureGroups().flatMap((g) => byService(g.actions).map(([service, actions]) => `- ${g.says}, \`${service}\`: ${actions.join(", ")}`)),
+  ];
+};

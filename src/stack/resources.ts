@@ -4,6 +4,7 @@ import { certificateValidation } from "../resources/certificate-validation.js";
 import { aliasRecord, validationRecord } from "../resources/dns-record.js";
 import { httpsListener } from "../resources/https-listener.js";
 import type { Ctx, DesiredStack } from "../resources/context.js";
+import type { KindDeclaration } from "../resources/kind.js";
 import { dbInstance } from "../resources/db-instance.js";
 import { dbSubnetGroup } from "../resources/db-subnet-group.js";
 import { ecrRepository } from "../resources/ecr-repository.js";
@@ -25,7 +26,8 @@ import { targetGroup } from "../resources/target-group.js";
 import { taskDefinition } from "../resources/task-definition.js";
 import { vpc } from "../resources/vpc.js";
 
-export type StackResourceOfAnyKind = AnyResource<Ctx, DesiredStack>;
+/** A resource of any kind with its kind's declaration (src/resources/kind.ts). */
+export type StackResourceOfAnyKind = AnyResource<Ctx, DesiredStack> & KindDeclaration;
 
 /**
  * The registry: every resource of the seed design, with the two-AZ changes real AWS demands (see README).
@@ -54,12 +56,18 @@ export const RESOURCES: readonly StackResourceOfAnyKind[] = [
   ecsService,
 ];
 
-const withSchedule = (spec: DesiredStack) => !!spec.schedule;
-const withHttps = (spec: DesiredStack) => !!spec.https;
-const withHostedZone = (spec: DesiredStack) => !!spec.https && !!spec.hostedZone;
+/** The spec as the conditions read it (the permission lists ask with a partial one). */
+export type SpecFeatures = { schedule?: unknown; https?: unknown; hostedZone?: unknown };
+
+/** When a spec wants an optional kind, and how the README says it. */
+export interface Condition { when(spec: SpecFeatures): boolean; says: string }
+
+const withSchedule: Condition = { when: (spec) => !!spec.schedule, says: "with a `schedule` in the spec" };
+const withHttps: Condition = { when: (spec) => !!spec.https, says: "with `https` in the spec" };
+const withHostedZone: Condition = { when: (spec) => !!spec.https && !!spec.hostedZone, says: "with `https` and its domain's zone in Route 53" };
 
 /** Kinds only some specs want, each with its condition: one line each. */
-const OPTIONAL: readonly (readonly [StackResourceOfAnyKind, (spec: DesiredStack) => boolean])[] = [
+export const OPTIONAL: readonly (readonly [StackResourceOfAnyKind, Condition])[] = [
   [scheduleGroup, withSchedule],
   [schedulerRole, withSchedule],
   ...schedules.map((s) => [s, withSchedule] as const),
@@ -76,7 +84,7 @@ export const ALL_RESOURCES: readonly StackResourceOfAnyKind[] = [...RESOURCES, .
 const conditions = new Map(OPTIONAL.map(([r, when]) => [r.key, when]));
 
 /** The resources this spec wants, out of `all`. */
-export const wantedBy = (spec: DesiredStack, all: readonly StackResourceOfAnyKind[]) => all.filter((r) => conditions.get(r.key)?.(spec) ?? true);
+export const wantedBy = (spec: DesiredStack, all: readonly StackResourceOfAnyKind[]) => all.filter((r) => conditions.get(r.key)?.when(spec) ?? true);
 
 /** What AWS may hold of the stack, as far as the state file knows before a run. */
 export interface Recorded {
@@ -95,7 +103,7 @@ export interface Recorded {
  */
 export function toObserve(all: readonly StackResourceOfAnyKind[], spec: DesiredStack, recorded: Recorded, everyKind = false): StackResourceOfAnyKind[] {
   if (everyKind || recorded.nothing) return [...all];
-  return all.filter((r) => (conditions.get(r.key)?.(spec) ?? true) || recorded.has(r.key));
+  return all.filter((r) => (conditions.get(r.key)?.when(spec) ?? true) || recorded.has(r.key));
 }
 
 const outside: Outputs = {};

@@ -47,6 +47,11 @@ export interface FakeOptions {
   callerArn?: string;
   /** IAM actions (`service:Action`) the caller's policies do not allow, as SimulatePrincipalPolicy reports them. */
   deniedActions?: string[];
+  /**
+   * IAM actions the caller's policies allow only under a condition, by the context keys it reads (a tag
+   * condition such as `aws:ResourceTag/spontime:stack`): the simulator, given no such context, cannot say.
+   */
+  conditionalActions?: Record<string, string[]>;
 }
 
 /** Everything the account holds: plain data (Maps, Sets, Dates), so `structuredClone` copies it whole. */
@@ -96,6 +101,7 @@ export class FakeAws {
     this.region = options.region ?? "us-east-1";
     this.faultRate = options.faultRate ?? 0;
     this.eventualConsistency = options.eventualConsistency ?? 0;
+    this.deniedActions = options.deniedActions ?? [];
     this.state = state ?? { seq: 1, rng: options.seed ?? 42, ec2: emptyEc2(), elb: emptyElb(), rds: emptyRds(), ecs: emptyEcs(), ecr: emptyEcr(), logs: emptyLogs(), iam: emptyIam(), acm: emptyAcm(), route53: emptyRoute53(), publicDns: new Map(), scheduler: emptyScheduler(), s3: emptyS3(), ssm: emptySsm() };
   }
 
@@ -104,7 +110,9 @@ export class FakeAws {
   zonesWithout(dbClass: string): string[] { return (this.options.dbClassMissingIn?.[dbClass] ?? []).map((s) => `${this.region}${s}`); }
   get newAccount(): boolean { return this.options.newAccount ?? false; }
   get callerArn(): string { return this.options.callerArn ?? `arn:aws:iam::${this.account}:user/operator`; }
-  get deniedActions(): string[] { return this.options.deniedActions ?? []; }
+  /** What the caller's policies leave out; a test may change it between runs (a policy edited meanwhile). */
+  deniedActions: string[];
+  get conditionalActions(): Record<string, string[]> { return this.options.conditionalActions ?? {}; }
 
   get ec2(): Ec2State { return this.state.ec2; }
   get elb(): ElbState { return this.state.elb; }

@@ -48,14 +48,23 @@ export function iamService(fake: FakeAws): Service<typeof IAM> {
       // PolicySourceArn is a user, group or role, never a session's sts ARN; one result per action, "allowed",
       // "implicitDeny" or "explicitDeny"; 100 results a page unless MaxItems says otherwise, then IsTruncated and
       // Marker (https://docs.aws.amazon.com/IAM/latest/APIReference/API_SimulatePrincipalPolicy.html).
-      // The caller's policies are modelled only as the actions they leave out (`deniedActions`).
+      // The caller's policies are modelled only as the actions they leave out (`deniedActions`), and those they
+      // allow under a condition (`conditionalActions`): with no context entry for a key the condition reads, the
+      // simulator answers implicitDeny and lists the key in MissingContextValues, for a simulation on "*"
+      // (https://docs.aws.amazon.com/IAM/latest/APIReference/API_EvaluationResult.html; "the simulator cannot
+      // evaluate a condition without its value": https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_testing-policies.html).
       SimulatePrincipalPolicy: (i) => {
         const source = i.PolicySourceArn ?? "";
         if (!/^arn:aws:iam::\d{12}:(user|group|role)\//.test(source)) throw awsError("InvalidInputException", `Invalid ARN: ${source}`);
         if (source !== fake.callerArn && ![...roles().values()].some((r) => r.arn === source)) throw awsError("NoSuchEntityException", `The entity ${source} cannot be found.`);
         const start = Number(i.Marker ?? 0);
         const end = start + (i.MaxItems ?? 100);
-        const results = (i.ActionNames ?? []).map((action) => ({ EvalActionName: action, EvalResourceName: "*", EvalDecision: fake.deniedActions.includes(action) ? "implicitDeny" : "allowed" }));
+        const given = new Set((i.ContextEntries ?? []).map((c) => c.ContextKeyName));
+        const results = (i.ActionNames ?? []).map((action) => {
+          const missing = (fake.conditionalActions[action] ?? []).filter((k) => !given.has(k));
+          const denied = fake.deniedActions.includes(action) || missing.length > 0;
+          return { EvalActionName: action, EvalResourceName: "*", EvalDecision: denied ? "implicitDeny" : "allowed", ...(missing.length ? { MissingContextValues: missing } : {}) };
+        });
         return { EvaluationResults: results.slice(start, end), IsTruncated: end < results.length, ...(end < results.length ? { Marker: String(end) } : {}) };
       },
       // The document comes back URL-encoded: https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetRolePolicy.html
