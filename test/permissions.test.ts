@@ -1,0 +1,113 @@
+/**
+ * The permission lists against every call (issue 24 item 2): the fake is driven through up, deploy, run, logs,
+ * sleep, wake, status and down, for every spec feature (tags changed, drift repaired, a schedule, https with
+ * its zone, Spot, app.secrets, the state in S3). Each call of a stack command must be in the list `doctor`
+ * checks for that spec (the README's), each call of a CI command in the CI policy; and every listed action
+ * must be called somewhere, or be one IAM checks without a call of its own.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { ciPolicy, DOCKER_PUSH_ACTIONS } from "../src/app/ci-policy.js";
+import { SpecSchema } from "../src/config/schema.js";
+import { stackActions, S3_STATE_ACTIONS, type PermissionSpec } from "../src/stack/permissions.js";
+import { APP, withHarness, type Harness } from "./helpers.js";
+
+/** The IAM prefix of each client the fake records calls of. */
+const PREFIX: Record<string, string> = { elbv2: "elasticloadbalancing" };
+/** GetCallerIdentity needs no permission (https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html). */
+const FREE = new Set(["sts:GetCallerIdentity"]);
+
+/**
+ * Listed, yet no call of that name is ever made: IAM checks them as part of another call. PassRole when a task
+ * definition or a schedule names a role (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html);
+ * s3:ListBucket makes S3 answer a missing state object 404 instead of 403 (API_GetObject.html, "Permissions");
+ * the ECR push actions are docker's, in the CI workflow (`docker login`/`docker push`), not this tool's.
+ */
+const CHECKED_WITHOUT_A_CALL = new Set(["iam:PassRole", "s3:ListBucket", ...DOCKER_PUSH_ACTIONS]);
+
+const CI_COMMANDS = new Set(["deploy", "run", "logs"]);
+const ciActions = (spec: object) => new Set(ciPolicy(SpecSchema.parse(spec)).Statement.flatMap((s) => s.Action));
+
+const called = new Set<string>();
+const outside: string[] = [];
+
+/** Runs one command on the fake; its calls must be in the list for the spec it ran with. */
+async function run(h: Harness, argv: string[], spec: object, expectCode: number | undefined = 0): Promise<void> {
+  h.resetCalls();
+  const r = await h.cli([...argv, "--config", h.writeSpec(spec)]);
+  if (expectCode !== undefined) assert.equal(r.code, expectCode, `${argv.join(" ")}: ${r.stderr}`);
+  const listed = CI_COMMANDS.has(argv[0]!) ? ciActions(spec) : new Set(stackActions(spec as PermissionSpec));
+  for (const c of h.fake.calls) {
+    const action = `${PREFIX[c.service] ?? c.service}:${c.op}`;
+    if (FREE.has(action)) continue;
+    called.add(action);
+    if (!listed.has(action)) outside.push(`${argv[0]}: ${action}`);
+  }
+}
+
+const TAGS = { tags: { team: "web" } };
+const RETAGGED = { tags: { owner: "ops" } };
+const SCHEDULE = { awake: "Mon-Fri 08:00-20:00", timezone: "Europe/Paris" };
+const SECRET = "arn:aws:ssm:us-east-1:123456789012:parameter/spontime/sentry-dsn";
+
+/** Changes made behind the tool's back, one per field `up` repairs with a call of its own. */
+function drift(h: Harness): void {
+  const ec2 = h.fake.ec2;
+  ec2.sgs.forEach((sg) => sg.rules.push({ protocol: "tcp", from: 22, to: 22, kind: "IpRanges", source: "0.0.0.0/0" }));
+  ec2.igws.forEach((igw) => { igw.vpcId = undefined; });
+  ec2.routeTables.forEach((t) => t.routes.forEach((r) => { if (r.dest === "0.0.0.0/0") r.gatewayId = "igw-elsewhere"; }));
+  h.fake.elb.lbs.forEach((lb) => { lb.securityGroups = []; lb.subnets = lb.subnets.slice(0, 1); });
+  h.fake.elb.tgs.forEach((tg) => { tg.interval = 120; });
+  h.fake.iam.roles.forEach((role) => { role.trust = "{}"; role.policies.add("arn:aws:iam::aws:policy/ReadOnlyAccess"); });
+  h.fake.ecr.repos.forEach((repo) => { repo.scanOnPush = !repo.scanOnPush; repo.policy = undefined; });
+  h.fake.rds.subnetGroups.forEach((g) => { g.subnets = g.subnets.slice(0, 1); });
+  h.fake.logs.groups.forEach((g) => { g.retention = 30; });
+  [...h.fake.ecs.services.values()].forEach((s) => { s.desiredCount = 3; });
+}
+
+describe("the permission lists", () => {
+  it("hold every call of every command, for every spec feature, and every action they list is called", async () => {
+    await withHarness(async (h) => {
+      await run(h, ["up", "--yes"], TAGS);
+      h.fake.pushImage(APP, "v1");
+      h.fake.pushImage(APP, "v2");
+      await run(h, ["deploy", "--tag", "v1"], TAGS);
+      await run(h, ["deploy", "--tag", "v2", "--migrate", "python manage.py migrate --noinput"], TAGS);
+      // A migration still starting when its time is up is stopped (StopTask), and the deploy fails.
+      await run(h, ["deploy", "--tag", "v1", "--migrate", "python manage.py migrate", "--timeout", "20s"], TAGS, 1);
+      await run(h, ["run", "--", "python", "manage.py", "check"], TAGS);
+      await run(h, ["logs", "--since", "1h"], TAGS);
+      drift(h);
+      await run(h, ["up", "--yes"], { ...RETAGGED, logs: { retentionDays: 14 }, app: { deregistrationDelaySeconds: 10 }, database: { backupRetentionDays: 2 } });
+      await run(h, ["sleep"], RETAGGED);
+      await run(h, ["wake", "--health-timeout", "1s"], RETAGGED, undefined);
+      await run(h, ["status"], RETAGGED);
+      await run(h, ["down", "--yes"], RETAGGED);
+    }, { newAccount: true });
+
+    await withHarness(async (h) => {
+      h.fake.createHostedZone("example.com");
+      const everything = { https: { domain: "api.example.com" }, schedule: SCHEDULE, app: { secrets: { SENTRY_DSN: SECRET } }, ...TAGS };
+      await run(h, ["up", "--yes"], everything);
+      await run(h, ["up", "--yes"], {
+        ...everything, ...RETAGGED, schedule: { ...SCHEDULE, awake: "Mon-Fri 09:00-20:00" },
+        app: { capacity: "FARGATE_SPOT", secrets: { SENTRY_DSN: SECRET, OTHER: `${SECRET}-2` } },
+      });
+      await run(h, ["up", "--yes"], {});
+      await run(h, ["down", "--yes"], {});
+    });
+
+    await withHarness(async (h) => {
+      const bucket = { state: { backend: "s3" as const, bucket: "acme-spontime-state" } };
+      assert.equal((await h.cli(["state", "bootstrap", "--bucket", bucket.state.bucket])).code, 0);
+      await run(h, ["up", "--yes"], bucket);
+      await run(h, ["down", "--yes"], bucket);
+    });
+
+    assert.deepEqual(outside, [], "every call is in the list for its command and spec");
+    const everySpec = { schedule: SCHEDULE, https: { domain: "api.example.com" }, hostedZone: true, app: { capacity: "FARGATE_SPOT", secrets: { A: SECRET } }, state: { backend: "s3" } };
+    const listed = new Set([...stackActions(everySpec), ...ciActions({})]);
+    assert.deepEqual([...listed].filter((a) => !called.has(a) && !CHECKED_WITHOUT_A_CALL.has(a)).sort(), [], "every listed action is called somewhere");
+    assert.ok(S3_STATE_ACTIONS.every((a) => listed.has(a)));
+  });
+});
