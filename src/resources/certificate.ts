@@ -3,17 +3,18 @@ import {
   type CertificateDetail, type CertificateSummary,
 } from "@aws-sdk/client-acm";
 import { absentIfNotFound, hasCode, ignoreNotFound } from "../aws/errors.js";
-import { assertOurs, ownedTags, syncTags, tagList, tagMap, type Tags } from "../aws/tags.js";
-import { TAG_RESOURCE, TAG_STACK, stackTags } from "../config/names.js";
+import { assertOurs, tagList, tagMap, type Tags } from "../aws/tags.js";
+import { TAG_RESOURCE, TAG_STACK } from "../config/names.js";
 import { sharedRead } from "../shared/reads.js";
 import type { Live, Stored } from "../engine/types.js";
-import type { Ctx, DesiredStack, StackResource } from "./context.js";
+import type { Ctx, DesiredStack } from "./context.js";
+import { tagged } from "./tagging.js";
 
 const KEY = "certificate";
 
 // Without `https` (a stack going back to plain HTTP, or `down`) the domain is unknown: only the plan's graph
 // calls `desired` then, and the certificate is found by its tags.
-const desired = (spec: DesiredStack) => ({ domain: spec.https?.domain ?? "", validation: "DNS", tags: stackTags(spec, KEY) });
+const desired = (spec: DesiredStack) => ({ domain: spec.https?.domain ?? "", validation: "DNS" });
 type Attrs = { domain?: string; validation?: string; tags: Tags; status: string };
 type Out = { certificateArn: string; status: string; validationName: string; validationValue: string };
 
@@ -94,7 +95,7 @@ const asDuplicate = (s: CertificateSummary): Live<Attrs, Out> => ({
   outputs: { certificateArn: s.CertificateArn!, status: s.Status ?? "UNKNOWN", validationName: "", validationValue: "" },
 });
 
-export const certificate: StackResource<ReturnType<typeof desired>, Attrs, Out> = {
+export const certificate = tagged<ReturnType<typeof desired> & { tags: Tags }, Attrs, Out>({
   key: KEY,
   kind: "acm:certificate",
   client: "acm",
@@ -120,7 +121,7 @@ export const certificate: StackResource<ReturnType<typeof desired>, Attrs, Out> 
     const status = cert.Status ?? "UNKNOWN";
     const live = {
       id: arn,
-      attrs: { domain: cert.DomainName, validation: option?.ValidationMethod, tags: ownedTags(tags, ctx.spec), status },
+      attrs: { domain: cert.DomainName, validation: option?.ValidationMethod, tags: tags, status },
       outputs: { certificateArn: arn, status, validationName: record?.Name ?? "", validationValue: record?.Value ?? "" },
       ...(found.duplicates.length ? { duplicates: found.duplicates.map(asDuplicate) } : {}),
     };
@@ -137,10 +138,8 @@ export const certificate: StackResource<ReturnType<typeof desired>, Attrs, Out> 
     const arn = out.CertificateArn!;
     return { id: arn, outputs: { certificateArn: arn, status: "PENDING_VALIDATION", validationName: "", validationValue: "" } };
   },
-  async update(ctx, want, live) {
-    await syncTags(ctx.aws, "acm", live.id, want.tags, live.attrs.tags);
-  },
+
   async delete(ctx, live) {
     await ignoreNotFound(() => ctx.aws.acm.send(new DeleteCertificateCommand({ CertificateArn: live.id })));
   },
-};
+});

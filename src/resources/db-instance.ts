@@ -5,13 +5,14 @@ import {
 import { createHash } from "node:crypto";
 import { hasCode } from "../aws/errors.js";
 import { findDbInstance, type StackSnapshot } from "../aws/rds.js";
-import { assertOurs, ownedTags, syncTags, tagList, tagMap, type Tags } from "../aws/tags.js";
-import { TAG_PASSWORD_HASH, stackTags } from "../config/names.js";
+import { assertOurs, tagList, tagMap, type Tags } from "../aws/tags.js";
+import { TAG_PASSWORD_HASH } from "../config/names.js";
 import type { RefFn } from "../engine/types.js";
-import type { Ctx, DesiredStack, StackResource } from "./context.js";
+import type { Ctx, DesiredStack } from "./context.js";
 import { dbSubnetGroup } from "./db-subnet-group.js";
 import { secrets } from "./secrets.js";
 import { rdsGroup } from "./security-group.js";
+import { tagged } from "./tagging.js";
 
 const KEY = "db-instance";
 /**
@@ -40,9 +41,8 @@ const desired = (spec: DesiredStack, ref: RefFn) => ({
   passwordHash: passwordHash(ref(secrets).dbPassword),
   // `sleep` stops the instance (instance hours stop billing; storage does not).
   stopped: spec.asleep.database,
-  tags: stackTags(spec, KEY),
 });
-type Want = ReturnType<typeof desired>;
+type Want = ReturnType<typeof desired> & { tags: Tags };
 type Attrs = Omit<{ [K in keyof Want]?: Want[K] }, "tags"> & { tags: Tags; status: string };
 type Out = { endpoint: string; port: string; engineVersion: string; arn: string };
 
@@ -79,7 +79,7 @@ function attrsOf(ctx: Ctx, db: DBInstance, tags: Tags): Attrs {
     username: db.MasterUsername,
     passwordHash: tags[PASSWORD_TAG] ?? UNKNOWN_PASSWORD,
     stopped: db.DBInstanceStatus === "stopped" || db.DBInstanceStatus === "stopping",
-    tags: ownedTags(tags, ctx.spec),
+    tags: tags,
     status: db.DBInstanceStatus ?? "unknown",
   };
 }
@@ -139,12 +139,13 @@ async function restore(ctx: Ctx, want: Want, from: StackSnapshot) {
   return { id, outputs: {} };
 }
 
-export const dbInstance: StackResource<Want, Attrs, Out> = {
+export const dbInstance = tagged<Want, Attrs, Out>({
   key: KEY,
   kind: "rds:db-instance",
   client: "rds",
   tagging: "rds",
   actions: { observe: ["rds:DescribeDBInstances"], create: ["rds:DescribeDBEngineVersions", "rds:CreateDBInstance", "rds:DescribeDBSnapshots", "rds:RestoreDBInstanceFromDBSnapshot"], update: ["rds:DescribeDBEngineVersions", "rds:ModifyDBInstance", "rds:StartDBInstance", "rds:StopDBInstance", "rds:AddTagsToResource"], delete: ["rds:DeleteDBInstance", "rds:CreateDBSnapshot"] },
+  tagTarget: (live) => live.outputs.arn,
   stateful: true,
   replaceOn: ["engine", "dbName", "username", "storageEncrypted", "availabilityZone", "dbSubnetGroup"],
   fieldNotes: {
@@ -235,7 +236,7 @@ export const dbInstance: StackResource<Want, Attrs, Out> = {
       await ctx.aws.rds.send(new StartDBInstanceCommand(id));
       return;
     }
-    const modify = changed.filter((f) => f !== "stopped" && f !== "tags");
+    const modify = changed.filter((f) => f !== "stopped");
     if (modify.length) {
       const input: ModifyDBInstanceCommandInput = { ...id, ApplyImmediately: true };
       if (modify.includes("instanceClass")) input.DBInstanceClass = want.instanceClass;
@@ -251,7 +252,6 @@ export const dbInstance: StackResource<Want, Attrs, Out> = {
       await ctx.aws.rds.send(new ModifyDBInstanceCommand(input));
       if (modify.includes("passwordHash")) await ctx.aws.rds.send(new AddTagsToResourceCommand({ ResourceName: live.outputs.arn, Tags: [{ Key: PASSWORD_TAG, Value: want.passwordHash }] }));
     }
-    if (changed.includes("tags")) await syncTags(ctx.aws, "rds", live.outputs.arn, want.tags, live.attrs.tags);
     // Stop last: StopDBInstance needs `available`, and a modification in flight would be refused.
     if (want.stopped && !live.attrs.stopped && !modify.length) await ctx.aws.rds.send(new StopDBInstanceCommand(id));
   },
@@ -277,4 +277,4 @@ export const dbInstance: StackResource<Want, Attrs, Out> = {
       ctx.notices.push(`The database's final snapshot is ${snapshot}: \`spontime-infra up\` offers to restore it (\`up --restore latest\`); \`spontime-infra snapshots\` lists what is kept and what it costs.`);
     }
   },
-};
+});

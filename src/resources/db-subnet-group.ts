@@ -1,11 +1,11 @@
 import { CreateDBSubnetGroupCommand, DeleteDBSubnetGroupCommand, DescribeDBSubnetGroupsCommand, ListTagsForResourceCommand, ModifyDBSubnetGroupCommand, type Subnet } from "@aws-sdk/client-rds";
 import { findDbInstance } from "../aws/rds.js";
 import { absentIfNotFound, hasCode, ignoreNotFound } from "../aws/errors.js";
-import { assertOurs, ownedTags, syncTags, tagList, tagMap, type Tags } from "../aws/tags.js";
-import { stackTags } from "../config/names.js";
+import { assertOurs, tagList, tagMap, type Tags } from "../aws/tags.js";
 import type { RefFn } from "../engine/types.js";
-import type { Ctx, DesiredStack, StackResource } from "./context.js";
+import type { Ctx, DesiredStack } from "./context.js";
 import { privateSubnets } from "./subnet.js";
+import { tagged } from "./tagging.js";
 
 const KEY = "db-subnet-group";
 
@@ -22,15 +22,16 @@ async function describeGroup(ctx: Ctx, name: string): Promise<{ subnets?: Subnet
   return g?.DBSubnetGroupArn ? { subnets: g.Subnets, arn: g.DBSubnetGroupArn } : undefined;
 }
 // RDS demands two AZs in a subnet group even for a Single-AZ instance (DBSubnetGroupDoesNotCoverEnoughAZs).
-const desired = (spec: DesiredStack, ref: RefFn) => ({ subnetIds: privateSubnets.map((s) => ref(s).subnetId).sort(), tags: stackTags(spec, KEY) });
+const desired = (_spec: DesiredStack, ref: RefFn) => ({ subnetIds: privateSubnets.map((s) => ref(s).subnetId).sort() });
 type Attrs = { subnetIds: string[]; tags: Tags };
 
-export const dbSubnetGroup: StackResource<ReturnType<typeof desired>, Attrs, { dbSubnetGroupName: string; dbSubnetGroupArn: string }> = {
+export const dbSubnetGroup = tagged<ReturnType<typeof desired> & { tags: Tags }, Attrs, { dbSubnetGroupName: string; dbSubnetGroupArn: string }>({
   key: KEY,
   kind: "rds:db-subnet-group",
   client: "rds",
   tagging: "rds",
   actions: { observe: ["rds:DescribeDBInstances", "rds:DescribeDBSubnetGroups", "rds:ListTagsForResource"], create: ["rds:CreateDBSubnetGroup"], update: ["rds:ModifyDBSubnetGroup"], delete: ["rds:DeleteDBSubnetGroup"] },
+  tagTarget: (live) => live.outputs.dbSubnetGroupArn,
   inUse: hasCode("InvalidDBSubnetGroupState"),
   // A retried CreateDBSubnetGroup whose first answer was lost.
   alreadyExists: hasCode("DBSubnetGroupAlreadyExists"),
@@ -45,7 +46,7 @@ export const dbSubnetGroup: StackResource<ReturnType<typeof desired>, Attrs, { d
     return {
       id: name,
       state: "ready",
-      attrs: { subnetIds: (g.subnets ?? []).map((s) => s.SubnetIdentifier!).sort(), tags: ownedTags(tags, ctx.spec) },
+      attrs: { subnetIds: (g.subnets ?? []).map((s) => s.SubnetIdentifier!).sort(), tags: tags },
       outputs: { dbSubnetGroupName: name, dbSubnetGroupArn: g.arn },
     };
   },
@@ -59,9 +60,8 @@ export const dbSubnetGroup: StackResource<ReturnType<typeof desired>, Attrs, { d
   },
   async update(ctx, want, live, changed) {
     if (changed.includes("subnetIds")) await ctx.aws.rds.send(new ModifyDBSubnetGroupCommand({ DBSubnetGroupName: live.id, SubnetIds: want.subnetIds }));
-    if (changed.includes("tags")) await syncTags(ctx.aws, "rds", live.outputs.dbSubnetGroupArn, want.tags, live.attrs.tags);
   },
   async delete(ctx, live) {
     await ignoreNotFound(() => ctx.aws.rds.send(new DeleteDBSubnetGroupCommand({ DBSubnetGroupName: live.id })));
   },
-};
+});

@@ -3,13 +3,13 @@ import {
   PutImageScanningConfigurationCommand, PutLifecyclePolicyCommand,
 } from "@aws-sdk/client-ecr";
 import { absentIfNotFound, hasCode, ignoreNotFound } from "../aws/errors.js";
-import { assertOurs, ownedTags, syncTags, tagList, tagMap, type Tags } from "../aws/tags.js";
-import { stackTags } from "../config/names.js";
-import type { Ctx, DesiredStack, StackResource } from "./context.js";
+import { assertOurs, tagList, tagMap, type Tags } from "../aws/tags.js";
+import type { Ctx, DesiredStack } from "./context.js";
+import { tagged } from "./tagging.js";
 
 const KEY = "ecr-repository";
-const desired = (spec: DesiredStack) => ({ scanOnPush: false, keepImages: spec.ecr.keepImages, tags: stackTags(spec, KEY) });
-type Want = ReturnType<typeof desired>;
+const desired = (spec: DesiredStack) => ({ scanOnPush: false, keepImages: spec.ecr.keepImages });
+type Want = ReturnType<typeof desired> & { tags: Tags };
 type Attrs = { scanOnPush: boolean; keepImages?: number; tags: Tags };
 
 const lifecyclePolicy = (keep: number) => JSON.stringify({
@@ -19,12 +19,13 @@ const lifecyclePolicy = (keep: number) => JSON.stringify({
 const putLifecycle = (ctx: Ctx, keep: number) =>
   ctx.aws.ecr.send(new PutLifecyclePolicyCommand({ repositoryName: ctx.names.ecrRepository, lifecyclePolicyText: lifecyclePolicy(keep) }));
 
-export const ecrRepository: StackResource<Want, Attrs, { repositoryUri: string; repositoryArn: string }> = {
+export const ecrRepository = tagged<Want, Attrs, { repositoryUri: string; repositoryArn: string }>({
   key: KEY,
   kind: "ecr:repository",
   client: "ecr",
   tagging: "ecr",
   actions: { observe: ["ecr:DescribeRepositories", "ecr:ListTagsForResource", "ecr:GetLifecyclePolicy"], create: ["ecr:CreateRepository", "ecr:PutLifecyclePolicy"], update: ["ecr:PutImageScanningConfiguration", "ecr:PutLifecyclePolicy"], delete: ["ecr:DeleteRepository"] },
+  tagTarget: (live) => live.outputs.repositoryArn,
   stateful: true,
   // A retried CreateRepository whose first answer was lost.
   alreadyExists: hasCode("RepositoryAlreadyExistsException"),
@@ -41,7 +42,7 @@ export const ecrRepository: StackResource<Want, Attrs, { repositoryUri: string; 
     return {
       id: name,
       state: "ready",
-      attrs: { scanOnPush: repo.imageScanningConfiguration?.scanOnPush ?? false, keepImages: keep, tags: ownedTags(tags, ctx.spec) },
+      attrs: { scanOnPush: repo.imageScanningConfiguration?.scanOnPush ?? false, keepImages: keep, tags: tags },
       outputs: { repositoryUri: repo.repositoryUri!, repositoryArn: repo.repositoryArn },
     };
   },
@@ -56,10 +57,9 @@ export const ecrRepository: StackResource<Want, Attrs, { repositoryUri: string; 
   async update(ctx, want, live, changed) {
     if (changed.includes("scanOnPush")) await ctx.aws.ecr.send(new PutImageScanningConfigurationCommand({ repositoryName: live.id, imageScanningConfiguration: { scanOnPush: want.scanOnPush } }));
     if (changed.includes("keepImages")) await putLifecycle(ctx, want.keepImages);
-    if (changed.includes("tags")) await syncTags(ctx.aws, "ecr", live.outputs.repositoryArn, want.tags, live.attrs.tags);
   },
   async delete(ctx, live) {
     // `force` deletes the images too; `down` asks before it gets here.
     await ignoreNotFound(() => ctx.aws.ecr.send(new DeleteRepositoryCommand({ repositoryName: live.id, force: true })));
   },
-};
+});

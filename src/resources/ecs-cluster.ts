@@ -1,9 +1,9 @@
 import { CreateClusterCommand, DeleteClusterCommand, DescribeClustersCommand, PutClusterCapacityProvidersCommand, type CapacityProviderStrategyItem } from "@aws-sdk/client-ecs";
 import { CreateServiceLinkedRoleCommand } from "@aws-sdk/client-iam";
 import { errorCode, hasCode, ignoreNotFound } from "../aws/errors.js";
-import { assertOurs, ecsTagList, ownedTags, syncTags, tagMap, type Tags } from "../aws/tags.js";
-import { stackTags } from "../config/names.js";
-import type { Ctx, DesiredStack, StackResource } from "./context.js";
+import { assertOurs, ecsTagList, tagMap, type Tags } from "../aws/tags.js";
+import type { Ctx, DesiredStack } from "./context.js";
+import { tagged } from "./tagging.js";
 
 const KEY = "ecs-cluster";
 
@@ -19,7 +19,6 @@ export const strategyOf = (capacity: string): Required<Pick<CapacityProviderStra
  */
 const desired = (spec: DesiredStack) => ({
   ...(spec.app.capacity === "FARGATE_SPOT" ? { capacityProviders: ["FARGATE", "FARGATE_SPOT"], defaultCapacityProviderStrategy: strategyOf("FARGATE_SPOT") } : {}),
-  tags: stackTags(spec, KEY),
 });
 type Attrs = { capacityProviders?: string[]; defaultCapacityProviderStrategy?: ReturnType<typeof strategyOf>; tags: Tags };
 
@@ -42,7 +41,7 @@ const linkedRoleNotReady = (e: unknown) => errorCode(e) === "InvalidParameterExc
 /** The cluster is still applying an earlier change of its providers. */
 const clusterNotActive = (e: unknown) => errorCode(e) === "ClientException" && /not ACTIVE/i.test((e as Error).message ?? "");
 
-export const ecsCluster: StackResource<ReturnType<typeof desired>, Attrs, { clusterArn: string; clusterName: string }> = {
+export const ecsCluster = tagged<ReturnType<typeof desired> & { tags: Tags }, Attrs, { clusterArn: string; clusterName: string }>({
   key: KEY,
   kind: "ecs:cluster",
   client: "ecs",
@@ -61,7 +60,7 @@ export const ecsCluster: StackResource<ReturnType<typeof desired>, Attrs, { clus
     const attrs = {
       capacityProviders: [...(c.capacityProviders ?? [])].sort(),
       defaultCapacityProviderStrategy: (c.defaultCapacityProviderStrategy ?? []).map((i) => ({ capacityProvider: i.capacityProvider!, weight: i.weight ?? 0, base: i.base ?? 0 })),
-      tags: ownedTags(tags, ctx.spec),
+      tags: tags,
     };
     return { id: c.clusterArn, state: "ready", attrs, outputs: { clusterArn: c.clusterArn, clusterName: c.clusterName! } };
   },
@@ -73,9 +72,8 @@ export const ecsCluster: StackResource<ReturnType<typeof desired>, Attrs, { clus
     }));
     return { id: out.cluster!.clusterArn!, outputs: { clusterArn: out.cluster!.clusterArn!, clusterName: ctx.names.cluster } };
   },
-  async update(ctx, want, live, changed) {
-    if (changed.includes("tags")) await syncTags(ctx.aws, "ecs", live.id, want.tags, live.attrs.tags);
-    if (want.capacityProviders && changed.some((f) => f !== "tags")) {
+  async update(ctx, want) {
+    if (want.capacityProviders) {
       // The whole list each time (providers left out are removed), retried while the cluster is busy with an
       // earlier change, as terraform-provider-aws does (#11285, retryClusterCapacityProvidersPut).
       await ctx.aws.ecs.sendWith({ retryOn: ["UpdateInProgressException"], retryIf: clusterNotActive })(new PutClusterCapacityProvidersCommand({
@@ -86,4 +84,4 @@ export const ecsCluster: StackResource<ReturnType<typeof desired>, Attrs, { clus
   async delete(ctx) {
     await ignoreNotFound(() => ctx.aws.ecs.send(new DeleteClusterCommand({ cluster: ctx.names.cluster })));
   },
-};
+});

@@ -2,10 +2,10 @@ import { CreateServiceCommand, DeleteServiceCommand, UpdateServiceCommand, type 
 import { errorCode, ignoreNotFound } from "../aws/errors.js";
 import { findService } from "../aws/ecs.js";
 import { passingRole } from "../aws/iam.js";
-import { assertOurs, ecsTagList, ownedTags, syncTags, tagMap, type Tags } from "../aws/tags.js";
-import { CONTAINER, awaitingFirstDeploy, stackTags, TAG_ASLEEP } from "../config/names.js";
+import { assertOurs, ecsTagList, tagMap, type Tags } from "../aws/tags.js";
+import { CONTAINER, awaitingFirstDeploy, TAG_ASLEEP } from "../config/names.js";
 import type { LiveState, RefFn, Stored } from "../engine/types.js";
-import type { DesiredStack, StackResource } from "./context.js";
+import type { DesiredStack } from "./context.js";
 import { ecsCluster, strategyOf } from "./ecs-cluster.js";
 import { listener } from "./listener.js";
 import { routeTable } from "./route-table.js";
@@ -13,6 +13,7 @@ import { ecsGroup } from "./security-group.js";
 import { primarySubnet } from "./subnet.js";
 import { targetGroup } from "./target-group.js";
 import { taskDefinition } from "./task-definition.js";
+import { tagged } from "./tagging.js";
 
 const KEY = "ecs-service";
 
@@ -34,10 +35,11 @@ const desired = (spec: DesiredStack, ref: RefFn) => {
     // Keep the old task serving until the new one is healthy; roll back automatically when it never is.
     deployment: { circuitBreaker: { enable: true, rollback: true }, minimumHealthyPercent: 100, maximumPercent: 200 },
     // While asleep the service says so itself: a lost state file must not wake the stack.
-    tags: { ...stackTags(spec, KEY), ...(spec.asleep.service && !spec.asleep.bySchedule ? { [TAG_ASLEEP]: "true" } : {}) },
+    // The stack's tags are added by tagged(); "asleep" is this kind's own.
+    tags: (spec.asleep.service && !spec.asleep.bySchedule ? { [TAG_ASLEEP]: "true" } : {}) as Tags,
   };
 };
-type Want = ReturnType<typeof desired>;
+type Want = ReturnType<typeof desired> & { tags: Tags };
 type Attrs = Omit<{ [K in keyof Want]?: Want[K] }, "tags" | "capacity"> & { capacity?: string; tags: Tags };
 type Out = { serviceArn: string; serviceName: string; desiredCount: string; runningCount: string; rolloutState: string };
 
@@ -90,7 +92,7 @@ export function rolloutState(s: Service, prior: Stored | undefined): LiveState {
 const progress = (d: NonNullable<Service["deployments"]>[number]) =>
   `deployment in progress: ${d.runningCount ?? 0}/${d.desiredCount ?? 0} running, ${d.pendingCount ?? 0} pending`;
 
-export const ecsService: StackResource<Want, Attrs, Out> = {
+export const ecsService = tagged<Want, Attrs, Out>({
   key: KEY,
   kind: "ecs:service",
   client: "ecs",
@@ -137,7 +139,7 @@ export const ecsService: StackResource<Want, Attrs, Out> = {
         deployment: dc?.deploymentCircuitBreaker
           ? { circuitBreaker: { enable: dc.deploymentCircuitBreaker.enable ?? false, rollback: dc.deploymentCircuitBreaker.rollback ?? false }, minimumHealthyPercent: dc.minimumHealthyPercent!, maximumPercent: dc.maximumPercent! }
           : undefined,
-        tags: ownedTags(tags, ctx.spec),
+        tags: tags,
       },
       outputs: {
         serviceArn: s.serviceArn, serviceName: s.serviceName!, desiredCount: String(s.desiredCount ?? 0), runningCount: String(s.runningCount ?? 0),
@@ -166,9 +168,7 @@ export const ecsService: StackResource<Want, Attrs, Out> = {
     const s = out.service!;
     return { id: s.serviceArn!, outputs: { serviceArn: s.serviceArn!, serviceName: s.serviceName! } };
   },
-  async update(ctx, want, live, changed) {
-    if (changed.includes("tags")) await syncTags(ctx.aws, "ecs", live.id, want.tags, live.attrs.tags);
-    if (changed.every((f) => f === "tags")) return;
+  async update(ctx, want, _live, changed) {
     // ECS takes a new load balancer block in UpdateService for services it deploys itself (the ECS controller).
     const out = await ctx.aws.ecs.sendWith(passingRole("ecs"))(new UpdateServiceCommand({
       cluster: want.cluster,
@@ -199,4 +199,4 @@ export const ecsService: StackResource<Want, Attrs, Out> = {
       if (errorCode(e) !== "ServiceNotActiveException") throw e;
     }
   },
-};
+});

@@ -1,11 +1,11 @@
 import { actionOf, findOwnListener, listenerLifecycle, type ListenerAction } from "./listeners.js";
-import { ownedTags, type Tags } from "../aws/tags.js";
-import { stackTags } from "../config/names.js";
+import { type Tags } from "../aws/tags.js";
 import type { RefFn } from "../engine/types.js";
 import { certificateValidation } from "./certificate-validation.js";
-import type { DesiredStack, StackResource } from "./context.js";
+import type { DesiredStack } from "./context.js";
 import { loadBalancer } from "./load-balancer.js";
 import { targetGroup } from "./target-group.js";
+import { tagged } from "./tagging.js";
 
 const KEY = "listener-https";
 
@@ -15,7 +15,7 @@ const KEY = "listener-https";
  */
 export const TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 
-const desired = (spec: DesiredStack, ref: RefFn) => ({
+const desired = (_spec: DesiredStack, ref: RefFn) => ({
   loadBalancerArn: ref(loadBalancer).loadBalancerArn,
   port: 443,
   protocol: "HTTPS",
@@ -23,12 +23,11 @@ const desired = (spec: DesiredStack, ref: RefFn) => ({
   certificateArn: ref(certificateValidation).certificateArn,
   sslPolicy: TLS_POLICY,
   action: { forwardTo: ref(targetGroup).targetGroupArn } as ListenerAction,
-  tags: stackTags(spec, KEY),
 });
-type Want = ReturnType<typeof desired>;
+type Want = ReturnType<typeof desired> & { tags: Tags };
 type Attrs = Omit<Partial<Want>, "tags"> & { tags: Tags };
 
-export const httpsListener: StackResource<Want, Attrs, { listenerArn: string }> = {
+export const httpsListener = tagged<Want, Attrs, { listenerArn: string }>({
   key: KEY,
   kind: "elbv2:listener",
   client: "elbv2",
@@ -46,10 +45,10 @@ export const httpsListener: StackResource<Want, Attrs, { listenerArn: string }> 
       state: "ready",
       attrs: {
         loadBalancerArn: l.LoadBalancerArn, port: l.Port, protocol: l.Protocol, certificateArn: l.Certificates?.[0]?.CertificateArn,
-        sslPolicy: l.SslPolicy, action: actionOf(l), tags: ownedTags(tags, ctx.spec),
+        sslPolicy: l.SslPolicy, action: actionOf(l), tags: tags,
       },
       outputs: { listenerArn: l.ListenerArn },
     };
   },
   ...listenerLifecycle,
-};
+});

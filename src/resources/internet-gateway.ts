@@ -1,15 +1,15 @@
 import { AttachInternetGatewayCommand, CreateInternetGatewayCommand, DeleteInternetGatewayCommand, DescribeInternetGatewaysCommand, DetachInternetGatewayCommand, type InternetGateway } from "@aws-sdk/client-ec2";
 import { findEc2, sendNaming, tagSpecifications, withDuplicates } from "../aws/ec2.js";
 import { errorCode, hasCode, ignoreNotFound } from "../aws/errors.js";
-import { ownedTags, syncTags, tagMap, type Tags } from "../aws/tags.js";
-import { stackTags } from "../config/names.js";
+import { tagMap, type Tags } from "../aws/tags.js";
 import type { RefFn } from "../engine/types.js";
-import type { Ctx, DesiredStack, StackResource } from "./context.js";
+import type { Ctx, DesiredStack } from "./context.js";
 import { vpc } from "./vpc.js";
+import { tagged } from "./tagging.js";
 
 const KEY = "internet-gateway";
 
-const desired = (spec: DesiredStack, ref: RefFn) => ({ vpcId: ref(vpc).vpcId, tags: stackTags(spec, KEY) });
+const desired = (_spec: DesiredStack, ref: RefFn) => ({ vpcId: ref(vpc).vpcId });
 type Attrs = { vpcId?: string; tags: Tags };
 
 const attach = (ctx: Ctx, id: string, vpcId: string) =>
@@ -24,7 +24,7 @@ async function detach(ctx: Ctx, id: string, vpcId: string) {
   }
 }
 
-export const internetGateway: StackResource<ReturnType<typeof desired>, Attrs, { internetGatewayId: string }> = {
+export const internetGateway = tagged<ReturnType<typeof desired> & { tags: Tags }, Attrs, { internetGatewayId: string }>({
   key: KEY,
   kind: "ec2:internet-gateway",
   client: "ec2",
@@ -43,7 +43,7 @@ export const internetGateway: StackResource<ReturnType<typeof desired>, Attrs, {
     return withDuplicates(found, (g: InternetGateway) => ({
       id: g.InternetGatewayId!,
       state: "ready" as const,
-      attrs: { vpcId: g.Attachments?.find((a) => ["available", "attached"].includes(String(a.State)))?.VpcId, tags: ownedTags(tagMap(g.Tags), ctx.spec) },
+      attrs: { vpcId: g.Attachments?.find((a) => ["available", "attached"].includes(String(a.State)))?.VpcId, tags: tagMap(g.Tags) },
       outputs: { internetGatewayId: g.InternetGatewayId! },
     }));
   },
@@ -58,10 +58,9 @@ export const internetGateway: StackResource<ReturnType<typeof desired>, Attrs, {
       if (live.attrs.vpcId) await detach(ctx, live.id, live.attrs.vpcId);
       await attach(ctx, live.id, want.vpcId);
     }
-    if (changed.includes("tags")) await syncTags(ctx.aws, "ec2", live.id, want.tags, live.attrs.tags);
   },
   async delete(ctx, live) {
     if (live.attrs.vpcId) await detach(ctx, live.id, live.attrs.vpcId);
     await ignoreNotFound(() => ctx.aws.ec2.send(new DeleteInternetGatewayCommand({ InternetGatewayId: live.id })));
   },
-};
+});

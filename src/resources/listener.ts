@@ -1,11 +1,11 @@
 import { actionOf, findOwnListener, listenerLifecycle, type ListenerAction } from "./listeners.js";
-import { ownedTags, type Tags } from "../aws/tags.js";
-import { stackTags } from "../config/names.js";
+import { type Tags } from "../aws/tags.js";
 import type { RefFn } from "../engine/types.js";
-import type { DesiredStack, StackResource } from "./context.js";
+import type { DesiredStack } from "./context.js";
 import { httpsListener } from "./https-listener.js";
 import { loadBalancer } from "./load-balancer.js";
 import { targetGroup } from "./target-group.js";
+import { tagged } from "./tagging.js";
 
 const KEY = "listener-http";
 
@@ -19,12 +19,11 @@ const desired = (spec: DesiredStack, ref: RefFn) => {
     port: 80,
     protocol: "HTTP",
     action: (spec.https ? { redirectTo: "HTTPS:443", status: "HTTP_301" } : { forwardTo: ref(targetGroup).targetGroupArn }) as ListenerAction,
-    tags: stackTags(spec, KEY),
   };
 };
 type Attrs = { loadBalancerArn?: string; port?: number; protocol?: string; action?: ListenerAction; tags: Tags };
 
-export const listener: StackResource<ReturnType<typeof desired>, Attrs, { listenerArn: string }> = {
+export const listener = tagged<ReturnType<typeof desired> & { tags: Tags }, Attrs, { listenerArn: string }>({
   key: KEY,
   kind: "elbv2:listener",
   client: "elbv2",
@@ -40,9 +39,9 @@ export const listener: StackResource<ReturnType<typeof desired>, Attrs, { listen
     return {
       id: l.ListenerArn,
       state: "ready",
-      attrs: { loadBalancerArn: l.LoadBalancerArn, port: l.Port, protocol: l.Protocol, action: actionOf(l), tags: ownedTags(tags, ctx.spec) },
+      attrs: { loadBalancerArn: l.LoadBalancerArn, port: l.Port, protocol: l.Protocol, action: actionOf(l), tags: tags },
       outputs: { listenerArn: l.ListenerArn },
     };
   },
   ...listenerLifecycle,
-};
+});

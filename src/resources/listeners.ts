@@ -4,7 +4,7 @@ import type { Stored } from "../engine/types.js";
 import type { Aws } from "../aws/clients.js";
 import { findLoadBalancer, listenersOf, ownElbTags } from "../aws/elbv2.js";
 import { absentIfNotFound, ignoreNotFound } from "../aws/errors.js";
-import { syncTags, tagList, type Tags } from "../aws/tags.js";
+import { tagList, type Tags } from "../aws/tags.js";
 
 type ListenerCtx = ReadsCtx & { aws: Aws; names: { alb: string; targetGroup: string } };
 
@@ -49,9 +49,8 @@ export const listenerLifecycle = {
     const arn = out.Listeners![0]!.ListenerArn!;
     return { id: arn, outputs: { listenerArn: arn } };
   },
-  async update(ctx: { aws: Aws }, want: Wanted, live: { id: string; attrs: { tags: Tags } }, changed: readonly string[]) {
-    if (changed.some((f) => f !== "tags")) await ctx.aws.elbv2.send(new ModifyListenerCommand({ ListenerArn: live.id, ...elbListenerSettings(want) }));
-    if (changed.includes("tags")) await syncTags(ctx.aws, "elbv2", live.id, want.tags, live.attrs.tags);
+  async update(ctx: { aws: Aws }, want: Wanted, live: { id: string }) {
+    await ctx.aws.elbv2.send(new ModifyListenerCommand({ ListenerArn: live.id, ...elbListenerSettings(want) }));
   },
   /** Already gone (a retried call whose first answer was lost) is deleted. */
   async delete(ctx: { aws: Aws }, live: { id: string }) {

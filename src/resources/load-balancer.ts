@@ -1,26 +1,25 @@
 import { CreateLoadBalancerCommand, DeleteLoadBalancerCommand, SetSecurityGroupsCommand, SetSubnetsCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { ignoreNotFound } from "../aws/errors.js";
 import { findLoadBalancer, ownElbTags } from "../aws/elbv2.js";
-import { ownedTags, syncTags, tagList, type Tags } from "../aws/tags.js";
-import { stackTags } from "../config/names.js";
+import { tagList, type Tags } from "../aws/tags.js";
 import type { RefFn } from "../engine/types.js";
-import type { DesiredStack, StackResource } from "./context.js";
+import type { DesiredStack } from "./context.js";
 import { internetGateway } from "./internet-gateway.js";
 import { albGroup } from "./security-group.js";
 import { publicSubnets } from "./subnet.js";
+import { tagged } from "./tagging.js";
 
 const KEY = "load-balancer";
 
 // An application load balancer must span two AZs: hence the second public subnet, used by nothing else.
-const desired = (spec: DesiredStack, ref: RefFn) => ({
+const desired = (_spec: DesiredStack, ref: RefFn) => ({
   scheme: "internet-facing",
   subnetIds: publicSubnets.map((s) => ref(s).subnetId).sort(),
   securityGroupIds: [ref(albGroup).groupId],
-  tags: stackTags(spec, KEY),
 });
 type Attrs = { scheme?: string; subnetIds: string[]; securityGroupIds: string[]; tags: Tags };
 
-export const loadBalancer: StackResource<ReturnType<typeof desired>, Attrs, { loadBalancerArn: string; dnsName: string; canonicalHostedZoneId: string }> = {
+export const loadBalancer = tagged<ReturnType<typeof desired> & { tags: Tags }, Attrs, { loadBalancerArn: string; dnsName: string; canonicalHostedZoneId: string }>({
   key: KEY,
   kind: "elbv2:load-balancer",
   client: "elbv2",
@@ -46,7 +45,7 @@ export const loadBalancer: StackResource<ReturnType<typeof desired>, Attrs, { lo
         scheme: lb.Scheme,
         subnetIds: (lb.AvailabilityZones ?? []).map((z) => z.SubnetId!).sort(),
         securityGroupIds: [...(lb.SecurityGroups ?? [])].sort(),
-        tags: ownedTags(tags, ctx.spec),
+        tags: tags,
       },
       // The ALB's own Route 53 zone: what an alias record for the domain points at.
       outputs: { loadBalancerArn: lb.LoadBalancerArn, dnsName: lb.DNSName ?? "", canonicalHostedZoneId: lb.CanonicalHostedZoneId ?? "" },
@@ -64,9 +63,8 @@ export const loadBalancer: StackResource<ReturnType<typeof desired>, Attrs, { lo
   async update(ctx, want, live, changed) {
     if (changed.includes("subnetIds")) await ctx.aws.elbv2.send(new SetSubnetsCommand({ LoadBalancerArn: live.id, Subnets: want.subnetIds }));
     if (changed.includes("securityGroupIds")) await ctx.aws.elbv2.send(new SetSecurityGroupsCommand({ LoadBalancerArn: live.id, SecurityGroups: want.securityGroupIds }));
-    if (changed.includes("tags")) await syncTags(ctx.aws, "elbv2", live.id, want.tags, live.attrs.tags);
   },
   async delete(ctx, live) {
     await ignoreNotFound(() => ctx.aws.elbv2.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: live.id })));
   },
-};
+});

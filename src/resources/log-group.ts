@@ -1,19 +1,21 @@
 import { CreateLogGroupCommand, DeleteLogGroupCommand, DescribeLogGroupsCommand, ListTagsForResourceCommand, PutRetentionPolicyCommand } from "@aws-sdk/client-cloudwatch-logs";
 import { hasCode, ignoreNotFound } from "../aws/errors.js";
-import { assertOurs, ownedTags, syncTags, type Tags } from "../aws/tags.js";
-import { stackTags, withUserKeys } from "../config/names.js";
-import type { DesiredStack, StackResource } from "./context.js";
+import { assertOurs, type Tags } from "../aws/tags.js";
+import { withUserKeys } from "../config/names.js";
+import type { DesiredStack } from "./context.js";
+import { tagged } from "./tagging.js";
 
 const KEY = "log-group";
-const desired = (spec: DesiredStack) => ({ retentionDays: spec.logs.retentionDays, tags: stackTags(spec, KEY) });
+const desired = (spec: DesiredStack) => ({ retentionDays: spec.logs.retentionDays });
 type Attrs = { retentionDays?: number; tags: Tags };
 
-export const logGroup: StackResource<ReturnType<typeof desired>, Attrs, { logGroupName: string; logGroupArn: string }> = {
+export const logGroup = tagged<ReturnType<typeof desired> & { tags: Tags }, Attrs, { logGroupName: string; logGroupArn: string }>({
   key: KEY,
   kind: "logs:log-group",
   client: "logs",
   tagging: "logs",
   actions: { observe: ["logs:DescribeLogGroups", "logs:ListTagsForResource"], create: ["logs:CreateLogGroup", "logs:PutRetentionPolicy"], update: ["logs:PutRetentionPolicy"], delete: ["logs:DeleteLogGroup"] },
+  tagTarget: (live) => live.outputs.logGroupArn,
   // A retried CreateLogGroup whose first answer was lost.
   alreadyExists: hasCode("ResourceAlreadyExistsException"),
   title: (spec) => `log group /ecs/${spec.appName}`,
@@ -26,7 +28,7 @@ export const logGroup: StackResource<ReturnType<typeof desired>, Attrs, { logGro
     const arn = g.arn!.replace(/:\*$/, "");
     const tags = (await ctx.aws.logs.send(new ListTagsForResourceCommand({ resourceArn: arn }))).tags ?? {};
     assertOurs("log group", name, tags, ctx.spec.appName);
-    return { id: name, state: "ready", attrs: { retentionDays: g.retentionInDays, tags: ownedTags(tags, ctx.spec) }, outputs: { logGroupName: name, logGroupArn: arn } };
+    return { id: name, state: "ready", attrs: { retentionDays: g.retentionInDays, tags: tags }, outputs: { logGroupName: name, logGroupArn: arn } };
   },
   async create(ctx, want) {
     const name = ctx.names.logGroup;
@@ -36,9 +38,8 @@ export const logGroup: StackResource<ReturnType<typeof desired>, Attrs, { logGro
   },
   async update(ctx, want, live, changed) {
     if (changed.includes("retentionDays")) await ctx.aws.logs.send(new PutRetentionPolicyCommand({ logGroupName: live.id, retentionInDays: want.retentionDays }));
-    if (changed.includes("tags")) await syncTags(ctx.aws, "logs", live.outputs.logGroupArn, want.tags, live.attrs.tags);
   },
   async delete(ctx, live) {
     await ignoreNotFound(() => ctx.aws.logs.send(new DeleteLogGroupCommand({ logGroupName: live.id })));
   },
-};
+});

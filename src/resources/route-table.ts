@@ -4,23 +4,22 @@ import {
 } from "@aws-sdk/client-ec2";
 import { findEc2, sendNaming, tagSpecifications, withDuplicates } from "../aws/ec2.js";
 import { hasCode, ignoreNotFound } from "../aws/errors.js";
-import { ownedTags, syncTags, tagMap, type Tags } from "../aws/tags.js";
-import { stackTags } from "../config/names.js";
+import { tagMap, type Tags } from "../aws/tags.js";
 import type { RefFn } from "../engine/types.js";
-import type { Ctx, DesiredStack, StackResource } from "./context.js";
+import type { Ctx, DesiredStack } from "./context.js";
 import { internetGateway } from "./internet-gateway.js";
 import { publicSubnets } from "./subnet.js";
 import { vpc } from "./vpc.js";
+import { tagged } from "./tagging.js";
 
 const KEY = "route-table-public";
 
-const desired = (spec: DesiredStack, ref: RefFn) => ({
+const desired = (_spec: DesiredStack, ref: RefFn) => ({
   vpcId: ref(vpc).vpcId,
   defaultRouteGateway: ref(internetGateway).internetGatewayId,
   subnetIds: publicSubnets.map((s) => ref(s).subnetId).sort(),
-  tags: stackTags(spec, KEY),
 });
-type Want = ReturnType<typeof desired>;
+type Want = ReturnType<typeof desired> & { tags: Tags };
 /** `associations`: association ids by subnet, what disassociating needs (not compared: the spec has no such field). */
 type Attrs = { vpcId?: string; defaultRouteGateway?: string; subnetIds: string[]; associations: Record<string, string>; tags: Tags };
 type Out = { routeTableId: string };
@@ -39,7 +38,7 @@ async function reconcile(ctx: Ctx, id: string, want: Want, have: { defaultRouteG
   }
 }
 
-export const routeTable: StackResource<Want, Attrs, Out> = {
+export const routeTable = tagged<Want, Attrs, Out>({
   key: KEY,
   kind: "ec2:route-table",
   client: "ec2",
@@ -67,7 +66,7 @@ export const routeTable: StackResource<Want, Attrs, Out> = {
           defaultRouteGateway: t.Routes?.find((r) => r.DestinationCidrBlock === "0.0.0.0/0")?.GatewayId,
           subnetIds: Object.keys(associations).sort(),
           associations,
-          tags: ownedTags(tagMap(t.Tags), ctx.spec),
+          tags: tagMap(t.Tags),
         },
         outputs: { routeTableId: t.RouteTableId! },
       };
@@ -83,9 +82,8 @@ export const routeTable: StackResource<Want, Attrs, Out> = {
     await reconcile(ctx, id, want, { associations: {} });
     return { id, outputs: { routeTableId: id } };
   },
-  async update(ctx, want, live, changed) {
+  async update(ctx, want, live) {
     await reconcile(ctx, live.id, want, { defaultRouteGateway: live.attrs.defaultRouteGateway, associations: live.attrs.associations });
-    if (changed.includes("tags")) await syncTags(ctx.aws, "ec2", live.id, want.tags, live.attrs.tags);
   },
   async delete(ctx, live) {
     for (const associationId of Object.values(live.attrs.associations)) {
@@ -93,4 +91,4 @@ export const routeTable: StackResource<Want, Attrs, Out> = {
     }
     await ignoreNotFound(() => ctx.aws.ec2.send(new DeleteRouteTableCommand({ RouteTableId: live.id })));
   },
-};
+});

@@ -1,23 +1,23 @@
 import { CreateScheduleGroupCommand, DeleteScheduleGroupCommand, GetScheduleGroupCommand, ListTagsForResourceCommand } from "@aws-sdk/client-scheduler";
 import { absentIfNotFound, hasCode, ignoreNotFound } from "../aws/errors.js";
-import { assertOurs, ownedTags, syncTags, tagList, tagMap, type Tags } from "../aws/tags.js";
-import { stackTags } from "../config/names.js";
-import type { DesiredStack, StackResource } from "./context.js";
+import { assertOurs, tagList, tagMap, type Tags } from "../aws/tags.js";
+import { tagged } from "./tagging.js";
 
 const KEY = "schedule-group";
-const desired = (spec: DesiredStack) => ({ tags: stackTags(spec, KEY) });
+const desired = () => ({});
 
 /**
  * The group that holds the stack's schedules. EventBridge Scheduler tags only schedule groups, never a schedule
  * (https://docs.aws.amazon.com/scheduler/latest/APIReference/API_TagResource.html): the group carries the
  * stack's ownership, and a schedule is ours because it sits in it.
  */
-export const scheduleGroup: StackResource<ReturnType<typeof desired>, { tags: Tags }, { groupName: string; groupArn: string }> = {
+export const scheduleGroup = tagged<{ tags: Tags }, { tags: Tags }, { groupName: string; groupArn: string }>({
   key: KEY,
   kind: "scheduler:schedule-group",
   client: "scheduler",
   tagging: "scheduler",
   actions: { observe: ["scheduler:GetScheduleGroup", "scheduler:ListTagsForResource"], create: ["scheduler:CreateScheduleGroup"], delete: ["scheduler:DeleteScheduleGroup"] },
+  tagTarget: (live) => live.outputs.groupArn,
   // A retried CreateScheduleGroup whose first answer was lost.
   alreadyExists: hasCode("ConflictException"),
   // DeleteScheduleGroup is asynchronous (state DELETING) and deletes the group's schedules with it.
@@ -31,7 +31,7 @@ export const scheduleGroup: StackResource<ReturnType<typeof desired>, { tags: Ta
     if (!g?.Arn) return undefined;
     const tags = tagMap((await ctx.aws.scheduler.send(new ListTagsForResourceCommand({ ResourceArn: g.Arn }))).Tags);
     assertOurs("schedule group", name, tags, ctx.spec.appName);
-    const live = { id: name, attrs: { tags: ownedTags(tags, ctx.spec) }, outputs: { groupName: name, groupArn: g.Arn } };
+    const live = { id: name, attrs: { tags: tags }, outputs: { groupName: name, groupArn: g.Arn } };
     return g.State === "DELETING" ? { ...live, state: "deleting", why: "deleting" } : { ...live, state: "ready" };
   },
   async create(ctx, want) {
@@ -39,10 +39,8 @@ export const scheduleGroup: StackResource<ReturnType<typeof desired>, { tags: Ta
     const out = await ctx.aws.scheduler.send(new CreateScheduleGroupCommand({ Name: name, Tags: tagList(want.tags) }));
     return { id: name, outputs: { groupName: name, groupArn: out.ScheduleGroupArn! } };
   },
-  async update(ctx, want, live) {
-    await syncTags(ctx.aws, "scheduler", live.outputs.groupArn, want.tags, live.attrs.tags);
-  },
+
   async delete(ctx, live) {
     await ignoreNotFound(() => ctx.aws.scheduler.send(new DeleteScheduleGroupCommand({ Name: live.id })));
   },
-};
+});

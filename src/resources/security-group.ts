@@ -4,12 +4,12 @@ import {
 } from "@aws-sdk/client-ec2";
 import { findEc2, sendNaming, tagSpecifications, withDuplicates } from "../aws/ec2.js";
 import { hasCode, ignoreNotFound } from "../aws/errors.js";
-import { ownedTags, syncTags, tagMap, type Tags } from "../aws/tags.js";
-import { stackTags } from "../config/names.js";
+import { tagMap, type Tags } from "../aws/tags.js";
 import { canonical } from "../engine/plan.js";
 import type { Referable, RefFn } from "../engine/types.js";
-import type { Ctx, DesiredStack, StackResource } from "./context.js";
+import type { Ctx, DesiredStack } from "./context.js";
 import { vpc } from "./vpc.js";
+import { tagged } from "./tagging.js";
 
 type GroupOut = { groupId: string };
 /** One ingress rule, from a CIDR or from another of the stack's security groups. */
@@ -55,7 +55,6 @@ export function securityGroup(key: string, purpose: string, ingress: IngressRule
       const port = { protocol: "tcp", fromPort: r.port(spec), toPort: r.port(spec) };
       return r.fromGroup ? { ...port, group: ref(r.fromGroup).groupId } : { ...port, cidr: r.fromCidr! };
     })),
-    tags: stackTags(spec, key),
   });
   const setIngress = async (ctx: Ctx, id: string, want: Rule[], have: Rule[]) => {
     const send = sendNaming(ctx);
@@ -64,7 +63,7 @@ export function securityGroup(key: string, purpose: string, ingress: IngressRule
     if (extra.length) await send(new RevokeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: extra.map(toPermission) }));
     if (missing.length) await send(new AuthorizeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: missing.map(toPermission) }));
   };
-  const resource: StackResource<ReturnType<typeof desired>, Attrs, GroupOut> = {
+  const resource = tagged<ReturnType<typeof desired> & { tags: Tags }, Attrs, GroupOut>({
     key,
     kind: "ec2:security-group",
     client: "ec2",
@@ -86,7 +85,7 @@ export function securityGroup(key: string, purpose: string, ingress: IngressRule
       return withDuplicates(found, (g: SecurityGroup) => ({
         id: g.GroupId!,
         state: "ready" as const,
-        attrs: { vpcId: g.VpcId, name: g.GroupName, description: g.Description, ingress: rulesOf(g.IpPermissions), tags: ownedTags(tagMap(g.Tags), ctx.spec) },
+        attrs: { vpcId: g.VpcId, name: g.GroupName, description: g.Description, ingress: rulesOf(g.IpPermissions), tags: tagMap(g.Tags) },
         outputs: { groupId: g.GroupId! },
       }));
     },
@@ -100,12 +99,11 @@ export function securityGroup(key: string, purpose: string, ingress: IngressRule
     },
     async update(ctx, want, live, changed) {
       if (changed.includes("ingress")) await setIngress(ctx, live.id, want.ingress, live.attrs.ingress);
-      if (changed.includes("tags")) await syncTags(ctx.aws, "ec2", live.id, want.tags, live.attrs.tags);
     },
     async delete(ctx, live) {
       await ignoreNotFound(() => ctx.aws.ec2.send(new DeleteSecurityGroupCommand({ GroupId: live.id })));
     },
-  };
+  });
   return resource;
 }
 

@@ -1,11 +1,11 @@
 import { CreateSubnetCommand, DeleteSubnetCommand, DescribeSubnetsCommand, ModifySubnetAttributeCommand, type Subnet } from "@aws-sdk/client-ec2";
 import { findEc2, sendNaming, tagSpecifications, withDuplicates } from "../aws/ec2.js";
 import { hasCode, ignoreNotFound } from "../aws/errors.js";
-import { ownedTags, syncTags, tagMap, type Tags } from "../aws/tags.js";
-import { stackTags } from "../config/names.js";
+import { tagMap, type Tags } from "../aws/tags.js";
 import type { RefFn } from "../engine/types.js";
-import type { Ctx, DesiredStack, StackResource } from "./context.js";
+import type { Ctx, DesiredStack } from "./context.js";
 import { vpc } from "./vpc.js";
+import { tagged } from "./tagging.js";
 
 export type Tier = "public" | "private";
 type Attrs = { vpcId?: string; cidr?: string; availabilityZone?: string; mapPublicIpOnLaunch: boolean; tags: Tags };
@@ -25,11 +25,10 @@ export function subnet(tier: Tier, index: 0 | 1) {
     availabilityZone: spec.availabilityZones[index],
     // Public subnets give tasks a public IP: with no NAT gateway that is how they reach ECR and CloudWatch.
     mapPublicIpOnLaunch: tier === "public",
-    tags: stackTags(spec, key),
   });
   const setPublicIp = (ctx: Ctx, id: string, value: boolean) =>
     sendNaming(ctx)(new ModifySubnetAttributeCommand({ SubnetId: id, MapPublicIpOnLaunch: { Value: value } }));
-  const resource: StackResource<ReturnType<typeof desired>, Attrs, Out> = {
+  const resource = tagged<ReturnType<typeof desired> & { tags: Tags }, Attrs, Out>({
     key,
     kind: "ec2:subnet",
     client: "ec2",
@@ -57,7 +56,7 @@ export function subnet(tier: Tier, index: 0 | 1) {
       if (!found) return undefined;
       return withDuplicates(found, (s: Subnet) => ({
         id: s.SubnetId!,
-        attrs: { vpcId: s.VpcId, cidr: s.CidrBlock, availabilityZone: s.AvailabilityZone, mapPublicIpOnLaunch: s.MapPublicIpOnLaunch ?? false, tags: ownedTags(tagMap(s.Tags), ctx.spec) },
+        attrs: { vpcId: s.VpcId, cidr: s.CidrBlock, availabilityZone: s.AvailabilityZone, mapPublicIpOnLaunch: s.MapPublicIpOnLaunch ?? false, tags: tagMap(s.Tags) },
         outputs: { subnetId: s.SubnetId!, availabilityZone: s.AvailabilityZone ?? "" },
         ...(s.State === "pending" ? { state: "pending" as const, why: "pending" } : { state: "ready" as const }),
       }));
@@ -72,12 +71,11 @@ export function subnet(tier: Tier, index: 0 | 1) {
     },
     async update(ctx, want, live, changed) {
       if (changed.includes("mapPublicIpOnLaunch")) await setPublicIp(ctx, live.id, want.mapPublicIpOnLaunch);
-      if (changed.includes("tags")) await syncTags(ctx.aws, "ec2", live.id, want.tags, live.attrs.tags);
     },
     async delete(ctx, live) {
       await ignoreNotFound(() => ctx.aws.ec2.send(new DeleteSubnetCommand({ SubnetId: live.id })));
     },
-  };
+  });
   return resource;
 }
 

@@ -4,11 +4,11 @@ import {
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { errorCode, hasCode, ignoreNotFound } from "../aws/errors.js";
 import { findTargetGroup, ownElbTags } from "../aws/elbv2.js";
-import { ownedTags, syncTags, tagList, type Tags } from "../aws/tags.js";
-import { stackTags } from "../config/names.js";
+import { tagList, type Tags } from "../aws/tags.js";
 import type { RefFn } from "../engine/types.js";
-import type { Ctx, DesiredStack, StackResource } from "./context.js";
+import type { Ctx, DesiredStack } from "./context.js";
 import { vpc } from "./vpc.js";
+import { tagged } from "./tagging.js";
 
 const KEY = "target-group";
 
@@ -31,9 +31,8 @@ const desired = (spec: DesiredStack, ref: RefFn) => ({
   matcher: "200",
   // The default 300 s would make every deploy wait five minutes for the old task to drain.
   deregistrationDelaySeconds: spec.app.deregistrationDelaySeconds,
-  tags: stackTags(spec, KEY),
 });
-type Want = ReturnType<typeof desired>;
+type Want = ReturnType<typeof desired> & { tags: Tags };
 type Attrs = Omit<{ [K in keyof Want]?: Want[K] }, "tags"> & { tags: Tags };
 
 const healthCheck = (want: Want) => ({
@@ -47,7 +46,7 @@ const setDeregistrationDelay = (ctx: Ctx, arn: string, seconds: number) =>
 // ELB can call a VPC created a moment ago unknown until EC2's view reaches it.
 const vpcNotVisibleYet = (e: unknown) => errorCode(e) === "ValidationError" && /VPC ID .* not found/i.test((e as Error).message ?? "");
 
-export const targetGroup: StackResource<Want, Attrs, { targetGroupArn: string }> = {
+export const targetGroup = tagged<Want, Attrs, { targetGroupArn: string }>({
   key: KEY,
   kind: "elbv2:target-group",
   client: "elbv2",
@@ -75,7 +74,7 @@ export const targetGroup: StackResource<Want, Attrs, { targetGroupArn: string }>
         vpcId: tg.VpcId, protocol: tg.Protocol, targetType: tg.TargetType, healthCheckPath: tg.HealthCheckPath,
         healthCheckIntervalSeconds: tg.HealthCheckIntervalSeconds, healthCheckTimeoutSeconds: tg.HealthCheckTimeoutSeconds,
         healthyThreshold: tg.HealthyThresholdCount, unhealthyThreshold: tg.UnhealthyThresholdCount, matcher: tg.Matcher?.HttpCode,
-        deregistrationDelaySeconds: delay === undefined ? undefined : Number(delay), tags: ownedTags(tags, ctx.spec),
+        deregistrationDelaySeconds: delay === undefined ? undefined : Number(delay), tags: tags,
       },
       outputs: { targetGroupArn: tg.TargetGroupArn },
     };
@@ -90,13 +89,12 @@ export const targetGroup: StackResource<Want, Attrs, { targetGroupArn: string }>
     return { id: arn, outputs: { targetGroupArn: arn } };
   },
   async update(ctx, want, live, changed) {
-    if (changed.some((f) => f !== "deregistrationDelaySeconds" && f !== "tags")) {
+    if (changed.some((f) => f !== "deregistrationDelaySeconds")) {
       await ctx.aws.elbv2.send(new ModifyTargetGroupCommand({ TargetGroupArn: live.id, ...healthCheck(want) }));
     }
     if (changed.includes("deregistrationDelaySeconds")) await setDeregistrationDelay(ctx, live.id, want.deregistrationDelaySeconds);
-    if (changed.includes("tags")) await syncTags(ctx.aws, "elbv2", live.id, want.tags, live.attrs.tags);
   },
   async delete(ctx, live) {
     await ignoreNotFound(() => ctx.aws.elbv2.send(new DeleteTargetGroupCommand({ TargetGroupArn: live.id })));
   },
-};
+});

@@ -1,16 +1,17 @@
 import { DeregisterTaskDefinitionCommand, ListTaskDefinitionsCommand, type TaskDefinition } from "@aws-sdk/client-ecs";
 import { activeTaskDefinition, findService, registerTaskDefinition } from "../aws/ecs.js";
-import { assertOurs, ecsTagList, ownedTags, syncTags, type Tags } from "../aws/tags.js";
-import { CONTAINER, FIRST_DEPLOY_TAG, awaitingFirstDeploy, stackTags } from "../config/names.js";
+import { assertOurs, ecsTagList, type Tags } from "../aws/tags.js";
+import { CONTAINER, FIRST_DEPLOY_TAG, awaitingFirstDeploy } from "../config/names.js";
 import type { STACK_ENVIRONMENT } from "../config/schema.js";
 import type { RefFn } from "../engine/types.js";
-import type { Ctx, DesiredStack, StackResource } from "./context.js";
+import type { Ctx, DesiredStack } from "./context.js";
 import { dbInstance } from "./db-instance.js";
 import { ecrRepository } from "./ecr-repository.js";
 import { executionRole } from "./iam-role.js";
 import { loadBalancer } from "./load-balancer.js";
 import { logGroup } from "./log-group.js";
 import { secrets } from "./secrets.js";
+import { tagged } from "./tagging.js";
 
 const KEY = "task-definition";
 
@@ -45,10 +46,9 @@ const desired = (spec: DesiredStack, ref: RefFn) => {
     // Names and ARNs only: ECS reads the values when a task starts (the execution role may read exactly these).
     secrets: spec.app.secrets,
     containerHealthCheck: spec.app.containerHealthCheck,
-    tags: stackTags(spec, KEY),
   };
 };
-type Want = ReturnType<typeof desired>;
+type Want = ReturnType<typeof desired> & { tags: Tags };
 type Attrs = Omit<{ [K in keyof Want]?: Want[K] }, "tags"> & { tags: Tags };
 type Out = { taskDefinitionArn: string; family: string; image: string };
 
@@ -108,7 +108,7 @@ const outputsOf = (td: TaskDefinition): Out => ({ taskDefinitionArn: td.taskDefi
  * in the plan, which the service's update then points to) carrying the image the last revision had, since the
  * image is `deploy`'s to change, never `up`'s. Old revisions are deregistered once nothing runs them.
  */
-export const taskDefinition: StackResource<Want, Attrs, Out> = {
+export const taskDefinition = tagged<Want, Attrs, Out>({
   key: KEY,
   kind: "ecs:task-definition",
   client: "ecs",
@@ -125,15 +125,12 @@ export const taskDefinition: StackResource<Want, Attrs, Out> = {
     if (!found) return undefined;
     const td = found.taskDefinition;
     assertOurs("task definition", td.taskDefinitionArn!, found.tags, ctx.spec.appName);
-    return { id: td.taskDefinitionArn!, state: "ready", attrs: attrsOf(td, ownedTags(found.tags, ctx.spec), ctx.records.get(ecrRepository.key)?.outputs.repositoryUri), outputs: outputsOf(td) };
+    return { id: td.taskDefinitionArn!, state: "ready", attrs: attrsOf(td, found.tags, ctx.records.get(ecrRepository.key)?.outputs.repositoryUri), outputs: outputsOf(td) };
   },
   async create(ctx, want) {
     const image = ctx.records.get(KEY)?.outputs.image ?? `${want.repositoryUri}:${FIRST_DEPLOY_TAG}`;
     const td = await register(ctx, want, image);
     return { id: td.taskDefinitionArn!, outputs: outputsOf(td) };
-  },
-  async update(ctx, want, live) {
-    await syncTags(ctx.aws, "ecs", live.id, want.tags, live.attrs.tags);
   },
   async delete(ctx) {
     const send = ctx.aws.ecs.send;
@@ -145,4 +142,4 @@ export const taskDefinition: StackResource<Want, Attrs, Out> = {
       nextToken = page.nextToken;
     } while (nextToken);
   },
-};
+});

@@ -1,14 +1,14 @@
 import { CreateVpcCommand, DeleteVpcCommand, DescribeVpcAttributeCommand, DescribeVpcsCommand, ModifyVpcAttributeCommand, type Vpc } from "@aws-sdk/client-ec2";
 import { findEc2, sendNaming, withDuplicates, tagSpecifications } from "../aws/ec2.js";
 import { hasCode, ignoreNotFound } from "../aws/errors.js";
-import { ownedTags, syncTags, tagMap, type Tags } from "../aws/tags.js";
-import { stackTags } from "../config/names.js";
-import type { Ctx, DesiredStack, StackResource } from "./context.js";
+import { tagMap, type Tags } from "../aws/tags.js";
+import type { Ctx, DesiredStack } from "./context.js";
+import { tagged } from "./tagging.js";
 
 const KEY = "vpc";
 
-const desired = (spec: DesiredStack) => ({ cidr: spec.network.vpcCidr, dnsSupport: true, dnsHostnames: true, tags: stackTags(spec, KEY) });
-type Want = ReturnType<typeof desired>;
+const desired = (spec: DesiredStack) => ({ cidr: spec.network.vpcCidr, dnsSupport: true, dnsHostnames: true });
+type Want = ReturnType<typeof desired> & { tags: Tags };
 type Attrs = { cidr?: string; dnsSupport: boolean; dnsHostnames: boolean; tags: Tags };
 
 async function setDns(ctx: Ctx, id: string, want: Want, fields: string[]) {
@@ -18,7 +18,7 @@ async function setDns(ctx: Ctx, id: string, want: Want, fields: string[]) {
   if (fields.includes("dnsHostnames")) await send(new ModifyVpcAttributeCommand({ VpcId: id, EnableDnsHostnames: { Value: want.dnsHostnames } }));
 }
 
-export const vpc: StackResource<Want, Attrs, { vpcId: string }> = {
+export const vpc = tagged<Want, Attrs, { vpcId: string }>({
   key: KEY,
   kind: "ec2:vpc",
   client: "ec2",
@@ -42,7 +42,7 @@ export const vpc: StackResource<Want, Attrs, { vpcId: string }> = {
     const [support, hostnames] = await Promise.all([attr("enableDnsSupport"), attr("enableDnsHostnames")]);
     const live = (v: Vpc) => ({
       id: v.VpcId!,
-      attrs: { cidr: v.CidrBlock, dnsSupport: support.EnableDnsSupport?.Value ?? false, dnsHostnames: hostnames.EnableDnsHostnames?.Value ?? false, tags: ownedTags(tagMap(v.Tags), ctx.spec) },
+      attrs: { cidr: v.CidrBlock, dnsSupport: support.EnableDnsSupport?.Value ?? false, dnsHostnames: hostnames.EnableDnsHostnames?.Value ?? false, tags: tagMap(v.Tags) },
       outputs: { vpcId: v.VpcId! },
       ...(v.State === "pending" ? { state: "pending" as const, why: "pending" } : { state: "ready" as const }),
     });
@@ -56,9 +56,8 @@ export const vpc: StackResource<Want, Attrs, { vpcId: string }> = {
   },
   async update(ctx, want, live, changed) {
     await setDns(ctx, live.id, want, changed);
-    if (changed.includes("tags")) await syncTags(ctx.aws, "ec2", live.id, want.tags, live.attrs.tags);
   },
   async delete(ctx, live) {
     await ignoreNotFound(() => ctx.aws.ec2.send(new DeleteVpcCommand({ VpcId: live.id })));
   },
-};
+});
