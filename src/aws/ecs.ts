@@ -4,7 +4,7 @@ import {
 } from "@aws-sdk/client-ecs";
 import { sharedRead, type ReadsCtx } from "../shared/reads.js";
 import type { Aws } from "./clients.js";
-import { errorCode } from "./errors.js";
+import { codeSaying, errorCode } from "./errors.js";
 import { tagMap } from "./tags.js";
 
 type EcsCtx = { aws: Aws; names: { cluster: string; service: string } } & ReadsCtx;
@@ -31,6 +31,13 @@ export async function activeTaskDefinition(ctx: EcsCtx, family: string): ReturnT
   return found?.taskDefinition.status === "ACTIVE" ? found : undefined;
 }
 
+/**
+ * ECS answers a family without revisions with ClientException "Unable to describe task definition."
+ * (strvcom/terraform-aws-fargate#45); it answers ClientException for much else too (a throttled family, a
+ * malformed ARN), which is not "absent".
+ */
+const familyMissing = codeSaying("ClientException", /Unable to describe task definition/i);
+
 /** A task definition by family or ARN; undefined when the family has no ACTIVE revision. */
 export async function findTaskDefinition(ctx: EcsCtx, ref: string): Promise<{ taskDefinition: TaskDefinition; tags: Record<string, string> } | undefined> {
   try {
@@ -38,8 +45,7 @@ export async function findTaskDefinition(ctx: EcsCtx, ref: string): Promise<{ ta
     if (!out.taskDefinition) return undefined;
     return { taskDefinition: out.taskDefinition, tags: tagMap(out.tags) };
   } catch (e) {
-    // ECS answers a missing family with a generic ClientException.
-    if (errorCode(e) === "ClientException") return undefined;
+    if (familyMissing(e)) return undefined;
     throw e;
   }
 }

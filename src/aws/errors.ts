@@ -93,6 +93,13 @@ export const hasCode = (...codes: string[]) => {
   return (e: unknown): boolean => wanted.has(base(errorCode(e)));
 };
 
+/**
+ * A predicate for "the error is this code, saying this": for codes a service answers for many things (ECS's
+ * ClientException, EC2's InvalidParameterValue), where only the message tells which. With `hasCode`, the one
+ * way an error is given a meaning: each meaning is named once, beside the calls that answer it.
+ */
+export const codeSaying = (code: string, what: RegExp) => (e: unknown): boolean => errorCode(e) === code && what.test((e as Error)?.message ?? "");
+
 /** Reads that answer NotFound for a missing id mean "absent", not failure. */
 export async function absentIfNotFound<T>(read: () => Promise<T>): Promise<T | undefined> {
   try {

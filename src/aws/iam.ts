@@ -1,7 +1,7 @@
 import { CreateRoleCommand, DeleteRolePolicyCommand, GetRolePolicyCommand, GetRoleCommand, PutRolePolicyCommand, UpdateAssumeRolePolicyCommand } from "@aws-sdk/client-iam";
 import { UserError } from "../errors.js";
 import type { Aws, SendOptions } from "./clients.js";
-import { absentIfNotFound, errorCode, ignoreNotFound } from "./errors.js";
+import { absentIfNotFound, codeSaying, ignoreNotFound } from "./errors.js";
 import { TAG_REGION } from "../config/names.js";
 import { assertOurs, ownedTags, tagList, tagMap, type Tags } from "./tags.js";
 
@@ -65,8 +65,8 @@ export async function findOwnRole(ctx: RoleCtx & { notices: string[] }, name: st
  * "Unable to assume role" (as for its service-linked role on a new account).
  */
 const NOT_ASSUMABLE_YET = {
-  scheduler: (e: unknown) => errorCode(e) === "ValidationException" && /assume the role/i.test((e as Error).message ?? ""),
-  ecs: (e: unknown) => errorCode(e) === "InvalidParameterException" && /role|assume/i.test((e as Error).message ?? ""),
+  scheduler: codeSaying("ValidationException", /assume the role/i),
+  ecs: codeSaying("InvalidParameterException", /role|assume/i),
 };
 
 /** How long a call that passes a role keeps retrying its service's "cannot assume it yet" answer. */

@@ -1,7 +1,7 @@
 import { ListHostedZonesByNameCommand, ListResourceRecordSetsCommand, type HostedZone, type ListHostedZonesByNameCommandOutput, type ResourceRecordSet } from "@aws-sdk/client-route-53";
 import { UserError } from "../errors.js";
 import type { Aws } from "./clients.js";
-import { errorCode } from "./errors.js";
+import { codeSaying } from "./errors.js";
 
 /** Route 53 answers names fully qualified ("api.example.com."); the spec and ACM's records may not be. */
 export const fqdn = (name: string): string => (name.endsWith(".") ? name : `${name}.`).toLowerCase();
@@ -52,6 +52,6 @@ export async function findRecord(aws: Aws, zoneId: string, name: string, type: "
  * ChangeResourceRecordSets refuses a whole batch with InvalidChangeBatch; the message says which case: a CREATE
  * of a record that exists ("already exists") or a DELETE of one that does not ("not found").
  */
-export const changeBatchSays = (what: RegExp) => (e: unknown): boolean => errorCode(e) === "InvalidChangeBatch" && what.test((e as Error).message);
+export const changeBatchSays = (what: RegExp) => codeSaying("InvalidChangeBatch", what);
 export const recordExists = changeBatchSays(/already exists/i);
 export const recordMissing = changeBatchSays(/not found/i);

@@ -1,6 +1,6 @@
 import { CreateClusterCommand, DeleteClusterCommand, DescribeClustersCommand, PutClusterCapacityProvidersCommand, type CapacityProviderStrategyItem } from "@aws-sdk/client-ecs";
 import { CreateServiceLinkedRoleCommand } from "@aws-sdk/client-iam";
-import { errorCode, hasCode, ignoreNotFound } from "../aws/errors.js";
+import { codeSaying, hasCode, ignoreNotFound } from "../aws/errors.js";
 import { assertOurs, ecsTagList, tagMap, type Tags } from "../aws/tags.js";
 import type { Ctx, DesiredStack } from "./context.js";
 import { tagged } from "./tagging.js";
@@ -37,9 +37,9 @@ export async function ensureEcsServiceLinkedRole(ctx: Pick<Ctx, "aws">): Promise
   }
 }
 /** The role exists, but ECS cannot use it for a few seconds more. */
-const linkedRoleNotReady = (e: unknown) => errorCode(e) === "InvalidParameterException" && /service linked role/i.test((e as Error).message ?? "");
+const linkedRoleNotReady = codeSaying("InvalidParameterException", /service linked role/i);
 /** The cluster is still applying an earlier change of its providers. */
-const clusterNotActive = (e: unknown) => errorCode(e) === "ClientException" && /not ACTIVE/i.test((e as Error).message ?? "");
+const clusterNotActive = codeSaying("ClientException", /not ACTIVE/i);
 
 export const ecsCluster = tagged<ReturnType<typeof desired> & { tags: Tags }, Attrs, { clusterArn: string; clusterName: string }>({
   key: KEY,

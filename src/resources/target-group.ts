@@ -2,7 +2,7 @@ import {
   CreateTargetGroupCommand, DeleteTargetGroupCommand, DescribeTargetGroupAttributesCommand,
   ModifyTargetGroupAttributesCommand, ModifyTargetGroupCommand,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { errorCode, hasCode, ignoreNotFound } from "../aws/errors.js";
+import { codeSaying, hasCode, ignoreNotFound } from "../aws/errors.js";
 import { findTargetGroup, ownElbTags } from "../aws/elbv2.js";
 import { tagList, type Tags } from "../aws/tags.js";
 import type { RefFn } from "../engine/types.js";
@@ -44,7 +44,7 @@ const setDeregistrationDelay = (ctx: Ctx, arn: string, seconds: number) =>
   ctx.aws.elbv2.send(new ModifyTargetGroupAttributesCommand({ TargetGroupArn: arn, Attributes: [{ Key: "deregistration_delay.timeout_seconds", Value: String(seconds) }] }));
 
 // ELB can call a VPC created a moment ago unknown until EC2's view reaches it.
-const vpcNotVisibleYet = (e: unknown) => errorCode(e) === "ValidationError" && /VPC ID .* not found/i.test((e as Error).message ?? "");
+const vpcNotVisibleYet = codeSaying("ValidationError", /VPC ID .* not found/i);
 
 export const targetGroup = tagged<Want, Attrs, { targetGroupArn: string }>({
   key: KEY,
