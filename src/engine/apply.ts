@@ -292,7 +292,8 @@ export async function applyUp<C extends EngineCtx, S>(ctx: C, spec: S, resources
       throw err;
     }
     const stored = ctx.records.get(key);
-    if (stored?.id !== live!.id || JSON.stringify(stored.outputs) !== JSON.stringify(live!.outputs)) ctx.records.set(key, { id: live!.id, outputs: live!.outputs });
+    const record = { id: live!.id, outputs: live!.outputs, ...(live!.memo ? { memo: live!.memo } : {}) };
+    if (JSON.stringify(stored) !== JSON.stringify(record)) ctx.records.set(key, record);
     outputs.set(key, live!.outputs);
     if (action !== "noop") ctx.emit({ key, title, status: "done", message: `${action}d`, elapsedMs: ctx.clock.now() - start });
   };

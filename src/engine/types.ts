@@ -7,8 +7,14 @@ export type Outputs = Record<string, string>;
 /** Shown in a plan for values that exist only once a dependency has been created. */
 export const UNKNOWN = "(known after apply)";
 
+/**
+ * A resource's private notes: what it remembers between runs for its own next `observe` (what it last read,
+ * to read only what moved). Kept in the state file; never shown, never in the outputs dependents `ref`.
+ */
+export type Memo = Record<string, string>;
+
 /** One resource as the state file records it. */
-export interface Stored { id: string; outputs: Outputs }
+export interface Stored { id: string; outputs: Outputs; memo?: Memo }
 
 /**
  * Where the resource stands at AWS, as `observe` saw it (a tagged union the engine switches on, never a display
@@ -22,6 +28,8 @@ export type Live<A extends Attrs = Attrs, O extends Outputs = Outputs> = LiveSta
   id: string;
   attrs: A;
   outputs: O;
+  /** What the resource notes for its next `observe` (see `Memo`), recorded with it. */
+  memo?: Memo;
   /** Extra copies of this resource that this very run made (a create retried after its answer was lost): deleted by the run. */
   duplicates?: Live<A, O>[];
   /** Which run made it and when, where that was recorded: for a person choosing between copies. */

@@ -83,7 +83,7 @@ type Seen = { modified?: string; def: Def };
  */
 async function readSchedule(ctx: Ctx, summary: ScheduleSummary, prior: Stored | undefined): Promise<Seen | undefined> {
   const modified = summary.LastModificationDate?.toISOString();
-  const known = (JSON.parse(prior?.outputs.seen || "[]") as Seen[]).find((x) => x.def.name === summary.Name);
+  const known = (JSON.parse(prior?.memo?.seen || "[]") as Seen[]).find((x) => x.def.name === summary.Name);
   if (modified && known?.modified === modified) return known;
   const s = await absentIfNotFound(() => ctx.aws.scheduler.send(new GetScheduleCommand({ Name: summary.Name, GroupName: ctx.names.scheduleGroup })));
   return s && { modified: s.LastModificationDate?.toISOString(), def: defOf(s) };
@@ -104,7 +104,7 @@ async function apply(ctx: Ctx, want: Want, have: Def[]) {
 }
 
 /** The EventBridge Scheduler schedules of one action (one per time of day), in the stack's schedule group. */
-function schedulesOf(action: Action): StackResource<Want, { group: string; schedules: Def[] }, { names: string; seen: string }> {
+function schedulesOf(action: Action): StackResource<Want, { group: string; schedules: Def[] }, { names: string }> {
   const key = `schedule-${action}`;
   return {
     key,
@@ -128,7 +128,9 @@ function schedulesOf(action: Action): StackResource<Want, { group: string; sched
       if (!defs.length) return undefined;
       return {
         id: `${ctx.names.scheduleGroup}/${prefix}*`, state: "ready", attrs: { group: ctx.names.scheduleGroup, schedules: defs },
-        outputs: { names: defs.map((d) => d.name).join(","), seen: JSON.stringify(seen.filter(Boolean)) },
+        outputs: { names: defs.map((d) => d.name).join(",") },
+        // What each schedule was when last read: the next observe reads again only those whose date moved.
+        memo: { seen: JSON.stringify(seen.filter(Boolean)) },
       };
     },
     async create(ctx, want) {

@@ -11,7 +11,7 @@ export type { LockInfo } from "./backend.js";
 
 export const STATE_VERSION = 1;
 
-const Stored = z.object({ id: z.string(), outputs: z.record(z.string(), z.string()).default({}) });
+const Stored = z.object({ id: z.string(), outputs: z.record(z.string(), z.string()).default({}), memo: z.record(z.string(), z.string()).optional() });
 const StateSchema = z.object({
   version: z.number().int(),
   app: z.string(),
