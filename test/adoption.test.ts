@@ -14,9 +14,9 @@ import { APP, withHarness } from "./helpers.js";
 describe("a resource with the stack's name that is not tagged for it", () => {
   const sdk = { region: "us-east-1" };
   const strangers: [string, string, () => Promise<unknown>][] = [
-    ["ECR repository", `ecr:${APP}`, () => new ECRClient(sdk).send(new CreateRepositoryCommand({ repositoryName: APP }))],
-    ["IAM role", `iam:${APP}-us-east-1-ecs-execution`, () => new IAMClient(sdk).send(new CreateRoleCommand({ RoleName: `${APP}-us-east-1-ecs-execution`, AssumeRolePolicyDocument: "{}" }))],
-    ["log group", `logs:/ecs/${APP}`, () => new CloudWatchLogsClient(sdk).send(new CreateLogGroupCommand({ logGroupName: `/ecs/${APP}` }))],
+    ["ECR repository", `ecr:repository:${APP}`, () => new ECRClient(sdk).send(new CreateRepositoryCommand({ repositoryName: APP }))],
+    ["IAM role", `iam:role:${APP}-us-east-1-ecs-execution`, () => new IAMClient(sdk).send(new CreateRoleCommand({ RoleName: `${APP}-us-east-1-ecs-execution`, AssumeRolePolicyDocument: "{}" }))],
+    ["log group", `logs:log-group:/ecs/${APP}`, () => new CloudWatchLogsClient(sdk).send(new CreateLogGroupCommand({ logGroupName: `/ecs/${APP}` }))],
     ["ECS cluster", `ecs:cluster:${APP}`, () => new ECSClient(sdk).send(new CreateClusterCommand({ clusterName: APP }))],
   ];
   for (const [what, entry, create] of strangers) {

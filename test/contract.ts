@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { AuthorizeSecurityGroupIngressCommand, DescribeSecurityGroupsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { CloudWatchLogsClient, DescribeLogGroupsCommand, PutRetentionPolicyCommand } from "@aws-sdk/client-cloudwatch-logs";
+import { RESOURCES } from "../src/stack/resources.js";
 
 export const APP = "spontime-poc";
 
@@ -19,7 +20,7 @@ export interface ContractTarget {
   cli(argv: string[]): Promise<CliRun>;
   /** How many mutating AWS calls `run` (the last `cli`) made, as this target can best tell. */
   mutatingCalls(run: CliRun): number;
-  /** One entry per live resource tagged `spontime:stack=<APP>`, named by kind (see FULL_STACK), sorted. */
+  /** One entry per live resource tagged `spontime:stack=<APP>`, named by its kind (see FULL_STACK), sorted. */
   tagged(): Promise<string[]>;
   /** Runs SDK calls against this target, e.g. to change something behind the tool's back. */
   aws<T>(fn: (clients: Clients) => Promise<T>): Promise<T>;
@@ -40,11 +41,11 @@ export function unreportedDrift(t: ContractTarget, rows: { key: string; sync: st
   return drifted.map((x) => x.key);
 }
 
-/** The default stack, one entry per resource. */
-export const FULL_STACK = [
-  "db-instance", "db-subnet-group", "ecr-repository", "ecs-cluster", "ecs-service", "iam-role", "internet-gateway", "listener", "load-balancer", "log-group",
-  "route-table", "security-group", "security-group", "security-group", "subnet", "subnet", "subnet", "subnet", "target-group", "task-definition", "vpc",
-];
+/** The default stack, one entry per resource AWS tags, by its kind: the registry is the one inventory. */
+export const FULL_STACK = RESOURCES.filter((r) => r.tagging !== "none").map((r) => r.kind).sort();
+
+/** An inventory entry (`<service>:<resource type>:<id>`) as its kind: `ec2:security-group:sg-1` → `ec2:security-group`. */
+export const kindOf = (entry: string) => entry.split(":").slice(0, 2).join(":");
 
 export interface Scenario { name: string; run(target: ContractTarget): Promise<void> }
 

@@ -35,13 +35,8 @@ process.prependListener("exit", () => process.chdir(started));
 mkdirSync(join(cwd, ".git"));
 process.on("exit", () => rmSync(cwd, { recursive: true, force: true }));
 
-/** The fake's inventory in the contract's words (test/contract.ts FULL_STACK): `ec2:sgs:sg-1` → `security-group`. */
-const KIND: Record<string, string> = {
-  "ec2:vpcs": "vpc", "ec2:igws": "internet-gateway", "ec2:subnets": "subnet", "ec2:routeTables": "route-table", "ec2:sgs": "security-group",
-  "elb:lb": "load-balancer", "elb:tg": "target-group", "elb:listener": "listener", "rds:subnet-group": "db-subnet-group", "rds:instance": "db-instance",
-  "ecs:cluster": "ecs-cluster", "ecs:service": "ecs-service", "ecs:task-definition": "task-definition", ecr: "ecr-repository", logs: "log-group", iam: "iam-role",
-};
-export const kindOf = (entry: string) => KIND[entry.split(":").slice(0, 2).join(":")] ?? KIND[entry.split(":")[0]!] ?? entry;
+/** An inventory entry as its kind (test/contract.ts). */
+export { kindOf } from "./contract.js";
 
 export interface CliResult { code: number; stdout: string; stderr: string }
 

@@ -2,22 +2,19 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
+import { FULL_STACK, kindOf } from "./contract.js";
 import { APP, Harness, TEST_ENV } from "./helpers.js";
 
 let h: Harness;
 beforeEach(() => { h = new Harness(); });
 afterEach(() => h.close());
 
-const ALL_KINDS = [
-  "ec2:igws", "ec2:routeTables", "ec2:sgs", "ec2:sgs", "ec2:sgs", "ec2:subnets", "ec2:subnets", "ec2:subnets", "ec2:subnets", "ec2:vpcs",
-  "ecr", "ecs:cluster", "ecs:service", "ecs:task-definition", "elb:lb", "elb:listener", "elb:tg", "iam", "logs", "rds:instance", "rds:subnet-group",
-];
-const kinds = (tagged: string[]) => tagged.map((t) => t.split(":").slice(0, t.startsWith("ec2") || t.startsWith("ecs") || t.startsWith("rds") || t.startsWith("elb") ? 2 : 1).join(":")).sort();
+const kinds = (tagged: string[]) => tagged.map(kindOf).sort();
 
 describe("up from an empty account", () => {
   it("creates exactly one of each resource, all tagged for the stack", async () => {
     const r = await h.up();
-    assert.deepEqual(kinds(h.fake.taggedResources(APP)), ALL_KINDS);
+    assert.deepEqual(kinds(h.fake.taggedResources(APP)), FULL_STACK);
     assert.match(r.stdout, /App URL: http:\/\/spontime-poc-alb-\d+\.us-east-1\.elb\.amazonaws\.com/);
     assert.match(r.stdout, /Waiting for the first deploy/);
     const sg = [...h.fake.ec2.sgs.values()].find((g) => g.name === `${APP}-sg-rds`)!;

@@ -214,7 +214,11 @@ export class FakeAws {
   claimCalls(): Call[] { return this.calls.filter(isClaimCall); }
   count(op: string): number { return this.calls.filter((c) => c.op === op).length; }
 
-  /** Resources still alive that carry the stack's tag, by kind: what a "nothing left" test counts. */
+  /**
+   * Resources still alive that carry the stack's tag, as `<service>:<resource type>:<id>` (the type as the
+   * service's API reference names it): what a "nothing left" test counts, and, cut at the id (`kindOf`), the
+   * inventory the tests compare with the registry's kinds.
+   */
   taggedResources(app: string): string[] {
     return [...this.stackTags(app).keys()].sort();
   }
@@ -225,23 +229,23 @@ export class FakeAws {
     const { ec2, elb, rds, ecs, ecr, logs, iam, acm } = this.state;
     const out = new Map<string, Tags>();
     const add = (name: string, v: { tags: Tags }) => { if (has(v)) out.set(name, v.tags); };
-    for (const [kind, m] of Object.entries({ vpcs: ec2.vpcs, igws: ec2.igws, subnets: ec2.subnets, routeTables: ec2.routeTables, sgs: ec2.sgs })) {
+    for (const [kind, m] of Object.entries({ vpc: ec2.vpcs, "internet-gateway": ec2.igws, subnet: ec2.subnets, "route-table": ec2.routeTables, "security-group": ec2.sgs })) {
       for (const v of m.values()) add(`ec2:${kind}:${v.id}`, v);
     }
-    for (const v of elb.lbs.values()) add(`elb:lb:${v.name}`, v);
-    for (const v of elb.tgs.values()) add(`elb:tg:${v.name}`, v);
-    for (const v of elb.listeners.values()) add(`elb:listener:${v.arn}`, v);
-    for (const v of rds.subnetGroups.values()) add(`rds:subnet-group:${v.name}`, v);
-    for (const v of rds.instances.values()) add(`rds:instance:${v.id}`, v);
+    for (const v of elb.lbs.values()) add(`elbv2:load-balancer:${v.name}`, v);
+    for (const v of elb.tgs.values()) add(`elbv2:target-group:${v.name}`, v);
+    for (const v of elb.listeners.values()) add(`elbv2:listener:${v.arn}`, v);
+    for (const v of rds.subnetGroups.values()) add(`rds:db-subnet-group:${v.name}`, v);
+    for (const v of rds.instances.values()) add(`rds:db-instance:${v.id}`, v);
     for (const v of ecs.clusters.values()) if (v.status === "ACTIVE") add(`ecs:cluster:${v.name}`, v);
     for (const v of ecs.services.values()) if (v.status !== "INACTIVE") add(`ecs:service:${v.name}`, v);
     // One entry per family with an active revision (its latest): deploys leave earlier revisions active, as ECS does.
     for (const v of [...ecs.taskDefs.values()].filter((t) => t.status === "ACTIVE").sort((a, b) => a.revision - b.revision)) add(`ecs:task-definition:${v.def.family}`, v);
-    for (const v of ecr.repos.values()) add(`ecr:${v.name}`, v);
-    for (const v of logs.groups.values()) add(`logs:${v.name}`, v);
-    for (const v of iam.roles.values()) add(`iam:${v.name}`, v);
-    for (const v of this.state.scheduler.groups.values()) add(`scheduler:group:${v.name}`, v);
-    for (const v of acm.certs.values()) add(`acm:${v.domain}`, v);
+    for (const v of ecr.repos.values()) add(`ecr:repository:${v.name}`, v);
+    for (const v of logs.groups.values()) add(`logs:log-group:${v.name}`, v);
+    for (const v of iam.roles.values()) add(`iam:role:${v.name}`, v);
+    for (const v of this.state.scheduler.groups.values()) add(`scheduler:schedule-group:${v.name}`, v);
+    for (const v of acm.certs.values()) add(`acm:certificate:${v.domain}`, v);
     return out;
   }
 
