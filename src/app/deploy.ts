@@ -4,6 +4,7 @@ import { DescribeTargetHealthCommand, type TargetHealthDescription } from "@aws-
 import { absentIfNotFound } from "../aws/errors.js";
 import { findService, findTaskDefinition, registerTaskDefinition } from "../aws/ecs.js";
 import { findLoadBalancer, findTargetGroup } from "../aws/elbv2.js";
+import { appUrl } from "../config/names.js";
 import { poll } from "../engine/poll.js";
 import { awaitingFirstDeploy } from "../config/names.js";
 import { ToolError, UserError, errorMessage } from "../errors.js";
@@ -296,7 +297,7 @@ export async function rollOut(ctx: AppCtx, o: RollOut): Promise<DeployResult> {
 
   const dns = (await findLoadBalancer(ctx))?.DNSName;
   // With https, plain HTTP only redirects: the health check goes where users go.
-  const url = !dns ? null : ctx.spec.https ? `https://${ctx.spec.https.domain}` : `http://${dns}`;
+  const url = (dns && appUrl(ctx.spec.https, true, dns)) ?? null;
   let rolloutStart = ctx.clock.now();
   const firstDeploy = (service.desiredCount ?? 0) === 0;
   let serviceChanged = false;

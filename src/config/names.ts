@@ -77,6 +77,13 @@ export function generatedNames(spec: Pick<Spec, "appName" | "region">): [LimitKi
 export const nameViolations = (spec: Pick<Spec, "appName" | "region">): string[] =>
   generatedNames(spec).flatMap(([kind, value]) => limitViolation(kind, value) ?? []);
 
+/**
+ * The app's URL, derived here only: its domain once the HTTPS listener serves it (plain HTTP then only
+ * redirects), else the ALB's name; none without an ALB.
+ */
+export const appUrl = (https: { domain: string } | undefined, httpsServes: boolean, albDns: string | undefined): string | undefined =>
+  https && httpsServes ? `https://${https.domain}` : albDns ? `http://${albDns}` : undefined;
+
 export const TAG_STACK = "spontime:stack";
 export const TAG_RESOURCE = "spontime:resource";
 export const TAG_MANAGED_BY = "ManagedBy";

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { DescribeTargetHealthCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { Aws } from "../aws/clients.js";
 import { describeAwsError } from "../aws/errors.js";
-import { names } from "../config/names.js";
+import { appUrl, awaitingFirstDeploy, names, TAG_ASLEEP } from "../config/names.js";
 import type { Spec } from "../config/schema.js";
 import { applyDown, applyUp, DEFAULT_CONCURRENCY, type ApplyResult } from "../engine/apply.js";
 import { realClock, type Clock } from "../shared/clock.js";
@@ -23,7 +23,6 @@ import { secrets } from "../resources/secrets.js";
 import { publicSubnets } from "../resources/subnet.js";
 import { targetGroup } from "../resources/target-group.js";
 import { databaseUrl, taskDefinition } from "../resources/task-definition.js";
-import { TAG_ASLEEP, awaitingFirstDeploy } from "../config/names.js";
 import { phaseAt } from "../config/schedule.js";
 import { StackClaim } from "../state/claim.js";
 import { lockHolder, StateStore, type Confirm } from "../state/store.js";
@@ -341,10 +340,8 @@ export class Stack {
 
   /** The app's URL, from outputs of this run or else the state file. */
   url(outputs?: ReadonlyMap<string, Record<string, string>>): string | undefined {
-    const https = this.spec.https;
-    if (https && (outputs?.get(httpsListener.key) ?? this.state.data.resources[httpsListener.key])) return `https://${https.domain}`;
-    const dns = (outputs?.get(loadBalancer.key) ?? this.state.data.resources[loadBalancer.key]?.outputs)?.dnsName;
-    return dns ? `http://${dns}` : undefined;
+    const record = (key: string) => outputs?.get(key) ?? this.state.data.resources[key]?.outputs;
+    return appUrl(this.spec.https, !!record(httpsListener.key), record(loadBalancer.key)?.dnsName);
   }
 
   /** What `down` deletes that a person should know about before saying yes. */
@@ -433,7 +430,7 @@ export class Stack {
     const tg = observed.get(targetGroup.key);
     const health = tg ? await this.targetHealth(tg.id) : [];
     const summary = {
-      url: this.spec.https && observed.get(httpsListener.key) ? `https://${this.spec.https.domain}` : observed.get(loadBalancer.key) ? `http://${observed.get(loadBalancer.key)!.outputs.dnsName}` : null,
+      url: appUrl(this.spec.https, !!observed.get(httpsListener.key), observed.get(loadBalancer.key)?.outputs.dnsName) ?? null,
       asleep: this.state.data.sleeping || this.ctx.spec.asleep.service,
       schedule: this.scheduleSummary(),
       awaitingFirstDeploy: td ? awaitingFirstDeploy(td.outputs.image!) : false,
