@@ -1,12 +1,10 @@
 import assert from "node:assert/strict";
+import { FULL_STACK, kindOf } from "./contract.js";
 import { APP, withHarness, type Harness, type HarnessSnapshot } from "./helpers.js";
 
-/** What the crash and lost-response matrices check after each run. */
-export const KINDS = [
-  "ec2:igws", "ec2:routeTables", "ec2:sgs", "ec2:sgs", "ec2:sgs", "ec2:subnets", "ec2:subnets", "ec2:subnets", "ec2:subnets", "ec2:vpcs",
-  "ecr", "ecs:cluster", "ecs:service", "ecs:task-definition", "elb:lb", "elb:listener", "elb:tg", "iam", "logs", "rds:instance", "rds:subnet-group",
-];
-export const kinds = (h: Harness) => h.fake.taggedResources(APP).map((t) => (/^(ec2|ecs|rds|elb):/.test(t) ? t.split(":").slice(0, 2).join(":") : t.split(":")[0]!)).sort();
+/** What the crash and lost-response matrices check after each run: the registry's inventory (contract.ts). */
+export const KINDS = FULL_STACK;
+export const kinds = (h: Harness) => h.fake.taggedResources(APP).map(kindOf).sort();
 
 /** The stack is whole, single, recorded truthfully, and runs on the secrets the state file holds. */
 export function assertConverged(h: Harness, context: string) {
