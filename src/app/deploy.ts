@@ -2,7 +2,7 @@ import { DescribeImagesCommand, DescribeRepositoriesCommand } from "@aws-sdk/cli
 import { DeregisterTaskDefinitionCommand, DescribeServicesCommand, ListTasksCommand, TagResourceCommand, UpdateServiceCommand, type RegisterTaskDefinitionCommandInput, type Service, type Task, type TaskDefinition } from "@aws-sdk/client-ecs";
 import { DescribeTargetHealthCommand, type TargetHealthDescription } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { absentIfNotFound } from "../aws/errors.js";
-import { findService, findTaskDefinition, registerTaskDefinition } from "../aws/ecs.js";
+import { findService, findTaskDefinition, readRollout, registerTaskDefinition } from "../aws/ecs.js";
 import { findLoadBalancer, findTargetGroup } from "../aws/elbv2.js";
 import { appUrl } from "../config/names.js";
 import { poll } from "../engine/poll.js";
@@ -148,14 +148,12 @@ async function followRollout(
   let oldTargets = false;
   const r = await poll<Rollout>(async () => {
     const svc: Service | undefined = (await ctx.aws.ecs.send(new DescribeServicesCommand({ cluster: ctx.names.cluster, services: [ctx.names.service] }))).services?.[0];
-    const d = svc?.deployments?.find((x) => x.id === o.deploymentId);
-    if (!d) {
-      const primary = svc?.deployments?.find((x) => x.status === "PRIMARY");
-      if (primary?.id && !o.earlier.has(primary.id)) return { done: true, value: { ok: false, rolledBack: true, reason: `the deployment was rolled back by the circuit breaker: ECS is back on ${primary.taskDefinition?.split("/").pop()} (the new tasks never became healthy)` } };
-      return { done: false, state: "waiting for ECS to list the new deployment" };
-    }
-    if (d.rolloutState === "COMPLETED") return { done: true, value: { ok: true, reason: "completed" } };
-    if (d.rolloutState === "FAILED") return { done: true, value: { ok: false, rolledBack: true, reason: `the deployment failed: ${d.rolloutStateReason ?? "circuit breaker"}` } };
+    const rollout = readRollout(svc, o.deploymentId, (p) => !!p.id && !o.earlier.has(p.id));
+    if (rollout.is === "rolled back") return { done: true, value: { ok: false, rolledBack: true, reason: `the deployment was rolled back by the circuit breaker: ECS is back on ${rollout.primary.taskDefinition?.split("/").pop()} (the new tasks never became healthy)` } };
+    if (rollout.is === "not listed yet") return { done: false, state: "waiting for ECS to list the new deployment" };
+    if (rollout.is === "completed") return { done: true, value: { ok: true, reason: "completed" } };
+    if (rollout.is === "failed") return { done: true, value: { ok: false, rolledBack: true, reason: `the deployment failed: ${rollout.reason ?? "circuit breaker"}` } };
+    const d = rollout.deployment;
     if (!phases.has("running")) {
       // Service tasks carry their deployment's id as startedBy; ListTasks allows no other filter with it.
       let arns = tasks.filter((t) => t.lastStatus !== "STOPPED").map((t) => t.taskArn!);

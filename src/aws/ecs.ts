@@ -73,3 +73,31 @@ export async function registerTaskDefinition(ctx: EcsCtx, input: RegisterTaskDef
   }
   return registered;
 }
+
+type Deployment = NonNullable<Service["deployments"]>[number];
+
+/** Where one deployment stands, as ECS shows it. */
+export type RolloutReading =
+  | { is: "completed" }
+  | { is: "failed"; reason: string | undefined }
+  | { is: "rolled back"; primary: Deployment; reason: string | undefined }
+  | { is: "rolling"; deployment: Deployment }
+  | { is: "not listed yet" };
+
+/**
+ * The one reading of a rollout, for `up`'s service and for `deploy`: the deployment `id` while it is PRIMARY;
+ * else a PRIMARY that came after it (`isNewer`) means it was rolled back (the circuit breaker's rollback is
+ * itself a deployment that completes), and an older one that DescribeServices does not list it yet (ECS is
+ * eventually consistent: https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeServices.html).
+ */
+export function readRollout(s: Service | undefined, id: string, isNewer: (primary: Deployment) => boolean): RolloutReading {
+  const ours = s?.deployments?.find((d) => d.id === id);
+  const primary = s?.deployments?.find((d) => d.status === "PRIMARY");
+  if (ours && ours === primary) {
+    if (ours.rolloutState === "FAILED") return { is: "failed", reason: ours.rolloutStateReason };
+    if (ours.rolloutState === "COMPLETED") return { is: "completed" };
+    return { is: "rolling", deployment: ours };
+  }
+  if (primary && isNewer(primary)) return { is: "rolled back", primary, reason: ours?.rolloutStateReason };
+  return { is: "not listed yet" };
+}

@@ -1,6 +1,6 @@
 import { CreateServiceCommand, DeleteServiceCommand, UpdateServiceCommand, type Service } from "@aws-sdk/client-ecs";
 import { errorCode, ignoreNotFound } from "../aws/errors.js";
-import { findService } from "../aws/ecs.js";
+import { findService, readRollout } from "../aws/ecs.js";
 import { passingRole } from "../aws/iam.js";
 import { assertOurs, ecsTagList, tagMap, type Tags } from "../aws/tags.js";
 import { CONTAINER, awaitingFirstDeploy, TAG_ASLEEP } from "../config/names.js";
@@ -76,15 +76,14 @@ export function rolloutState(s: Service, prior: Stored | undefined): LiveState {
   const primary = s.deployments?.find((d) => d.status === "PRIMARY");
   const mine = prior?.outputs.deploymentId;
   if (mine && primary && (s.desiredCount ?? 0) > 0) {
-    const ours = s.deployments?.find((d) => d.id === mine);
-    if (ours?.status === "PRIMARY") {
-      if (ours.rolloutState === "FAILED") return { state: "failed", why: `deployment failed: ${ours.rolloutStateReason ?? "circuit breaker"}` };
-      if (ours.rolloutState !== "COMPLETED") return { state: "pending", why: progress(ours) };
-      return { state: "ready" };
+    const rollout = readRollout(s, mine, (p) => (p.createdAt?.getTime() ?? 0) > Number(prior!.outputs.deploymentAt ?? 0));
+    switch (rollout.is) {
+      case "completed": return { state: "ready" };
+      case "failed": return { state: "failed", why: `deployment failed: ${rollout.reason ?? "circuit breaker"}` };
+      case "rolling": return { state: "pending", why: progress(rollout.deployment) };
+      case "rolled back": return { state: "failed", why: `the deployment was rolled back${rollout.reason ? `: ${rollout.reason}` : ""}; see \`spontime-infra logs\`` };
+      case "not listed yet": return { state: "pending", why: "deployment not visible yet" };
     }
-    const newer = (primary.createdAt?.getTime() ?? 0) > Number(prior!.outputs.deploymentAt ?? 0);
-    if (newer) return { state: "failed", why: `the deployment was rolled back${ours?.rolloutStateReason ? `: ${ours.rolloutStateReason}` : ""}; see \`spontime-infra logs\`` };
-    return { state: "pending", why: "deployment not visible yet" };
   }
   if (primary && (s.desiredCount ?? 0) > 0 && (primary.rolloutState === "IN_PROGRESS" || (s.deployments?.length ?? 0) > 1)) return { state: "pending", why: progress(primary) };
   return { state: "ready" };
