@@ -21,9 +21,10 @@ const FREE = new Set(["sts:GetCallerIdentity"]);
  * Listed, yet no call of that name is ever made: IAM checks them as part of another call. PassRole when a task
  * definition or a schedule names a role (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html);
  * s3:ListBucket makes S3 answer a missing state object 404 instead of 403 (API_GetObject.html, "Permissions");
+ * rds:CreateDBSnapshot is what a DeleteDBInstance with a final snapshot needs (API_DeleteDBInstance.html);
  * the ECR push actions are docker's, in the CI workflow (`docker login`/`docker push`), not this tool's.
  */
-const CHECKED_WITHOUT_A_CALL = new Set(["iam:PassRole", "s3:ListBucket", ...DOCKER_PUSH_ACTIONS]);
+const CHECKED_WITHOUT_A_CALL = new Set(["iam:PassRole", "s3:ListBucket", "rds:CreateDBSnapshot", ...DOCKER_PUSH_ACTIONS]);
 
 const CI_COMMANDS = new Set(["deploy", "run", "logs"]);
 const ciActions = (spec: object) => new Set(ciPolicy(SpecSchema.parse(spec)).Statement.flatMap((s) => s.Action));
@@ -83,6 +84,12 @@ describe("the permission lists", () => {
       await run(h, ["wake", "--health-timeout", "1s"], RETAGGED, undefined);
       await run(h, ["status"], RETAGGED);
       await run(h, ["down", "--yes"], RETAGGED);
+      // The final snapshot down kept: restored by the next up, then listed and deleted.
+      await run(h, ["up", "--yes", "--restore", "latest"], RETAGGED);
+      await run(h, ["snapshots", "--json"], RETAGGED);
+      const [snapshot] = (JSON.parse((await h.cli(["snapshots", "--json"])).stdout) as { snapshots: { id: string }[] }).snapshots;
+      await run(h, ["snapshots", "delete", snapshot!.id, "--yes"], RETAGGED);
+      await run(h, ["down", "--yes", "--skip-final-snapshot"], RETAGGED);
     }, { newAccount: true });
 
     await withHarness(async (h) => {

@@ -1,10 +1,9 @@
 import { AttachRolePolicyCommand, DeleteRoleCommand, DetachRolePolicyCommand, ListAttachedRolePoliciesCommand } from "@aws-sdk/client-iam";
 import { hasCode, ignoreNotFound } from "../aws/errors.js";
 import { createRole, findOwnRole, readInlinePolicy, resetTrust, writeInlinePolicy, type Permission } from "../aws/iam.js";
-import { type Tags } from "../aws/tags.js";
-import type { Ctx, DesiredStack } from "./context.js";
-import { tagged } from "./tagging.js";
-import { names, TAG_REGION } from "../config/names.js";
+import { syncTags, type Tags } from "../aws/tags.js";
+import { names, stackTags, TAG_REGION } from "../config/names.js";
+import type { Ctx, DesiredStack, StackResource } from "./context.js";
 
 const KEY = "iam-execution-role";
 export const EXECUTION_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy";
@@ -28,11 +27,9 @@ export function secretsAccess(secrets: Record<string, string>): Permission[] {
 }
 
 const desired = (spec: DesiredStack) => ({
-  trustedServices: [ECS_TASKS], policies: [EXECUTION_POLICY_ARN], secretsAccess: secretsAccess(spec.app.secrets),
-  // Roles are global: the region tag tells this region's stack from the same app's elsewhere.
-  tags: { [TAG_REGION]: spec.region },
+  trustedServices: [ECS_TASKS], policies: [EXECUTION_POLICY_ARN], secretsAccess: secretsAccess(spec.app.secrets), tags: { ...stackTags(spec, KEY), [TAG_REGION]: spec.region },
 });
-type Want = ReturnType<typeof desired> & { tags: Tags };
+type Want = ReturnType<typeof desired>;
 type Attrs = { trustedServices: string[]; policies: string[]; secretsAccess: Permission[]; tags: Tags };
 type Out = { roleArn: string; roleName: string; secretsPolicy?: string };
 
@@ -46,7 +43,7 @@ async function setPolicies(ctx: Ctx, role: string, want: string[], have: string[
   for (const arn of have.filter((a) => !want.includes(a))) await ignoreNotFound(() => ctx.aws.iam.send(new DetachRolePolicyCommand({ RoleName: role, PolicyArn: arn })));
 }
 
-export const executionRole = tagged<Want, Attrs, Out>({
+export const executionRole: StackResource<Want, Attrs, Out> = {
   key: KEY,
   kind: "iam:role",
   client: "iam",
@@ -89,6 +86,7 @@ export const executionRole = tagged<Want, Attrs, Out>({
     if (changed.includes("trustedServices")) await resetTrust(ctx.aws, live.id, ECS_TASKS);
     if (changed.includes("policies")) await setPolicies(ctx, live.id, want.policies, live.attrs.policies);
     if (changed.includes("secretsAccess")) await writeInlinePolicy(ctx.aws, live.id, SECRETS_POLICY, want.secretsAccess);
+    if (changed.includes("tags")) await syncTags(ctx.aws, "iam", live.id, want.tags, live.attrs.tags);
     return outputsOf(live.outputs.roleArn, live.id, want.secretsAccess);
   },
   async delete(ctx, live) {
@@ -97,4 +95,4 @@ export const executionRole = tagged<Want, Attrs, Out>({
     await writeInlinePolicy(ctx.aws, live.id, SECRETS_POLICY, []);
     await ignoreNotFound(() => ctx.aws.iam.send(new DeleteRoleCommand({ RoleName: live.id })));
   },
-});
+};

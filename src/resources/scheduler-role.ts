@@ -1,13 +1,12 @@
 import { DeleteRoleCommand } from "@aws-sdk/client-iam";
 import { hasCode, ignoreNotFound } from "../aws/errors.js";
 import { createRole, findOwnRole, readInlinePolicy, resetTrust, writeInlinePolicy, type Permission } from "../aws/iam.js";
-import { type Tags } from "../aws/tags.js";
-import { names, TAG_REGION } from "../config/names.js";
+import { syncTags, type Tags } from "../aws/tags.js";
+import { names, stackTags, TAG_REGION } from "../config/names.js";
 import type { RefFn } from "../engine/types.js";
-import type { DesiredStack } from "./context.js";
+import type { DesiredStack, StackResource } from "./context.js";
 import { dbInstance } from "./db-instance.js";
 import { ecsService } from "./ecs-service.js";
-import { tagged } from "./tagging.js";
 
 const KEY = "iam-scheduler-role";
 const POLICY_NAME = "sleep-and-wake";
@@ -19,12 +18,12 @@ const permissions = (ref: RefFn): Permission[] => [
   { actions: ["rds:StartDBInstance", "rds:StopDBInstance"], resources: [ref(dbInstance).arn] },
 ];
 
-const desired = (spec: DesiredStack, ref: RefFn) => ({ trustedServices: [SCHEDULER], permissions: permissions(ref), tags: { [TAG_REGION]: spec.region } });
-type Want = ReturnType<typeof desired> & { tags: Tags };
+const desired = (spec: DesiredStack, ref: RefFn) => ({ trustedServices: [SCHEDULER], permissions: permissions(ref), tags: { ...stackTags(spec, KEY), [TAG_REGION]: spec.region } });
+type Want = ReturnType<typeof desired>;
 type Attrs = { trustedServices: string[]; permissions?: Permission[]; tags: Tags };
 
 /** The role EventBridge Scheduler assumes to run the sleep and wake calls (universal targets, no Lambda). */
-export const schedulerRole = tagged<Want, Attrs, { roleArn: string; roleName: string }>({
+export const schedulerRole: StackResource<Want, Attrs, { roleArn: string; roleName: string }> = {
   key: KEY,
   kind: "iam:role",
   client: "iam",
@@ -60,9 +59,10 @@ export const schedulerRole = tagged<Want, Attrs, { roleArn: string; roleName: st
   async update(ctx, want, live, changed) {
     if (changed.includes("trustedServices")) await resetTrust(ctx.aws, live.id, SCHEDULER);
     if (changed.includes("permissions")) await writeInlinePolicy(ctx.aws, live.id, POLICY_NAME, want.permissions);
+    if (changed.includes("tags")) await syncTags(ctx.aws, "iam", live.id, want.tags, live.attrs.tags);
   },
   async delete(ctx, live) {
     await writeInlinePolicy(ctx.aws, live.id, POLICY_NAME, []);
     await ignoreNotFound(() => ctx.aws.iam.send(new DeleteRoleCommand({ RoleName: live.id })));
   },
-});
+};
