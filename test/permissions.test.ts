@@ -26,6 +26,9 @@ const FREE = new Set(["sts:GetCallerIdentity"]);
  */
 const CHECKED_WITHOUT_A_CALL = new Set(["iam:PassRole", "s3:ListBucket", "rds:CreateDBSnapshot", ...DOCKER_PUSH_ACTIONS]);
 
+/** Called only on a path these runs do not take, and where that path's own test calls it. */
+const CALLED_ELSEWHERE = new Set(["ec2:DescribeNetworkInterfaces" /* two live copies of the network: test/two-runs.test.ts */]);
+
 const CI_COMMANDS = new Set(["deploy", "run", "logs"]);
 const ciActions = (spec: object) => new Set(ciPolicy(SpecSchema.parse(spec)).Statement.flatMap((s) => s.Action));
 
@@ -114,7 +117,7 @@ describe("the permission lists", () => {
     assert.deepEqual(outside, [], "every call is in the list for its command and spec");
     const everySpec = { schedule: SCHEDULE, https: { domain: "api.example.com" }, hostedZone: true, app: { capacity: "FARGATE_SPOT", secrets: { A: SECRET } }, state: { backend: "s3" } };
     const listed = new Set([...stackActions(everySpec), ...ciActions({})]);
-    assert.deepEqual([...listed].filter((a) => !called.has(a) && !CHECKED_WITHOUT_A_CALL.has(a)).sort(), [], "every listed action is called somewhere");
+    assert.deepEqual([...listed].filter((a) => !called.has(a) && !CHECKED_WITHOUT_A_CALL.has(a) && !CALLED_ELSEWHERE.has(a)).sort(), [], "every listed action is called somewhere");
     assert.ok(S3_STATE_ACTIONS.every((a) => listed.has(a)));
   });
 });

@@ -25,6 +25,10 @@ const RUN_ACTIONS = [
   "elasticloadbalancing:DescribeTargetHealth",
   // `up` with no database but snapshots of the stack's offers them; `snapshots` lists and deletes them.
   "rds:DescribeDBSnapshots", "rds:DeleteDBSnapshot",
+  // What uses each of two live copies of the network, when `up` finds them (Stack.refuseOtherCopies).
+  "ec2:DescribeNetworkInterfaces",
+  // The stack-level claim of up, down, sleep and wake (src/state/claim.ts), on /spontime-infra/<app>/claim/*.
+  "ssm:PutParameter", "ssm:GetParametersByPath", "ssm:DeleteParameter",
 ];
 
 /** `connect` looks the domain's zone up in Route 53 (aws/route53.ts) whenever the spec has `https`. */
