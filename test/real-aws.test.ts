@@ -140,3 +140,30 @@ describe("creates without an idempotency token or with one for identical setting
     });
   });
 });
+
+describe("RDS storage rules refused at plan (issue 24 item 8)", () => {
+  it("an increase under 10% and a change within 6 hours of the last one are refused before any call, with AWS's rule; after 6 hours it goes", async () => {
+    await withHarness(async (h) => {
+      await h.up();
+      const spec = (gb: number) => h.writeSpec({ database: { allocatedStorage: gb } });
+      h.resetCalls();
+      const small = await h.cli(["up", "--yes", "--config", spec(21)]);
+      assert.equal(small.code, 2, small.stderr);
+      assert.match(small.stderr, /RDS takes a storage increase of at least 10% \(20 GB → at least 22 GB, not 21 GB\)/);
+      assert.equal((await h.cli(["plan", "--config", spec(21)])).code, 2, "plan says so too");
+      assert.deepEqual(h.fake.mutatingCalls(), []);
+
+      await h.up("--config", spec(25));
+      assert.equal(h.fake.rds.instances.get(`${APP}-db`)!.allocatedStorage, 25);
+      h.resetCalls();
+      const soon = await h.cli(["up", "--yes", "--config", spec(30)]);
+      assert.equal(soon.code, 2, soon.stderr);
+      assert.match(soon.stderr, /RDS takes no storage change within 6 hours of the last one: try again after \d{4}-\d\d-\d\dT/);
+      assert.deepEqual(h.fake.mutatingCalls(), []);
+
+      await h.clock.run(() => h.clock.sleep(6 * 3_600_000));
+      await h.up("--config", spec(30));
+      assert.equal(h.fake.rds.instances.get(`${APP}-db`)!.allocatedStorage, 30);
+    });
+  });
+});

@@ -43,8 +43,18 @@ const desired = (spec: DesiredStack, ref: RefFn) => ({
   tags: stackTags(spec, KEY),
 });
 type Want = ReturnType<typeof desired>;
-type Attrs = Omit<{ [K in keyof Want]?: Want[K] }, "tags"> & { tags: Tags; status: string };
-type Out = { endpoint: string; port: string; engineVersion: string; arn: string };
+/** `storageLockedUntil`: within 6 hours of our last storage change (remembered in state), when RDS takes none. */
+type Attrs = Omit<{ [K in keyof Want]?: Want[K] }, "tags"> & { tags: Tags; status: string; storageLockedUntil?: string };
+/** `storageChangedAt`: when `up` last changed the storage (RDS shows no such date), kept in state. */
+type Out = { endpoint: string; port: string; engineVersion: string; arn: string; storageChangedAt?: string };
+
+/**
+ * RDS storage rules (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_PIOPS.ModifyingExisting.html):
+ * an increase of at least 10 percent, and no further storage change for 6 hours or until storage optimization
+ * has completed, whichever is longer.
+ */
+const STORAGE_LOCK_MS = 6 * 3_600_000;
+const MIN_STORAGE_INCREASE = 1.1;
 
 /** "15" in the spec means "any 15.x": the live version is then compared by its major only. */
 const comparableVersion = (spec: DesiredStack, live: string | undefined) => (spec.database.engineVersion.includes(".") ? live : live?.split(".")[0]);
@@ -179,23 +189,38 @@ export const dbInstance: StackResource<Want, Attrs, Out> = {
     if (live.attrs.stopped && want.stopped && changed.some((f) => f !== "stopped" && f !== "tags")) {
       return `the database is stopped (the stack is asleep) and RDS modifies only a running instance: run \`spontime-infra wake\` (or \`up --wake\`) first, then \`up\``;
     }
-    if ((changed.includes("storageType") || changed.includes("allocatedStorage")) && live.attrs.status === "storage-optimization") {
+    const have = live.attrs.allocatedStorage ?? 0;
+    if (changed.includes("allocatedStorage") && want.allocatedStorage > have && want.allocatedStorage < have * MIN_STORAGE_INCREASE) {
+      return `RDS takes a storage increase of at least 10% (${have} GB → at least ${Math.ceil(have * MIN_STORAGE_INCREASE)} GB, not ${want.allocatedStorage} GB): set database.allocatedStorage to ${Math.ceil(have * MIN_STORAGE_INCREASE)} or more`;
+    }
+    const storageChange = changed.includes("storageType") || changed.includes("allocatedStorage");
+    if (storageChange && live.attrs.status === "storage-optimization") {
       return "RDS refuses a storage change while the last one is still being optimized (up to 6 hours after it): try again later";
+    }
+    if (storageChange && live.attrs.storageLockedUntil) {
+      return `RDS takes no storage change within 6 hours of the last one: try again after ${live.attrs.storageLockedUntil}`;
     }
     return undefined;
   },
-  async observe(ctx) {
+  async observe(ctx, prior) {
     const id = ctx.names.dbInstance;
     const db = await findDbInstance(ctx);
     if (!db || db.DBInstanceStatus === "deleted") return undefined;
     const tags = tagMap(db.TagList);
     assertOurs("RDS instance", id, tags, ctx.spec.appName);
     const status = db.DBInstanceStatus ?? "unknown";
+    // Forgotten once the 6 hours are over: the state file then holds no date.
+    const changedAt = prior?.outputs.storageChangedAt;
+    const until = changedAt ? Date.parse(changedAt) + STORAGE_LOCK_MS : 0;
+    const lockedUntil = until > ctx.clock.now() ? new Date(until).toISOString() : undefined;
     return {
       id,
       ...stateOf(status),
-      attrs: attrsOf(ctx, db, tags),
-      outputs: { endpoint: db.Endpoint?.Address ?? "", port: String(db.Endpoint?.Port ?? 5432), engineVersion: db.EngineVersion ?? "", arn: db.DBInstanceArn ?? "" },
+      attrs: { ...attrsOf(ctx, db, tags), ...(lockedUntil ? { storageLockedUntil: lockedUntil } : {}) },
+      outputs: {
+        endpoint: db.Endpoint?.Address ?? "", port: String(db.Endpoint?.Port ?? 5432), engineVersion: db.EngineVersion ?? "", arn: db.DBInstanceArn ?? "",
+        ...(changedAt ? { storageChangedAt: changedAt } : {}),
+      },
     };
   },
   async create(ctx, want) {
@@ -233,6 +258,7 @@ export const dbInstance: StackResource<Want, Attrs, Out> = {
       return;
     }
     const modify = changed.filter((f) => f !== "stopped" && f !== "tags");
+    let storageChangedAt: string | undefined;
     if (modify.length) {
       const input: ModifyDBInstanceCommandInput = { ...id, ApplyImmediately: true };
       if (modify.includes("instanceClass")) input.DBInstanceClass = want.instanceClass;
@@ -246,11 +272,13 @@ export const dbInstance: StackResource<Want, Attrs, Out> = {
       // A state file lost and rebuilt: we cannot know the live password, so set the one we hold.
       if (modify.includes("passwordHash")) input.MasterUserPassword = ctx.records.get(secrets.key)!.outputs.dbPassword;
       await ctx.aws.rds.send(new ModifyDBInstanceCommand(input));
+      if (modify.includes("allocatedStorage") || modify.includes("storageType")) storageChangedAt = new Date(ctx.clock.now()).toISOString();
       if (modify.includes("passwordHash")) await ctx.aws.rds.send(new AddTagsToResourceCommand({ ResourceName: live.outputs.arn, Tags: [{ Key: PASSWORD_TAG, Value: want.passwordHash }] }));
     }
     if (changed.includes("tags")) await syncTags(ctx.aws, "rds", live.outputs.arn, want.tags, live.attrs.tags);
     // Stop last: StopDBInstance needs `available`, and a modification in flight would be refused.
     if (want.stopped && !live.attrs.stopped && !modify.length) await ctx.aws.rds.send(new StopDBInstanceCommand(id));
+    return storageChangedAt ? { storageChangedAt } : undefined;
   },
   async delete(ctx, live) {
     // In `up`, a delete is a replacement: the data is kept in a snapshot first, whatever --skip-final-snapshot says.

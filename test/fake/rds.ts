@@ -14,7 +14,11 @@ export interface DbInstance {
   engine: string; engineVersion: string; instanceClass: string; storageType: string; allocatedStorage: number; backup: number; multiAz: boolean; public: boolean;
   encrypted: boolean; az: string; subnetGroup: string; securityGroups: string[]; dbName: string; username: string; password: string; tags: Tags;
   copyTagsToSnapshot: boolean; restoredFrom?: string;
+  /** When the storage last changed (ModifyDBInstance AllocatedStorage or StorageType). */
+  storageModifiedAt?: number;
 }
+/** No further storage change for 6 hours after one (USER_PIOPS.ModifyingExisting.html, below). */
+const STORAGE_LOCK_MS = 6 * 3_600_000;
 /** A manual DB snapshot (a final one is manual too): the instance's data, engine, master user and password as they were. */
 export interface DbSnapshot {
   id: string; arn: string; instanceId: string; status: "creating" | "available"; availableAt: number; createdAt: number; allocatedStorage: number;
@@ -169,6 +173,17 @@ export function rdsService(fake: FakeAws): Service<typeof RDS> {
         // "You can't reduce the amount of storage for a DB instance after storage has been allocated."
         // (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_PIOPS.ModifyingExisting.html)
         if (i.AllocatedStorage !== undefined && i.AllocatedStorage < d.allocatedStorage) throw awsError("InvalidParameterCombination", `Invalid storage size for engine name postgres and storage type ${d.storageType}: ${i.AllocatedStorage}`);
+        // "When you increase the allocated storage, it must be by at least 10 percent ... you get an error", and
+        // "You can't make further storage modifications for either six (6) hours or until storage optimization
+        // has completed" (same page).
+        const storageChange = (i.AllocatedStorage !== undefined && i.AllocatedStorage !== d.allocatedStorage) || (i.StorageType !== undefined && i.StorageType !== d.storageType);
+        if (i.AllocatedStorage !== undefined && i.AllocatedStorage > d.allocatedStorage && i.AllocatedStorage < d.allocatedStorage * 1.1) {
+          throw awsError("InvalidParameterCombination", `Invalid storage size: the allocated storage must be increased by at least 10 percent (from ${d.allocatedStorage})`);
+        }
+        if (storageChange && d.storageModifiedAt !== undefined && fake.clock.now() - d.storageModifiedAt < STORAGE_LOCK_MS) {
+          throw awsError("InvalidParameterCombination", "You can't currently modify the storage of this DB instance because the previous storage change is being optimized.");
+        }
+        if (storageChange) d.storageModifiedAt = fake.clock.now();
         // No downgrade, not even of a minor version (hashicorp/terraform#22462: "Cannot upgrade postgres from 9.6.11 to 9.6.6").
         const parts = (v: string) => v.split(".").map(Number);
         const [want, have] = [parts(i.EngineVersion ?? d.engineVersion), parts(d.engineVersion)];
