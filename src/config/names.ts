@@ -51,7 +51,12 @@ export function names(spec: Pick<Spec, "appName" | "region">) {
     /** RunTask's token: one per run, so a retry after a lost response starts no second task. */
     runClientToken: (runId: string) => clientToken(`${app}:run:${runId}`, 64),
     /** RequestCertificate's IdempotencyToken (\w{1,32}): a retried request for this stack's domain returns the same certificate. */
-    certificateToken: (domain: string) => clientToken(`${app}:certificate:${domain}`, 32),
+    /**
+     * One token per request intent (`at`: when this run decided to request): the SDK's retries of that call share
+     * it, while a later request for the same domain (after the certificate was deleted) must not, or ACM answers it,
+     * within the hour, with the deleted certificate (https://docs.aws.amazon.com/acm/latest/APIReference/API_RequestCertificate.html).
+     */
+    certificateToken: (domain: string, at: number) => clientToken(`${app}:certificate:${domain}:${at}`, 32),
     /** The state object's key in an S3 state bucket when the spec names none. */
     stateKey: `spontime-infra/${app}.json`,
   };

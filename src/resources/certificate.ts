@@ -127,9 +127,9 @@ export const certificate: StackResource<ReturnType<typeof desired>, Attrs, Out> 
     return { ...live, state: "ready" };
   },
   async create(ctx, want) {
-    // The token makes a retried request (its answer lost) return the same certificate, within ACM's hour.
+    // The token makes the SDK's retry of this request (its answer lost) return the same certificate, within ACM's hour.
     const out = await ctx.aws.acm.send(new RequestCertificateCommand({
-      DomainName: want.domain, ValidationMethod: "DNS", IdempotencyToken: ctx.names.certificateToken(want.domain), Tags: tagList(want.tags),
+      DomainName: want.domain, ValidationMethod: "DNS", IdempotencyToken: ctx.names.certificateToken(want.domain, ctx.clock.now()), Tags: tagList(want.tags),
     }));
     const arn = out.CertificateArn!;
     return { id: arn, outputs: { certificateArn: arn, status: "PENDING_VALIDATION", validationName: "", validationValue: "" } };
