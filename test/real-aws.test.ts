@@ -1,7 +1,7 @@
 /** Issue 24: what a first real run on a fresh account, and faults after it, meet on AWS (modelled in the fake). */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { APP, withHarness, type Harness } from "./helpers.js";
+import { APP, TEST_ENV, withHarness, type Harness } from "./helpers.js";
 
 describe("a sleeping stack (issue 24 item 6)", () => {
   it("up with a change the stopped database would have to take is refused at plan, saying wake first; nothing is called", async () => {
@@ -165,5 +165,24 @@ describe("RDS storage rules refused at plan (issue 24 item 8)", () => {
       await h.up("--config", spec(30));
       assert.equal(h.fake.rds.instances.get(`${APP}-db`)!.allocatedStorage, 30);
     });
+  });
+});
+
+describe("partitions (issue 24 item 4)", () => {
+  it("a stack in China (aws-cn): every ARN the tool builds is in the region's partition; up converges, the CI policy and the state bucket's policy name aws-cn", async () => {
+    await withHarness(async (h) => {
+      const spec = h.writeSpec({ region: "cn-north-1", schedule: { awake: "Mon-Fri 08:00-20:00", timezone: "Asia/Shanghai" } });
+      const env = { ...TEST_ENV, AWS_REGION: "cn-north-1" };
+      const r = await h.cli(["up", "--yes", "--config", spec], { env });
+      assert.equal(r.code, 0, r.stderr);
+      const role = [...h.fake.iam.roles.values()].find((x) => x.policies.size)!;
+      assert.deepEqual([...role.policies], ["arn:aws-cn:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"]);
+      assert.ok([...h.fake.scheduler.schedules.values()].every((s) => s.target.Arn.startsWith("arn:aws-cn:scheduler:::aws-sdk:")));
+      const policy = (await h.cli(["ci-policy", "--config", spec], { env })).stdout;
+      assert.match(policy, /arn:aws-cn:/);
+      assert.doesNotMatch(policy, /arn:aws:/);
+      assert.equal((await h.cli(["state", "bootstrap", "--bucket", "acme-cn-state", "--config", spec], { env })).code, 0);
+      assert.doesNotMatch(h.fake.s3.buckets.get("acme-cn-state")!.policy!, /arn:aws:/);
+    }, { region: "cn-north-1" });
   });
 });

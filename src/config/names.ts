@@ -5,6 +5,12 @@ import type { Spec } from "./schema.js";
 /** A deterministic idempotency token for `seed`, as long as the call's documented limit allows. */
 const clientToken = (seed: string, max: number) => createHash("sha256").update(seed).digest("hex").slice(0, max);
 
+/**
+ * The partition every ARN of a region starts with: `aws-cn` in China, `aws-us-gov` in GovCloud, `aws` elsewhere
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html, "partition").
+ */
+export const partitionOf = (region: string): string => (region.startsWith("cn-") ? "aws-cn" : region.startsWith("us-gov-") ? "aws-us-gov" : "aws");
+
 /** The one container of the task definition: the service's load balancer block and deploy find it by this name. */
 export const CONTAINER = "web";
 

@@ -2,11 +2,12 @@ import { AttachRolePolicyCommand, DeleteRoleCommand, DetachRolePolicyCommand, Li
 import { hasCode, ignoreNotFound } from "../aws/errors.js";
 import { createRole, findOwnRole, readInlinePolicy, resetTrust, writeInlinePolicy, type Permission } from "../aws/iam.js";
 import { syncTags, type Tags } from "../aws/tags.js";
-import { names, stackTags, TAG_REGION } from "../config/names.js";
+import { names, partitionOf, stackTags, TAG_REGION } from "../config/names.js";
 import type { Ctx, DesiredStack, StackResource } from "./context.js";
 
 const KEY = "iam-execution-role";
-export const EXECUTION_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy";
+/** The AWS managed policy, in the region's partition. */
+export const executionPolicyArn = (region: string) => `arn:${partitionOf(region)}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy`;
 const ECS_TASKS = "ecs-tasks.amazonaws.com";
 /** The inline policy letting ECS read app.secrets when it starts a task, and nothing more. */
 const SECRETS_POLICY = "read-app-secrets";
@@ -27,7 +28,7 @@ export function secretsAccess(secrets: Record<string, string>): Permission[] {
 }
 
 const desired = (spec: DesiredStack) => ({
-  trustedServices: [ECS_TASKS], policies: [EXECUTION_POLICY_ARN], secretsAccess: secretsAccess(spec.app.secrets), tags: { ...stackTags(spec, KEY), [TAG_REGION]: spec.region },
+  trustedServices: [ECS_TASKS], policies: [executionPolicyArn(spec.region)], secretsAccess: secretsAccess(spec.app.secrets), tags: { ...stackTags(spec, KEY), [TAG_REGION]: spec.region },
 });
 type Want = ReturnType<typeof desired>;
 type Attrs = { trustedServices: string[]; policies: string[]; secretsAccess: Permission[]; tags: Tags };

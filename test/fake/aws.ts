@@ -103,7 +103,12 @@ export class FakeAws {
   get azs(): string[] { return ["a", "b", "c", "d"].map((s) => `${this.region}${s}`); }
   zonesWithout(dbClass: string): string[] { return (this.options.dbClassMissingIn?.[dbClass] ?? []).map((s) => `${this.region}${s}`); }
   get newAccount(): boolean { return this.options.newAccount ?? false; }
-  get callerArn(): string { return this.options.callerArn ?? `arn:aws:iam::${this.account}:user/operator`; }
+  /**
+   * The partition of the account's region: `aws-cn` in China, `aws-us-gov` in GovCloud
+   * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html). ARNs of another partition name nothing here.
+   */
+  get partition(): string { return this.region.startsWith("cn-") ? "aws-cn" : this.region.startsWith("us-gov-") ? "aws-us-gov" : "aws"; }
+  get callerArn(): string { return this.options.callerArn ?? `arn:${this.partition}:iam::${this.account}:user/operator`; }
   get deniedActions(): string[] { return this.options.deniedActions ?? []; }
 
   get ec2(): Ec2State { return this.state.ec2; }
@@ -198,7 +203,7 @@ export class FakeAws {
 
   id(prefix: string): string { return `${prefix}-${this.nextSeq().toString(16).padStart(8, "0")}`; }
   nextSeq(): number { return this.state.seq++; }
-  arn(service: string, resource: string): string { return `arn:aws:${service}:${this.region}:${this.account}:${resource}`; }
+  arn(service: string, resource: string): string { return `arn:${this.partition}:${service}:${this.region}:${this.account}:${resource}`; }
 
   /** Calls the fake itself counts as changing the account (its own `writes` lists), whatever the product thinks. */
   mutatingCalls(): Call[] { return this.calls.filter((c) => c.mutating && !isClaimCall(c)); }
