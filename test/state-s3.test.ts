@@ -143,6 +143,19 @@ describe("up with the state in S3", () => {
     });
   });
 
+  it("a state bucket in another region than the stack: its region is asked (HeadBucket) and used, instead of S3's redirect failing the run (issue 24 item 13)", async () => {
+    await withHarness(async (h) => {
+      const made = await h.cli(["state", "bootstrap", "--bucket", BUCKET, "--region", "eu-west-1"]);
+      assert.equal(made.code, 0, made.stderr);
+      assert.equal(bucketOf(h).region, "eu-west-1");
+      const r = await h.cli(["up", "--yes", ...S3]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(JSON.parse(objectText(h, KEY)!).resources.vpc, "the state is in the bucket");
+      assert.equal(JSON.parse(objectText(h, KEY)!).region, "us-east-1", "the stack stays in its region");
+      assert.equal((await h.cli(["status", ...S3])).code, 0);
+    });
+  });
+
   it("a 409 ConditionalRequestConflict on a conditional write is retried", async () => {
     await withHarness(async (h) => {
       await bootstrapped(h);

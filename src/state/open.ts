@@ -19,14 +19,17 @@ export function stateLocation(spec: Spec, flags: StateFlags, env: NodeJS.Process
   const valid = s3BucketName.safeParse(bucket);
   if (!valid.success) throw new UserError(`state bucket ${JSON.stringify(bucket)}: ${valid.error.issues[0]!.message}`);
   return {
-    backend: "s3", bucket, key: fromSpec?.key ?? names(spec).stateKey, region: fromSpec?.region ?? spec.region,
+    backend: "s3", bucket, key: fromSpec?.key ?? names(spec).stateKey, region: fromSpec?.region ?? spec.region, regionGiven: !!fromSpec?.region,
     ...(spec.profile ? { profile: spec.profile } : {}),
   };
 }
 
-/** An S3 client for the state bucket, once it is clear that credentials exist at all. */
+/**
+ * An S3 client for the state bucket, once it is clear that credentials exist at all, in the bucket's own region:
+ * a bucket elsewhere than the stack answers object requests with a redirect. `location.region` becomes the bucket's.
+ */
 export async function stateS3Client(location: S3Location, env: NodeJS.ProcessEnv): Promise<S3Client> {
-  const { s3Client } = await import("./s3.js");
+  const { s3Client, bucketRegion } = await import("./s3.js");
   const { credentialSourceConfigured } = await import("../aws/clients.js");
   const { credentialError } = await import("../aws/errors.js");
   // Without any credential source the SDK would probe the EC2 metadata endpoint for seconds first.
@@ -36,6 +39,11 @@ export async function stateS3Client(location: S3Location, env: NodeJS.ProcessEnv
     throw new UserError(`${cause.message}: this stack's state is in S3 (s3://${location.bucket}/${location.key}), and reading it needs them, for \`plan\` too`,
       `${cause.hint}; without credentials, \`plan\` and \`validate\` work only for a stack whose state is local (no "state" in the spec, no --state-bucket)`);
   }
+  const client = s3Client(location);
+  if (location.regionGiven) return client;
+  const actual = await bucketRegion(client, location.bucket);
+  if (!actual || actual === location.region) return client;
+  location.region = actual;
   return s3Client(location);
 }
 

@@ -1,12 +1,26 @@
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { credentialError, describeAwsError, errorCode } from "../aws/errors.js";
 import { ToolError, UserError } from "../errors.js";
 import { StateConflict, type LockAttempt, type LockInfo, type Snapshot, type StateBackend } from "./backend.js";
 
-export interface S3Location { bucket: string; key: string; region: string; profile?: string }
+/** `regionGiven`: the spec names the bucket's region; otherwise `region` is the stack's, and the bucket's own is asked. */
+export interface S3Location { bucket: string; key: string; region: string; profile?: string; regionGiven?: boolean }
 
 export function s3Client(location: Pick<S3Location, "region" | "profile">): S3Client {
   return new S3Client({ region: location.region, maxAttempts: 3, ...(location.profile ? { profile: location.profile } : {}) });
+}
+
+/**
+ * The bucket's region, as HeadBucket answers it (BucketRegion, from x-amz-bucket-region; a redirect from
+ * another region's endpoint carries the same header: https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadBucket.html).
+ * Undefined when S3 does not say (no such bucket, no access): the next call then says what is wrong.
+ */
+export async function bucketRegion(s3: S3Client, bucket: string): Promise<string | undefined> {
+  try {
+    return (await s3.send(new HeadBucketCommand({ Bucket: bucket }))).BucketRegion;
+  } catch (e) {
+    return (e as { $response?: { headers?: Record<string, string> } }).$response?.headers?.["x-amz-bucket-region"];
+  }
 }
 
 /**

@@ -5,7 +5,7 @@
 import * as S3 from "@aws-sdk/client-s3";
 import { createHash } from "node:crypto";
 import type { FakeAws } from "./aws.js";
-import { awsError, fromUpper, type Service, type Tags } from "./common.js";
+import { awsError, fromUpper, type CallContext, type Service, type Tags } from "./common.js";
 
 /** One version of a key; a delete marker has no body. */
 export interface S3Version { versionId: string; body?: string; etag?: string }
@@ -35,6 +35,16 @@ export function s3Service(fake: FakeAws): Service<typeof S3> {
   const bucket = (name: string | undefined) => {
     const b = s3().buckets.get(name ?? "");
     if (!b) throw awsError("NoSuchBucket", "The specified bucket does not exist", 404);
+    return b;
+  };
+  /**
+   * An object request sent to another region's endpoint than the bucket's answers 301 PermanentRedirect
+   * (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html; the SDK follows it only with
+   * `followRegionRedirects`); HeadBucket answers the bucket's region (x-amz-bucket-region, API_HeadBucket).
+   */
+  const inRegion = (name: string | undefined, call: CallContext) => {
+    const b = bucket(name);
+    if (b.region !== call.region) throw awsError("PermanentRedirect", "The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.", 301);
     return b;
   };
   /** The current version, unless it is a delete marker: "a delete marker ... GET returns 404" (https://docs.aws.amazon.com/AmazonS3/latest/userguide/DeleteMarker.html). */
@@ -78,8 +88,8 @@ export function s3Service(fake: FakeAws): Service<typeof S3> {
         if (s3().foreign.has(i.Bucket!)) throw awsError("Forbidden", "", 403);
         return { BucketRegion: bucket(i.Bucket).region };
       },
-      GetObject: (i) => {
-        const v = current(bucket(i.Bucket), i.Key!);
+      GetObject: (i, call) => {
+        const v = current(inRegion(i.Bucket, call), i.Key!);
         if (!v) throw awsError("NoSuchKey", "The specified key does not exist.", 404);
         return { Body: bodyOf(v.body!), ETag: v.etag, VersionId: v.versionId };
       },
@@ -129,8 +139,8 @@ export function s3Service(fake: FakeAws): Service<typeof S3> {
         JSON.parse(i.Policy!); // MalformedPolicy otherwise
         bucket(i.Bucket).policy = i.Policy!;
       },
-      PutObject: (i) => {
-        const b = bucket(i.Bucket);
+      PutObject: (i, call) => {
+        const b = inRegion(i.Bucket, call);
         checkConditions(b, i.Key!, i);
         const body = String(i.Body ?? "");
         const v: S3Version = { versionId: b.versioning === "Enabled" ? fake.id("v") : "null", body, etag: etagOf(body) };
@@ -138,8 +148,8 @@ export function s3Service(fake: FakeAws): Service<typeof S3> {
         return { ETag: v.etag, VersionId: v.versionId };
       },
       /** Without a version id: a versioned bucket gets a delete marker, earlier versions stay (DeleteObject API reference). */
-      DeleteObject: (i) => {
-        const b = bucket(i.Bucket);
+      DeleteObject: (i, call) => {
+        const b = inRegion(i.Bucket, call);
         checkConditions(b, i.Key!, i);
         if (b.versioning === "Enabled") store(b, i.Key!, { versionId: fake.id("v") });
         else b.objects.delete(i.Key!);
