@@ -214,6 +214,44 @@ describe("a lost answer on an S3 state write (issue 24 items 14, 15)", () => {
   });
 });
 
+describe("S3 state recovery (issue 24 item 24)", () => {
+  it("a corrupt state object names the versions the bucket kept; pull --version-id brings one back and push puts it in place", async () => {
+    await withHarness(async (h) => {
+      await bootstrapped(h);
+      await h.up(...S3);
+      const good = objectText(h, KEY)!;
+      bucketOf(h).objects.get(KEY)!.push({ versionId: "v-corrupt", body: "{ half a file", etag: '"corrupt"', at: h.clock.now() + 1 });
+      const r = await h.cli(["plan", ...S3]);
+      assert.equal(r.code, 2);
+      const previous = bucketOf(h).objects.get(KEY)!.at(-2)!.versionId;
+      assert.match(r.stderr, new RegExp(`state file s3://${BUCKET}/${KEY} is corrupt \\(not JSON\\)\n\\s+earlier versions, newest first: ${previous} \\(\\d{4}-`));
+      assert.match(r.stderr, /`spontime-infra state pull --version-id <id> -o state\.json`, check it, then `spontime-infra state push state\.json`/);
+
+      const file = join(h.dir, "restored.json");
+      const pulled = await h.cli(["state", "pull", "--version-id", previous, "-o", file, ...S3]);
+      assert.equal(pulled.code, 0, pulled.stderr);
+      assert.equal(readFileSync(file, "utf8"), good);
+      const pushed = await h.cli(["state", "push", file, ...S3]);
+      assert.equal(pushed.code, 0, pushed.stderr);
+      assert.equal(objectText(h, KEY), good);
+      assert.equal((await h.cli(["plan", "--detailed-exitcode", ...S3])).code, 0, "back in sync");
+    });
+  });
+
+  it("a locked run on an unversioned bucket warns that a bad state could not be brought back, and says how to turn versioning on", async () => {
+    await withHarness(async (h) => {
+      await bootstrapped(h);
+      bucketOf(h).versioning = "Suspended";
+      const r = await h.cli(["up", "--yes", ...S3]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /warning: the state bucket acme-spontime-state has no versioning.*`spontime-infra state bootstrap --bucket acme-spontime-state` turns it on/);
+      assert.equal((await h.cli(["state", "bootstrap", "--bucket", BUCKET])).code, 0);
+      assert.equal(bucketOf(h).versioning, "Enabled");
+      assert.doesNotMatch((await h.cli(["up", "--yes", ...S3])).stderr, /has no versioning/);
+    });
+  });
+});
+
 describe("S3 locks held by another machine", () => {
   it("refused without --force-unlock, naming the holder; without a terminal --force-unlock needs --yes; with it the lock is broken and said whose", async () => {
     await withHarness(async (h) => {

@@ -8,7 +8,7 @@ import type { FakeAws } from "./aws.js";
 import { awsError, fromUpper, type CallContext, type Service, type Tags } from "./common.js";
 
 /** One version of a key; a delete marker has no body. */
-export interface S3Version { versionId: string; body?: string; etag?: string }
+export interface S3Version { versionId: string; body?: string; etag?: string; at?: number }
 export interface PublicAccessBlock { BlockPublicAcls?: boolean; IgnorePublicAcls?: boolean; BlockPublicPolicy?: boolean; RestrictPublicBuckets?: boolean }
 export interface Bucket {
   name: string; region: string; tags: Tags; versioning?: "Enabled" | "Suspended"; encryption?: string;
@@ -88,13 +88,20 @@ export function s3Service(fake: FakeAws): Service<typeof S3> {
         if (s3().foreign.has(i.Bucket!)) throw awsError("Forbidden", "", 403);
         return { BucketRegion: bucket(i.Bucket).region };
       },
+      // With VersionId, that version (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html); one the key never had is NoSuchVersion.
       GetObject: (i, call) => {
-        const v = current(inRegion(i.Bucket, call), i.Key!);
+        const b = inRegion(i.Bucket, call);
+        if (i.VersionId !== undefined) {
+          const old = b.objects.get(i.Key!)?.find((x) => x.versionId === i.VersionId && x.body !== undefined);
+          if (!old) throw awsError("NoSuchVersion", "The specified version does not exist.", 404);
+          return { Body: bodyOf(old.body!), ETag: old.etag, VersionId: old.versionId };
+        }
+        const v = current(b, i.Key!);
         if (!v) throw awsError("NoSuchKey", "The specified key does not exist.", 404);
         return { Body: bodyOf(v.body!), ETag: v.etag, VersionId: v.versionId };
       },
       ListObjectVersions: (i) => ({
-        Versions: [...bucket(i.Bucket).objects].filter(([k]) => k.startsWith(i.Prefix ?? "")).flatMap(([Key, vs]) => vs.filter((v) => v.body !== undefined).map((v) => ({ Key, VersionId: v.versionId, ETag: v.etag }))),
+        Versions: [...bucket(i.Bucket).objects].filter(([k]) => k.startsWith(i.Prefix ?? "")).flatMap(([Key, vs]) => vs.filter((v) => v.body !== undefined).map((v) => ({ Key, VersionId: v.versionId, ETag: v.etag, Size: v.body!.length, ...(v.at === undefined ? {} : { LastModified: new Date(v.at) }) }))),
       }),
       GetBucketVersioning: (i) => ({ Status: bucket(i.Bucket).versioning }),
       GetBucketEncryption: (i) => ({ ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: bucket(i.Bucket).encryption } }] } }),
@@ -143,7 +150,7 @@ export function s3Service(fake: FakeAws): Service<typeof S3> {
         const b = inRegion(i.Bucket, call);
         checkConditions(b, i.Key!, i);
         const body = String(i.Body ?? "");
-        const v: S3Version = { versionId: b.versioning === "Enabled" ? fake.id("v") : "null", body, etag: etagOf(body) };
+        const v: S3Version = { versionId: b.versioning === "Enabled" ? fake.id("v") : "null", body, etag: etagOf(body), at: fake.clock.now() };
         store(b, i.Key!, v);
         return { ETag: v.etag, VersionId: v.versionId };
       },
