@@ -186,3 +186,26 @@ describe("partitions (issue 24 item 4)", () => {
     }, { region: "cn-north-1" });
   });
 });
+
+describe("stuck on ownership: each message says exactly what to run (issue 24 item 25)", () => {
+  it("the stack tag removed by hand from a subnet, and a task definition revision registered untagged: the exact tagging command; after it, up converges", async () => {
+    await withHarness(async (h) => {
+      await h.up();
+      const subnet = [...h.fake.ec2.subnets.values()][0]!;
+      delete subnet.tags["spontime:stack"];
+      const r = await h.cli(["up", "--yes"]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, new RegExp(`put it back with \`aws ec2 create-tags --resources ${subnet.id} --tags Key=spontime:stack,Value=${APP}\` and run again`));
+      subnet.tags["spontime:stack"] = APP; // what that command does
+
+      const latest = [...h.fake.ecs.taskDefs.values()].at(-1)!;
+      const byHand = { ...structuredClone(latest), revision: latest.revision + 1, arn: latest.arn.replace(/:\d+$/, `:${latest.revision + 1}`), tags: {} };
+      h.fake.ecs.taskDefs.set(byHand.arn, byHand);
+      const td = await h.cli(["up", "--yes"]);
+      assert.equal(td.code, 2, td.stderr);
+      assert.match(td.stderr, new RegExp(`put it back with \`aws ecs tag-resource --resource-arn ${byHand.arn} --tags key=spontime:stack,value=${APP}\``));
+      byHand.tags = { "spontime:stack": APP };
+      assert.equal((await h.cli(["up", "--yes"])).code, 0);
+    });
+  });
+});

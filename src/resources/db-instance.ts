@@ -207,7 +207,7 @@ export const dbInstance: StackResource<Want, Attrs, Out> = {
     const db = await findDbInstance(ctx);
     if (!db || db.DBInstanceStatus === "deleted") return undefined;
     const tags = tagMap(db.TagList);
-    assertOurs("RDS instance", id, tags, ctx.spec.appName);
+    assertOurs("RDS instance", id, tags, ctx.spec.appName, db.DBInstanceArn);
     const status = db.DBInstanceStatus ?? "unknown";
     // Forgotten once the 6 hours are over: the state file then holds no date.
     const changedAt = prior?.outputs.storageChangedAt;

@@ -38,7 +38,7 @@ export const dbSubnetGroup: StackResource<ReturnType<typeof desired>, Attrs, { d
     const g = await describeGroup(ctx, name);
     if (!g) return undefined;
     const tags = tagMap((await ctx.aws.rds.send(new ListTagsForResourceCommand({ ResourceName: g.arn }))).TagList);
-    assertOurs("DB subnet group", name, tags, ctx.spec.appName);
+    assertOurs("DB subnet group", name, tags, ctx.spec.appName, g.arn);
     return {
       id: name,
       state: "ready",

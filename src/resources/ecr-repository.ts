@@ -32,7 +32,7 @@ export const ecrRepository: StackResource<Want, Attrs, { repositoryUri: string; 
     const repo = (await absentIfNotFound(() => ctx.aws.ecr.send(new DescribeRepositoriesCommand({ repositoryNames: [name] }))))?.repositories?.[0];
     if (!repo?.repositoryArn) return undefined;
     const tags = tagMap((await ctx.aws.ecr.send(new ListTagsForResourceCommand({ resourceArn: repo.repositoryArn }))).tags);
-    assertOurs("ECR repository", name, tags, ctx.spec.appName);
+    assertOurs("ECR repository", name, tags, ctx.spec.appName, repo.repositoryArn);
     const policy = await absentIfNotFound(() => ctx.aws.ecr.send(new GetLifecyclePolicyCommand({ repositoryName: name })));
     const keep = policy?.lifecyclePolicyText ? JSON.parse(policy.lifecyclePolicyText).rules?.[0]?.selection?.countNumber : undefined;
     return {

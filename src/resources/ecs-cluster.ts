@@ -53,7 +53,7 @@ export const ecsCluster: StackResource<ReturnType<typeof desired>, Attrs, { clus
     const c = out.clusters?.find((x) => x.status === "ACTIVE" || x.status === "PROVISIONING");
     if (!c?.clusterArn) return undefined;
     const tags = tagMap(c.tags);
-    assertOurs("ECS cluster", ctx.names.cluster, tags, ctx.spec.appName);
+    assertOurs("ECS cluster", ctx.names.cluster, tags, ctx.spec.appName, c.clusterArn);
     const attrs = {
       capacityProviders: [...(c.capacityProviders ?? [])].sort(),
       defaultCapacityProviderStrategy: (c.defaultCapacityProviderStrategy ?? []).map((i) => ({ capacityProvider: i.capacityProvider!, weight: i.weight ?? 0, base: i.base ?? 0 })),

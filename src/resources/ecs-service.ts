@@ -113,7 +113,7 @@ export const ecsService: StackResource<Want, Attrs, Out> = {
     const s = await findService(ctx);
     if (!s?.serviceArn) return undefined;
     const tags = tagMap(s.tags);
-    assertOurs("ECS service", ctx.names.service, tags, ctx.spec.appName);
+    assertOurs("ECS service", ctx.names.service, tags, ctx.spec.appName, s.serviceArn);
     const net = s.networkConfiguration?.awsvpcConfiguration;
     const lb = s.loadBalancers?.[0];
     const dc = s.deploymentConfiguration;

@@ -22,7 +22,7 @@ export const logGroup: StackResource<ReturnType<typeof desired>, Attrs, { logGro
     if (!g) return undefined;
     const arn = g.arn!.replace(/:\*$/, "");
     const tags = (await ctx.aws.logs.send(new ListTagsForResourceCommand({ resourceArn: arn }))).tags ?? {};
-    assertOurs("log group", name, tags, ctx.spec.appName);
+    assertOurs("log group", name, tags, ctx.spec.appName, arn);
     return { id: name, state: "ready", attrs: { retentionDays: g.retentionInDays, tags: ownedTags(tags, ctx.spec) }, outputs: { logGroupName: name, logGroupArn: arn } };
   },
   async create(ctx, want) {

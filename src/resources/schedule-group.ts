@@ -27,7 +27,7 @@ export const scheduleGroup: StackResource<ReturnType<typeof desired>, { tags: Ta
     const g = await absentIfNotFound(() => ctx.aws.scheduler.send(new GetScheduleGroupCommand({ Name: name })));
     if (!g?.Arn) return undefined;
     const tags = tagMap((await ctx.aws.scheduler.send(new ListTagsForResourceCommand({ ResourceArn: g.Arn }))).Tags);
-    assertOurs("schedule group", name, tags, ctx.spec.appName);
+    assertOurs("schedule group", name, tags, ctx.spec.appName, g.Arn);
     const live = { id: name, attrs: { tags: ownedTags(tags, ctx.spec) }, outputs: { groupName: name, groupArn: g.Arn } };
     return g.State === "DELETING" ? { ...live, state: "deleting", why: "deleting" } : { ...live, state: "ready" };
   },
