@@ -1,6 +1,7 @@
 /** Issue 24: what a first real run on a fresh account, and faults after it, meet on AWS (modelled in the fake). */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { ALL_RESOURCES } from "../src/stack/resources.js";
 import { APP, TEST_ENV, withHarness, type Harness } from "./helpers.js";
 
 describe("a sleeping stack (issue 24 item 6)", () => {
@@ -208,4 +209,78 @@ describe("stuck on ownership: each message says exactly what to run (issue 24 it
       assert.equal((await h.cli(["up", "--yes"])).code, 0);
     });
   });
+});
+
+describe("replacements (issue 24 item 19)", () => {
+  /** Spec changes that make each replaceOn field differ, from the default stack (https ones from a stack at api.example.com). */
+  /**
+   * `enisLinger`: the old subnet is deleted at the end of the run, once the ALB has moved to the new one; the
+   * ALB's old network interfaces stay a while after (as EC2 documents for load balancer ENIs), so that delete
+   * waits minutes, not the 30-minute in-use loop of a delete-first replacement.
+   */
+  const SCENARIOS: { name: string; https?: boolean; spec: object; covers: string[]; refused?: RegExp; enisLinger?: boolean }[] = [
+    {
+      name: "a domain in another hosted zone", https: true, spec: { https: { domain: "www.example.org" } },
+      covers: ["certificate.domain", "certificate-validation.certificateArn", "dns-validation-record.zoneId", "dns-validation-record.name", "dns-alias-record.zoneId", "dns-alias-record.name"],
+    },
+    { name: "public subnet CIDRs", spec: { network: { publicSubnets: ["10.0.3.0/24", "10.0.4.0/24"] } }, covers: ["subnet-public-a.cidr", "subnet-public-b.cidr"], enisLinger: true },
+    {
+      name: "the second AZ, with new CIDRs", spec: { availabilityZones: ["us-east-1a", "us-east-1c"], network: { publicSubnets: ["10.0.1.0/24", "10.0.4.0/24"], privateSubnets: ["10.0.10.0/24", "10.0.13.0/24"] } },
+      covers: ["subnet-public-b.availabilityZone", "subnet-private-b.availabilityZone"], enisLinger: true,
+    },
+    { name: "the second AZ with the same CIDRs", spec: { availabilityZones: ["us-east-1a", "us-east-1c"] }, covers: [], refused: /a subnet cannot move to another AZ .* give network\.publicSubnets\[1\] a new CIDR together with the new AZ/ },
+    { name: "the first AZ (the database's)", spec: { availabilityZones: ["us-east-1c", "us-east-1b"] }, covers: ["subnet-public-a.availabilityZone", "subnet-private-a.availabilityZone", "db-instance.availabilityZone"], refused: /RDS cannot move it/ },
+    { name: "the private subnet CIDRs", spec: { network: { privateSubnets: ["10.0.12.0/24", "10.0.13.0/24"] } }, covers: ["subnet-private-a.cidr", "subnet-private-b.cidr"], refused: /the database lives in this subnet/ },
+    { name: "the VPC CIDR", spec: { network: { vpcCidr: "10.1.0.0/16", publicSubnets: ["10.1.1.0/24", "10.1.2.0/24"], privateSubnets: ["10.1.10.0/24", "10.1.11.0/24"] } }, covers: ["vpc.cidr"], refused: /a VPC's CIDR cannot change/ },
+    {
+      name: "every task definition field the spec sets",
+      spec: { app: { cpu: 512, memory: 1024, architecture: "ARM64", containerPort: 8080, environment: { FEATURE: "on" }, containerHealthCheck: true, secrets: { API_KEY: "arn:aws:ssm:us-east-1:123456789012:parameter/api-key" } } },
+      covers: ["task-definition.cpu", "task-definition.memory", "task-definition.architecture", "task-definition.containerPort", "task-definition.environment", "task-definition.secrets", "task-definition.containerHealthCheck"],
+    },
+    { name: "the database's name and user", spec: { database: { name: "other", username: "owner" } }, covers: ["db-instance.dbName", "db-instance.username"] },
+  ];
+  /** Fields no spec change reaches: set by the code, or named after appName (a new appName is a new stack). */
+  const FIXED: Record<string, string> = Object.fromEntries([
+    ...["subnet-public-a", "subnet-public-b", "subnet-private-a", "subnet-private-b", "route-table-public", "sg-alb", "sg-ecs", "sg-rds", "target-group"].map((k) => [`${k}.vpcId`, "the VPC is never replaced (its CIDR change is refused)"]),
+    ...["sg-alb", "sg-ecs", "sg-rds"].flatMap((k) => [[`${k}.name`, "named after appName"], [`${k}.description`, "set by the code"]]),
+    ["db-instance.engine", "postgres, set by the code"], ["db-instance.storageEncrypted", "set by the code"], ["db-instance.dbSubnetGroup", "named after appName"],
+    ["load-balancer.scheme", "internet-facing, set by the code"], ["target-group.protocol", "HTTP, set by the code"], ["target-group.targetType", "ip, set by the code"],
+    ["listener-http.loadBalancerArn", "the load balancer is never replaced (its scheme is fixed)"], ["listener-https.loadBalancerArn", "the load balancer is never replaced"],
+    ["ecs-service.cluster", "named after appName"], ["certificate.validation", "DNS, set by the code"],
+    ["dns-validation-record.type", "CNAME, set by the code"], ["dns-alias-record.type", "A, set by the code"],
+    ["task-definition.executionRoleArn", "named after appName and region"], ["task-definition.logGroup", "named after appName"], ["task-definition.repositoryUri", "named after appName; a deployed image keeps it (item 21)"],
+  ]);
+
+  it("every replaceOn field of every kind is reached by a scenario below, or fixed by the code", () => {
+    const fields = ALL_RESOURCES.flatMap((r) => (r.replaceOn ?? []).map((f: string) => `${r.key}.${f}`)).sort();
+    assert.deepEqual([...SCENARIOS.flatMap((s) => s.covers), ...Object.keys(FIXED)].sort(), fields);
+  });
+
+  for (const s of SCENARIOS) {
+    it(`${s.name}: ${s.refused ? "refused at plan, before any call" : "one run converges, with no in-use retry and no duplicate"}`, async () => {
+      await withHarness(async (h) => {
+        const base = s.https ? { https: { domain: "api.example.com" } } : {};
+        if (s.https) { h.fake.createHostedZone("example.com"); h.fake.createHostedZone("example.org"); }
+        const first = h.writeSpec(base);
+        await h.up("--config", first);
+        h.fake.pushImage(APP, "v1");
+        assert.equal((await h.cli(["deploy", "--tag", "v1", "--config", first])).code, 0);
+        const before = h.fake.taggedResources(APP).length;
+        h.resetCalls();
+        const spec = h.writeSpec({ ...base, ...s.spec });
+        const r = await h.cli(["up", "--yes", "--config", spec]);
+        if (s.refused) {
+          assert.equal(r.code, 2, r.stderr);
+          assert.match(r.stderr, s.refused);
+          assert.deepEqual(h.fake.mutatingCalls(), []);
+          return;
+        }
+        assert.equal(r.code, 0, r.stderr);
+        if (!s.enisLinger) assert.doesNotMatch(r.stderr, /still in use/);
+        else assert.ok(h.fake.calls.at(-1)!.at - h.fake.calls[0]!.at < 10 * 60_000, "the old subnet goes once the ALB's ENIs are released");
+        assert.equal(h.fake.taggedResources(APP).length, before, "each replaced resource once, the old one gone");
+        assert.equal((await h.cli(["plan", "--detailed-exitcode", "--config", spec])).code, 0, "converged");
+      });
+    });
+  }
 });
