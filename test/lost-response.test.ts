@@ -49,6 +49,7 @@ function driftEverything(h: Harness): void {
   delete [...h.fake.ec2.subnets.values()][0]!.tags["spontime:resource"]; // CreateTags
   for (const role of h.fake.iam.roles.values()) role.policies.clear(); // AttachRolePolicy
   for (const tg of h.fake.elb.tgs.values()) tg.healthCheckPath = "/"; // ModifyTargetGroup
+  h.fake.rds.instances.get(`${APP}-db`)!.backup = 7; // ModifyDBInstance: its retry finds the instance `modifying`
 }
 
 describe("a lost response during drift repairs (updates)", () => {

@@ -165,7 +165,8 @@ async function converge<C extends EngineCtx>(ctx: C, spec: unknown, r: R<C>, wan
       // A repair call that took effect while its answer was lost: the SDK's retry finds it done. Look again, go on.
       if (!r.alreadyDone?.(e)) throw e;
       ctx.emit({ key: r.key, title: r.title(spec), status: "updating", message: "already done (a retried call): looking again" });
-      const again = await r.observe(ctx, { id: live.id, outputs: live.outputs });
+      // Waited for as any update is: the change that landed may still be in progress (an RDS instance `modifying`).
+      const again = await waitFor(ctx, spec, r, { id: live.id, outputs: live.outputs }, "ready", timeoutMs);
       if (!again) throw e;
       live = again;
       continue;

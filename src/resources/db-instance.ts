@@ -168,6 +168,8 @@ export const dbInstance: StackResource<Want, Attrs, Out> = {
   inUse: hasCode("InvalidDBInstanceState"),
   // A retried CreateDBInstance whose first answer was lost, or one a crashed run made: the tag tells the password.
   alreadyExists: hasCode("DBInstanceAlreadyExists"),
+  // A retried ModifyDBInstance (or Start/Stop) whose first attempt landed finds the instance busy with it.
+  alreadyDone: hasCode("InvalidDBInstanceState"),
   readyTimeoutMs: 45 * 60_000,
   waitUntilGone: true,
   // RDS takes 10-15 min to create an instance and minutes to delete one.
