@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { WAIT_DEFAULTS, parseDuration } from "../config/defaults.js";
 import { warningLines } from "../config/warnings.js";
 import { ChangedSincePlan, type ApplyResult } from "../engine/apply.js";
-import { hasChanges, type Observed, type Plan } from "../engine/plan.js";
+import { hasChanges, hasDrift, leftAlone, type Observed, type Plan } from "../engine/plan.js";
 import type { Live } from "../engine/types.js";
 import { UserError, errorMessage } from "../errors.js";
 import { Stack, type StackSnapshot } from "../stack/stack.js";
@@ -20,7 +20,7 @@ import { planJson, renderPlan, shortId } from "./render.js";
 export const EXIT = { ok: 0, failed: 1, changes: 2, down: 3, stalePlan: 4, interrupted: 130 } as const;
 
 /** The stack of the command's spec and state, with its secrets registered for redaction and progress wired. */
-export async function openStack(c: CommandContext, options: { skipFinalSnapshot?: boolean; everyKind?: boolean; anySpec?: boolean } = {}): Promise<Stack> {
+export async function openStack(c: CommandContext, options: { skipFinalSnapshot?: boolean; disableDeletionProtection?: boolean; everyKind?: boolean; anySpec?: boolean } = {}): Promise<Stack> {
   const progress = new Progress(c.out);
   const state = await openState(c.spec(), c.opts, c.out.io.env);
   // Run from elsewhere (a subdirectory of another project, another checkout), the defaults would plan to undo the spec.
@@ -107,7 +107,7 @@ export async function plan(c: CommandContext<{ detailedExitcode?: boolean; resto
       (await import("./cost-command.js")).renderCost(c.out, c.spec());
     }
   }
-  return c.opts.detailedExitcode && hasChanges(p) ? EXIT.changes : EXIT.ok;
+  return c.opts.detailedExitcode && hasDrift(p) ? EXIT.changes : EXIT.ok;
 }
 
 const callsJson = (stack: Stack) => ({ total: stack.aws.stats.total, mutating: stack.aws.stats.mutating });
@@ -290,8 +290,10 @@ export async function up(c: CommandContext<{ wake?: boolean; skipPreflight?: boo
       await stack.refuseOtherCopies(observed);
       p = stack.plan(observed, "up");
       refuseImpossible(p);
+      // Drift `up` will not repair is said every time, with why, so nobody mistakes it for a repair that failed.
+      for (const { change, diff } of leftAlone(p)) c.out.err(c.out.paint("yellow", `Left alone: ${diff.path} of ${change.title} is ${JSON.stringify(diff.before)} (the spec has ${JSON.stringify(diff.after)}): ${diff.leftAlone}.`));
       if (!hasChanges(p)) {
-        c.out.err("No changes: the stack matches the spec.");
+        c.out.err(leftAlone(p).length ? "No other changes." : "No changes: the stack matches the spec.");
       } else {
         if (!c.opts.json) renderPlan(c.out, p);
         if (!c.opts.skipPreflight && (await preflightFailed(c, stack, p))) return EXIT.failed;
@@ -380,8 +382,8 @@ export async function wake(c: CommandContext<{ healthTimeout?: string; dryRun?: 
   return EXIT.failed;
 }
 
-export async function down(c: CommandContext<{ skipFinalSnapshot?: boolean }>): Promise<number> {
-  const stack = await openStack(c, { skipFinalSnapshot: !!c.opts.skipFinalSnapshot, everyKind: true });
+export async function down(c: CommandContext<{ skipFinalSnapshot?: boolean; disableDeletionProtection?: boolean }>): Promise<number> {
+  const stack = await openStack(c, { skipFinalSnapshot: !!c.opts.skipFinalSnapshot, disableDeletionProtection: !!c.opts.disableDeletionProtection, everyKind: true });
   return locked(c, stack, "down", async () => {
     await stack.connect();
     const observed = await stack.observe();
@@ -391,8 +393,15 @@ export async function down(c: CommandContext<{ skipFinalSnapshot?: boolean }>): 
       if (c.opts.json) c.out.json({ ...planJson(p), outcome: "ok", failures: [], calls: callsJson(stack) });
       return EXIT.ok;
     }
+    const blockers = stack.deletionBlockers(observed);
+    if (blockers.length && !c.opts.disableDeletionProtection) {
+      throw new UserError(
+        `refusing to delete the stack: deletion protection is on for ${blockers.join(" and ")}; nothing was deleted`,
+        "run `spontime-infra down --disable-deletion-protection` to turn it off and delete everything",
+      );
+    }
     if (!c.opts.json) renderPlan(c.out, p);
-    const warnings = stack.deleteWarnings(observed);
+    const warnings = [...stack.deleteWarnings(observed), ...(blockers.length ? [`turning off the deletion protection of ${blockers.join(" and ")}`] : [])];
     // Said even with --yes: the one delete nothing can undo.
     const lost = stack.dataLost(observed);
     if (lost && c.opts.yes) c.out.err(c.out.paint("yellow", `--skip-final-snapshot --yes: deleting ${lost}.`));

@@ -93,6 +93,13 @@ export interface Resource<C extends EngineCtx, S, W extends Attrs = Attrs, A ext
   readonly downtimeOn?: readonly (keyof W & string)[];
   /** Fields whose in-place change makes AWS do more than change the value: the plan says what, beside the field. */
   readonly fieldNotes?: Readonly<Partial<Record<keyof W & string, string>>>;
+  /**
+   * Fields whose drift is reported but never repaired, each with the reason (deletion protection turned on by
+   * hand): `plan` shows the difference, `up` leaves it as it is and says why.
+   */
+  readonly leftAlone?: Readonly<Partial<Record<keyof W & string, string>>>;
+  /** What observe does not compare, and why: the README's drift table lists it (src/stack/drift-table.ts). */
+  readonly ignored?: Readonly<Record<string, string>>;
   /** Outputs that must never be shown: plans and output print "(sensitive)" for them. */
   readonly sensitive?: readonly (keyof O & string)[];
   /**

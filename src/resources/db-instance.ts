@@ -4,6 +4,7 @@ import {
 } from "@aws-sdk/client-rds";
 import { createHash } from "node:crypto";
 import { hasCode } from "../aws/errors.js";
+import { UserError } from "../errors.js";
 import { findDbInstance, type StackSnapshot } from "../aws/rds.js";
 import { assertOurs, ownedTags, syncTags, tagList, tagMap, type Tags } from "../aws/tags.js";
 import { TAG_PASSWORD_HASH, stackTags } from "../config/names.js";
@@ -21,6 +22,8 @@ const KEY = "db-instance";
 export const passwordHash = (password: string) => createHash("sha256").update(password).digest("hex").slice(0, 16);
 const PASSWORD_TAG = TAG_PASSWORD_HASH;
 const UNKNOWN_PASSWORD = "(unknown)";
+/** Why `up` never turns off a deletion protection someone turned on: it guards the data; `down` asks for a flag. */
+export const DELETION_PROTECTION_LEFT_ALONE = "someone turned it on to guard against deletion; `down --disable-deletion-protection` turns it off";
 
 const desired = (spec: DesiredStack, ref: RefFn) => ({
   engine: "postgres",
@@ -32,6 +35,8 @@ const desired = (spec: DesiredStack, ref: RefFn) => ({
   multiAz: false,
   publiclyAccessible: false,
   storageEncrypted: false,
+  // Off, as RDS makes it; turned on by hand it is left alone, and `down` refuses until told to turn it off.
+  deletionProtection: false,
   availabilityZone: spec.availabilityZones[0],
   dbSubnetGroup: ref(dbSubnetGroup).dbSubnetGroupName,
   securityGroupIds: [ref(rdsGroup).groupId],
@@ -82,6 +87,7 @@ function attrsOf(ctx: Ctx, db: DBInstance, tags: Tags): Attrs {
     multiAz: db.MultiAZ ?? false,
     publiclyAccessible: db.PubliclyAccessible ?? false,
     storageEncrypted: db.StorageEncrypted ?? false,
+    deletionProtection: db.DeletionProtection ?? false,
     availabilityZone: db.AvailabilityZone,
     dbSubnetGroup: db.DBSubnetGroup?.DBSubnetGroupName,
     securityGroupIds: (db.VpcSecurityGroups ?? []).map((g) => g.VpcSecurityGroupId!).sort(),
@@ -165,6 +171,7 @@ export const dbInstance: StackResource<Want, Attrs, Out> = {
   downtimeOn: ["instanceClass", "engineVersion", "multiAz"],
   // `sleep` stops it once the service, which uses it, runs no task; `wake` starts it first.
   afterDependents: (diffs) => diffs.some((d) => d.field === "stopped" && d.after === true),
+  leftAlone: { deletionProtection: DELETION_PROTECTION_LEFT_ALONE },
   inUse: hasCode("InvalidDBInstanceState"),
   // A retried CreateDBInstance whose first answer was lost, or one a crashed run made: the tag tells the password.
   alreadyExists: hasCode("DBInstanceAlreadyExists"),
@@ -180,6 +187,9 @@ export const dbInstance: StackResource<Want, Attrs, Out> = {
   desired,
   // ModifyDBInstance rules from the RDS User Guide ("Modifying an Amazon RDS DB instance", "Working with storage").
   refuse(want, live, changed) {
+    if (live.attrs.deletionProtection && changed.some((f) => dbInstance.replaceOn!.includes(f as keyof Want))) {
+      return `replacing the database means deleting it, and its deletion protection is on: turn it off in the RDS console (or \`aws rds modify-db-instance --no-deletion-protection\`) first`;
+    }
     if (changed.includes("allocatedStorage") && want.allocatedStorage < (live.attrs.allocatedStorage ?? 0)) {
       return `RDS cannot shrink allocated storage (${live.attrs.allocatedStorage} GB → ${want.allocatedStorage} GB): set it back, or dump the data, and recreate the database`;
     }
@@ -242,6 +252,7 @@ export const dbInstance: StackResource<Want, Attrs, Out> = {
       AvailabilityZone: want.availabilityZone,
       PubliclyAccessible: false,
       StorageEncrypted: false,
+      DeletionProtection: want.deletionProtection,
       DBSubnetGroupName: want.dbSubnetGroup,
       VpcSecurityGroupIds: want.securityGroupIds,
       DBName: want.dbName,
@@ -283,6 +294,16 @@ export const dbInstance: StackResource<Want, Attrs, Out> = {
     return storageChangedAt ? { storageChangedAt } : undefined;
   },
   async delete(ctx, live) {
+    if (live.attrs.deletionProtection) {
+      // `down` refuses earlier without the flag; this only guards a path that forgot to ask.
+      if (!ctx.disableDeletionProtection) throw new UserError(`the database ${live.id} has deletion protection on`, "run `spontime-infra down --disable-deletion-protection` to turn it off and delete");
+      // A stopped instance takes no modification: started first; the engine retries the delete until it can.
+      if (live.attrs.stopped) {
+        if (live.attrs.status === "stopped") await ctx.aws.rds.send(new StartDBInstanceCommand({ DBInstanceIdentifier: live.id }));
+        throw Object.assign(new Error(`${live.id} is starting, to turn its deletion protection off`), { name: "InvalidDBInstanceStateFault" });
+      }
+      await ctx.aws.rds.send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: live.id, DeletionProtection: false, ApplyImmediately: true }));
+    }
     // In `up`, a delete is a replacement: the data is kept in a snapshot first, whatever --skip-final-snapshot says.
     const replacing = !ctx.tearingDown;
     const at = new Date(ctx.clock.now());

@@ -17,7 +17,7 @@ export const STACK_ACTIONS = {
     "DescribeNetworkInterfaces",
   ],
   elasticloadbalancing: [
-    "CreateLoadBalancer", "DeleteLoadBalancer", "DescribeLoadBalancers", "SetSecurityGroups", "SetSubnets",
+    "CreateLoadBalancer", "DeleteLoadBalancer", "DescribeLoadBalancers", "SetSecurityGroups", "SetSubnets", "DescribeLoadBalancerAttributes", "ModifyLoadBalancerAttributes",
     "CreateTargetGroup", "DeleteTargetGroup", "DescribeTargetGroups", "ModifyTargetGroup", "DescribeTargetGroupAttributes", "ModifyTargetGroupAttributes", "DescribeTargetHealth",
     "CreateListener", "DeleteListener", "DescribeListeners", "ModifyListener",
     "AddTags", "RemoveTags", "DescribeTags",

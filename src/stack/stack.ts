@@ -44,6 +44,8 @@ export interface StackOptions {
   signal?: AbortSignal;
   emit?: (event: EngineEvent) => void;
   skipFinalSnapshot?: boolean;
+  /** `down --disable-deletion-protection`. */
+  disableDeletionProtection?: boolean;
   /** `down`: every kind the stack can hold is looked for, whatever the spec and the state file say. */
   everyKind?: boolean;
   /** `--take-over-dns`: the domain's record may be repointed at this stack even if it is not this stack's. */
@@ -56,6 +58,8 @@ export interface StackOptions {
   /** A line while an AWS call keeps failing and is retried. */
   retrying?: (line: string) => void;
 }
+
+const shortName = (id: string) => id.split("/").slice(-2, -1)[0] ?? id;
 
 export type Asleep = DesiredStack["asleep"];
 
@@ -114,6 +118,7 @@ export class Stack {
       skipFinalSnapshot: options.skipFinalSnapshot ?? false,
       tearingDown: options.everyKind ?? false,
       takeOverDns: options.takeOverDns ?? false,
+      disableDeletionProtection: options.disableDeletionProtection ?? false,
       notices: [],
       run: { id: randomUUID(), since: new Date(clock.now()).toISOString() },
     };
@@ -383,6 +388,17 @@ export class Stack {
   /** The database, when `up` creates it, is restored from this snapshot. */
   restoreFrom(snapshot: StackSnapshot): void { this.ctx.spec.restoreFrom = snapshot; }
 
+  /**
+   * What would stop `down` part-way: a resource whose deletion protection is on (set by hand: the stack never
+   * turns it on). Asked before anything is deleted, so `down` never leaves half a stack for a setting it could see.
+   */
+  deletionBlockers(observed: Observed): string[] {
+    return this.all.filter((r) => observed.get(r.key)?.attrs.deletionProtection === true).map((r) => {
+      const [title, name] = [r.title(this.former(observed)), shortName(observed.get(r.key)!.id)];
+      return title.includes(name) ? title : `${title} (${name})`;
+    });
+  }
+
   /** The account id, from the repository URI the state file holds once `up` has run. */
   accountFromState(): string | undefined {
     return this.state.data.resources[ecrRepository.key]?.outputs.repositoryUri?.split(".")[0];
@@ -423,7 +439,7 @@ export class Stack {
       return {
         key: ch.key, title: ch.title, id: ch.id ?? null,
         state: live ? (live.state === "ready" ? String(live.attrs.status ?? "ok") : live.why) : "-",
-        sync: ch.action === "create" ? "missing" : ch.action === "noop" ? "in sync" : "drifted",
+        sync: ch.action === "create" ? "missing" : ch.action === "noop" && !ch.diffs.length ? "in sync" : "drifted",
         fields: ch.diffs.map((d) => d.path),
       };
     });

@@ -9,7 +9,25 @@ import { awsError, checkTags, fromUpper, TAG_RULES, LATENCY, toUpper, type Servi
 import { addEni, ec2Get, releaseEnis } from "./ec2.js";
 import { targetsOf } from "./tasks.js";
 
-export interface LoadBalancer { arn: string; name: string; dns: string; scheme: string; vpcId: string; subnets: string[]; securityGroups: string[]; state: "provisioning" | "active"; activeAt: number; tags: Tags }
+export interface LoadBalancer {
+  arn: string; name: string; dns: string; scheme: string; vpcId: string; subnets: string[]; securityGroups: string[]; state: "provisioning" | "active"; activeAt: number; tags: Tags;
+  /** Its attributes by key, as DescribeLoadBalancerAttributes lists them. */
+  attributes: Record<string, string>;
+}
+
+/**
+ * An ALB's attributes as CreateLoadBalancer leaves them (it takes none): AWS's defaults, from
+ * https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_LoadBalancerAttribute.html.
+ */
+export const ALB_DEFAULT_ATTRIBUTES: Readonly<Record<string, string>> = {
+  "deletion_protection.enabled": "false",
+  "idle_timeout.timeout_seconds": "60",
+  "routing.http.drop_invalid_header_fields.enabled": "false",
+  "access_logs.s3.enabled": "false", "access_logs.s3.bucket": "", "access_logs.s3.prefix": "",
+  "routing.http2.enabled": "true",
+  "routing.http.desync_mitigation_mode": "defensive",
+  "client_keep_alive.seconds": "3600",
+};
 export interface TargetGroup { arn: string; name: string; protocol: string; port: number; vpcId: string; targetType: string; healthCheckPath: string; interval: number; timeout: number; healthyThreshold: number; unhealthyThreshold: number; matcher: string; deregistrationDelay: string; tags: Tags }
 /** A listener forwards to a target group, or (`redirect`) answers a redirect; HTTPS ones carry a certificate and a TLS policy. */
 export interface Listener {
@@ -94,6 +112,7 @@ export function elbService(fake: FakeAws): Service<typeof ELB> {
           }),
         };
       },
+      DescribeLoadBalancerAttributes: (i) => ({ Attributes: Object.entries(lb(i.LoadBalancerArn).attributes).map(([Key, Value]) => ({ Key, Value })) }),
       DescribeTargetGroups: (i) => ({ TargetGroups: byNameOrArn(st().tgs, i.Names, i.TargetGroupArns, "TargetGroupNotFoundException", "target groups").map(tgShape) }),
       DescribeTargetGroupAttributes: (i) => ({ Attributes: [{ Key: "deregistration_delay.timeout_seconds", Value: tg(i.TargetGroupArn).deregistrationDelay }] }),
       DescribeListeners: (i) => {
@@ -124,13 +143,17 @@ export function elbService(fake: FakeAws): Service<typeof ELB> {
         const arn = fake.arn("elasticloadbalancing", `loadbalancer/app/${i.Name}/${fake.id("lb")}`);
         const created: LoadBalancer = {
           arn, name: i.Name!, dns: `${i.Name}-123456.${fake.region}.elb.amazonaws.com`, scheme: i.Scheme ?? "internet-facing", vpcId, subnets, securityGroups: i.SecurityGroups ?? [],
-          state: "provisioning", activeAt: fake.clock.now() + LATENCY.albActive, tags: checkTags(TAG_RULES.elbv2, {}, fromUpper(i.Tags)),
+          state: "provisioning", activeAt: fake.clock.now() + LATENCY.albActive, tags: checkTags(TAG_RULES.elbv2, {}, fromUpper(i.Tags)), attributes: { ...ALB_DEFAULT_ATTRIBUTES },
         };
         st().lbs.set(arn, created);
         for (const s of subnets) addEni(fake, arn, s, created.securityGroups, true);
         return { LoadBalancers: [lbShape(created)] };
       },
       DeleteLoadBalancer: (i) => {
+        // "You can't delete a load balancer if deletion protection is enabled" (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DeleteLoadBalancer.html).
+        if (st().lbs.get(i.LoadBalancerArn!)?.attributes["deletion_protection.enabled"] === "true") {
+          throw awsError("OperationNotPermitted", `Load balancer '${i.LoadBalancerArn}' cannot be deleted because deletion protection is enabled`);
+        }
         if (!st().lbs.delete(i.LoadBalancerArn!)) return;
         for (const [arn, l] of st().listeners) if (l.lbArn === i.LoadBalancerArn) st().listeners.delete(arn);
         releaseEnis(fake, i.LoadBalancerArn!, LATENCY.albEniLinger);
@@ -145,6 +168,21 @@ export function elbService(fake: FakeAws): Service<typeof ELB> {
         for (const s of l.subnets.filter((x) => !next.includes(x))) releaseEnis(fake, l.arn, LATENCY.albEniLinger, s);
         for (const s of next.filter((x) => !l.subnets.includes(x))) addEni(fake, l.arn, s, l.securityGroups, true);
         l.subnets = next;
+      },
+      /**
+       * Only the keys an ALB has; access logs need a bucket (ELB then checks its policy, which the fake does not):
+       * https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_ModifyLoadBalancerAttributes.html.
+       */
+      ModifyLoadBalancerAttributes: (i) => {
+        const l = lb(i.LoadBalancerArn);
+        const next = { ...l.attributes };
+        for (const a of i.Attributes ?? []) {
+          if (!(a.Key! in ALB_DEFAULT_ATTRIBUTES)) throw awsError("ValidationError", `Load balancer attribute key '${a.Key}' is not recognized`);
+          next[a.Key!] = a.Value!;
+        }
+        if (next["access_logs.s3.enabled"] === "true" && !next["access_logs.s3.bucket"]) throw awsError("ValidationError", "The value of 'access_logs.s3.bucket' cannot be empty");
+        l.attributes = next;
+        return { Attributes: Object.entries(next).map(([Key, Value]) => ({ Key, Value })) };
       },
       SetSecurityGroups: (i) => { lb(i.LoadBalancerArn).securityGroups = i.SecurityGroups ?? []; },
       AddTags: (i) => {

@@ -16,6 +16,8 @@ export interface DbInstance {
   copyTagsToSnapshot: boolean; restoredFrom?: string;
   /** When the storage last changed (ModifyDBInstance AllocatedStorage or StorageType). */
   storageModifiedAt?: number;
+  /** Off unless asked for at create or by hand (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html, DeletionProtection). */
+  deletionProtection: boolean;
 }
 /** No further storage change for 6 hours after one (USER_PIOPS.ModifyingExisting.html, below). */
 const STORAGE_LOCK_MS = 6 * 3_600_000;
@@ -32,6 +34,7 @@ export const emptyRds = (): RdsState => ({ subnetGroups: new Map(), instances: n
 const MODIFIABLE = {
   DBInstanceClass: "instanceClass", StorageType: "storageType", AllocatedStorage: "allocatedStorage", BackupRetentionPeriod: "backup", MultiAZ: "multiAz",
   PubliclyAccessible: "public", VpcSecurityGroupIds: "securityGroups", MasterUserPassword: "password", EngineVersion: "engineVersion",
+  DeletionProtection: "deletionProtection",
 } as const satisfies Partial<Record<keyof RDS.ModifyDBInstanceCommandInput, keyof DbInstance>>;
 
 export function rdsService(fake: FakeAws): Service<typeof RDS> {
@@ -42,7 +45,7 @@ export function rdsService(fake: FakeAws): Service<typeof RDS> {
     StorageType: d.storageType, AllocatedStorage: d.allocatedStorage, BackupRetentionPeriod: d.backup, MultiAZ: d.multiAz, PubliclyAccessible: d.public, StorageEncrypted: d.encrypted,
     // The subnet group as RDS describes it with the instance: its subnets, not its ARN (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DBInstance.html).
     AvailabilityZone: d.az, DBSubnetGroup: subnetGroupOf(d), VpcSecurityGroups: d.securityGroups.map((g) => ({ VpcSecurityGroupId: g, Status: "active" })),
-    DBName: d.dbName, MasterUsername: d.username, Endpoint: d.endpoint ? { Address: d.endpoint, Port: 5432 } : undefined, TagList: toUpper(d.tags),
+    DBName: d.dbName, MasterUsername: d.username, DeletionProtection: d.deletionProtection, Endpoint: d.endpoint ? { Address: d.endpoint, Port: 5432 } : undefined, TagList: toUpper(d.tags),
   });
   const subnetGroupOf = (d: DbInstance) => {
     const g = st().subnetGroups.get(d.subnetGroup);
@@ -162,6 +165,7 @@ export function rdsService(fake: FakeAws): Service<typeof RDS> {
           instanceClass: i.DBInstanceClass!, storageType: i.StorageType!, allocatedStorage: i.AllocatedStorage!, backup: i.BackupRetentionPeriod!, multiAz: i.MultiAZ!, public: i.PubliclyAccessible!,
           encrypted: i.StorageEncrypted!, az: i.AvailabilityZone!, subnetGroup: g.name, securityGroups, dbName: i.DBName!, username: i.MasterUsername!,
           password: i.MasterUserPassword!, tags: checkTags(TAG_RULES.rds, {}, fromUpper(i.Tags)), eniId: addEni(fake, arn, subnet.id, securityGroups, false), copyTagsToSnapshot: i.CopyTagsToSnapshot ?? false,
+          deletionProtection: i.DeletionProtection ?? false,
         };
         transition(d, "creating", "available", LATENCY.rdsCreate);
         st().instances.set(d.id, d);
@@ -201,6 +205,9 @@ export function rdsService(fake: FakeAws): Service<typeof RDS> {
       DeleteDBInstance: (i) => {
         const d = get(i.DBInstanceIdentifier);
         if (d.status === "deleting") throw awsError("InvalidDBInstanceStateFault", `Instance ${d.id} is already being deleted.`);
+        // "You can't delete a DB instance that has deletion protection enabled" (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_DeleteInstance.html);
+        // the error as AWS words it: ansible-collections/community.aws#922, cloud-custodian/cloud-custodian#2983.
+        if (d.deletionProtection) throw awsError("InvalidParameterCombination", "Cannot delete protected DB Instance, please disable deletion protection and try again.");
         if (!["available", "stopped", "failed", "storage-full"].includes(d.status)) throw awsError("InvalidDBInstanceStateFault", `Instance ${d.id} is not in available state (${d.status}).`);
         if (!i.SkipFinalSnapshot) {
           if (!i.FinalDBSnapshotIdentifier) throw awsError("InvalidParameterCombination", "FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.");
@@ -241,7 +248,7 @@ export function rdsService(fake: FakeAws): Service<typeof RDS> {
           instanceClass: i.DBInstanceClass!, storageType: i.StorageType ?? snap.storageType, allocatedStorage: i.AllocatedStorage ?? snap.allocatedStorage, backup: i.BackupRetentionPeriod ?? 1,
           multiAz: i.MultiAZ ?? false, public: i.PubliclyAccessible ?? false, encrypted: snap.encrypted, az: subnet.az, subnetGroup: g.name, securityGroups,
           dbName: snap.dbName, username: snap.username, password: snap.password, tags: fromUpper(i.Tags), eniId: addEni(fake, arn, subnet.id, securityGroups, false),
-          copyTagsToSnapshot: i.CopyTagsToSnapshot ?? false, restoredFrom: snap.id,
+          copyTagsToSnapshot: i.CopyTagsToSnapshot ?? false, restoredFrom: snap.id, deletionProtection: i.DeletionProtection ?? false,
         };
         transition(d, "creating", "available", LATENCY.rdsCreate);
         st().instances.set(d.id, d);
