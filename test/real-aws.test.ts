@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ALL_RESOURCES } from "../src/stack/resources.js";
 import { APP, TEST_ENV, withHarness, type Harness } from "./helpers.js";
+import { TG_DEFAULT_ATTRIBUTES } from "./fake/elbv2.js";
 
 describe("a sleeping stack (issue 24 item 6)", () => {
   it("up with a change the stopped database would have to take is refused at plan, saying wake first; nothing is called", async () => {
@@ -131,6 +132,7 @@ describe("creates without an idempotency token or with one for identical setting
         h.fake.elb.tgs.set(arn, {
           arn, name: i.Name, protocol: i.Protocol, port: i.Port, vpcId: i.VpcId, targetType: i.TargetType,
           healthCheckPath: "/old-health", interval: 30, timeout: 5, healthyThreshold: 5, unhealthyThreshold: 2, matcher: "200", deregistrationDelay: "300",
+          healthCheckEnabled: true, healthCheckProtocol: "HTTP", healthCheckPort: "traffic-port", attributes: { ...TG_DEFAULT_ATTRIBUTES },
           tags: Object.fromEntries(i.Tags.map((t) => [t.Key, t.Value])),
         });
       };

@@ -39,5 +39,7 @@ export function renderPlan(out: Output, plan: Plan, options: { verbose?: boolean
 export const planJson = (plan: Plan) => ({
   mode: plan.mode,
   summary: summarize(plan),
-  changes: plan.changes.map((c) => ({ key: c.key, kind: c.kind, title: c.title, action: c.action, id: c.id ?? null, diffs: c.diffs, duplicates: c.duplicates ?? [] })),
+  changes: plan.changes.map((c) => ({
+    key: c.key, kind: c.kind, title: c.title, action: c.action, id: c.id ?? null, diffs: c.diffs, duplicates: c.duplicates ?? [], ...(c.refused ? { refused: c.refused } : {}),
+  })),
 });

@@ -92,7 +92,6 @@ export async function plan(c: CommandContext<{ detailedExitcode?: boolean; resto
   warnAboutSpec(c, stack);
   await stack.refuseOtherCopies(observed); // as `up` would: the plan never promises what `up` refuses
   const p = stack.plan(observed, "up");
-  refuseImpossible(p);
   if (c.opts.out) {
     if (!driftChecked) throw new UserError("a saved plan needs the live stack: no AWS credentials", "fix the credentials and run `plan --out` again");
     const { savedPlan } = await import("../stack/saved-plan.js");
@@ -107,7 +106,10 @@ export async function plan(c: CommandContext<{ detailedExitcode?: boolean; resto
       (await import("./cost-command.js")).renderCost(c.out, c.spec());
     }
   }
-  return c.opts.detailedExitcode && hasDrift(p) ? EXIT.changes : EXIT.ok;
+  // A change AWS would refuse (drift RDS cannot undo) is shown with the plan, and why `up` will stop: exit 2.
+  const refused = p.changes.filter((ch) => ch.refused);
+  for (const ch of refused) c.out.err(c.out.paint("red", `up will refuse: ${ch.title}: ${ch.refused}`));
+  return refused.length || (c.opts.detailedExitcode && hasDrift(p)) ? EXIT.changes : EXIT.ok;
 }
 
 const callsJson = (stack: Stack) => ({ total: stack.aws.stats.total, mutating: stack.aws.stats.mutating });

@@ -22,6 +22,7 @@ const KEY = "db-instance";
 export const passwordHash = (password: string) => createHash("sha256").update(password).digest("hex").slice(0, 16);
 const PASSWORD_TAG = TAG_PASSWORD_HASH;
 const UNKNOWN_PASSWORD = "(unknown)";
+const CA_CERTIFICATE = "rds-ca-rsa2048-g1";
 /** Why `up` never turns off a deletion protection someone turned on: it guards the data; `down` asks for a flag. */
 export const DELETION_PROTECTION_LEFT_ALONE = "someone turned it on to guard against deletion; `down --disable-deletion-protection` turns it off";
 
@@ -37,6 +38,10 @@ const desired = (spec: DesiredStack, ref: RefFn) => ({
   storageEncrypted: false,
   // Off, as RDS makes it; turned on by hand it is left alone, and `down` refuses until told to turn it off.
   deletionProtection: false,
+  // The engine's default parameter group, and the CA RDS gives new instances (named at create, so an account
+  // whose default CA was changed still gets this one): https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.SSL-certificate-rotation.html
+  parameterGroup: `default.postgres${spec.database.engineVersion.split(".")[0]}`,
+  caCertificate: CA_CERTIFICATE,
   availabilityZone: spec.availabilityZones[0],
   dbSubnetGroup: ref(dbSubnetGroup).dbSubnetGroupName,
   securityGroupIds: [ref(rdsGroup).groupId],
@@ -88,6 +93,8 @@ function attrsOf(ctx: Ctx, db: DBInstance, tags: Tags): Attrs {
     publiclyAccessible: db.PubliclyAccessible ?? false,
     storageEncrypted: db.StorageEncrypted ?? false,
     deletionProtection: db.DeletionProtection ?? false,
+    parameterGroup: db.DBParameterGroups?.[0]?.DBParameterGroupName,
+    caCertificate: db.CACertificateIdentifier,
     availabilityZone: db.AvailabilityZone,
     dbSubnetGroup: db.DBSubnetGroup?.DBSubnetGroupName,
     securityGroupIds: (db.VpcSecurityGroups ?? []).map((g) => g.VpcSecurityGroupId!).sort(),
@@ -145,6 +152,8 @@ async function restore(ctx: Ctx, want: Want, from: StackSnapshot) {
     MultiAZ: false,
     AvailabilityZone: want.availabilityZone,
     PubliclyAccessible: false,
+    DeletionProtection: want.deletionProtection,
+    CACertificateIdentifier: want.caCertificate,
     DBSubnetGroupName: want.dbSubnetGroup,
     VpcSecurityGroupIds: want.securityGroupIds,
     CopyTagsToSnapshot: true,
@@ -167,8 +176,10 @@ export const dbInstance: StackResource<Want, Attrs, Out> = {
     dbName: "a snapshot is taken first; the new instance starts empty (RDS restores a snapshot only as it was)",
     username: "a snapshot is taken first; the new instance starts empty (RDS restores a snapshot only as it was)",
     storageEncrypted: "a snapshot is taken first; the new instance starts empty (RDS restores a snapshot only as it was)",
+    parameterGroup: "static parameters take effect at the next reboot",
   },
-  downtimeOn: ["instanceClass", "engineVersion", "multiAz"],
+  // A new CA certificate restarts the instance (ApplyImmediately).
+  downtimeOn: ["instanceClass", "engineVersion", "multiAz", "caCertificate"],
   // `sleep` stops it once the service, which uses it, runs no task; `wake` starts it first.
   afterDependents: (diffs) => diffs.some((d) => d.field === "stopped" && d.after === true),
   leftAlone: { deletionProtection: DELETION_PROTECTION_LEFT_ALONE },
@@ -253,6 +264,7 @@ export const dbInstance: StackResource<Want, Attrs, Out> = {
       PubliclyAccessible: false,
       StorageEncrypted: false,
       DeletionProtection: want.deletionProtection,
+      CACertificateIdentifier: want.caCertificate,
       DBSubnetGroupName: want.dbSubnetGroup,
       VpcSecurityGroupIds: want.securityGroupIds,
       DBName: want.dbName,
@@ -282,6 +294,8 @@ export const dbInstance: StackResource<Want, Attrs, Out> = {
       if (modify.includes("multiAz")) input.MultiAZ = want.multiAz;
       if (modify.includes("publiclyAccessible")) input.PubliclyAccessible = want.publiclyAccessible;
       if (modify.includes("securityGroupIds")) input.VpcSecurityGroupIds = want.securityGroupIds;
+      if (modify.includes("parameterGroup")) input.DBParameterGroupName = want.parameterGroup;
+      if (modify.includes("caCertificate")) input.CACertificateIdentifier = want.caCertificate;
       // A state file lost and rebuilt: we cannot know the live password, so set the one we hold.
       if (modify.includes("passwordHash")) input.MasterUserPassword = ctx.records.get(secrets.key)!.outputs.dbPassword;
       await ctx.aws.rds.send(new ModifyDBInstanceCommand(input));

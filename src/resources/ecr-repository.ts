@@ -1,6 +1,6 @@
 import {
   CreateRepositoryCommand, DeleteRepositoryCommand, DescribeRepositoriesCommand, GetLifecyclePolicyCommand, ListTagsForResourceCommand,
-  PutImageScanningConfigurationCommand, PutLifecyclePolicyCommand,
+  PutImageScanningConfigurationCommand, PutImageTagMutabilityCommand, PutLifecyclePolicyCommand,
 } from "@aws-sdk/client-ecr";
 import { absentIfNotFound, hasCode, ignoreNotFound } from "../aws/errors.js";
 import { assertOurs, ownedTags, syncTags, tagList, tagMap, type Tags } from "../aws/tags.js";
@@ -8,16 +8,24 @@ import { stackTags } from "../config/names.js";
 import type { Ctx, DesiredStack, StackResource } from "./context.js";
 
 const KEY = "ecr-repository";
-const desired = (spec: DesiredStack) => ({ scanOnPush: false, keepImages: spec.ecr.keepImages, tags: stackTags(spec, KEY) });
-type Want = ReturnType<typeof desired>;
-type Attrs = { scanOnPush: boolean; keepImages?: number; tags: Tags };
-
-const lifecyclePolicy = (keep: number) => JSON.stringify({
+/** The lifecycle policy: the newest `keep` images stay, older ones expire. */
+const lifecyclePolicy = (keep: number) => ({
   rules: [{ rulePriority: 1, description: `keep the last ${keep} images`, selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: keep }, action: { type: "expire" } }],
 });
 
-const putLifecycle = (ctx: Ctx, keep: number) =>
-  ctx.aws.ecr.send(new PutLifecyclePolicyCommand({ repositoryName: ctx.names.ecrRepository, lifecyclePolicyText: lifecyclePolicy(keep) }));
+const desired = (spec: DesiredStack) => ({
+  scanOnPush: false,
+  // Mutable: `deploy --tag` may push a tag again (a rebuilt `latest`), which an IMMUTABLE repository refuses.
+  tagMutability: "MUTABLE",
+  // The whole policy, so a rule added or changed by hand shows, not only the count.
+  lifecyclePolicy: lifecyclePolicy(spec.ecr.keepImages),
+  tags: stackTags(spec, KEY),
+});
+type Want = ReturnType<typeof desired>;
+type Attrs = { scanOnPush: boolean; tagMutability?: string; lifecyclePolicy?: unknown; tags: Tags };
+
+const putLifecycle = (ctx: Ctx, policy: Want["lifecyclePolicy"]) =>
+  ctx.aws.ecr.send(new PutLifecyclePolicyCommand({ repositoryName: ctx.names.ecrRepository, lifecyclePolicyText: JSON.stringify(policy) }));
 
 export const ecrRepository: StackResource<Want, Attrs, { repositoryUri: string; repositoryArn: string }> = {
   key: KEY,
@@ -34,25 +42,29 @@ export const ecrRepository: StackResource<Want, Attrs, { repositoryUri: string; 
     const tags = tagMap((await ctx.aws.ecr.send(new ListTagsForResourceCommand({ resourceArn: repo.repositoryArn }))).tags);
     assertOurs("ECR repository", name, tags, ctx.spec.appName, repo.repositoryArn);
     const policy = await absentIfNotFound(() => ctx.aws.ecr.send(new GetLifecyclePolicyCommand({ repositoryName: name })));
-    const keep = policy?.lifecyclePolicyText ? JSON.parse(policy.lifecyclePolicyText).rules?.[0]?.selection?.countNumber : undefined;
+
     return {
       id: name,
       state: "ready",
-      attrs: { scanOnPush: repo.imageScanningConfiguration?.scanOnPush ?? false, keepImages: keep, tags: ownedTags(tags, ctx.spec) },
+      attrs: {
+        scanOnPush: repo.imageScanningConfiguration?.scanOnPush ?? false, tagMutability: repo.imageTagMutability,
+        lifecyclePolicy: policy?.lifecyclePolicyText ? JSON.parse(policy.lifecyclePolicyText) : undefined, tags: ownedTags(tags, ctx.spec),
+      },
       outputs: { repositoryUri: repo.repositoryUri!, repositoryArn: repo.repositoryArn },
     };
   },
   async create(ctx, want) {
     const name = ctx.names.ecrRepository;
     const out = await ctx.aws.ecr.send(new CreateRepositoryCommand({
-      repositoryName: name, imageTagMutability: "MUTABLE", imageScanningConfiguration: { scanOnPush: want.scanOnPush }, tags: tagList(want.tags),
+      repositoryName: name, imageTagMutability: want.tagMutability as "MUTABLE", imageScanningConfiguration: { scanOnPush: want.scanOnPush }, tags: tagList(want.tags),
     }));
-    await putLifecycle(ctx, want.keepImages);
+    await putLifecycle(ctx, want.lifecyclePolicy);
     return { id: name, outputs: { repositoryUri: out.repository!.repositoryUri!, repositoryArn: out.repository!.repositoryArn! } };
   },
   async update(ctx, want, live, changed) {
     if (changed.includes("scanOnPush")) await ctx.aws.ecr.send(new PutImageScanningConfigurationCommand({ repositoryName: live.id, imageScanningConfiguration: { scanOnPush: want.scanOnPush } }));
-    if (changed.includes("keepImages")) await putLifecycle(ctx, want.keepImages);
+    if (changed.includes("tagMutability")) await ctx.aws.ecr.send(new PutImageTagMutabilityCommand({ repositoryName: live.id, imageTagMutability: want.tagMutability as "MUTABLE" }));
+    if (changed.includes("lifecyclePolicy")) await putLifecycle(ctx, want.lifecyclePolicy);
     if (changed.includes("tags")) await syncTags(ctx.aws, "ecr", live.outputs.repositoryArn, want.tags, live.attrs.tags);
   },
   async delete(ctx, live) {

@@ -1,4 +1,4 @@
-import { actionOf, findOwnListener, listenerLifecycle, type ListenerAction } from "./listeners.js";
+import { actionOf, findOwnListener, listenerLifecycle, type ListenerAction, type ListenerRule } from "./listeners.js";
 import { ownedTags, type Tags } from "../aws/tags.js";
 import { stackTags } from "../config/names.js";
 import type { RefFn } from "../engine/types.js";
@@ -23,10 +23,11 @@ const desired = (spec: DesiredStack, ref: RefFn) => ({
   certificateArn: ref(certificateValidation).certificateArn,
   sslPolicy: TLS_POLICY,
   action: { forwardTo: ref(targetGroup).targetGroupArn } as ListenerAction,
+  rules: [] as ListenerRule[],
   tags: stackTags(spec, KEY),
 });
 type Want = ReturnType<typeof desired>;
-type Attrs = Omit<Partial<Want>, "tags"> & { tags: Tags };
+type Attrs = Omit<Partial<Want>, "tags"> & { ruleArns?: string[]; tags: Tags };
 
 export const httpsListener: StackResource<Want, Attrs, { listenerArn: string }> = {
   key: KEY,
@@ -37,13 +38,13 @@ export const httpsListener: StackResource<Want, Attrs, { listenerArn: string }> 
   async observe(ctx, prior) {
     const found = await findOwnListener(ctx, prior, 443);
     if (!found) return undefined;
-    const { listener: l, tags } = found;
+    const { listener: l, tags, rules, ruleArns } = found;
     return {
       id: l.ListenerArn,
       state: "ready",
       attrs: {
         loadBalancerArn: l.LoadBalancerArn, port: l.Port, protocol: l.Protocol, certificateArn: l.Certificates?.[0]?.CertificateArn,
-        sslPolicy: l.SslPolicy, action: actionOf(l), tags: ownedTags(tags, ctx.spec),
+        sslPolicy: l.SslPolicy, action: actionOf(l), rules, ruleArns, tags: ownedTags(tags, ctx.spec),
       },
       outputs: { listenerArn: l.ListenerArn },
     };

@@ -1,4 +1,4 @@
-import { actionOf, findOwnListener, listenerLifecycle, type ListenerAction } from "./listeners.js";
+import { actionOf, findOwnListener, listenerLifecycle, type ListenerAction, type ListenerRule } from "./listeners.js";
 import { ownedTags, type Tags } from "../aws/tags.js";
 import { stackTags } from "../config/names.js";
 import type { RefFn } from "../engine/types.js";
@@ -19,10 +19,11 @@ const desired = (spec: DesiredStack, ref: RefFn) => {
     port: 80,
     protocol: "HTTP",
     action: (spec.https ? { redirectTo: "HTTPS:443", status: "HTTP_301" } : { forwardTo: ref(targetGroup).targetGroupArn }) as ListenerAction,
+    rules: [] as ListenerRule[],
     tags: stackTags(spec, KEY),
   };
 };
-type Attrs = { loadBalancerArn?: string; port?: number; protocol?: string; action?: ListenerAction; tags: Tags };
+type Attrs = { loadBalancerArn?: string; port?: number; protocol?: string; action?: ListenerAction; rules?: ListenerRule[]; ruleArns?: string[]; tags: Tags };
 
 export const listener: StackResource<ReturnType<typeof desired>, Attrs, { listenerArn: string }> = {
   key: KEY,
@@ -33,11 +34,11 @@ export const listener: StackResource<ReturnType<typeof desired>, Attrs, { listen
   async observe(ctx, prior) {
     const found = await findOwnListener(ctx, prior, 80);
     if (!found) return undefined;
-    const { listener: l, tags } = found;
+    const { listener: l, tags, rules, ruleArns } = found;
     return {
       id: l.ListenerArn,
       state: "ready",
-      attrs: { loadBalancerArn: l.LoadBalancerArn, port: l.Port, protocol: l.Protocol, action: actionOf(l), tags: ownedTags(tags, ctx.spec) },
+      attrs: { loadBalancerArn: l.LoadBalancerArn, port: l.Port, protocol: l.Protocol, action: actionOf(l), rules, ruleArns, tags: ownedTags(tags, ctx.spec) },
       outputs: { listenerArn: l.ListenerArn },
     };
   },

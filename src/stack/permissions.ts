@@ -11,7 +11,7 @@ export const STACK_ACTIONS = {
     "CreateSubnet", "DeleteSubnet", "DescribeSubnets", "ModifySubnetAttribute", "DescribeAvailabilityZones",
     "CreateInternetGateway", "DeleteInternetGateway", "DescribeInternetGateways", "AttachInternetGateway", "DetachInternetGateway",
     "CreateRouteTable", "DeleteRouteTable", "DescribeRouteTables", "CreateRoute", "ReplaceRoute", "AssociateRouteTable", "DisassociateRouteTable",
-    "CreateSecurityGroup", "DeleteSecurityGroup", "DescribeSecurityGroups", "AuthorizeSecurityGroupIngress", "RevokeSecurityGroupIngress",
+    "CreateSecurityGroup", "DeleteSecurityGroup", "DescribeSecurityGroups", "AuthorizeSecurityGroupIngress", "RevokeSecurityGroupIngress", "AuthorizeSecurityGroupEgress", "RevokeSecurityGroupEgress",
     "CreateTags", "DeleteTags",
     // What uses each of two live copies of the network, when `up` finds them (Stack.refuseOtherCopies).
     "DescribeNetworkInterfaces",
@@ -19,7 +19,7 @@ export const STACK_ACTIONS = {
   elasticloadbalancing: [
     "CreateLoadBalancer", "DeleteLoadBalancer", "DescribeLoadBalancers", "SetSecurityGroups", "SetSubnets", "DescribeLoadBalancerAttributes", "ModifyLoadBalancerAttributes",
     "CreateTargetGroup", "DeleteTargetGroup", "DescribeTargetGroups", "ModifyTargetGroup", "DescribeTargetGroupAttributes", "ModifyTargetGroupAttributes", "DescribeTargetHealth",
-    "CreateListener", "DeleteListener", "DescribeListeners", "ModifyListener",
+    "CreateListener", "DeleteListener", "DescribeListeners", "ModifyListener", "DescribeRules", "DeleteRule",
     "AddTags", "RemoveTags", "DescribeTags",
   ],
   rds: [
@@ -37,7 +37,7 @@ export const STACK_ACTIONS = {
     "TagResource", "UntagResource",
   ],
   ecr: [
-    "CreateRepository", "DeleteRepository", "DescribeRepositories", "PutLifecyclePolicy", "GetLifecyclePolicy", "PutImageScanningConfiguration",
+    "CreateRepository", "DeleteRepository", "DescribeRepositories", "PutLifecyclePolicy", "GetLifecyclePolicy", "PutImageScanningConfiguration", "PutImageTagMutability",
     "TagResource", "UntagResource", "ListTagsForResource",
   ],
   // A first run, a run after a lost state file, and `down` look for what an earlier `https` or `schedule` spec
@@ -46,9 +46,9 @@ export const STACK_ACTIONS = {
   scheduler: ["GetScheduleGroup", "ListSchedules"],
   logs: ["CreateLogGroup", "DeleteLogGroup", "DescribeLogGroups", "PutRetentionPolicy", "TagResource", "UntagResource", "ListTagsForResource"],
   iam: [
-    "CreateRole", "DeleteRole", "GetRole", "UpdateAssumeRolePolicy", "AttachRolePolicy", "DetachRolePolicy", "ListAttachedRolePolicies",
+    "CreateRole", "DeleteRole", "GetRole", "UpdateAssumeRolePolicy", "AttachRolePolicy", "DetachRolePolicy", "ListAttachedRolePolicies", "ListRolePolicies",
     "TagRole", "UntagRole", "PassRole", "CreateServiceLinkedRole", "SimulatePrincipalPolicy",
-    // `down` removes the execution role's secrets policy whether or not the state remembers one.
+    // `up` deletes an inline policy added by hand; `down` every inline policy, the secrets one whether or not the state remembers it.
     "DeleteRolePolicy",
   ],
   // The stack-level claim of up, down, sleep and wake (src/state/claim.ts), on /spontime-infra/<app>/claim/*.

@@ -18,6 +18,13 @@ export interface DbInstance {
   storageModifiedAt?: number;
   /** Off unless asked for at create or by hand (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html, DeletionProtection). */
   deletionProtection: boolean;
+  /**
+   * The engine's default group unless named ("If you do not specify a value, then the default DB parameter group for
+   * the specified DB engine and version is used": API_CreateDBInstance, DBParameterGroupName).
+   */
+  parameterGroup: string;
+  /** rds-ca-rsa2048-g1 for a new instance unless named (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.SSL-certificate-rotation.html). */
+  caCertificate: string;
 }
 /** No further storage change for 6 hours after one (USER_PIOPS.ModifyingExisting.html, below). */
 const STORAGE_LOCK_MS = 6 * 3_600_000;
@@ -34,7 +41,7 @@ export const emptyRds = (): RdsState => ({ subnetGroups: new Map(), instances: n
 const MODIFIABLE = {
   DBInstanceClass: "instanceClass", StorageType: "storageType", AllocatedStorage: "allocatedStorage", BackupRetentionPeriod: "backup", MultiAZ: "multiAz",
   PubliclyAccessible: "public", VpcSecurityGroupIds: "securityGroups", MasterUserPassword: "password", EngineVersion: "engineVersion",
-  DeletionProtection: "deletionProtection",
+  DeletionProtection: "deletionProtection", DBParameterGroupName: "parameterGroup", CACertificateIdentifier: "caCertificate",
 } as const satisfies Partial<Record<keyof RDS.ModifyDBInstanceCommandInput, keyof DbInstance>>;
 
 export function rdsService(fake: FakeAws): Service<typeof RDS> {
@@ -45,7 +52,8 @@ export function rdsService(fake: FakeAws): Service<typeof RDS> {
     StorageType: d.storageType, AllocatedStorage: d.allocatedStorage, BackupRetentionPeriod: d.backup, MultiAZ: d.multiAz, PubliclyAccessible: d.public, StorageEncrypted: d.encrypted,
     // The subnet group as RDS describes it with the instance: its subnets, not its ARN (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DBInstance.html).
     AvailabilityZone: d.az, DBSubnetGroup: subnetGroupOf(d), VpcSecurityGroups: d.securityGroups.map((g) => ({ VpcSecurityGroupId: g, Status: "active" })),
-    DBName: d.dbName, MasterUsername: d.username, DeletionProtection: d.deletionProtection, Endpoint: d.endpoint ? { Address: d.endpoint, Port: 5432 } : undefined, TagList: toUpper(d.tags),
+    DBName: d.dbName, MasterUsername: d.username, DeletionProtection: d.deletionProtection,
+    DBParameterGroups: [{ DBParameterGroupName: d.parameterGroup, ParameterApplyStatus: "in-sync" }], CACertificateIdentifier: d.caCertificate, Endpoint: d.endpoint ? { Address: d.endpoint, Port: 5432 } : undefined, TagList: toUpper(d.tags),
   });
   const subnetGroupOf = (d: DbInstance) => {
     const g = st().subnetGroups.get(d.subnetGroup);
@@ -166,6 +174,7 @@ export function rdsService(fake: FakeAws): Service<typeof RDS> {
           encrypted: i.StorageEncrypted!, az: i.AvailabilityZone!, subnetGroup: g.name, securityGroups, dbName: i.DBName!, username: i.MasterUsername!,
           password: i.MasterUserPassword!, tags: checkTags(TAG_RULES.rds, {}, fromUpper(i.Tags)), eniId: addEni(fake, arn, subnet.id, securityGroups, false), copyTagsToSnapshot: i.CopyTagsToSnapshot ?? false,
           deletionProtection: i.DeletionProtection ?? false,
+          parameterGroup: i.DBParameterGroupName ?? `default.postgres${version.split(".")[0]}`, caCertificate: i.CACertificateIdentifier ?? "rds-ca-rsa2048-g1",
         };
         transition(d, "creating", "available", LATENCY.rdsCreate);
         st().instances.set(d.id, d);
@@ -249,6 +258,8 @@ export function rdsService(fake: FakeAws): Service<typeof RDS> {
           multiAz: i.MultiAZ ?? false, public: i.PubliclyAccessible ?? false, encrypted: snap.encrypted, az: subnet.az, subnetGroup: g.name, securityGroups,
           dbName: snap.dbName, username: snap.username, password: snap.password, tags: fromUpper(i.Tags), eniId: addEni(fake, arn, subnet.id, securityGroups, false),
           copyTagsToSnapshot: i.CopyTagsToSnapshot ?? false, restoredFrom: snap.id, deletionProtection: i.DeletionProtection ?? false,
+          // As at create: the engine's default group, the region's default CA (API_RestoreDBInstanceFromDBSnapshot).
+          parameterGroup: i.DBParameterGroupName ?? `default.postgres${snap.engineVersion.split(".")[0]}`, caCertificate: i.CACertificateIdentifier ?? "rds-ca-rsa2048-g1",
         };
         transition(d, "creating", "available", LATENCY.rdsCreate);
         st().instances.set(d.id, d);
