@@ -249,7 +249,10 @@ describe("drift, field by field (generated from the drift table)", () => {
       assert.equal(plan.code, 2, `plan sees the drift:\n${plan.stdout}${plan.stderr}`);
       const diffs = (JSON.parse(plan.stdout) as PlanJson).changes.find((c) => c.key === key)?.diffs ?? [];
       assert.ok(diffs.some((d) => d.field === field), `plan names ${field}: ${JSON.stringify(diffs)}`);
-      if (entry.refused) assert.match(plan.stderr, entry.refused, "plan says up will refuse it, and why");
+      if (entry.refused) {
+        assert.match(plan.stderr, entry.refused, "plan says up will refuse it, and why");
+        assert.ok(row.limits[field], `${id}: the table says when up cannot repair it`);
+      }
 
       const up = await h.cli(["up", "--yes", ...config]);
       if (entry.refused) {

@@ -98,6 +98,8 @@ export interface Resource<C extends EngineCtx, S, W extends Attrs = Attrs, A ext
    * hand): `plan` shows the difference, `up` leaves it as it is and says why.
    */
   readonly leftAlone?: Readonly<Partial<Record<keyof W & string, string>>>;
+  /** Drift `up` can undo only one way (AWS never shrinks storage), and what `refuse` says otherwise: for the drift table. */
+  readonly repairLimits?: Readonly<Partial<Record<keyof W & string, string>>>;
   /** What observe does not compare, and why: the README's drift table lists it (src/stack/drift-table.ts). */
   readonly ignored?: Readonly<Record<string, string>>;
   /** Outputs that must never be shown: plans and output print "(sensitive)" for them. */

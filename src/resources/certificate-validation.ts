@@ -17,6 +17,7 @@ type Attrs = { certificateArn?: string; status: string };
 export const certificateValidation: StackResource<ReturnType<typeof desired>, Attrs, { certificateArn: string }> = {
   key: KEY,
   kind: "acm:certificate-validation",
+  ignored: { "(no setting of its own)": "it waits for ACM to issue the certificate; the certificate row compares what there is" },
   replaceOn: ["certificateArn"],
   // ACM gives up after 72 hours; DNS at another provider can take a while to be added and to propagate.
   readyTimeoutMs: 2 * 60 * 60_000,

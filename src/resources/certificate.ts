@@ -97,6 +97,7 @@ const asDuplicate = (s: CertificateSummary): Live<Attrs, Out> => ({
 export const certificate: StackResource<ReturnType<typeof desired>, Attrs, Out> = {
   key: KEY,
   kind: "acm:certificate",
+  ignored: { "key algorithm, transparency logging": "fixed at the request; a certificate requested by hand with others is not the stack's" },
   replaceOn: ["domain", "validation"],
   // The HTTPS listener serves the old one until it moves to the new one: deleting first would be refused for as
   // long as it does (ResourceInUseException, below).

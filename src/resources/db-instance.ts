@@ -167,6 +167,11 @@ async function restore(ctx: Ctx, want: Want, from: StackSnapshot) {
 export const dbInstance: StackResource<Want, Attrs, Out> = {
   key: KEY,
   kind: "rds:db-instance",
+  ignored: {
+    "maintenance and backup windows, auto minor version upgrade": "RDS picks them; moving them changes when RDS works, not what the app gets",
+    "Performance Insights, enhanced monitoring, log exports": "observability someone turned on; they change neither the connection nor the data",
+    "storage autoscaling, IOPS, throughput": "they only ever add capacity; `allocatedStorage` and `storageType` are compared",
+  },
   stateful: true,
   replaceOn: ["engine", "dbName", "username", "storageEncrypted", "availabilityZone", "dbSubnetGroup"],
   fieldNotes: {
@@ -183,6 +188,10 @@ export const dbInstance: StackResource<Want, Attrs, Out> = {
   // `sleep` stops it once the service, which uses it, runs no task; `wake` starts it first.
   afterDependents: (diffs) => diffs.some((d) => d.field === "stopped" && d.after === true),
   leftAlone: { deletionProtection: DELETION_PROTECTION_LEFT_ALONE },
+  repairLimits: {
+    engineVersion: "never downgraded: a newer version set by hand stops `up` (saying so) until the spec names it",
+    allocatedStorage: "never shrunk: storage grown by hand stops `up` (saying so) until the spec has it",
+  },
   inUse: hasCode("InvalidDBInstanceState"),
   // A retried CreateDBInstance whose first answer was lost, or one a crashed run made: the tag tells the password.
   alreadyExists: hasCode("DBInstanceAlreadyExists"),

@@ -28,6 +28,7 @@ type Attrs = { subnetIds: string[]; tags: Tags };
 export const dbSubnetGroup: StackResource<ReturnType<typeof desired>, Attrs, { dbSubnetGroupName: string; dbSubnetGroupArn: string }> = {
   key: KEY,
   kind: "rds:db-subnet-group",
+  ignored: { "description": "a label" },
   inUse: hasCode("InvalidDBSubnetGroupState"),
   // A retried CreateDBSubnetGroup whose first answer was lost.
   alreadyExists: hasCode("DBSubnetGroupAlreadyExists"),

@@ -58,6 +58,7 @@ function dnsRecord(key: string, title: (spec: DesiredStack) => string, type: Wan
   const resource: StackResource<Want, Attrs, { zoneId: string; zoneName: string; name: string }> = {
     key,
     kind: "route53:record",
+    ignored: { "TTL": "how long resolvers cache the answer; any value leads to the same place" },
     ...(after ? { after } : {}),
     replaceOn: ["zoneId", "name", "type"],
     // A retried CREATE whose first answer was lost.

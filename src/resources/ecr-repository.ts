@@ -30,6 +30,7 @@ const putLifecycle = (ctx: Ctx, policy: Want["lifecyclePolicy"]) =>
 export const ecrRepository: StackResource<Want, Attrs, { repositoryUri: string; repositoryArn: string }> = {
   key: KEY,
   kind: "ecr:repository",
+  ignored: { "encryption": "fixed at creation", "repository policy": "grants other accounts pulls; the stack pulls with its own execution role" },
   stateful: true,
   // A retried CreateRepository whose first answer was lost.
   alreadyExists: hasCode("RepositoryAlreadyExistsException"),

@@ -45,6 +45,10 @@ const clusterNotActive = (e: unknown) => errorCode(e) === "ClientException" && /
 export const ecsCluster: StackResource<ReturnType<typeof desired>, Attrs, { clusterArn: string; clusterName: string }> = {
   key: KEY,
   kind: "ecs:cluster",
+  ignored: {
+    "Container Insights, Service Connect defaults": "observability and service discovery: no task changes",
+    "capacity providers on FARGATE": "the service names its own launch type; compared on Spot, where the service needs them",
+  },
   inUse: hasCode("ClusterContainsServicesException", "ClusterContainsTasksException"),
   title: (spec) => `ECS cluster ${spec.appName}`,
   desired,

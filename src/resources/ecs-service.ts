@@ -93,6 +93,9 @@ const progress = (d: NonNullable<Service["deployments"]>[number]) =>
 export const ecsService: StackResource<Want, Attrs, Out> = {
   key: KEY,
   kind: "ecs:service",
+  ignored: {
+    "platform version, ECS Exec, placement, tag propagation": "AWS's defaults at create; none changes what the app serves or where its traffic goes",
+  },
   // The service takes traffic only through the listener, and its tasks reach ECR through the public route.
   after: [listener, routeTable],
   replaceOn: ["cluster"],

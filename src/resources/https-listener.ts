@@ -32,6 +32,9 @@ type Attrs = Omit<Partial<Want>, "tags"> & { ruleArns?: string[]; tags: Tags };
 export const httpsListener: StackResource<Want, Attrs, { listenerArn: string }> = {
   key: KEY,
   kind: "elbv2:listener",
+  ignored: {
+    "extra certificates (SNI), mutual TLS": "an extra certificate serves another name; the stack's certificate is the default one and is compared",
+  },
   replaceOn: ["loadBalancerArn"],
   title: (spec) => `HTTPS listener :443${spec.https ? ` for ${spec.https.domain}` : ""} forwarding to the target group`,
   desired,

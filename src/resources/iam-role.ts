@@ -45,6 +45,9 @@ type Out = { roleArn: string; roleName: string };
 export const executionRole: StackResource<Want, Attrs, Out> = {
   key: KEY,
   kind: "iam:role",
+  ignored: {
+    "path, description, maximum session duration, permissions boundary": "a boundary only narrows what the role may do; the others change nothing the tasks rely on",
+  },
   // IAM refuses to delete a role with attached policies; a retried CreateRole whose answer was lost.
   inUse: hasCode("DeleteConflict"),
   alreadyExists: hasCode("EntityAlreadyExists"),

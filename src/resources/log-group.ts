@@ -11,6 +11,9 @@ type Attrs = { retentionDays?: number; tags: Tags };
 export const logGroup: StackResource<ReturnType<typeof desired>, Attrs, { logGroupName: string; logGroupArn: string }> = {
   key: KEY,
   kind: "logs:log-group",
+  ignored: {
+    "KMS key, data protection policy, subscription filters": "added by hand they protect or copy the logs; the app writes to the group either way",
+  },
   // A retried CreateLogGroup whose first answer was lost.
   alreadyExists: hasCode("ResourceAlreadyExistsException"),
   title: (spec) => `log group /ecs/${spec.appName}`,

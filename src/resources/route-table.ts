@@ -42,6 +42,7 @@ async function reconcile(ctx: Ctx, id: string, want: Want, have: { defaultRouteG
 export const routeTable: StackResource<Want, Attrs, Out> = {
   key: KEY,
   kind: "ec2:route-table",
+  ignored: { "routes to other networks (a VPC peering)": "added by hand for other traffic; the route to the internet gateway is compared" },
   replaceOn: ["vpcId"],
   inUse: hasCode("DependencyViolation"),
   // Retried CreateRoute / AssociateRouteTable calls whose first answer was lost.

@@ -33,6 +33,9 @@ type Attrs = { trustedServices: string[]; permissions?: Permission[]; policies: 
 export const schedulerRole: StackResource<Want, Attrs, { roleArn: string; roleName: string }> = {
   key: KEY,
   kind: "iam:role",
+  ignored: {
+    "path, description, maximum session duration, permissions boundary": "a boundary only narrows what the role may do; the others change nothing the schedules rely on",
+  },
   // IAM refuses to delete a role that still has inline policies; a retried CreateRole whose answer was lost.
   inUse: hasCode("DeleteConflict"),
   alreadyExists: hasCode("EntityAlreadyExists"),

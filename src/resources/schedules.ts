@@ -112,6 +112,9 @@ function schedulesOf(action: Action): StackResource<Want, { group: string; sched
   return {
     key,
     kind: "scheduler:schedule",
+    ignored: {
+      "description, start and end dates, KMS key": "a schedule changed by hand is compared whole (expression, zone, state, target, retries); these cannot make it fire at other times than its dates allow",
+    },
     // A retried CreateSchedule whose first answer was lost: the engine re-observes and the update adds the rest.
     alreadyExists: hasCode("ConflictException"),
     title: (spec) => `schedule ${action.replace("-", " ")}${spec.schedule ? ` (${spec.schedule.timezone})` : ""}`,

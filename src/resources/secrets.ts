@@ -17,6 +17,9 @@ type Out = { dbPassword: string; secretKey: string };
 export const secrets: StackResource<Record<string, never>, Record<string, never>, Out> = {
   key: KEY,
   kind: "local:secrets",
+  ignored: {
+    "(no AWS resource)": "the generated password and SECRET_KEY live in the state file; the database's password is compared through its hash tag",
+  },
   sensitive: ["dbPassword", "secretKey"],
   title: () => "generated secrets (DB password, SECRET_KEY)",
   desired: () => ({}),

@@ -88,6 +88,7 @@ export function securityGroup(key: string, purpose: string, ingress: IngressRule
   const resource: StackResource<ReturnType<typeof desired>, Attrs, GroupOut> = {
     key,
     kind: "ec2:security-group",
+    ignored: { "rule descriptions": "labels: they let no traffic in or out" },
     // EC2 cannot rename a group or change its description.
     replaceOn: ["vpcId", "name", "description"],
     inUse: hasCode("DependencyViolation"),

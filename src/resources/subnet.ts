@@ -32,6 +32,7 @@ export function subnet(tier: Tier, index: 0 | 1) {
   const resource: StackResource<ReturnType<typeof desired>, Attrs, Out> = {
     key,
     kind: "ec2:subnet",
+    ignored: { "IPv6, DNS hostname type": "the stack uses neither; its tasks and load balancer use IPv4 addresses" },
     replaceOn: ["vpcId", "cidr", "availabilityZone"],
     createBeforeDelete: true,
     inUse: hasCode("DependencyViolation"),

@@ -79,6 +79,10 @@ const vpcNotVisibleYet = (e: unknown) => errorCode(e) === "ValidationError" && /
 export const targetGroup: StackResource<Want, Attrs, { targetGroupArn: string }> = {
   key: KEY,
   kind: "elbv2:target-group",
+  ignored: {
+    "stickiness type and cookie duration": "they matter only with stickiness on, which is compared",
+    "IP address type, protocol version": "fixed at creation",
+  },
   replaceOn: ["vpcId", "protocol", "targetType"],
   // A listener still forwards to it.
   inUse: hasCode("ResourceInUse"),

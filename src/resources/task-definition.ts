@@ -111,6 +111,10 @@ const outputsOf = (td: TaskDefinition): Out => ({ taskDefinitionArn: td.taskDefi
 export const taskDefinition: StackResource<Want, Attrs, Out> = {
   key: KEY,
   kind: "ecs:task-definition",
+  ignored: {
+    "the image": "`deploy`'s to change, never `up`'s: a new revision keeps it",
+    "older revisions": "deregistered by `up` once nothing runs them",
+  },
   createBeforeDelete: true,
   // Every field but the tags is part of the immutable revision; tags are kept on it (ECS TagResource takes a
   // task definition ARN), so a new user tag does not start a deployment.

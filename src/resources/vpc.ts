@@ -21,6 +21,7 @@ async function setDns(ctx: Ctx, id: string, want: Want, fields: string[]) {
 export const vpc: StackResource<Want, Attrs, { vpcId: string }> = {
   key: KEY,
   kind: "ec2:vpc",
+  ignored: { "instance tenancy, secondary CIDR blocks, IPv6": "the stack's subnets are in the primary CIDR block it compares" },
   replaceOn: ["cidr"],
   inUse: hasCode("DependencyViolation"),
   // A VPC's primary CIDR cannot change, and a new VPC means a new everything, the database included: EC2 refuses

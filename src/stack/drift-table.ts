@@ -18,6 +18,8 @@ export interface DriftRow {
   /** Repaired by a new resource (AWS cannot change it in place). */
   replaced: string[];
   leftAlone: Record<string, string>;
+  /** Repaired one way only, and what `up` says otherwise. */
+  limits: Record<string, string>;
   ignored: Record<string, string>;
 }
 
@@ -42,7 +44,9 @@ export function driftTable(resources: readonly StackResourceOfAnyKind[] = ALL_RE
     const id = `${r.kind} ${compared.join(",")}`;
     const row = rows.get(id);
     if (row) row.keys.push(r.key);
-    else rows.set(id, { kind: r.kind, keys: [r.key], compared, replaced: [...(r.replaceOn ?? [])], leftAlone: { ...r.leftAlone } as Record<string, string>, ignored: { ...r.ignored } });
+    else rows.set(id, { kind: r.kind, keys: [r.key], compared, replaced: [...(r.replaceOn ?? [])], leftAlone: { ...r.leftAlone } as Record<string, string>,
+      limits: { ...r.repairLimits } as Record<string, string>, ignored: { ...r.ignored },
+    });
   }
   return [...rows.values()];
 }
@@ -53,7 +57,10 @@ const why = (reasons: Record<string, string>) => Object.entries(reasons).map(([f
 /** The README's drift table (between its drift-table markers), one line per row. */
 export function driftTableMarkdown(rows: DriftRow[] = driftTable()): string {
   const lines = rows.map((r) => {
-    const repaired = r.compared.filter((f) => !(f in r.leftAlone)).map((f) => (r.replaced.includes(f) ? `\`${f}\` (new ${r.kind.split(":")[1]})` : `\`${f}\``)).join(", ");
+    const repaired = r.compared.filter((f) => !(f in r.leftAlone)).map((f) => {
+      const how = r.replaced.includes(f) ? `new ${r.kind.split(":")[1]}` : r.limits[f];
+      return `\`${f}\`${how ? ` (${how})` : ""}`;
+    }).join(", ");
     return `| ${r.kind} (${r.keys.join(", ")}) | ${code(r.compared)} | ${repaired} | ${why(r.leftAlone)} | ${why(r.ignored)} |`;
   });
   return ["| kind (resources) | compared | `up` repairs | reported, left alone (why) | ignored (why) |", "| --- | --- | --- | --- | --- |", ...lines].join("\n");
