@@ -20,6 +20,10 @@ describe("deletion protection set by hand", () => {
     assert.match(plan.stdout, /! RDS PostgreSQL .*\n\s+deletionProtection: true → false \(left alone: .*down --disable-deletion-protection/);
     assert.match(plan.stdout, /! application load balancer .*\n\s+deletionProtection: true → false \(left alone/);
     assert.match(plan.stdout, /2 drifted fields left alone/);
+    const status = JSON.parse((await h.cli(["status", "--json"])).stdout) as { resources: { key: string; sync: string; fields: string[] }[] };
+    assert.deepEqual(status.resources.filter((r) => r.sync !== "in sync").map((r) => [r.key, r.sync, r.fields]), [
+      ["load-balancer", "drifted", ["deletionProtection"]], ["db-instance", "drifted", ["deletionProtection"]],
+    ].sort((a, b) => status.resources.findIndex((r) => r.key === a[0]) - status.resources.findIndex((r) => r.key === b[0])));
     h.resetCalls();
     const up = await h.cli(["up", "--yes"]);
     assert.equal(up.code, 0, up.stderr);
