@@ -60,6 +60,15 @@ describe("deletion protection set by hand", () => {
     assert.ok(h.fake.calls.some((c) => c.op === "StartDBInstance"), "a stopped instance takes no modification: started first");
   }, {}, await built));
 
+  it("up refuses a replacement of a protected database (a new database name) before any change, saying how to turn the protection off", async () => withHarness(async (h) => {
+    protectDb(h);
+    h.resetCalls();
+    const r = await h.cli(["up", "--yes", "--config", h.writeSpec({ database: { name: "renamed" } })]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /replacing the database means deleting it, and its deletion protection is on: turn it off .*--no-deletion-protection/);
+    assert.deepEqual(h.fake.mutatingCalls(), []);
+  }, {}, await built));
+
   it("json: the refusal is one document with the flag in its hint", async () => withHarness(async (h) => {
     protectDb(h);
     const r = await h.cli(["down", "--yes", "--json"]);
