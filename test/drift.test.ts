@@ -32,7 +32,7 @@ const tg = (h: Harness) => [...h.fake.elb.tgs.values()][0]!;
 const listener = (h: Harness, port: number) => [...h.fake.elb.listeners.values()].find((l) => l.port === port)!;
 const service = (h: Harness) => [...h.fake.ecs.services.values()].find((s) => s.status === "ACTIVE")!;
 const cluster = (h: Harness) => [...h.fake.ecs.clusters.values()].find((c) => c.status === "ACTIVE")!;
-const role = (h: Harness, name: string) => h.fake.iam.roles.get(`${APP}-${name}`)!;
+const role = (h: Harness, name: string) => h.fake.iam.roles.get(`${APP}-${h.fake.region}-${name}`)!;
 const schedule = (h: Harness) => [...h.fake.scheduler.schedules.values()].find((s) => s.name.startsWith(`${APP}-service-sleep-`))!;
 /** A tag changed in the console. */
 const retag = (x: { tags: Tags }) => { x.tags.Name = "renamed by hand"; };
@@ -198,6 +198,7 @@ const BY_HAND: Record<string, ByHand> = {
   "dns-validation-record.value": {
     on: "full",
     change: (h) => { const r = [...h.fake.route53.zones.values()][0]!.records.find((x) => x.Type === "CNAME")!; r.ResourceRecords = [{ Value: "changed.by.hand." }]; },
+    refused: /not this stack's: refusing to take it over.*--take-over-dns/,
   },
 };
 

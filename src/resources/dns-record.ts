@@ -59,6 +59,7 @@ function dnsRecord(key: string, title: (spec: DesiredStack) => string, type: Wan
     key,
     kind: "route53:record",
     ignored: { "TTL": "how long resolvers cache the answer; any value leads to the same place" },
+    repairLimits: { value: "only with `--take-over-dns`: a record repointed by hand is no longer provably the stack's, so `up` stops and says so" },
     ...(after ? { after } : {}),
     replaceOn: ["zoneId", "name", "type"],
     // A retried CREATE whose first answer was lost.
