@@ -97,11 +97,14 @@ export function dependencies<S>(r: AnyResource<EngineCtx, S>, spec: S): string[]
 /** The dependency graph of a stack for one spec. */
 export const graphOf = <S>(resources: Resources<S>, spec: S): Node[] => resources.map((r) => ({ key: r.key, dependsOn: dependencies(r, spec) }));
 
+/** What a plan and every output show in place of a secret. */
+export const SENSITIVE = "(sensitive)";
+
 /** Replaces every marked secret inside a value, as is and URL-encoded (inside DATABASE_URL), by "(sensitive)". */
 export function masked(value: unknown, secrets: readonly string[]): unknown {
   if (!secrets.length) return value;
   if (typeof value === "string") {
-    return secrets.reduce((s, v) => s.split(v).join("(sensitive)").split(encodeURIComponent(v)).join("(sensitive)"), value);
+    return secrets.reduce((s, v) => s.split(v).join(SENSITIVE).split(encodeURIComponent(v)).join(SENSITIVE), value);
   }
   if (Array.isArray(value)) return value.map((v) => masked(v, secrets));
   if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, masked(v, secrets)]));
