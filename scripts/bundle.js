@@ -12,7 +12,7 @@ import { rmSync } from "node:fs";
 const outdir = "dist/cli";
 rmSync(outdir, { recursive: true, force: true }); // chunk names carry a hash: old ones would pile up
 await build({
-  entryPoints: ["src/cli/main.ts", "src/cli/action.ts"],
+  entryPoints: ["src/cli/main.ts"],
   outdir,
   bundle: true,
   splitting: true,
