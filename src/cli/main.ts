@@ -115,6 +115,7 @@ any snapshots it kept), 4 \`up --plan\`: the saved plan is stale, 130 interrupte
     .option("-y, --yes", "do not ask for confirmation (required without a terminal)")
     .option("--skip-final-snapshot", "delete the database without a final snapshot")
     .option("--disable-deletion-protection", "turn off deletion protection someone turned on (database, load balancer), then delete")
+    .option("--keep-images", "keep the ECR repository and its images (the next up uses it again)")
     .option("--json", "print the result as JSON");
   add("status", "show the live stack: URL, tasks, targets, database, and drift per resource", "status --json",
     async () => (await import("./stack-commands.js")).status)

@@ -108,7 +108,8 @@ export function renderPlan(out: Output, plan: Plan, options: { verbose?: boolean
     // Only tag changes that the collapsed lines already say.
     if (c.action === "update" && !diffs.length && c.diffs.some((d) => tags.covered.has(d)) && !c.duplicates?.length) continue;
     const id = c.id && !c.title.includes(c.id) ? out.paint("dim", `  ${shortId(c.id)}`) : "";
-    out.out(out.paint(reported ? "yellow" : COLOR[c.action], `${(reported ? "!" : SYMBOL[c.action]).padStart(3)} ${c.title}${id}`));
+    const takes = c.action === "delete" && c.takes ? ` (and ${c.takes})` : "";
+    out.out(out.paint(reported ? "yellow" : COLOR[c.action], `${(reported ? "!" : SYMBOL[c.action]).padStart(3)} ${c.title}${id}${takes}`));
     if (c.action === "update" || c.action === "replace" || reported || (options.verbose && c.action === "create")) {
       for (const d of diffs) for (const line of fieldLines(d, c.action)) out.out(line);
     }

@@ -20,7 +20,7 @@ import { planJson, renderPlan, shortId } from "./render.js";
 export const EXIT = { ok: 0, failed: 1, changes: 2, down: 3, stalePlan: 4, interrupted: 130 } as const;
 
 /** The stack of the command's spec and state, with its secrets registered for redaction and progress wired. */
-export async function openStack(c: CommandContext, options: { skipFinalSnapshot?: boolean; disableDeletionProtection?: boolean; everyKind?: boolean; anySpec?: boolean } = {}): Promise<Stack> {
+export async function openStack(c: CommandContext, options: { skipFinalSnapshot?: boolean; disableDeletionProtection?: boolean; keepImages?: boolean; everyKind?: boolean; anySpec?: boolean } = {}): Promise<Stack> {
   const progress = new Progress(c.out);
   const state = await openState(c.spec(), c.opts, c.out.io.env);
   // Run from elsewhere (a subdirectory of another project, another checkout), the defaults would plan to undo the spec.
@@ -384,8 +384,8 @@ export async function wake(c: CommandContext<{ healthTimeout?: string; dryRun?: 
   return EXIT.failed;
 }
 
-export async function down(c: CommandContext<{ skipFinalSnapshot?: boolean; disableDeletionProtection?: boolean }>): Promise<number> {
-  const stack = await openStack(c, { skipFinalSnapshot: !!c.opts.skipFinalSnapshot, disableDeletionProtection: !!c.opts.disableDeletionProtection, everyKind: true });
+export async function down(c: CommandContext<{ skipFinalSnapshot?: boolean; disableDeletionProtection?: boolean; keepImages?: boolean }>): Promise<number> {
+  const stack = await openStack(c, { skipFinalSnapshot: !!c.opts.skipFinalSnapshot, disableDeletionProtection: !!c.opts.disableDeletionProtection, keepImages: !!c.opts.keepImages, everyKind: true });
   return locked(c, stack, "down", async () => {
     await stack.connect();
     const observed = await stack.observe();
@@ -415,14 +415,14 @@ export async function down(c: CommandContext<{ skipFinalSnapshot?: boolean; disa
     let code = saveError ? EXIT.failed : reportApply(c, result, "deleted", "down");
     if (code === EXIT.ok) {
       // Gone means gone at AWS: everything tagged for the stack (and named like it) is listed once more.
-      const left = [...(await stack.observe())].filter(([, live]) => live);
+      const left = [...(await stack.observe())].filter(([key, live]) => live && !stack.keptByDown.includes(key));
       if (left.length) {
         c.out.err(c.out.paint("red", `Still there after down: ${left.map(([key, live]) => `${key} ${shortId(live!.id)}`).join(", ")}. Run \`spontime-infra down\` again.`));
         code = EXIT.failed;
       }
     }
     if (c.opts.json) c.out.json(applyJson(p, result, stack, code, saveError));
-    else if (code === EXIT.ok) c.out.err(c.out.paint("green", "The stack is gone."));
+    else if (code === EXIT.ok) c.out.err(c.out.paint("green", stack.keptByDown.length ? "The stack is gone but for its ECR repository and images (--keep-images): the next `up` uses them again." : "The stack is gone."));
     return code;
   });
 }

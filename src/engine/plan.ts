@@ -37,6 +37,8 @@ export interface Change {
   duplicates?: string[];
   /** Deleting or replacing it loses data. */
   stateful?: boolean;
+  /** What a delete takes with it (the resource's `deleteTakes`). */
+  takes?: string;
   /** Why AWS would refuse this change, and what to do instead: `up` stops before any call. */
   refused?: string;
   /** What the plan saw at AWS: apply stops this resource's branch if it finds otherwise. */
@@ -220,6 +222,7 @@ export function planDown<S>(resources: Resources<S>, spec: S, observed: Observed
     return [{
       key, kind: r.kind, title: r.title(spec), action: "delete", id: live.id, diffs: [], assumed: { id: live.id, fields: {} }, planned: {},
       ...(extraCopies(live).length ? { duplicates: extraCopies(live).map((d) => d.id) } : {}), ...(r.stateful ? { stateful: true } : {}),
+      ...(r.deleteTakes ? { takes: r.deleteTakes } : {}),
     }];
   });
   return { mode: "down", changes };

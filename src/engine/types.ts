@@ -111,6 +111,8 @@ export interface Resource<C extends EngineCtx, S, W extends Attrs = Attrs, A ext
   afterDependents?(diffs: readonly { field: string; after: unknown }[]): boolean;
   /** Holds data that a delete or replace loses: the plan asks before touching it. */
   readonly stateful?: boolean;
+  /** What a delete takes with it, said on the delete's line of the plan (an ECR repository's images). */
+  readonly deleteTakes?: string;
   /** How long create/update may stay `pending` before the engine gives up. */
   readonly readyTimeoutMs?: number;
   /** How long AWS usually takes to make it ready / to make it disappear, on the short side: waits poll around it. */

@@ -32,6 +32,7 @@ export const ecrRepository: StackResource<Want, Attrs, { repositoryUri: string; 
   kind: "ecr:repository",
   ignored: { "encryption": "fixed at creation", "repository policy": "grants other accounts pulls; the stack pulls with its own execution role" },
   stateful: true,
+  deleteTakes: "every image in it: `down --keep-images` keeps the repository",
   // A retried CreateRepository whose first answer was lost.
   alreadyExists: hasCode("RepositoryAlreadyExistsException"),
   title: (spec) => `ECR repository ${spec.appName}`,

@@ -46,6 +46,8 @@ export interface StackOptions {
   skipFinalSnapshot?: boolean;
   /** `down --disable-deletion-protection`. */
   disableDeletionProtection?: boolean;
+  /** `down --keep-images`: the ECR repository (tagged for the stack, so the next `up` uses it again) stays. */
+  keepImages?: boolean;
   /** `down`: every kind the stack can hold is looked for, whatever the spec and the state file say. */
   everyKind?: boolean;
   /** `--take-over-dns`: the domain's record may be repointed at this stack even if it is not this stack's. */
@@ -246,9 +248,15 @@ export class Stack {
     return sensitiveValues(this.all, (key) => this.state.data.resources[key]?.outputs);
   }
 
+  /** What `down` leaves on purpose (`--keep-images`): not in its plan, not "still there" after it. */
+  get keptByDown(): string[] { return this.options.keepImages ? [ecrRepository.key] : []; }
+
   /** `up`: what the spec wants, then what it no longer wants and AWS still has, deleted (dependents first). */
   plan(observed: Observed, mode: "up" | "down"): Plan {
-    if (mode === "down") return planDown(this.all, this.former(observed), observed);
+    if (mode === "down") {
+      const all = planDown(this.all, this.former(observed), observed);
+      return { ...all, changes: all.changes.filter((c) => !this.keptByDown.includes(c.key)) };
+    }
     const up = planUp(this.resources, this.ctx.spec, observed, this.sensitiveValues());
     return { mode, changes: [...up.changes, ...planDown(onlyAmong(this.unwanted), this.former(observed), observed).changes] };
   }
@@ -356,7 +364,7 @@ export class Stack {
   deleteWarnings(observed: Observed): string[] {
     const n = this.ctx.names;
     return [
-      observed.get(ecrRepository.key) ? `the ECR repository ${n.ecrRepository} and all its images` : "",
+      observed.get(ecrRepository.key) && !this.options.keepImages ? `the ECR repository ${n.ecrRepository} and all its images` : "",
       observed.get(dbInstance.key) ? (this.ctx.skipFinalSnapshot ? this.dataLost(observed)! : `the database (a final snapshot ${n.app}-final-<time> is kept)`) : "",
     ].filter(Boolean);
   }
