@@ -254,6 +254,7 @@ describe("the stack's certificates, found by tag", () => {
       return m ? Number(m[1] ?? 0) * 60 + Number(m[2]) : 0;
     });
     assert.ok(stamps.length >= 6 && stamps.at(-1)! >= 55, r.stderr);
+    assert.match(r.stderr, /^certificate issued for api\.example\.com \(DNS validation\): done \(ready\)/m, "the wait's row ends");
     // Stamps are whole seconds and a status line follows a look's answer: 10 s apart can read as 11.
     assert.ok(stamps.every((t, i) => i === 0 || t - stamps[i - 1]! <= 11), `gaps: ${stamps.join(" ")}`);
   });

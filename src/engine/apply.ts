@@ -295,7 +295,9 @@ export async function applyUp<C extends EngineCtx, S>(ctx: C, spec: S, resources
     const stored = ctx.records.get(key);
     if (stored?.id !== live!.id || JSON.stringify(stored.outputs) !== JSON.stringify(live!.outputs)) ctx.records.set(key, { id: live!.id, outputs: live!.outputs });
     outputs.set(key, live!.outputs);
-    if (action !== "noop") ctx.emit({ key, title, status: "done", message: `${action}d`, elapsedMs: ctx.clock.now() - start });
+    // A change the plan showed always ends its row: with nothing left to do once looked at again (a certificate's
+    // validation, waited for until ACM issued it), it is "ready".
+    if (ch.action !== "noop") ctx.emit({ key, title, status: "done", message: action === "noop" ? "ready" : `${action}d`, elapsedMs: ctx.clock.now() - start });
   };
   const graph = graphOf(resources, spec);
   const last = new Set(resources.filter((r) => {
