@@ -3,6 +3,7 @@
 // the AWS SDK inside, from the same sources as the CLI. `npm run build:action` writes it; `--check` (npm test,
 // test/action.test.ts) fails when the committed file is not what the sources build.
 import { build } from "esbuild";
+import { nodeBundle } from "./esbuild-node.js";
 import { readFileSync, writeFileSync } from "node:fs";
 
 const OUT = "dist/action/index.js";
@@ -11,16 +12,9 @@ const result = await build({
   entryPoints: ["src/cli/action-main.ts"],
   outfile: OUT,
   write: false,
-  bundle: true,
-  format: "esm",
-  platform: "node",
-  target: "node20.19",
-  mainFields: ["module", "main"],
+  ...nodeBundle,
   minify: true,
   legalComments: "none",
-  // commander is CommonJS and requires Node's own modules: an ES module has no `require` unless given one.
-  banner: { js: 'import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);' },
-  logLevel: "warning",
 });
 const built = result.outputFiles[0].text;
 if (check) {
