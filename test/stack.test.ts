@@ -36,13 +36,13 @@ describe("spec changes", () => {
     assert.equal(subnet.action, "replace");
     assert.deepEqual(subnet.diffs.filter((d: { forcesReplace?: boolean }) => d.forcesReplace).map((d: { field: string }) => d.field), ["cidr"]);
     const human = await h.cli(["plan", "--config", spec({ network: { privateSubnets: ["10.0.10.0/24", "10.0.21.0/24"] } })]);
-    assert.match(human.stdout, /-\/\+ private subnet 10\.0\.21\.0\/24.*\n\s+cidr: 10\.0\.11\.0\/24 → 10\.0\.21\.0\/24 \(forces replacement\)/);
+    assert.match(human.stdout, /-\/\+ private subnet 10\.0\.21\.0\/24.*\n\s+cidr: "10\.0\.11\.0\/24" → "10\.0\.21\.0\/24" \(forces replacement\)/);
   });
 
   it("an instance class change is an in-place update flagged as brief downtime", async () => {
     await h.up();
     const r = await h.cli(["plan", "--config", spec({ database: { instanceClass: "db.t4g.small" } })]);
-    assert.match(r.stdout, /instanceClass: db\.t4g\.micro → db\.t4g\.small \(brief downtime\)/);
+    assert.match(r.stdout, /instanceClass: "db\.t4g\.micro" → "db\.t4g\.small" \(brief downtime\)/);
   });
 });
 

@@ -143,6 +143,19 @@ describe("up with the state in S3", () => {
     });
   });
 
+  it("a state bucket in another region than the stack: its region is asked (HeadBucket) and used, instead of S3's redirect failing the run (issue 24 item 13)", async () => {
+    await withHarness(async (h) => {
+      const made = await h.cli(["state", "bootstrap", "--bucket", BUCKET, "--region", "eu-west-1"]);
+      assert.equal(made.code, 0, made.stderr);
+      assert.equal(bucketOf(h).region, "eu-west-1");
+      const r = await h.cli(["up", "--yes", ...S3]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(JSON.parse(objectText(h, KEY)!).resources.vpc, "the state is in the bucket");
+      assert.equal(JSON.parse(objectText(h, KEY)!).region, "us-east-1", "the stack stays in its region");
+      assert.equal((await h.cli(["status", ...S3])).code, 0);
+    });
+  });
+
   it("a 409 ConditionalRequestConflict on a conditional write is retried", async () => {
     await withHarness(async (h) => {
       await bootstrapped(h);
@@ -197,6 +210,44 @@ describe("a lost answer on an S3 state write (issue 24 items 14, 15)", () => {
       assert.equal(doc.outcome, "failed");
       assert.match(doc.error!.message, /write s3:\/\/acme-spontime-state\/spontime-infra\/spontime-poc\.json.*Access Denied/);
       assert.doesNotMatch(r.stderr, /Done\./);
+    });
+  });
+});
+
+describe("S3 state recovery (issue 24 item 24)", () => {
+  it("a corrupt state object names the versions the bucket kept; pull --version-id brings one back and push puts it in place", async () => {
+    await withHarness(async (h) => {
+      await bootstrapped(h);
+      await h.up(...S3);
+      const good = objectText(h, KEY)!;
+      bucketOf(h).objects.get(KEY)!.push({ versionId: "v-corrupt", body: "{ half a file", etag: '"corrupt"', at: h.clock.now() + 1 });
+      const r = await h.cli(["plan", ...S3]);
+      assert.equal(r.code, 2);
+      const previous = bucketOf(h).objects.get(KEY)!.at(-2)!.versionId;
+      assert.match(r.stderr, new RegExp(`state file s3://${BUCKET}/${KEY} is corrupt \\(not JSON\\)\n\\s+earlier versions, newest first: ${previous} \\(\\d{4}-`));
+      assert.match(r.stderr, /`spontime-infra state pull --version-id <id> -o state\.json`, check it, then `spontime-infra state push state\.json`/);
+
+      const file = join(h.dir, "restored.json");
+      const pulled = await h.cli(["state", "pull", "--version-id", previous, "-o", file, ...S3]);
+      assert.equal(pulled.code, 0, pulled.stderr);
+      assert.equal(readFileSync(file, "utf8"), good);
+      const pushed = await h.cli(["state", "push", file, ...S3]);
+      assert.equal(pushed.code, 0, pushed.stderr);
+      assert.equal(objectText(h, KEY), good);
+      assert.equal((await h.cli(["plan", "--detailed-exitcode", ...S3])).code, 0, "back in sync");
+    });
+  });
+
+  it("a locked run on an unversioned bucket warns that a bad state could not be brought back, and says how to turn versioning on", async () => {
+    await withHarness(async (h) => {
+      await bootstrapped(h);
+      bucketOf(h).versioning = "Suspended";
+      const r = await h.cli(["up", "--yes", ...S3]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /warning: the state bucket acme-spontime-state has no versioning.*`spontime-infra state bootstrap --bucket acme-spontime-state` turns it on/);
+      assert.equal((await h.cli(["state", "bootstrap", "--bucket", BUCKET])).code, 0);
+      assert.equal(bucketOf(h).versioning, "Enabled");
+      assert.doesNotMatch((await h.cli(["up", "--yes", ...S3])).stderr, /has no versioning/);
     });
   });
 });

@@ -85,9 +85,21 @@ describe("sleep and wake", () => {
     const svc = () => [...h.fake.ecs.services.values()].find((s) => s.status === "ACTIVE")!;
     const db = () => h.fake.rds.instances.get(`${APP}-db`)!;
 
+    h.resetCalls();
+    const dry = await h.cli(["sleep", "--dry-run"]);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.deepEqual(h.fake.mutatingCalls(), [], "--dry-run changes nothing");
+    assert.match(dry.stdout, /~ ECS service .*\n\s+desiredCount: 1 → 0\n/);
+    assert.match(dry.stdout, /~ RDS PostgreSQL .*\n\s+stopped: false → true\n/);
+
     const slept = await h.cli(["sleep"]);
     assert.equal(slept.code, 0, slept.stderr);
     assert.equal(db().status, "stopped");
+    // The plan's changes and a one-line summary, not a row per resource in sync (issue 28 item 11).
+    assert.match(slept.stdout, /Plan: 0 to create, 2 to update, 0 to replace, 0 to delete \(\d+ unchanged\)\./);
+    assert.doesNotMatch(slept.stdout + slept.stderr, /in sync/);
+    const done = slept.stderr.split("\n").filter((l) => /: done/.test(l));
+    assert.deepEqual(done.map((l) => l.split(" ")[0]), ["ECS", "RDS"], `the two changes, the service before the database it uses:\n${slept.stderr}`);
     assert.equal(svc().desiredCount, 0);
     assert.match(slept.stdout, /after 7 days/);
     assert.match((await h.cli(["status"])).stdout, /State:\s+asleep/);

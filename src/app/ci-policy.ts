@@ -1,5 +1,5 @@
 import type { Spec } from "../config/schema.js";
-import { names } from "../config/names.js";
+import { names, partitionOf } from "../config/names.js";
 
 /**
  * What `docker login` and `docker push` call in the CI workflow (examples/github/deploy.yml), not this tool:
@@ -16,7 +16,8 @@ export const DOCKER_PUSH_ACTIONS = [
  */
 export function ciPolicy(spec: Spec, account = "*") {
   const n = names(spec);
-  const arn = (service: string, resource: string, region = spec.region) => `arn:aws:${service}:${region}:${account}:${resource}`;
+  const partition = partitionOf(spec.region);
+  const arn = (service: string, resource: string, region = spec.region) => `arn:${partition}:${service}:${region}:${account}:${resource}`;
   return {
     Version: "2012-10-17",
     Statement: [
@@ -35,7 +36,7 @@ export function ciPolicy(spec: Spec, account = "*") {
       { Sid: "EcsTasksOfTheCluster", Effect: "Allow", Action: ["ecs:ListTasks", "ecs:DescribeTasks", "ecs:StopTask"], Resource: "*", Condition: { ArnEquals: { "ecs:cluster": arn("ecs", `cluster/${n.cluster}`) } } },
       {
         // The legacy name too: a stack made before role names carried the region keeps its role (src/aws/iam.ts).
-        Sid: "PassOnlyTheExecutionRole", Effect: "Allow", Action: ["iam:PassRole"], Resource: [n.executionRole, n.legacyExecutionRole].map((r) => `arn:aws:iam::${account}:role/${r}`),
+        Sid: "PassOnlyTheExecutionRole", Effect: "Allow", Action: ["iam:PassRole"], Resource: [n.executionRole, n.legacyExecutionRole].map((r) => `arn:${partition}:iam::${account}:role/${r}`),
         Condition: { StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } },
       },
       { Sid: "LoadBalancerHealth", Effect: "Allow", Action: ["elasticloadbalancing:DescribeTargetHealth", "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeLoadBalancers"], Resource: "*" },

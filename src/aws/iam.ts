@@ -1,4 +1,7 @@
-import { CreateRoleCommand, DeleteRolePolicyCommand, GetRolePolicyCommand, GetRoleCommand, PutRolePolicyCommand, UpdateAssumeRolePolicyCommand } from "@aws-sdk/client-iam";
+import {
+  AttachRolePolicyCommand, CreateRoleCommand, DeleteRolePolicyCommand, DetachRolePolicyCommand, GetRoleCommand, GetRolePolicyCommand, ListAttachedRolePoliciesCommand,
+  ListRolePoliciesCommand, PutRolePolicyCommand, UpdateAssumeRolePolicyCommand,
+} from "@aws-sdk/client-iam";
 import { UserError } from "../errors.js";
 import type { Aws, SendOptions } from "./clients.js";
 import { absentIfNotFound, codeSaying, ignoreNotFound } from "./errors.js";
@@ -115,4 +118,25 @@ export async function writeInlinePolicy(aws: Aws, role: string, policy: string, 
   if (ps.length > 0) await aws.iam.send(new PutRolePolicyCommand({ RoleName: role, PolicyName: policy, PolicyDocument: policyDocument(ps) }));
   // Already deleted (a retried call whose first answer was lost) is deleted.
   else await ignoreNotFound(() => aws.iam.send(new DeleteRolePolicyCommand({ RoleName: role, PolicyName: policy })));
+}
+
+/** The managed policies attached to role `name`, by ARN, sorted. */
+export async function attachedPolicies(aws: Aws, name: string): Promise<string[]> {
+  return ((await aws.iam.send(new ListAttachedRolePoliciesCommand({ RoleName: name }))).AttachedPolicies ?? []).map((p) => p.PolicyArn!).sort();
+}
+
+/** The names of role `name`'s inline policies, sorted: one added by hand grants what the stack never asked for. */
+export async function inlinePolicyNames(aws: Aws, name: string): Promise<string[]> {
+  return ((await aws.iam.send(new ListRolePoliciesCommand({ RoleName: name }))).PolicyNames ?? []).sort();
+}
+
+/** Attaches what `want` adds and detaches what it lacks; already detached (a retried call) is detached. */
+export async function setAttachedPolicies(aws: Aws, role: string, want: readonly string[], have: readonly string[]): Promise<void> {
+  for (const arn of want.filter((a) => !have.includes(a))) await aws.iam.send(new AttachRolePolicyCommand({ RoleName: role, PolicyArn: arn }));
+  for (const arn of have.filter((a) => !want.includes(a))) await ignoreNotFound(() => aws.iam.send(new DetachRolePolicyCommand({ RoleName: role, PolicyArn: arn })));
+}
+
+/** Deletes the inline policies named (IAM refuses to delete a role that has any); already gone is deleted. */
+export async function deleteInlinePolicies(aws: Aws, role: string, names: readonly string[]): Promise<void> {
+  for (const policy of names) await ignoreNotFound(() => aws.iam.send(new DeleteRolePolicyCommand({ RoleName: role, PolicyName: policy })));
 }

@@ -38,12 +38,36 @@ export function ownedTags(live: Tags, spec: { tags: Tags }): Tags {
  * Refuses a resource this stack did not make: found by an id from the state file (a hand-edited or copied file
  * can hold another stack's ids) or by a name another stack uses. Untagged counts as not ours.
  */
-export function assertOurs(what: string, id: string, tags: Tags, app: string): void {
+/**
+ * The AWS CLI command that puts the stack tag back on a resource (`arn`: its ARN when `id` is a name), by the
+ * service its ARN names: EC2 ids and IAM role names have none.
+ */
+export function retagCommand(what: string, id: string, app: string, arn = id.startsWith("arn:") ? id : undefined): string {
+  const tag = `Key=${TAG_STACK},Value=${app}`;
+  switch (arn?.split(":")[2] ?? (what === "IAM role" ? "iam" : "ec2")) {
+    case "ec2": return `aws ec2 create-tags --resources ${id} --tags ${tag}`;
+    case "iam": return `aws iam tag-role --role-name ${id} --tags ${tag}`;
+    case "elasticloadbalancing": return `aws elbv2 add-tags --resource-arns ${arn} --tags ${tag}`;
+    case "rds": return `aws rds add-tags-to-resource --resource-name ${arn} --tags ${tag}`;
+    case "ecs": return `aws ecs tag-resource --resource-arn ${arn} --tags key=${TAG_STACK},value=${app}`;
+    case "logs": return `aws logs tag-resource --resource-arn ${arn} --tags ${TAG_STACK}=${app}`;
+    case "acm": return `aws acm add-tags-to-certificate --certificate-arn ${arn} --tags ${tag}`;
+    default: return `aws ${arn!.split(":")[2]} tag-resource --resource-arn ${arn} --tags ${tag}`; // ECR, Scheduler
+  }
+}
+
+/**
+ * Refuses a resource not tagged for this stack. Without any stack tag it may be ours with the tag removed by
+ * hand (or a revision registered by hand): the hint gives the exact command that tags it back.
+ */
+export function assertOurs(what: string, id: string, tags: Tags, app: string, arn?: string): void {
   const owner = tags[TAG_STACK];
   if (owner === app) return;
   throw new UserError(
     `${what} ${id} is ${owner ? `tagged for stack ${owner}` : `not tagged ${TAG_STACK}=${app}`}: refusing to adopt, change or delete it`,
-    "it belongs to something else: if the state file names it, move the state file aside (resources are found again by their tags); otherwise pick another appName",
+    owner
+      ? "it belongs to that stack: pick another appName, or move this stack's state file aside if it names it (resources are found again by their tags)"
+      : `if it is this stack's and its tag was removed by hand, put it back with \`${retagCommand(what, id, app, arn)}\` and run again; if it is someone else's, pick another appName`,
   );
 }
 

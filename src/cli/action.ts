@@ -11,13 +11,14 @@ import type { Io } from "./output.js";
 const OUTPUTS = { url: "url", "task-definition-arn": "taskDefinitionArn", image: "image" } as const;
 
 /**
- * The deploy step of the GitHub Action (action.yml), run by bin/github-action: a composite action's inputs
- * reach a script only as the environment its step sets (INPUT_<NAME>), and outputs leave through the file
- * named by $GITHUB_OUTPUT (https://docs.github.com/en/actions/reference/workflows-and-actions/metadata-syntax).
+ * The GitHub Action (action.yml, a JavaScript action running dist/action/index.js): its inputs arrive as
+ * INPUT_<NAME> variables and outputs leave through the file named by $GITHUB_OUTPUT
+ * (https://docs.github.com/en/actions/reference/workflows-and-actions/metadata-syntax).
  */
 export async function runAction(env: NodeJS.ProcessEnv, options: MainOptions = {}): Promise<number> {
   const given: Io = options.io ?? { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env };
-  const input = (name: string) => env[`INPUT_${name.toUpperCase().replace(/-/g, "_")}`]?.trim() ?? "";
+  // As the runner names them for a JavaScript action (and @actions/core reads them): hyphens kept.
+  const input = (name: string) => env[`INPUT_${name.replace(/ /g, "_").toUpperCase()}`]?.trim() ?? "";
   const tag = input("tag");
   if (!tag) {
     given.stderr.write("error: the action needs its `tag` input (the image tag pushed to the stack's ECR repository)\n");

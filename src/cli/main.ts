@@ -115,6 +115,8 @@ any snapshots it kept), 4 \`up --plan\`: the saved plan is stale, 130 interrupte
     .option("-y, --yes", "do not ask for confirmation (required without a terminal)")
     .option("--skip-final-snapshot", "delete the database without a final snapshot")
     .option("--skip-preflight", "do not check the delete permissions first (see `doctor`)")
+    .option("--disable-deletion-protection", "turn off deletion protection someone turned on (database, load balancer), then delete")
+    .option("--keep-images", "keep the ECR repository and its images (the next up uses it again)")
     .option("--json", "print the result as JSON");
   add("status", "show the live stack: URL, tasks, targets, database, and drift per resource", "status --json",
     async () => (await import("./stack-commands.js")).status)
@@ -131,10 +133,12 @@ any snapshots it kept), 4 \`up --plan\`: the saved plan is stale, 130 interrupte
     .option("--bucket <bucket>", "bootstrap: the bucket to create (or check)")
     .addOption(new Option("--to <backend>", "migrate: where the state goes").choices(["s3", "local"]))
     .option("-o, --output <file>", "pull: write the state to this file (mode 0600) instead of stdout")
+    .option("--version-id <id>", "pull: that earlier version of the S3 state object (a corrupt state's error lists them)")
     .option("-y, --yes", "do not ask before breaking another machine's lock")
     .option("--json", "print the result as JSON")
     .addHelpText("after", `  $ spontime-infra state migrate --to s3 --state-bucket acme-spontime-state   # then set "state" in the spec
   $ spontime-infra state pull -o backup.json
+  $ spontime-infra state pull --version-id 3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY -o good.json && spontime-infra state push good.json
 `);
   add("sleep", "stop paying for compute while nobody uses the stack: 0 tasks, database stopped", "sleep",
     async () => (await import("./stack-commands.js")).sleep)

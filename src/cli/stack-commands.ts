@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { WAIT_DEFAULTS, parseDuration } from "../config/defaults.js";
 import { warningLines } from "../config/warnings.js";
 import { ChangedSincePlan, type ApplyResult } from "../engine/apply.js";
-import { hasChanges, type Observed, type Plan } from "../engine/plan.js";
+import { hasChanges, hasDrift, leftAlone, type Observed, type Plan } from "../engine/plan.js";
 import type { Live } from "../engine/types.js";
 import { UserError, errorMessage } from "../errors.js";
 import { Stack, type StackSnapshot } from "../stack/stack.js";
@@ -20,7 +20,7 @@ import { planJson, renderPlan, shortId } from "./render.js";
 export const EXIT = { ok: 0, failed: 1, changes: 2, down: 3, stalePlan: 4, interrupted: 130 } as const;
 
 /** The stack of the command's spec and state, with its secrets registered for redaction and progress wired. */
-export async function openStack(c: CommandContext, options: { skipFinalSnapshot?: boolean; everyKind?: boolean; anySpec?: boolean } = {}): Promise<Stack> {
+export async function openStack(c: CommandContext, options: { skipFinalSnapshot?: boolean; disableDeletionProtection?: boolean; keepImages?: boolean; everyKind?: boolean; anySpec?: boolean } = {}): Promise<Stack> {
   const progress = new Progress(c.out);
   const state = await openState(c.spec(), c.opts, c.out.io.env);
   // Run from elsewhere (a subdirectory of another project, another checkout), the defaults would plan to undo the spec.
@@ -92,7 +92,6 @@ export async function plan(c: CommandContext<{ detailedExitcode?: boolean; resto
   warnAboutSpec(c, stack);
   await stack.refuseOtherCopies(observed); // as `up` would: the plan never promises what `up` refuses
   const p = stack.plan(observed, "up");
-  refuseImpossible(p);
   if (c.opts.out) {
     if (!driftChecked) throw new UserError("a saved plan needs the live stack: no AWS credentials", "fix the credentials and run `plan --out` again");
     const { savedPlan } = await import("../stack/saved-plan.js");
@@ -107,7 +106,10 @@ export async function plan(c: CommandContext<{ detailedExitcode?: boolean; resto
       (await import("./cost-command.js")).renderCost(c.out, c.spec());
     }
   }
-  return c.opts.detailedExitcode && hasChanges(p) ? EXIT.changes : EXIT.ok;
+  // A change AWS would refuse (drift RDS cannot undo) is shown with the plan, and why `up` will stop: exit 2.
+  const refused = p.changes.filter((ch) => ch.refused);
+  for (const ch of refused) c.out.err(c.out.paint("red", `up will refuse: ${ch.title}: ${ch.refused}`));
+  return refused.length || (c.opts.detailedExitcode && hasDrift(p)) ? EXIT.changes : EXIT.ok;
 }
 
 const callsJson = (stack: Stack) => ({ total: stack.aws.stats.total, mutating: stack.aws.stats.mutating });
@@ -290,8 +292,10 @@ export async function up(c: CommandContext<{ wake?: boolean; skipPreflight?: boo
       await stack.refuseOtherCopies(observed);
       p = stack.plan(observed, "up");
       refuseImpossible(p);
+      // Drift `up` will not repair is said every time, with why, so nobody mistakes it for a repair that failed.
+      for (const { change, diff } of leftAlone(p)) c.out.err(c.out.paint("yellow", `Left alone: ${diff.path} of ${change.title} is ${JSON.stringify(diff.before)} (the spec has ${JSON.stringify(diff.after)}): ${diff.leftAlone}.`));
       if (!hasChanges(p)) {
-        c.out.err("No changes: the stack matches the spec.");
+        c.out.err(leftAlone(p).length ? "No other changes." : "No changes: the stack matches the spec.");
       } else {
         if (!c.opts.json) renderPlan(c.out, p);
         if (!c.opts.skipPreflight && (await preflightFailed(c, stack, p))) return EXIT.failed;
@@ -380,8 +384,8 @@ export async function wake(c: CommandContext<{ healthTimeout?: string; dryRun?: 
   return EXIT.failed;
 }
 
-export async function down(c: CommandContext<{ skipFinalSnapshot?: boolean; skipPreflight?: boolean }>): Promise<number> {
-  const stack = await openStack(c, { skipFinalSnapshot: !!c.opts.skipFinalSnapshot, everyKind: true });
+export async function down(c: CommandContext<{ skipFinalSnapshot?: boolean; skipPreflight?: boolean; disableDeletionProtection?: boolean; keepImages?: boolean }>): Promise<number> {
+  const stack = await openStack(c, { skipFinalSnapshot: !!c.opts.skipFinalSnapshot, disableDeletionProtection: !!c.opts.disableDeletionProtection, keepImages: !!c.opts.keepImages, everyKind: true });
   return locked(c, stack, "down", async () => {
     await stack.connect();
     const observed = await stack.observe();
@@ -391,9 +395,16 @@ export async function down(c: CommandContext<{ skipFinalSnapshot?: boolean; skip
       if (c.opts.json) c.out.json({ ...planJson(p), outcome: "ok", failures: [], calls: callsJson(stack) });
       return EXIT.ok;
     }
+    const blockers = stack.deletionBlockers(observed);
+    if (blockers.length && !c.opts.disableDeletionProtection) {
+      throw new UserError(
+        `refusing to delete the stack: deletion protection is on for ${blockers.join(" and ")}; nothing was deleted`,
+        "run `spontime-infra down --disable-deletion-protection` to turn it off and delete everything",
+      );
+    }
     if (!c.opts.json) renderPlan(c.out, p);
     if (!c.opts.skipPreflight && (await preflightFailed(c, stack, p))) return EXIT.failed;
-    const warnings = stack.deleteWarnings(observed);
+    const warnings = [...stack.deleteWarnings(observed), ...(blockers.length ? [`turning off the deletion protection of ${blockers.join(" and ")}`] : [])];
     // Said even with --yes: the one delete nothing can undo.
     const lost = stack.dataLost(observed);
     if (lost && c.opts.yes) c.out.err(c.out.paint("yellow", `--skip-final-snapshot --yes: deleting ${lost}.`));
@@ -405,14 +416,14 @@ export async function down(c: CommandContext<{ skipFinalSnapshot?: boolean; skip
     let code = saveError ? EXIT.failed : reportApply(c, result, "deleted", "down");
     if (code === EXIT.ok) {
       // Gone means gone at AWS: everything tagged for the stack (and named like it) is listed once more.
-      const left = [...(await stack.observe())].filter(([, live]) => live);
+      const left = [...(await stack.observe())].filter(([key, live]) => live && !stack.keptByDown.includes(key));
       if (left.length) {
         c.out.err(c.out.paint("red", `Still there after down: ${left.map(([key, live]) => `${key} ${shortId(live!.id)}`).join(", ")}. Run \`spontime-infra down\` again.`));
         code = EXIT.failed;
       }
     }
     if (c.opts.json) c.out.json(applyJson(p, result, stack, code, saveError));
-    else if (code === EXIT.ok) c.out.err(c.out.paint("green", "The stack is gone."));
+    else if (code === EXIT.ok) c.out.err(c.out.paint("green", stack.keptByDown.length ? "The stack is gone but for its ECR repository and images (--keep-images): the next `up` uses them again." : "The stack is gone."));
     return code;
   });
 }

@@ -6,7 +6,7 @@ import { openState, openStore, stateLocation, stateS3Client, type StateLocation 
 import { parseState, type StateStore } from "../state/store.js";
 import { confirm, type CommandContext } from "./context.js";
 
-type StateOptions = { bucket?: string; to?: "s3" | "local"; output?: string; args: string[] };
+type StateOptions = { bucket?: string; to?: "s3" | "local"; output?: string; versionId?: string; args: string[] };
 
 const SECRETS_ADVICE = "The state holds the database password and SECRET_KEY: give access to this bucket only to the people and the CI role that run `up`.";
 
@@ -43,20 +43,35 @@ async function bootstrap(c: CommandContext<StateOptions>): Promise<number> {
   return 0;
 }
 
-/** Prints or saves the current state, as stored (no lock: a read). */
+/** Prints or saves the current state (or, `--version-id`, an earlier version of the S3 object), as stored (no lock: a read). */
 async function pull(c: CommandContext<StateOptions>): Promise<number> {
-  const store = await openState(c.spec(), c.opts, c.out.io.env);
-  if (store.text === undefined) throw new UserError(`no state at ${store.path}`, "check --state-dir / --state-bucket, or run `spontime-infra up` first");
+  const { path, text, serial } = c.opts.versionId ? await pullVersion(c, c.opts.versionId) : await pullCurrent(c);
   if (c.opts.output) {
-    writeFileSync(c.opts.output, store.text, { mode: 0o600 });
+    writeFileSync(c.opts.output, text, { mode: 0o600 });
     chmodSync(c.opts.output, 0o600);
-    if (c.opts.json) c.out.json({ outcome: "ok", from: store.path, output: c.opts.output, serial: store.data.serial });
-    else c.out.err(`Wrote ${c.opts.output} (serial ${store.data.serial}) from ${store.path}. It holds secrets: keep it out of git.`);
+    if (c.opts.json) c.out.json({ outcome: "ok", from: path, output: c.opts.output, serial: serial ?? null });
+    else c.out.err(`Wrote ${c.opts.output}${serial === undefined ? "" : ` (serial ${serial})`} from ${path}. It holds secrets: keep it out of git.`);
     return 0;
   }
   if (c.out.io.stdout.isTTY) throw new UserError("state pull would print the database password and SECRET_KEY on the terminal", "write it to a file with --output <file>, or pipe it");
-  c.out.io.stdout.write(store.text);
+  c.out.io.stdout.write(text);
   return 0;
+}
+
+async function pullCurrent(c: CommandContext<StateOptions>): Promise<{ path: string; text: string; serial?: number }> {
+  const store = await openState(c.spec(), c.opts, c.out.io.env);
+  if (store.text === undefined) throw new UserError(`no state at ${store.path}`, "check --state-dir / --state-bucket, or run `spontime-infra up` first");
+  return { path: store.path, text: store.text, serial: store.data.serial };
+}
+
+/** An earlier version as stored, unparsed: the way back from a corrupt state. */
+async function pullVersion(c: CommandContext<StateOptions>, versionId: string): Promise<{ path: string; text: string; serial?: number }> {
+  const location = s3Location(c, c.opts.stateBucket);
+  const { S3StateBackend } = await import("../state/s3.js");
+  const backend = new S3StateBackend(await stateS3Client(location, c.out.io.env), location);
+  const text = await backend.readVersion(versionId);
+  const serial = (() => { try { return (JSON.parse(text) as { serial?: number }).serial; } catch { return undefined; } })();
+  return { path: `${backend.where} version ${versionId}`, text, ...(serial === undefined ? {} : { serial }) };
 }
 
 /** Uploads a state file in place of the stored one, under the lock and the version check. */
@@ -70,7 +85,7 @@ async function push(c: CommandContext<StateOptions>, file: string | undefined): 
   }
   const spec = c.spec();
   const incoming = parseState(text, file, spec.appName, spec.region);
-  const store = await openState(spec, c.opts, c.out.io.env);
+  const store = await openState(spec, c.opts, c.out.io.env, true);
   await lockOf(c, store);
   try {
     if (store.exists && incoming.serial < store.data.serial) {

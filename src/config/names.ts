@@ -5,6 +5,12 @@ import type { Spec } from "./schema.js";
 /** A deterministic idempotency token for `seed`, as long as the call's documented limit allows. */
 const clientToken = (seed: string, max: number) => createHash("sha256").update(seed).digest("hex").slice(0, max);
 
+/**
+ * The partition every ARN of a region starts with: `aws-cn` in China, `aws-us-gov` in GovCloud, `aws` elsewhere
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html, "partition").
+ */
+export const partitionOf = (region: string): string => (region.startsWith("cn-") ? "aws-cn" : region.startsWith("us-gov-") ? "aws-us-gov" : "aws");
+
 /** The one container of the task definition: the service's load balancer block and deploy find it by this name. */
 export const CONTAINER = "web";
 
@@ -51,7 +57,12 @@ export function names(spec: Pick<Spec, "appName" | "region">) {
     /** RunTask's token: one per run, so a retry after a lost response starts no second task. */
     runClientToken: (runId: string) => clientToken(`${app}:run:${runId}`, 64),
     /** RequestCertificate's IdempotencyToken (\w{1,32}): a retried request for this stack's domain returns the same certificate. */
-    certificateToken: (domain: string) => clientToken(`${app}:certificate:${domain}`, 32),
+    /**
+     * One token per request intent (`at`: when this run decided to request): the SDK's retries of that call share
+     * it, while a later request for the same domain (after the certificate was deleted) must not, or ACM answers it,
+     * within the hour, with the deleted certificate (https://docs.aws.amazon.com/acm/latest/APIReference/API_RequestCertificate.html).
+     */
+    certificateToken: (domain: string, at: number) => clientToken(`${app}:certificate:${domain}:${at}`, 32),
     /** The state object's key in an S3 state bucket when the spec names none. */
     stateKey: `spontime-infra/${app}.json`,
   };

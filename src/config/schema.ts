@@ -209,7 +209,9 @@ export const SpecSchema = z
       awake: z.union([z.string(), z.array(z.string()).min(1)]).describe('When the stack is awake, e.g. "Mon-Fri 08:00-20:00" or ["Mon-Fri 08:00-20:00", "Sat 09:00-12:00"]'),
       timezone: z.string({ error: (issue) => (issue.input === undefined ? "missing: the IANA time zone the windows are in, e.g. Europe/Paris" : undefined) }).describe("The IANA time zone of the windows, e.g. Europe/Paris (daylight saving time followed)"),
     }).strict().superRefine((schedule, ctx) => report(ctx, scheduleViolations(schedule))).optional().describe("Sleeps and wakes the stack by itself (EventBridge Scheduler): no schedule, no automatic sleep."),
-    https: z.object({ domain: hostname }).strict().optional()
+    // "The first domain name you enter cannot exceed 64 octets, including periods" (RequestCertificate's
+    // DomainName, https://docs.aws.amazon.com/acm/latest/APIReference/API_RequestCertificate.html).
+    https: z.object({ domain: hostname.max(64, { message: "ACM takes at most 64 characters (periods included) as a certificate's domain name: use a shorter name" }) }).strict().optional()
       .describe("HTTPS at your own domain: an ACM certificate (free), a 443 listener, HTTP redirected. Default: plain HTTP at the ALB's name."),
     tags: z.record(z.string(), z.string()).superRefine((tags, ctx) => report(ctx, userTagViolations(tags))).default({})
       .describe(`Your tags, on every resource (at most ${MAX_USER_TAGS}: AWS allows 50 per resource and the tool uses up to 6)`),

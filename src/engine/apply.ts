@@ -165,7 +165,8 @@ async function converge<C extends EngineCtx>(ctx: C, spec: unknown, r: R<C>, wan
       // A repair call that took effect while its answer was lost: the SDK's retry finds it done. Look again, go on.
       if (!r.alreadyDone?.(e)) throw e;
       ctx.emit({ key: r.key, title: r.title(spec), status: "updating", message: "already done (a retried call): looking again" });
-      const again = await r.observe(ctx, { id: live.id, outputs: live.outputs });
+      // Waited for as any update is: the change that landed may still be in progress (an RDS instance `modifying`).
+      const again = await waitFor(ctx, spec, r, { id: live.id, outputs: live.outputs }, "ready", timeoutMs);
       if (!again) throw e;
       live = again;
       continue;
@@ -295,7 +296,9 @@ export async function applyUp<C extends EngineCtx, S>(ctx: C, spec: S, resources
     const record = { id: live!.id, outputs: live!.outputs, ...(live!.memo ? { memo: live!.memo } : {}) };
     if (JSON.stringify(stored) !== JSON.stringify(record)) ctx.records.set(key, record);
     outputs.set(key, live!.outputs);
-    if (action !== "noop") ctx.emit({ key, title, status: "done", message: `${action}d`, elapsedMs: ctx.clock.now() - start });
+    // A change the plan showed always ends its row: with nothing left to do once looked at again (a certificate's
+    // validation, waited for until ACM issued it), it is "ready".
+    if (ch.action !== "noop") ctx.emit({ key, title, status: "done", message: action === "noop" ? "ready" : `${action}d`, elapsedMs: ctx.clock.now() - start });
   };
   const graph = graphOf(resources, spec);
   const last = new Set(resources.filter((r) => {

@@ -6,9 +6,10 @@ export type Action = "noop" | "create" | "update" | "replace" | "delete";
 
 /**
  * One changed value; `path` names the value inside an object field (`environment.DEBUG`, `tags.team`), `field`
- * the field itself. `sensitive`: a marked secret was masked in `before` or `after`.
+ * the field itself. `sensitive`: a marked secret was masked in `before` or `after`. `leftAlone`: drift that is
+ * reported, never repaired, and why (the resource's `leftAlone`).
  */
-export interface FieldDiff { field: string; path: string; before: unknown; after: unknown; forcesReplace?: boolean; downtime?: boolean; note?: string; sensitive?: boolean }
+export interface FieldDiff { field: string; path: string; before: unknown; after: unknown; forcesReplace?: boolean; downtime?: boolean; note?: string; sensitive?: boolean; leftAlone?: string }
 
 /**
  * What a plan took for granted about one resource, for apply to check before it acts (Terraform's
@@ -36,6 +37,8 @@ export interface Change {
   duplicates?: string[];
   /** Deleting or replacing it loses data. */
   stateful?: boolean;
+  /** What a delete takes with it (the resource's `deleteTakes`). */
+  takes?: string;
   /** Why AWS would refuse this change, and what to do instead: `up` stops before any call. */
   refused?: string;
   /** What the plan saw at AWS: apply stops this resource's branch if it finds otherwise. */
@@ -96,11 +99,14 @@ export function dependencies<S>(r: AnyResource<EngineCtx, S>, spec: S): string[]
 /** The dependency graph of a stack for one spec. */
 export const graphOf = <S>(resources: Resources<S>, spec: S): Node[] => resources.map((r) => ({ key: r.key, dependsOn: dependencies(r, spec) }));
 
+/** What a plan and every output show in place of a secret. */
+export const SENSITIVE = "(sensitive)";
+
 /** Replaces every marked secret inside a value, as is and URL-encoded (inside DATABASE_URL), by "(sensitive)". */
 export function masked(value: unknown, secrets: readonly string[]): unknown {
   if (!secrets.length) return value;
   if (typeof value === "string") {
-    return secrets.reduce((s, v) => s.split(v).join("(sensitive)").split(encodeURIComponent(v)).join("(sensitive)"), value);
+    return secrets.reduce((s, v) => s.split(v).join(SENSITIVE).split(encodeURIComponent(v)).join(SENSITIVE), value);
   }
   if (Array.isArray(value)) return value.map((v) => masked(v, secrets));
   if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, masked(v, secrets)]));
@@ -129,6 +135,7 @@ export function diffAttrs(resource: AnyResource<EngineCtx, unknown>, want: Attrs
       ...(resource.replaceOn?.includes(field) ? { forcesReplace: true } : {}),
       ...(resource.downtimeOn?.includes(field) ? { downtime: true } : {}),
       ...(resource.fieldNotes?.[field] ? { note: resource.fieldNotes[field] } : {}),
+      ...(resource.leftAlone?.[field] ? { leftAlone: resource.leftAlone[field] } : {}),
     });
   };
   for (const [field, after] of Object.entries(want)) walk(field, field, have[field], after);
@@ -140,13 +147,15 @@ export function decide(resource: AnyResource<EngineCtx, unknown>, want: Attrs, l
   if (!live) return { action: "create", diffs: Object.entries(want).map(([field, after]) => ({ field, path: field, before: undefined, after })) };
   if (live.assumedInSync) return { action: "noop", diffs: [] };
   const diffs = diffAttrs(resource, want, live.attrs);
-  if (diffs.length === 0) return { action: "noop", diffs };
-  const replace = diffs.some((d) => d.forcesReplace) || !resource.update;
+  // Drift left alone is still shown (in `diffs`), but changes nothing.
+  const acted = diffs.filter((d) => !d.leftAlone);
+  if (acted.length === 0) return { action: "noop", diffs };
+  const replace = acted.some((d) => d.forcesReplace) || !resource.update;
   return { action: replace ? "replace" : "update", diffs };
 }
 
 /** The fields a decision changes, each once, as `update` receives them. */
-export const changedFields = (diffs: readonly FieldDiff[]): string[] => [...new Set(diffs.map((d) => d.field))];
+export const changedFields = (diffs: readonly FieldDiff[]): string[] => [...new Set(diffs.filter((d) => !d.leftAlone).map((d) => d.field))];
 
 /**
  * The plan for `up`: a pure function of the spec and the observations, in dependency order. Desired values
@@ -213,6 +222,7 @@ export function planDown<S>(resources: Resources<S>, spec: S, observed: Observed
     return [{
       key, kind: r.kind, title: r.title(spec), action: "delete", id: live.id, diffs: [], assumed: { id: live.id, fields: {} }, planned: {},
       ...(extraCopies(live).length ? { duplicates: extraCopies(live).map((d) => d.id) } : {}), ...(r.stateful ? { stateful: true } : {}),
+      ...(r.deleteTakes ? { takes: r.deleteTakes } : {}),
     }];
   });
   return { mode: "down", changes };
@@ -225,3 +235,10 @@ export function summarize(plan: Plan): Record<Exclude<Action, "noop">, number> {
 }
 
 export const hasChanges = (plan: Plan): boolean => plan.changes.some((c) => c.action !== "noop" || c.duplicates?.length);
+
+/** Drift that `up` leaves as it is (see `Resource.leftAlone`), with the resource it is on. */
+export const leftAlone = (plan: Plan): { change: Change; diff: FieldDiff }[] =>
+  plan.changes.flatMap((change) => (change.action === "noop" || change.action === "update" ? change.diffs.filter((d) => d.leftAlone).map((diff) => ({ change, diff })) : []));
+
+/** What `plan --detailed-exitcode` reports as a difference: any change, or drift `up` leaves alone. */
+export const hasDrift = (plan: Plan): boolean => hasChanges(plan) || leftAlone(plan).length > 0;

@@ -101,6 +101,15 @@ export interface Resource<C extends EngineCtx, S, W extends Attrs = Attrs, A ext
   readonly downtimeOn?: readonly (keyof W & string)[];
   /** Fields whose in-place change makes AWS do more than change the value: the plan says what, beside the field. */
   readonly fieldNotes?: Readonly<Partial<Record<keyof W & string, string>>>;
+  /**
+   * Fields whose drift is reported but never repaired, each with the reason (deletion protection turned on by
+   * hand): `plan` shows the difference, `up` leaves it as it is and says why.
+   */
+  readonly leftAlone?: Readonly<Partial<Record<keyof W & string, string>>>;
+  /** Drift `up` can undo only one way (AWS never shrinks storage), and what `refuse` says otherwise: for the drift table. */
+  readonly repairLimits?: Readonly<Partial<Record<keyof W & string, string>>>;
+  /** What observe does not compare, and why: the README's drift table lists it (src/stack/drift-table.ts). */
+  readonly ignored?: Readonly<Record<string, string>>;
   /** Outputs that must never be shown: plans and output print "(sensitive)" for them. */
   readonly sensitive?: readonly (keyof O & string)[];
   /**
@@ -110,6 +119,8 @@ export interface Resource<C extends EngineCtx, S, W extends Attrs = Attrs, A ext
   afterDependents?(diffs: readonly { field: string; after: unknown }[]): boolean;
   /** Holds data that a delete or replace loses: the plan asks before touching it. */
   readonly stateful?: boolean;
+  /** What a delete takes with it, said on the delete's line of the plan (an ECR repository's images). */
+  readonly deleteTakes?: string;
   /** How long create/update may stay `pending` before the engine gives up. */
   readonly readyTimeoutMs?: number;
   /** How long AWS usually takes to make it ready / to make it disappear, on the short side: waits poll around it. */

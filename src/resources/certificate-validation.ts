@@ -20,6 +20,7 @@ export const certificateValidation: StackResource<ReturnType<typeof desired>, At
   client: "acm",
   tagging: "none",
   actions: { observe: ["acm:ListCertificates", "acm:DescribeCertificate", "acm:ListTagsForCertificate"] },
+  ignored: { "(no setting of its own)": "it waits for ACM to issue the certificate; the certificate row compares what there is" },
   replaceOn: ["certificateArn"],
   // ACM gives up after 72 hours; DNS at another provider can take a while to be added and to propagate.
   readyTimeoutMs: 2 * 60 * 60_000,

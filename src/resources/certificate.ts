@@ -101,6 +101,7 @@ export const certificate = tagged<ReturnType<typeof desired> & { tags: Tags }, A
   client: "acm",
   tagging: "acm",
   actions: { observe: ["acm:ListCertificates", "acm:DescribeCertificate", "acm:ListTagsForCertificate"], create: ["acm:RequestCertificate"], delete: ["acm:DeleteCertificate"] },
+  ignored: { "key algorithm, transparency logging": "fixed at the request; a certificate requested by hand with others is not the stack's" },
   replaceOn: ["domain", "validation"],
   // The HTTPS listener serves the old one until it moves to the new one: deleting first would be refused for as
   // long as it does (ResourceInUseException, below).
@@ -131,9 +132,9 @@ export const certificate = tagged<ReturnType<typeof desired> & { tags: Tags }, A
     return { ...live, state: "ready" };
   },
   async create(ctx, want) {
-    // The token makes a retried request (its answer lost) return the same certificate, within ACM's hour.
+    // The token makes the SDK's retry of this request (its answer lost) return the same certificate, within ACM's hour.
     const out = await ctx.aws.acm.send(new RequestCertificateCommand({
-      DomainName: want.domain, ValidationMethod: "DNS", IdempotencyToken: ctx.names.certificateToken(want.domain), Tags: tagList(want.tags),
+      DomainName: want.domain, ValidationMethod: "DNS", IdempotencyToken: ctx.names.certificateToken(want.domain, ctx.clock.now()), Tags: tagList(want.tags),
     }));
     const arn = out.CertificateArn!;
     return { id: arn, outputs: { certificateArn: arn, status: "PENDING_VALIDATION", validationName: "", validationValue: "" } };

@@ -33,6 +33,8 @@ export interface Ctx extends EngineCtx {
   tearingDown: boolean;
   /** `--take-over-dns`: a record holding the domain that is not this stack's may be repointed at it. */
   takeOverDns: boolean;
+  /** `down --disable-deletion-protection`: deletion protection turned on by hand is turned off before the delete. */
+  disableDeletionProtection: boolean;
   /** Lines for the user once the run ends (e.g. the final snapshot's id). */
   notices: string[];
   /** This run, as it tags what it creates where a retried create can leave a copy (see TAG_CREATED_BY). */

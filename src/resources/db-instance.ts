@@ -4,6 +4,7 @@ import {
 } from "@aws-sdk/client-rds";
 import { createHash } from "node:crypto";
 import { hasCode } from "../aws/errors.js";
+import { UserError } from "../errors.js";
 import { findDbInstance, type StackSnapshot } from "../aws/rds.js";
 import { assertOurs, tagList, tagMap, type Tags } from "../aws/tags.js";
 import { TAG_PASSWORD_HASH } from "../config/names.js";
@@ -22,6 +23,9 @@ const KEY = "db-instance";
 export const passwordHash = (password: string) => createHash("sha256").update(password).digest("hex").slice(0, 16);
 const PASSWORD_TAG = TAG_PASSWORD_HASH;
 const UNKNOWN_PASSWORD = "(unknown)";
+const CA_CERTIFICATE = "rds-ca-rsa2048-g1";
+/** Why `up` never turns off a deletion protection someone turned on: it guards the data; `down` asks for a flag. */
+export const DELETION_PROTECTION_LEFT_ALONE = "someone turned it on to guard against deletion; `down --disable-deletion-protection` turns it off";
 
 const desired = (spec: DesiredStack, ref: RefFn) => ({
   engine: "postgres",
@@ -33,6 +37,12 @@ const desired = (spec: DesiredStack, ref: RefFn) => ({
   multiAz: false,
   publiclyAccessible: false,
   storageEncrypted: false,
+  // Off, as RDS makes it; turned on by hand it is left alone, and `down` refuses until told to turn it off.
+  deletionProtection: false,
+  // The engine's default parameter group, and the CA RDS gives new instances (named at create, so an account
+  // whose default CA was changed still gets this one): https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.SSL-certificate-rotation.html
+  parameterGroup: `default.postgres${spec.database.engineVersion.split(".")[0]}`,
+  caCertificate: CA_CERTIFICATE,
   availabilityZone: spec.availabilityZones[0],
   dbSubnetGroup: ref(dbSubnetGroup).dbSubnetGroupName,
   securityGroupIds: [ref(rdsGroup).groupId],
@@ -43,8 +53,18 @@ const desired = (spec: DesiredStack, ref: RefFn) => ({
   stopped: spec.asleep.database,
 });
 type Want = ReturnType<typeof desired> & { tags: Tags };
-type Attrs = Omit<{ [K in keyof Want]?: Want[K] }, "tags"> & { tags: Tags; status: string };
-type Out = { endpoint: string; port: string; engineVersion: string; arn: string };
+/** `storageLockedUntil`: within 6 hours of our last storage change (remembered in state), when RDS takes none. */
+type Attrs = Omit<{ [K in keyof Want]?: Want[K] }, "tags"> & { tags: Tags; status: string; storageLockedUntil?: string };
+/** `storageChangedAt`: when `up` last changed the storage (RDS shows no such date), kept in state. */
+type Out = { endpoint: string; port: string; engineVersion: string; arn: string; storageChangedAt?: string };
+
+/**
+ * RDS storage rules (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_PIOPS.ModifyingExisting.html):
+ * an increase of at least 10 percent, and no further storage change for 6 hours or until storage optimization
+ * has completed, whichever is longer.
+ */
+const STORAGE_LOCK_MS = 6 * 3_600_000;
+const MIN_STORAGE_INCREASE = 1.1;
 
 /** "15" in the spec means "any 15.x": the live version is then compared by its major only. */
 const comparableVersion = (spec: DesiredStack, live: string | undefined) => (spec.database.engineVersion.includes(".") ? live : live?.split(".")[0]);
@@ -72,6 +92,9 @@ function attrsOf(ctx: Ctx, db: DBInstance, tags: Tags): Attrs {
     multiAz: db.MultiAZ ?? false,
     publiclyAccessible: db.PubliclyAccessible ?? false,
     storageEncrypted: db.StorageEncrypted ?? false,
+    deletionProtection: db.DeletionProtection ?? false,
+    parameterGroup: db.DBParameterGroups?.[0]?.DBParameterGroupName,
+    caCertificate: db.CACertificateIdentifier,
     availabilityZone: db.AvailabilityZone,
     dbSubnetGroup: db.DBSubnetGroup?.DBSubnetGroupName,
     securityGroupIds: (db.VpcSecurityGroups ?? []).map((g) => g.VpcSecurityGroupId!).sort(),
@@ -129,6 +152,8 @@ async function restore(ctx: Ctx, want: Want, from: StackSnapshot) {
     MultiAZ: false,
     AvailabilityZone: want.availabilityZone,
     PubliclyAccessible: false,
+    DeletionProtection: want.deletionProtection,
+    CACertificateIdentifier: want.caCertificate,
     DBSubnetGroupName: want.dbSubnetGroup,
     VpcSecurityGroupIds: want.securityGroupIds,
     CopyTagsToSnapshot: true,
@@ -146,6 +171,11 @@ export const dbInstance = tagged<Want, Attrs, Out>({
   tagging: "rds",
   actions: { observe: ["rds:DescribeDBInstances"], create: ["rds:DescribeDBEngineVersions", "rds:CreateDBInstance", "rds:DescribeDBSnapshots", "rds:RestoreDBInstanceFromDBSnapshot"], update: ["rds:DescribeDBEngineVersions", "rds:ModifyDBInstance", "rds:StartDBInstance", "rds:StopDBInstance", "rds:AddTagsToResource"], delete: ["rds:DeleteDBInstance", "rds:CreateDBSnapshot"] },
   tagTarget: (live) => live.outputs.arn,
+  ignored: {
+    "maintenance and backup windows, auto minor version upgrade": "RDS picks them; moving them changes when RDS works, not what the app gets",
+    "Performance Insights, enhanced monitoring, log exports": "observability someone turned on; they change neither the connection nor the data",
+    "storage autoscaling, IOPS, throughput": "they only ever add capacity; `allocatedStorage` and `storageType` are compared",
+  },
   stateful: true,
   replaceOn: ["engine", "dbName", "username", "storageEncrypted", "availabilityZone", "dbSubnetGroup"],
   fieldNotes: {
@@ -155,13 +185,22 @@ export const dbInstance = tagged<Want, Attrs, Out>({
     dbName: "a snapshot is taken first; the new instance starts empty (RDS restores a snapshot only as it was)",
     username: "a snapshot is taken first; the new instance starts empty (RDS restores a snapshot only as it was)",
     storageEncrypted: "a snapshot is taken first; the new instance starts empty (RDS restores a snapshot only as it was)",
+    parameterGroup: "static parameters take effect at the next reboot",
   },
-  downtimeOn: ["instanceClass", "engineVersion", "multiAz"],
+  // A new CA certificate restarts the instance (ApplyImmediately).
+  downtimeOn: ["instanceClass", "engineVersion", "multiAz", "caCertificate"],
   // `sleep` stops it once the service, which uses it, runs no task; `wake` starts it first.
   afterDependents: (diffs) => diffs.some((d) => d.field === "stopped" && d.after === true),
+  leftAlone: { deletionProtection: DELETION_PROTECTION_LEFT_ALONE },
+  repairLimits: {
+    engineVersion: "never downgraded: a newer version set by hand stops `up` (saying so) until the spec names it",
+    allocatedStorage: "never shrunk: storage grown by hand stops `up` (saying so) until the spec has it",
+  },
   inUse: hasCode("InvalidDBInstanceState"),
   // A retried CreateDBInstance whose first answer was lost, or one a crashed run made: the tag tells the password.
   alreadyExists: hasCode("DBInstanceAlreadyExists"),
+  // A retried ModifyDBInstance (or Start/Stop) whose first attempt landed finds the instance busy with it.
+  alreadyDone: hasCode("InvalidDBInstanceState"),
   readyTimeoutMs: 45 * 60_000,
   waitUntilGone: true,
   // RDS takes 10-15 min to create an instance and minutes to delete one.
@@ -172,6 +211,9 @@ export const dbInstance = tagged<Want, Attrs, Out>({
   desired,
   // ModifyDBInstance rules from the RDS User Guide ("Modifying an Amazon RDS DB instance", "Working with storage").
   refuse(want, live, changed) {
+    if (live.attrs.deletionProtection && changed.some((f) => dbInstance.replaceOn!.includes(f as keyof Want))) {
+      return `replacing the database means deleting it, and its deletion protection is on: turn it off in the RDS console (or \`aws rds modify-db-instance --no-deletion-protection\`) first`;
+    }
     if (changed.includes("allocatedStorage") && want.allocatedStorage < (live.attrs.allocatedStorage ?? 0)) {
       return `RDS cannot shrink allocated storage (${live.attrs.allocatedStorage} GB → ${want.allocatedStorage} GB): set it back, or dump the data, and recreate the database`;
     }
@@ -183,23 +225,38 @@ export const dbInstance = tagged<Want, Attrs, Out>({
     if (live.attrs.stopped && want.stopped && changed.some((f) => f !== "stopped" && f !== "tags")) {
       return `the database is stopped (the stack is asleep) and RDS modifies only a running instance: run \`spontime-infra wake\` (or \`up --wake\`) first, then \`up\``;
     }
-    if ((changed.includes("storageType") || changed.includes("allocatedStorage")) && live.attrs.status === "storage-optimization") {
+    const have = live.attrs.allocatedStorage ?? 0;
+    if (changed.includes("allocatedStorage") && want.allocatedStorage > have && want.allocatedStorage < have * MIN_STORAGE_INCREASE) {
+      return `RDS takes a storage increase of at least 10% (${have} GB → at least ${Math.ceil(have * MIN_STORAGE_INCREASE)} GB, not ${want.allocatedStorage} GB): set database.allocatedStorage to ${Math.ceil(have * MIN_STORAGE_INCREASE)} or more`;
+    }
+    const storageChange = changed.includes("storageType") || changed.includes("allocatedStorage");
+    if (storageChange && live.attrs.status === "storage-optimization") {
       return "RDS refuses a storage change while the last one is still being optimized (up to 6 hours after it): try again later";
+    }
+    if (storageChange && live.attrs.storageLockedUntil) {
+      return `RDS takes no storage change within 6 hours of the last one: try again after ${live.attrs.storageLockedUntil}`;
     }
     return undefined;
   },
-  async observe(ctx) {
+  async observe(ctx, prior) {
     const id = ctx.names.dbInstance;
     const db = await findDbInstance(ctx);
     if (!db || db.DBInstanceStatus === "deleted") return undefined;
     const tags = tagMap(db.TagList);
-    assertOurs("RDS instance", id, tags, ctx.spec.appName);
+    assertOurs("RDS instance", id, tags, ctx.spec.appName, db.DBInstanceArn);
     const status = db.DBInstanceStatus ?? "unknown";
+    // Forgotten once the 6 hours are over: the state file then holds no date.
+    const changedAt = prior?.outputs.storageChangedAt;
+    const until = changedAt ? Date.parse(changedAt) + STORAGE_LOCK_MS : 0;
+    const lockedUntil = until > ctx.clock.now() ? new Date(until).toISOString() : undefined;
     return {
       id,
       ...stateOf(status),
-      attrs: attrsOf(ctx, db, tags),
-      outputs: { endpoint: db.Endpoint?.Address ?? "", port: String(db.Endpoint?.Port ?? 5432), engineVersion: db.EngineVersion ?? "", arn: db.DBInstanceArn ?? "" },
+      attrs: { ...attrsOf(ctx, db, tags), ...(lockedUntil ? { storageLockedUntil: lockedUntil } : {}) },
+      outputs: {
+        endpoint: db.Endpoint?.Address ?? "", port: String(db.Endpoint?.Port ?? 5432), engineVersion: db.EngineVersion ?? "", arn: db.DBInstanceArn ?? "",
+        ...(changedAt ? { storageChangedAt: changedAt } : {}),
+      },
     };
   },
   async create(ctx, want) {
@@ -219,6 +276,8 @@ export const dbInstance = tagged<Want, Attrs, Out>({
       AvailabilityZone: want.availabilityZone,
       PubliclyAccessible: false,
       StorageEncrypted: false,
+      DeletionProtection: want.deletionProtection,
+      CACertificateIdentifier: want.caCertificate,
       DBSubnetGroupName: want.dbSubnetGroup,
       VpcSecurityGroupIds: want.securityGroupIds,
       DBName: want.dbName,
@@ -237,6 +296,7 @@ export const dbInstance = tagged<Want, Attrs, Out>({
       return;
     }
     const modify = changed.filter((f) => f !== "stopped");
+    let storageChangedAt: string | undefined;
     if (modify.length) {
       const input: ModifyDBInstanceCommandInput = { ...id, ApplyImmediately: true };
       if (modify.includes("instanceClass")) input.DBInstanceClass = want.instanceClass;
@@ -247,15 +307,29 @@ export const dbInstance = tagged<Want, Attrs, Out>({
       if (modify.includes("multiAz")) input.MultiAZ = want.multiAz;
       if (modify.includes("publiclyAccessible")) input.PubliclyAccessible = want.publiclyAccessible;
       if (modify.includes("securityGroupIds")) input.VpcSecurityGroupIds = want.securityGroupIds;
+      if (modify.includes("parameterGroup")) input.DBParameterGroupName = want.parameterGroup;
+      if (modify.includes("caCertificate")) input.CACertificateIdentifier = want.caCertificate;
       // A state file lost and rebuilt: we cannot know the live password, so set the one we hold.
       if (modify.includes("passwordHash")) input.MasterUserPassword = ctx.records.get(secrets.key)!.outputs.dbPassword;
       await ctx.aws.rds.send(new ModifyDBInstanceCommand(input));
+      if (modify.includes("allocatedStorage") || modify.includes("storageType")) storageChangedAt = new Date(ctx.clock.now()).toISOString();
       if (modify.includes("passwordHash")) await ctx.aws.rds.send(new AddTagsToResourceCommand({ ResourceName: live.outputs.arn, Tags: [{ Key: PASSWORD_TAG, Value: want.passwordHash }] }));
     }
     // Stop last: StopDBInstance needs `available`, and a modification in flight would be refused.
     if (want.stopped && !live.attrs.stopped && !modify.length) await ctx.aws.rds.send(new StopDBInstanceCommand(id));
+    return storageChangedAt ? { storageChangedAt } : undefined;
   },
   async delete(ctx, live) {
+    if (live.attrs.deletionProtection) {
+      // `down` refuses earlier without the flag; this only guards a path that forgot to ask.
+      if (!ctx.disableDeletionProtection) throw new UserError(`the database ${live.id} has deletion protection on`, "run `spontime-infra down --disable-deletion-protection` to turn it off and delete");
+      // A stopped instance takes no modification: started first; the engine retries the delete until it can.
+      if (live.attrs.stopped) {
+        if (live.attrs.status === "stopped") await ctx.aws.rds.send(new StartDBInstanceCommand({ DBInstanceIdentifier: live.id }));
+        throw Object.assign(new Error(`${live.id} is starting, to turn its deletion protection off`), { name: "InvalidDBInstanceStateFault" });
+      }
+      await ctx.aws.rds.send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: live.id, DeletionProtection: false, ApplyImmediately: true }));
+    }
     // In `up`, a delete is a replacement: the data is kept in a snapshot first, whatever --skip-final-snapshot says.
     const replacing = !ctx.tearingDown;
     const at = new Date(ctx.clock.now());

@@ -32,6 +32,7 @@ export const dbSubnetGroup = tagged<ReturnType<typeof desired> & { tags: Tags },
   tagging: "rds",
   actions: { observe: ["rds:DescribeDBInstances", "rds:DescribeDBSubnetGroups", "rds:ListTagsForResource"], create: ["rds:CreateDBSubnetGroup"], update: ["rds:ModifyDBSubnetGroup"], delete: ["rds:DeleteDBSubnetGroup"] },
   tagTarget: (live) => live.outputs.dbSubnetGroupArn,
+  ignored: { "description": "a label" },
   inUse: hasCode("InvalidDBSubnetGroupState"),
   // A retried CreateDBSubnetGroup whose first answer was lost.
   alreadyExists: hasCode("DBSubnetGroupAlreadyExists"),
@@ -42,7 +43,7 @@ export const dbSubnetGroup = tagged<ReturnType<typeof desired> & { tags: Tags },
     const g = await describeGroup(ctx, name);
     if (!g) return undefined;
     const tags = tagMap((await ctx.aws.rds.send(new ListTagsForResourceCommand({ ResourceName: g.arn }))).TagList);
-    assertOurs("DB subnet group", name, tags, ctx.spec.appName);
+    assertOurs("DB subnet group", name, tags, ctx.spec.appName, g.arn);
     return {
       id: name,
       state: "ready",

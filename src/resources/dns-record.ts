@@ -61,6 +61,8 @@ function dnsRecord(key: string, title: (spec: DesiredStack) => string, type: Wan
     client: "route53",
     tagging: "none",
     actions: { observe: ["route53:ListHostedZonesByName", "route53:ListResourceRecordSets", "acm:ListCertificates", "acm:DescribeCertificate", "acm:ListTagsForCertificate", "elasticloadbalancing:DescribeLoadBalancers"], create: ["route53:ChangeResourceRecordSets"], update: ["route53:ChangeResourceRecordSets"], delete: ["route53:ChangeResourceRecordSets"] },
+    ignored: { "TTL": "how long resolvers cache the answer; any value leads to the same place" },
+    repairLimits: { value: "only with `--take-over-dns`: a record repointed by hand is no longer provably the stack's, so `up` stops and says so" },
     ...(after ? { after } : {}),
     replaceOn: ["zoneId", "name", "type"],
     // A retried CREATE whose first answer was lost.

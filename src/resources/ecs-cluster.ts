@@ -48,6 +48,10 @@ export const ecsCluster = tagged<ReturnType<typeof desired> & { tags: Tags }, At
   tagging: "ecs",
   actions: { observe: ["ecs:DescribeClusters"], create: ["iam:CreateServiceLinkedRole", "ecs:CreateCluster"], delete: ["ecs:DeleteCluster"] },
   optionalActions: { when: (spec) => spec.app?.capacity === "FARGATE_SPOT", says: 'with `app.capacity: "FARGATE_SPOT"`', actions: { update: ["ecs:PutClusterCapacityProviders"] } },
+  ignored: {
+    "Container Insights, Service Connect defaults": "observability and service discovery: no task changes",
+    "capacity providers on FARGATE": "the service names its own launch type; compared on Spot, where the service needs them",
+  },
   inUse: hasCode("ClusterContainsServicesException", "ClusterContainsTasksException"),
   title: (spec) => `ECS cluster ${spec.appName}`,
   desired,
@@ -56,7 +60,7 @@ export const ecsCluster = tagged<ReturnType<typeof desired> & { tags: Tags }, At
     const c = out.clusters?.find((x) => x.status === "ACTIVE" || x.status === "PROVISIONING");
     if (!c?.clusterArn) return undefined;
     const tags = tagMap(c.tags);
-    assertOurs("ECS cluster", ctx.names.cluster, tags, ctx.spec.appName);
+    assertOurs("ECS cluster", ctx.names.cluster, tags, ctx.spec.appName, c.clusterArn);
     const attrs = {
       capacityProviders: [...(c.capacityProviders ?? [])].sort(),
       defaultCapacityProviderStrategy: (c.defaultCapacityProviderStrategy ?? []).map((i) => ({ capacityProvider: i.capacityProvider!, weight: i.weight ?? 0, base: i.base ?? 0 })),

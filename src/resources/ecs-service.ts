@@ -97,6 +97,9 @@ export const ecsService = tagged<Want, Attrs, Out>({
   client: "ecs",
   tagging: "ecs",
   actions: { observe: ["ecs:DescribeServices"], create: ["ecs:CreateService"], update: ["ecs:UpdateService"], delete: ["ecs:UpdateService", "ecs:DeleteService"] },
+  ignored: {
+    "platform version, ECS Exec, placement, tag propagation": "AWS's defaults at create; none changes what the app serves or where its traffic goes",
+  },
   // The service takes traffic only through the listener, and its tasks reach ECR through the public route.
   after: [listener, routeTable],
   replaceOn: ["cluster"],
@@ -117,7 +120,7 @@ export const ecsService = tagged<Want, Attrs, Out>({
     const s = await findService(ctx);
     if (!s?.serviceArn) return undefined;
     const tags = tagMap(s.tags);
-    assertOurs("ECS service", ctx.names.service, tags, ctx.spec.appName);
+    assertOurs("ECS service", ctx.names.service, tags, ctx.spec.appName, s.serviceArn);
     const net = s.networkConfiguration?.awsvpcConfiguration;
     const lb = s.loadBalancers?.[0];
     const dc = s.deploymentConfiguration;

@@ -1,12 +1,15 @@
-import { AttachRolePolicyCommand, DeleteRoleCommand, DetachRolePolicyCommand, ListAttachedRolePoliciesCommand } from "@aws-sdk/client-iam";
+import { DeleteRoleCommand } from "@aws-sdk/client-iam";
 import { hasCode, ignoreNotFound } from "../aws/errors.js";
-import { createRole, findOwnRole, readInlinePolicy, resetTrust, writeInlinePolicy, type Permission } from "../aws/iam.js";
+import {
+  attachedPolicies, createRole, deleteInlinePolicies, findOwnRole, inlinePolicyNames, readInlinePolicy, resetTrust, setAttachedPolicies, writeInlinePolicy, type Permission,
+} from "../aws/iam.js";
 import { syncTags, type Tags } from "../aws/tags.js";
-import { names, stackTags, TAG_REGION } from "../config/names.js";
-import type { Ctx, DesiredStack, StackResource } from "./context.js";
+import { names, partitionOf, stackTags, TAG_REGION } from "../config/names.js";
+import type { DesiredStack, StackResource } from "./context.js";
 
 const KEY = "iam-execution-role";
-export const EXECUTION_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy";
+/** The AWS managed policy, in the region's partition. */
+export const executionPolicyArn = (region: string) => `arn:${partitionOf(region)}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy`;
 const ECS_TASKS = "ecs-tasks.amazonaws.com";
 /** The inline policy letting ECS read app.secrets when it starts a task, and nothing more. */
 const SECRETS_POLICY = "read-app-secrets";
@@ -26,22 +29,18 @@ export function secretsAccess(secrets: Record<string, string>): Permission[] {
   ].filter((p) => p.resources.length > 0);
 }
 
-const desired = (spec: DesiredStack) => ({
-  trustedServices: [ECS_TASKS], policies: [EXECUTION_POLICY_ARN], secretsAccess: secretsAccess(spec.app.secrets), tags: { ...stackTags(spec, KEY), [TAG_REGION]: spec.region },
-});
+// The managed execution policy, and the secrets policy only while app.secrets names any: no other inline policy
+// (one added by hand would let every task's agent do more).
+const desired = (spec: DesiredStack) => {
+  const access = secretsAccess(spec.app.secrets);
+  return {
+    trustedServices: [ECS_TASKS], policies: [executionPolicyArn(spec.region)], inlinePolicies: access.length > 0 ? [SECRETS_POLICY] : [], secretsAccess: access,
+    tags: { ...stackTags(spec, KEY), [TAG_REGION]: spec.region },
+  };
+};
 type Want = ReturnType<typeof desired>;
-type Attrs = { trustedServices: string[]; policies: string[]; secretsAccess: Permission[]; tags: Tags };
-type Out = { roleArn: string; roleName: string; secretsPolicy?: string };
-
-/** The outputs, with the secrets policy's name while the role has one (so it is read back once app.secrets is emptied). */
-const outputsOf = (arn: string, name: string, access: Permission[]): Out =>
-  ({ roleArn: arn, roleName: name, ...(access.length > 0 ? { secretsPolicy: SECRETS_POLICY } : {}) });
-
-async function setPolicies(ctx: Ctx, role: string, want: string[], have: string[]) {
-  for (const arn of want.filter((a) => !have.includes(a))) await ctx.aws.iam.send(new AttachRolePolicyCommand({ RoleName: role, PolicyArn: arn }));
-  // Already detached (a retried call whose first answer was lost) is detached.
-  for (const arn of have.filter((a) => !want.includes(a))) await ignoreNotFound(() => ctx.aws.iam.send(new DetachRolePolicyCommand({ RoleName: role, PolicyArn: arn })));
-}
+type Attrs = { trustedServices: string[]; policies: string[]; inlinePolicies: string[]; secretsAccess: Permission[]; tags: Tags };
+type Out = { roleArn: string; roleName: string };
 
 export const executionRole: StackResource<Want, Attrs, Out> = {
   key: KEY,
@@ -55,6 +54,9 @@ export const executionRole: StackResource<Want, Attrs, Out> = {
     delete: ["iam:DetachRolePolicy", "iam:DeleteRolePolicy", "iam:DeleteRole"],
   },
   optionalActions: { when: (spec) => Object.keys(spec.app?.secrets ?? {}).length > 0, says: "with `app.secrets`", actions: { create: ["iam:PutRolePolicy"], update: ["iam:PutRolePolicy"] } },
+  ignored: {
+    "path, description, maximum session duration, permissions boundary": "a boundary only narrows what the role may do; the others change nothing the tasks rely on",
+  },
   // IAM refuses to delete a role with attached policies; a retried CreateRole whose answer was lost.
   inUse: hasCode("DeleteConflict"),
   alreadyExists: hasCode("EntityAlreadyExists"),
@@ -64,35 +66,35 @@ export const executionRole: StackResource<Want, Attrs, Out> = {
     const role = await findOwnRole(ctx, ctx.names.executionRole, ctx.names.legacyExecutionRole, prior);
     if (!role) return undefined;
     const name = role.name;
-    const attached = await ctx.aws.iam.send(new ListAttachedRolePoliciesCommand({ RoleName: name }));
-    // Read only for a stack that has (or had) secrets: a no-op up of any other stack pays no extra call.
-    const had = Object.keys(ctx.spec.app.secrets).length > 0 || prior?.outputs.secretsPolicy !== undefined;
-    const access = had ? await readInlinePolicy(ctx.aws, name, SECRETS_POLICY) ?? [] : [];
+    const [policies, inlinePolicies] = await Promise.all([attachedPolicies(ctx.aws, name), inlinePolicyNames(ctx.aws, name)]);
+    // The secrets policy is read only where the role has one: a no-op up of a stack without secrets pays nothing more.
+    const access = inlinePolicies.includes(SECRETS_POLICY) ? await readInlinePolicy(ctx.aws, name, SECRETS_POLICY) ?? [] : [];
     return {
       id: name,
       state: "ready",
-      attrs: { trustedServices: role.trustedServices, policies: (attached.AttachedPolicies ?? []).map((p) => p.PolicyArn!).sort(), secretsAccess: access, tags: role.tags },
-      outputs: outputsOf(role.arn, name, access),
+      attrs: { trustedServices: role.trustedServices, policies, inlinePolicies, secretsAccess: access, tags: role.tags },
+      outputs: { roleArn: role.arn, roleName: name },
     };
   },
   async create(ctx, want) {
     const name = ctx.names.executionRole;
     const arn = await createRole(ctx.aws, name, ECS_TASKS, `ECS task execution role for ${ctx.spec.appName}`, want.tags);
-    await setPolicies(ctx, name, want.policies, []);
+    await setAttachedPolicies(ctx.aws, name, want.policies, []);
     if (want.secretsAccess.length > 0) await writeInlinePolicy(ctx.aws, name, SECRETS_POLICY, want.secretsAccess);
-    return { id: name, outputs: outputsOf(arn, name, want.secretsAccess) };
+    return { id: name, outputs: { roleArn: arn, roleName: name } };
   },
   async update(ctx, want, live, changed) {
     if (changed.includes("trustedServices")) await resetTrust(ctx.aws, live.id, ECS_TASKS);
-    if (changed.includes("policies")) await setPolicies(ctx, live.id, want.policies, live.attrs.policies);
-    if (changed.includes("secretsAccess")) await writeInlinePolicy(ctx.aws, live.id, SECRETS_POLICY, want.secretsAccess);
+    if (changed.includes("policies")) await setAttachedPolicies(ctx.aws, live.id, want.policies, live.attrs.policies);
+    // The secrets policy is written (or deleted) as secretsAccess says; any other inline policy is deleted.
+    if (changed.includes("secretsAccess") || changed.includes("inlinePolicies")) await writeInlinePolicy(ctx.aws, live.id, SECRETS_POLICY, want.secretsAccess);
+    if (changed.includes("inlinePolicies")) await deleteInlinePolicies(ctx.aws, live.id, live.attrs.inlinePolicies.filter((p) => p !== SECRETS_POLICY));
     if (changed.includes("tags")) await syncTags(ctx.aws, "iam", live.id, want.tags, live.attrs.tags);
-    return outputsOf(live.outputs.roleArn, live.id, want.secretsAccess);
   },
   async delete(ctx, live) {
-    await setPolicies(ctx, live.id, [], live.attrs.policies ?? []);
-    // Always: a state file lost after app.secrets was emptied still leaves no inline policy to block DeleteRole.
-    await writeInlinePolicy(ctx.aws, live.id, SECRETS_POLICY, []);
+    await setAttachedPolicies(ctx.aws, live.id, [], live.attrs.policies ?? []);
+    // Every inline policy (the secrets one always: IAM refuses to delete a role that still has one).
+    await deleteInlinePolicies(ctx.aws, live.id, [...new Set([SECRETS_POLICY, ...(live.attrs.inlinePolicies ?? [])])]);
     await ignoreNotFound(() => ctx.aws.iam.send(new DeleteRoleCommand({ RoleName: live.id })));
   },
 };

@@ -1,4 +1,7 @@
-import { CreateListenerCommand, DeleteListenerCommand, DescribeListenersCommand, ModifyListenerCommand, type Action, type Listener, type ProtocolEnum } from "@aws-sdk/client-elastic-load-balancing-v2";
+import {
+  CreateListenerCommand, DeleteListenerCommand, DeleteRuleCommand, DescribeListenersCommand, DescribeRulesCommand, ModifyListenerCommand,
+  type Action, type Listener, type ProtocolEnum, type Rule,
+} from "@aws-sdk/client-elastic-load-balancing-v2";
 import type { ReadsCtx } from "../shared/reads.js";
 import type { Stored } from "../engine/types.js";
 import type { Aws } from "../aws/clients.js";
@@ -39,7 +42,26 @@ const elbListenerSettings = (want: ListenerSettings) => ({
   DefaultActions: defaultActions(want.action),
 });
 
-type Wanted = ListenerSettings & { loadBalancerArn: string; tags: Tags };
+/**
+ * A rule beyond the default action, as a person reads it (`path-pattern /admin/*` → `forward …/other-tg`). The
+ * stack makes none: one added by hand sends some traffic elsewhere, and `up` deletes it.
+ */
+export interface ListenerRule { priority: string; if: string; then: string }
+
+const ruleOf = (r: Rule): ListenerRule => ({
+  priority: r.Priority ?? "",
+  if: (r.Conditions ?? []).map((c) => `${c.Field} ${[...(c.Values ?? []), ...(c.PathPatternConfig?.Values ?? []), ...(c.HostHeaderConfig?.Values ?? [])].join(",")}`).join(" and "),
+  then: (r.Actions ?? []).map((a) => `${a.Type} ${a.TargetGroupArn ?? a.RedirectConfig?.Host ?? a.FixedResponseConfig?.StatusCode ?? ""}`.trim()).join(", "),
+});
+
+/** The listener's rules other than its default one (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DescribeRules.html). */
+async function rulesOf(ctx: { aws: Aws }, listenerArn: string): Promise<{ rules: ListenerRule[]; ruleArns: string[] }> {
+  const out = await ctx.aws.elbv2.send(new DescribeRulesCommand({ ListenerArn: listenerArn }));
+  const extra = (out.Rules ?? []).filter((r) => !r.IsDefault);
+  return { rules: extra.map(ruleOf), ruleArns: extra.map((r) => r.RuleArn!) };
+}
+
+type Wanted = ListenerSettings & { loadBalancerArn: string; rules: ListenerRule[]; tags: Tags };
 
 /** Create, update and delete of a listener, the same for HTTP and HTTPS: only the settings differ. */
 export const listenerLifecycle = {
@@ -49,8 +71,10 @@ export const listenerLifecycle = {
     const arn = out.Listeners![0]!.ListenerArn!;
     return { id: arn, outputs: { listenerArn: arn } };
   },
-  async update(ctx: { aws: Aws }, want: Wanted, live: { id: string }) {
-    await ctx.aws.elbv2.send(new ModifyListenerCommand({ ListenerArn: live.id, ...elbListenerSettings(want) }));
+  async update(ctx: { aws: Aws }, want: Wanted, live: { id: string; attrs: { ruleArns?: string[] } }, changed: readonly string[]) {
+    // The stack wants no rule: every one found is deleted (one already gone, a retried call, is deleted).
+    if (changed.includes("rules")) for (const arn of live.attrs.ruleArns ?? []) await ignoreNotFound(() => ctx.aws.elbv2.send(new DeleteRuleCommand({ RuleArn: arn })));
+    if (changed.some((f) => f !== "rules")) await ctx.aws.elbv2.send(new ModifyListenerCommand({ ListenerArn: live.id, ...elbListenerSettings(want) }));
   },
   /** Already gone (a retried call whose first answer was lost) is deleted. */
   async delete(ctx: { aws: Aws }, live: { id: string }) {
@@ -72,8 +96,9 @@ async function findListener(ctx: ListenerCtx, prior: Stored | undefined, port: n
 /** The stack's listener on `port` with its tags, refused (assertOurs) when it is not tagged for this stack. */
 export async function findOwnListener(
   ctx: ListenerCtx & { spec: { appName: string } }, prior: Stored | undefined, port: number,
-): Promise<{ listener: Listener & { ListenerArn: string }; tags: Tags } | undefined> {
+): Promise<{ listener: Listener & { ListenerArn: string }; tags: Tags; rules: ListenerRule[]; ruleArns: string[] } | undefined> {
   const l = await findListener(ctx, prior, port);
   if (!l?.ListenerArn) return undefined;
-  return { listener: { ...l, ListenerArn: l.ListenerArn }, tags: await ownElbTags(ctx, "listener", l.ListenerArn, l.ListenerArn) };
+  const tags = await ownElbTags(ctx, "listener", l.ListenerArn, l.ListenerArn);
+  return { listener: { ...l, ListenerArn: l.ListenerArn }, tags, ...(await rulesOf(ctx, l.ListenerArn)) };
 }

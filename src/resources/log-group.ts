@@ -16,6 +16,9 @@ export const logGroup = tagged<ReturnType<typeof desired> & { tags: Tags }, Attr
   tagging: "logs",
   actions: { observe: ["logs:DescribeLogGroups", "logs:ListTagsForResource"], create: ["logs:CreateLogGroup", "logs:PutRetentionPolicy"], update: ["logs:PutRetentionPolicy"], delete: ["logs:DeleteLogGroup"] },
   tagTarget: (live) => live.outputs.logGroupArn,
+  ignored: {
+    "KMS key, data protection policy, subscription filters": "added by hand they protect or copy the logs; the app writes to the group either way",
+  },
   // A retried CreateLogGroup whose first answer was lost.
   alreadyExists: hasCode("ResourceAlreadyExistsException"),
   title: (spec) => `log group /ecs/${spec.appName}`,
@@ -27,8 +30,8 @@ export const logGroup = tagged<ReturnType<typeof desired> & { tags: Tags }, Attr
     if (!g) return undefined;
     const arn = g.arn!.replace(/:\*$/, "");
     const tags = (await ctx.aws.logs.send(new ListTagsForResourceCommand({ resourceArn: arn }))).tags ?? {};
-    assertOurs("log group", name, tags, ctx.spec.appName);
-    return { id: name, state: "ready", attrs: { retentionDays: g.retentionInDays, tags: tags }, outputs: { logGroupName: name, logGroupArn: arn } };
+    assertOurs("log group", name, tags, ctx.spec.appName, arn);
+    return { id: name, state: "ready", attrs: { retentionDays: g.retentionInDays, tags }, outputs: { logGroupName: name, logGroupArn: arn } };
   },
   async create(ctx, want) {
     const name = ctx.names.logGroup;

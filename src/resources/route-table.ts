@@ -44,6 +44,7 @@ export const routeTable = tagged<Want, Attrs, Out>({
   client: "ec2",
   tagging: "ec2",
   actions: { observe: ["ec2:DescribeRouteTables"], create: ["ec2:CreateRouteTable", "ec2:CreateRoute", "ec2:AssociateRouteTable"], update: ["ec2:CreateRoute", "ec2:ReplaceRoute", "ec2:AssociateRouteTable", "ec2:DisassociateRouteTable"], delete: ["ec2:DisassociateRouteTable", "ec2:DeleteRouteTable"] },
+  ignored: { "routes to other networks (a VPC peering)": "added by hand for other traffic; the route to the internet gateway is compared" },
   replaceOn: ["vpcId"],
   inUse: hasCode("DependencyViolation"),
   // Retried CreateRoute / AssociateRouteTable calls whose first answer was lost.

@@ -30,8 +30,8 @@ export const scheduleGroup = tagged<{ tags: Tags }, { tags: Tags }, { groupName:
     const g = await absentIfNotFound(() => ctx.aws.scheduler.send(new GetScheduleGroupCommand({ Name: name })));
     if (!g?.Arn) return undefined;
     const tags = tagMap((await ctx.aws.scheduler.send(new ListTagsForResourceCommand({ ResourceArn: g.Arn }))).Tags);
-    assertOurs("schedule group", name, tags, ctx.spec.appName);
-    const live = { id: name, attrs: { tags: tags }, outputs: { groupName: name, groupArn: g.Arn } };
+    assertOurs("schedule group", name, tags, ctx.spec.appName, g.Arn);
+    const live = { id: name, attrs: { tags }, outputs: { groupName: name, groupArn: g.Arn } };
     return g.State === "DELETING" ? { ...live, state: "deleting", why: "deleting" } : { ...live, state: "ready" };
   },
   async create(ctx, want) {

@@ -1,6 +1,8 @@
 import { DeleteRoleCommand } from "@aws-sdk/client-iam";
 import { hasCode, ignoreNotFound } from "../aws/errors.js";
-import { createRole, findOwnRole, readInlinePolicy, resetTrust, writeInlinePolicy, type Permission } from "../aws/iam.js";
+import {
+  attachedPolicies, createRole, deleteInlinePolicies, findOwnRole, inlinePolicyNames, readInlinePolicy, resetTrust, setAttachedPolicies, writeInlinePolicy, type Permission,
+} from "../aws/iam.js";
 import { syncTags, type Tags } from "../aws/tags.js";
 import { names, stackTags, TAG_REGION } from "../config/names.js";
 import type { RefFn } from "../engine/types.js";
@@ -18,9 +20,14 @@ const permissions = (ref: RefFn): Permission[] => [
   { actions: ["rds:StartDBInstance", "rds:StopDBInstance"], resources: [ref(dbInstance).arn] },
 ];
 
-const desired = (spec: DesiredStack, ref: RefFn) => ({ trustedServices: [SCHEDULER], permissions: permissions(ref), tags: { ...stackTags(spec, KEY), [TAG_REGION]: spec.region } });
+// Its own inline policy and nothing else: no managed policy, no other inline one (added by hand, either would let
+// the schedules do more than sleep and wake this stack).
+const desired = (spec: DesiredStack, ref: RefFn) => ({
+  trustedServices: [SCHEDULER], permissions: permissions(ref), policies: [] as string[], inlinePolicies: [POLICY_NAME],
+  tags: { ...stackTags(spec, KEY), [TAG_REGION]: spec.region },
+});
 type Want = ReturnType<typeof desired>;
-type Attrs = { trustedServices: string[]; permissions?: Permission[]; tags: Tags };
+type Attrs = { trustedServices: string[]; permissions?: Permission[]; policies: string[]; inlinePolicies: string[]; tags: Tags };
 
 /** The role EventBridge Scheduler assumes to run the sleep and wake calls (universal targets, no Lambda). */
 export const schedulerRole: StackResource<Want, Attrs, { roleArn: string; roleName: string }> = {
@@ -29,6 +36,9 @@ export const schedulerRole: StackResource<Want, Attrs, { roleArn: string; roleNa
   client: "iam",
   tagging: "iam",
   actions: { observe: ["iam:GetRole", "iam:GetRolePolicy"], create: ["iam:CreateRole", "iam:PutRolePolicy"], update: ["iam:UpdateAssumeRolePolicy", "iam:PutRolePolicy"], delete: ["iam:DeleteRolePolicy", "iam:DeleteRole"] },
+  ignored: {
+    "path, description, maximum session duration, permissions boundary": "a boundary only narrows what the role may do; the others change nothing the schedules rely on",
+  },
   // IAM refuses to delete a role that still has inline policies; a retried CreateRole whose answer was lost.
   inUse: hasCode("DeleteConflict"),
   alreadyExists: hasCode("EntityAlreadyExists"),
@@ -38,13 +48,14 @@ export const schedulerRole: StackResource<Want, Attrs, { roleArn: string; roleNa
     const role = await findOwnRole(ctx, ctx.names.schedulerRole, ctx.names.legacySchedulerRole, prior);
     if (!role) return undefined;
     const name = role.name;
-    const policy = await readInlinePolicy(ctx.aws, name, POLICY_NAME);
+    const [policy, policies, inlinePolicies] = await Promise.all([readInlinePolicy(ctx.aws, name, POLICY_NAME), attachedPolicies(ctx.aws, name), inlinePolicyNames(ctx.aws, name)]);
     return {
       id: name,
       state: "ready",
       attrs: {
         trustedServices: role.trustedServices,
         ...(policy ? { permissions: policy } : {}),
+        policies, inlinePolicies,
         tags: role.tags,
       },
       outputs: { roleArn: role.arn, roleName: name },
@@ -58,11 +69,14 @@ export const schedulerRole: StackResource<Want, Attrs, { roleArn: string; roleNa
   },
   async update(ctx, want, live, changed) {
     if (changed.includes("trustedServices")) await resetTrust(ctx.aws, live.id, SCHEDULER);
-    if (changed.includes("permissions")) await writeInlinePolicy(ctx.aws, live.id, POLICY_NAME, want.permissions);
+    if (changed.includes("permissions") || changed.includes("inlinePolicies")) await writeInlinePolicy(ctx.aws, live.id, POLICY_NAME, want.permissions);
+    if (changed.includes("inlinePolicies")) await deleteInlinePolicies(ctx.aws, live.id, live.attrs.inlinePolicies.filter((p) => p !== POLICY_NAME));
+    if (changed.includes("policies")) await setAttachedPolicies(ctx.aws, live.id, want.policies, live.attrs.policies);
     if (changed.includes("tags")) await syncTags(ctx.aws, "iam", live.id, want.tags, live.attrs.tags);
   },
   async delete(ctx, live) {
-    await writeInlinePolicy(ctx.aws, live.id, POLICY_NAME, []);
+    await setAttachedPolicies(ctx.aws, live.id, [], live.attrs.policies ?? []);
+    await deleteInlinePolicies(ctx.aws, live.id, [...new Set([POLICY_NAME, ...(live.attrs.inlinePolicies ?? [])])]);
     await ignoreNotFound(() => ctx.aws.iam.send(new DeleteRoleCommand({ RoleName: live.id })));
   },
 };

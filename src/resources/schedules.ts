@@ -3,7 +3,7 @@ import {
 } from "@aws-sdk/client-scheduler";
 import { absentIfNotFound, hasCode, ignoreNotFound } from "../aws/errors.js";
 import { passingRole } from "../aws/iam.js";
-import { names } from "../config/names.js";
+import { names, partitionOf } from "../config/names.js";
 import { ACTIONS, cronExpressions, type Action } from "../config/schedule.js";
 import type { RefFn, Stored } from "../engine/types.js";
 import { sharedRead } from "../shared/reads.js";
@@ -25,14 +25,17 @@ const RETRY = { MaximumEventAgeInSeconds: 900, MaximumRetryAttempts: 5 };
  * (`DbInstanceIdentifier`, not the RDS query API's `DBInstanceIdentifier`):
  * https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-targets-universal.html
  */
+/** A universal target (https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-targets-universal.html), in the region's partition. */
+const universal = (spec: DesiredStack, api: string) => `arn:${partitionOf(spec.region)}:scheduler:::aws-sdk:${api}`;
+
 function target(action: Action, spec: DesiredStack, ref: RefFn): { arn: string; input: Record<string, unknown> } {
   const db = { DbInstanceIdentifier: names(spec).dbInstance };
   const service = (count: number) => ({ Cluster: ref(ecsCluster).clusterName, Service: ref(ecsService).serviceName, DesiredCount: count });
   switch (action) {
-    case "service-sleep": return { arn: "arn:aws:scheduler:::aws-sdk:ecs:updateService", input: service(0) };
-    case "database-stop": ref(dbInstance); return { arn: "arn:aws:scheduler:::aws-sdk:rds:stopDBInstance", input: db };
-    case "database-start": ref(dbInstance); return { arn: "arn:aws:scheduler:::aws-sdk:rds:startDBInstance", input: db };
-    case "service-wake": return { arn: "arn:aws:scheduler:::aws-sdk:ecs:updateService", input: service(spec.app.desiredCount) };
+    case "service-sleep": return { arn: universal(spec, "ecs:updateService"), input: service(0) };
+    case "database-stop": ref(dbInstance); return { arn: universal(spec, "rds:stopDBInstance"), input: db };
+    case "database-start": ref(dbInstance); return { arn: universal(spec, "rds:startDBInstance"), input: db };
+    case "service-wake": return { arn: universal(spec, "ecs:updateService"), input: service(spec.app.desiredCount) };
   }
 }
 
@@ -112,6 +115,9 @@ function schedulesOf(action: Action): StackResource<Want, { group: string; sched
     client: "scheduler",
     tagging: "none",
     actions: { observe: ["scheduler:ListSchedules", "scheduler:GetSchedule"], create: ["scheduler:CreateSchedule", "iam:PassRole"], update: ["scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule", "iam:PassRole"], delete: ["scheduler:DeleteSchedule"] },
+    ignored: {
+      "description, start and end dates, KMS key": "a schedule changed by hand is compared whole (expression, zone, state, target, retries); these cannot make it fire at other times than its dates allow",
+    },
     // A retried CreateSchedule whose first answer was lost: the engine re-observes and the update adds the rest.
     alreadyExists: hasCode("ConflictException"),
     title: (spec) => `schedule ${action.replace("-", " ")}${spec.schedule ? ` (${spec.schedule.timezone})` : ""}`,

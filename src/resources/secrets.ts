@@ -20,6 +20,9 @@ export const secrets: StackResource<Record<string, never>, Record<string, never>
   client: "none",
   tagging: "none",
   actions: { observe: ["ecs:DescribeServices", "ecs:DescribeTaskDefinition"] },
+  ignored: {
+    "(no AWS resource)": "the generated password and SECRET_KEY live in the state file; the database's password is compared through its hash tag",
+  },
   sensitive: ["dbPassword", "secretKey"],
   title: () => "generated secrets (DB password, SECRET_KEY)",
   desired: () => ({}),

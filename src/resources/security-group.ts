@@ -1,6 +1,6 @@
 import {
-  AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, DeleteSecurityGroupCommand, DescribeSecurityGroupsCommand,
-  RevokeSecurityGroupIngressCommand, type IpPermission, type SecurityGroup,
+  AuthorizeSecurityGroupEgressCommand, AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, DeleteSecurityGroupCommand, DescribeSecurityGroupsCommand,
+  RevokeSecurityGroupEgressCommand, RevokeSecurityGroupIngressCommand, type IpPermission, type SecurityGroup,
 } from "@aws-sdk/client-ec2";
 import { findEc2, sendNaming, tagSpecifications, withDuplicates } from "../aws/ec2.js";
 import { hasCode, ignoreNotFound } from "../aws/errors.js";
@@ -43,7 +43,27 @@ function rulesOf(perms: readonly IpPermission[] | undefined): Rule[] {
 }
 const sortRules = (rules: Rule[]) => rules.sort((a, b) => canonical(a).localeCompare(canonical(b)));
 
-type Attrs = { vpcId?: string; name?: string; description?: string; ingress: Rule[]; tags: Tags };
+type Attrs = { vpcId?: string; name?: string; description?: string; ingress: Rule[]; egress: Rule[]; tags: Tags };
+
+/**
+ * What every group lets out: all traffic anywhere, the rule EC2 gives a new group ("allows all outbound traffic":
+ * https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html). The tasks need it to pull images
+ * from ECR, ship logs and reach the database (no NAT, no VPC endpoints); a rule removed by hand is put back.
+ */
+const ALL_OUT: Rule[] = [{ protocol: "-1", fromPort: -1, toPort: -1, cidr: "0.0.0.0/0" }];
+
+type Permissions = { GroupId: string; IpPermissions: IpPermission[] };
+/** Ingress and egress take the same rules, each direction its own pair of calls. */
+const commands = {
+  ingress: {
+    authorize: (ctx: Ctx, i: Permissions) => sendNaming(ctx)(new AuthorizeSecurityGroupIngressCommand(i)),
+    revoke: (ctx: Ctx, i: Permissions) => sendNaming(ctx)(new RevokeSecurityGroupIngressCommand(i)),
+  },
+  egress: {
+    authorize: (ctx: Ctx, i: Permissions) => sendNaming(ctx)(new AuthorizeSecurityGroupEgressCommand(i)),
+    revoke: (ctx: Ctx, i: Permissions) => sendNaming(ctx)(new RevokeSecurityGroupEgressCommand(i)),
+  },
+};
 
 /** A security group whose ingress is exactly `ingress`: rules added behind our back are revoked on `up`. */
 export function securityGroup(key: string, purpose: string, ingress: IngressRule[]) {
@@ -55,20 +75,22 @@ export function securityGroup(key: string, purpose: string, ingress: IngressRule
       const port = { protocol: "tcp", fromPort: r.port(spec), toPort: r.port(spec) };
       return r.fromGroup ? { ...port, group: ref(r.fromGroup).groupId } : { ...port, cidr: r.fromCidr! };
     })),
+    egress: ALL_OUT,
   });
-  const setIngress = async (ctx: Ctx, id: string, want: Rule[], have: Rule[]) => {
-    const send = sendNaming(ctx);
+  const setRules = async (ctx: Ctx, direction: keyof typeof commands, id: string, want: Rule[], have: Rule[]) => {
     const extra = have.filter((h) => !want.some((w) => canonical(w) === canonical(h)));
     const missing = want.filter((w) => !have.some((h) => canonical(w) === canonical(h)));
-    if (extra.length) await send(new RevokeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: extra.map(toPermission) }));
-    if (missing.length) await send(new AuthorizeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: missing.map(toPermission) }));
+    const { authorize, revoke } = commands[direction];
+    if (extra.length) await revoke(ctx, { GroupId: id, IpPermissions: extra.map(toPermission) });
+    if (missing.length) await authorize(ctx, { GroupId: id, IpPermissions: missing.map(toPermission) });
   };
   const resource = tagged<ReturnType<typeof desired> & { tags: Tags }, Attrs, GroupOut>({
     key,
     kind: "ec2:security-group",
     client: "ec2",
     tagging: "ec2",
-    actions: { observe: ["ec2:DescribeSecurityGroups"], create: ["ec2:CreateSecurityGroup", "ec2:AuthorizeSecurityGroupIngress"], update: ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"], delete: ["ec2:DeleteSecurityGroup"] },
+    actions: { observe: ["ec2:DescribeSecurityGroups"], create: ["ec2:CreateSecurityGroup", "ec2:AuthorizeSecurityGroupIngress"], update: ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress", "ec2:AuthorizeSecurityGroupEgress", "ec2:RevokeSecurityGroupEgress"], delete: ["ec2:DeleteSecurityGroup"] },
+    ignored: { "rule descriptions": "labels: they let no traffic in or out" },
     // EC2 cannot rename a group or change its description.
     replaceOn: ["vpcId", "name", "description"],
     inUse: hasCode("DependencyViolation"),
@@ -85,7 +107,7 @@ export function securityGroup(key: string, purpose: string, ingress: IngressRule
       return withDuplicates(found, (g: SecurityGroup) => ({
         id: g.GroupId!,
         state: "ready" as const,
-        attrs: { vpcId: g.VpcId, name: g.GroupName, description: g.Description, ingress: rulesOf(g.IpPermissions), tags: tagMap(g.Tags) },
+        attrs: { vpcId: g.VpcId, name: g.GroupName, description: g.Description, ingress: rulesOf(g.IpPermissions), egress: rulesOf(g.IpPermissionsEgress), tags: tagMap(g.Tags) },
         outputs: { groupId: g.GroupId! },
       }));
     },
@@ -94,11 +116,12 @@ export function securityGroup(key: string, purpose: string, ingress: IngressRule
         VpcId: want.vpcId, GroupName: want.name, Description: want.description, TagSpecifications: tagSpecifications(ctx, key, "security-group"),
       }));
       const id = out.GroupId!;
-      await setIngress(ctx, id, want.ingress, []);
+      await setRules(ctx, "ingress", id, want.ingress, []);
       return { id, outputs: { groupId: id } };
     },
     async update(ctx, want, live, changed) {
-      if (changed.includes("ingress")) await setIngress(ctx, live.id, want.ingress, live.attrs.ingress);
+      if (changed.includes("ingress")) await setRules(ctx, "ingress", live.id, want.ingress, live.attrs.ingress);
+      if (changed.includes("egress")) await setRules(ctx, "egress", live.id, want.egress, live.attrs.egress);
     },
     async delete(ctx, live) {
       await ignoreNotFound(() => ctx.aws.ec2.send(new DeleteSecurityGroupCommand({ GroupId: live.id })));

@@ -34,20 +34,26 @@ export function subnet(tier: Tier, index: 0 | 1) {
     client: "ec2",
     tagging: "ec2",
     actions: { observe: ["ec2:DescribeSubnets"], create: ["ec2:CreateSubnet", "ec2:ModifySubnetAttribute"], update: ["ec2:ModifySubnetAttribute"], delete: ["ec2:DeleteSubnet"] },
+    ignored: { "IPv6, DNS hostname type": "the stack uses neither; its tasks and load balancer use IPv4 addresses" },
     replaceOn: ["vpcId", "cidr", "availabilityZone"],
     createBeforeDelete: true,
     inUse: hasCode("DependencyViolation"),
     // A retried CreateSubnet whose first answer was lost: the same CIDR is taken, by the subnet that call made.
     alreadyExists: hasCode("InvalidSubnet.Conflict"),
-    // The primary private subnet holds the database: RDS keeps an instance in its subnet (ModifyDBSubnetGroup
-    // refuses to drop a subnet in use), so a new CIDR or AZ there could never converge.
-    ...(tier === "private" && index === 0 ? {
-      refuse(want: ReturnType<typeof desired>, live: { attrs: Attrs }, changed: string[]) {
-        const field = (["cidr", "availabilityZone"] as const).find((f) => changed.includes(f));
-        if (!field) return undefined;
+    refuse(want, live, changed) {
+      // The primary private subnet holds the database: RDS keeps an instance in its subnet (ModifyDBSubnetGroup
+      // refuses to drop a subnet in use), so a new CIDR or AZ there could never converge.
+      const field = (["cidr", "availabilityZone"] as const).find((f) => changed.includes(f));
+      if (field && tier === "private" && index === 0) {
         return `the database lives in this subnet and RDS cannot move it to a new ${field === "cidr" ? "CIDR" : "AZ"} (${live.attrs[field]} → ${want[field]}): set it back to ${live.attrs[field]}, or run \`spontime-infra down\` (its final snapshot keeps the data) and then \`up\``;
-      },
-    } : {}),
+      }
+      // The new subnet is made before the old one goes (the ALB and the DB subnet group move to it first), and two
+      // subnets of a VPC cannot share a CIDR (CreateSubnet answers InvalidSubnet.Conflict): a new AZ needs a new CIDR.
+      if (field === "availabilityZone" && !changed.includes("cidr")) {
+        return `a subnet cannot move to another AZ (${live.attrs.availabilityZone} → ${want.availabilityZone}), and its replacement cannot take the same CIDR ${want.cidr} while the old one still holds it: give network.${tier}Subnets[${index}] a new CIDR together with the new AZ`;
+      }
+      return undefined;
+    },
     title: (spec) => `${tier} subnet ${cidrOf(spec)} (${spec.availabilityZones[index]})`,
     desired,
     async observe(ctx, prior) {

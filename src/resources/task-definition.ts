@@ -114,6 +114,10 @@ export const taskDefinition = tagged<Want, Attrs, Out>({
   client: "ecs",
   tagging: "ecs",
   actions: { observe: ["ecs:DescribeServices", "ecs:DescribeTaskDefinition"], create: ["ecs:RegisterTaskDefinition", "iam:PassRole"], update: [], delete: ["ecs:DescribeServices", "ecs:ListTaskDefinitions", "ecs:DeregisterTaskDefinition"] },
+  ignored: {
+    "the image": "`deploy`'s to change, never `up`'s: a new revision keeps it",
+    "older revisions": "deregistered by `up` once nothing runs them",
+  },
   createBeforeDelete: true,
   // Every field but the tags is part of the immutable revision; tags are kept on it (ECS TagResource takes a
   // task definition ARN), so a new user tag does not start a deployment.

@@ -24,6 +24,7 @@ export const vpc = tagged<Want, Attrs, { vpcId: string }>({
   client: "ec2",
   tagging: "ec2",
   actions: { observe: ["ec2:DescribeVpcs", "ec2:DescribeVpcAttribute"], create: ["ec2:CreateVpc", "ec2:ModifyVpcAttribute"], update: ["ec2:ModifyVpcAttribute"], delete: ["ec2:DeleteVpc"] },
+  ignored: { "instance tenancy, secondary CIDR blocks, IPv6": "the stack's subnets are in the primary CIDR block it compares" },
   replaceOn: ["cidr"],
   inUse: hasCode("DependencyViolation"),
   // A VPC's primary CIDR cannot change, and a new VPC means a new everything, the database included: EC2 refuses

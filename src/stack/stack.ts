@@ -43,6 +43,10 @@ export interface StackOptions {
   signal?: AbortSignal;
   emit?: (event: EngineEvent) => void;
   skipFinalSnapshot?: boolean;
+  /** `down --disable-deletion-protection`. */
+  disableDeletionProtection?: boolean;
+  /** `down --keep-images`: the ECR repository (tagged for the stack, so the next `up` uses it again) stays. */
+  keepImages?: boolean;
   /** `down`: every kind the stack can hold is looked for, whatever the spec and the state file say. */
   everyKind?: boolean;
   /** `--take-over-dns`: the domain's record may be repointed at this stack even if it is not this stack's. */
@@ -55,6 +59,8 @@ export interface StackOptions {
   /** A line while an AWS call keeps failing and is retried. */
   retrying?: (line: string) => void;
 }
+
+const shortName = (id: string) => id.split("/").slice(-2, -1)[0] ?? id;
 
 export type Asleep = DesiredStack["asleep"];
 
@@ -113,6 +119,7 @@ export class Stack {
       skipFinalSnapshot: options.skipFinalSnapshot ?? false,
       tearingDown: options.everyKind ?? false,
       takeOverDns: options.takeOverDns ?? false,
+      disableDeletionProtection: options.disableDeletionProtection ?? false,
       notices: [],
       run: { id: randomUUID(), since: new Date(clock.now()).toISOString() },
     };
@@ -240,9 +247,15 @@ export class Stack {
     return sensitiveValues(this.all, (key) => this.state.data.resources[key]?.outputs);
   }
 
+  /** What `down` leaves on purpose (`--keep-images`): not in its plan, not "still there" after it. */
+  get keptByDown(): string[] { return this.options.keepImages ? [ecrRepository.key] : []; }
+
   /** `up`: what the spec wants, then what it no longer wants and AWS still has, deleted (dependents first). */
   plan(observed: Observed, mode: "up" | "down"): Plan {
-    if (mode === "down") return planDown(this.all, this.former(observed), observed);
+    if (mode === "down") {
+      const all = planDown(this.all, this.former(observed), observed);
+      return { ...all, changes: all.changes.filter((c) => !this.keptByDown.includes(c.key)) };
+    }
     const up = planUp(this.resources, this.ctx.spec, observed, this.sensitiveValues());
     return { mode, changes: [...up.changes, ...planDown(onlyAmong(this.unwanted), this.former(observed), observed).changes] };
   }
@@ -348,7 +361,7 @@ export class Stack {
   deleteWarnings(observed: Observed): string[] {
     const n = this.ctx.names;
     return [
-      observed.get(ecrRepository.key) ? `the ECR repository ${n.ecrRepository} and all its images` : "",
+      observed.get(ecrRepository.key) && !this.options.keepImages ? `the ECR repository ${n.ecrRepository} and all its images` : "",
       observed.get(dbInstance.key) ? (this.ctx.skipFinalSnapshot ? this.dataLost(observed)! : `the database (a final snapshot ${n.app}-final-<time> is kept)`) : "",
     ].filter(Boolean);
   }
@@ -379,6 +392,17 @@ export class Stack {
 
   /** The database, when `up` creates it, is restored from this snapshot. */
   restoreFrom(snapshot: StackSnapshot): void { this.ctx.spec.restoreFrom = snapshot; }
+
+  /**
+   * What would stop `down` part-way: a resource whose deletion protection is on (set by hand: the stack never
+   * turns it on). Asked before anything is deleted, so `down` never leaves half a stack for a setting it could see.
+   */
+  deletionBlockers(observed: Observed): string[] {
+    return this.all.filter((r) => observed.get(r.key)?.attrs.deletionProtection === true).map((r) => {
+      const [title, name] = [r.title(this.former(observed)), shortName(observed.get(r.key)!.id)];
+      return title.includes(name) ? title : `${title} (${name})`;
+    });
+  }
 
   /** The account id, from the repository URI the state file holds once `up` has run. */
   accountFromState(): string | undefined {
@@ -420,7 +444,7 @@ export class Stack {
       return {
         key: ch.key, title: ch.title, id: ch.id ?? null,
         state: live ? (live.state === "ready" ? String(live.attrs.status ?? "ok") : live.why) : "-",
-        sync: ch.action === "create" ? "missing" : ch.action === "noop" ? "in sync" : "drifted",
+        sync: ch.action === "create" ? "missing" : ch.action === "noop" && !ch.diffs.length ? "in sync" : "drifted",
         fields: ch.diffs.map((d) => d.path),
       };
     });

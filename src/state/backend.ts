@@ -34,8 +34,8 @@ export interface StateBackend {
   createLock(me: LockInfo): Promise<LockAttempt>;
   /** Deletes the lock, only if it is still version `tag` (someone else's newer lock stays). */
   deleteLock(tag: string): Promise<void>;
-  /** Housekeeping that is safe only under the lock; returns what it did, for the user. */
-  afterLock(): string[];
+  /** Housekeeping that is safe only under the lock, and what the user should know then; lines for the user. */
+  afterLock(): string[] | Promise<string[]>;
 }
 
 /** The stored state is not the version this run read: another run wrote it (its lock was broken). */

@@ -3,13 +3,14 @@ import {
   PutBucketPolicyCommand, PutBucketTaggingCommand, PutBucketVersioningCommand, PutPublicAccessBlockCommand, type S3Client,
 } from "@aws-sdk/client-s3";
 import { credentialError, describeAwsError, errorCode } from "../aws/errors.js";
+import { partitionOf } from "../config/names.js";
 import { ToolError, UserError } from "../errors.js";
 
 /** The one statement of the bucket policy we add: any request not over TLS is denied. */
 export const TLS_ONLY_SID = "SpontimeDenyInsecureTransport";
-const tlsOnly = (bucket: string) => ({
+const tlsOnly = (bucket: string, region: string) => ({
   Sid: TLS_ONLY_SID, Effect: "Deny", Principal: "*", Action: "s3:*",
-  Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`],
+  Resource: [`arn:${partitionOf(region)}:s3:::${bucket}`, `arn:${partitionOf(region)}:s3:::${bucket}/*`],
   Condition: { Bool: { "aws:SecureTransport": "false" } },
 });
 
@@ -76,7 +77,7 @@ export async function bootstrapBucket(s3: S3Client, bucket: string, region: stri
   });
   const statements = current.Statement ?? [];
   if (!statements.some((s) => s.Sid === TLS_ONLY_SID)) {
-    const policy = { Version: current.Version ?? "2012-10-17", Statement: [...statements, tlsOnly(bucket)] };
+    const policy = { Version: current.Version ?? "2012-10-17", Statement: [...statements, tlsOnly(bucket, region)] };
     await call(`set the policy of ${bucket}`, () => s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify(policy) })));
   }
   return { bucket, region, created: !existed };

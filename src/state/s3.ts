@@ -1,12 +1,28 @@
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import {
+  DeleteObjectCommand, GetBucketVersioningCommand, GetObjectCommand, HeadBucketCommand, ListObjectVersionsCommand, PutObjectCommand, S3Client,
+} from "@aws-sdk/client-s3";
 import { credentialError, describeAwsError, errorCode } from "../aws/errors.js";
 import { ToolError, UserError } from "../errors.js";
 import { StateConflict, type LockAttempt, type LockInfo, type Snapshot, type StateBackend } from "./backend.js";
 
-export interface S3Location { bucket: string; key: string; region: string; profile?: string }
+/** `regionGiven`: the spec names the bucket's region; otherwise `region` is the stack's, and the bucket's own is asked. */
+export interface S3Location { bucket: string; key: string; region: string; profile?: string; regionGiven?: boolean }
 
 export function s3Client(location: Pick<S3Location, "region" | "profile">): S3Client {
   return new S3Client({ region: location.region, maxAttempts: 3, ...(location.profile ? { profile: location.profile } : {}) });
+}
+
+/**
+ * The bucket's region, as HeadBucket answers it (BucketRegion, from x-amz-bucket-region; a redirect from
+ * another region's endpoint carries the same header: https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadBucket.html).
+ * Undefined when S3 does not say (no such bucket, no access): the next call then says what is wrong.
+ */
+export async function bucketRegion(s3: S3Client, bucket: string): Promise<string | undefined> {
+  try {
+    return (await s3.send(new HeadBucketCommand({ Bucket: bucket }))).BucketRegion;
+  } catch (e) {
+    return (e as { $response?: { headers?: Record<string, string> } }).$response?.headers?.["x-amz-bucket-region"];
+  }
 }
 
 /**
@@ -61,7 +77,30 @@ export class S3StateBackend implements StateBackend {
 
   async deleteLock(tag: string): Promise<void> { await this.delete(this.lockKey, tag); }
 
-  afterLock(): string[] { return []; }
+  /** An unversioned bucket keeps only the last state: a corrupt or overwritten one cannot be brought back. */
+  async afterLock(): Promise<string[]> {
+    const status = await this.s3.send(new GetBucketVersioningCommand({ Bucket: this.location.bucket })).then((o) => o.Status, () => undefined);
+    return status === "Enabled" ? [] : [`warning: the state bucket ${this.location.bucket} has no versioning, so an overwritten or corrupt state cannot be brought back: \`spontime-infra state bootstrap --bucket ${this.location.bucket}\` turns it on`];
+  }
+
+  /** The state object's earlier versions, newest first (ListObjectVersions; a versioned bucket keeps them all). */
+  async versions(): Promise<{ versionId: string; lastModified?: Date; size?: number }[]> {
+    const out = await this.s3.send(new ListObjectVersionsCommand({ Bucket: this.location.bucket, Prefix: this.location.key })).catch((e) => { throw this.failure(`list the versions of ${this.where}`, e); });
+    return (out.Versions ?? []).filter((v) => v.Key === this.location.key && v.VersionId && v.VersionId !== "null")
+      .map((v) => ({ versionId: v.VersionId!, ...(v.LastModified ? { lastModified: v.LastModified } : {}), ...(v.Size !== undefined ? { size: v.Size } : {}) }))
+      .sort((a, b) => (b.lastModified?.getTime() ?? 0) - (a.lastModified?.getTime() ?? 0));
+  }
+
+  /** One version of the state object, as stored (not parsed: it is how a corrupt state is replaced by a good one). */
+  async readVersion(versionId: string): Promise<string> {
+    try {
+      const out = await this.s3.send(new GetObjectCommand({ Bucket: this.location.bucket, Key: this.location.key, VersionId: versionId }));
+      return await out.Body!.transformToString();
+    } catch (e) {
+      if (["NoSuchVersion", "InvalidArgument", "NoSuchKey"].includes(errorCode(e))) throw new UserError(`${this.where} has no version ${versionId}`, "list them with `spontime-infra state pull` on the corrupt state, or in the S3 console (Show versions)");
+      throw this.failure(`read version ${versionId} of ${this.where}`, e);
+    }
+  }
 
   private async get(key: string): Promise<Snapshot | undefined> {
     try {

@@ -115,7 +115,8 @@ export class StateStore {
   private lockTag: string | undefined;
 
   /** `source` is a backend with what was read from it, or (for the local file) a state directory read now. */
-  constructor(source: string | StateBackend, readonly app: string, readonly region: string, snapshot?: Snapshot) {
+  /** `replacing`: the stored text is about to be replaced whole (`state push`): a corrupt one is no obstacle. */
+  constructor(source: string | StateBackend, readonly app: string, readonly region: string, snapshot?: Snapshot, replacing = false) {
     const local = typeof source === "string" ? new LocalStateBackend(source, app) : undefined;
     this.backend = local ?? (source as StateBackend);
     const loaded = local ? local.readSync() : snapshot;
@@ -124,7 +125,10 @@ export class StateStore {
     this.warnings = this.backend.warnings;
     this.text = loaded?.text;
     this.tag = loaded?.tag;
-    this.data = loaded ? parseState(loaded.text, this.path, app, region) : { version: STATE_VERSION, app, region, serial: 0, resources: {} };
+    const empty = (): StateData => ({ version: STATE_VERSION, app, region, serial: 0, resources: {} });
+    if (!loaded) this.data = empty();
+    else if (!replacing) this.data = parseState(loaded.text, this.path, app, region);
+    else try { this.data = parseState(loaded.text, this.path, app, region); } catch { this.data = empty(); }
   }
 
   get exists(): boolean { return this.tag !== undefined; }
@@ -205,7 +209,7 @@ export class StateStore {
     }
     if (this.lockTag === undefined) throw new ToolError(`could not take the lock on ${this.path}: other runs kept taking it first`);
     heldLocks.add(this.path, () => this.unlock());
-    for (const line of this.backend.afterLock()) this.notice(line);
+    for (const line of await this.backend.afterLock()) this.notice(line);
     // Read before locking (plan and status never lock): make sure nobody wrote in between.
     if ((await this.backend.read())?.tag !== this.tag) {
       await this.unlock();

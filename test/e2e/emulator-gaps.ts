@@ -13,9 +13,16 @@ export interface EmulatorGap { what: string; aws: string; source: string; handli
  */
 export const MOTO_UNREPORTED: Record<string, string[]> = {
   "ecs-service": ["healthCheckGracePeriodSeconds", "deployment"],
+  "load-balancer": ["idleTimeoutSeconds"],
 };
 
 export const MOTO_GAPS: EmulatorGap[] = [
+  {
+    what: "ELBv2 DescribeLoadBalancerAttributes leaves out idle_timeout.timeout_seconds (and access_logs.s3.enabled) until they are set",
+    aws: "lists every attribute of the load balancer, with its default (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_LoadBalancerAttribute.html)",
+    source: "moto 5.2.1 moto/elbv2/models.py FakeLoadBalancer.attrs: both keys \"commented out for TF compatibility\"",
+    handling: "MOTO_UNREPORTED above: the contract on moto accepts the one update that sets the idle timeout; access logs read as off either way",
+  },
   {
     what: "ECS CreateService ignores healthCheckGracePeriodSeconds and deploymentConfiguration; DescribeServices never returns them",
     aws: "DescribeServices returns both as set (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Service.html)",

@@ -85,9 +85,13 @@ export function acmService(fake: FakeAws): Service<typeof ACM> {
     writes: {
       RequestCertificate: (i) => {
         const now = fake.clock.now();
-        const again = [...certs().values()].find((c) => i.IdempotencyToken && c.token === i.IdempotencyToken && now - c.requestedAt < ACM_TIMING.tokenLifetime);
+        // Within the token's hour the same token means the same request, whatever became of its certificate: one
+        // deleted since is answered again, and that ARN then answers ResourceNotFoundException.
+        const again = [...certs().values(), ...fake.acm.deleted.values()].find((c) => i.IdempotencyToken && c.token === i.IdempotencyToken && now - c.requestedAt < ACM_TIMING.tokenLifetime);
         if (again) return { CertificateArn: again.arn };
         if (i.ValidationMethod !== "DNS") throw awsError("ValidationException", "the fake models DNS validation only");
+        // "The first domain name you enter cannot exceed 64 octets, including periods" (API_RequestCertificate).
+        if ((i.DomainName ?? "").length > 64) throw awsError("ValidationException", "1 validation error detected: Value at 'domainName' failed to satisfy constraint: Member must have length less than or equal to 64");
         const arn = fake.arn("acm", `certificate/${fake.id("cert")}`);
         // The CNAME (https://docs.aws.amazon.com/acm/latest/userguide/dns-validation.html) is the same for every
         // certificate of a domain in one account: a second certificate for it is validated by the record the first

@@ -12,7 +12,7 @@
  */
 import { mockClient } from "aws-sdk-client-mock";
 import type { VirtualClock } from "./clock.js";
-import { awsError, CrashError, LATENCY, type Service, type Tags } from "./common.js";
+import { awsError, CrashError, LATENCY, type CallContext, type Service, type Tags } from "./common.js";
 import { ec2Service, emptyEc2, type Ec2State } from "./ec2.js";
 import { elbService, emptyElb, type ElbState } from "./elbv2.js";
 import { rdsService, emptyRds, type RdsState } from "./rds.js";
@@ -109,7 +109,12 @@ export class FakeAws {
   get azs(): string[] { return ["a", "b", "c", "d"].map((s) => `${this.region}${s}`); }
   zonesWithout(dbClass: string): string[] { return (this.options.dbClassMissingIn?.[dbClass] ?? []).map((s) => `${this.region}${s}`); }
   get newAccount(): boolean { return this.options.newAccount ?? false; }
-  get callerArn(): string { return this.options.callerArn ?? `arn:aws:iam::${this.account}:user/operator`; }
+  /**
+   * The partition of the account's region: `aws-cn` in China, `aws-us-gov` in GovCloud
+   * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html). ARNs of another partition name nothing here.
+   */
+  get partition(): string { return this.region.startsWith("cn-") ? "aws-cn" : this.region.startsWith("us-gov-") ? "aws-us-gov" : "aws"; }
+  get callerArn(): string { return this.options.callerArn ?? `arn:${this.partition}:iam::${this.account}:user/operator`; }
   /** What the caller's policies leave out; a test may change it between runs (a policy edited meanwhile). */
   deniedActions: string[];
   get conditionalActions(): Record<string, string[]> { return this.options.conditionalActions ?? {}; }
@@ -206,7 +211,7 @@ export class FakeAws {
 
   id(prefix: string): string { return `${prefix}-${this.nextSeq().toString(16).padStart(8, "0")}`; }
   nextSeq(): number { return this.state.seq++; }
-  arn(service: string, resource: string): string { return `arn:aws:${service}:${this.region}:${this.account}:${resource}`; }
+  arn(service: string, resource: string): string { return `arn:${this.partition}:${service}:${this.region}:${this.account}:${resource}`; }
 
   /** Calls the fake itself counts as changing the account (its own `writes` lists), whatever the product thinks. */
   mutatingCalls(): Call[] { return this.calls.filter((c) => c.mutating && !isClaimCall(c)); }
@@ -258,20 +263,20 @@ export class FakeAws {
     ];
     for (const [service, { client, sdk, reads, writes }] of services) {
       const module = sdk as Record<string, unknown>;
-      const answers = new Map<unknown, (input: unknown) => Promise<unknown>>();
+      const answers = new Map<unknown, (input: unknown, client: unknown) => Promise<unknown>>();
       for (const [handlers, mutating] of [[reads, false], [writes, true]] as const) {
         for (const [op, handler] of Object.entries(handlers as Record<string, Handler>)) {
           const Command = module[`${op}Command`];
           if (!Command) throw new Error(`fake: no command ${service}.${op}`);
-          answers.set(Command, (input) => this.invoke({ service, op, mutating }, input, handler));
+          answers.set(Command, (input, c) => this.invoke({ service, op, mutating }, input, handler, c));
         }
       }
       // One fake for every command of the client, found by the command's class: sinon's per-command matching
       // (`mock.on(Command)`) on every call took most of a matrix test's CPU.
       const mock = mockClient(client);
-      mock.send.callsFake((command: { input: unknown }) => {
+      mock.send.callsFake(function (this: unknown, command: { input: unknown }) {
         const answer = answers.get(command.constructor);
-        return (answer ? answer(command.input) : Promise.reject(new Error(`fake AWS: unmocked ${service} call ${JSON.stringify(command.input).slice(0, 80)}`))) as never;
+        return (answer ? answer(command.input, this) : Promise.reject(new Error(`fake AWS: unmocked ${service} call ${JSON.stringify(command.input).slice(0, 80)}`))) as never;
       });
       this.mocks.push(mock);
     }
@@ -280,8 +285,11 @@ export class FakeAws {
 
   restore(): void { for (const m of this.mocks) m.restore(); this.mocks = []; }
 
-  private async invoke(call: { service: string; op: string; mutating: boolean }, input: unknown, handler: Handler): Promise<unknown> {
+  private async invoke(call: { service: string; op: string; mutating: boolean }, input: unknown, handler: Handler, client: unknown): Promise<unknown> {
     if (this.crashed) throw new CrashError();
+    // The SDK client's own region (a provider function once the client is built).
+    const configured = (client as { config?: { region?: unknown } } | undefined)?.config?.region;
+    const context: CallContext = { region: String((typeof configured === "function" ? await configured() : configured) ?? this.region) };
     await this.clock.sleep(LATENCY.call);
     if (this.crashed) throw new CrashError();
     this.calls.push({ ...call, input: structuredClone(input), at: this.clock.now() });
@@ -300,11 +308,11 @@ export class FakeAws {
     if (lost) {
       if (counted) this.loseAt = undefined;
       if (counted) this.mutations++;
-      await handler(structuredClone(input));
+      await handler(structuredClone(input), context);
       this.calls.push({ ...call, input: structuredClone(input), at: this.clock.now() }); // the SDK's retry
     }
     // S3's GetObject answers a stream (Body), which cannot be cloned: it is handed over as it is.
-    const { Body, ...rest } = (await handler(input) ?? {}) as { Body?: unknown };
+    const { Body, ...rest } = (await handler(input, context) ?? {}) as { Body?: unknown };
     const result = { ...structuredClone(rest), ...(Body === undefined ? {} : { Body }) };
     if (counted) {
       this.mutations++;
@@ -350,6 +358,6 @@ export class FakeAws {
   }
 }
 
-type Handler = (input: unknown) => unknown;
+type Handler = (input: unknown, context: CallContext) => unknown;
 
 const isClaimCall = (c: Call) => c.service === "ssm" && /^\/spontime-infra\//.test(((c.input as { Name?: string; Path?: string }).Name ?? (c.input as { Path?: string }).Path) ?? "");

@@ -79,7 +79,9 @@ export function checkTags(rules: TagRules, current: Tags, added: Tags): Tags {
 type Commands<M> = { [K in keyof M as K extends `${infer Op}Command` ? Op : never]: M[K] };
 type InputOf<C> = C extends { new (...args: infer A): unknown } ? Exclude<A[0], undefined> : never;
 /** Handlers for some of a client module's operations, each taking that operation's SDK input type. */
-export type Handlers<M> = { [Op in keyof Commands<M>]?: (input: InputOf<Commands<M>[Op]>) => unknown };
+export type Handlers<M> = { [Op in keyof Commands<M>]?: (input: InputOf<Commands<M>[Op]>, call: CallContext) => unknown };
+/** What a call carries besides its input: the region its client was made for (S3 answers a bucket of another region with a redirect). */
+export interface CallContext { region: string }
 
 /**
  * One service of the fake, its operations split as the Service Authorization Reference classifies the IAM

@@ -18,7 +18,13 @@ export interface Route { dest: string; gatewayId: string }
 export interface RouteTable extends Ec2Item { vpcId: string; routes: Route[]; associations: Map<string, string> }
 /** `source`: an IPv4 or IPv6 CIDR, a security group id or a prefix list id, of the `kind` EC2 keeps it as. */
 export interface Rule { protocol: string; from: number; to: number; kind: "IpRanges" | "Ipv6Ranges" | "UserIdGroupPairs" | "PrefixListIds"; source: string }
-export interface SecurityGroup extends Ec2Item { name: string; description: string; vpcId: string; rules: Rule[] }
+/** `rules` are its ingress rules, `egress` its outbound ones. */
+export interface SecurityGroup extends Ec2Item { name: string; description: string; vpcId: string; rules: Rule[]; egress: Rule[] }
+/**
+ * What a new group allows out: everything, to 0.0.0.0/0 ("When you create a security group, it has an outbound rule
+ * that allows all outbound traffic": https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html).
+ */
+export const DEFAULT_EGRESS: Rule = { protocol: "-1", from: -1, to: -1, kind: "IpRanges", source: "0.0.0.0/0" };
 /** A network interface some other service placed in a subnet (ALB, RDS); `releaseAt` once its owner is gone. */
 export interface Eni { id: string; subnetId: string; groups: string[]; publicIp: boolean; owner: string; releaseAt?: number }
 export interface Ec2State { vpcs: Map<string, Vpc>; igws: Map<string, Igw>; subnets: Map<string, Subnet>; routeTables: Map<string, RouteTable>; sgs: Map<string, SecurityGroup>; enis: Map<string, Eni> }
@@ -100,16 +106,21 @@ export function ec2Service(fake: FakeAws): Service<typeof EC2> {
   });
   const sgShape = (g: SecurityGroup) => ({
     GroupId: g.id, GroupName: g.name, Description: g.description, VpcId: g.vpcId, Tags: toUpper(g.tags),
-    IpPermissions: g.rules.map((r) => ({ IpProtocol: r.protocol, FromPort: r.from, ToPort: r.to, [r.kind]: [sourceShape(r)] })),
+    IpPermissions: g.rules.map(permissionShape),
+    IpPermissionsEgress: g.egress.map(permissionShape),
   });
+  // All traffic (protocol -1) has no ports: DescribeSecurityGroups leaves them out (API_IpPermission).
+  const permissionShape = (r: Rule) => ({ IpProtocol: r.protocol, ...(r.protocol === "-1" ? {} : { FromPort: r.from, ToPort: r.to }), [r.kind]: [sourceShape(r)] });
   // The four kinds of source an IpPermission holds (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_IpPermission.html).
   const sourceShape = (r: Rule) => (r.kind === "IpRanges" ? { CidrIp: r.source } : r.kind === "Ipv6Ranges" ? { CidrIpv6: r.source } : r.kind === "UserIdGroupPairs" ? { GroupId: r.source } : { PrefixListId: r.source });
   const rulesFrom = (perms: EC2.IpPermission[] | undefined): Rule[] => (perms ?? []).flatMap((p) => [
-    ...(p.IpRanges ?? []).map((r) => ({ protocol: p.IpProtocol!, from: p.FromPort!, to: p.ToPort!, kind: "IpRanges" as const, source: r.CidrIp! })),
-    ...(p.Ipv6Ranges ?? []).map((r) => ({ protocol: p.IpProtocol!, from: p.FromPort!, to: p.ToPort!, kind: "Ipv6Ranges" as const, source: r.CidrIpv6! })),
-    ...(p.UserIdGroupPairs ?? []).map((g) => ({ protocol: p.IpProtocol!, from: p.FromPort!, to: p.ToPort!, kind: "UserIdGroupPairs" as const, source: g.GroupId! })),
-    ...(p.PrefixListIds ?? []).map((l) => ({ protocol: p.IpProtocol!, from: p.FromPort!, to: p.ToPort!, kind: "PrefixListIds" as const, source: l.PrefixListId! })),
+    ...(p.IpRanges ?? []).map((r) => ({ ...portsOf(p), kind: "IpRanges" as const, source: r.CidrIp! })),
+    ...(p.Ipv6Ranges ?? []).map((r) => ({ ...portsOf(p), kind: "Ipv6Ranges" as const, source: r.CidrIpv6! })),
+    ...(p.UserIdGroupPairs ?? []).map((g) => ({ ...portsOf(p), kind: "UserIdGroupPairs" as const, source: g.GroupId! })),
+    ...(p.PrefixListIds ?? []).map((l) => ({ ...portsOf(p), kind: "PrefixListIds" as const, source: l.PrefixListId! })),
   ]);
+  // Ports sent with protocol -1 are ignored: every port is meant.
+  const portsOf = (p: EC2.IpPermission) => ({ protocol: p.IpProtocol!, from: p.IpProtocol === "-1" ? -1 : p.FromPort!, to: p.IpProtocol === "-1" ? -1 : p.ToPort! });
   const tagged = (ids: string[] | undefined) => (ids ?? []).map((id) => {
     const { vpcs, igws, subnets, routeTables, sgs } = st();
     const item = vpcs.get(id) ?? igws.get(id) ?? subnets.get(id) ?? routeTables.get(id) ?? sgs.get(id);
@@ -117,6 +128,24 @@ export function ec2Service(fake: FakeAws): Service<typeof EC2> {
     return item;
   });
   const sameRule = (a: Rule, b: Rule) => a.protocol === b.protocol && a.from === b.from && a.to === b.to && a.kind === b.kind && a.source === b.source;
+  const authorize = (i: { GroupId?: string; IpPermissions?: EC2.IpPermission[] }, direction: "rules" | "egress") => {
+    const g = get(st().sgs, i.GroupId, "InvalidGroup.NotFound");
+    const rules = rulesFrom(i.IpPermissions);
+    for (const r of rules) {
+      if (r.kind === "UserIdGroupPairs" && !st().sgs.has(r.source)) throw awsError("InvalidGroup.NotFound", `The security group '${r.source}' does not exist`);
+      if (g[direction].some((x) => sameRule(x, r))) throw awsError("InvalidPermission.Duplicate", "the specified rule already exists");
+    }
+    g[direction].push(...rules);
+  };
+  const revoke = (i: { GroupId?: string; IpPermissions?: EC2.IpPermission[] }, direction: "rules" | "egress") => {
+    const g = get(st().sgs, i.GroupId, "InvalidGroup.NotFound");
+    const rules = rulesFrom(i.IpPermissions);
+    // A rule named in another kind than it has (an IPv6 range sent as CidrIp) is not found: the error that
+    // fails every run of a tool that reads ::/0 back as IPv4 (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html).
+    const missing = rules.find((r) => !g[direction].some((x) => sameRule(x, r)));
+    if (missing) throw awsError("InvalidPermission.NotFound", `The specified rule does not exist in this security group (${missing.kind} ${missing.source}).`);
+    g[direction] = g[direction].filter((x) => !rules.some((r) => sameRule(x, r)));
+  };
   const azs = fake.azs;
   const now = () => fake.clock.now();
 
@@ -253,31 +282,18 @@ export function ec2Service(fake: FakeAws): Service<typeof EC2> {
       CreateSecurityGroup: (i) => {
         get(st().vpcs, i.VpcId, "InvalidVpcID.NotFound");
         for (const g of st().sgs.values()) if (g.vpcId === i.VpcId && g.name === i.GroupName) throw awsError("InvalidGroup.Duplicate", `The security group '${i.GroupName}' already exists for VPC '${i.VpcId}'`);
-        const g: SecurityGroup = { id: fake.id("sg"), name: i.GroupName!, description: i.Description!, vpcId: i.VpcId!, rules: [], tags: tagsOf(i.TagSpecifications), createdAt: now() };
+        const g: SecurityGroup = { id: fake.id("sg"), name: i.GroupName!, description: i.Description!, vpcId: i.VpcId!, rules: [], egress: [{ ...DEFAULT_EGRESS }], tags: tagsOf(i.TagSpecifications), createdAt: now() };
         st().sgs.set(g.id, g);
         return { GroupId: g.id };
       },
-      AuthorizeSecurityGroupIngress: (i) => {
-        const g = get(st().sgs, i.GroupId, "InvalidGroup.NotFound");
-        const rules = rulesFrom(i.IpPermissions);
-        for (const r of rules) {
-          if (r.kind === "UserIdGroupPairs" && !st().sgs.has(r.source)) throw awsError("InvalidGroup.NotFound", `The security group '${r.source}' does not exist`);
-          if (g.rules.some((x) => sameRule(x, r))) throw awsError("InvalidPermission.Duplicate", "the specified rule already exists");
-        }
-        g.rules.push(...rules);
-      },
-      RevokeSecurityGroupIngress: (i) => {
-        const g = get(st().sgs, i.GroupId, "InvalidGroup.NotFound");
-        const rules = rulesFrom(i.IpPermissions);
-        // A rule named in another kind than it has (an IPv6 range sent as CidrIp) is not found: the error that
-        // fails every run of a tool that reads ::/0 back as IPv4 (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html).
-        const missing = rules.find((r) => !g.rules.some((x) => sameRule(x, r)));
-        if (missing) throw awsError("InvalidPermission.NotFound", `The specified rule does not exist in this security group (${missing.kind} ${missing.source}).`);
-        g.rules = g.rules.filter((x) => !rules.some((r) => sameRule(x, r)));
-      },
+      AuthorizeSecurityGroupIngress: (i) => authorize(i, "rules"),
+      RevokeSecurityGroupIngress: (i) => revoke(i, "rules"),
+      // Egress takes the same rules as ingress (API_AuthorizeSecurityGroupEgress, API_RevokeSecurityGroupEgress).
+      AuthorizeSecurityGroupEgress: (i) => authorize(i, "egress"),
+      RevokeSecurityGroupEgress: (i) => revoke(i, "egress"),
       DeleteSecurityGroup: (i) => {
         const g = get(st().sgs, i.GroupId, "InvalidGroup.NotFound");
-        const referenced = [...st().sgs.values()].some((o) => o.id !== g.id && o.rules.some((r) => r.source === g.id));
+        const referenced = [...st().sgs.values()].some((o) => o.id !== g.id && [...o.rules, ...o.egress].some((r) => r.source === g.id));
         if (referenced || enisWhere((e) => e.groups.includes(g.id)).length) throw awsError("DependencyViolation", `resource ${g.id} has a dependent object`);
         st().sgs.delete(g.id);
       },

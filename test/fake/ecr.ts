@@ -12,7 +12,8 @@ export type ImageBehavior = "ok" | "crash" | "http400";
  * and the old one stays pullable by its digest (`<uri>@sha256:...`) until a lifecycle rule expires it
  * (https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-tag-mutability.html).
  */
-export interface Repository { name: string; arn: string; uri: string; scanOnPush: boolean; policy?: string; images: Map<string, Image>; digests: Map<string, Image>; tags: Tags }
+/** `tagMutability`: MUTABLE unless asked (https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_CreateRepository.html, imageTagMutability). */
+export interface Repository { name: string; arn: string; uri: string; scanOnPush: boolean; tagMutability: string; policy?: string; images: Map<string, Image>; digests: Map<string, Image>; tags: Tags }
 /** A pushed image: what it does when run, its compressed size (the pull time depends on it), its content digest. */
 export interface Image { behavior: ImageBehavior; sizeMb: number; digest: string }
 export interface EcrState { repos: Map<string, Repository> }
@@ -41,7 +42,7 @@ export function imageOf(fake: FakeAws, image: string): Image | undefined {
 export function ecrService(fake: FakeAws): Service<typeof ECR> {
   const { account } = fake;
   const repos = () => fake.ecr.repos;
-  const shape = (r: Repository) => ({ repositoryName: r.name, repositoryArn: r.arn, repositoryUri: r.uri, registryId: account, imageScanningConfiguration: { scanOnPush: r.scanOnPush } });
+  const shape = (r: Repository) => ({ repositoryName: r.name, repositoryArn: r.arn, repositoryUri: r.uri, registryId: account, imageScanningConfiguration: { scanOnPush: r.scanOnPush }, imageTagMutability: r.tagMutability });
   const get = (name: string | undefined) => {
     const r = repos().get(name ?? "");
     if (!r) throw awsError("RepositoryNotFoundException", `The repository with name '${name}' does not exist in the registry with id '${account}'`);
@@ -76,7 +77,7 @@ export function ecrService(fake: FakeAws): Service<typeof ECR> {
         if (repos().has(name)) throw awsError("RepositoryAlreadyExistsException", `The repository with name '${name}' already exists`);
         const r: Repository = {
           name, arn: fake.arn("ecr", `repository/${name}`), uri: `${account}.dkr.ecr.${fake.region}.amazonaws.com/${name}`,
-          scanOnPush: i.imageScanningConfiguration?.scanOnPush ?? false, images: new Map(), digests: new Map(), tags: checkTags(TAG_RULES.ecr, {}, fromUpper(i.tags)),
+          scanOnPush: i.imageScanningConfiguration?.scanOnPush ?? false, tagMutability: i.imageTagMutability ?? "MUTABLE", images: new Map(), digests: new Map(), tags: checkTags(TAG_RULES.ecr, {}, fromUpper(i.tags)),
         };
         repos().set(name, r);
         return { repository: shape(r) };
@@ -84,6 +85,7 @@ export function ecrService(fake: FakeAws): Service<typeof ECR> {
       TagResource: (i) => { const r = byArn(i.resourceArn); Object.assign(r.tags, checkTags(TAG_RULES.ecr, r.tags, fromUpper(i.tags))); },
       UntagResource: (i) => { const r = byArn(i.resourceArn); for (const k of i.tagKeys ?? []) delete r.tags[k]; },
       PutLifecyclePolicy: (i) => { get(i.repositoryName).policy = i.lifecyclePolicyText; return { repositoryName: i.repositoryName }; },
+      PutImageTagMutability: (i) => { get(i.repositoryName).tagMutability = i.imageTagMutability!; return { imageTagMutability: i.imageTagMutability }; },
       PutImageScanningConfiguration: (i) => { get(i.repositoryName).scanOnPush = i.imageScanningConfiguration?.scanOnPush ?? false; },
       DeleteRepository: (i) => {
         const r = get(i.repositoryName);

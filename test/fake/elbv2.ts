@@ -9,13 +9,46 @@ import { awsError, checkTags, fromUpper, TAG_RULES, LATENCY, toUpper, type Servi
 import { addEni, ec2Get, releaseEnis } from "./ec2.js";
 import { targetsOf } from "./tasks.js";
 
-export interface LoadBalancer { arn: string; name: string; dns: string; scheme: string; vpcId: string; subnets: string[]; securityGroups: string[]; state: "provisioning" | "active"; activeAt: number; tags: Tags }
-export interface TargetGroup { arn: string; name: string; protocol: string; port: number; vpcId: string; targetType: string; healthCheckPath: string; interval: number; timeout: number; healthyThreshold: number; unhealthyThreshold: number; matcher: string; deregistrationDelay: string; tags: Tags }
+export interface LoadBalancer {
+  arn: string; name: string; dns: string; scheme: string; vpcId: string; subnets: string[]; securityGroups: string[]; state: "provisioning" | "active"; activeAt: number; tags: Tags;
+  /** Its attributes by key, as DescribeLoadBalancerAttributes lists them. */
+  attributes: Record<string, string>;
+}
+
+/**
+ * An ALB's attributes as CreateLoadBalancer leaves them (it takes none): AWS's defaults, from
+ * https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_LoadBalancerAttribute.html.
+ */
+export const ALB_DEFAULT_ATTRIBUTES: Readonly<Record<string, string>> = {
+  "deletion_protection.enabled": "false",
+  "idle_timeout.timeout_seconds": "60",
+  "routing.http.drop_invalid_header_fields.enabled": "false",
+  "access_logs.s3.enabled": "false", "access_logs.s3.bucket": "", "access_logs.s3.prefix": "",
+  "routing.http2.enabled": "true",
+  "routing.http.desync_mitigation_mode": "defensive",
+  "client_keep_alive.seconds": "3600",
+};
+export interface TargetGroup {
+  arn: string; name: string; protocol: string; port: number; vpcId: string; targetType: string; healthCheckPath: string; interval: number; timeout: number; healthyThreshold: number; unhealthyThreshold: number; matcher: string;
+  healthCheckEnabled: boolean; healthCheckProtocol: string; healthCheckPort: string;
+  deregistrationDelay: string;
+  /** Its other attributes by key (`deregistrationDelay` is `deregistration_delay.timeout_seconds`). */
+  attributes: Record<string, string>;
+  tags: Tags;
+}
+
+/** A new target group's other attributes: AWS's defaults (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_TargetGroupAttribute.html). */
+export const TG_DEFAULT_ATTRIBUTES: Readonly<Record<string, string>> = {
+  "stickiness.enabled": "false", "stickiness.type": "lb_cookie", "slow_start.duration_seconds": "0", "load_balancing.algorithm.type": "round_robin",
+};
 /** A listener forwards to a target group, or (`redirect`) answers a redirect; HTTPS ones carry a certificate and a TLS policy. */
 export interface Listener {
   arn: string; lbArn: string; port: number; protocol: string; targetGroupArn?: string; redirect?: ELB.RedirectActionConfig;
   certificates: string[]; sslPolicy?: string; tags: Tags;
+  /** Its rules beyond the default action (DescribeRules lists those, then the default rule). */
+  rules: ListenerRule[];
 }
+export interface ListenerRule { arn: string; priority: string; conditions: ELB.RuleCondition[]; actions: ELB.Action[] }
 export interface ElbState { lbs: Map<string, LoadBalancer>; tgs: Map<string, TargetGroup>; listeners: Map<string, Listener> }
 
 export const emptyElb = (): ElbState => ({ lbs: new Map(), tgs: new Map(), listeners: new Map() });
@@ -31,6 +64,7 @@ export function elbService(fake: FakeAws): Service<typeof ELB> {
     TargetGroupArn: tg.arn, TargetGroupName: tg.name, Protocol: tg.protocol, Port: tg.port, VpcId: tg.vpcId, TargetType: tg.targetType,
     HealthCheckPath: tg.healthCheckPath, HealthCheckIntervalSeconds: tg.interval, HealthCheckTimeoutSeconds: tg.timeout, HealthyThresholdCount: tg.healthyThreshold,
     UnhealthyThresholdCount: tg.unhealthyThreshold, Matcher: { HttpCode: tg.matcher },
+    HealthCheckEnabled: tg.healthCheckEnabled, HealthCheckProtocol: tg.healthCheckProtocol, HealthCheckPort: tg.healthCheckPort,
     LoadBalancerArns: [...st().listeners.values()].filter((l) => l.targetGroupArn === tg.arn).map((l) => l.lbArn),
   });
   const listenerShape = (l: Listener) => ({
@@ -94,8 +128,12 @@ export function elbService(fake: FakeAws): Service<typeof ELB> {
           }),
         };
       },
+      DescribeLoadBalancerAttributes: (i) => ({ Attributes: Object.entries(lb(i.LoadBalancerArn).attributes).map(([Key, Value]) => ({ Key, Value })) }),
       DescribeTargetGroups: (i) => ({ TargetGroups: byNameOrArn(st().tgs, i.Names, i.TargetGroupArns, "TargetGroupNotFoundException", "target groups").map(tgShape) }),
-      DescribeTargetGroupAttributes: (i) => ({ Attributes: [{ Key: "deregistration_delay.timeout_seconds", Value: tg(i.TargetGroupArn).deregistrationDelay }] }),
+      DescribeTargetGroupAttributes: (i) => {
+        const t = tg(i.TargetGroupArn);
+        return { Attributes: Object.entries({ "deregistration_delay.timeout_seconds": t.deregistrationDelay, ...t.attributes }).map(([Key, Value]) => ({ Key, Value })) };
+      },
       DescribeListeners: (i) => {
         if (i.ListenerArns) {
           const found = i.ListenerArns.map((a) => st().listeners.get(a));
@@ -104,6 +142,20 @@ export function elbService(fake: FakeAws): Service<typeof ELB> {
         }
         const owner = lb(i.LoadBalancerArn);
         return { Listeners: [...st().listeners.values()].filter((l) => l.lbArn === owner.arn).map(listenerShape) };
+      },
+      /**
+       * A listener's rules, its default rule last (IsDefault, priority "default", the listener's default actions):
+       * https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DescribeRules.html.
+       */
+      DescribeRules: (i) => {
+        const l = st().listeners.get(i.ListenerArn ?? "");
+        if (!l) throw awsError("ListenerNotFoundException", "listener not found");
+        return {
+          Rules: [
+            ...l.rules.map((r) => ({ RuleArn: r.arn, Priority: r.priority, Conditions: r.conditions, Actions: r.actions, IsDefault: false })),
+            { RuleArn: `${l.arn.replace(":listener/", ":listener-rule/")}/default`, Priority: "default", Conditions: [], Actions: listenerShape(l).DefaultActions, IsDefault: true },
+          ],
+        };
       },
       DescribeTargetHealth: (i) => ({
         TargetHealthDescriptions: targetsOf(fake, i.TargetGroupArn!).map(({ id, port, health }) => ({ Target: { Id: id, Port: port }, TargetHealth: health })),
@@ -124,13 +176,17 @@ export function elbService(fake: FakeAws): Service<typeof ELB> {
         const arn = fake.arn("elasticloadbalancing", `loadbalancer/app/${i.Name}/${fake.id("lb")}`);
         const created: LoadBalancer = {
           arn, name: i.Name!, dns: `${i.Name}-123456.${fake.region}.elb.amazonaws.com`, scheme: i.Scheme ?? "internet-facing", vpcId, subnets, securityGroups: i.SecurityGroups ?? [],
-          state: "provisioning", activeAt: fake.clock.now() + LATENCY.albActive, tags: checkTags(TAG_RULES.elbv2, {}, fromUpper(i.Tags)),
+          state: "provisioning", activeAt: fake.clock.now() + LATENCY.albActive, tags: checkTags(TAG_RULES.elbv2, {}, fromUpper(i.Tags)), attributes: { ...ALB_DEFAULT_ATTRIBUTES },
         };
         st().lbs.set(arn, created);
         for (const s of subnets) addEni(fake, arn, s, created.securityGroups, true);
         return { LoadBalancers: [lbShape(created)] };
       },
       DeleteLoadBalancer: (i) => {
+        // "You can't delete a load balancer if deletion protection is enabled" (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DeleteLoadBalancer.html).
+        if (st().lbs.get(i.LoadBalancerArn!)?.attributes["deletion_protection.enabled"] === "true") {
+          throw awsError("OperationNotPermitted", `Load balancer '${i.LoadBalancerArn}' cannot be deleted because deletion protection is enabled`);
+        }
         if (!st().lbs.delete(i.LoadBalancerArn!)) return;
         for (const [arn, l] of st().listeners) if (l.lbArn === i.LoadBalancerArn) st().listeners.delete(arn);
         releaseEnis(fake, i.LoadBalancerArn!, LATENCY.albEniLinger);
@@ -145,6 +201,21 @@ export function elbService(fake: FakeAws): Service<typeof ELB> {
         for (const s of l.subnets.filter((x) => !next.includes(x))) releaseEnis(fake, l.arn, LATENCY.albEniLinger, s);
         for (const s of next.filter((x) => !l.subnets.includes(x))) addEni(fake, l.arn, s, l.securityGroups, true);
         l.subnets = next;
+      },
+      /**
+       * Only the keys an ALB has; access logs need a bucket (ELB then checks its policy, which the fake does not):
+       * https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_ModifyLoadBalancerAttributes.html.
+       */
+      ModifyLoadBalancerAttributes: (i) => {
+        const l = lb(i.LoadBalancerArn);
+        const next = { ...l.attributes };
+        for (const a of i.Attributes ?? []) {
+          if (!(a.Key! in ALB_DEFAULT_ATTRIBUTES)) throw awsError("ValidationError", `Load balancer attribute key '${a.Key}' is not recognized`);
+          next[a.Key!] = a.Value!;
+        }
+        if (next["access_logs.s3.enabled"] === "true" && !next["access_logs.s3.bucket"]) throw awsError("ValidationError", "The value of 'access_logs.s3.bucket' cannot be empty");
+        l.attributes = next;
+        return { Attributes: Object.entries(next).map(([Key, Value]) => ({ Key, Value })) };
       },
       SetSecurityGroups: (i) => { lb(i.LoadBalancerArn).securityGroups = i.SecurityGroups ?? []; },
       AddTags: (i) => {
@@ -181,20 +252,27 @@ export function elbService(fake: FakeAws): Service<typeof ELB> {
           arn, name: i.Name!, protocol: i.Protocol!, port: i.Port!, vpcId: i.VpcId!, targetType: i.TargetType ?? "instance", healthCheckPath: i.HealthCheckPath ?? "/",
           // AWS's defaults for an HTTP target group of an ALB: https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateTargetGroup.html
           interval: i.HealthCheckIntervalSeconds ?? 30, timeout: i.HealthCheckTimeoutSeconds ?? 5, healthyThreshold: i.HealthyThresholdCount ?? 5, unhealthyThreshold: i.UnhealthyThresholdCount ?? 2,
-          matcher: i.Matcher?.HttpCode ?? "200", deregistrationDelay: "300", tags: checkTags(TAG_RULES.elbv2, {}, fromUpper(i.Tags)),
+          matcher: i.Matcher?.HttpCode ?? "200", deregistrationDelay: "300", attributes: { ...TG_DEFAULT_ATTRIBUTES }, tags: checkTags(TAG_RULES.elbv2, {}, fromUpper(i.Tags)),
+          // The health check is on, over HTTP, to the port each target registers with ("traffic-port") unless told otherwise.
+          healthCheckEnabled: i.HealthCheckEnabled ?? true, healthCheckProtocol: i.HealthCheckProtocol ?? "HTTP", healthCheckPort: i.HealthCheckPort ?? "traffic-port",
         };
         st().tgs.set(arn, created);
         return { TargetGroups: [tgShape(created)] };
       },
       ModifyTargetGroupAttributes: (i) => {
         const t = tg(i.TargetGroupArn);
-        for (const a of i.Attributes ?? []) if (a.Key === "deregistration_delay.timeout_seconds") t.deregistrationDelay = a.Value!;
+        for (const a of i.Attributes ?? []) {
+          if (a.Key === "deregistration_delay.timeout_seconds") t.deregistrationDelay = a.Value!;
+          else if (a.Key! in TG_DEFAULT_ATTRIBUTES) t.attributes[a.Key!] = a.Value!;
+          else throw awsError("ValidationError", `Target group attribute key '${a.Key}' is not recognized`);
+        }
       },
       ModifyTargetGroup: (i) => {
         const t = tg(i.TargetGroupArn);
         Object.assign(t, {
           healthCheckPath: i.HealthCheckPath ?? t.healthCheckPath, interval: i.HealthCheckIntervalSeconds ?? t.interval, timeout: i.HealthCheckTimeoutSeconds ?? t.timeout,
           healthyThreshold: i.HealthyThresholdCount ?? t.healthyThreshold, unhealthyThreshold: i.UnhealthyThresholdCount ?? t.unhealthyThreshold, matcher: i.Matcher?.HttpCode ?? t.matcher,
+          healthCheckEnabled: i.HealthCheckEnabled ?? t.healthCheckEnabled, healthCheckProtocol: i.HealthCheckProtocol ?? t.healthCheckProtocol, healthCheckPort: i.HealthCheckPort ?? t.healthCheckPort,
         });
       },
       DeleteTargetGroup: (i) => {
@@ -211,7 +289,7 @@ export function elbService(fake: FakeAws): Service<typeof ELB> {
           throw awsError("DuplicateListener", "A listener already exists on this port for this load balancer");
         }
         const arn = owner.arn.replace(":loadbalancer/", ":listener/") + `/${fake.id("l")}`;
-        const l: Listener = { arn, lbArn: owner.arn, port: i.Port!, protocol: i.Protocol!, ...wanted, tags: checkTags(TAG_RULES.elbv2, {}, fromUpper(i.Tags)) };
+        const l: Listener = { arn, lbArn: owner.arn, port: i.Port!, protocol: i.Protocol!, ...wanted, tags: checkTags(TAG_RULES.elbv2, {}, fromUpper(i.Tags)), rules: [] };
         st().listeners.set(arn, l);
         return { Listeners: [listenerShape(l)] };
       },
@@ -222,6 +300,20 @@ export function elbService(fake: FakeAws): Service<typeof ELB> {
         Object.assign(l, { port: i.Port ?? l.port, protocol, ...(i.DefaultActions || i.Certificates ? settings({
           Protocol: protocol, DefaultActions: i.DefaultActions ?? listenerShape(l).DefaultActions, Certificates: i.Certificates ?? l.certificates.map((CertificateArn) => ({ CertificateArn })), SslPolicy: i.SslPolicy ?? l.sslPolicy,
         }) : {}) });
+      },
+      // A rule's priority is unique on its listener (API_CreateRule: PriorityInUse).
+      CreateRule: (i) => {
+        const l = st().listeners.get(i.ListenerArn ?? "");
+        if (!l) throw awsError("ListenerNotFoundException", "listener not found");
+        if (l.rules.some((r) => r.priority === String(i.Priority))) throw awsError("PriorityInUse", `Priority '${i.Priority}' is currently in use`);
+        const rule: ListenerRule = { arn: `${l.arn.replace(":listener/", ":listener-rule/")}/${fake.id("r")}`, priority: String(i.Priority), conditions: i.Conditions ?? [], actions: i.Actions ?? [] };
+        l.rules.push(rule);
+        return { Rules: [{ RuleArn: rule.arn, Priority: rule.priority, Conditions: rule.conditions, Actions: rule.actions, IsDefault: false }] };
+      },
+      DeleteRule: (i) => {
+        const l = [...st().listeners.values()].find((x) => x.rules.some((r) => r.arn === i.RuleArn));
+        if (!l) throw awsError("RuleNotFoundException", "One or more rules not found");
+        l.rules = l.rules.filter((r) => r.arn !== i.RuleArn);
       },
       DeleteListener: (i) => {
         if (!st().listeners.delete(i.ListenerArn!)) throw awsError("ListenerNotFoundException", "listener not found");

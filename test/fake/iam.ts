@@ -41,7 +41,7 @@ export function iamService(fake: FakeAws): Service<typeof IAM> {
       // (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using-service-linked-roles.html).
       GetRole: (i) => {
         if (i.RoleName === "AWSServiceRoleForECS" && (!fake.newAccount || fake.iam.serviceLinkedRoles.has("ecs.amazonaws.com"))) {
-          return { Role: { RoleName: i.RoleName, Arn: `arn:aws:iam::${fake.account}:role/aws-service-role/ecs.amazonaws.com/${i.RoleName}`, Path: "/aws-service-role/ecs.amazonaws.com/", RoleId: "AROASLR", CreateDate: new Date(0) } };
+          return { Role: { RoleName: i.RoleName, Arn: `arn:${fake.partition}:iam::${fake.account}:role/aws-service-role/ecs.amazonaws.com/${i.RoleName}`, Path: "/aws-service-role/ecs.amazonaws.com/", RoleId: "AROASLR", CreateDate: new Date(0) } };
         }
         return { Role: shape(get(i.RoleName)) };
       },
@@ -55,7 +55,7 @@ export function iamService(fake: FakeAws): Service<typeof IAM> {
       // evaluate a condition without its value": https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_testing-policies.html).
       SimulatePrincipalPolicy: (i) => {
         const source = i.PolicySourceArn ?? "";
-        if (!/^arn:aws:iam::\d{12}:(user|group|role)\//.test(source)) throw awsError("InvalidInputException", `Invalid ARN: ${source}`);
+        if (!new RegExp(`^arn:${fake.partition}:iam::\\d{12}:(user|group|role)/`).test(source)) throw awsError("InvalidInputException", `Invalid ARN: ${source}`);
         if (source !== fake.callerArn && ![...roles().values()].some((r) => r.arn === source)) throw awsError("NoSuchEntityException", `The entity ${source} cannot be found.`);
         const start = Number(i.Marker ?? 0);
         const end = start + (i.MaxItems ?? 100);
@@ -80,12 +80,16 @@ export function iamService(fake: FakeAws): Service<typeof IAM> {
       CreateRole: (i) => {
         const name = i.RoleName!;
         if (roles().has(name)) throw awsError("EntityAlreadyExistsException", `Role with name ${name} already exists.`);
-        const r: Role = { name, arn: `arn:aws:iam::${fake.account}:role/${name}`, trust: i.AssumeRolePolicyDocument!, policies: new Set(), inline: {}, tags: checkTags(TAG_RULES.iam, {}, fromUpper(i.Tags)), createdAt: fake.clock.now() };
+        const r: Role = { name, arn: `arn:${fake.partition}:iam::${fake.account}:role/${name}`, trust: i.AssumeRolePolicyDocument!, policies: new Set(), inline: {}, tags: checkTags(TAG_RULES.iam, {}, fromUpper(i.Tags)), createdAt: fake.clock.now() };
         roles().set(name, r);
         return { Role: shape(r) };
       },
       UpdateAssumeRolePolicy: (i) => { get(i.RoleName).trust = i.PolicyDocument!; },
-      AttachRolePolicy: (i) => { get(i.RoleName).policies.add(i.PolicyArn!); },
+      // A managed policy ARN of another partition names no policy here (NoSuchEntity, API_AttachRolePolicy).
+      AttachRolePolicy: (i) => {
+        if (!i.PolicyArn!.startsWith(`arn:${fake.partition}:`)) throw awsError("NoSuchEntityException", `Policy ${i.PolicyArn} does not exist or is not attachable.`);
+        get(i.RoleName).policies.add(i.PolicyArn!);
+      },
       PutRolePolicy: (i) => { get(i.RoleName).inline[i.PolicyName!] = i.PolicyDocument!; },
       DeleteRolePolicy: (i) => {
         const r = get(i.RoleName);
@@ -102,7 +106,7 @@ export function iamService(fake: FakeAws): Service<typeof IAM> {
         const name = service === "ecs.amazonaws.com" ? "AWSServiceRoleForECS" : `AWSServiceRoleFor${service.split(".")[0]}`;
         if (fake.iam.serviceLinkedRoles.has(service)) throw awsError("InvalidInputException", `Service role name ${name} has been taken in this account, please try a different suffix.`);
         fake.iam.serviceLinkedRoles.add(service);
-        return { Role: { RoleName: name, Arn: `arn:aws:iam::${fake.account}:role/aws-service-role/${service}/${name}`, Path: `/aws-service-role/${service}/`, RoleId: "AROASLR", CreateDate: new Date(0) } };
+        return { Role: { RoleName: name, Arn: `arn:${fake.partition}:iam::${fake.account}:role/aws-service-role/${service}/${name}`, Path: `/aws-service-role/${service}/`, RoleId: "AROASLR", CreateDate: new Date(0) } };
       },
       TagRole: (i) => { const r = get(i.RoleName); Object.assign(r.tags, checkTags(TAG_RULES.iam, r.tags, fromUpper(i.Tags))); },
       UntagRole: (i) => { const r = get(i.RoleName); for (const k of i.TagKeys ?? []) delete r.tags[k]; },

@@ -14,7 +14,20 @@ export interface DbInstance {
   engine: string; engineVersion: string; instanceClass: string; storageType: string; allocatedStorage: number; backup: number; multiAz: boolean; public: boolean;
   encrypted: boolean; az: string; subnetGroup: string; securityGroups: string[]; dbName: string; username: string; password: string; tags: Tags;
   copyTagsToSnapshot: boolean; restoredFrom?: string;
+  /** When the storage last changed (ModifyDBInstance AllocatedStorage or StorageType). */
+  storageModifiedAt?: number;
+  /** Off unless asked for at create or by hand (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html, DeletionProtection). */
+  deletionProtection: boolean;
+  /**
+   * The engine's default group unless named ("If you do not specify a value, then the default DB parameter group for
+   * the specified DB engine and version is used": API_CreateDBInstance, DBParameterGroupName).
+   */
+  parameterGroup: string;
+  /** rds-ca-rsa2048-g1 for a new instance unless named (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.SSL-certificate-rotation.html). */
+  caCertificate: string;
 }
+/** No further storage change for 6 hours after one (USER_PIOPS.ModifyingExisting.html, below). */
+const STORAGE_LOCK_MS = 6 * 3_600_000;
 /** A manual DB snapshot (a final one is manual too): the instance's data, engine, master user and password as they were. */
 export interface DbSnapshot {
   id: string; arn: string; instanceId: string; status: "creating" | "available"; availableAt: number; createdAt: number; allocatedStorage: number;
@@ -28,6 +41,7 @@ export const emptyRds = (): RdsState => ({ subnetGroups: new Map(), instances: n
 const MODIFIABLE = {
   DBInstanceClass: "instanceClass", StorageType: "storageType", AllocatedStorage: "allocatedStorage", BackupRetentionPeriod: "backup", MultiAZ: "multiAz",
   PubliclyAccessible: "public", VpcSecurityGroupIds: "securityGroups", MasterUserPassword: "password", EngineVersion: "engineVersion",
+  DeletionProtection: "deletionProtection", DBParameterGroupName: "parameterGroup", CACertificateIdentifier: "caCertificate",
 } as const satisfies Partial<Record<keyof RDS.ModifyDBInstanceCommandInput, keyof DbInstance>>;
 
 export function rdsService(fake: FakeAws): Service<typeof RDS> {
@@ -38,7 +52,8 @@ export function rdsService(fake: FakeAws): Service<typeof RDS> {
     StorageType: d.storageType, AllocatedStorage: d.allocatedStorage, BackupRetentionPeriod: d.backup, MultiAZ: d.multiAz, PubliclyAccessible: d.public, StorageEncrypted: d.encrypted,
     // The subnet group as RDS describes it with the instance: its subnets, not its ARN (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DBInstance.html).
     AvailabilityZone: d.az, DBSubnetGroup: subnetGroupOf(d), VpcSecurityGroups: d.securityGroups.map((g) => ({ VpcSecurityGroupId: g, Status: "active" })),
-    DBName: d.dbName, MasterUsername: d.username, Endpoint: d.endpoint ? { Address: d.endpoint, Port: 5432 } : undefined, TagList: toUpper(d.tags),
+    DBName: d.dbName, MasterUsername: d.username, DeletionProtection: d.deletionProtection,
+    DBParameterGroups: [{ DBParameterGroupName: d.parameterGroup, ParameterApplyStatus: "in-sync" }], CACertificateIdentifier: d.caCertificate, Endpoint: d.endpoint ? { Address: d.endpoint, Port: 5432 } : undefined, TagList: toUpper(d.tags),
   });
   const subnetGroupOf = (d: DbInstance) => {
     const g = st().subnetGroups.get(d.subnetGroup);
@@ -158,6 +173,8 @@ export function rdsService(fake: FakeAws): Service<typeof RDS> {
           instanceClass: i.DBInstanceClass!, storageType: i.StorageType!, allocatedStorage: i.AllocatedStorage!, backup: i.BackupRetentionPeriod!, multiAz: i.MultiAZ!, public: i.PubliclyAccessible!,
           encrypted: i.StorageEncrypted!, az: i.AvailabilityZone!, subnetGroup: g.name, securityGroups, dbName: i.DBName!, username: i.MasterUsername!,
           password: i.MasterUserPassword!, tags: checkTags(TAG_RULES.rds, {}, fromUpper(i.Tags)), eniId: addEni(fake, arn, subnet.id, securityGroups, false), copyTagsToSnapshot: i.CopyTagsToSnapshot ?? false,
+          deletionProtection: i.DeletionProtection ?? false,
+          parameterGroup: i.DBParameterGroupName ?? `default.postgres${version.split(".")[0]}`, caCertificate: i.CACertificateIdentifier ?? "rds-ca-rsa2048-g1",
         };
         transition(d, "creating", "available", LATENCY.rdsCreate);
         st().instances.set(d.id, d);
@@ -169,6 +186,17 @@ export function rdsService(fake: FakeAws): Service<typeof RDS> {
         // "You can't reduce the amount of storage for a DB instance after storage has been allocated."
         // (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_PIOPS.ModifyingExisting.html)
         if (i.AllocatedStorage !== undefined && i.AllocatedStorage < d.allocatedStorage) throw awsError("InvalidParameterCombination", `Invalid storage size for engine name postgres and storage type ${d.storageType}: ${i.AllocatedStorage}`);
+        // "When you increase the allocated storage, it must be by at least 10 percent ... you get an error", and
+        // "You can't make further storage modifications for either six (6) hours or until storage optimization
+        // has completed" (same page).
+        const storageChange = (i.AllocatedStorage !== undefined && i.AllocatedStorage !== d.allocatedStorage) || (i.StorageType !== undefined && i.StorageType !== d.storageType);
+        if (i.AllocatedStorage !== undefined && i.AllocatedStorage > d.allocatedStorage && i.AllocatedStorage < d.allocatedStorage * 1.1) {
+          throw awsError("InvalidParameterCombination", `Invalid storage size: the allocated storage must be increased by at least 10 percent (from ${d.allocatedStorage})`);
+        }
+        if (storageChange && d.storageModifiedAt !== undefined && fake.clock.now() - d.storageModifiedAt < STORAGE_LOCK_MS) {
+          throw awsError("InvalidParameterCombination", "You can't currently modify the storage of this DB instance because the previous storage change is being optimized.");
+        }
+        if (storageChange) d.storageModifiedAt = fake.clock.now();
         // No downgrade, not even of a minor version (hashicorp/terraform#22462: "Cannot upgrade postgres from 9.6.11 to 9.6.6").
         const parts = (v: string) => v.split(".").map(Number);
         const [want, have] = [parts(i.EngineVersion ?? d.engineVersion), parts(d.engineVersion)];
@@ -186,6 +214,9 @@ export function rdsService(fake: FakeAws): Service<typeof RDS> {
       DeleteDBInstance: (i) => {
         const d = get(i.DBInstanceIdentifier);
         if (d.status === "deleting") throw awsError("InvalidDBInstanceStateFault", `Instance ${d.id} is already being deleted.`);
+        // "You can't delete a DB instance that has deletion protection enabled" (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_DeleteInstance.html);
+        // the error as AWS words it: ansible-collections/community.aws#922, cloud-custodian/cloud-custodian#2983.
+        if (d.deletionProtection) throw awsError("InvalidParameterCombination", "Cannot delete protected DB Instance, please disable deletion protection and try again.");
         if (!["available", "stopped", "failed", "storage-full"].includes(d.status)) throw awsError("InvalidDBInstanceStateFault", `Instance ${d.id} is not in available state (${d.status}).`);
         if (!i.SkipFinalSnapshot) {
           if (!i.FinalDBSnapshotIdentifier) throw awsError("InvalidParameterCombination", "FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.");
@@ -226,7 +257,9 @@ export function rdsService(fake: FakeAws): Service<typeof RDS> {
           instanceClass: i.DBInstanceClass!, storageType: i.StorageType ?? snap.storageType, allocatedStorage: i.AllocatedStorage ?? snap.allocatedStorage, backup: i.BackupRetentionPeriod ?? 1,
           multiAz: i.MultiAZ ?? false, public: i.PubliclyAccessible ?? false, encrypted: snap.encrypted, az: subnet.az, subnetGroup: g.name, securityGroups,
           dbName: snap.dbName, username: snap.username, password: snap.password, tags: fromUpper(i.Tags), eniId: addEni(fake, arn, subnet.id, securityGroups, false),
-          copyTagsToSnapshot: i.CopyTagsToSnapshot ?? false, restoredFrom: snap.id,
+          copyTagsToSnapshot: i.CopyTagsToSnapshot ?? false, restoredFrom: snap.id, deletionProtection: i.DeletionProtection ?? false,
+          // As at create: the engine's default group, the region's default CA (API_RestoreDBInstanceFromDBSnapshot).
+          parameterGroup: i.DBParameterGroupName ?? `default.postgres${snap.engineVersion.split(".")[0]}`, caCertificate: i.CACertificateIdentifier ?? "rds-ca-rsa2048-g1",
         };
         transition(d, "creating", "available", LATENCY.rdsCreate);
         st().instances.set(d.id, d);

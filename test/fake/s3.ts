@@ -5,10 +5,10 @@
 import * as S3 from "@aws-sdk/client-s3";
 import { createHash } from "node:crypto";
 import type { FakeAws } from "./aws.js";
-import { awsError, fromUpper, type Service, type Tags } from "./common.js";
+import { awsError, fromUpper, type CallContext, type Service, type Tags } from "./common.js";
 
 /** One version of a key; a delete marker has no body. */
-export interface S3Version { versionId: string; body?: string; etag?: string }
+export interface S3Version { versionId: string; body?: string; etag?: string; at?: number }
 export interface PublicAccessBlock { BlockPublicAcls?: boolean; IgnorePublicAcls?: boolean; BlockPublicPolicy?: boolean; RestrictPublicBuckets?: boolean }
 export interface Bucket {
   name: string; region: string; tags: Tags; versioning?: "Enabled" | "Suspended"; encryption?: string;
@@ -35,6 +35,16 @@ export function s3Service(fake: FakeAws): Service<typeof S3> {
   const bucket = (name: string | undefined) => {
     const b = s3().buckets.get(name ?? "");
     if (!b) throw awsError("NoSuchBucket", "The specified bucket does not exist", 404);
+    return b;
+  };
+  /**
+   * An object request sent to another region's endpoint than the bucket's answers 301 PermanentRedirect
+   * (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html; the SDK follows it only with
+   * `followRegionRedirects`); HeadBucket answers the bucket's region (x-amz-bucket-region, API_HeadBucket).
+   */
+  const inRegion = (name: string | undefined, call: CallContext) => {
+    const b = bucket(name);
+    if (b.region !== call.region) throw awsError("PermanentRedirect", "The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.", 301);
     return b;
   };
   /** The current version, unless it is a delete marker: "a delete marker ... GET returns 404" (https://docs.aws.amazon.com/AmazonS3/latest/userguide/DeleteMarker.html). */
@@ -78,13 +88,20 @@ export function s3Service(fake: FakeAws): Service<typeof S3> {
         if (s3().foreign.has(i.Bucket!)) throw awsError("Forbidden", "", 403);
         return { BucketRegion: bucket(i.Bucket).region };
       },
-      GetObject: (i) => {
-        const v = current(bucket(i.Bucket), i.Key!);
+      // With VersionId, that version (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html); one the key never had is NoSuchVersion.
+      GetObject: (i, call) => {
+        const b = inRegion(i.Bucket, call);
+        if (i.VersionId !== undefined) {
+          const old = b.objects.get(i.Key!)?.find((x) => x.versionId === i.VersionId && x.body !== undefined);
+          if (!old) throw awsError("NoSuchVersion", "The specified version does not exist.", 404);
+          return { Body: bodyOf(old.body!), ETag: old.etag, VersionId: old.versionId };
+        }
+        const v = current(b, i.Key!);
         if (!v) throw awsError("NoSuchKey", "The specified key does not exist.", 404);
         return { Body: bodyOf(v.body!), ETag: v.etag, VersionId: v.versionId };
       },
       ListObjectVersions: (i) => ({
-        Versions: [...bucket(i.Bucket).objects].filter(([k]) => k.startsWith(i.Prefix ?? "")).flatMap(([Key, vs]) => vs.filter((v) => v.body !== undefined).map((v) => ({ Key, VersionId: v.versionId, ETag: v.etag }))),
+        Versions: [...bucket(i.Bucket).objects].filter(([k]) => k.startsWith(i.Prefix ?? "")).flatMap(([Key, vs]) => vs.filter((v) => v.body !== undefined).map((v) => ({ Key, VersionId: v.versionId, ETag: v.etag, Size: v.body!.length, ...(v.at === undefined ? {} : { LastModified: new Date(v.at) }) }))),
       }),
       GetBucketVersioning: (i) => ({ Status: bucket(i.Bucket).versioning }),
       GetBucketEncryption: (i) => ({ ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: bucket(i.Bucket).encryption } }] } }),
@@ -129,17 +146,17 @@ export function s3Service(fake: FakeAws): Service<typeof S3> {
         JSON.parse(i.Policy!); // MalformedPolicy otherwise
         bucket(i.Bucket).policy = i.Policy!;
       },
-      PutObject: (i) => {
-        const b = bucket(i.Bucket);
+      PutObject: (i, call) => {
+        const b = inRegion(i.Bucket, call);
         checkConditions(b, i.Key!, i);
         const body = String(i.Body ?? "");
-        const v: S3Version = { versionId: b.versioning === "Enabled" ? fake.id("v") : "null", body, etag: etagOf(body) };
+        const v: S3Version = { versionId: b.versioning === "Enabled" ? fake.id("v") : "null", body, etag: etagOf(body), at: fake.clock.now() };
         store(b, i.Key!, v);
         return { ETag: v.etag, VersionId: v.versionId };
       },
       /** Without a version id: a versioned bucket gets a delete marker, earlier versions stay (DeleteObject API reference). */
-      DeleteObject: (i) => {
-        const b = bucket(i.Bucket);
+      DeleteObject: (i, call) => {
+        const b = inRegion(i.Bucket, call);
         checkConditions(b, i.Key!, i);
         if (b.versioning === "Enabled") store(b, i.Key!, { versionId: fake.id("v") });
         else b.objects.delete(i.Key!);

@@ -117,7 +117,7 @@ function roleAllows(fake: FakeAws, roleArn: string, action: string, resource: st
 }
 
 async function invoke(fake: FakeAws, s: Schedule, at: number): Promise<void> {
-  const [service, api] = s.target.Arn.replace("arn:aws:scheduler:::aws-sdk:", "").split(":") as [string, string];
+  const [service, api] = s.target.Arn.replace(`arn:${fake.partition}:scheduler:::aws-sdk:`, "").split(":") as [string, string];
   const target = TARGETS[`${service}:${api}`];
   if (!target) throw new Error(`fake scheduler: unmodelled target ${s.target.Arn}`);
   const action = `${service}:${api[0]!.toUpperCase()}${api.slice(1)}`;
@@ -177,6 +177,10 @@ export function schedulerService(fake: FakeAws): Service<typeof Scheduler> {
    * The target's role must be one Scheduler can assume, which a role created a moment ago is not yet (see
    * iam.ts): ValidationException, as reported for a role created just before CreateSchedule (aws/aws-sdk-js-v3#6494).
    */
+  /** A universal target is `arn:<partition>:scheduler:::aws-sdk:<service>:<apiAction>` (managing-targets-universal.html). */
+  const requireTarget = (arn: string | undefined) => {
+    if (!arn?.startsWith(`arn:${fake.partition}:scheduler:::aws-sdk:`)) throw awsError("ValidationException", `Invalid target ARN ${arn}.`);
+  };
   const requireAssumable = (roleArn: string | undefined) => {
     if (!roleAssumable(fake, roleArn)) throw awsError("ValidationException", "The execution role you provide must allow AWS EventBridge Scheduler to assume the role.");
   };
@@ -237,6 +241,7 @@ export function schedulerService(fake: FakeAws): Service<typeof Scheduler> {
       UntagResource: (i) => { const g = byArn(i.ResourceArn); for (const k of i.TagKeys ?? []) delete g.tags[k]; },
       CreateSchedule: (i) => {
         settle();
+        requireTarget(i.Target?.Arn);
         requireAssumable(i.Target?.RoleArn);
         const s = define(i, fake.clock.now());
         const key = `${s.group}/${s.name}`;
@@ -246,6 +251,7 @@ export function schedulerService(fake: FakeAws): Service<typeof Scheduler> {
       },
       // UpdateSchedule replaces every field, optional ones included (API_UpdateSchedule).
       UpdateSchedule: (i) => {
+        requireTarget(i.Target?.Arn);
         requireAssumable(i.Target?.RoleArn);
         const old = schedule(i.GroupName, i.Name);
         const s = define(i, old.createdAt);
