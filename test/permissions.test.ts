@@ -14,17 +14,18 @@ import { APP, withHarness, type Harness } from "./helpers.js";
 
 /** The IAM prefix of each client the fake records calls of. */
 const PREFIX: Record<string, string> = { elbv2: "elasticloadbalancing" };
+/** Calls whose IAM action has another name (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadBucket.html). */
+const ACTION_OF: Record<string, string> = { "s3:HeadBucket": "s3:ListBucket" };
 /** GetCallerIdentity needs no permission (https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html). */
 const FREE = new Set(["sts:GetCallerIdentity"]);
 
 /**
  * Listed, yet no call of that name is ever made: IAM checks them as part of another call. PassRole when a task
  * definition or a schedule names a role (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html);
- * s3:ListBucket makes S3 answer a missing state object 404 instead of 403 (API_GetObject.html, "Permissions");
  * rds:CreateDBSnapshot is what a DeleteDBInstance with a final snapshot needs (API_DeleteDBInstance.html);
  * the ECR push actions are docker's, in the CI workflow (`docker login`/`docker push`), not this tool's.
  */
-const CHECKED_WITHOUT_A_CALL = new Set(["iam:PassRole", "s3:ListBucket", "rds:CreateDBSnapshot", ...DOCKER_PUSH_ACTIONS]);
+const CHECKED_WITHOUT_A_CALL = new Set(["iam:PassRole", "rds:CreateDBSnapshot", ...DOCKER_PUSH_ACTIONS]);
 
 /** Called only on a path these runs do not take, and where that path's own test calls it. */
 const CALLED_ELSEWHERE = new Set(["ec2:DescribeNetworkInterfaces" /* two live copies of the network: test/two-runs.test.ts */]);
@@ -42,7 +43,8 @@ async function run(h: Harness, argv: string[], spec: object, expectCode: number 
   if (expectCode !== undefined) assert.equal(r.code, expectCode, `${argv.join(" ")}: ${r.stderr}`);
   const listed = CI_COMMANDS.has(argv[0]!) ? ciActions(spec) : new Set(stackActions(spec as PermissionSpec));
   for (const c of h.fake.calls) {
-    const action = `${PREFIX[c.service] ?? c.service}:${c.op}`;
+    const call = `${PREFIX[c.service] ?? c.service}:${c.op}`;
+    const action = ACTION_OF[call] ?? call;
     if (FREE.has(action)) continue;
     called.add(action);
     if (!listed.has(action)) outside.push(`${argv[0]}: ${action}`);
@@ -57,13 +59,14 @@ const SECRET = "arn:aws:ssm:us-east-1:123456789012:parameter/spontime/sentry-dsn
 /** Changes made behind the tool's back, one per field `up` repairs with a call of its own. */
 function drift(h: Harness): void {
   const ec2 = h.fake.ec2;
-  ec2.sgs.forEach((sg) => sg.rules.push({ protocol: "tcp", from: 22, to: 22, kind: "IpRanges", source: "0.0.0.0/0" }));
+  ec2.sgs.forEach((sg) => { sg.rules.push({ protocol: "tcp", from: 22, to: 22, kind: "IpRanges", source: "0.0.0.0/0" }); sg.egress = [{ protocol: "tcp", from: 25, to: 25, kind: "IpRanges", source: "0.0.0.0/0" }]; });
   ec2.igws.forEach((igw) => { igw.vpcId = undefined; });
   ec2.routeTables.forEach((t) => t.routes.forEach((r) => { if (r.dest === "0.0.0.0/0") r.gatewayId = "igw-elsewhere"; }));
-  h.fake.elb.lbs.forEach((lb) => { lb.securityGroups = []; lb.subnets = lb.subnets.slice(0, 1); });
+  h.fake.elb.lbs.forEach((lb) => { lb.securityGroups = []; lb.subnets = lb.subnets.slice(0, 1); lb.attributes["idle_timeout.timeout_seconds"] = "4000"; });
+  h.fake.elb.listeners.forEach((l, arn) => { l.rules.push({ arn: `${arn}/rule/by-hand`, priority: "10", conditions: [{ Field: "path-pattern", Values: ["/admin/*"] }], actions: [{ Type: "fixed-response", FixedResponseConfig: { StatusCode: "503" } }] }); });
   h.fake.elb.tgs.forEach((tg) => { tg.interval = 120; });
   h.fake.iam.roles.forEach((role) => { role.trust = "{}"; role.policies.add("arn:aws:iam::aws:policy/ReadOnlyAccess"); });
-  h.fake.ecr.repos.forEach((repo) => { repo.scanOnPush = !repo.scanOnPush; repo.policy = undefined; });
+  h.fake.ecr.repos.forEach((repo) => { repo.scanOnPush = !repo.scanOnPush; repo.policy = undefined; repo.tagMutability = "IMMUTABLE"; });
   h.fake.rds.subnetGroups.forEach((g) => { g.subnets = g.subnets.slice(0, 1); });
   h.fake.logs.groups.forEach((g) => { g.retention = 30; });
   [...h.fake.ecs.services.values()].forEach((s) => { s.desiredCount = 3; });

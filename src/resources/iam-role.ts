@@ -48,7 +48,7 @@ export const executionRole: StackResource<Want, Attrs, Out> = {
   client: "iam",
   tagging: "iam",
   actions: {
-    observe: ["iam:GetRole", "iam:ListAttachedRolePolicies", "iam:GetRolePolicy"],
+    observe: ["iam:GetRole", "iam:ListAttachedRolePolicies", "iam:ListRolePolicies", "iam:GetRolePolicy"],
     create: ["iam:CreateRole", "iam:AttachRolePolicy"],
     update: ["iam:UpdateAssumeRolePolicy", "iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:DeleteRolePolicy"],
     delete: ["iam:DetachRolePolicy", "iam:DeleteRolePolicy", "iam:DeleteRole"],

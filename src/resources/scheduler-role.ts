@@ -35,7 +35,12 @@ export const schedulerRole: StackResource<Want, Attrs, { roleArn: string; roleNa
   kind: "iam:role",
   client: "iam",
   tagging: "iam",
-  actions: { observe: ["iam:GetRole", "iam:GetRolePolicy"], create: ["iam:CreateRole", "iam:PutRolePolicy"], update: ["iam:UpdateAssumeRolePolicy", "iam:PutRolePolicy"], delete: ["iam:DeleteRolePolicy", "iam:DeleteRole"] },
+  actions: {
+    observe: ["iam:GetRole", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies", "iam:ListRolePolicies"],
+    create: ["iam:CreateRole", "iam:PutRolePolicy"],
+    update: ["iam:UpdateAssumeRolePolicy", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:AttachRolePolicy", "iam:DetachRolePolicy"],
+    delete: ["iam:DetachRolePolicy", "iam:DeleteRolePolicy", "iam:DeleteRole"],
+  },
   ignored: {
     "path, description, maximum session duration, permissions boundary": "a boundary only narrows what the role may do; the others change nothing the schedules rely on",
   },

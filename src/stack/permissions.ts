@@ -38,9 +38,11 @@ const HTTPS_RUN_ACTIONS = ["route53:ListHostedZonesByName"];
  * The state in S3 (src/state/s3.ts): read, conditional write, lock object delete. Without s3:ListBucket S3
  * answers a missing key with 403 AccessDenied instead of 404 NoSuchKey
  * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html, "Permissions"): a first run could not
- * tell "no state yet" from "not allowed".
+ * tell "no state yet" from "not allowed". HeadBucket (the bucket's region) needs s3:ListBucket too
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadBucket.html); GetBucketVersioning tells a locked
+ * run whether a lost state could be recovered.
  */
-export const S3_STATE_ACTIONS = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"];
+export const S3_STATE_ACTIONS = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket", "s3:GetBucketVersioning"];
 const S3_STATE_SAYS = "with the state in S3 (`state.backend: \"s3\"`)";
 
 /**
