@@ -79,13 +79,14 @@ describe("plans people can read", () => {
     assert.ok(!JSON.stringify(planJson(plan)).includes("spontime:user-tags"), "--json hides it too");
   });
 
-  it("plan --json carries the structured diff; debug off fits in 5 lines of plan", async () => {
+  it("plan --json carries the structured diff; debug off fits in 5 lines of plan, and its bill stays the same", async () => {
     await withHarness(async (h) => {
       await h.up();
       await h.deploy("v1");
       const spec = h.writeSpec({ app: { debug: false } });
       const text = await h.cli(["plan", "--config", spec]);
       const lines = text.stdout.trimEnd().split("\n");
+      assert.match(lines.pop()!, /^Monthly cost: ~\$50 → ~\$50 \(no change\)/);
       assert.ok(lines.length <= 5, `${lines.length} lines:\n${text.stdout}`);
       assert.match(text.stdout, /environment\.DEBUG: "True" → "False"/);
       const json = JSON.parse((await h.cli(["plan", "--json", "--config", spec])).stdout) as ReturnType<typeof planJson>;

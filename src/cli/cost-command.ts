@@ -1,4 +1,5 @@
-import { estimate } from "../cost/estimate.js";
+import { estimate, PRICES_FROM } from "../cost/estimate.js";
+import type { CostChange } from "../stack/cost-change.js";
 import { UserError } from "../errors.js";
 import { StateStore } from "../state/store.js";
 import type { CommandContext } from "./context.js";
@@ -19,6 +20,20 @@ export function renderCost(out: Output, spec: Parameters<typeof estimate>[0], as
   out.out("Savings:");
   for (const s of e.savings) out.out(`  ${s.item.padEnd(width)}  ${`-${dollars(s.monthly)}`.padStart(8)}${out.paint("dim", `  ${s.note}`)}`);
 }
+
+const wholeDollars = (n: number) => `$${Math.abs(Math.round(n))}`;
+
+/** `Monthly cost: $0 → ~$50 (+$50) before usage (…)`: what a plan changes in the bill, in whole dollars as estimates go. */
+export function costChangeLine({ before, after }: CostChange): string {
+  const about = (n: number | null) => (n === null ? "unknown" : n === 0 ? "$0" : `~${wholeDollars(n)}`);
+  const delta = before === null || after === null ? "a price is missing" : Math.round(after - before) === 0 ? "no change" : `${after > before ? "+" : "-"}${wholeDollars(after - before)}`;
+  return `Monthly cost: ${about(before)} → ${about(after)} (${delta}) before usage (${PRICES_FROM}; \`spontime-infra cost\` itemises it).`;
+}
+
+/** The same figures for `--json`, to the cent. */
+export const costJson = ({ before, after }: CostChange) => ({
+  monthlyBefore: before, monthlyAfter: after, monthlyChange: before === null || after === null ? null : Math.round((after - before) * 100) / 100, pricesFrom: PRICES_FROM,
+});
 
 export async function cost(c: CommandContext): Promise<number> {
   const spec = c.spec();

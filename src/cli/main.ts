@@ -55,7 +55,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
     .addHelpText("after", `
 Examples:
   $ spontime-infra plan                      # offline without credentials: what \`up\` would create
-  $ spontime-infra up                        # stand the stack up (about 15 minutes, RDS is the long pole)
+  $ spontime-infra up                        # the plan and its monthly cost, asks, then stands the stack up (about 15 minutes, RDS is the long pole)
   $ spontime-infra deploy --tag $GITHUB_SHA  # CI: new image, wait for the rollout, health-check
   $ spontime-infra down --yes                # delete everything (the DB leaves a final snapshot)
 
@@ -100,7 +100,7 @@ any snapshots it kept), 4 \`up --plan\`: the saved plan is stale, 130 interrupte
     .addHelpText("after", "  $ spontime-infra plan --out plan.json && spontime-infra up --plan plan.json   # CI: apply the reviewed plan\n");
   add("up", "create or update the stack until it matches the spec", "up --yes",
     async () => (await import("./stack-commands.js")).up)
-    .option("-y, --yes", "do not ask before replacing stateful resources")
+    .option("-y, --yes", "do not ask before changing the stack (required without a terminal when there are changes)")
     .option("--json", "print the plan and the result (outcome, outputs, AWS calls made) as JSON")
     .option("--wake", "also wake a sleeping stack")
     .option("--plan <file>", "apply exactly this saved plan (`plan --out`); exit 4 if the state, the spec or AWS moved since")

@@ -11,6 +11,8 @@ import { openState } from "../state/open.js";
 import { Cancelled, confirm, type CommandContext } from "./context.js";
 import { Progress } from "./progress.js";
 import { snapshotCost } from "../cost/estimate.js";
+import { costChange } from "../stack/cost-change.js";
+import { costChangeLine, costJson } from "./cost-command.js";
 import { planJson, renderPlan, shortId } from "./render.js";
 
 /**
@@ -97,9 +99,9 @@ export async function plan(c: CommandContext<{ detailedExitcode?: boolean; resto
     const { savedPlan } = await import("../stack/saved-plan.js");
     writeFileSync(c.opts.out, JSON.stringify(savedPlan(stack, p, new Date(stack.ctx.clock.now())), null, 2) + "\n", { mode: 0o600 });
   }
-  if (c.opts.json) c.out.json({ ...planJson(p), driftChecked, ...(c.opts.out ? { savedTo: c.opts.out } : {}) });
+  if (c.opts.json) c.out.json({ ...planJson(p), cost: costJson(costChange(stack.spec, p)), driftChecked, ...(c.opts.out ? { savedTo: c.opts.out } : {}) });
   else {
-    renderPlan(c.out, p, { driftChecked });
+    showPlan(c, stack, p, { driftChecked });
     if (c.opts.out) c.out.out(`\nSaved the plan to ${c.opts.out}: \`spontime-infra up --plan ${c.opts.out}\` applies exactly this, while nothing it saw has moved.`);
     if (p.changes.some((ch) => ch.action === "create")) {
       c.out.out("");
@@ -158,6 +160,12 @@ function reportApply(c: CommandContext, result: ApplyResult, verb: string, comma
     return EXIT.failed;
   }
   return EXIT.ok;
+}
+
+/** The plan, then what it changes in the monthly bill. */
+function showPlan(c: CommandContext, stack: Stack, p: Plan, options: { driftChecked?: boolean } = {}): void {
+  renderPlan(c.out, p, options);
+  if (hasChanges(p)) c.out.out(costChangeLine(costChange(stack.spec, p)));
 }
 
 /**
@@ -275,7 +283,8 @@ export async function up(c: CommandContext<{ wake?: boolean; skipPreflight?: boo
         return EXIT.stalePlan;
       }
       ({ plan: p, observed } = saved);
-      if (!c.opts.json) renderPlan(c.out, p);
+      // A saved plan was reviewed when it was saved: applied as it stands, unasked (Terraform's `apply FILE`).
+      if (!c.opts.json) showPlan(c, stack, p);
     } else {
       await stack.connect();
       warnAboutSpec(c, stack);
@@ -297,12 +306,13 @@ export async function up(c: CommandContext<{ wake?: boolean; skipPreflight?: boo
       if (!hasChanges(p)) {
         c.out.err(leftAlone(p).length ? "No other changes." : "No changes: the stack matches the spec.");
       } else {
-        if (!c.opts.json) renderPlan(c.out, p);
+        if (!c.opts.json) showPlan(c, stack, p);
         if (!c.opts.skipPreflight && (await preflightFailed(c, stack, p))) return EXIT.failed;
+        // Any change is asked for (it may start a ~$50/month stack); what deletes, replaces or stops is said in the question.
         const risky = riskyChanges(p);
-        if (risky.length && !(await confirm(c, `This ${risky.join("; ")}.`, "refusing to delete or replace resources, or stop the app, unasked"))) {
-          throw new Cancelled("Nothing changed.");
-        }
+        const question = `${risky.length ? `This ${risky.join("; ")}. ` : ""}Apply the plan above?`;
+        const refusal = risky.length ? "refusing to delete or replace resources, or stop the app, unasked" : "refusing to create or change the stack unasked";
+        if (!(await confirm(c, question, refusal))) throw new Cancelled("Nothing changed.");
       }
     }
     // Which spec the stack was applied from: a later run that finds none refuses (openStack) instead of planning the defaults.
@@ -315,7 +325,7 @@ export async function up(c: CommandContext<{ wake?: boolean; skipPreflight?: boo
     const saveError = await lastWrite(stack);
     const code = saveError ? EXIT.failed : reportApply(c, result, "created or updated", "up");
     if (c.opts.json) {
-      c.out.json(applyJson(p, result, stack, code, saveError));
+      c.out.json({ ...applyJson(p, result, stack, code, saveError), cost: costJson(costChange(stack.spec, p)) });
     } else if (code === EXIT.ok) {
       if (hasChanges(p)) c.out.err(c.out.paint("green", "Done."));
       const url = stack.url(result.outputs);

@@ -34,7 +34,11 @@ export const PRICES = {
   route53ZoneMonth: 0.5,
 } as const;
 
-export interface CostLine { item: string; monthly: number | "usage"; note?: string }
+/** What a line bills for, when a resource of the stack does: absent before a first `up`, the line costs nothing yet. */
+export type Billed = "load balancer" | "service" | "database";
+export const PRICES_FROM = "us-east-1 list prices, 2026";
+
+export interface CostLine { item: string; monthly: number | "usage"; note?: string; bills?: Billed }
 export interface Estimate {
   region: string;
   pricesFrom: string;
@@ -77,19 +81,19 @@ export function estimate(spec: Spec, kept?: { snapshotsGb: number; liveStorageGb
   const scheduled = spec.schedule ? `, awake ${Math.round(hours.service)} h/month by schedule` : "";
   const storage = spec.database.allocatedStorage * PRICES.rdsStorageGbMonth;
   const lines: CostLine[] = [
-    { item: "Application Load Balancer (hours)", monthly: round(alb) },
+    { item: "Application Load Balancer (hours)", monthly: round(alb), bills: "load balancer" },
     { item: "ALB load balancer capacity units", monthly: "usage", note: "$0.008 per LCU-hour" },
-    { item: "public IPv4 addresses: 2 for the ALB", monthly: round(albIps) },
-    { item: `public IPv4 address: ${tasks} for the task${tasks === 1 ? "" : "s"}${scheduled}`, monthly: round(taskIps) },
+    { item: "public IPv4 addresses: 2 for the ALB", monthly: round(albIps), bills: "load balancer" },
+    { item: `public IPv4 address: ${tasks} for the task${tasks === 1 ? "" : "s"}${scheduled}`, monthly: round(taskIps), bills: "service" },
     {
-      item: `Fargate${spot ? " Spot" : ""} ${spec.app.architecture} ${tasks} × ${vcpu} vCPU + ${gb} GB${scheduled}`, monthly: round(fargate),
+      item: `Fargate${spot ? " Spot" : ""} ${spec.app.architecture} ${tasks} × ${vcpu} vCPU + ${gb} GB${scheduled}`, monthly: round(fargate), bills: "service",
       // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-capacity-providers.html
       ...(spot ? { note: "at AWS's \"up to 70%\" off: the actual Spot price varies by region and over time; AWS can interrupt a task with a 2-minute warning" } : {}),
     },
     rds === undefined
-      ? { item: `RDS ${spec.database.instanceClass} (hours)`, monthly: "usage", note: "no price for this class in the table: see the RDS pricing page" }
-      : { item: `RDS ${spec.database.instanceClass} Single-AZ (hours)${spec.schedule ? `, running ${Math.round(hours.database)} h/month by schedule` : ""}`, monthly: round(rds) },
-    { item: `RDS storage ${spec.database.allocatedStorage} GB ${spec.database.storageType}`, monthly: round(storage) },
+      ? { item: `RDS ${spec.database.instanceClass} (hours)`, monthly: "usage", note: "no price for this class in the table: see the RDS pricing page", bills: "database" }
+      : { item: `RDS ${spec.database.instanceClass} Single-AZ (hours)${spec.schedule ? `, running ${Math.round(hours.database)} h/month by schedule` : ""}`, monthly: round(rds), bills: "database" },
+    { item: `RDS storage ${spec.database.allocatedStorage} GB ${spec.database.storageType}`, monthly: round(storage), bills: "database" },
     { item: "RDS backups (up to 100% of storage)", monthly: 0, note: "free within the provisioned size" },
     { item: "CloudWatch Logs", monthly: "usage", note: "$0.50/GB ingested, $0.03/GB-month stored" },
     { item: "ECR storage", monthly: "usage", note: "$0.10/GB-month" },
@@ -117,7 +121,17 @@ export function estimate(spec: Spec, kept?: { snapshotsGb: number; liveStorageGb
     { item: "already avoided: NAT gateway", monthly: round(PRICES.natGatewayHour * H), note: "tasks use a public IP instead" },
     ...(rds === undefined ? [] : [{ item: "already avoided: Multi-AZ RDS", monthly: round(rds + storage), note: "a standby doubles instance hours and storage" }]),
   ].filter((s) => s.monthly > 0 && !(s.item.startsWith("ARM64") && spec.app.architecture === "ARM64"));
-  return { region: spec.region, pricesFrom: "us-east-1 list prices, 2026", lines, total, incomplete, asleepTotal, savings };
+  return { region: spec.region, pricesFrom: PRICES_FROM, lines, total, incomplete, asleepTotal, savings };
+}
+
+/**
+ * The monthly total, before usage, of the billed parts that exist (none before a first `up`: $0); null when a
+ * part that exists has no price in the table.
+ */
+export function monthlyOf(spec: Spec, present: ReadonlySet<Billed>): number | null {
+  const lines = estimate(spec).lines.filter((l) => l.bills && present.has(l.bills));
+  if (lines.some((l) => l.monthly === "usage")) return null;
+  return round(lines.reduce((sum, l) => sum + (typeof l.monthly === "number" ? l.monthly : 0), 0));
 }
 
 /** What kept DB snapshots cost a month: all of them once the stack is down, beyond the instance's storage while it runs. */
