@@ -155,6 +155,6 @@ export async function logs(c: CommandContext<{ follow?: boolean; since?: string;
 
 export async function ciPolicyCommand(c: CommandContext): Promise<number> {
   // The account id once `up` has run; "*" otherwise.
-  c.out.json(ciPolicy(c.spec(), (await openStack(c, { anySpec: true })).accountFromState()));
+  c.out.json(ciPolicy(c.spec(), (await openStack(c, { anySpec: true })).fromState.account()));
   return EXIT.ok;
 }

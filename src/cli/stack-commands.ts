@@ -7,6 +7,7 @@ import { hasChanges, hasDrift, leftAlone, type Observed, type Plan } from "../en
 import type { Live } from "../engine/types.js";
 import { UserError, errorMessage } from "../errors.js";
 import { Stack, type StackSnapshot } from "../stack/stack.js";
+import { stackStatus } from "../stack/status.js";
 import { openState } from "../state/open.js";
 import { Cancelled, confirm, type CommandContext } from "./context.js";
 import { Progress } from "./progress.js";
@@ -328,9 +329,9 @@ export async function up(c: CommandContext<{ wake?: boolean; skipPreflight?: boo
       c.out.json({ ...applyJson(p, result, stack, code, saveError), cost: costJson(costChange(stack.spec, p)) });
     } else if (code === EXIT.ok) {
       if (hasChanges(p)) c.out.err(c.out.paint("green", "Done."));
-      const url = stack.url(result.outputs);
+      const url = stack.fromState.url(result.outputs);
       if (url) c.out.out(`App URL: ${url}`);
-      if (stack.awaitingFirstDeploy(result.outputs)) {
+      if (stack.fromState.awaitingFirstDeploy(result.outputs)) {
         c.out.out("Waiting for the first deploy: push an image and run `spontime-infra deploy --tag <tag>` (the service runs 0 tasks until then).");
       }
     }
@@ -377,8 +378,8 @@ export async function wake(c: CommandContext<{ healthTimeout?: string; dryRun?: 
   const done = await sleepOrWake(c, stack, false);
   if (!done) return EXIT.ok;
   if (done.code !== EXIT.ok) return done.code;
-  const url = stack.url(done.result?.outputs);
-  if (stack.awaitingFirstDeploy(done.result?.outputs) || !url) {
+  const url = stack.fromState.url(done.result?.outputs);
+  if (stack.fromState.awaitingFirstDeploy(done.result?.outputs) || !url) {
     c.out.out("Awake. No image deployed yet: nothing to health-check.");
     return EXIT.ok;
   }
@@ -460,7 +461,7 @@ export async function status(c: CommandContext): Promise<number> {
   await stack.connect();
   const observed = await stack.observe();
   if (![...observed.values()].some(Boolean)) return reportDown(c, stack);
-  const { summary, rows } = await stack.status(observed);
+  const { summary, rows } = await stackStatus(stack, observed);
   if (c.opts.json) {
     c.out.json({ ...summary, resources: rows });
     return EXIT.ok;
@@ -485,7 +486,7 @@ export async function status(c: CommandContext): Promise<number> {
 
 /** What scripts need, from the state file (no AWS call); secrets only on request. */
 export async function outputs(c: CommandContext<{ showSecrets?: boolean }>): Promise<number> {
-  const values = (await openStack(c, { anySpec: true })).outputs(!!c.opts.showSecrets);
+  const values = (await openStack(c, { anySpec: true })).fromState.outputs(!!c.opts.showSecrets);
   if (c.opts.json) c.out.json(values);
   else for (const [k, v] of Object.entries(values)) c.out.out(`${k.padEnd(18)} ${v ?? "-"}`);
   return EXIT.ok;

@@ -1,8 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { DescribeTargetHealthCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { Aws } from "../aws/clients.js";
 import { describeAwsError } from "../aws/errors.js";
-import { appUrl, awaitingFirstDeploy, names, TAG_ASLEEP } from "../config/names.js";
+import { names, TAG_ASLEEP } from "../config/names.js";
 import type { Spec } from "../config/schema.js";
 import { applyDown, applyUp, DEFAULT_CONCURRENCY, type ApplyResult } from "../engine/apply.js";
 import { realClock, type Clock } from "../shared/clock.js";
@@ -18,11 +17,7 @@ import { findStackSnapshots, type StackSnapshot } from "../aws/rds.js";
 export type { StackSnapshot };
 import { ecrRepository } from "../resources/ecr-repository.js";
 import { ecsService } from "../resources/ecs-service.js";
-import { loadBalancer } from "../resources/load-balancer.js";
-import { secrets } from "../resources/secrets.js";
 import { publicSubnets } from "../resources/subnet.js";
-import { targetGroup } from "../resources/target-group.js";
-import { databaseUrl, taskDefinition } from "../resources/task-definition.js";
 import { phaseAt } from "../config/schedule.js";
 import { StackClaim } from "../state/claim.js";
 import { lockHolder, StateStore, type Confirm } from "../state/store.js";
@@ -30,9 +25,9 @@ import { chooseAzs, type Unchecked } from "./azs.js";
 import { ALL_RESOURCES, onlyAmong, toObserve, wantedBy, type Recorded, type StackResourceOfAnyKind } from "./resources.js";
 import { certificate } from "../resources/certificate.js";
 import { validationRecord } from "../resources/dns-record.js";
-import { httpsListener } from "../resources/https-listener.js";
 import { findHostedZone } from "../aws/route53.js";
-import { networkUsers } from "../aws/ec2.js";
+import { refuseOtherCopies } from "./other-copies.js";
+import { StateView } from "./state-view.js";
 
 export interface StackOptions {
   spec: Spec;
@@ -64,17 +59,8 @@ const shortName = (id: string) => id.split("/").slice(-2, -1)[0] ?? id;
 
 export type Asleep = DesiredStack["asleep"];
 
-/** The AWS CLI commands that remove one EC2 item of a kind (a gateway is detached from its VPC first). */
-const REMOVE: Record<string, (id: string) => string[]> = {
-  "ec2:vpc": (id) => [`aws ec2 delete-vpc --vpc-id ${id}`],
-  "ec2:subnet": (id) => [`aws ec2 delete-subnet --subnet-id ${id}`],
-  "ec2:security-group": (id) => [`aws ec2 delete-security-group --group-id ${id}`],
-  "ec2:route-table": (id) => [`aws ec2 delete-route-table --route-table-id ${id}`],
-  "ec2:internet-gateway": (id) => [`aws ec2 detach-internet-gateway --internet-gateway-id ${id} --vpc-id <the VPC it is attached to>`, `aws ec2 delete-internet-gateway --internet-gateway-id ${id}`],
-};const AWAKE: Asleep = { service: false, database: false };
+const AWAKE: Asleep = { service: false, database: false };
 const ASLEEP: Asleep = { service: true, database: true };
-
-export interface StatusRow { key: string; title: string; id: string | null; state: string; sync: "in sync" | "drifted" | "missing"; fields: string[] }
 
 /**
  * This stack: its resources, its spec and state, AWS, and everything the CLI asks of it (plan, apply, URL,
@@ -94,6 +80,8 @@ export class Stack {
   /** `sleep`, `wake` or `up --wake` decided what is asleep in this run: the schedule does not. */
   private asleepChosen = false;
   private stackClaim: StackClaim | undefined;
+  /** What the state file says, with no AWS call: the URL, the outputs scripts read, the account. */
+  readonly fromState: StateView;
 
   constructor(readonly options: StackOptions) {
     const { spec } = options;
@@ -123,6 +111,7 @@ export class Stack {
       notices: [],
       run: { id: randomUUID(), since: new Date(clock.now()).toISOString() },
     };
+    this.fromState = new StateView(this.state, () => this.ctx.spec, this.ctx.names);
   }
 
   get spec(): DesiredStack { return this.ctx.spec; }
@@ -269,40 +258,9 @@ export class Stack {
     return this.ctx.spec.https || typeof domain !== "string" || !domain ? this.ctx.spec : { ...this.ctx.spec, https: { domain } };
   }
 
-  /**
-   * Two live copies of a resource, one made by another run (two runs at once from two state directories, before
-   * the claim, or beside an older version): `up` deletes neither, and stops here, before any change, naming each
-   * copy (id, when and by which run it was made, what uses it) and how to resolve it.
-   */
-  async refuseOtherCopies(observed: Observed): Promise<void> {
-    const split = this.all.flatMap((r) => {
-      const live = observed.get(r.key);
-      return live?.otherCopies ? [{ r, copies: [live, ...live.otherCopies] }] : [];
-    });
-    if (!split.length) return;
-    const lines: string[] = [];
-    const removals: string[][] = [];
-    for (const { r, copies } of split) {
-      const recorded = this.state.data.resources[r.key]?.id;
-      const seen = await Promise.all(copies.map(async (copy) => ({ copy, users: await networkUsers(this.aws, r.kind, copy.id) })));
-      // Keep the copy this state file records; else the one more things use.
-      const keep = seen.find((x) => x.copy.id === recorded) ?? [...seen].sort((x, y) => y.users.length - x.users.length)[0]!;
-      lines.push(`  ${r.title(this.ctx.spec)}:`);
-      for (const { copy, users } of seen) {
-        const made = copy.createdBy ? `made ${copy.createdBy.since} by run ${copy.createdBy.run}` : "made by an earlier version (no time recorded)";
-        const mark = copy === keep.copy ? `keep   ${copy.id}${copy.id === recorded ? " (this state file's)" : ""}` : `remove ${copy.id}`;
-        lines.push(`    ${mark}: ${made}; used by ${users.length ? users.join(", ") : "nothing"}`);
-        if (copy !== keep.copy) removals.push(REMOVE[r.kind]?.(copy.id) ?? [`# ${r.kind} ${copy.id}`]);
-      }
-    }
-    throw new ToolError([
-      "two live copies of the stack's network exist (two runs at once, each with its own state directory): this run changed nothing, and deletes neither",
-      ...lines,
-      "Keep the copies marked keep; if the ones marked remove are the ones in use (a load balancer's or the database's network interfaces), keep those instead and run from the state directory of the run that made them.",
-      "Remove the others, what is inside a VPC first, then run `spontime-infra up` again:",
-      // The resources are listed VPC first, then what is in it: removed the other way round.
-      ...removals.reverse().flat().map((c) => `  ${c}`),
-    ].join("\n"));
+  /** Two live copies of the stack's network: stops before any change, naming them (src/stack/other-copies.ts). */
+  refuseOtherCopies(observed: Observed): Promise<void> {
+    return refuseOtherCopies(this.aws, this.ctx.spec, this.all, observed, (key) => this.state.data.resources[key]?.id);
   }
 
   /**
@@ -351,11 +309,6 @@ export class Stack {
     return { plan: { ...this.plan(observed, "up"), mode: asleep ? "sleep" : "wake" }, observed };
   }
 
-  /** The app's URL, from outputs of this run or else the state file. */
-  url(outputs?: ReadonlyMap<string, Record<string, string>>): string | undefined {
-    const record = (key: string) => outputs?.get(key) ?? this.state.data.resources[key]?.outputs;
-    return appUrl(this.spec.https, !!record(httpsListener.key), record(loadBalancer.key)?.dnsName);
-  }
 
   /** What `down` deletes that a person should know about before saying yes. */
   deleteWarnings(observed: Observed): string[] {
@@ -402,83 +355,5 @@ export class Stack {
       const [title, name] = [r.title(this.former(observed)), shortName(observed.get(r.key)!.id)];
       return title.includes(name) ? title : `${title} (${name})`;
     });
-  }
-
-  /** The account id, from the repository URI the state file holds once `up` has run. */
-  accountFromState(): string | undefined {
-    return this.state.data.resources[ecrRepository.key]?.outputs.repositoryUri?.split(".")[0];
-  }
-
-  /** True while the service waits for its first image. */
-  awaitingFirstDeploy(outputs?: ReadonlyMap<string, Record<string, string>>): boolean {
-    const image = (outputs?.get(taskDefinition.key) ?? this.state.data.resources[taskDefinition.key]?.outputs)?.image;
-    return !image || awaitingFirstDeploy(image);
-  }
-
-  /** What scripts need, from the state file (no AWS call); secrets only on request. */
-  outputs(showSecrets = false): Record<string, string | null> {
-    const r = this.state.data.resources;
-    if (!this.state.exists) {
-      throw new UserError(`no outputs: no state at ${this.state.path}`, "run this where `up` ran, or point at the state with --state-dir <dir> (--state-bucket <bucket> for team state in S3); no stack yet? run `spontime-infra up` first");
-    }
-    if (!r[loadBalancer.key]) throw new UserError(`no outputs: ${this.state.path} has no stack yet`, "run `spontime-infra up` first");
-    const n = this.ctx.names;
-    const db = r[dbInstance.key]?.outputs;
-    const values: Record<string, string | null> = {
-      url: this.url() ?? null,
-      ecrRepositoryUri: r[ecrRepository.key]?.outputs.repositoryUri ?? null,
-      cluster: n.cluster, service: n.service, taskFamily: n.taskFamily, logGroup: n.logGroup,
-      dbEndpoint: db?.endpoint ?? null,
-      region: this.ctx.spec.region,
-    };
-    if (!showSecrets) return values;
-    const s = r[secrets.key]?.outputs;
-    const { username, name } = this.ctx.spec.database;
-    return { ...values, dbPassword: s?.dbPassword ?? null, secretKey: s?.secretKey ?? null, databaseUrl: databaseUrl(username, s?.dbPassword ?? "", db?.endpoint ?? "", db?.port ?? "5432", name) };
-  }
-
-  /** Each resource in sync, drifted or missing, and the app at a glance (URL, tasks, targets, database). */
-  async status(observed: Map<string, Live | undefined>) {
-    const rows: StatusRow[] = this.plan(observed, "up").changes.map((ch) => {
-      const live = observed.get(ch.key);
-      return {
-        key: ch.key, title: ch.title, id: ch.id ?? null,
-        state: live ? (live.state === "ready" ? String(live.attrs.status ?? "ok") : live.why) : "-",
-        sync: ch.action === "create" ? "missing" : ch.action === "noop" && !ch.diffs.length ? "in sync" : "drifted",
-        fields: ch.diffs.map((d) => d.path),
-      };
-    });
-    const service = observed.get(ecsService.key);
-    const db = observed.get(dbInstance.key);
-    const td = observed.get(taskDefinition.key);
-    const tg = observed.get(targetGroup.key);
-    const health = tg ? await this.targetHealth(tg.id) : [];
-    const summary = {
-      url: appUrl(this.spec.https, !!observed.get(httpsListener.key), observed.get(loadBalancer.key)?.outputs.dnsName) ?? null,
-      asleep: this.state.data.sleeping || this.ctx.spec.asleep.service,
-      schedule: this.scheduleSummary(),
-      awaitingFirstDeploy: td ? awaitingFirstDeploy(td.outputs.image!) : false,
-      image: td?.outputs.image ?? null,
-      tasks: service ? { running: Number(service.outputs.runningCount), desired: Number(service.outputs.desiredCount) } : null,
-      lastDeployment: service?.outputs.rolloutState || null,
-      targets: health,
-      database: db ? { status: String(db.attrs.status), endpoint: db.outputs.endpoint! } : null,
-    };
-    return { summary, rows };
-  }
-
-  /** The schedule as `status` shows it: the windows, and the next sleep or wake in the schedule's zone. */
-  private scheduleSummary() {
-    const schedule = this.options.spec.schedule;
-    if (!schedule) return null;
-    const phase = phaseAt(schedule, this.ctx.clock.now());
-    return { awake: [schedule.awake].flat(), timezone: schedule.timezone, next: phase.next ? { action: phase.service ? "wake" : "sleep", at: phase.next } : null };
-  }
-
-  private async targetHealth(targetGroupArn: string) {
-    const out = await this.aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }));
-    return (out.TargetHealthDescriptions ?? []).map((t) => ({
-      target: `${t.Target?.Id}:${t.Target?.Port}`, state: t.TargetHealth?.State ?? "unknown", reason: t.TargetHealth?.Reason ?? null,
-    }));
   }
 }
