@@ -9,7 +9,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ciPolicy, DOCKER_PUSH_ACTIONS } from "../src/app/ci-policy.js";
 import { SpecSchema } from "../src/config/schema.js";
-import { stackActions, S3_STATE_ACTIONS, type PermissionSpec } from "../src/stack/permissions.js";
+import { stackActions, type PermissionSpec } from "../src/stack/permissions.js";
+import { S3_STATE_RUN_ACTIONS } from "../src/state/s3-permissions.js";
 import { APP, withHarness, type Harness } from "./helpers.js";
 
 /** The IAM prefix of each client the fake records calls of. */
@@ -121,6 +122,6 @@ describe("the permission lists", () => {
     const everySpec = { schedule: SCHEDULE, https: { domain: "api.example.com" }, hostedZone: true, app: { capacity: "FARGATE_SPOT", secrets: { A: SECRET } }, state: { backend: "s3" } };
     const listed = new Set([...stackActions(everySpec), ...ciActions({})]);
     assert.deepEqual([...listed].filter((a) => !called.has(a) && !CHECKED_WITHOUT_A_CALL.has(a) && !CALLED_ELSEWHERE.has(a)).sort(), [], "every listed action is called somewhere");
-    assert.ok(S3_STATE_ACTIONS.every((a) => listed.has(a)));
+    assert.ok(S3_STATE_RUN_ACTIONS.every((a) => listed.has(a)));
   });
 });

@@ -6,6 +6,10 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { awsError } from "./fake/aws.js";
 import { APP, withHarness, type Harness } from "./helpers.js";
+import { describeAwsError } from "../src/aws/errors.js";
+import { ToolError } from "../src/errors.js";
+import { failureOf } from "../src/stack/failure.js";
+import { S3_BOOTSTRAP_ACTIONS, S3_STATE_ACTIONS } from "../src/state/s3-permissions.js";
 
 const BUCKET = "acme-spontime-state";
 const KEY = `spontime-infra/${APP}.json`;
@@ -208,7 +212,7 @@ describe("a lost answer on an S3 state write (issue 24 items 14, 15)", () => {
       assert.equal(r.code, 1);
       const doc = JSON.parse(r.stdout) as { outcome: string; error?: { message: string } };
       assert.equal(doc.outcome, "failed");
-      assert.match(doc.error!.message, /write s3:\/\/acme-spontime-state\/spontime-infra\/spontime-poc\.json.*Access Denied/);
+      assert.match(doc.error!.message, /S3 refused s3:PutObject on s3:\/\/acme-spontime-state\/spontime-infra\/spontime-poc\.json \(403 AccessDenied, request req-\w+\): grant s3:PutObject/);
       assert.doesNotMatch(r.stderr, /Done\./);
     });
   });
@@ -249,6 +253,105 @@ describe("S3 state recovery (issue 24 item 24)", () => {
       assert.equal(bucketOf(h).versioning, "Enabled");
       assert.doesNotMatch((await h.cli(["up", "--yes", ...S3])).stderr, /has no versioning/);
     });
+  });
+});
+
+describe("S3 state permissions (issue 28 item 8)", () => {
+  const stateMay = (h: Harness, ...without: string[]) => { bucketOf(h).callerMay = S3_STATE_ACTIONS.filter((a) => !without.includes(a)); };
+
+  it("no s3:ListBucket, no state yet: S3 answers the read 403 (its HEADs with no body), said as the permission to grant, never UnknownError; exit 1, nothing changed", async () => {
+    await withHarness(async (h) => {
+      await bootstrapped(h);
+      stateMay(h, "s3:ListBucket");
+      h.resetCalls();
+      const r = await h.cli(["up", "--yes", "--json", ...S3]);
+      assert.equal(r.code, 1, r.stderr);
+      const doc = JSON.parse(r.stdout) as { outcome: string; error: { code: string; message: string; hint: string } };
+      assert.equal(doc.outcome, "failed");
+      assert.equal(doc.error.code, "AccessDenied");
+      assert.match(doc.error.message, new RegExp(`^S3 refused s3:GetObject on s3://${BUCKET}/${KEY} \\(403 AccessDenied, request req-\\w+\\): grant s3:ListBucket on arn:aws:s3:::${BUCKET}: without it S3 answers a missing object 403 instead of 404, so "no state yet" reads as a refusal`));
+      assert.match(doc.error.hint, /AWS permissions/);
+      assert.deepEqual(h.fake.mutatingCalls(), []);
+      const text = await h.cli(["plan", ...S3]);
+      assert.equal(text.code, 1);
+      assert.match(text.stderr, /error: S3 refused s3:GetObject .*grant s3:ListBucket .*\n  AWS AccessDenied, request id req-\w+\n/);
+      assert.doesNotMatch(r.stdout + r.stderr + text.stderr, /Unknown/);
+      assert.ok(h.fake.calls.some((c) => c.op === "HeadBucket"), "the empty 403 of HeadBucket is what told the missing s3:ListBucket");
+
+      stateMay(h);
+      assert.equal((await h.cli(["up", "--yes", ...S3])).code, 0, "the listed actions are enough for a first run");
+      const good = bucketOf(h).objects.get(KEY)!.at(-1)!.versionId;
+      bucketOf(h).objects.get(KEY)!.push({ versionId: "v-corrupt", body: "{ half a file", etag: '"corrupt"', at: h.clock.now() + 1 });
+      assert.match((await h.cli(["plan", ...S3])).stderr, new RegExp(`earlier versions, newest first: ${good}`), "and for the way back from a bad state");
+      assert.equal((await h.cli(["state", "pull", "--version-id", good, "-o", join(h.dir, "good.json"), ...S3])).code, 0);
+    });
+  });
+
+  it("a 403 without a body, from any call, is reported as AccessDenied, never as the SDK's Unknown/UnknownError", () => {
+    for (const name of ["Unknown", "Forbidden", "403", ""]) {
+      const empty = awsError(name, name === "Unknown" ? "UnknownError" : "", 403);
+      const f = failureOf(new ToolError(describeAwsError("check bucket b", empty), { cause: empty }));
+      assert.equal(f.code, "AccessDenied", name);
+      assert.equal(f.awsName, "AccessDenied", name);
+      assert.match(f.message, /^check bucket b: refused \(HTTP 403, an answer without a body\) \(AccessDenied, request req-\w+\)$/, name);
+    }
+    assert.equal(failureOf(awsError("Unknown", "UnknownError", 400)).code, "Unknown", "only a 403 is a refusal");
+  });
+
+  it("each S3 call the state makes names its own permission when refused", async () => {
+    await withHarness(async (h) => {
+      await bootstrapped(h);
+      await h.up(...S3);
+      const file = join(h.dir, "pulled.json");
+      assert.equal((await h.cli(["state", "pull", "-o", file, ...S3])).code, 0);
+      const object = `s3://${BUCKET}/${KEY}`;
+      const grant = (action: string, resource = `${BUCKET}/*`) => `grant ${action} on arn:aws:s3:::${resource}`;
+      const cases: { without: string; argv: string[]; code: number; says: string; before?: () => void }[] = [
+        { without: "s3:GetObject", argv: ["plan"], code: 1, says: `error: S3 refused s3:GetObject on ${object} (403 AccessDenied, request req-XXX): ${grant("s3:GetObject")}\n` },
+        { without: "s3:PutObject", argv: ["state", "push", file], code: 1, says: `error: S3 refused s3:PutObject on ${object}.lock (403 AccessDenied, request req-XXX): ${grant("s3:PutObject")}\n` },
+        { without: "s3:DeleteObject", argv: ["state", "push", file], code: 0, says: `Could not release the lock on ${object} (S3 refused s3:DeleteObject on ${object}.lock (403 AccessDenied, request req-XXX): ${grant("s3:DeleteObject")})` },
+        { without: "s3:GetBucketVersioning", argv: ["state", "push", file], code: 0, says: `warning: could not check that the state bucket ${BUCKET} keeps earlier versions: S3 refused s3:GetBucketVersioning on s3://${BUCKET} (403 AccessDenied, request req-XXX): ${grant("s3:GetBucketVersioning", BUCKET)}\n` },
+        { without: "s3:GetObjectVersion", argv: ["state", "pull", "--version-id", "v-1", "-o", file], code: 1, says: `error: S3 refused s3:GetObjectVersion on ${object} (403 AccessDenied, request req-XXX): ${grant("s3:GetObjectVersion")}\n` },
+        {
+          without: "s3:ListBucketVersions", argv: ["plan"], code: 1, says: `error: S3 refused s3:ListBucketVersions on s3://${BUCKET} (403 AccessDenied, request req-XXX): ${grant("s3:ListBucketVersions", BUCKET)}\n`,
+          before: () => bucketOf(h).objects.get(KEY)!.push({ versionId: "v-corrupt", body: "{ half a file", etag: '"corrupt"' }),
+        },
+      ];
+      for (const c of cases) {
+        bucketOf(h).objects.delete(LOCK); // a lock left by the case before (no s3:DeleteObject)
+        c.before?.();
+        stateMay(h, c.without);
+        const r = await h.cli([...c.argv, ...S3]);
+        assert.equal(r.code, c.code, `without ${c.without}: ${r.stderr}`);
+        assert.ok(r.stderr.replace(/request req-\w+/g, "request req-XXX").includes(c.says), `without ${c.without}, says:\n${c.says}\ngot:\n${r.stderr}`);
+        assert.doesNotMatch(r.stderr, /Unknown|has no versioning/);
+      }
+    });
+  });
+
+  it("state bootstrap names the bucket permission it lacks; exactly the README's list is enough", async () => {
+    await withHarness(async (h) => {
+      await bootstrapped(h);
+      const b = bucketOf(h);
+      b.policy = undefined;
+      b.callerMay = S3_BOOTSTRAP_ACTIONS.filter((a) => a !== "s3:PutBucketPolicy");
+      const r = await h.cli(["state", "bootstrap", "--bucket", BUCKET]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, new RegExp(`error: S3 refused s3:PutBucketPolicy on s3://${BUCKET} \\(403 AccessDenied, request req-\\w+\\): grant s3:PutBucketPolicy on arn:aws:s3:::${BUCKET}\n`));
+      b.callerMay = [...S3_BOOTSTRAP_ACTIONS];
+      assert.equal((await h.cli(["state", "bootstrap", "--bucket", BUCKET])).code, 0);
+      b.callerMay = S3_BOOTSTRAP_ACTIONS.filter((a) => a !== "s3:ListBucket");
+      const noList = await h.cli(["state", "bootstrap", "--bucket", BUCKET]);
+      assert.equal(noList.code, 2);
+      assert.match(noList.stderr, new RegExp(`if the bucket is yours, grant s3:ListBucket on arn:aws:s3:::${BUCKET}`));
+    });
+  });
+
+  it("the README's team state section lists every action the state and bootstrap call", () => {
+    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+    const listed = (actions: readonly string[]) => actions.map((a) => `\`${a}\``).join(", ");
+    assert.ok(readme.includes(listed(S3_STATE_ACTIONS)), `README.md should list ${listed(S3_STATE_ACTIONS)}`);
+    assert.ok(readme.includes(listed(S3_BOOTSTRAP_ACTIONS)), `README.md should list ${listed(S3_BOOTSTRAP_ACTIONS)}`);
   });
 });
 

@@ -22,6 +22,21 @@ export const errorCode = (e: unknown): string => {
   return err?.Code ?? err?.name ?? "";
 };
 
+/**
+ * A 403 whose answer had no body to name it: HEAD requests have none (API_HeadBucket.html: "A message body is not
+ * included"), so SDK v3 calls it "Unknown" with the message "UnknownError" (AwsRestXmlProtocol.handleError), and
+ * earlier versions "403", "Forbidden" or "" (aws/aws-sdk-js-v3#6597, #1596). S3 refuses that way what it
+ * answers AccessDenied to a GET.
+ */
+const UNNAMED = new Set(["Unknown", "UnknownError", "Forbidden", "403", ""]);
+const unnamed403 = (e: unknown): boolean => (e as AwsErrorShape)?.$metadata?.httpStatusCode === 403 && UNNAMED.has(errorCode(e));
+
+/** AWS refused the call for want of a permission (or an explicit deny). */
+export const isAccessDenied = (e: unknown): boolean => errorCode(e) === "AccessDenied" || unnamed403(e);
+
+/** The error's code, an unnamed 403 called what it is: AccessDenied. */
+export const namedCode = (e: unknown): string => (unnamed403(e) ? "AccessDenied" : errorCode(e));
+
 const THROTTLING = new Set([
   "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException", "TooManyRequestsException",
   "RequestLimitExceeded", "RequestThrottled", "SlowDown", "PriorRequestNotComplete", "EC2ThrottledException",
@@ -76,10 +91,10 @@ export function describeAwsError(what: string, e: unknown): string {
     const status = err.$metadata?.httpStatusCode;
     return `${what}${err.$operation ? ` (${err.$operation})` : ""}: the endpoint answered${status ? ` HTTP ${status}` : ""} with something that is not an AWS response (a proxy, a captive portal, or a wrong AWS_ENDPOINT_URL?)`;
   }
-  const code = errorCode(e);
+  const code = namedCode(e);
   const req = err?.$metadata?.requestId;
   const detail = [code, req ? `request ${req}` : ""].filter(Boolean).join(", ");
-  return `${what}: ${err?.message ?? String(e)}${detail ? ` (${detail})` : ""}`;
+  return `${what}: ${unnamed403(e) ? "refused (HTTP 403, an answer without a body)" : err?.message ?? String(e)}${detail ? ` (${detail})` : ""}`;
 }
 
 /**

@@ -19,8 +19,11 @@ export async function state(c: CommandContext<StateOptions>): Promise<number> {
   return migrate(c);
 }
 
-const lockOf = (c: CommandContext<StateOptions>, store: StateStore) =>
-  store.lock(`state ${c.opts.args[0]}`, c.opts.forceUnlock, (question) => confirm(c, question, "refusing to break another machine's lock"));
+/** Locks as `up` does, and says what the lock's housekeeping says (a lock broken, one not released, a bucket without versions). */
+function lockOf(c: CommandContext<StateOptions>, store: StateStore): Promise<void> {
+  store.notice = (line) => c.out.err(c.out.paint("yellow", line));
+  return store.lock(`state ${c.opts.args[0]}`, c.opts.forceUnlock, (question) => confirm(c, question, "refusing to break another machine's lock"));
+}
 
 function s3Location(c: CommandContext<StateOptions>, bucket: string | undefined): Extract<StateLocation, { backend: "s3" }> {
   const location = stateLocation(c.spec(), { stateDir: c.opts.stateDir, ...(bucket ? { stateBucket: bucket } : {}) }, c.out.io.env);

@@ -1,4 +1,4 @@
-import { describeAwsError, errorCode, type AwsErrorShape } from "../aws/errors.js";
+import { describeAwsError, namedCode, type AwsErrorShape } from "../aws/errors.js";
 import { ToolError, errorMessage } from "../errors.js";
 
 /** A failure as the CLI reports it, in words and a code: the CLI never reads an SDK error itself. */
@@ -20,8 +20,8 @@ export function failureOf(e: unknown): Failure {
   const requestId = aws?.$metadata?.requestId;
   return {
     message: !wrapped && fromAws ? describeAwsError("AWS call", e) : errorMessage(e),
-    code: fromAws ? errorCode(aws) || "Failed" : wrapped ? "Failed" : "InternalError",
-    ...(requestId ? { requestId, awsName: aws!.name ?? "error" } : {}),
+    code: fromAws ? namedCode(aws) || "Failed" : wrapped ? "Failed" : "InternalError",
+    ...(requestId ? { requestId, awsName: namedCode(aws) || "error" } : {}),
     internal: !wrapped && !fromAws,
   };
 }

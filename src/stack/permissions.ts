@@ -1,6 +1,7 @@
 import { TAGGERS } from "../aws/tags.js";
 import type { Plan } from "../engine/plan.js";
 import { VERBS, type Verb } from "../resources/kind.js";
+import { S3_STATE_RUN_ACTIONS } from "../state/s3-permissions.js";
 import { ALL_RESOURCES, OPTIONAL, RESOURCES, type SpecFeatures, type StackResourceOfAnyKind } from "./resources.js";
 
 /**
@@ -34,15 +35,7 @@ const RUN_ACTIONS = [
 /** `connect` looks the domain's zone up in Route 53 (aws/route53.ts) whenever the spec has `https`. */
 const HTTPS_RUN_ACTIONS = ["route53:ListHostedZonesByName"];
 
-/**
- * The state in S3 (src/state/s3.ts): read, conditional write, lock object delete. Without s3:ListBucket S3
- * answers a missing key with 403 AccessDenied instead of 404 NoSuchKey
- * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html, "Permissions"): a first run could not
- * tell "no state yet" from "not allowed". HeadBucket (the bucket's region) needs s3:ListBucket too
- * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadBucket.html); GetBucketVersioning tells a locked
- * run whether a lost state could be recovered.
- */
-export const S3_STATE_ACTIONS = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket", "s3:GetBucketVersioning"];
+/** The state in S3: what every run calls (src/state/s3-permissions.ts says why each). */
 const S3_STATE_SAYS = "with the state in S3 (`state.backend: \"s3\"`)";
 
 /**
@@ -76,7 +69,7 @@ function featureGroups(): { says: string; actions: string[] }[] {
   for (const [r, condition] of OPTIONAL) add(condition.says, allSteps(r, {}));
   add(OPTIONAL.find(([, c]) => c.says.startsWith("with `https` in"))![1].says, HTTPS_RUN_ACTIONS);
   for (const r of ALL_RESOURCES) if (r.optionalActions) add(r.optionalActions.says, VERBS.flatMap((v) => r.optionalActions!.actions[v] ?? []));
-  add(S3_STATE_SAYS, S3_STATE_ACTIONS);
+  add(S3_STATE_SAYS, [...S3_STATE_RUN_ACTIONS]);
   const base = new Set(baseActions());
   return [...groups].map(([says, actions]) => ({ says, actions: unique(actions).filter((a) => !base.has(a)) }));
 }

@@ -1,9 +1,10 @@
 import {
   DeleteObjectCommand, GetBucketVersioningCommand, GetObjectCommand, HeadBucketCommand, ListObjectVersionsCommand, PutObjectCommand, S3Client,
 } from "@aws-sdk/client-s3";
-import { credentialError, describeAwsError, errorCode } from "../aws/errors.js";
-import { ToolError, UserError } from "../errors.js";
+import { credentialError, errorCode, isAccessDenied } from "../aws/errors.js";
+import { UserError } from "../errors.js";
 import { StateConflict, type LockAttempt, type LockInfo, type Snapshot, type StateBackend } from "./backend.js";
+import { s3Arn, s3Failure, s3Refusal, type S3Action } from "./s3-permissions.js";
 
 /** `regionGiven`: the spec names the bucket's region; otherwise `region` is the stack's, and the bucket's own is asked. */
 export interface S3Location { bucket: string; key: string; region: string; profile?: string; regionGiven?: boolean }
@@ -77,15 +78,23 @@ export class S3StateBackend implements StateBackend {
 
   async deleteLock(tag: string): Promise<void> { await this.delete(this.lockKey, tag); }
 
-  /** An unversioned bucket keeps only the last state: a corrupt or overwritten one cannot be brought back. */
+  /**
+   * An unversioned bucket keeps only the last state: a corrupt or overwritten one cannot be brought back. A bucket
+   * whose versioning cannot be read is said as such, not as one without versioning.
+   */
   async afterLock(): Promise<string[]> {
-    const status = await this.s3.send(new GetBucketVersioningCommand({ Bucket: this.location.bucket })).then((o) => o.Status, () => undefined);
-    return status === "Enabled" ? [] : [`warning: the state bucket ${this.location.bucket} has no versioning, so an overwritten or corrupt state cannot be brought back: \`spontime-infra state bootstrap --bucket ${this.location.bucket}\` turns it on`];
+    const { bucket } = this.location;
+    try {
+      const status = (await this.s3.send(new GetBucketVersioningCommand({ Bucket: bucket }))).Status;
+      return status === "Enabled" ? [] : [`warning: the state bucket ${bucket} has no versioning, so an overwritten or corrupt state cannot be brought back: \`spontime-infra state bootstrap --bucket ${bucket}\` turns it on`];
+    } catch (e) {
+      return [`warning: could not check that the state bucket ${bucket} keeps earlier versions: ${this.failure("read its versioning", e, "s3:GetBucketVersioning").message}`];
+    }
   }
 
   /** The state object's earlier versions, newest first (ListObjectVersions; a versioned bucket keeps them all). */
   async versions(): Promise<{ versionId: string; lastModified?: Date; size?: number }[]> {
-    const out = await this.s3.send(new ListObjectVersionsCommand({ Bucket: this.location.bucket, Prefix: this.location.key })).catch((e) => { throw this.failure(`list the versions of ${this.where}`, e); });
+    const out = await this.s3.send(new ListObjectVersionsCommand({ Bucket: this.location.bucket, Prefix: this.location.key })).catch((e) => { throw this.failure(`list the versions of ${this.where}`, e, "s3:ListBucketVersions"); });
     return (out.Versions ?? []).filter((v) => v.Key === this.location.key && v.VersionId && v.VersionId !== "null")
       .map((v) => ({ versionId: v.VersionId!, ...(v.LastModified ? { lastModified: v.LastModified } : {}), ...(v.Size !== undefined ? { size: v.Size } : {}) }))
       .sort((a, b) => (b.lastModified?.getTime() ?? 0) - (a.lastModified?.getTime() ?? 0));
@@ -98,7 +107,7 @@ export class S3StateBackend implements StateBackend {
       return await out.Body!.transformToString();
     } catch (e) {
       if (["NoSuchVersion", "InvalidArgument", "NoSuchKey"].includes(errorCode(e))) throw new UserError(`${this.where} has no version ${versionId}`, "list them with `spontime-infra state pull` on the corrupt state, or in the S3 console (Show versions)");
-      throw this.failure(`read version ${versionId} of ${this.where}`, e);
+      throw this.failure(`read version ${versionId} of ${this.where}`, e, "s3:GetObjectVersion", this.location.key);
     }
   }
 
@@ -108,7 +117,8 @@ export class S3StateBackend implements StateBackend {
       return { text: await out.Body!.transformToString(), tag: out.ETag! };
     } catch (e) {
       if (errorCode(e) === "NoSuchKey") return undefined;
-      throw this.failure(`read s3://${this.location.bucket}/${key}`, e);
+      if (isAccessDenied(e)) throw await this.readRefused(key, e);
+      throw this.failure(`read s3://${this.location.bucket}/${key}`, e, "s3:GetObject", key);
     }
   }
 
@@ -133,7 +143,7 @@ export class S3StateBackend implements StateBackend {
         if (code === "ConditionalRequestConflict" && attempt < 3) continue;
         // 412: the condition failed; 404 NoSuchKey: If-Match on an object that is gone.
         if (code === "PreconditionFailed" || (code === "NoSuchKey" && expected !== undefined)) return undefined;
-        throw this.failure(`write s3://${this.location.bucket}/${key}`, e);
+        throw this.failure(`write s3://${this.location.bucket}/${key}`, e, "s3:PutObject", key);
       }
     }
   }
@@ -146,16 +156,33 @@ export class S3StateBackend implements StateBackend {
     } catch (e) {
       const code = errorCode(e);
       if (code === "PreconditionFailed" || code === "NoSuchKey") return false;
-      throw this.failure(`delete s3://${this.location.bucket}/${key}`, e);
+      throw this.failure(`delete s3://${this.location.bucket}/${key}`, e, "s3:DeleteObject", key);
     }
   }
 
-  private failure(what: string, e: unknown): Error {
+  /**
+   * A refused GetObject: either s3:GetObject is missing, or the object is (no state yet, no lock) and so is
+   * s3:ListBucket, without which S3 answers a missing key 403 instead of 404 (API_GetObject.html, "Permissions").
+   * HeadBucket, which needs s3:ListBucket alone (API_HeadBucket.html), tells the two apart.
+   */
+  private async readRefused(key: string, e: unknown): Promise<Error> {
+    const { bucket, region } = this.location;
+    const call = { action: "s3:GetObject" as const, bucket, key, region };
+    const listing = await this.s3.send(new HeadBucketCommand({ Bucket: bucket })).then(() => true, (probe) => (isAccessDenied(probe) ? false : undefined));
+    if (listing) return s3Refusal(call, e);
+    const list = `s3:ListBucket on ${s3Arn("s3:ListBucket", bucket, region)}`;
+    const get = `s3:GetObject on ${s3Arn("s3:GetObject", bucket, region)}`;
+    return s3Refusal(call, e, listing === false
+      ? `grant ${list}: without it S3 answers a missing object 403 instead of 404, so "no state yet" reads as a refusal (and ${get}, if that is not granted either)`
+      : `grant ${get}; a missing object reads as 403 unless ${list} is granted too`);
+  }
+
+  private failure(what: string, e: unknown, action: S3Action, key?: string): Error {
     const cred = credentialError(e);
     if (cred) return cred;
     if (errorCode(e) === "NoSuchBucket") {
       return new UserError(`the state bucket ${this.location.bucket} does not exist`, `create it with \`spontime-infra state bootstrap --bucket ${this.location.bucket}\`, or fix state.bucket / --state-bucket`);
     }
-    return new ToolError(describeAwsError(what, e), { cause: e });
+    return s3Failure(what, { action, bucket: this.location.bucket, region: this.location.region, ...(key === undefined ? {} : { key }) }, e);
   }
 }

@@ -13,6 +13,8 @@ export interface PublicAccessBlock { BlockPublicAcls?: boolean; IgnorePublicAcls
 export interface Bucket {
   name: string; region: string; tags: Tags; versioning?: "Enabled" | "Suspended"; encryption?: string;
   publicAccessBlock?: PublicAccessBlock; policy?: string; objects: Map<string, S3Version[]>;
+  /** A restricted caller: the only IAM actions (`s3:GetObject`, ...) its policies allow on this bucket; undefined, all. */
+  callerMay?: string[];
 }
 export interface S3State {
   buckets: Map<string, Bucket>;
@@ -29,6 +31,27 @@ const etagOf = (body: string) => `"${createHash("md5").update(body).digest("hex"
 
 /** The SDK's GetObject Body: a stream with transformToString (https://docs.aws.amazon.com/AWSJavaScriptSDK/v3/latest/client/s3/command/GetObjectCommand/). */
 const bodyOf = (text: string) => ({ transformToString: async () => text, transformToByteArray: async () => new TextEncoder().encode(text) });
+
+/**
+ * The IAM action each operation needs (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html,
+ * and each API page's "Permissions"): HeadBucket needs s3:ListBucket (API_HeadBucket.html), ListObjectVersions
+ * s3:ListBucketVersions (API_ListObjectVersions.html), a GetObject with a VersionId s3:GetObjectVersion instead of
+ * s3:GetObject (API_GetObject.html); PutBucketEncryption is s3:PutEncryptionConfiguration.
+ */
+const actionOf = (op: string, input: { VersionId?: string }): string => ({
+  HeadBucket: "s3:ListBucket", ListObjectVersions: "s3:ListBucketVersions", GetObject: input.VersionId === undefined ? "s3:GetObject" : "s3:GetObjectVersion",
+  GetBucketEncryption: "s3:GetEncryptionConfiguration", PutBucketEncryption: "s3:PutEncryptionConfiguration",
+  GetPublicAccessBlock: "s3:GetBucketPublicAccessBlock", PutPublicAccessBlock: "s3:PutBucketPublicAccessBlock",
+} as Record<string, string>)[op] ?? `s3:${op}`;
+
+/**
+ * A refusal. A HEAD request's answer has no body (API_HeadBucket.html: "A message body is not included, so you
+ * cannot determine the exception beyond these HTTP response codes"), so the SDK has no code to name the error by:
+ * SDK v3 names it "Unknown" with the message "UnknownError" (AwsRestXmlProtocol.handleError in aws/aws-sdk-js-v3
+ * packages/core/src/submodules/protocols/xml/AwsRestXmlProtocol.ts; earlier versions "403" or "", aws/aws-sdk-js-v3#6597, #1596).
+ */
+const accessDenied = (head: boolean) => (head ? awsError("Unknown", "UnknownError", 403) : awsError("AccessDenied", "Access Denied", 403));
+const HEAD_OPS = new Set(["HeadBucket"]);
 
 export function s3Service(fake: FakeAws): Service<typeof S3> {
   const s3 = () => fake.state.s3;
@@ -79,13 +102,23 @@ export function s3Service(fake: FakeAws): Service<typeof S3> {
       if (i.IfMatch !== "*" && i.IfMatch !== now.etag) throw awsError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", 412);
     }
   };
+  /** What the restricted caller may do on an existing bucket; a refusal comes before any other answer of the bucket's. */
+  const may = (name: string | undefined, action: string) => {
+    const allowed = s3().buckets.get(name ?? "")?.callerMay;
+    return !allowed || allowed.includes(action);
+  };
+  const guarded = <H extends Record<string, unknown>>(handlers: H): H => Object.fromEntries(Object.entries(handlers).map(([op, handler]) => [op,
+    (i: { Bucket?: string; VersionId?: string }, call: CallContext) => {
+      if (!may(i.Bucket, actionOf(op, i))) throw accessDenied(HEAD_OPS.has(op));
+      return (handler as (i: unknown, call: CallContext) => unknown)(i, call);
+    }])) as H;
   return {
     client: S3.S3Client,
     sdk: S3,
-    reads: {
+    reads: guarded({
       // HeadBucket has no body, so the SDK names its errors by status (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadBucket.html).
       HeadBucket: (i) => {
-        if (s3().foreign.has(i.Bucket!)) throw awsError("Forbidden", "", 403);
+        if (s3().foreign.has(i.Bucket!)) throw accessDenied(true);
         return { BucketRegion: bucket(i.Bucket).region };
       },
       // With VersionId, that version (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html); one the key never had is NoSuchVersion.
@@ -97,7 +130,8 @@ export function s3Service(fake: FakeAws): Service<typeof S3> {
           return { Body: bodyOf(old.body!), ETag: old.etag, VersionId: old.versionId };
         }
         const v = current(b, i.Key!);
-        if (!v) throw awsError("NoSuchKey", "The specified key does not exist.", 404);
+        // "If you don't have the s3:ListBucket permission, Amazon S3 returns an HTTP status code 403 Access Denied error" (API_GetObject.html, Permissions).
+        if (!v) throw may(i.Bucket, "s3:ListBucket") ? awsError("NoSuchKey", "The specified key does not exist.", 404) : accessDenied(false);
         return { Body: bodyOf(v.body!), ETag: v.etag, VersionId: v.versionId };
       },
       ListObjectVersions: (i) => ({
@@ -116,8 +150,8 @@ export function s3Service(fake: FakeAws): Service<typeof S3> {
         return { Policy: policy };
       },
       GetBucketTagging: (i) => ({ TagSet: Object.entries(bucket(i.Bucket).tags).map(([Key, Value]) => ({ Key, Value })) }),
-    },
-    writes: {
+    }),
+    writes: guarded({
       /**
        * https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html: a name another account holds is
        * BucketAlreadyExists; one you own is BucketAlreadyOwnedByYou (in us-east-1, 200 OK). New buckets have every
@@ -162,6 +196,6 @@ export function s3Service(fake: FakeAws): Service<typeof S3> {
         else b.objects.delete(i.Key!);
         return {};
       },
-    },
+    }),
   };
 }
