@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
-import { cronExpressions, phaseAt, skippedByDaylightSaving } from "../src/config/schedule.js";
+import { ACTIONS, cronExpressions, cronMinutes, livePhaseAt, phaseAt, skippedByDaylightSaving } from "../src/config/schedule.js";
 import { SpecSchema } from "../src/config/schema.js";
 import { estimate } from "../src/cost/estimate.js";
 import { nextOccurrence } from "./fake/scheduler.js";
@@ -93,7 +93,29 @@ describe("schedule spec", () => {
     assert.deepEqual(cronExpressions(PARIS, "service-wake"), [`cron(0 8 ? * ${days} *)`]);
     // A window starting at midnight: the DB starts the evening before.
     assert.deepEqual(cronExpressions({ awake: "Tue 00:00-06:00", timezone: "UTC" }, "database-start"), ["cron(45 23 ? * MON *)"]);
-    assert.deepEqual(phaseAt(PARIS, Date.UTC(2026, 2, 27, 19, 30)), { service: true, database: true, next: "Mon 08:00" });
+    assert.deepEqual(phaseAt(PARIS, Date.UTC(2026, 2, 27, 19, 30)), { service: true, database: true, next: "Mon 08:00", since: "Fri 20:00" });
+  });
+});
+
+describe("the phase of the schedules AWS has", () => {
+  it("reads the cron expressions the tool writes, and hand-written ones, as minutes of the local week", () => {
+    assert.deepEqual(cronMinutes("cron(0 20 ? * MON,WED *)"), [20 * 60, 2 * 1440 + 20 * 60]);
+    assert.deepEqual(cronMinutes("cron(0 23 ? * FRI-MON *)"), [4, 5, 6, 0].map((d) => d * 1440 + 23 * 60));
+    assert.deepEqual(cronMinutes("cron(30 8 ? * 1 *)"), [6 * 1440 + 8 * 60 + 30], "1 is Sunday");
+    assert.equal(cronMinutes("cron(0 8 * * ? *)")?.length, 7);
+    for (const other of ["rate(1 hour)", "at(2026-03-01T08:00:00)", "cron(0 8 1 * ? *)", "cron(0 25 ? * MON *)", "cron(0 8 ? * 0 *)"]) assert.equal(cronMinutes(other), undefined, other);
+  });
+
+  it("agrees with the spec's phase across a week and a daylight-saving change (every 35 min: each 5-minute offset in turn)", () => {
+    const spec = { awake: ["Mon-Fri 08:00-20:00", "Sat 09:00-12:00"], timezone: "Europe/Paris" };
+    const live = ACTIONS.flatMap((action) => cronExpressions(spec, action).map((expression) => ({ action, expression, timezone: spec.timezone })));
+    const wrong: string[] = [];
+    for (let t = THU_10; t < THU_10 + 8 * 24 * HOUR; t += (35 * HOUR) / 60) {
+      const { service, database } = phaseAt(spec, t);
+      if (JSON.stringify(livePhaseAt(live, t)) !== JSON.stringify({ service, database })) wrong.push(new Date(t).toISOString());
+    }
+    assert.deepEqual(wrong, []);
+    assert.deepEqual(livePhaseAt([], THU_10 + 12 * HOUR), { service: false, database: false }, "no schedule: awake");
   });
 });
 
@@ -195,6 +217,92 @@ describe("a stack on a schedule (EventBridge Scheduler on the fake)", () => {
     await pass(24 * HOUR); // Fri 21:00: the schedule put it back to sleep
     assert.equal(service().desiredCount, 0);
     assert.equal(db().status, "stopped");
+  });
+
+  it("a schedule added inside its sleep window puts the stack to sleep now, saying so in the plan; a second up changes nothing (issue 28 item 6)", async () => {
+    writeFileSync(config, JSON.stringify({}));
+    await upAndDeploy();
+    await pass(11 * HOUR); // Thu 21:00 Paris: no schedule yet, the app runs
+    assert.deepEqual([service().desiredCount, db().status], [1, "available"]);
+
+    writeFileSync(config, JSON.stringify({ schedule: PARIS }));
+    const note = "asleep now: the schedule's sleep window Thu 20:00-Fri 08:00 (Europe/Paris) holds until Fri 08:00";
+    const plan = await cli("plan");
+    assert.ok(plan.stdout.includes(note), plan.stdout);
+    assert.match(plan.stdout, /desiredCount: 1 → 0/);
+    assert.match(plan.stdout, /stopped: false → true/);
+    assert.deepEqual(JSON.parse((await cli("plan", "--json")).stdout).notes, [note]);
+
+    let r!: Awaited<ReturnType<typeof cli>>;
+    const calls = await mutatingDuring(async () => { r = await cli("up", "--yes"); });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(r.stdout.includes(note), "up shows the plan it applies");
+    assert.deepEqual(calls.filter((op) => !op.endsWith("Schedule") && !op.endsWith("ScheduleGroup") && !op.endsWith("Role") && !op.endsWith("RolePolicy") && op !== "TagResource"), ["UpdateService", "StopDBInstance"]);
+    assert.deepEqual([service().desiredCount, db().status], [0, "stopped"]);
+    assert.deepEqual(await mutatingDuring(() => cli("up", "--yes")), [], "a second up changes nothing");
+    const again = await cli("plan", "--detailed-exitcode");
+    assert.equal(again.code, 0, again.stdout);
+    assert.ok(!again.stdout.includes("asleep now"));
+
+    await pass(11 * HOUR); // Fri 08:00 has passed: the schedule's own wake
+    assert.deepEqual([service().desiredCount, db().status], [1, "available"]);
+  });
+
+  it("a schedule changed so that now falls in its sleep window sleeps the stack now; changed back, it wakes it now (issue 28 item 6)", async () => {
+    await upAndDeploy();
+    await pass(9.5 * HOUR); // Thu 19:30 Paris, awake
+    writeFileSync(config, JSON.stringify({ schedule: { ...PARIS, awake: "Mon-Fri 08:00-19:00" } }));
+    const asleep = await cli("plan");
+    assert.ok(asleep.stdout.includes("asleep now: the schedule's sleep window Thu 19:00-Fri 08:00 (Europe/Paris) holds until Fri 08:00"), asleep.stdout);
+    assert.deepEqual((await mutatingDuring(() => cli("up", "--yes"))).filter((op) => op !== "UpdateSchedule"), ["UpdateService", "StopDBInstance"]);
+    assert.deepEqual([service().desiredCount, db().status], [0, "stopped"]);
+    assert.deepEqual(await mutatingDuring(() => cli("up", "--yes")), []);
+
+    writeFileSync(config, JSON.stringify({ schedule: PARIS }));
+    const saved = join(h.dir, "wake.plan.json");
+    const awake = await cli("plan", "--out", saved);
+    const note = "awake now: the schedule's awake window Thu 08:00-20:00 (Europe/Paris) holds until Thu 20:00";
+    assert.ok(awake.stdout.includes(note), awake.stdout);
+    let applied!: Awaited<ReturnType<typeof cli>>;
+    assert.deepEqual((await mutatingDuring(async () => { applied = await cli("up", "--yes", "--plan", saved); })).filter((op) => op !== "UpdateSchedule"), ["StartDBInstance", "UpdateService"]);
+    assert.ok(applied.stdout.includes(note), "the saved plan says it too");
+    assert.deepEqual([service().desiredCount, db().status], [1, "available"]);
+    assert.deepEqual(await mutatingDuring(() => cli("up", "--yes")), []);
+    await pass(HOUR); // Thu 20:30: the schedule's own sleep
+    assert.equal(service().desiredCount, 0);
+  });
+
+  it("what sleep and wake chose stands: a schedule change that moves no window edge across now neither wakes nor sleeps the stack (issue 28 item 6)", async () => {
+    await upAndDeploy();
+    assert.equal((await cli("sleep", "--yes")).code, 0); // Thu 10:00, in an awake window: asleep by hand
+    const awakeFrom9 = { schedule: { ...PARIS, awake: "Mon-Fri 09:00-20:00" } };
+    writeFileSync(config, JSON.stringify(awakeFrom9));
+    assert.deepEqual(await mutatingDuring(() => cli("up", "--yes")), ["UpdateSchedule", "UpdateSchedule"], "kept asleep: only the schedules change");
+    assert.deepEqual([service().desiredCount, db().status], [0, "stopped"]);
+    writeFileSync(config, JSON.stringify({ schedule: { ...PARIS, awake: "Mon-Fri 11:00-20:00" } }));
+    assert.doesNotMatch((await cli("plan")).stdout, /awake now|asleep now|desiredCount/, "a change that puts now in a sleep window does not wake or say anything");
+
+    writeFileSync(config, JSON.stringify(awakeFrom9));
+    await pass(11 * HOUR); // Thu 21:00, in a sleep window: woken by hand
+    assert.equal((await cli("wake", "--yes")).code, 0);
+    writeFileSync(config, JSON.stringify({ schedule: { ...PARIS, awake: "Mon-Fri 09:00-19:00" } }));
+    const plan = await cli("plan");
+    assert.doesNotMatch(plan.stdout, /asleep now|desiredCount/, plan.stdout);
+    assert.deepEqual(await mutatingDuring(() => cli("up", "--yes")), ["UpdateSchedule", "UpdateSchedule"], "kept awake until the next sleep time");
+    assert.deepEqual([service().desiredCount, db().status], [1, "available"]);
+  });
+
+  it("inside the window in the zone's local time on the day daylight saving starts (issue 28 item 6)", async () => {
+    writeFileSync(config, JSON.stringify({}));
+    await upAndDeploy();
+    await pass(Date.UTC(2026, 2, 28, 19, 30) - h.clock.now()); // Saturday 20:30 in Paris (UTC+1)
+    writeFileSync(config, JSON.stringify({ schedule: { awake: "Mon-Sun 08:00-21:00", timezone: "Europe/Paris" } }));
+    assert.doesNotMatch((await cli("plan")).stdout, /asleep now|desiredCount/);
+    await pass(24 * HOUR); // the same UTC time on Sunday is 21:30 in Paris (UTC+2 since 03:00)
+    const plan = await cli("plan");
+    assert.ok(plan.stdout.includes("asleep now: the schedule's sleep window Sun 21:00-Mon 08:00 (Europe/Paris) holds until Mon 08:00"), plan.stdout);
+    assert.equal((await cli("up", "--yes")).code, 0);
+    assert.deepEqual([service().desiredCount, db().status], [0, "stopped"]);
   });
 
   it("plan and graph show the schedule's resources; drift in a schedule or the role's policy is repaired", async () => {

@@ -116,6 +116,7 @@ export function renderPlan(out: Output, plan: Plan, options: { verbose?: boolean
     for (const id of c.duplicates ?? []) out.out(out.paint(COLOR.delete, `  - ${c.title}: duplicate ${shortId(id)} (left by a retried create or a second state directory)`));
   }
   for (const line of tags.lines) out.out(out.paint(COLOR.update, line));
+  for (const note of plan.notes ?? []) out.out(out.paint(COLOR.update, `  ${note}`));
   const s = summarize(plan);
   const unchanged = plan.changes.filter((c) => c.action === "noop").length;
   const kept = leftAlone(plan).length;
@@ -126,6 +127,7 @@ export function renderPlan(out: Output, plan: Plan, options: { verbose?: boolean
 export const planJson = (plan: Plan) => ({
   mode: plan.mode,
   summary: summarize(plan),
+  notes: plan.notes ?? [],
   changes: plan.changes.map((c) => ({
     key: c.key, kind: c.kind, title: c.title, action: c.action, id: c.id ?? null,
     diffs: c.diffs.filter((d) => !internal(d)).map((d) => ({ ...d, forcesReplace: d.forcesReplace ?? false })),

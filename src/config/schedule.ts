@@ -206,6 +206,8 @@ export interface Phase {
   database: boolean;
   /** "Mon 08:00": when the service next wakes (asleep) or sleeps (awake); undefined when the schedule never changes it. */
   next?: string;
+  /** "Thu 20:00": when the service last went to sleep (asleep) or woke (awake), with `next`. */
+  since?: string;
 }
 
 /** What the schedule has asleep at instant `t` (the same local-clock rule EventBridge Scheduler follows). */
@@ -217,10 +219,62 @@ export function phaseAt(s: Schedule, t: number): Phase {
   for (let k = 1; k <= DB_START_LEAD_MIN && !databaseUp; k++) databaseUp = at(m + k);
   for (let k = 1; k <= DB_STOP_AFTER_MIN && !databaseUp; k++) databaseUp = at(m - k);
   let next: string | undefined;
-  for (let k = 1; k < WEEK_MIN; k++) {
-    if (at(m + k) !== at(m)) { next = label(m + k); break; }
-  }
-  return { service: !at(m), database: !databaseUp, ...(next ? { next } : {}) };
+  let since: string | undefined;
+  for (let k = 1; k < WEEK_MIN && !next; k++) if (at(m + k) !== at(m)) next = label(m + k);
+  for (let k = 1; k < WEEK_MIN && !since; k++) if (at(m - k) !== at(m)) since = label(m - k + 1);
+  return { service: !at(m), database: !databaseUp, ...(next ? { next, since } : {}) };
+}
+
+const CRON_RE = /^cron\(([\d,]+) ([\d,]+) ([?*]) \* ([?*]|[A-Z\d,-]+) \*\)$/;
+const cronDay = (d: string) => (/^[1-7]$/.test(d) ? (Number(d) + 5) % 7 : CRON_DAYS.indexOf(d)); // 1 = SUN
+
+/**
+ * The minutes of the local week a weekly cron expression (the form `cronExpressions` writes, or one changed by
+ * hand: lists, day ranges, 1-7 for SUN-SAT, every day) fires at; undefined for any other form.
+ * https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html#cron-based
+ */
+export function cronMinutes(expression: string): number[] | undefined {
+  const m = CRON_RE.exec(expression);
+  if (!m) return undefined;
+  const [minutes, hours, dom, dow] = [m[1]!.split(",").map(Number), m[2]!.split(",").map(Number), m[3], m[4]!];
+  let days = [0, 1, 2, 3, 4, 5, 6];
+  if (dow !== "?" && dow !== "*") {
+    days = [];
+    for (const item of dow.split(",")) {
+      const [from, to = from] = item.split("-").map(cronDay);
+      if (from === undefined || from < 0 || to < 0) return undefined;
+      for (let d = from; ; d = (d + 1) % 7) {
+        days.push(d);
+        if (d === to) break;
+      }
+    }
+  } else if (dom !== "?" && dow !== "?") return undefined;
+  if (minutes.some((x) => x > 59) || hours.some((x) => x > 23)) return undefined;
+  return days.flatMap((d) => hours.flatMap((h) => minutes.map((x) => d * DAY_MIN + h * 60 + x)));
+}
+
+/** A schedule as AWS has it: its action, expression and zone. */
+export interface LiveSchedule { action: Action; expression: string; timezone: string }
+
+/**
+ * What schedules at AWS have asleep at instant `t`: the service (the DB) is asleep when the last of its sleep and
+ * wake runs (stop and start runs) before `t` was a sleep (a stop). With no run, or one that cannot be read, awake:
+ * nothing of those schedules put it to sleep.
+ */
+export function livePhaseAt(live: readonly LiveSchedule[], t: number): { service: boolean; database: boolean } {
+  const zones = new Map([...new Set(live.map((s) => s.timezone))].filter(validTimeZone).map((zone) => [zone, minuteOfWeek(zone, t)]));
+  const last = (asleep: Action, awake: Action) => {
+    let best: { ago: number; asleep: boolean } | undefined;
+    for (const s of live.filter((x) => (x.action === asleep || x.action === awake) && zones.has(x.timezone))) {
+      const now = zones.get(s.timezone)!;
+      for (const at of cronMinutes(s.expression) ?? []) {
+        const ago = (now - at + WEEK_MIN) % WEEK_MIN;
+        if (!best || ago < best.ago) best = { ago, asleep: s.action === asleep };
+      }
+    }
+    return best?.asleep ?? false;
+  };
+  return { service: last("service-sleep", "service-wake"), database: last("database-stop", "database-start") };
 }
 
 /** Hours per week the service is awake (the DB: plus its start lead and stop delay per sleep), for `cost`. */

@@ -47,7 +47,8 @@ export interface Change {
   planned: Record<string, string | null>;
 }
 
-export interface Plan { mode: "up" | "down" | "sleep" | "wake"; changes: Change[] }
+/** `notes`: why the plan makes a change the spec's text does not show (the schedule's window holding now). */
+export interface Plan { mode: "up" | "down" | "sleep" | "wake"; changes: Change[]; notes?: string[] }
 
 export type Observed = ReadonlyMap<string, Live | undefined>;
 type Resources<S> = readonly AnyResource<EngineCtx, S>[];

@@ -4,8 +4,8 @@ import {
 import { absentIfNotFound, hasCode, ignoreNotFound } from "../aws/errors.js";
 import { passingRole } from "../aws/iam.js";
 import { names, partitionOf } from "../config/names.js";
-import { ACTIONS, cronExpressions, type Action } from "../config/schedule.js";
-import type { RefFn, Stored } from "../engine/types.js";
+import { ACTIONS, cronExpressions, type Action, type LiveSchedule } from "../config/schedule.js";
+import type { Live, RefFn, Stored } from "../engine/types.js";
 import { sharedRead } from "../shared/reads.js";
 import type { Ctx, DesiredStack, StackResource } from "./context.js";
 import { dbInstance } from "./db-instance.js";
@@ -153,3 +153,7 @@ function schedulesOf(action: Action): StackResource<Want, { group: string; sched
 }
 
 export const schedules = ACTIONS.map(schedulesOf);
+
+/** The enabled schedules AWS has, as observed (a disabled one never runs). */
+export const liveSchedules = (observed: ReadonlyMap<string, Live | undefined>): LiveSchedule[] =>
+  schedules.flatMap((r, i) => ((observed.get(r.key)?.attrs.schedules ?? []) as Def[]).filter((d) => d.state === "ENABLED").map((d) => ({ action: ACTIONS[i]!, expression: d.expression, timezone: d.timezone })));

@@ -29,7 +29,7 @@ const SavedPlanSchema = z.object({
   /** A digest of the spec (without the profile, which may differ between the planning and the applying machine). */
   spec: z.string(),
   createdAt: z.string(),
-  plan: z.object({ mode: z.literal("up"), changes: z.array(Change) }),
+  plan: z.object({ mode: z.literal("up"), changes: z.array(Change), notes: z.array(z.string()).optional() }),
 });
 export type SavedPlan = z.output<typeof SavedPlanSchema>;
 
@@ -39,7 +39,7 @@ export function savedPlan(stack: Stack, plan: Plan, at: Date): SavedPlan {
   const { spec } = stack.options;
   return {
     format: "spontime-infra plan", version: 1, app: spec.appName, region: spec.region, serial: stack.state.data.serial, spec: specDigest(stack), createdAt: at.toISOString(),
-    plan: { mode: "up", changes: plan.changes },
+    plan: { mode: "up", changes: plan.changes, ...(plan.notes ? { notes: plan.notes } : {}) },
   };
 }
 

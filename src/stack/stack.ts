@@ -18,7 +18,8 @@ export type { StackSnapshot };
 import { ecrRepository } from "../resources/ecr-repository.js";
 import { ecsService } from "../resources/ecs-service.js";
 import { publicSubnets } from "../resources/subnet.js";
-import { phaseAt } from "../config/schedule.js";
+import { livePhaseAt, phaseAt } from "../config/schedule.js";
+import { liveSchedules } from "../resources/schedules.js";
 import { StackClaim } from "../state/claim.js";
 import { lockHolder, StateStore, type Confirm } from "../state/store.js";
 import { chooseAzs, type Unchecked } from "./azs.js";
@@ -79,6 +80,8 @@ export class Stack {
   azsUnchecked: Unchecked | undefined;
   /** `sleep`, `wake` or `up --wake` decided what is asleep in this run: the schedule does not. */
   private asleepChosen = false;
+  /** Why this run sleeps or wakes the stack: the schedule was added or changed and now falls in another window. */
+  private scheduleTurn: string | undefined;
   private stackClaim: StackClaim | undefined;
   /** What the state file says, with no AWS call: the URL, the outputs scripts read, the account. */
   readonly fromState: StateView;
@@ -205,20 +208,34 @@ export class Stack {
   }
 
   /**
-   * With a schedule (and no `sleep`/`wake` of the user's in force), the schedule owns the service's count and
-   * the DB's state. In an awake window the stack should be awake (drift is repaired). In a sleep window the
-   * schedule's own calls put it to sleep and `wake` may have woken it until the next sleep time: what AWS has
-   * then is what is wanted, so `up` neither wakes nor re-sleeps it.
+   * With a schedule (and no `sleep` of the user's in force: that holds until `wake`), the schedule owns the
+   * service's count and the DB's state. In an awake window the stack should be awake (drift is repaired). In a
+   * sleep window the schedule's own calls put it to sleep and `wake` may have woken it until the next sleep time:
+   * what AWS has then is what is wanted, so `up` neither wakes nor re-sleeps it. But a schedule added or changed
+   * so that now falls in its sleep window never made that sleep's calls (Scheduler runs a schedule at its next
+   * time): this run makes them, and its plan says why (`scheduleTurn`).
    */
   private followSchedule(observed: Map<string, Live | undefined>): void {
     const schedule = this.options.spec.schedule;
+    this.scheduleTurn = undefined;
     if (!schedule || this.asleepChosen || this.state.data.sleeping) return;
-    const phase = phaseAt(schedule, this.ctx.clock.now());
+    const now = this.ctx.clock.now();
+    const phase = phaseAt(schedule, now);
+    // What the schedules AWS has had asleep at this minute (none yet: awake): where the spec's differs, this run
+    // is the sleep (or the wake) those never ran.
+    const before = livePhaseAt(liveSchedules(observed), now);
     const service = observed.get(ecsService.key);
     const db = observed.get(dbInstance.key);
-    this.ctx.spec.asleep = phase.service
-      ? { service: service ? service.attrs.desiredCount === 0 : true, database: db ? ["stopped", "stopping"].includes(String(db.attrs.status)) : phase.database, bySchedule: true }
-      : { service: false, database: false, bySchedule: true };
+    const serviceAsleep = phase.service && (!before.service || (service ? service.attrs.desiredCount === 0 : true));
+    const databaseAsleep = phase.database && (before.database ? (db ? ["stopped", "stopping"].includes(String(db.attrs.status)) : true) : serviceAsleep);
+    this.ctx.spec.asleep = { service: serviceAsleep, database: databaseAsleep, bySchedule: true };
+    // "Thu 20:00-Fri 08:00", "Thu 08:00-20:00" within a day.
+    const sameDay = phase.since && phase.next && phase.since.slice(0, 3) === phase.next.slice(0, 3) && phase.since < phase.next;
+    const until = sameDay ? phase.next!.slice(4) : phase.next;
+    const window = phase.next ? `${phase.since}-${until} (${schedule.timezone}) holds until ${phase.next}` : undefined;
+    this.scheduleTurn = window && phase.service !== before.service
+      ? `${phase.service ? "asleep now: the schedule's sleep window" : "awake now: the schedule's awake window"} ${window}`
+      : undefined;
     const notice = `Asleep until ${phase.next} (${schedule.timezone}) by schedule; \`spontime-infra wake\` wakes it now, until the next sleep time.`;
     if (this.ctx.spec.asleep.service && phase.next && !this.ctx.notices.includes(notice)) this.ctx.notices.push(notice);
   }
@@ -246,7 +263,11 @@ export class Stack {
       return { ...all, changes: all.changes.filter((c) => !this.keptByDown.includes(c.key)) };
     }
     const up = planUp(this.resources, this.ctx.spec, observed, this.sensitiveValues());
-    return { mode, changes: [...up.changes, ...planDown(onlyAmong(this.unwanted), this.former(observed), observed).changes] };
+    const turns = up.changes.some((c) => c.diffs.some((d) => (c.key === ecsService.key && d.field === "desiredCount") || (c.key === dbInstance.key && d.field === "stopped")));
+    return {
+      mode, changes: [...up.changes, ...planDown(onlyAmong(this.unwanted), this.former(observed), observed).changes],
+      ...(turns && this.scheduleTurn ? { notes: [this.scheduleTurn] } : {}),
+    };
   }
 
   /**
