@@ -241,6 +241,12 @@ async function main() {
 
       // moto enforces the policy: over plain HTTP every request is denied, as AWS would deny it. The rest runs without it.
       await assert.rejects(s3.send(new GetObjectCommand({ Bucket: bucket, Key: "any" })), (e: { $metadata?: { httpStatusCode?: number } }) => e.$metadata?.httpStatusCode === 403);
+      // A refusal over the wire is said as the permission to grant, never as the SDK's UnknownError (issue 28 item 8);
+      // which one (s3:GetObject, or s3:ListBucket when HeadBucket is refused too) depends on what HeadBucket answers here.
+      const refused = await target.cli(["plan", "--state-bucket", bucket]);
+      assert.equal(refused.code, 1, refused.stderr);
+      assert.match(refused.stderr, new RegExp(`S3 refused s3:GetObject on s3://${bucket}/spontime-infra/${APP}\\.json \\(403 AccessDenied, request \\S+\\): grant s3:(GetObject|ListBucket) on arn:aws:s3:::${bucket}`));
+      assert.doesNotMatch(refused.stderr, /Unknown/);
       await s3.send(new DeleteBucketPolicyCommand({ Bucket: bucket }));
 
       const file = join(stateDir, `${APP}.json`);
