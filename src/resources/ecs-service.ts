@@ -62,14 +62,13 @@ const deploymentConfiguration = (want: Want) => ({
 });
 
 /**
- * Where the rollout stands. With the deployment `up` started (by id): its own state, and "rolled back" only
- * when a newer PRIMARY replaced it (the circuit breaker's rollback is itself a deployment that completes);
- * an older PRIMARY means DescribeServices does not list ours yet (eventual consistency). Otherwise: pending
- * while the newest deployment rolls out.
- */
-/**
- * `prior.outputs.deploymentId`/`deploymentAt` (what `update` remembers) name the rollout `up` started; observe
- * does not echo them, so they are gone from the state file once the rollout is done.
+ * Where the rollout `up` started stands (`prior.outputs.deploymentId`/`deploymentAt`, what `update` remembers;
+ * observe does not echo them, so they are gone from the state file once the rollout is done), read as `deploy`
+ * reads its own (readRollout): followed to COMPLETED, FAILED, or rolled back by the circuit breaker. A task
+ * count change alone starts no deployment ("When a deployment is triggered by updating the task definition":
+ * https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_UpdateService.html), so a deployment that
+ * completed before is followed until the tasks it gained run. Without a rollout of ours: pending while the
+ * newest deployment rolls out.
  */
 export function rolloutState(s: Service, prior: Stored | undefined): LiveState {
   if (s.status === "DRAINING") return { state: "deleting", why: "draining" };
@@ -77,19 +76,21 @@ export function rolloutState(s: Service, prior: Stored | undefined): LiveState {
   const mine = prior?.outputs.deploymentId;
   if (mine && primary && (s.desiredCount ?? 0) > 0) {
     const rollout = readRollout(s, mine, (p) => (p.createdAt?.getTime() ?? 0) > Number(prior!.outputs.deploymentAt ?? 0));
+    const why = "`spontime-infra logs` shows why";
     switch (rollout.is) {
-      case "completed": return { state: "ready" };
-      case "failed": return { state: "failed", why: `deployment failed: ${rollout.reason ?? "circuit breaker"}` };
+      case "completed": return (primary.runningCount ?? 0) < (s.desiredCount ?? 0) ? { state: "pending", why: progress(primary, "starting tasks") } : { state: "ready" };
+      case "failed": return { state: "failed", why: `the deployment failed: ${rollout.reason ?? "circuit breaker"}; ${why}` };
       case "rolling": return { state: "pending", why: progress(rollout.deployment) };
-      case "rolled back": return { state: "failed", why: `the deployment was rolled back${rollout.reason ? `: ${rollout.reason}` : ""}; see \`spontime-infra logs\`` };
+      case "rolled back": return { state: "failed", why: `the circuit breaker rolled back the deployment: ECS is back on ${revision(rollout.primary.taskDefinition)} (the new tasks never became healthy${rollout.reason ? `: ${rollout.reason}` : ""}); ${why}` };
       case "not listed yet": return { state: "pending", why: "deployment not visible yet" };
     }
   }
   if (primary && (s.desiredCount ?? 0) > 0 && (primary.rolloutState === "IN_PROGRESS" || (s.deployments?.length ?? 0) > 1)) return { state: "pending", why: progress(primary) };
   return { state: "ready" };
 }
-const progress = (d: NonNullable<Service["deployments"]>[number]) =>
-  `deployment in progress: ${d.runningCount ?? 0}/${d.desiredCount ?? 0} running, ${d.pendingCount ?? 0} pending`;
+const revision = (taskDefinitionArn: string | undefined) => taskDefinitionArn?.split("/").pop() ?? "the previous revision";
+const progress = (d: NonNullable<Service["deployments"]>[number], what = "deployment in progress") =>
+  `${what}: ${d.runningCount ?? 0}/${d.desiredCount ?? 0} running, ${d.pendingCount ?? 0} pending${d.failedTasks ? `, ${d.failedTasks} failed` : ""}`;
 
 export const ecsService = tagged<Want, Attrs, Out>({
   key: KEY,

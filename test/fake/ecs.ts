@@ -262,6 +262,7 @@ export function ecsService(fake: FakeAws): Service<typeof ECS> {
         else if (countChanged) {
           s.deployments[0]!.desiredCount = s.desiredCount;
           s.deployments[0]!.rolloutState = "IN_PROGRESS";
+          s.deployments[0]!.scaledAt = fake.clock.now();
           tickService(fake, s, fake.clock.now());
         }
         return { service: svcShape(s) };

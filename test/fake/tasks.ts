@@ -18,6 +18,8 @@ import type { EcsService, TaskDef } from "./ecs.js";
 export interface Deployment {
   id: string; status: "PRIMARY" | "ACTIVE"; taskDefinition: string; desiredCount: number; rolloutState: "IN_PROGRESS" | "COMPLETED" | "FAILED"; rolloutStateReason?: string;
   createdAt: number; failedTasks: number; runningCount: number; pendingCount: number;
+  /** When UpdateService last raised the task count without a new deployment: the tasks it adds start then, not at createdAt. */
+  scaledAt?: number;
   /** The provider its tasks run on, from the service's strategy when the deployment started (none on a launch type). */
   capacityProvider?: string;
 }
@@ -236,7 +238,7 @@ export function tickService(fake: FakeAws, s: EcsService, now: number): void {
     }
     if (primary.rolloutState === "FAILED" || !td || live().length >= s.desiredCount) break;
     // A free slot is filled when it frees up: at the deployment's start, or when its last task stopped.
-    const at = Math.max(primary.createdAt, ...failed.map((t) => t.stoppedAt!));
+    const at = Math.max(primary.createdAt, primary.scaledAt ?? 0, ...failed.map((t) => t.stoppedAt!));
     const subnetId = s.networkConfiguration?.awsvpcConfiguration?.subnets?.[0];
     while (live().length < s.desiredCount) launchTask(fake, td, s.clusterArn.split("/").pop()!, { group, deploymentId: primary.id, startedBy: primary.id, subnetId, capacityProviderName: primary.capacityProvider }, at);
   }

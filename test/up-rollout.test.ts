@@ -1,0 +1,103 @@
+/**
+ * Issue 28 item 4: every path that starts an ECS deployment (or new tasks) follows it to the end, as `deploy`
+ * does: `up` changing the task size, `wake` and `up --wake` bringing the tasks back. A status line at least
+ * every 10 s while it waits; a failure exits 1 and says what happened.
+ */
+import assert from "node:assert/strict";
+import { afterEach, beforeEach, describe, it } from "node:test";
+import type { Service } from "@aws-sdk/client-ecs";
+import { rolloutState } from "../src/resources/ecs-service.js";
+import { APP, Harness } from "./helpers.js";
+
+let h: Harness;
+beforeEach(() => { h = new Harness(); });
+afterEach(() => h.close());
+
+const service = () => [...h.fake.ecs.services.values()].find((s) => s.name === APP && s.status === "ACTIVE")!;
+const bigger = () => ["--config", h.writeSpec({ app: { cpu: 512, memory: 1024 } })];
+
+/** The seconds printed on the ECS service's waiting lines ("[1m08s]"), in order. */
+function waitingSeconds(stderr: string): number[] {
+  return stderr.split("\n").filter((l) => l.startsWith("ECS service") && l.includes(": waiting")).map((l) => {
+    const m = /\[(?:(\d+)m)?(\d+)s\]$/.exec(l)!;
+    return Number(m[1] ?? 0) * 60 + Number(m[2]);
+  });
+}
+
+describe("up follows the rollout it starts (issue 28 item 4)", () => {
+  it("a task-size change: up ends when ECS says the new revision's deployment COMPLETED, with a status line at least every 10 s", async () => {
+    await h.up();
+    await h.deploy("v1");
+    const r = await h.cli(["up", "--yes", ...bigger()]);
+    assert.equal(r.code, 0, r.stderr);
+    h.fake.tick(); // the fake as it is at the moment up returned
+    const s = service();
+    assert.equal(s.deployments.length, 1, "the old deployment is gone");
+    assert.equal(s.deployments[0]!.rolloutState, "COMPLETED");
+    assert.equal(h.fake.ecs.taskDefs.get(s.taskDefinition)!.def.cpu, "512");
+    const seconds = waitingSeconds(r.stderr);
+    assert.ok(seconds.at(-1)! >= 60, `followed for ${seconds.at(-1)} s: the rollout takes minutes`);
+    // Printed to the second; the look before a line takes a call's latency.
+    const gaps = seconds.slice(1).map((x, i) => x - seconds[i]!);
+    assert.ok(gaps.every((g) => g <= 11), `gaps between status lines: ${gaps.join(", ")}`);
+    assert.match(r.stderr, /ECS service .*: done \(updated\)[^\n]*\n(.*\n)*Done\./);
+  });
+
+  it("new tasks that never start: exit 1, naming the circuit breaker's rollback and the revision ECS is back on; never Done.", async () => {
+    await h.up();
+    await h.deploy("v1");
+    const before = service().taskDefinition.split("/").pop();
+    h.fake.pushImage(APP, "v1", "crash");
+    const r = await h.cli(["up", "--yes", "--json", ...bigger()]);
+    assert.equal(r.code, 1, r.stderr);
+    const doc = JSON.parse(r.stdout);
+    assert.equal(doc.outcome, "failed");
+    const error = doc.failures.find((f: { error: string }) => /ECS service/.test(f.error))?.error ?? "";
+    assert.match(error, new RegExp(`the circuit breaker rolled back the deployment: ECS is back on ${before} \\(the new tasks never became healthy\\); \`spontime-infra logs\` shows why`));
+    assert.doesNotMatch(r.stderr, /Done\./);
+    assert.match(r.stderr, /1 resource\(s\) could not be created or updated/);
+  });
+});
+
+describe("wake and up --wake follow the tasks they start (issue 28 item 4)", () => {
+  it("wake: the tasks running, then the app healthy, before it says Awake; tasks that never start: exit 1, the failed deployment said", async () => {
+    await h.up();
+    await h.deploy("v1");
+    assert.equal((await h.cli(["sleep", "--yes"])).code, 0);
+    const woken = await h.cli(["wake", "--yes"]);
+    assert.equal(woken.code, 0, woken.stderr);
+    h.fake.tick();
+    assert.equal(service().deployments[0]!.rolloutState, "COMPLETED");
+    assert.equal(service().deployments[0]!.runningCount, 1);
+    assert.match(woken.stdout, /Awake: http:\/\/.*\/health answers 200/);
+
+    assert.equal((await h.cli(["sleep", "--yes"])).code, 0);
+    h.fake.pushImage(APP, "v1", "crash");
+    const r = await h.cli(["wake", "--yes"]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /ECS service .* failed: the deployment failed: ECS deployment circuit breaker: tasks failed to start\.; `spontime-infra logs` shows why/);
+    assert.doesNotMatch(r.stdout, /Awake/);
+  });
+
+  it("up --wake: ends once the tasks it started run, COMPLETED", async () => {
+    await h.up();
+    await h.deploy("v1");
+    assert.equal((await h.cli(["sleep", "--yes"])).code, 0);
+    const r = await h.cli(["up", "--yes", "--wake"]);
+    assert.equal(r.code, 0, r.stderr);
+    h.fake.tick();
+    assert.equal(service().desiredCount, 1);
+    assert.equal(service().deployments[0]!.rolloutState, "COMPLETED");
+    assert.equal(service().deployments[0]!.runningCount, 1);
+  });
+
+  it("a task count change starts no deployment: one that had completed is followed until the tasks it gained run", () => {
+    const prior = { id: "arn:svc", outputs: { deploymentId: "ecs-svc/1", deploymentAt: "1000" } };
+    const scaled = (runningCount: number): Service => ({
+      status: "ACTIVE", desiredCount: 2,
+      deployments: [{ id: "ecs-svc/1", status: "PRIMARY", rolloutState: "COMPLETED", createdAt: new Date(1000), desiredCount: 2, runningCount, pendingCount: 2 - runningCount, failedTasks: 0 }],
+    });
+    assert.deepEqual(rolloutState(scaled(1), prior), { state: "pending", why: "starting tasks: 1/2 running, 1 pending" });
+    assert.deepEqual(rolloutState(scaled(2), prior), { state: "ready" });
+  });
+});
