@@ -94,7 +94,7 @@ describe("wake and up --wake follow the tasks they start (issue 28 item 4)", () 
   it("a task count change starts no deployment: one that had completed is followed until the tasks it gained run", () => {
     const prior = { id: "arn:svc", outputs: { deploymentId: "ecs-svc/1", deploymentAt: "1000" } };
     const scaled = (runningCount: number): Service => ({
-      status: "ACTIVE", desiredCount: 2,
+      status: "ACTIVE", desiredCount: 2, runningCount, pendingCount: 2 - runningCount,
       deployments: [{ id: "ecs-svc/1", status: "PRIMARY", rolloutState: "COMPLETED", createdAt: new Date(1000), desiredCount: 2, runningCount, pendingCount: 2 - runningCount, failedTasks: 0 }],
     });
     assert.deepEqual(rolloutState(scaled(1), prior), { state: "pending", why: "starting tasks: 1/2 running, 1 pending" });

@@ -78,7 +78,8 @@ export function rolloutState(s: Service, prior: Stored | undefined): LiveState {
     const rollout = readRollout(s, mine, (p) => (p.createdAt?.getTime() ?? 0) > Number(prior!.outputs.deploymentAt ?? 0));
     const why = "`spontime-infra logs` shows why";
     switch (rollout.is) {
-      case "completed": return (primary.runningCount ?? 0) < (s.desiredCount ?? 0) ? { state: "pending", why: progress(primary, "starting tasks") } : { state: "ready" };
+      // The service's own count: it counts the tasks a count change adds to a deployment that had completed.
+      case "completed": return (s.runningCount ?? 0) < (s.desiredCount ?? 0) ? { state: "pending", why: progress(s, "starting tasks") } : { state: "ready" };
       case "failed": return { state: "failed", why: `the deployment failed: ${rollout.reason ?? "circuit breaker"}; ${why}` };
       case "rolling": return { state: "pending", why: progress(rollout.deployment) };
       case "rolled back": return { state: "failed", why: `the circuit breaker rolled back the deployment: ECS is back on ${revision(rollout.primary.taskDefinition)} (the new tasks never became healthy${rollout.reason ? `: ${rollout.reason}` : ""}); ${why}` };
@@ -89,7 +90,7 @@ export function rolloutState(s: Service, prior: Stored | undefined): LiveState {
   return { state: "ready" };
 }
 const revision = (taskDefinitionArn: string | undefined) => taskDefinitionArn?.split("/").pop() ?? "the previous revision";
-const progress = (d: NonNullable<Service["deployments"]>[number], what = "deployment in progress") =>
+const progress = (d: Pick<NonNullable<Service["deployments"]>[number], "runningCount" | "desiredCount" | "pendingCount" | "failedTasks">, what = "deployment in progress") =>
   `${what}: ${d.runningCount ?? 0}/${d.desiredCount ?? 0} running, ${d.pendingCount ?? 0} pending${d.failedTasks ? `, ${d.failedTasks} failed` : ""}`;
 
 export const ecsService = tagged<Want, Attrs, Out>({
