@@ -43,7 +43,7 @@ describe("up follows the rollout it starts (issue 28 item 4)", () => {
     assert.match(r.stderr, /ECS service .*: done \(updated\)[^\n]*\n(.*\n)*Done\./);
   });
 
-  it("new tasks that never start: exit 1, naming the circuit breaker's rollback and the revision ECS is back on; never Done.", async () => {
+  it("new tasks that never start: exit 1, naming the circuit breaker's rollback, the revision ECS is back on and how the last task stopped; never Done.", async () => {
     await h.up();
     await h.deploy("v1");
     const before = service().taskDefinition.split("/").pop();
@@ -53,14 +53,14 @@ describe("up follows the rollout it starts (issue 28 item 4)", () => {
     const doc = JSON.parse(r.stdout);
     assert.equal(doc.outcome, "failed");
     const error = doc.failures.find((f: { error: string }) => /ECS service/.test(f.error))?.error ?? "";
-    assert.match(error, new RegExp(`the circuit breaker rolled back the deployment: ECS is back on ${before} \\(the new tasks never became healthy\\); \`spontime-infra logs\` shows why`));
+    assert.match(error, new RegExp(`the circuit breaker rolled back the deployment: ECS is back on ${before} \\(the new tasks never became healthy\\); the last task [0-9a-f]+ stopped: Essential container in task exited \\(exit code 1\\); \`spontime-infra logs\` shows why`));
     assert.doesNotMatch(r.stderr, /Done\./);
     assert.match(r.stderr, /1 resource\(s\) could not be created or updated/);
   });
 });
 
 describe("wake and up --wake follow the tasks they start (issue 28 item 4)", () => {
-  it("wake: the tasks running, then the app healthy, before it says Awake; tasks that never start: exit 1, the failed deployment said", async () => {
+  it("wake: the tasks running, then the app healthy, before it says Awake; tasks that never start: exit 1, the failed deployment and its last task's exit said", async () => {
     await h.up();
     await h.deploy("v1");
     assert.equal((await h.cli(["sleep", "--yes"])).code, 0);
@@ -75,7 +75,7 @@ describe("wake and up --wake follow the tasks they start (issue 28 item 4)", () 
     h.fake.pushImage(APP, "v1", "crash");
     const r = await h.cli(["wake", "--yes"]);
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stderr, /ECS service .* failed: the deployment failed: ECS deployment circuit breaker: tasks failed to start\.; `spontime-infra logs` shows why/);
+    assert.match(r.stderr, /ECS service .* failed: the deployment failed: ECS deployment circuit breaker: tasks failed to start\.; the last task [0-9a-f]+ stopped: Essential container in task exited \(exit code 1\); `spontime-infra logs` shows why/);
     assert.doesNotMatch(r.stdout, /Awake/);
   });
 

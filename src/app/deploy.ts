@@ -2,7 +2,7 @@ import { DescribeImagesCommand, DescribeRepositoriesCommand } from "@aws-sdk/cli
 import { DeregisterTaskDefinitionCommand, DescribeServicesCommand, ListTasksCommand, TagResourceCommand, UpdateServiceCommand, type RegisterTaskDefinitionCommandInput, type Service, type Task, type TaskDefinition } from "@aws-sdk/client-ecs";
 import { DescribeTargetHealthCommand, type TargetHealthDescription } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { absentIfNotFound } from "../aws/errors.js";
-import { findService, findTaskDefinition, readRollout, registerTaskDefinition } from "../aws/ecs.js";
+import { describeTasks, findService, findTaskDefinition, howItStopped, readRollout, registerTaskDefinition, stoppedTasks, taskId } from "../aws/ecs.js";
 import { findLoadBalancer, findTargetGroup } from "../aws/elbv2.js";
 import { appUrl } from "../config/names.js";
 import { poll } from "../engine/poll.js";
@@ -12,7 +12,7 @@ import type { AppCtx } from "./context.js";
 import { waitHealthy } from "./health.js";
 import { readLogs } from "./logs.js";
 import { DIGEST_TAG, ReleaseRecord, deployer, isReleaseTag, listReleases, pickRollback, type Outcome } from "./releases.js";
-import { NOT_STARTED, describeTasks, requireAwake, runOneOff, stoppedTasks, taskId } from "./tasks.js";
+import { NOT_STARTED, requireAwake, runOneOff } from "./tasks.js";
 
 export interface DeployOptions {
   image?: string;
@@ -81,10 +81,7 @@ async function explainFailure(ctx: AppCtx, taskDefinitionArn: string, unhealthy:
   const details: string[] = [];
   try {
     const failedTasks = (await stoppedTasks(ctx)).filter((t) => t.taskDefinitionArn === taskDefinitionArn).slice(0, 3);
-    for (const t of failedTasks) {
-      const c = t.containers?.find((x) => x.name === ctx.names.container);
-      details.push(`task ${taskId(t.taskArn)} stopped: ${t.stoppedReason ?? "unknown reason"}${c?.exitCode !== undefined && c.exitCode !== null ? ` (exit code ${c.exitCode})` : ""}${c?.reason ? `: ${c.reason}` : ""}`);
-    }
+    for (const t of failedTasks) details.push(howItStopped(t, ctx.names.container));
     for (const [target, reason] of unhealthy) details.push(`target ${target} unhealthy: ${reason}`);
     if ([...unhealthy.values()].some((reason) => /ResponseCodeMismatch/.test(reason) && /\b400\b/.test(reason))) {
       details.push(

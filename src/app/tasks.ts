@@ -1,30 +1,12 @@
-import { DescribeTasksCommand, ListTasksCommand, RunTaskCommand, StopTaskCommand, type Service, type Task } from "@aws-sdk/client-ecs";
+import { RunTaskCommand, StopTaskCommand, type Service, type Task } from "@aws-sdk/client-ecs";
 import { randomUUID } from "node:crypto";
 import { backoff, poll } from "../engine/poll.js";
-import { findService, findTaskDefinition } from "../aws/ecs.js";
+import { describeTasks, findService, findTaskDefinition, taskId } from "../aws/ecs.js";
 import { findDbInstance } from "../aws/rds.js";
 import { awaitingFirstDeploy } from "../config/names.js";
 import { ToolError, UserError } from "../errors.js";
 import type { AppCtx } from "./context.js";
 import { printOnce, readLogs, type LogLine } from "./logs.js";
-
-export const taskId = (arn: string | undefined) => arn?.split("/").pop() ?? "";
-
-export async function describeTasks(ctx: AppCtx, arns: string[]): Promise<Task[]> {
-  if (!arns.length) return [];
-  const out: Task[] = [];
-  for (let i = 0; i < arns.length; i += 100) {
-    const page = await ctx.aws.ecs.send(new DescribeTasksCommand({ cluster: ctx.names.cluster, tasks: arns.slice(i, i + 100) }));
-    out.push(...(page.tasks ?? []));
-  }
-  return out;
-}
-
-/** The service's recently stopped tasks, newest first (ECS keeps them about an hour). */
-export async function stoppedTasks(ctx: AppCtx): Promise<Task[]> {
-  const list = await ctx.aws.ecs.send(new ListTasksCommand({ cluster: ctx.names.cluster, serviceName: ctx.names.service, desiredStatus: "STOPPED" }));
-  return (await describeTasks(ctx, list.taskArns ?? [])).sort((a, b) => (b.stoppedAt?.getTime() ?? 0) - (a.stoppedAt?.getTime() ?? 0));
-}
 
 /** A task's states before its container starts (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-lifecycle-explanation.html). */
 export const NOT_STARTED = new Set(["PROVISIONING", "PENDING", "ACTIVATING"]);

@@ -1,6 +1,6 @@
 import {
-  DeregisterTaskDefinitionCommand, DescribeServicesCommand, DescribeTaskDefinitionCommand, RegisterTaskDefinitionCommand,
-  type RegisterTaskDefinitionCommandInput, type Service, type TaskDefinition,
+  DeregisterTaskDefinitionCommand, DescribeServicesCommand, DescribeTaskDefinitionCommand, DescribeTasksCommand, ListTasksCommand, RegisterTaskDefinitionCommand,
+  type RegisterTaskDefinitionCommandInput, type Service, type Task, type TaskDefinition,
 } from "@aws-sdk/client-ecs";
 import { sharedRead, type ReadsCtx } from "../shared/reads.js";
 import type { Aws } from "./clients.js";
@@ -100,4 +100,30 @@ export function readRollout(s: Service | undefined, id: string, isNewer: (primar
   }
   if (primary && isNewer(primary)) return { is: "rolled back", primary, reason: ours?.rolloutStateReason };
   return { is: "not listed yet" };
+}
+
+export const taskId = (arn: string | undefined) => arn?.split("/").pop() ?? "";
+
+type TasksCtx = { aws: Aws; names: { cluster: string; service: string } };
+
+export async function describeTasks(ctx: TasksCtx, arns: string[]): Promise<Task[]> {
+  if (!arns.length) return [];
+  const out: Task[] = [];
+  for (let i = 0; i < arns.length; i += 100) {
+    const page = await ctx.aws.ecs.send(new DescribeTasksCommand({ cluster: ctx.names.cluster, tasks: arns.slice(i, i + 100) }));
+    out.push(...(page.tasks ?? []));
+  }
+  return out;
+}
+
+/** The service's recently stopped tasks, newest first (ECS keeps them about an hour). */
+export async function stoppedTasks(ctx: TasksCtx): Promise<Task[]> {
+  const list = await ctx.aws.ecs.send(new ListTasksCommand({ cluster: ctx.names.cluster, serviceName: ctx.names.service, desiredStatus: "STOPPED" }));
+  return (await describeTasks(ctx, list.taskArns ?? [])).sort((a, b) => (b.stoppedAt?.getTime() ?? 0) - (a.stoppedAt?.getTime() ?? 0));
+}
+
+/** How a stopped task ended, in ECS's words: `task <id> stopped: <reason> (exit code N)`. */
+export function howItStopped(t: Task, container: string): string {
+  const c = t.containers?.find((x) => x.name === container);
+  return `task ${taskId(t.taskArn)} stopped: ${t.stoppedReason ?? "unknown reason"}${c?.exitCode !== undefined && c.exitCode !== null ? ` (exit code ${c.exitCode})` : ""}${c?.reason ? `: ${c.reason}` : ""}`;
 }

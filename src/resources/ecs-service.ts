@@ -1,11 +1,11 @@
 import { CreateServiceCommand, DeleteServiceCommand, UpdateServiceCommand, type Service } from "@aws-sdk/client-ecs";
 import { errorCode, ignoreNotFound } from "../aws/errors.js";
-import { findService, readRollout } from "../aws/ecs.js";
+import { findService, howItStopped, readRollout, stoppedTasks } from "../aws/ecs.js";
 import { passingRole } from "../aws/iam.js";
 import { assertOurs, ecsTagList, tagMap, type Tags } from "../aws/tags.js";
 import { CONTAINER, awaitingFirstDeploy, TAG_ASLEEP } from "../config/names.js";
 import type { LiveState, RefFn, Stored } from "../engine/types.js";
-import type { DesiredStack } from "./context.js";
+import type { Ctx, DesiredStack } from "./context.js";
 import { ecsCluster, strategyOf } from "./ecs-cluster.js";
 import { listener } from "./listener.js";
 import { routeTable } from "./route-table.js";
@@ -76,18 +76,26 @@ export function rolloutState(s: Service, prior: Stored | undefined): LiveState {
   const mine = prior?.outputs.deploymentId;
   if (mine && primary && (s.desiredCount ?? 0) > 0) {
     const rollout = readRollout(s, mine, (p) => (p.createdAt?.getTime() ?? 0) > Number(prior!.outputs.deploymentAt ?? 0));
-    const why = "`spontime-infra logs` shows why";
     switch (rollout.is) {
       // The service's own count: it counts the tasks a count change adds to a deployment that had completed.
       case "completed": return (s.runningCount ?? 0) < (s.desiredCount ?? 0) ? { state: "pending", why: progress(s, "starting tasks") } : { state: "ready" };
-      case "failed": return { state: "failed", why: `the deployment failed: ${rollout.reason ?? "circuit breaker"}; ${why}` };
+      case "failed": return { state: "failed", why: `the deployment failed: ${rollout.reason ?? "circuit breaker"}` };
       case "rolling": return { state: "pending", why: progress(rollout.deployment) };
-      case "rolled back": return { state: "failed", why: `the circuit breaker rolled back the deployment: ECS is back on ${revision(rollout.primary.taskDefinition)} (the new tasks never became healthy${rollout.reason ? `: ${rollout.reason}` : ""}); ${why}` };
+      case "rolled back": return { state: "failed", why: `the circuit breaker rolled back the deployment: ECS is back on ${revision(rollout.primary.taskDefinition)} (the new tasks never became healthy${rollout.reason ? `: ${rollout.reason}` : ""})` };
       case "not listed yet": return { state: "pending", why: "deployment not visible yet" };
     }
   }
   if (primary && (s.desiredCount ?? 0) > 0 && (primary.rolloutState === "IN_PROGRESS" || (s.deployments?.length ?? 0) > 1)) return { state: "pending", why: progress(primary) };
   return { state: "ready" };
+}
+/**
+ * How the rollout's last failed task ended (not one scaled in: ECS stops those with "Scaling activity initiated
+ * by (deployment …)"), as `deploy` says it; service tasks carry their deployment's id as startedBy
+ * (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Task.html), and ECS keeps stopped tasks about an hour.
+ */
+async function lastFailure(ctx: Ctx, deploymentId: string): Promise<string> {
+  const failed = (await stoppedTasks(ctx)).find((t) => t.startedBy === deploymentId && !/^Scal/i.test(t.stoppedReason ?? ""));
+  return `${failed ? `; the last ${howItStopped(failed, ctx.names.container)}` : ""}; \`spontime-infra logs\` shows why`;
 }
 const revision = (taskDefinitionArn: string | undefined) => taskDefinitionArn?.split("/").pop() ?? "the previous revision";
 const progress = (d: Pick<NonNullable<Service["deployments"]>[number], "runningCount" | "desiredCount" | "pendingCount" | "failedTasks">, what = "deployment in progress") =>
@@ -98,7 +106,7 @@ export const ecsService = tagged<Want, Attrs, Out>({
   kind: "ecs:service",
   client: "ecs",
   tagging: "ecs",
-  actions: { observe: ["ecs:DescribeServices"], create: ["ecs:CreateService"], update: ["ecs:UpdateService"], delete: ["ecs:UpdateService", "ecs:DeleteService"] },
+  actions: { observe: ["ecs:DescribeServices", "ecs:ListTasks", "ecs:DescribeTasks"], create: ["ecs:CreateService"], update: ["ecs:UpdateService"], delete: ["ecs:UpdateService", "ecs:DeleteService"] },
   ignored: {
     "platform version, ECS Exec, placement, tag propagation": "AWS's defaults at create; none changes what the app serves or where its traffic goes",
   },
@@ -127,9 +135,11 @@ export const ecsService = tagged<Want, Attrs, Out>({
     const lb = s.loadBalancers?.[0];
     const dc = s.deploymentConfiguration;
     const primary = s.deployments?.find((d) => d.status === "PRIMARY");
+    const rollout = rolloutState(s, prior);
+    if (rollout.state === "failed" && prior?.outputs.deploymentId) rollout.why += await lastFailure(ctx, prior.outputs.deploymentId);
     return {
       id: s.serviceArn,
-      ...rolloutState(s, prior),
+      ...rollout,
       attrs: {
         cluster: s.clusterArn,
         taskDefinition: s.taskDefinition,
