@@ -59,6 +59,34 @@ describe("up follows the rollout it starts (issue 28 item 4)", () => {
   });
 });
 
+describe("a service up creates with tasks is followed too (issue 28 item 4)", () => {
+  /** The service deleted behind the tool's back after a deploy: `up` creates it again, with its task. */
+  async function serviceDeletedAfterDeploy(image: "ok" | "crash"): Promise<void> {
+    await h.up();
+    await h.deploy("v1");
+    h.fake.pushImage(APP, "v1", image);
+    service().status = "INACTIVE";
+  }
+
+  it("up ends once the created service's first deployment COMPLETED", async () => {
+    await serviceDeletedAfterDeploy("ok");
+    const r = await h.cli(["up", "--yes"]);
+    assert.equal(r.code, 0, r.stderr);
+    h.fake.tick();
+    assert.equal(h.fake.count("CreateService"), 2);
+    assert.equal(service().desiredCount, 1);
+    assert.equal(service().deployments[0]!.rolloutState, "COMPLETED");
+  });
+
+  it("its first deployment failing: exit 1, the failed deployment and its last task's exit said, never Done.", async () => {
+    await serviceDeletedAfterDeploy("crash");
+    const r = await h.cli(["up", "--yes"]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /ECS service .* failed: the deployment failed: ECS deployment circuit breaker: tasks failed to start\.; the last task [0-9a-f]+ stopped: Essential container in task exited \(exit code 1\)/);
+    assert.doesNotMatch(r.stderr, /Done\./);
+  });
+});
+
 describe("wake and up --wake follow the tasks they start (issue 28 item 4)", () => {
   it("wake: the tasks running, then the app healthy, before it says Awake; tasks that never start: exit 1, the failed deployment and its last task's exit said", async () => {
     await h.up();

@@ -89,6 +89,15 @@ export function rolloutState(s: Service, prior: Stored | undefined): LiveState {
   return { state: "ready" };
 }
 /**
+ * The deployment a create or an update started, remembered so that it is followed by id until it completes:
+ * "stable" alone would call a circuit-breaker rollback, or a first deployment that failed, a success.
+ */
+function followed(ctx: Ctx, s: Service | undefined, want: Want): { deploymentId: string; deploymentAt: string } | undefined {
+  const started = s?.deployments?.find((d) => d.status === "PRIMARY");
+  if (started?.id && want.desiredCount > 0) return { deploymentId: started.id, deploymentAt: String(started.createdAt?.getTime() ?? ctx.clock.now()) };
+}
+
+/**
  * How the rollout's last failed task ended (not one scaled in: ECS stops those with "Scaling activity initiated
  * by (deployment …)"), as `deploy` says it; service tasks carry their deployment's id as startedBy
  * (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Task.html), and ECS keeps stopped tasks about an hour.
@@ -180,7 +189,7 @@ export const ecsService = tagged<Want, Attrs, Out>({
       tags: ecsTagList(want.tags),
     }));
     const s = out.service!;
-    return { id: s.serviceArn!, outputs: { serviceArn: s.serviceArn!, serviceName: s.serviceName! } };
+    return { id: s.serviceArn!, outputs: { serviceArn: s.serviceArn!, serviceName: s.serviceName!, ...followed(ctx, s, want) } };
   },
   async update(ctx, want, _live, changed) {
     // ECS takes a new load balancer block in UpdateService for services it deploys itself (the ECS controller).
@@ -198,9 +207,7 @@ export const ecsService = tagged<Want, Attrs, Out>({
       // created on Spot, which never had one.
       ...(changed.includes("capacity") ? { capacityProviderStrategy: strategyOf(want.capacity), forceNewDeployment: true } : {}),
     }));
-    const started = out.service?.deployments?.find((d) => d.status === "PRIMARY");
-    // Followed by id until it completes: "stable" alone would call a circuit-breaker rollback a success.
-    if (started?.id && want.desiredCount > 0) return { deploymentId: started.id, deploymentAt: String(started.createdAt?.getTime() ?? ctx.clock.now()) };
+    return followed(ctx, out.service, want);
   },
   async delete(ctx, live) {
     if (live.attrs.desiredCount !== 0) {
