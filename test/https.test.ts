@@ -61,6 +61,8 @@ describe("https with a domain", () => {
     assert.equal(td.find((e) => e.name === "CSRF_TRUSTED_ORIGINS")!.value, `https://${DOMAIN}`);
     const out = JSON.parse((await h.cli(["outputs", "--json", "--config", withHttps()])).stdout);
     assert.equal(out.url, `https://${DOMAIN}`);
+    const elsewhere = JSON.parse((await h.cli(["outputs", "--json", "--config", h.writeSpec({ appName: "spontime-poc" })])).stdout);
+    assert.equal(elsewhere.url, `https://${DOMAIN}`, "outputs from a spec that does not name the domain: the certificate's");
     const again = await h.cli(["plan", "--config", withHttps(), "--detailed-exitcode"]);
     assert.equal(again.code, 0, `converged: ${again.stdout}${again.stderr}`);
   });

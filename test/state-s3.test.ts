@@ -451,6 +451,24 @@ describe("state pull, push, migrate", () => {
     });
   });
 
+  it("after migrate to s3, validate and cost read the spec's location, not the local marker (validate without an AWS call)", async () => {
+    await withHarness(async (h) => {
+      await h.up();
+      await bootstrapped(h);
+      const spec = h.writeSpec({ appName: APP });
+      assert.equal((await h.cli(["state", "migrate", "--to", "s3", "--config", spec, ...S3])).code, 0);
+      assert.equal((await h.cli(["sleep", "--yes", "--config", spec])).code, 0);
+      h.resetCalls();
+      const validate = await h.cli(["validate", "--config", spec]);
+      assert.equal(validate.code, 0, validate.stderr);
+      assert.match(validate.stdout, /state in s3:\/\/acme-spontime-state\/spontime-infra\/spontime-poc\.json \(not read/);
+      assert.deepEqual(h.fake.calls, [], "validate makes no AWS call");
+      const cost = await h.cli(["cost", "--json", "--config", spec]);
+      assert.equal(cost.code, 0, cost.stderr);
+      assert.equal(JSON.parse(cost.stdout).asleep, true, "the state in S3 says the stack sleeps");
+    });
+  });
+
   it("migrate --to s3 with no spec file to record the bucket in refuses before moving anything", async () => {
     await withHarness(async (h) => {
       await h.up();

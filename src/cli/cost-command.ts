@@ -1,7 +1,7 @@
 import { estimate, PRICES_FROM } from "../cost/estimate.js";
 import type { CostChange } from "../stack/cost-change.js";
 import { UserError } from "../errors.js";
-import { StateStore } from "../state/store.js";
+import { openState } from "../state/open.js";
 import type { CommandContext } from "./context.js";
 import type { Output } from "./output.js";
 
@@ -37,7 +37,7 @@ export const costJson = ({ before, after }: CostChange) => ({
 
 export async function cost(c: CommandContext): Promise<number> {
   const spec = c.spec();
-  const asleep = new StateStore(c.opts.stateDir, spec.appName, spec.region).data.sleeping ?? false;
+  const asleep = await asleepInState(c);
   const kept = await snapshotsKept(c);
   if (c.opts.json) c.out.json({ ...estimate(spec, kept ?? undefined), asleep, snapshotsChecked: kept !== null });
   else {
@@ -45,6 +45,16 @@ export async function cost(c: CommandContext): Promise<number> {
     if (!kept) c.out.err("DB snapshots not checked (no AWS credentials): a stack that was `down` may still keep some (`spontime-infra snapshots`).");
   }
   return 0;
+}
+
+/** Whether the state (local or in S3) says the stack sleeps; unread (no credentials for an S3 state): awake. */
+async function asleepInState(c: CommandContext): Promise<boolean> {
+  try {
+    return (await openState(c.spec(), c.opts, c.out.io.env)).data.sleeping ?? false;
+  } catch (e) {
+    if (e instanceof UserError) return false;
+    throw e;
+  }
 }
 
 /** The stack's kept DB snapshots with their size, or null without credentials: `cost` works offline too. */

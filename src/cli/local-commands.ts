@@ -5,14 +5,22 @@ import { UserError } from "../errors.js";
 import { DEFAULT_CONFIG } from "../config/find.js";
 import { SpecSchema } from "../config/schema.js";
 import { warningLines } from "../config/warnings.js";
+import { stateLocation } from "../state/open.js";
 import { StateStore } from "../state/store.js";
 import type { CommandContext } from "./context.js";
 
 /** Checks spec and state file, no AWS call. Bad input has already thrown (exit 2) by the time this prints. */
 export async function validate(c: CommandContext): Promise<number> {
   const spec = c.spec();
-  const state = new StateStore(c.opts.stateDir, spec.appName, spec.region);
-  for (const w of [...state.warnings.map((w) => `warning: ${w}`), ...warningLines(spec, c.clock?.now() ?? Date.now())]) c.out.err(w);
+  const specWarnings = warningLines(spec, c.clock?.now() ?? Date.now());
+  const location = stateLocation(spec, c.opts, c.out.io.env);
+  if (location.backend === "s3") {
+    for (const w of specWarnings) c.out.err(w);
+    c.out.out(`spec ok: app ${spec.appName} in ${spec.region}; state in s3://${location.bucket}/${location.key} (not read: validate makes no AWS call)`);
+    return 0;
+  }
+  const state = new StateStore(location.dir, spec.appName, spec.region);
+  for (const w of [...state.warnings.map((w) => `warning: ${w}`), ...specWarnings]) c.out.err(w);
   const count = Object.keys(state.data.resources).length;
   c.out.out(`spec ok: app ${spec.appName} in ${spec.region}; state ${state.exists ? `${state.path} (${count} resources)` : "not created yet"}`);
   return 0;

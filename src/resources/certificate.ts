@@ -16,7 +16,7 @@ const KEY = "certificate";
 // calls `desired` then, and the certificate is found by its tags.
 const desired = (spec: DesiredStack) => ({ domain: spec.https?.domain ?? "", validation: "DNS" });
 type Attrs = { domain?: string; validation?: string; tags: Tags; status: string };
-type Out = { certificateArn: string; status: string; validationName: string; validationValue: string };
+type Out = { certificateArn: string; domain: string; status: string; validationName: string; validationValue: string };
 
 const tagsOf = async (ctx: Ctx, arn: string) => tagMap((await ctx.aws.acm.send(new ListTagsForCertificateCommand({ CertificateArn: arn }))).Tags);
 
@@ -92,7 +92,7 @@ export const DEAD_STATUSES = ["VALIDATION_TIMED_OUT", "FAILED", "REVOKED", "EXPI
 /** An extra certificate as the engine deletes it: only its ARN matters. */
 const asDuplicate = (s: CertificateSummary): Live<Attrs, Out> => ({
   id: s.CertificateArn!, state: "ready", attrs: { domain: s.DomainName, tags: {}, status: s.Status ?? "UNKNOWN" },
-  outputs: { certificateArn: s.CertificateArn!, status: s.Status ?? "UNKNOWN", validationName: "", validationValue: "" },
+  outputs: { certificateArn: s.CertificateArn!, domain: s.DomainName ?? "", status: s.Status ?? "UNKNOWN", validationName: "", validationValue: "" },
 });
 
 export const certificate = tagged<ReturnType<typeof desired> & { tags: Tags }, Attrs, Out>({
@@ -123,7 +123,7 @@ export const certificate = tagged<ReturnType<typeof desired> & { tags: Tags }, A
     const live = {
       id: arn,
       attrs: { domain: cert.DomainName, validation: option?.ValidationMethod, tags: tags, status },
-      outputs: { certificateArn: arn, status, validationName: record?.Name ?? "", validationValue: record?.Value ?? "" },
+      outputs: { certificateArn: arn, domain: cert.DomainName ?? "", status, validationName: record?.Name ?? "", validationValue: record?.Value ?? "" },
       ...(found.duplicates.length ? { duplicates: found.duplicates.map(asDuplicate) } : {}),
     };
     if (status === "FAILED") return { ...live, state: "failed", why: `ACM could not issue it: ${cert.FailureReason ?? "FAILED"}` };
@@ -137,7 +137,7 @@ export const certificate = tagged<ReturnType<typeof desired> & { tags: Tags }, A
       DomainName: want.domain, ValidationMethod: "DNS", IdempotencyToken: ctx.names.certificateToken(want.domain, ctx.clock.now()), Tags: tagList(want.tags),
     }));
     const arn = out.CertificateArn!;
-    return { id: arn, outputs: { certificateArn: arn, status: "PENDING_VALIDATION", validationName: "", validationValue: "" } };
+    return { id: arn, outputs: { certificateArn: arn, domain: want.domain, status: "PENDING_VALIDATION", validationName: "", validationValue: "" } };
   },
 
   async delete(ctx, live) {

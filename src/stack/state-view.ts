@@ -1,4 +1,5 @@
 import { appUrl, awaitingFirstDeploy, type names } from "../config/names.js";
+import { certificate } from "../resources/certificate.js";
 import type { DesiredStack } from "../resources/context.js";
 import { dbInstance } from "../resources/db-instance.js";
 import { ecrRepository } from "../resources/ecr-repository.js";
@@ -22,9 +23,10 @@ export class StateView {
     return outputs?.get(key) ?? this.state.data.resources[key]?.outputs;
   }
 
-  /** The app's URL. */
+  /** The app's URL; without a spec that names the domain (`outputs` run elsewhere), the certificate's. */
   url(outputs?: Outputs): string | undefined {
-    return appUrl(this.spec().https, !!this.record(httpsListener.key, outputs), this.record(loadBalancer.key, outputs)?.dnsName);
+    const domain = this.spec().https?.domain ?? this.record(certificate.key, outputs)?.domain;
+    return appUrl(domain ? { domain } : undefined, !!this.record(httpsListener.key, outputs), this.record(loadBalancer.key, outputs)?.dnsName);
   }
 
   /** True while the service waits for its first image. */
