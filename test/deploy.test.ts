@@ -3,6 +3,7 @@ import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { AWS_DEFAULTS, DEFAULT_IMAGE_MB, TIMING, healthyAfterMs, pullMs } from "./fake/deploy-model.js";
+import { awsError } from "./fake/common.js";
 import { APP, Harness } from "./helpers.js";
 
 let h: Harness;
@@ -102,6 +103,18 @@ describe("deploy", () => {
     assert.match(r.stderr, /the migration exited with code 1; the service was not changed/);
     assert.match(r.stderr, /migrate \| django\.db\.utils\.OperationalError/);
     assert.equal(h.fake.count("UpdateService"), 0);
+  });
+
+  it("a migration AWS will not start (RunTask refused): failed, the service untouched, the revision it registered deregistered", async () => {
+    await h.up();
+    h.fake.failWith = (op) => (op === "RunTask" ? awsError("InvalidParameterException", "No Container Instances were found in your cluster.") : undefined);
+    h.resetCalls();
+    const r = await deployed("v1", "ok", "--migrate", "python manage.py migrate");
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /the migration could not run \(.*No Container Instances.*\); the service was not changed/);
+    assert.match(r.stderr, /The new revision \S+ was deregistered/);
+    assert.equal(h.fake.count("UpdateService"), 0);
+    assert.equal(h.fake.count("DeregisterTaskDefinition"), 1);
   });
 
   it("runs a passing migration first, then rolls out", async () => {

@@ -312,7 +312,14 @@ export async function rollOut(ctx: AppCtx, o: RollOut): Promise<DeployResult> {
 
   if (o.migrate) {
     ctx.progress(`running the migration: ${o.migrate}`);
-    const run = await runOneOff(ctx, service, taskDefinitionArn, ["sh", "-c", o.migrate], (l) => ctx.progress(`  migrate | ${l.message}`), { timeoutMs: left(), liveLogs: false });
+    let run;
+    try {
+      run = await runOneOff(ctx, service, taskDefinitionArn, ["sh", "-c", o.migrate], (l) => ctx.progress(`  migrate | ${l.message}`), { timeoutMs: left(), liveLogs: false });
+    } catch (e) {
+      // AWS refused to start it (RunTask failing past its retries): the revision this run registered goes all the same.
+      if (ctx.signal.aborted) throw e;
+      return result("failed", null, 0, `the migration could not run (${e instanceof Error ? e.message : String(e)}); the service was not changed`);
+    }
     if (run.outcome !== "exited") return result(run.outcome === "interrupted" ? "interrupted" : "failed", null, 0, `the migration was ${run.outcome === "interrupted" ? "interrupted" : "still running at --timeout"} and its task stopped; the service was not changed`);
     if (run.exitCode !== 0) return result("failed", null, 0, `the migration exited with code ${run.exitCode}; the service was not changed`);
     phases.reach("migrated");
