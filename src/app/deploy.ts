@@ -4,9 +4,8 @@ import { DescribeTargetHealthCommand, type TargetHealthDescription } from "@aws-
 import { absentIfNotFound } from "../aws/errors.js";
 import { describeTasks, findService, findTaskDefinition, howItStopped, readRollout, registerTaskDefinition, stoppedTasks, taskId } from "../aws/ecs.js";
 import { findLoadBalancer, findTargetGroup } from "../aws/elbv2.js";
-import { appUrl } from "../config/names.js";
 import { poll } from "../engine/poll.js";
-import { awaitingFirstDeploy } from "../config/names.js";
+import { appUrl, awaitingFirstDeploy } from "../config/names.js";
 import { ToolError, UserError, errorMessage } from "../errors.js";
 import type { AppCtx } from "./context.js";
 import { waitHealthy } from "./health.js";
@@ -318,7 +317,7 @@ export async function rollOut(ctx: AppCtx, o: RollOut): Promise<DeployResult> {
     } catch (e) {
       // AWS refused to start it (RunTask failing past its retries): the revision this run registered goes all the same.
       if (ctx.signal.aborted) throw e;
-      return result("failed", null, 0, `the migration could not run (${e instanceof Error ? e.message : String(e)}); the service was not changed`);
+      return result("failed", null, 0, `the migration could not run (${errorMessage(e)}); the service was not changed`);
     }
     if (run.outcome !== "exited") return result(run.outcome === "interrupted" ? "interrupted" : "failed", null, 0, `the migration was ${run.outcome === "interrupted" ? "interrupted" : "still running at --timeout"} and its task stopped; the service was not changed`);
     if (run.exitCode !== 0) return result("failed", null, 0, `the migration exited with code ${run.exitCode}; the service was not changed`);

@@ -12,17 +12,12 @@ import type { CommandContext } from "./context.js";
 /** Checks spec and state file, no AWS call. Bad input has already thrown (exit 2) by the time this prints. */
 export async function validate(c: CommandContext): Promise<number> {
   const spec = c.spec();
-  const specWarnings = warningLines(spec, c.clock?.now() ?? Date.now());
   const location = stateLocation(spec, c.opts, c.out.io.env);
-  if (location.backend === "s3") {
-    for (const w of specWarnings) c.out.err(w);
-    c.out.out(`spec ok: app ${spec.appName} in ${spec.region}; state in s3://${location.bucket}/${location.key} (not read: validate makes no AWS call)`);
-    return 0;
-  }
-  const state = new StateStore(location.dir, spec.appName, spec.region);
-  for (const w of [...state.warnings.map((w) => `warning: ${w}`), ...specWarnings]) c.out.err(w);
-  const count = Object.keys(state.data.resources).length;
-  c.out.out(`spec ok: app ${spec.appName} in ${spec.region}; state ${state.exists ? `${state.path} (${count} resources)` : "not created yet"}`);
+  const state = location.backend === "local" ? new StateStore(location.dir, spec.appName, spec.region) : undefined;
+  for (const w of [...(state?.warnings ?? []).map((w) => `warning: ${w}`), ...warningLines(spec, c.clock?.now() ?? Date.now())]) c.out.err(w);
+  const where = location.backend === "s3" ? `in s3://${location.bucket}/${location.key} (not read: validate makes no AWS call)`
+    : state!.exists ? `${state!.path} (${Object.keys(state!.data.resources).length} resources)` : "not created yet";
+  c.out.out(`spec ok: app ${spec.appName} in ${spec.region}; state ${where}`);
   return 0;
 }
 
