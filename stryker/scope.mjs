@@ -1,0 +1,28 @@
+// One StrykerJS set-up, four scopes (stryker/<folder>.mjs): each mutates one folder and runs only the test files
+// that aim at it, in the order given (fast ones first: the tap runner stops at a mutant's first failing file).
+// A scope's score is a lower bound, as the other test files could only kill more. Test files that run the CLI as
+// a child process (input, config-location, interrupt, state-signals, ux) are left out: the child runs the CLI's
+// bundle, which the sandbox does not rebuild, and not the mutant.
+export function scope(name, mutate, tests) {
+  return {
+    $schema: "../node_modules/@stryker-mutator/core/schema/stryker-schema.json",
+    mutate,
+    testRunner: "tap",
+    tap: { testFiles: tests.map((t) => `dist/test/${t}.test.js`), nodeArgs: ["--no-experimental-detect-module"] },
+    buildCommand: "node scripts/transpile.js",
+    checkers: ["typescript"],
+    tsconfigFile: "tsconfig.json",
+    typescriptChecker: { prioritizePerformanceOverAccuracy: true },
+    coverageAnalysis: "perTest",
+    // Kept between runs on one machine: a second run tests only mutants whose code or covering tests changed.
+    incremental: true,
+    incrementalFile: `reports/stryker-${name}.json`,
+    ignoreStatic: true,
+    concurrency: Number(process.env.STRYKER_CONCURRENCY ?? 2),
+    reporters: ["clear-text", "progress-append-only", "html", "json"],
+    htmlReporter: { fileName: `reports/mutation/${name}.html` },
+    jsonReporter: { fileName: `reports/mutation/${name}.json` },
+    tempDirName: `.stryker-tmp/${name}`,
+    cleanTempDir: "always",
+  };
+}
