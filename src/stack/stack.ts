@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Aws } from "../aws/clients.js";
 import { describeAwsError } from "../aws/errors.js";
-import { names, TAG_ASLEEP } from "../config/names.js";
+import { names } from "../config/names.js";
 import type { Spec } from "../config/schema.js";
 import { applyDown, applyUp, DEFAULT_CONCURRENCY, type ApplyResult } from "../engine/apply.js";
 import { realClock, type Clock } from "../shared/clock.js";
@@ -18,8 +18,6 @@ export type { StackSnapshot };
 import { ecrRepository } from "../resources/ecr-repository.js";
 import { ecsService } from "../resources/ecs-service.js";
 import { publicSubnets } from "../resources/subnet.js";
-import { livePhaseAt, phaseAt } from "../config/schedule.js";
-import { liveSchedules } from "../resources/schedules.js";
 import { StackClaim } from "../state/claim.js";
 import { lockHolder, StateStore, type Confirm } from "../state/store.js";
 import { chooseAzs, type Unchecked } from "./azs.js";
@@ -29,6 +27,7 @@ import { validationRecord } from "../resources/dns-record.js";
 import { findHostedZone } from "../aws/route53.js";
 import { refuseOtherCopies } from "./other-copies.js";
 import { StateView } from "./state-view.js";
+import { ASLEEP, AWAKE, desiredStack, type Asleep, type Desired, type Facts } from "./desired.js";
 
 export interface StackOptions {
   spec: Spec;
@@ -58,14 +57,10 @@ export interface StackOptions {
 
 const shortName = (id: string) => id.split("/").slice(-2, -1)[0] ?? id;
 
-export type Asleep = DesiredStack["asleep"];
-
-const AWAKE: Asleep = { service: false, database: false };
-const ASLEEP: Asleep = { service: true, database: true };
-
 /**
  * This stack: its resources, its spec and state, AWS, and everything the CLI asks of it (plan, apply, URL,
  * outputs, status). Construction makes no AWS call; `connect` checks credentials and settles the AZs.
+ * The stack the run wants (`spec`) is `desiredStack` of the spec and the facts each step adds (src/stack/desired.ts).
  */
 export class Stack {
   /** What the state file recorded when the run began: which optional kinds AWS may still hold. */
@@ -74,14 +69,11 @@ export class Stack {
   readonly aws: Aws;
   readonly ctx: Ctx;
   readonly concurrency: number;
-  /** Where the AZs came from: the spec, the state file, or a choice `connect` made (then observed subnets win). */
-  private azSource: "spec" | "state" | "chosen" = "spec";
   /** Why the AZs in use could not be checked against the DB class (said by `doctor`), when they could not. */
   azsUnchecked: Unchecked | undefined;
-  /** `sleep`, `wake` or `up --wake` decided what is asleep in this run: the schedule does not. */
-  private asleepChosen = false;
-  /** Why this run sleeps or wakes the stack: the schedule was added or changed and now falls in another window. */
-  private scheduleTurn: string | undefined;
+  /** What the run has learnt so far, beside the spec. */
+  private readonly facts: Facts;
+  private desired: Desired;
   private stackClaim: StackClaim | undefined;
   /** What the state file says, with no AWS call: the URL, the outputs scripts read, the account. */
   readonly fromState: StateView;
@@ -94,14 +86,11 @@ export class Stack {
     const keys = new Set(Object.keys(this.state.data.resources));
     this.recorded = { has: (key) => keys.has(key), nothing: keys.size === 0 };
     this.aws = new Aws({ region: spec.region, ...(spec.profile ? { profile: spec.profile } : {}), ...(options.debug ? { debug: options.debug } : {}), ...(options.retrying ? { retrying: options.retrying } : {}) }, clock, options.signal);
-    const known = this.knownAzs();
-    if (!spec.availabilityZones && known) this.azSource = "state";
     const state = this.state;
+    this.facts = { recorded: { ...this.knownAzs(), ...this.knownHostedZone(spec), ...(state.data.sleeping === undefined ? {} : { sleeping: state.data.sleeping }) } };
+    this.desired = desiredStack(spec, this.facts);
     this.ctx = {
-      spec: {
-        ...spec, availabilityZones: spec.availabilityZones ?? known ?? [`${spec.region}a`, `${spec.region}b`], asleep: state.data.sleeping ? ASLEEP : AWAKE,
-        ...this.knownHostedZone(spec),
-      },
+      spec: this.desired.spec,
       names: names(spec), aws: this.aws, clock, signal: options.signal ?? new AbortController().signal,
       emit: options.emit ?? (() => {}),
       records: { get: (key) => state.data.resources[key], set: (key, value) => state.setResource(key, value) },
@@ -137,14 +126,23 @@ export class Stack {
   }
 
   /** The zone the state file saw (a plan without credentials must not lose the DNS records); `connect` asks Route 53. */
-  private knownHostedZone(spec: Spec): Pick<DesiredStack, "hostedZone"> {
+  private knownHostedZone(spec: Spec): Pick<Facts["recorded"], "hostedZone"> {
     const zone = this.state.data.resources[validationRecord.key]?.outputs;
     return spec.https && zone?.zoneId ? { hostedZone: { id: zone.zoneId, name: zone.zoneName ?? "" } } : {};
   }
 
-  private knownAzs(): [string, string] | undefined {
+  private knownAzs(): Pick<Facts["recorded"], "azs"> {
     const [a, b] = publicSubnets.map((s) => this.state.data.resources[s.key]?.outputs.availabilityZone);
-    return a && b ? [a, b] : undefined;
+    return a && b ? { azs: [a, b] } : {};
+  }
+
+  /** Adds what a step learnt, and wants the stack those facts make; a notice is said once. */
+  private learn(fact: Partial<Facts>): void {
+    Object.assign(this.facts, fact);
+    this.desired = desiredStack(this.options.spec, this.facts);
+    this.ctx.spec = this.desired.spec;
+    const { notice } = this.desired;
+    if (notice && !this.ctx.notices.includes(notice)) this.ctx.notices.push(notice);
   }
 
   /**
@@ -170,18 +168,13 @@ export class Stack {
   /** Checks credentials (exit 2 when missing) and settles the AZs: from the spec (checked), the state file, or a choice. */
   async connect(): Promise<void> {
     await this.aws.checkCredentials(this.options.env);
-    const { https } = this.options.spec;
-    if (https) {
-      const zone = await findHostedZone(this.aws, https.domain);
-      if (zone) this.ctx.spec.hostedZone = zone;
-      else delete this.ctx.spec.hostedZone;
-    }
-    if (this.azSource === "state") return;
+    const { https, availabilityZones } = this.options.spec;
+    const hostedZone = https ? await findHostedZone(this.aws, https.domain) ?? null : undefined;
+    if (!availabilityZones && this.facts.recorded.azs) return this.learn({ connected: { hostedZone } });
     const choice = await chooseAzs(this.aws, this.options.spec);
-    if (!this.options.spec.availabilityZones) this.azSource = "chosen";
-    this.ctx.spec.availabilityZones = choice.zones;
     this.azsUnchecked = choice.unchecked;
     if (choice.unchecked) this.ctx.notices.push(`AZs not checked: ${choice.unchecked.why}`);
+    this.learn({ connected: { hostedZone, zones: choice.zones } });
   }
 
   /**
@@ -198,46 +191,8 @@ export class Stack {
       }
     }));
     const observed = new Map(seen);
-    const [a, b] = publicSubnets.map((s) => observed.get(s.key)?.outputs.availabilityZone);
-    if (this.azSource === "chosen" && a && b) this.ctx.spec.availabilityZones = [a, b];
-    if (!this.asleepChosen && this.state.data.sleeping === undefined && (observed.get(ecsService.key)?.attrs.tags as Record<string, string> | undefined)?.[TAG_ASLEEP]) {
-      this.remember(ASLEEP);
-    }
-    this.followSchedule(observed);
+    this.learn({ observed: { resources: observed, at: this.ctx.clock.now() } });
     return observed;
-  }
-
-  /**
-   * With a schedule (and no `sleep` of the user's in force: that holds until `wake`), the schedule owns the
-   * service's count and the DB's state. In an awake window the stack should be awake (drift is repaired). In a
-   * sleep window the schedule's own calls put it to sleep and `wake` may have woken it until the next sleep time:
-   * what AWS has then is what is wanted, so `up` neither wakes nor re-sleeps it. But a schedule added or changed
-   * so that now falls in its sleep window never made that sleep's calls (Scheduler runs a schedule at its next
-   * time): this run makes them, and its plan says why (`scheduleTurn`).
-   */
-  private followSchedule(observed: Map<string, Live | undefined>): void {
-    const schedule = this.options.spec.schedule;
-    this.scheduleTurn = undefined;
-    if (!schedule || this.asleepChosen || this.state.data.sleeping) return;
-    const now = this.ctx.clock.now();
-    const phase = phaseAt(schedule, now);
-    // What the schedules AWS has had asleep at this minute (none yet: awake): where the spec's differs, this run
-    // is the sleep (or the wake) those never ran.
-    const before = livePhaseAt(liveSchedules(observed), now);
-    const service = observed.get(ecsService.key);
-    const db = observed.get(dbInstance.key);
-    const serviceAsleep = phase.service && (!before.service || (service ? service.attrs.desiredCount === 0 : true));
-    const databaseAsleep = phase.database && (before.database ? (db ? ["stopped", "stopping"].includes(String(db.attrs.status)) : true) : serviceAsleep);
-    this.ctx.spec.asleep = { service: serviceAsleep, database: databaseAsleep, bySchedule: true };
-    // "Thu 20:00-Fri 08:00", "Thu 08:00-20:00" within a day.
-    const sameDay = phase.since && phase.next && phase.since.slice(0, 3) === phase.next.slice(0, 3) && phase.since < phase.next;
-    const until = sameDay ? phase.next!.slice(4) : phase.next;
-    const window = phase.next ? `${phase.since}-${until} (${schedule.timezone}) holds until ${phase.next}` : undefined;
-    this.scheduleTurn = window && phase.service !== before.service
-      ? `${phase.service ? "asleep now: the schedule's sleep window" : "awake now: the schedule's awake window"} ${window}`
-      : undefined;
-    const notice = `Asleep until ${phase.next} (${schedule.timezone}) by schedule; \`spontime-infra wake\` wakes it now, until the next sleep time.`;
-    if (this.ctx.spec.asleep.service && phase.next && !this.ctx.notices.includes(notice)) this.ctx.notices.push(notice);
   }
 
   /** Without credentials: what the state file remembers, assumed in sync. */
@@ -266,7 +221,7 @@ export class Stack {
     const turns = up.changes.some((c) => c.diffs.some((d) => (c.key === ecsService.key && d.field === "desiredCount") || (c.key === dbInstance.key && d.field === "stopped")));
     return {
       mode, changes: [...up.changes, ...planDown(onlyAmong(this.unwanted), this.former(observed), observed).changes],
-      ...(turns && this.scheduleTurn ? { notes: [this.scheduleTurn] } : {}),
+      ...(turns && this.desired.scheduleTurn ? { notes: [this.desired.scheduleTurn] } : {}),
     };
   }
 
@@ -287,11 +242,12 @@ export class Stack {
   /**
    * Applies `plan`: brings what the spec wants in line first (the HTTP listener forwards again before the HTTPS
    * one goes), then deletes the pieces it no longer wants, only if that went well: the 443 listener before its
-   * certificate. A sleep or wake chosen for this run is saved first: an interrupted `sleep` stays asleep.
+   * certificate. A sleep or wake chosen for this run (or found on the service's tag) is saved first: an
+   * interrupted `sleep` stays asleep.
    */
   async applyUp(plan: Plan, observed: Observed): Promise<ApplyResult> {
     await this.refuseOtherCopies(observed);
-    if (this.asleepChosen) this.remember(this.ctx.spec.asleep);
+    if (this.facts.asleepChosen || this.desired.sleepingFound) this.remember(this.ctx.spec.asleep);
     const up = await applyUp(this.ctx, this.ctx.spec, this.resources, plan, observed, this.concurrency);
     const leftovers = this.unwanted;
     if (up.failures.length || up.interrupted || !leftovers.some((r) => observed.get(r.key))) return up;
@@ -305,12 +261,10 @@ export class Stack {
 
   /** `sleep`, `wake`, `up --wake`: what is asleep in this run, whatever the schedule says (saved once applied). */
   chooseAsleep(asleep: boolean): void {
-    this.asleepChosen = true;
-    this.ctx.spec.asleep = asleep ? ASLEEP : AWAKE;
+    this.learn({ asleepChosen: asleep ? ASLEEP : AWAKE });
   }
 
   private remember(asleep: Asleep): void {
-    this.ctx.spec.asleep = asleep;
     const sleeping = asleep.service || asleep.database;
     if (this.state.data.sleeping !== sleeping) {
       this.state.data.sleeping = sleeping;
@@ -365,7 +319,7 @@ export class Stack {
   get databaseKey(): string { return dbInstance.key; }
 
   /** The database, when `up` creates it, is restored from this snapshot. */
-  restoreFrom(snapshot: StackSnapshot): void { this.ctx.spec.restoreFrom = snapshot; }
+  restoreFrom(snapshot: StackSnapshot): void { this.learn({ restoreFrom: snapshot }); }
 
   /**
    * What would stop `down` part-way: a resource whose deletion protection is on (set by hand: the stack never
