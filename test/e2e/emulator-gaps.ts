@@ -84,6 +84,12 @@ export const MOTO_GAPS: EmulatorGap[] = [
     handling: "deploy, wake and health checks are not in the e2e run; the fake models tasks on its clock (test/deploy.test.ts)",
   },
   {
+    what: "ECS RunTask fails with HTTP 500 (TypeError: unsupported operand type(s) for +=: 'int' and 'NoneType') for a Fargate task definition whose container sets no memory of its own",
+    aws: "on Fargate a container's memory is optional when the task sets it (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDefinition.html, memory: \"If using the Fargate launch type, this parameter is optional\"); RunTask starts the task",
+    source: "moto 5.2.1 moto/ecs/models.py _calculate_task_resource_requirements adds the container's memory or memoryReservation without a default; reproduced with boto3 on mock_aws (found walking the README: `deploy --migrate` retried RunTask until its deadline)",
+    handling: "`deploy --migrate` and `run` are not in the e2e run (moto would not run the task either, above); the fake starts and stops tasks on its clock (test/deploy.test.ts)",
+  },
+  {
     what: "RDS CreateDBInstance answers with the instance already `available`",
     aws: "`creating` for several minutes (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/accessing-monitoring.html)",
     source: "moto 5.2.1 moto/rds/models.py DBInstance sets status \"available\" on creation",
