@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { topoOrder, walk } from "../src/engine/graph.js";
+import { mapLimit, topoOrder, walk } from "../src/engine/graph.js";
 import { changedFields, graphOf, planUp } from "../src/engine/plan.js";
 import { UNKNOWN, type AnyResource, type Attrs, type EngineCtx, type Live, type Referable, type RefFn, type Resource } from "../src/engine/types.js";
 import { ciPolicy } from "../src/app/ci-policy.js";
@@ -14,6 +14,39 @@ describe("engine", () => {
     assert.deepEqual(order, ["a", "b", "c"]);
     assert.throws(() => topoOrder([node("a", "c"), node("b", "a"), node("c", "b"), node("d")]), /dependency cycle: (a -> c -> b -> a|b -> a -> c -> b|c -> b -> a -> c)/);
     assert.throws(() => topoOrder([node("a", "ghost")]), /resource a depends on unknown resource ghost/);
+  });
+
+  it("names the cycle itself, not the path that leads into it", () => {
+    // x waits on the cycle without being part of it; b also depends on the orderable o, listed first.
+    assert.throws(() => topoOrder([node("o"), node("x", "a"), node("a", "b"), node("b", "o", "a")]), { message: "dependency cycle: a -> b -> a" });
+    assert.throws(() => topoOrder([node("s", "s")]), { message: "dependency cycle: s -> s" });
+  });
+
+  it("a node starts only once every one of its dependencies is done", async () => {
+    const started: string[] = [];
+    const results = await walk([node("slow"), node("fast"), node("join", "fast", "slow")], async (k) => {
+      started.push(k);
+      await new Promise((r) => setTimeout(r, k === "slow" ? 20 : 1));
+    }, { concurrency: 4 });
+    assert.deepEqual(started, ["slow", "fast", "join"]);
+    assert.deepEqual([...results.values()].map((v) => v.status), ["done", "done", "done"]);
+  });
+
+  it("mapLimit keeps the items' order in its results and at most `limit` calls in flight", async () => {
+    let running = 0;
+    let peak = 0;
+    const calls: number[] = [];
+    const out = await mapLimit([30, 10, 20, 5, 1], 2, async (ms) => {
+      calls.push(ms);
+      peak = Math.max(peak, ++running);
+      await new Promise((r) => setTimeout(r, ms));
+      running--;
+      return ms * 2;
+    });
+    assert.deepEqual(out, [60, 20, 40, 10, 2]);
+    assert.deepEqual(calls.sort((a, b) => a - b), [1, 5, 10, 20, 30], "each item once");
+    assert.equal(peak, 2);
+    assert.deepEqual(await mapLimit([], 4, async () => { throw new Error("never called"); }), []);
   });
 
   it("a failure skips only its dependents; unrelated branches finish; concurrency stays bounded", async () => {

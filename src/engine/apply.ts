@@ -32,7 +32,7 @@ export const waitDelay = (expectedMs: number) => {
   const near = backoff(2_000, 10_000);
   return (elapsedMs: number, state: string, looks: number): number => {
     const left = expectedMs - elapsedMs;
-    return left > 4_000 ? Math.min(30_000, Math.max(2_000, left / 2)) : near(elapsedMs, state, looks);
+    return left > 4_000 ? Math.min(30_000, left / 2) : near(elapsedMs, state, looks);
   };
 };
 
@@ -166,9 +166,7 @@ async function converge<C extends EngineCtx>(ctx: C, spec: unknown, r: R<C>, wan
       if (!r.alreadyDone?.(e)) throw e;
       ctx.emit({ key: r.key, title: r.title(spec), status: "updating", message: "already done (a retried call): looking again" });
       // Waited for as any update is: the change that landed may still be in progress (an RDS instance `modifying`).
-      const again = await waitFor(ctx, spec, r, { id: live.id, outputs: live.outputs }, "ready", timeoutMs);
-      if (!again) throw e;
-      live = again;
+      live = (await waitFor(ctx, spec, r, { id: live.id, outputs: live.outputs }, "ready", timeoutMs))!;
       continue;
     }
     const prior = { id: live.id, outputs: { ...live.outputs, ...remembered } };

@@ -15,7 +15,7 @@ export function topoOrder(nodes: readonly Node[]): string[] {
   for (let next = 0; next < ready.length; next++) {
     const k = ready[next]!;
     order.push(k);
-    for (const d of dependents.get(k) ?? []) {
+    for (const d of dependents.get(k)!) {
       indegree.set(d, indegree.get(d)! - 1);
       if (indegree.get(d) === 0) ready.push(d);
     }
@@ -30,29 +30,19 @@ export function reverseEdges(nodes: readonly Node[]): Map<string, string[]> {
   return out;
 }
 
-function findCycle(nodes: readonly Node[], done: Set<string>): string[] {
+/**
+ * A cycle among the nodes the sort could not order: each of them waits on at least one other of them (or it
+ * would have been ordered), so following those edges from any one of them comes back round.
+ */
+function findCycle(nodes: readonly Node[], ordered: Set<string>): string[] {
   const byKey = new Map(nodes.map((n) => [n.key, n]));
   const path: string[] = [];
-  const onPath = new Set<string>();
-  const visit = (k: string): string[] | undefined => {
-    if (onPath.has(k)) return [...path.slice(path.indexOf(k)), k];
-    if (done.has(k)) return undefined;
+  let k = nodes.find((n) => !ordered.has(n.key))!.key;
+  while (!path.includes(k)) {
     path.push(k);
-    onPath.add(k);
-    for (const d of byKey.get(k)!.dependsOn) {
-      const c = visit(d);
-      if (c) return c;
-    }
-    path.pop();
-    onPath.delete(k);
-    done.add(k);
-    return undefined;
-  };
-  for (const n of nodes) {
-    const c = visit(n.key);
-    if (c) return c;
+    k = byKey.get(k)!.dependsOn.find((d) => !ordered.has(d))!;
   }
-  return [];
+  return [...path.slice(path.indexOf(k)), k];
 }
 
 export type WalkResult = Map<string, { status: "done" | "failed" | "skipped"; error?: unknown }>;
@@ -70,37 +60,28 @@ export async function walk(nodes: readonly Node[], run: (key: string) => Promise
   const queue: string[] = nodes.filter((n) => n.dependsOn.length === 0).map((n) => n.key);
   let running = 0;
   return new Promise((resolve) => {
-    const skip = (k: string) => {
-      for (const d of dependents.get(k) ?? []) {
-        if (result.has(d)) continue;
-        result.set(d, { status: "skipped" });
-        skip(d);
-      }
-    };
     const pump = () => {
       while (running < options.concurrency && queue.length && !options.signal?.aborted) {
         const k = queue.shift()!;
-        if (result.has(k)) continue;
         running++;
         run(k).then(
           () => {
             result.set(k, { status: "done" });
-            for (const d of dependents.get(k) ?? []) {
+            for (const d of dependents.get(k)!) {
               const w = waiting.get(d)!;
               w.delete(k);
-              if (w.size === 0 && !result.has(d)) queue.push(d);
+              if (w.size === 0) queue.push(d);
             }
           },
-          (error: unknown) => {
-            result.set(k, { status: "failed", error });
-            skip(k);
-          },
+          // Its dependents never start: they wait for it to be done, and end skipped below.
+          (error: unknown) => result.set(k, { status: "failed", error }),
         ).finally(() => {
           running--;
           pump();
         });
       }
-      if (running === 0 && (queue.length === 0 || options.signal?.aborted)) {
+      // Nothing running: the queue is empty or the signal aborted (the loop above stops only then).
+      if (running === 0) {
         for (const n of nodes) if (!result.has(n.key)) result.set(n.key, { status: "skipped" });
         resolve(result);
       }

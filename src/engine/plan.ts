@@ -53,21 +53,19 @@ export interface Plan { mode: "up" | "down" | "sleep" | "wake"; changes: Change[
 export type Observed = ReadonlyMap<string, Live | undefined>;
 type Resources<S> = readonly AnyResource<EngineCtx, S>[];
 
+const isRecord = (v: unknown): v is Record<string, unknown> => !!v && typeof v === "object" && !Array.isArray(v);
+
 /** Stable JSON (sorted keys) so that attribute order never shows up as a diff. */
 export const canonical = (v: unknown): string =>
-  JSON.stringify(v, (_k, val: unknown) =>
-    val && typeof val === "object" && !Array.isArray(val)
-      ? Object.fromEntries(Object.entries(val as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
-      : val,
-  );
+  JSON.stringify(v, (_k, val: unknown) => (isRecord(val) ? Object.fromEntries(Object.entries(val).sort(([a], [b]) => a.localeCompare(b))) : val));
 
 const hasUnknown = (v: unknown): boolean => canonical(v)?.includes(UNKNOWN) ?? false;
 
 /** A short, stable fingerprint of a value: compares what a plan saw with what apply sees, without the value. */
-export const digest = (v: unknown): string => createHash("sha256").update(canonical(v) ?? "undefined").digest("hex").slice(0, 16);
-const isRecord = (v: unknown): v is Record<string, unknown> => !!v && typeof v === "object" && !Array.isArray(v);
+export const digest = (v: unknown): string => createHash("sha256").update(String(canonical(v))).digest("hex").slice(0, 16);
 
-const unknownsReading = (marker: string): Outputs => new Proxy({}, { get: (_t, p) => (typeof p === "string" ? marker : undefined) });
+/** Outputs not known yet: every field reads as `marker`. */
+const unknownsReading = (marker: string): Outputs => new Proxy({}, { get: () => marker });
 const unknownOutputs = unknownsReading(UNKNOWN);
 
 /** `ref` over known outputs: a dependency not (yet) known reads as UNKNOWN in every field. */
@@ -105,7 +103,6 @@ export const SENSITIVE = "(sensitive)";
 
 /** Replaces every marked secret inside a value, as is and URL-encoded (inside DATABASE_URL), by "(sensitive)". */
 export function masked(value: unknown, secrets: readonly string[]): unknown {
-  if (!secrets.length) return value;
   if (typeof value === "string") {
     return secrets.reduce((s, v) => s.split(v).join(SENSITIVE).split(encodeURIComponent(v)).join(SENSITIVE), value);
   }
@@ -126,7 +123,7 @@ export function sensitiveValues<S>(resources: Resources<S>, outputsOf: (key: str
 export function diffAttrs(resource: AnyResource<EngineCtx, unknown>, want: Attrs, have: Attrs): FieldDiff[] {
   const diffs: FieldDiff[] = [];
   const walk = (field: string, path: string, before: unknown, after: unknown) => {
-    if (!hasUnknown(after) && canonical(after) === canonical(before)) return;
+    if (canonical(after) === canonical(before)) return;
     if (isRecord(after) && isRecord(before)) {
       for (const k of [...new Set([...Object.keys(before), ...Object.keys(after)])].sort()) walk(field, `${path}.${k}`, before[k], after[k]);
       return;
