@@ -133,8 +133,13 @@ describe("apply: up", () => {
     assert.deepEqual(w.said("p"), ["creating", ...Array<string>(10).fill("waiting starting"), "done created"]);
     assert.deepEqual(w.events.filter((e) => e.key === "p").map((e) => e.elapsedMs), [undefined, 0, 10_000, 20_000, 30_000, 40_000, 50_000, 60_000, 70_000, 80_000, 90_000, 96_250]);
     assert.deepEqual(w.said("c"), ["creating", "done created"]);
+    assert.deepEqual(w.events.filter((e) => e.key === "c").map((e) => e.elapsedMs), [undefined, 0], "each row counts from its own start");
 
+    const writes: string[] = [];
+    const set = w.ctx.records.set;
+    w.ctx.records.set = (k, v) => (writes.push(k), set(k, v));
     const again = await w.up([c!, p!], {});
+    assert.deepEqual(writes, [], "nor writes its records");
     assert.deepEqual(again.plan.changes.map((ch) => ch.action), ["noop", "noop"]);
     assert.deepEqual([w.calls, w.events, [...again.result.applied]], [[], [], []], "a second up changes and says nothing");
     assert.deepEqual(Object.fromEntries(again.result.outputs), { p: { id: "p-1", name: "p" }, c: { id: "c-2", name: "c" } });
@@ -221,6 +226,68 @@ describe("apply: up", () => {
     assert.equal(w.events.filter((e) => e.key === "p").at(-1)!.elapsedMs, 5_000, "looked at 0, 2 s and 5 s");
     assert.deepEqual(statuses(result), { p: "done", c: "done" });
     assert.deepEqual(Object.fromEntries(result.outputs).p, { id: "p-1", name: "p" });
+  });
+
+  it("waits for one found mid-change before changing it, and deletes one found mid-change without waiting", async () => {
+    const w = new World();
+    const r = w.thing("r", { typicalReadyMs: 20_000 });
+    w.put("r", { size: 1 });
+    const { result } = await w.up([r], { r: 2 }, { meanwhile: () => { w.things.get("r")!.readyAt = 17_500; } });
+    assert.deepEqual(statuses(result), { r: "done" });
+    assert.deepEqual(w.said("r"), ["waiting starting", "waiting starting", "waiting starting", "updating size", "done updated"]);
+    assert.equal(w.clock.now(), 17_500, "looked at 0, 10 s, 15 s and 17.5 s: half the usual time left each time");
+
+    const v = new World();
+    const s = v.thing("s");
+    await v.up([s], {});
+    const { result: down } = await v.down([s], {}, { meanwhile: () => { v.things.get("s")!.readyAt = 60_000; } });
+    assert.deepEqual(statuses(down), { s: "done" });
+    assert.deepEqual(v.calls, ["delete s-1"]);
+    assert.equal(v.clock.now(), 0);
+  });
+
+  it("a replaced resource whose new copy fails to be made keeps no record of the deleted one", async () => {
+    const w = new World();
+    const r = w.thing("r", { replaceOn: ["size"] });
+    await w.up([r], {});
+    r.create = async () => { throw new ToolError("no capacity"); };
+    const { result } = await w.up([r], { r: 2 });
+    assert.deepEqual(w.calls, ["delete r-1"]);
+    assert.equal(failure(result, "r")!.message, "no capacity");
+    assert.equal(w.records.get("r"), undefined);
+  });
+
+  it("the new copy of a replacement made first sees the old one's record (what it may carry over)", async () => {
+    const w = new World();
+    const seen: (Stored | undefined)[] = [];
+    const r = w.thing("r", { replaceOn: ["size"], createBeforeDelete: true });
+    await w.up([r], {});
+    const create = r.create;
+    r.create = async (ctx, want) => (seen.push(ctx.records.get("r")), create(ctx, want));
+    await w.up([r], { r: 2 });
+    assert.deepEqual(seen, [{ id: "r-1", outputs: { id: "r-1", name: "r" } }]);
+    assert.deepEqual(w.calls, ["create r", "delete r-1"]);
+    assert.equal(w.records.get("r")!.id, "r-2");
+  });
+
+  it("deletes the extra copy its own retried create left, and only copies the plan listed", async () => {
+    const w = new World();
+    const r = w.thing("r", {
+      create: async (_ctx, want) => {
+        w.calls.push("create r");
+        const t = w.put("r", want);
+        t.duplicates = [{ id: "r-0", state: "ready", attrs: {}, outputs: {} }];
+        return { id: t.id, outputs: t.outputs };
+      },
+    });
+    await w.up([r], {});
+    assert.deepEqual(w.calls, ["create r", "delete r-0"]);
+
+    const v = new World();
+    const s = v.thing("s");
+    v.put("s", { size: 1 });
+    await v.up([s], {}, { meanwhile: () => { v.things.get("s")!.duplicates = [{ id: "s-9", state: "ready", attrs: {}, outputs: {} }]; } });
+    assert.deepEqual(v.calls, [], "a copy found after the plan is not the plan's to delete");
   });
 
   it("a resource changed by hand since the plan stops its branch only, and says what moved", async () => {
@@ -402,11 +469,14 @@ describe("apply: up", () => {
   it("an update that must wait for its dependents (stopping a database the service uses) runs after them", async () => {
     const w = new World();
     const [p, c] = family(w, { afterDependents: (diffs) => diffs.some((d) => d.field === "size" && d.after === 0) });
-    await w.up([p!, c!], {});
-    await w.up([p!, c!], { p: 0, c: 0 });
-    assert.deepEqual(w.calls, ["update c size", "update p size"]);
-    await w.up([p!, c!], { p: 2, c: 2 });
-    assert.deepEqual(w.calls, ["update p size", "update c size"], "other updates go first, as usual");
+    const g = w.thing("g", { desired: (s, ref) => ({ of: ref(c as Referable<{ id: string }>).id, size: s.g ?? 1 }) });
+    await w.up([p!, c!, g], { p: 0 });
+    assert.deepEqual(w.calls, ["create p", "create c", "create g"], "what is made is made first, whatever it would wait for");
+    await w.up([p!, c!, g], { p: 1 });
+    await w.up([p!, c!, g], { p: 0, c: 0, g: 0 });
+    assert.deepEqual(w.calls, ["update c size", "update g size", "update p size"]);
+    await w.up([p!, c!, g], { p: 2, c: 2, g: 2 });
+    assert.deepEqual(w.calls, ["update p size", "update c size", "update g size"], "other updates go first, as usual");
   });
 
   it("deletes the extra copies a retried create left, dependents' first, and leaves one in use with a message", async () => {
@@ -519,6 +589,7 @@ describe("apply: deleting", () => {
     assert.equal(w.clock.now(), 30 * 60_000);
     assert.ok(tries > 100 && tries < 150, `${tries} tries`);
     assert.equal(w.said("r")[0], "retrying still in use, retrying");
+    assert.equal(w.events.filter((e) => e.status === "retrying").length, 180, "a line every 10 s for 30 minutes");
     assert.ok(w.things.get("r") === t);
   });
 
@@ -536,6 +607,38 @@ describe("apply: deleting", () => {
     v.put("r", { size: 1 });
     await assert.rejects(v.clock.run(() => deleteResource(v.ctx, {}, s, v.look("r")!)), (e) => e === other);
     assert.deepEqual(v.calls, ["delete"]);
+  });
+
+  it("a kind that needs no wait is deleted with no look after; one that does is looked at only while it is there", async () => {
+    const w = new World();
+    let looks = 0;
+    const r = w.thing("r", { delete: async () => { w.calls.push("delete"); }, observe: async () => (looks++, w.look("r")) });
+    w.put("r", { size: 1 });
+    await w.clock.run(() => deleteResource(w.ctx, {}, r, w.look("r")!));
+    assert.deepEqual([w.calls, looks], [["delete"], 0]);
+
+    // Refused as in use, then found gone: nothing more to delete or wait for.
+    const v = new World();
+    let vLooks = 0;
+    const s = v.thing("s", { waitUntilGone: true, inUse: () => true, delete: async () => { v.calls.push("delete"); throw new Error("in use"); }, observe: async () => (vLooks++, undefined) });
+    v.put("s", { size: 1 });
+    await v.clock.run(() => deleteResource(v.ctx, {}, s, v.look("s")!));
+    assert.deepEqual([v.calls, vLooks], [["delete"], 1]);
+  });
+
+  it("waits a deleted resource out while AWS still shows it, even one that says it failed", async () => {
+    const w = new World();
+    const priors: (Stored | undefined)[] = [];
+    const r = w.thing("r", {
+      waitUntilGone: true,
+      delete: async () => { w.calls.push("delete"); },
+      observe: async (_ctx, prior) => (priors.push(prior), w.clock.now() < 5_000 ? w.look("r") : w.clock.now() < 9_500 ? { ...w.look("r")!, state: "failed", why: "stuck" } : undefined),
+    });
+    w.put("r", { size: 1 });
+    await w.clock.run(() => deleteResource(w.ctx, {}, r, w.look("r")!));
+    assert.deepEqual(w.said("r"), ["waiting being deleted"]);
+    assert.equal(w.clock.now(), 9_500, "looked at 0, 2 s, 5 s and 9.5 s");
+    assert.ok(priors.every((p) => p!.id === "r-1" && p!.outputs.name === "r"), "looked for by its id");
   });
 
   it("one already being deleted is only waited for, until gone", async () => {
@@ -575,7 +678,7 @@ describe("apply: waits", () => {
     assert.equal(d(9 * 60_000, "x", 5), 30_000);
     assert.equal(d(10 * 60_000 - 20_000, "x", 5), 10_000, "half of what is left");
     assert.equal(d(10 * 60_000 - 5_000, "x", 5), 2_500);
-    assert.equal(d(10 * 60_000 - 4_000, "x", 1), 2_000, "near it: backing off");
+    assert.equal(d(10 * 60_000 - 4_000, "x", 2), 3_000, "near it: backing off");
     assert.equal(d(10 * 60_000, "x", 2), 3_000);
     assert.equal(d(20 * 60_000, "x", 9), 10_000);
   });

@@ -211,10 +211,9 @@ async function lookAgain<C extends EngineCtx>(ctx: C, spec: unknown, r: R<C>, ch
  * its outputs: it is updated, not made).
  */
 function walkGraph(graph: readonly Node[], last: ReadonlySet<string>): Node[] {
-  if (!last.size) return [...graph];
   const dependents = reverseEdges(graph);
   const below = (key: string, seen = new Set<string>()): Set<string> => {
-    for (const d of dependents.get(key) ?? []) if (!seen.has(d)) below(d, seen.add(d));
+    for (const d of dependents.get(key)!) if (!seen.has(d)) below(d, seen.add(d));
     return seen;
   };
   return graph.map((n) => ({ key: n.key, dependsOn: [...n.dependsOn.filter((d) => !last.has(d)), ...(last.has(n.key) ? below(n.key) : [])] }));
