@@ -159,6 +159,10 @@ describe("run and logs", () => {
     await h.up();
     const group = h.fake.logs.groups.get(`/ecs/${APP}`)!;
     await h.clock.run(() => h.clock.sleep(3_600_000));
+    const none = await h.cli(["logs"]);
+    assert.equal(none.code, 0, none.stderr);
+    assert.equal(none.stdout, "");
+    assert.match(none.stderr, /^No log lines in \/ecs\/spontime-poc in the last 10m: `--since 1h` looks further back/m);
     const now = h.clock.now();
     group.events.push(
       { logStreamName: "web/web/aaaaaaaa1111", timestamp: now - 30 * 60_000, message: "old line" },

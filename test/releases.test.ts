@@ -39,6 +39,11 @@ describe("releases (issue 27 §1)", () => {
     assert.equal((await h.cli(["releases", "--limit", "2", "--json"])).stdout.includes("\"v2\""), false);
     const text = await h.cli(["releases"]);
     assert.match(text.stdout, /^\*\s+3\s+\S+ \S+\s+healthy\s+v2\s+sha256:/m);
+    assert.match(text.stdout, /^\* the revision the service runs now/m);
+    // The two newest are not what runs: no star, and the footer does not promise one.
+    const newest = (await h.cli(["releases", "--limit", "2"])).stdout;
+    assert.doesNotMatch(newest, /^\*/m);
+    assert.match(newest, /^None of these is the revision the service runs now/m);
   });
 
   it("in GitHub Actions, by whom is the workflow run", async () => {

@@ -80,7 +80,10 @@ export async function releases(c: CommandContext<{ limit?: string }>): Promise<n
     r.current ? "*" : "", String(r.revision) + (r.rollbackFrom ? ` (rollback from ${r.rollbackFrom})` : ""), r.deployedAt.slice(0, 19).replace("T", " "),
     r.outcome, r.tag ?? r.image, r.digest?.slice(0, 19) ?? "-", r.deployedBy,
   ])));
-  c.out.out("* the revision the service runs now. `spontime-infra rollback` goes back to the newest healthy release before it.");
+  // No row starred: the service runs a revision older than the listed ones, or none of the stack's releases.
+  c.out.out(list.some((r) => r.current)
+    ? "* the revision the service runs now. `spontime-infra rollback` goes back to the newest healthy release before it."
+    : "None of these is the revision the service runs now (`spontime-infra status` shows it).");
   return EXIT.ok;
 }
 
@@ -150,6 +153,8 @@ export async function logs(c: CommandContext<{ follow?: boolean; since?: string;
   const lines = (await readLogs(ctx, { startTime })).slice(-limit);
   if (c.opts.json) c.out.json({ outcome: "succeeded", logGroup: ctx.names.logGroup, lines });
   else for (const l of lines) c.out.out(formatLine(l));
+  // Nothing printed would read as a broken command: say where we looked, and how to look further back.
+  if (!lines.length && !c.opts.json) c.out.err(`No log lines in ${ctx.names.logGroup} in the last ${c.opts.since ?? "10m"}: \`--since 1h\` looks further back; the app logs once a task runs (\`spontime-infra deploy\`).`);
   return EXIT.ok;
 }
 
