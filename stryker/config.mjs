@@ -1,2 +1,2 @@
 import { scope } from "./scope.mjs";
-export default scope("config", ["src/config/**/*.ts"], ["limits", "bites", "schedule", "render"]);
+export default scope("config", ["src/config/**/*.ts"], ["config", "config-schedule", "limits", "bites", "render", "schedule"]);

@@ -134,7 +134,7 @@ describe("the action's deploy step, run as the runner runs it, against the fake"
   it("a bad input is named as the input, with an ::error:: annotation, before any AWS call", async () => {
     const r = await runStep({ tag: "v1", "app-name": "Bad_Name" });
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /^::error title=spontime-infra: input app-name::"Bad_Name" must be 1-24 characters/m);
+    assert.match(r.stderr, /^::error title=spontime-infra: input app-name::"Bad_Name" must be 2-24 characters/m);
     assert.doesNotMatch(r.stderr, /spontime\.config\.json|spontime-[A-Za-z0-9]{6}/, "no temporary file the user never wrote");
     workspaceSpec({});
     const both = await runStep({ tag: "v1", "app-name": APP });

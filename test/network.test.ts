@@ -125,7 +125,7 @@ describe("bad input", () => {
     ["overlapping subnets", JSON.stringify({ network: { privateSubnets: ["10.0.1.0/24", "10.0.11.0/24"] } }), /overlaps 10\.0\.1\.0\/24/],
     ["Fargate pair", JSON.stringify({ app: { cpu: 256, memory: 4096 } }), /app\.memory: Fargate cpu 256 takes memory 512, 1024, 2048, not 4096/],
     ["log retention", JSON.stringify({ logs: { retentionDays: 10 } }), /logs\.retentionDays: must be one of CloudWatch's values/],
-    ["app name too long", JSON.stringify({ appName: "a-very-long-application-name" }), /appName: must be 1-24 characters/],
+    ["app name too long", JSON.stringify({ appName: "a-very-long-application-name" }), /appName: must be 2-24 characters/],
   ] as const) {
     it(`${name}: exit 2, names the field, zero AWS calls`, async () => {
       const file = join(h.dir, "spec.json");

@@ -89,7 +89,8 @@ function dstShiftMin(zone: string, year = new Date().getUTCFullYear()): number {
 export function scheduleViolations(s: Schedule): string[] {
   const reasons = [s.awake].flat().map(parseWindow).filter((w): w is string => typeof w === "string");
   if (!validTimeZone(s.timezone)) reasons.push(`timezone "${s.timezone}" is not an IANA time zone like Europe/Paris${didYouMean(s.timezone, Intl.supportedValuesOf("timeZone"))}`);
-  if (reasons.length) return reasons;
+  // No window at all is the schema's to say (at least one): it is not a week without sleep.
+  if (reasons.length || !windowsOf(s).length) return reasons;
   const awake = awakeMinutes(s);
   // No sleep, no schedule to create: `up` would wait for schedules it never makes.
   if (!sleeps(awake).length) reasons.push("the awake windows cover the whole week, so the stack never sleeps: remove `schedule` (or leave a gap of at least 60 min)");

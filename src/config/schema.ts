@@ -35,11 +35,12 @@ const cidr = z.string().refine((s) => parseCidr(s) !== undefined, {
 const subnetPair = z.tuple([cidr, cidr]);
 
 // Derived names must fit every AWS limit: `<app>-alb`/`<app>-tg` (ELB, 32 chars), `<app>-db` (RDS,
-// no "--", no trailing "-"), `<app>-<region>-ecs-execution` (IAM, 64). 24 characters keeps all of them legal.
+// no "--", no trailing "-"), `<app>-<region>-ecs-execution` (IAM, 64). 24 characters keeps all of them legal;
+// 2 at least, as the ECR repository is named `<app>` and takes 2-256.
 export const appNameSchema = z
   .string()
-  .regex(/^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){0,23}$/, {
-    message: "must be 1-24 characters: lowercase letters, digits and single hyphens, starting with a letter",
+  .regex(/^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){1,23}$/, {
+    message: "must be 2-24 characters: lowercase letters, digits and single hyphens, starting with a letter",
   });
 
 /** Adds each message as an issue of the value being checked. */
@@ -219,7 +220,8 @@ export const SpecSchema = z
   .strict()
   // What needs two sections (names: app and region; AZs and region; tags and schedule); each section checks itself, so every error shows at once.
   .superRefine((spec, ctx) => {
-    for (const message of nameViolations(spec)) ctx.addIssue({ code: "custom", path: ["appName"], message });
+    // An appName the schema refused is said once, by its own rule, not again by each name made from it.
+    if (appNameSchema.safeParse(spec.appName).success) for (const message of nameViolations(spec)) ctx.addIssue({ code: "custom", path: ["appName"], message });
     // An AZ's name is its region's plus a letter (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/using-regions-availability-zones.html):
     // another region's AZ, or a typo, is caught here; `up` also asks EC2 which ones exist (src/stack/azs.ts).
     for (const [i, zone] of (spec.availabilityZones ?? []).entries()) {
