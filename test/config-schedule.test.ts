@@ -90,6 +90,7 @@ describe("awake windows", () => {
     assert.deepEqual(parseWindow(" Sat-Mon 08:15-09:00 "), { days: [0, 5, 6], start: 495, end: 540 });
     assert.deepEqual(parseWindow("Wed,Mon,Mon-Tue 00:00-24:00"), { days: [0, 1, 2], start: 0, end: 1440 });
     assert.deepEqual(parseWindow("Sun 23:59-24:00"), { days: [6], start: 1439, end: 1440 });
+    assert.deepEqual(parseWindow("Tue 07:30-08:59"), { days: [1], start: 450, end: 539 });
   });
 
   it("refuses a window that is not a window, with the reason and the way to write one", () => {
@@ -148,6 +149,8 @@ describe("the schedules' cron expressions", () => {
     assert.deepEqual(cronExpressions(s, "service-sleep"), ["cron(0 12 ? * MON,TUE,WED,THU,FRI *)", "cron(0 20 ? * MON,TUE,WED,THU,FRI *)", "cron(58 23 ? * SUN *)"]);
     assert.deepEqual(cronExpressions(s, "database-start"), ["cron(45 7 ? * MON,TUE,WED,THU,FRI,SUN *)", "cron(45 12 ? * MON,TUE,WED,THU,FRI *)"]);
     assert.deepEqual(cronExpressions(s, "service-wake"), ["cron(0 8 ? * MON,TUE,WED,THU,FRI,SUN *)", "cron(0 13 ? * MON,TUE,WED,THU,FRI *)"]);
+    // Sunday's stop runs on Monday, listed first like any Monday.
+    assert.deepEqual(cronExpressions({ awake: "Mon-Sun 08:00-23:58", timezone: "UTC" }, "database-stop"), ["cron(3 0 ? * MON,TUE,WED,THU,FRI,SAT,SUN *)"]);
     // The only window starts Monday at midnight: the DB starts on Sunday evening, the end of the same local week.
     assert.deepEqual(cronExpressions({ awake: "Mon 00:00-06:00", timezone: "UTC" }, "database-start"), ["cron(45 23 ? * SUN *)"]);
   });
@@ -158,7 +161,7 @@ describe("the schedules' cron expressions", () => {
     assert.deepEqual(cronMinutes("cron(0 0 ? * 7 *)"), [5 * 1440], "7 is Saturday");
     assert.deepEqual(cronMinutes("cron(0 0 ? * 2-3 *)"), [0, 1440], "2-3 is Monday to Tuesday");
     assert.deepEqual(cronMinutes("cron(0 1 ? * * *)"), [0, 1, 2, 3, 4, 5, 6].map((d) => d * 1440 + 60));
-    for (const form of ["cron(0 8 * * * *)", "cron(60 8 ? * MON *)", "cron(0 24 ? * MON *)", "cron(0 8 ? * XYZ *)", "cron(0 8 ? * MON-XYZ *)", "cron(0 8 ? * 8 *)", "cron(0 8 ? * MON)", " cron(0 8 ? * MON *)", "cron(0 8 ? * MON *) "]) {
+    for (const form of ["cron(0 8 * * * *)", "cron(60 8 ? * MON *)", "cron(0 24 ? * MON *)", "cron(0 8 ? * XYZ *)", "cron(0 8 ? * MON-XYZ *)", "cron(0 8 ? * 8 *)", "cron(0 8 ? * 17 *)", "cron(0 8 ? * 07 *)", "cron(0 8 ? * MON,,TUE *)", "cron(0 8 ? * MON)", " cron(0 8 ? * MON *)", "cron(0 8 ? * MON *) "]) {
       assert.equal(cronMinutes(form), undefined, form);
     }
   });

@@ -143,6 +143,9 @@ describe("the spec's fields, refused with the reason", () => {
     assert.deepEqual(app({ cpu: 1024, memory: 3000 }), ["app.memory: Fargate cpu 1024 takes memory 2048-8192 in steps of 1024, not 3000: did you mean 3072?"]);
     assert.deepEqual(app({ cpu: 8192, memory: 8192 }), ["app.memory: Fargate cpu 8192 takes memory 16384-61440 in steps of 4096, not 8192: did you mean 16384?"]);
     assert.deepEqual(app({ cpu: 4096, memory: 30720, architecture: "ARM64" }), []);
+    // Halfway between two values, the smaller is named.
+    assert.match(app({ cpu: 384 }).join(), /not 384: did you mean 256\?/);
+    assert.match(app({ memory: 768 }).join(), /not 768: did you mean 512\?/);
   });
 
   it("Fargate's memory for each cpu, as the task-size table lists it", () => {
@@ -166,7 +169,7 @@ describe("the spec's fields, refused with the reason", () => {
 
   it("app.environment and app.secrets: variable names, none the stack sets, each in one place, secrets by ARN", () => {
     const arn = "arn:aws:ssm:eu-west-1:123456789012:parameter/shop/key";
-    assert.deepEqual(issues({ app: { environment: { _MODE: "x", ["A".repeat(255)]: "" }, secrets: { API_KEY: arn } } }), []);
+    assert.deepEqual(issues({ app: { environment: { _MODE: "x", Q: "", ["A".repeat(255)]: "" }, secrets: { API_KEY: arn } } }), []);
     const notAName = (name: string) => `app.environment.${name}: ${name} must be an environment variable name: letters, digits and _, not starting with a digit`;
     assert.deepEqual(issues({ app: { environment: { "1X": "a", ["A".repeat(256)]: "", "MY-VAR": "" } } }), ["1X", "A".repeat(256), "MY-VAR"].map(notAName));
     assert.deepEqual(issues({ app: { secrets: { SECRET_KEY: arn } } }), [

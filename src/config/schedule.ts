@@ -51,8 +51,8 @@ export function parseWindow(text: string): AwakeWindow | string {
 
 export const validTimeZone = (zone: string): boolean => {
   try {
-    new Intl.DateTimeFormat("en-US", { timeZone: zone });
-    return zone.length > 0;
+    new Intl.DateTimeFormat("en-US", { timeZone: zone }); // throws a RangeError for "" too
+    return true;
   } catch {
     return false;
   }
@@ -72,8 +72,9 @@ function sleeps(awake: Uint8Array): [number, number][] {
   const out: [number, number][] = [];
   for (let m = 0; m < WEEK_MIN; m++) {
     if (awake[m] || !awake[(m + WEEK_MIN - 1) % WEEK_MIN]) continue;
+    // A sleep starts after an awake minute, so an awake minute ends it within the week.
     let len = 0;
-    while (len < WEEK_MIN && !awake[(m + len) % WEEK_MIN]) len++;
+    while (!awake[(m + len) % WEEK_MIN]) len++;
     out.push([m, len]);
   }
   return out;
@@ -243,8 +244,8 @@ export function cronMinutes(expression: string): number[] | undefined {
     days = [];
     for (const item of dow.split(",")) {
       const [from, to = from] = item.split("-").map(cronDay);
-      if (from === undefined || from < 0 || to < 0) return undefined;
-      for (let d = from; ; d = (d + 1) % 7) {
+      if (!(from! >= 0 && to! >= 0)) return undefined;
+      for (let d = from!; ; d = (d + 1) % 7) {
         days.push(d);
         if (d === to) break;
       }
