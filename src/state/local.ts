@@ -100,6 +100,7 @@ export class LocalStateBackend implements StateBackend {
   async createLock(me: LockInfo): Promise<LockAttempt> {
     this.created ??= this.fs(this.dir, () => mkdirSync(this.dir, { recursive: true }));
     const text = JSON.stringify(me);
+    let retried = false;
     for (;;) {
       try {
         const fd = openSync(this.lockPath, "wx", 0o600);
@@ -110,7 +111,13 @@ export class LocalStateBackend implements StateBackend {
         if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw pathError(e, this.lockPath, this.dir);
       }
       const current = readIfExists(this.lockPath);
-      if (current === undefined) continue; // released between our create and our read: try again
+      if (current === undefined) {
+        // Released between our create and our read: try again, once. A lock that exists and cannot be read (a
+        // dangling symbolic link: the create finds the name taken, the read no file) would loop forever.
+        if (retried) throw new UserError(`${this.lockPath} exists but cannot be read (a symbolic link to nothing?)`, "remove it, or pass another --state-dir");
+        retried = true;
+        continue;
+      }
       let holder: LockInfo | undefined;
       try { holder = JSON.parse(current) as LockInfo; } catch { holder = undefined; }
       return { mine: false, holder, tag: current };

@@ -188,7 +188,7 @@ export class StateStore {
    */
   async lock(command: string, force = false, confirm: Confirm = async () => false): Promise<void> {
     const me = lockHolder(command);
-    for (let attempt = 0; attempt < 3 && this.lockTag === undefined; attempt++) {
+    for (let attempt = 0; attempt < 3; attempt++) {
       const got = await this.backend.createLock(me);
       if (got.mine) {
         this.lockTag = got.tag;
