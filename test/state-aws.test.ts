@@ -225,6 +225,19 @@ describe("earlier versions of the state object", () => {
     });
   });
 
+  it("a malformed or unknown version id is said as such; versions S3 lists without a date or size come last, without them", async () => {
+    for (const code of ["InvalidArgument", "NoSuchKey"]) {
+      await inS3(async ({ fake, backend }) => {
+        fake.failWith = () => awsError(code, "no");
+        await assert.rejects(backend.readVersion("bad id"), matches(UserError, /has no version bad id$/, /^list them with `spontime-infra state pull` on the corrupt state, or in the S3 console \(Show versions\)$/));
+      });
+    }
+    const listing = { send: async () => ({ Versions: [
+      { Key: KEY, VersionId: "v-old" }, { Key: KEY, VersionId: "v-new", LastModified: new Date(5), Size: 0 }, { Key: KEY }, { Key: KEY, VersionId: "null" },
+    ] }) } as unknown as S3Client;
+    assert.deepEqual(await new S3StateBackend(listing, { bucket: BUCKET, key: KEY, region: "us-east-1" }).versions(), [{ versionId: "v-new", lastModified: new Date(5), size: 0 }, { versionId: "v-old" }]);
+  });
+
   it("an unversioned bucket lists none; refusals name s3:ListBucketVersions and s3:GetObjectVersion", async () => {
     await inS3(async ({ backend }) => {
       await backend.write(state(1), undefined);
@@ -602,6 +615,35 @@ describe("the stack's claim (SSM parameters)", () => {
       await c.release();
       assert.deepEqual(writes(fake).filter((w) => w.startsWith("Delete")), [], "a lapsed claim is left to its successor");
       void put;
+    });
+  });
+
+  it("keep before the claim is taken, or after it is released, asks nothing; a create whose answer was lost is renewed like any", async () => {
+    await withClaim(async ({ fake, clock, claim, names }) => {
+      const a = claim();
+      await a.keep();
+      assert.equal(fake.calls.length, 0);
+      fake.loseClaimAnswer("PutParameter");
+      await a.acquire();
+      assert.deepEqual(names(), [`${PATH}/1`]);
+      await clock.sleep(CLAIM_TTL_MS / 2);
+      await a.keep();
+      assert.equal(fake.calls.filter((c) => (c.input as { Overwrite?: boolean }).Overwrite).length, 1, "renewed");
+      await a.release();
+      fake.calls.length = 0;
+      await clock.sleep(CLAIM_TTL_MS);
+      await a.keep();
+      assert.equal(fake.calls.length, 0);
+    });
+  });
+
+  it("a run whose claim attempt failed is no longer here: a claim naming it is stale", async () => {
+    await withClaim(async ({ clock, claim, put, names }) => {
+      put(1, { ...other, expiresAt: clock.now() + CLAIM_TTL_MS });
+      await assert.rejects(claim("run-x").acquire(), UserError);
+      put(1, { ...lockHolder("up", "run-x"), started: thisProcessStart(), expiresAt: clock.now() + CLAIM_TTL_MS });
+      await claim("run-y").acquire();
+      assert.deepEqual(names(), [`${PATH}/2`]);
     });
   });
 

@@ -12,7 +12,7 @@ import { ToolError, UserError } from "../src/errors.js";
 import { StateConflict, describeHolder, type LockAttempt, type LockInfo, type Snapshot, type StateBackend } from "../src/state/backend.js";
 import { heldLocks, releaseHeldLocks } from "../src/state/held.js";
 import { pathError } from "../src/state/local.js";
-import { processStart, sameProcessRunning } from "../src/state/process.js";
+import { processStart, psStart, sameProcessRunning } from "../src/state/process.js";
 import { lockHolder, movedMarker, parseState, StateStore, STATE_VERSION, thisProcessStart } from "../src/state/store.js";
 
 const SCRATCH = existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
@@ -388,10 +388,14 @@ describe("the local lock", () => {
     await releaseHeldLocks(1_000);
     assert.equal(existsSync(lockFile(dir)), false);
     heldLocks.add("stuck", () => new Promise(() => {}));
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+    const before = timers();
     const started = Date.now();
     await releaseHeldLocks(50);
     assert.ok(Date.now() - started < 1_000);
     heldLocks.delete("stuck");
+    await releaseHeldLocks(60_000);
+    assert.equal(timers(), before, "no timer is left to keep the process alive");
   });
 });
 
@@ -537,5 +541,12 @@ describe("who holds a lock", () => {
     assert.equal(sameProcessRunning(process.pid, undefined), true);
     assert.equal(sameProcessRunning(process.pid, "linux other 1"), false);
     assert.equal(sameProcessRunning(DEAD_PID, undefined), false);
+  });
+
+  it("where there is no /proc, ps says when a process started", () => {
+    const ps = psStart(process.pid);
+    assert.match(ps!, /^ps \w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4}$/);
+    assert.equal(psStart(process.pid), ps);
+    assert.equal(psStart(DEAD_PID), undefined);
   });
 });

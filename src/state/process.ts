@@ -18,7 +18,11 @@ export function processStart(pid: number): string | undefined {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT" && process.platform === "linux") return undefined; // no such process
   }
-  if (process.platform === "win32") return undefined;
+  return process.platform === "win32" ? undefined : psStart(pid);
+}
+
+/** Where there is no /proc: the start time `ps` prints (undefined for a process that is gone, or without `ps`). */
+export function psStart(pid: number): string | undefined {
   const ps = spawnSync("ps", ["-o", "lstart=", "-p", String(pid)], { encoding: "utf8" });
   const started = ps.status === 0 ? ps.stdout.trim() : "";
   return started ? `ps ${started}` : undefined;

@@ -142,7 +142,7 @@ export class S3StateBackend implements StateBackend {
         // 409: another conditional write on this key was in flight; S3's answer is to retry, which then settles it.
         if (code === "ConditionalRequestConflict" && attempt < 3) continue;
         // 412: the condition failed; 404 NoSuchKey: If-Match on an object that is gone.
-        if (code === "PreconditionFailed" || (code === "NoSuchKey" && expected !== undefined)) return undefined;
+        if (code === "PreconditionFailed" || code === "NoSuchKey") return undefined;
         throw this.failure(`write s3://${this.location.bucket}/${key}`, e, "s3:PutObject", key);
       }
     }
