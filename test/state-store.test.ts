@@ -97,6 +97,7 @@ describe("the local state file", () => {
     assert.equal(statSync(store.path).mode & 0o777, 0o600);
     assert.deepEqual(readdirSync(dir), ["app.json"], "no temporary file is left");
     store.setResource("vpc", undefined);
+    assert.deepEqual(store.data.resources, {});
     await store.flush();
     assert.deepEqual(JSON.parse(readFileSync(store.path, "utf8")).resources, {});
     assert.equal(JSON.parse(readFileSync(store.path, "utf8")).serial, 2);
@@ -222,6 +223,38 @@ describe("the local state file", () => {
     assert.deepEqual(readdirSync(outside.dir), ["app.json"]);
   });
 
+  it("a state directory outside any git work tree costs no git process; one inside, or with GIT_DIR set, is asked about", async () => {
+    // A `git` first on PATH that records each call and answers "not ignored" (exit 1).
+    const bin = scratch();
+    const log = join(bin, "calls");
+    writeFileSync(join(bin, "git"), `#!/bin/sh\necho "$@" >> ${log}\nexit 1\n`, { mode: 0o755 });
+    const env = { PATH: process.env.PATH, GIT_DIR: process.env.GIT_DIR };
+    process.env.PATH = `${bin}:${process.env.PATH}`;
+    delete process.env.GIT_DIR;
+    const calls = () => (existsSync(log) ? readFileSync(log, "utf8").trim().split("\n") : []);
+    try {
+      const outside = localStore();
+      outside.store.save();
+      await outside.store.flush();
+      assert.deepEqual(calls(), []);
+      const repo = scratch();
+      mkdirSync(join(repo, ".git"));
+      const inside = localStore(join(repo, "deep", "state"));
+      inside.store.save();
+      await inside.store.flush();
+      assert.deepEqual(calls(), [`check-ignore ${inside.store.path}`]);
+      process.env.GIT_DIR = repo;
+      const pointed = localStore();
+      pointed.store.save();
+      await pointed.store.flush();
+      assert.equal(calls().length, 2);
+    } finally {
+      process.env.PATH = env.PATH;
+      if (env.GIT_DIR === undefined) delete process.env.GIT_DIR;
+      else process.env.GIT_DIR = env.GIT_DIR;
+    }
+  });
+
   it("file-system refusals on the state directory are said as bad input, with what to do", () => {
     const fail = (code: string) => Object.assign(new Error(code), { code });
     const cases: [string, RegExp, RegExp][] = [
@@ -270,6 +303,13 @@ describe("the local lock", () => {
     kept.store.save();
     await kept.store.unlock();
     assert.deepEqual(readdirSync(join(parent, "c")), ["app.json"], "unlock waits for the writes; the state's directory stays");
+
+    // Something else was put in the directory meanwhile: it stays, and so do the directories above it.
+    const used = localStore(join(parent, "d", "e"));
+    await used.store.lock("up");
+    writeFileSync(join(parent, "d", "e", "notes"), "x");
+    await used.store.unlock();
+    assert.deepEqual(readdirSync(join(parent, "d", "e")), ["notes"]);
   });
 
   it("a lock held by a store of this process, or by a live process here, is never broken, even with force", async () => {
@@ -295,6 +335,12 @@ describe("the local lock", () => {
     assert.deepEqual(gone.notices, [`Taking over the lock of pid ${DEAD_PID} on ${hostname()} (\`up\` since 2026-11-27T10:00:00.000Z), started by bob: that process is no longer running.`]);
     assert.equal((JSON.parse(readFileSync(lockFile(dir), "utf8")) as LockInfo).pid, process.pid);
     await gone.store.unlock();
+    // Gone, with the start time it recorded: gone is all there is to say (no other process has its pid).
+    writeLock(dir, { pid: DEAD_PID, started: "linux another-boot 12" });
+    const goneStarted = localStore(dir);
+    await goneStarted.store.lock("up");
+    assert.match(goneStarted.notices[0]!, /started by bob: that process is no longer running\.$/);
+    await goneStarted.store.unlock();
 
     writeLock(dir, { pid: process.pid, started: "linux another-boot 12" });
     const reused = localStore(dir);
@@ -355,11 +401,12 @@ describe("the local lock", () => {
   it("after the lock, a temporary state copy a killed run left is removed and said; this run's own and other files stay", async () => {
     const dir = scratch();
     writeFileSync(join(dir, "app.json"), stateText());
-    for (const f of ["app.json.123.tmp", `app.json.${process.pid}.tmp`, "app.json.bak", "app.json.12x.tmp", "other.json.123.tmp"]) writeFileSync(join(dir, f), "x");
+    const others = [`app.json.${process.pid}.tmp`, "app.json.bak", "app.json.12x.tmp", "app.json.x12.tmp", "app.json.12.tmpx", "other.json.123.tmp"];
+    for (const f of ["app.json.123.tmp", "app.json.4567.tmp", ...others]) writeFileSync(join(dir, f), "x");
     const { store, notices } = localStore(dir);
     await store.lock("up");
-    assert.deepEqual(notices, [`removed app.json.123.tmp in ${dir}: left by a killed run, a full copy of the state (secrets included)`]);
-    assert.deepEqual(readdirSync(dir).sort(), ["app.json", `app.json.${process.pid}.tmp`, "app.json.12x.tmp", "app.json.bak", "app.lock", "other.json.123.tmp"].sort());
+    assert.deepEqual(notices, [`removed app.json.123.tmp, app.json.4567.tmp in ${dir}: left by a killed run, a full copy of the state (secrets included)`]);
+    assert.deepEqual(readdirSync(dir).sort(), ["app.json", "app.lock", ...others].sort());
     await store.unlock();
     const again = localStore(dir);
     await again.store.lock("up");
@@ -371,6 +418,11 @@ describe("the local lock", () => {
     const dir = scratch();
     symlinkSync(join(dir, "nowhere"), lockFile(dir));
     await assert.rejects(localStore(dir).store.lock("up"), userError(new RegExp(`^${lockFile(dir)} exists but cannot be read \\(a symbolic link to nothing\\?\\)$`), /^remove it, or pass another --state-dir$/));
+  });
+
+  it("a lock file the system refuses to create is said as bad input", { skip: process.platform !== "linux" }, async () => {
+    // sysfs refuses every new file (EACCES), even to root.
+    await assert.rejects(new StateStore("/sys", APP, REGION).lock("up"), userError(/^\/sys\/app\.lock: permission denied$/));
   });
 
   it("unlock leaves a lock that is no longer this run's", async () => {
@@ -485,6 +537,17 @@ describe("the store over any backend", () => {
     locked.save();
     await locked.unlock();
     assert.deepEqual(ordered.calls, ["createLock", "read", "write undefined", "deleteLock lock-1"]);
+  });
+
+  it("writes leave no file open", { skip: !existsSync("/proc/self/fd") }, async () => {
+    const open = () => readdirSync("/proc/self/fd").length;
+    const { store } = localStore();
+    store.save();
+    await store.flush();
+    const before = open();
+    for (let i = 0; i < 20; i++) store.save();
+    await store.flush();
+    assert.equal(open(), before);
   });
 
   it("a write that fails with something not an Error still stops the store with its words", async () => {

@@ -64,7 +64,7 @@ export class StackClaim {
   }
 
   /** Takes the claim, or says who holds it. The rules of the local lock: a live run here is never broken, another machine's needs `force`. */
-  async acquire(force = false, confirm: Confirm = async () => false): Promise<void> {
+  async acquire(force = false, confirm?: Confirm): Promise<void> {
     runsHere.add(this.me.run);
     try {
       await this.take(force, confirm);
@@ -74,7 +74,7 @@ export class StackClaim {
     }
   }
 
-  private async take(force: boolean, confirm: Confirm): Promise<void> {
+  private async take(force: boolean, confirm: Confirm | undefined): Promise<void> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const all = await this.list();
       const top = all.at(-1);
@@ -140,7 +140,7 @@ export class StackClaim {
   }
 
   /** Whether a claim someone else holds may be taken: lapsed, or its process gone on this machine; else refused (or broken with `force`). */
-  private async mayTake(holder: ClaimInfo | undefined, force: boolean, confirm: Confirm): Promise<void> {
+  private async mayTake(holder: ClaimInfo | undefined, force: boolean, confirm: Confirm | undefined): Promise<void> {
     const who = holder ? `${describeHolder(holder)}, run ${holder.run}` : "an unreadable claim";
     const now = this.clock.now();
     const here = holder?.host === this.me.host;
@@ -156,7 +156,7 @@ export class StackClaim {
     const refused = `the stack is being changed by another run: ${who} (it holds the claim ${this.path} in AWS, whatever state directory it uses)`;
     if (here) throw new UserError(refused, force ? "--force-unlock never breaks the claim of a run still going on this machine: wait for it, or stop it with Ctrl-C" : "wait for it to finish");
     if (!force) throw new UserError(refused, `wait for it to finish; if that run is gone for good, its claim lapses by itself at ${until}, or run again with --force-unlock`);
-    if (!(await confirm(`Break the claim on the stack of ${who}? Do it only if that run is gone for good.`))) throw new ToolError("Cancelled: the claim was left in place.");
+    if (!(await confirm?.(`Break the claim on the stack of ${who}? Do it only if that run is gone for good.`))) throw new ToolError("Cancelled: the claim was left in place.");
     this.notice(`Breaking the claim on the stack of ${who}.`);
   }
 
@@ -198,7 +198,7 @@ export class StackClaim {
         const gen = Number(p.Name!.slice(this.path.length + 1));
         if (!Number.isInteger(gen) || gen < 1) continue;
         let info: ClaimInfo | undefined;
-        try { info = JSON.parse(p.Value ?? "") as ClaimInfo; } catch { info = undefined; }
+        try { info = JSON.parse(p.Value ?? "") as ClaimInfo; } catch { /* unreadable: no holder to name */ }
         out.push({ gen, info });
       }
       token = page.NextToken;

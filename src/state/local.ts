@@ -27,7 +27,7 @@ export function pathError(e: unknown, path: string, dir: string): unknown {
     case "EISDIR": return new UserError(`${path} is a directory, where the state file should be`, `move it aside, ${other}`);
     case "ENOTDIR": return new UserError(`--state-dir ${dir} is not a directory (a file has that name, or is on its path)`, `move the file aside, ${other}`);
     case "EACCES": case "EPERM": return new UserError(`${path}: permission denied`, `the state directory needs read and write access for this user (chmod u+rwx ${dir}), ${other}`);
-    case "EROFS": return new UserError(`${path} is on a read-only file system`, `the state is written after every change: ${other.replace(/^or /, "")} on a writable disk`);
+    case "EROFS": return new UserError(`${path} is on a read-only file system`, "the state is written after every change: pass another --state-dir on a writable disk");
     default: return e;
   }
 }
@@ -100,8 +100,10 @@ export class LocalStateBackend implements StateBackend {
   async createLock(me: LockInfo): Promise<LockAttempt> {
     this.created ??= this.fs(this.dir, () => mkdirSync(this.dir, { recursive: true }));
     const text = JSON.stringify(me);
-    let retried = false;
-    for (;;) {
+    // A lock released between our create and our read is tried again, once. One that exists and cannot be read (a
+    // dangling symbolic link: the create finds the name taken, the read no file) would otherwise loop forever.
+    // Stryker disable next-line EqualityOperator: a third try shows only if a lock is released twice between two synchronous calls
+    for (let attempt = 0; attempt < 2; attempt++) {
       try {
         const fd = openSync(this.lockPath, "wx", 0o600);
         writeSync(fd, text);
@@ -111,17 +113,12 @@ export class LocalStateBackend implements StateBackend {
         if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw pathError(e, this.lockPath, this.dir);
       }
       const current = readIfExists(this.lockPath);
-      if (current === undefined) {
-        // Released between our create and our read: try again, once. A lock that exists and cannot be read (a
-        // dangling symbolic link: the create finds the name taken, the read no file) would loop forever.
-        if (retried) throw new UserError(`${this.lockPath} exists but cannot be read (a symbolic link to nothing?)`, "remove it, or pass another --state-dir");
-        retried = true;
-        continue;
-      }
+      if (current === undefined) continue;
       let holder: LockInfo | undefined;
-      try { holder = JSON.parse(current) as LockInfo; } catch { holder = undefined; }
+      try { holder = JSON.parse(current) as LockInfo; } catch { /* unreadable: no holder to name */ }
       return { mine: false, holder, tag: current };
     }
+    throw new UserError(`${this.lockPath} exists but cannot be read (a symbolic link to nothing?)`, "remove it, or pass another --state-dir");
   }
 
   /** Releases the lock; a state directory this run created and never wrote a state into goes with it (`up` without credentials leaves nothing). */
@@ -151,7 +148,7 @@ export class LocalStateBackend implements StateBackend {
   private keepOutOfGit(): void {
     if (!mayBeInGitWorkTree(this.dir)) return;
     // `git check-ignore` exits 0 when ignored, 1 when not, 128 outside a work tree; no git at all sets `error`.
-    const check = spawnSync("git", ["check-ignore", "-q", this.where], { cwd: this.dir, stdio: "ignore" });
+    const check = spawnSync("git", ["check-ignore", this.where], { cwd: this.dir, stdio: "ignore" });
     if (check.error || check.status !== 1) return;
     const gitignore = join(this.dir, ".gitignore");
     appendFileSync(gitignore, "*\n");

@@ -71,7 +71,7 @@ export class S3StateBackend implements StateBackend {
       if (!current) continue; // released between our write and our read: try again
       if (current.text === body) return { mine: true, tag: current.tag }; // our own write, its answer lost (see write)
       let holder: LockInfo | undefined;
-      try { holder = JSON.parse(current.text) as LockInfo; } catch { holder = undefined; }
+      try { holder = JSON.parse(current.text) as LockInfo; } catch { /* unreadable: no holder to name */ }
       return { mine: false, holder, tag: current.tag };
     }
   }
