@@ -273,6 +273,8 @@ describe("loading the spec file", () => {
     assert.deepEqual(loadSpec(undefined, {}, env), SpecSchema.parse({}));
     assert.equal(loadSpec(undefined, { region: "eu-west-1" }, env).region, "eu-west-1");
     assert.equal(loadSpec(undefined, {}, { AWS_REGION: "eu-west-2" }).region, "eu-west-2");
+    assert.equal(loadSpec(specFile({ appName: "shop" }), {}, { AWS_REGION: "eu-west-2" }).region, "eu-west-2", "a file naming no region is the same");
+    assert.equal(loadSpec(specFile({ region: "eu-west-1" }), {}, {}).region, "eu-west-1");
   });
 
   it("a file: its values; a profile from --profile, else AWS_PROFILE, else the spec's", () => {
@@ -291,6 +293,13 @@ describe("loading the spec file", () => {
     assert.equal(refusal(() => loadSpec(dir, {}, env)), `${dir} is a directory, not a spec file | pass the spec's JSON file with --config (spontime.config.json)`);
     const bad = specFile("{ appName: 1 ");
     assert.match(refusal(() => loadSpec(bad, {}, env)), new RegExp(`^${bad}: not valid JSON \\(.+\\) \\| fix the syntax, or run \`spontime-infra init\` for a fresh file$`));
+  });
+
+  it("a file this user may not read, and one the system cannot read: said as such", { skip: process.platform !== "linux" }, () => {
+    // procfs answers EACCES to a read of a write-only setting (root included), EIO to a read of a process's memory.
+    const writeOnly = "/proc/sys/vm/compact_memory";
+    assert.equal(refusal(() => loadSpec(writeOnly, {}, env)), `${writeOnly}: permission denied | make it readable for this user (chmod u+r ${writeOnly})`);
+    assert.throws(() => loadSpec("/proc/self/mem", {}, env), (e: NodeJS.ErrnoException) => !(e instanceof UserError) && e.code === "EIO");
   });
 
   it("schema problems: one on its line; several listed one per line; unknown and missing fields named", () => {

@@ -7,25 +7,27 @@ export interface SpecOverrides { region?: string; profile?: string }
 
 /** Reads and validates the spec at `path` (--config, or the file `findConfig` found); without one the seed's defaults apply. */
 export function loadSpec(path: string | undefined, overrides: SpecOverrides, env: NodeJS.ProcessEnv = process.env): Spec {
-  const file = path ?? "the defaults";
-  let raw: unknown = {};
-  if (path !== undefined) {
-    if (!existsSync(path)) throw new UserError(`${path}: no such file`, "run `spontime-infra init` to write one, or drop --config to use the defaults");
-    const text = readSpecFile(path);
-    try {
-      raw = JSON.parse(text);
-    } catch (e) {
-      throw new UserError(`${path}: not valid JSON (${(e as Error).message})`, "fix the syntax, or run `spontime-infra init` for a fresh file");
-    }
-  }
+  // Without a file, the defaults: nothing to refuse, and no region named.
+  const raw = path === undefined ? {} : readSpec(path);
   const parsed = SpecSchema.safeParse(raw);
-  if (!parsed.success) throw new UserError(`${file}: ${describeIssues(parsed.error)}`, "see spontime.schema.json for every field");
+  if (!parsed.success) throw new UserError(`${path}: ${describeIssues(parsed.error)}`, "see spontime.schema.json for every field");
   const spec = parsed.data;
-  const named = typeof raw === "object" && raw !== null && "region" in raw;
-  spec.region = stackRegion({ region: spec.region, named: named ? file : undefined }, overrides.region, env);
+  // The schema took it, so it is an object: whether it names a region.
+  const named = "region" in (raw as object);
+  spec.region = stackRegion({ region: spec.region, named: named ? path : undefined }, overrides.region, env);
   const profile = overrides.profile ?? env.AWS_PROFILE;
   if (profile) spec.profile = profile;
   return spec;
+}
+
+function readSpec(path: string): unknown {
+  if (!existsSync(path)) throw new UserError(`${path}: no such file`, "run `spontime-infra init` to write one, or drop --config to use the defaults");
+  const text = readSpecFile(path);
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new UserError(`${path}: not valid JSON (${(e as Error).message})`, "fix the syntax, or run `spontime-infra init` for a fresh file");
+  }
 }
 
 /** How to make the regions agree, for every refusal below. */
@@ -72,7 +74,7 @@ function describeIssues(error: z.ZodError): string {
     const where = issue.path.length ? issue.path.join(".") : "(top level)";
     if (issue.code === "unrecognized_keys") return `unknown field ${issue.keys.map((k) => [...issue.path, k].join(".")).join(", ")}`;
     // zod says "expected string, received undefined" for a field left out.
-    if (issue.code === "invalid_type" && / received undefined$/.test(issue.message)) return `${where}: missing (${issue.expected} required)`;
+    if (issue.code === "invalid_type" && issue.message.endsWith(" received undefined")) return `${where}: missing (${issue.expected} required)`;
     return `${where}: ${issue.message}`;
   });
   return lines.length === 1 ? lines[0]! : `${lines.length} problems:\n  - ${lines.join("\n  - ")}`;
