@@ -27,7 +27,58 @@ const cases: Record<LimitKind, { over: string[] }> = {
   tagValue: { over: ["v".repeat(256), "semi;colon", "trail "] },
 };
 
+/**
+ * What each rule lets through: every character it names (each end of a range), first, inside and last where the
+ * rule allows it there, and values at the length limit. `under` values must be accepted.
+ */
+const EDGES = "AZaz09";
+const around = (chars: string, { first = true, last = true } = {}) => [...chars].flatMap((c) => [...(first ? [`${c}x`] : []), `x${c}x`, ...(last ? [`x${c}`] : [])]);
+const accepted: Record<LimitKind, string[]> = {
+  elbName: [...around(EDGES), "x-x", "a".repeat(32), "A", "9"],
+  iamRoleName: [...around(`${EDGES}_+=,.@-`), "r".repeat(64)],
+  rdsInstanceId: [...around(EDGES.slice(0, 4)), ...around("09", { first: false }), ..."AZaz09".split("").map((c) => `x-${c}`), "d".repeat(63)],
+  rdsFinalSnapshotId: [...around(EDGES.slice(0, 4)), ...around("09", { first: false }), ..."AZaz09".split("").map((c) => `x-${c}`), "s".repeat(255)],
+  rdsSubnetGroupName: [...around(`${EDGES} ._-`), "defaults", "my default", "g".repeat(255)],
+  logGroupName: [...around(`${EDGES}.-_/#`), "/".repeat(512)],
+  ecsName: [...around(`${EDGES}_-`), "e".repeat(255)],
+  ecrRepositoryName: ["az", "09", "a.z", "a_z", "a-z", "0/9", "az/09", "a.b/c_d/e-f", "ab.cd", "r".repeat(256)],
+  serviceClientToken: ["!~", "~!", "t".repeat(36)],
+  runTaskClientToken: ["!~", "~!", "t".repeat(64)],
+  ec2ClientToken: ["!~", "~!", "t".repeat(64)],
+  startedBy: [...around(`${EDGES}_/-`), "s".repeat(128)],
+  tagKey: [...around(`${EDGES}é_.:/=+@-`), "x x", "awsx", "a aws:", "k".repeat(127)],
+  tagValue: [...around(`${EDGES}é_.:/=+@-`), "x x", "", "rds", "v".repeat(255)],
+};
+const refused: Record<LimitKind, string[]> = {
+  elbName: ["x_x", "x.x"],
+  iamRoleName: ["x/x", "x:x"],
+  rdsInstanceId: ["-x", "x_x", "Ab--c", "x-"],
+  rdsFinalSnapshotId: ["-x", "x.x", "x-"],
+  rdsSubnetGroupName: ["x/x", "x:x"],
+  logGroupName: ["x:x", "x*"],
+  ecsName: ["x/x", "x:x"],
+  ecrRepositoryName: ["ab/", "/ab", "a//b", "a..b", "a._b", ".ab", "ab.", "a b", "Ab"],
+  serviceClientToken: ["\x7f", "x\x7f"],
+  runTaskClientToken: [" x", "xé"],
+  ec2ClientToken: ["x ", ""],
+  startedBy: ["x.x", "x:x"],
+  tagKey: ["rds:x", "RDS:x", "Aws:x", "x\t", "x*"],
+  tagValue: [" ", "aws:x", "RDS:x", "x*", " x"],
+};
+
 describe("every generated name and identifier fits its documented limit", () => {
+  it("each rule accepts every character it names, where it allows it, up to its length", () => {
+    for (const [kind, values] of Object.entries(accepted) as [LimitKind, string[]][]) {
+      for (const v of values) assert.equal(limitViolation(kind, v), undefined, `${kind} ${JSON.stringify(v)}`);
+    }
+  });
+
+  it("and refuses what it does not name", () => {
+    for (const [kind, values] of Object.entries(refused) as [LimitKind, string[]][]) {
+      for (const v of values) assert.match(limitViolation(kind, v) ?? "accepted", /breaks AWS's rule/, `${kind} ${JSON.stringify(v)}`);
+    }
+  });
+
   for (const [kind, { over }] of Object.entries(cases) as [LimitKind, { over: string[] }][]) {
     it(`${LIMITS[kind].what}: ${LIMITS[kind].rule}`, () => {
       const values = generated(kind);
