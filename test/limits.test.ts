@@ -1,12 +1,14 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { REGIONS } from "../src/config/catalog.js";
 import { LIMITS, limitViolation, type LimitKind } from "../src/config/limits.js";
 import { generatedNames, names } from "../src/config/names.js";
 import { SpecSchema } from "../src/config/schema.js";
 
-// The longest appName the spec accepts: every name derived from it must still fit. Parsed in the tests, not
+const LONGEST_REGION = REGIONS.reduce((a, b) => (b.length > a.length ? b : a));
+// The longest appName the spec accepts, in the longest region: every name derived from them must still fit. Parsed in the tests, not
 // as the file loads: a spec the schema refused would fail each test, not the file (StrykerJS counts that apart).
-const longest = () => SpecSchema.parse({ appName: "a".repeat(23) + "b", region: "ap-southeast-1", tags: { ["t".repeat(127)]: "v".repeat(255) } });
+const longest = () => SpecSchema.parse({ appName: "a".repeat(23) + "b", region: LONGEST_REGION, tags: { ["t".repeat(127)]: "v".repeat(255) } });
 const generated = (kind: LimitKind) => generatedNames(longest()).filter(([k]) => k === kind).map(([, v]) => v);
 
 /** One test per limit: what the tool generates fits, and a value just past the rule is refused. */
