@@ -462,6 +462,7 @@ describe("apply: up", () => {
     const { result } = await w.up([p!, c!], {});
     assert.equal(result.interrupted, true);
     assert.ok(failure(result, "p") instanceof Interrupted);
+    assert.equal(failure(result, "p")!.message, "interrupted", "what --json lists as its error");
     assert.deepEqual(statuses(result), { p: "failed", c: "skipped" });
     assert.deepEqual(w.calls, ["create p"]);
   });

@@ -139,16 +139,19 @@ describe("plan: up", () => {
       ["vpc", live("vpc-1", { cidr: "10.0.0.0/16" })],
       ["db", live("db-1", { url: "postgres://old/app", hash: 5, size: 3 }, { duplicates: [live("db-2", {}), live("db-3", {})] })],
     ]);
-    const plan = planUp([vpc, db], { cidr: "10.0.0.0/16" }, observed, ["vpc-1", "old"]);
+    const plan = planUp([vpc, db], { cidr: "10.0.0.0/16" }, observed, ["vpc-1"]);
     const change = plan.changes[1]!;
     assert.deepEqual(change.diffs.map((d) => [d.field, d.before, d.after, d.sensitive]), [
-      ["url", "postgres://(sensitive)/app", "postgres://(sensitive)/app", true],
+      ["url", "postgres://old/app", "postgres://(sensitive)/app", true],
       ["size", 3, 1, undefined],
     ]);
+    assert.equal(planUp([vpc, db], { cidr: "10.0.0.0/16" }, observed, ["old"]).changes[1]!.diffs[0]!.sensitive, true, "a secret only in what AWS has is masked too");
     assert.deepEqual(change.duplicates, ["db-2", "db-3"]);
     assert.equal(change.refused, "storage never shrinks");
     assert.equal(change.id, "db-1");
-    assert.equal(plan.changes[0]!.refused, undefined, "nothing to refuse on a no-op");
+    const grumpy = res("vpc", (sp) => ({ cidr: sp.cidr }), { refuse: () => "never" });
+    assert.equal(planUp([grumpy], { cidr: "10.0.0.0/16" }, observed).changes[0]!.refused, undefined, "nothing to refuse on a no-op");
+    assert.equal(planUp([grumpy], { cidr: "10.9.0.0/16" }, observed).changes[0]!.refused, "never");
     assert.equal(plan.changes[0]!.duplicates, undefined);
     assert.deepEqual(summarize(plan), { create: 0, update: 1, replace: 0, delete: 2 });
   });

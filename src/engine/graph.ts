@@ -26,7 +26,7 @@ export function topoOrder(nodes: readonly Node[]): string[] {
 
 export function reverseEdges(nodes: readonly Node[]): Map<string, string[]> {
   const out = new Map<string, string[]>(nodes.map((n) => [n.key, []]));
-  for (const n of nodes) for (const d of n.dependsOn) out.get(d)?.push(n.key);
+  for (const n of nodes) for (const d of n.dependsOn) out.get(d)!.push(n.key);
   return out;
 }
 

@@ -184,7 +184,7 @@ export function planUp<S>(resources: Resources<S>, spec: S, observed: Observed, 
       ...(refused ? { refused } : {}),
       assumed: { ...assumedOf(want, live), ...(readsUnknown ? { afterApply: true } : {}) },
       // Desired values read from outputs made in this run are checked by what apply sees, not by the plan.
-      planned: Object.fromEntries(Object.entries(want).map(([f, v]) => [f, readsUnknown || hasUnknown(v) ? null : digest(v)])),
+      planned: Object.fromEntries(Object.entries(want).map(([f, v]) => [f, readsUnknown ? null : digest(v)])),
     });
   }
   return { mode: "up", changes };
