@@ -160,12 +160,14 @@ describe("apply: up", () => {
   it("keeps what an update returns to remember (a password AWS cannot show back) in the record and hands it to the next look", async () => {
     const w = new World();
     const priors: (Stored | undefined)[] = [];
+    const recorded: (string | undefined)[] = [];
     const r = w.thing("r", {
-      update: async (_ctx, want) => { w.things.get("r")!.attrs.size = want.size; return { applied: "v2" }; },
-      observe: async (_ctx, prior) => (priors.push(prior), w.look("r")),
+      update: async (_ctx, want) => { const t = w.things.get("r")!; t.attrs.size = want.size; t.readyAt = 5_000; return { applied: "v2" }; },
+      observe: async (_ctx, prior) => (priors.push(prior), recorded.push(w.records.get("r")?.outputs.applied), w.look("r")),
     });
     w.put("r", { size: 1 }, { memo: { seen: "etag-1" } });
     await w.up([r], { r: 2 });
+    assert.deepEqual(recorded.slice(1), ["v2", "v2", "v2"], "recorded before the wait: a crash in it still knows what was applied");
     assert.deepEqual(w.records.get("r"), { id: "r-1", outputs: { id: "r-1", name: "r" }, memo: { seen: "etag-1" } });
     assert.deepEqual(priors.at(-1), { id: "r-1", outputs: { id: "r-1", name: "r", applied: "v2" } });
   });
@@ -200,6 +202,22 @@ describe("apply: up", () => {
     assert.equal(failure(failed.result, "x")!.message, "x broke");
   });
 
+  it("in one run, a replaced copy still in use is waited out, while an extra copy is tried once", async () => {
+    const w = new World();
+    const inUse = new Error("in use");
+    const p = w.thing("p", {
+      replaceOn: ["size"], createBeforeDelete: true, inUse: (e) => e === inUse,
+      delete: async (_ctx, live) => { w.calls.push(`delete ${live.id}`); if (w.clock.now() < 5_000) throw inUse; },
+    });
+    const q = w.thing("q", { inUse: (e) => e === inUse, delete: async (_ctx, live) => { w.calls.push(`delete ${live.id}`); throw inUse; } });
+    await w.up([p, q], {});
+    w.things.get("q")!.duplicates = [{ id: "q-9", state: "ready", attrs: {}, outputs: {} }];
+    const { result } = await w.up([p, q], { p: 2 });
+    assert.deepEqual(w.said("p").slice(-2), ["retrying still in use, retrying", "done deleted the replaced p-1"]);
+    assert.equal(failure(result, "q")!.message, "q: the extra copy q-9 this run made is in use (delete it: in use): left in place; delete it by hand once nothing uses it");
+    assert.deepEqual(w.calls.filter((call) => call === "delete q-9"), ["delete q-9"]);
+  });
+
   it("a change whose values, once known, equal what is there does nothing, and its row ends as ready", async () => {
     const w = new World();
     // The child reads the parent's name, which a new parent keeps: the plan cannot know that.
@@ -216,7 +234,8 @@ describe("apply: up", () => {
   it("waits for one found mid-change (a crash during its create) before its dependents read it", async () => {
     const w = new World();
     const [p, c] = family(w);
-    w.put("p", { size: 1 }, { readyAt: 5_000 });
+    await w.clock.run(() => w.clock.sleep(1_000)); // the run starts at a later time than 0
+    w.put("p", { size: 1 }, { readyAt: 6_000 });
     const { plan, result } = await w.up([p!, c!], {});
     assert.deepEqual(plan.changes.map((ch) => ch.action), ["noop", "create"]);
     assert.deepEqual(w.calls, ["create c"]);
@@ -290,6 +309,14 @@ describe("apply: up", () => {
     assert.deepEqual(v.calls, [], "a copy found after the plan is not the plan's to delete");
   });
 
+  it("a wait for one found mid-change that fails is said as a check", async () => {
+    const w = new World();
+    const r = w.thing("r", { observe: async () => { if (w.clock.now() > 0) throw new Error("denied"); return w.look("r"); } });
+    w.put("r", { size: 1 }, { readyAt: 60_000 });
+    const { result } = await w.up([r], {});
+    assert.equal(failure(result, "r")!.message, "check r: denied");
+  });
+
   it("a resource changed by hand since the plan stops its branch only, and says what moved", async () => {
     const cases: [string, (w: World) => void, string][] = [
       ["changed", (w) => { w.things.get("c")!.attrs.size = 5; }, "changed since the plan: c: size changed at AWS; run plan again"],
@@ -312,6 +339,21 @@ describe("apply: up", () => {
     }
   });
 
+  it("a failed run still reports the outputs of what it kept or was to update in place, never of one still being made", async () => {
+    const w = new World();
+    const [p, c] = family(w, { update: async () => { throw new ToolError("p broke"); } });
+    const q = w.thing("q", { desired: (_s, ref) => ({ of: ref(p as Referable<{ id: string }>).id }) });
+    const n = w.thing("n", { desired: (_s, ref) => ({ of: ref(q as Referable<{ id: string }>).id }) });
+    w.put("p", { size: 1 });
+    w.put("c", { parent: "p-1", size: 1 });
+    w.put("q", { of: "p-1" }, { readyAt: 60 * 60_000 });
+    w.put("n", { of: "q-3" });
+    const { plan, result } = await w.up([p!, c!, q, n], { p: 2 });
+    assert.deepEqual(plan.changes.map((ch) => [ch.key, ch.action]), [["p", "update"], ["c", "noop"], ["q", "noop"], ["n", "update"]]);
+    assert.deepEqual(statuses(result), { p: "failed", c: "skipped", q: "skipped", n: "skipped" });
+    assert.deepEqual(Object.fromEntries(result.outputs), { p: { id: "p-1", name: "p" }, c: { id: "c-2", name: "c" }, n: { id: "n-4", name: "n" } }, "what --json shows as the stack's outputs");
+  });
+
   it("one made by hand since the plan said to create it is not made twice", async () => {
     const w = new World();
     const r = w.thing("r");
@@ -322,10 +364,10 @@ describe("apply: up", () => {
 
   it("refuses to set values other than the plan showed (a saved plan applied to another spec)", async () => {
     const w = new World();
-    const r = w.thing("r");
-    w.put("r", { size: 1 });
-    const { result } = await w.up([r], { r: 2 }, { applySpec: { r: 3 } });
-    assert.equal(failure(result, "r")!.message, "changed since the plan: r: size would not be what the plan showed; run plan again");
+    const r = w.thing("r", { desired: (sp) => ({ size: sp.size, count: sp.count }) });
+    w.put("r", { size: 1, count: 1 });
+    const { result } = await w.up([r], { size: 2, count: 2 }, { applySpec: { size: 3, count: 3 } });
+    assert.equal(failure(result, "r")!.message, "changed since the plan: r: size, count would not be what the plan showed; run plan again");
     assert.deepEqual(w.calls, []);
   });
 
@@ -353,7 +395,8 @@ describe("apply: up", () => {
 
     // Any other error fails it, said in the describer's words.
     const u = new World();
-    const broken = u.thing("r", { alreadyExists: () => false, create: async () => { throw new Error("throttled"); } });
+    // (even with something there: only "already exists" adopts)
+    const broken = u.thing("r", { alreadyExists: () => false, create: async (_ctx, want) => { u.put("r", want); throw new Error("throttled"); } });
     const failed = await u.up([broken], {});
     assert.equal(failure(failed.result, "r")!.message, "create r: throttled");
     assert.deepEqual(u.said("r"), ["creating", "failed create r: throttled"]);
@@ -412,26 +455,27 @@ describe("apply: up", () => {
   it("stops an update when AWS moved a field the plan does not change, or when the rest needs a replacement", async () => {
     const w = new World();
     const r = w.thing("r", {
-      desired: (s) => ({ size: s.size ?? 1, other: "o", zone: "a" }), replaceOn: ["zone"],
-      update: async (_ctx, want) => { const t = w.things.get("r")!; t.attrs.size = want.size; t.attrs.other = "moved"; },
+      desired: (s) => ({ size: s.size ?? 1, other: "o", more: "m", zone: "a" }), replaceOn: ["zone"],
+      update: async (_ctx, want) => { const t = w.things.get("r")!; t.attrs.size = want.size; t.attrs.other = "moved"; t.attrs.more = "moved"; },
     });
-    w.put("r", { size: 1, other: "o", zone: "a" });
+    w.put("r", { size: 1, other: "o", more: "m", zone: "a" });
     const { result } = await w.up([r], { size: 2 });
-    assert.equal(failure(result, "r")!.message, "changed since the plan: r: other changed at AWS during the update; run plan again");
+    assert.equal(failure(result, "r")!.message, "changed since the plan: r: other, more changed at AWS during the update; run plan again");
 
     const v = new World();
     const s = v.thing("r", {
-      desired: (sp) => ({ size: sp.size ?? 1, zone: "a" }), replaceOn: ["zone"],
-      update: async (_ctx, want) => { const t = v.things.get("r")!; t.attrs.size = want.size; t.attrs.zone = "b"; },
+      desired: (sp) => ({ size: sp.size ?? 1, zone: "a", az: "1" }), replaceOn: ["zone", "az"],
+      update: async (_ctx, want) => { const t = v.things.get("r")!; t.attrs.size = want.size; t.attrs.zone = "b"; t.attrs.az = "2"; },
     });
-    v.put("r", { size: 1, zone: "a" });
+    v.put("r", { size: 1, zone: "a", az: "1" });
     const { result: r2 } = await v.up([s], { size: 2 });
-    assert.equal(failure(r2, "r")!.message, "r (r-1) differs in zone, which needs a replacement");
+    assert.equal(failure(r2, "r")!.message, "r (r-1) differs in zone, az, which needs a replacement");
   });
 
   it("a wait ends with a message that says what to check: failed, or still pending at the deadline", async () => {
     const w = new World();
     const r = w.thing("r", { readyTimeoutMs: 5 * 60_000, readyMs: 60 * 60_000 });
+    await w.clock.run(() => w.clock.sleep(1_000)); // the run starts at a later time than 0
     const { result } = await w.up([r], {});
     assert.equal(failure(result, "r")!.message, "r (r-1) is still starting after 5 min; check it in the AWS console, then run the command again");
     assert.equal(w.events.filter((e) => e.status === "failed")[0]!.elapsedMs, 5 * 60_000);
@@ -539,14 +583,31 @@ describe("apply: down", () => {
     w.things.get("c")!.duplicates = [{ id: "c-8", state: "ready", attrs: {}, outputs: {} }];
     w.things.get("c")!.otherCopies = [{ id: "c-9", state: "ready", attrs: {}, outputs: {} }];
     w.things.delete("x"); // gone by hand: nothing to do, its record still goes
-    const { plan, result } = await w.down([p!, c!, x], {});
+    const writes: string[] = [];
+    const set = w.ctx.records.set;
+    w.ctx.records.set = (k, v) => (writes.push(k), set(k, v));
+    const y = w.thing("y"); // never made: nothing recorded to clear
+    const { plan, result } = await w.down([p!, c!, x, y], {}, { meanwhile: () => { w.things.get("c")!.duplicates!.push({ id: "c-10", state: "ready", attrs: {}, outputs: {} }); } });
+    assert.deepEqual(writes.sort(), ["c", "p", "x"]);
     assert.deepEqual(plan.changes.map((ch) => [ch.key, ch.duplicates]), [["c", ["c-8", "c-9"]], ["p", undefined]]);
     assert.deepEqual(w.calls, ["delete c-8", "delete c-9", "delete c-3", "delete p-1"]);
     assert.deepEqual([...w.records.keys()], []);
     assert.deepEqual([...result.applied], [["c", "delete"], ["p", "delete"]]);
-    assert.deepEqual(statuses(result), { p: "done", c: "done", x: "done" });
+    assert.deepEqual(statuses(result), { p: "done", c: "done", x: "done", y: "done" });
     assert.deepEqual(w.said("c"), ["deleting", "done deleted"]);
     assert.deepEqual(w.said("x"), []);
+  });
+
+  it("deletes only what the plan deletes (an up plan's leftovers)", async () => {
+    const w = new World();
+    const [p, c] = family(w);
+    await w.up([p!, c!], {});
+    const plan = planUp([p!, c!], {}, w.observed([p!, c!]));
+    plan.changes[1] = { ...plan.changes[1]!, action: "delete", assumed: { id: "c-2", fields: {} } };
+    w.calls.length = 0;
+    const result = await w.clock.run(() => applyDown(w.ctx, {}, [p!, c!], plan));
+    assert.deepEqual(w.calls, ["delete c-2"]);
+    assert.deepEqual([...result.applied], [["c", "delete"]]);
   });
 
   it("one already gone is done; one replaced since the plan stops its branch", async () => {
@@ -566,6 +627,16 @@ describe("apply: down", () => {
     assert.deepEqual(v.said("c"), ["deleting", "failed changed since the plan: c is now c-9, not c-2; run plan again"]);
     assert.deepEqual([...r2.applied], []);
     assert.equal(v.records.get("c")!.id, "c-2");
+  });
+
+  it("a delete waited out ends its row with how long it took", async () => {
+    const w = new World();
+    const r = w.thing("r", { waitUntilGone: true, typicalGoneMs: 30_000, delete: async () => { w.calls.push("delete"); }, observe: async () => (w.clock.now() < 26_250 ? w.look("r") : undefined) });
+    await w.up([r], {});
+    await w.clock.run(() => w.clock.sleep(1_000)); // the down starts at a later time than 0
+    const { result } = await w.down([r], {});
+    assert.deepEqual(statuses(result), { r: "done" });
+    assert.deepEqual(w.events.filter((e) => e.status === "done").map((e) => [e.message, e.elapsedMs]), [["deleted", 26_250]], "looked at 0, 15 s, 22.5 s and 26.25 s after it started");
   });
 
   it("a delete the service refuses fails in the describer's words", async () => {
@@ -644,12 +715,12 @@ describe("apply: deleting", () => {
 
   it("one already being deleted is only waited for, until gone", async () => {
     const w = new World();
-    const r = w.thing("r", { waitUntilGone: true, typicalGoneMs: 60_000, observe: async () => (w.clock.now() < 56_250 ? w.look("r") : undefined) });
+    const r = w.thing("r", { waitUntilGone: true, typicalGoneMs: 60_000, typicalReadyMs: 1_000, observe: async () => (w.clock.now() < 52_500 ? w.look("r") : undefined) });
     w.put("r", { size: 1 }, { state: "deleting", why: "shutting down" });
     await w.clock.run(() => deleteResource(w.ctx, {}, r, w.look("r")!));
     assert.deepEqual(w.calls, []);
     assert.deepEqual(w.said("r"), Array<string>(6).fill("waiting shutting down"));
-    assert.equal(w.clock.now(), 56_250, "looked at 0, 30 s, 45 s, 52.5 s and 56.25 s: half the usual time left each time");
+    assert.equal(w.clock.now(), 52_500, "looked at 0, 30 s, 45 s and 52.5 s: half the usual time to go left each time");
   });
 
   it("a kind that must be waited out is deleted and then waited for; an interrupt ends the wait", async () => {

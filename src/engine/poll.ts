@@ -32,7 +32,7 @@ export async function poll<T>(look: () => Promise<Look<T>>, o: PollOptions): Pro
   const start = o.clock.now();
   const elapsed = () => o.clock.now() - start;
   let lastState: string | undefined;
-  let lastLineAt = -Infinity;
+  let lastLineAt = start; // set again by the first look, which always says its state
   const say = (state: string) => {
     lastLineAt = o.clock.now();
     o.progress?.(state, elapsed());
