@@ -44,9 +44,10 @@ describe("the stack's claim (SSM parameters)", () => {
   const writes = (fake: FakeAws) => fake.calls.filter((c) => c.mutating).map((c) => `${c.op} ${(c.input as { Name: string }).Name}${(c.input as { Overwrite?: boolean }).Overwrite ? " overwrite" : ""}`);
 
   it("is generation 1 of the stack's path, naming this run until the TTL; renewed past half of it; released at the end", async () => {
-    await withClaim(async ({ fake, clock, claim, names }) => {
+    await withClaim(async ({ fake, clock, claim, names, notices }) => {
       const a = claim();
       await a.acquire();
+      assert.deepEqual(notices, [], "a free stack is taken without a word");
       assert.equal(PATH, "/spontime-infra/app/claim");
       const call = fake.calls.find((c) => c.op === "PutParameter")!;
       const put = call.input as { Name: string; Value: string; Type: string; Overwrite: boolean; Tier: string };
@@ -54,10 +55,11 @@ describe("the stack's claim (SSM parameters)", () => {
       assert.deepEqual({ ...put, Value: JSON.parse(put.Value) }, { Name: `${PATH}/1`, Type: "String", Overwrite: false, Tier: "Standard", Value: { ...lockHolder("up", "run-a"), since: JSON.parse(put.Value).since, expiresAt: call.at - 150 + CLAIM_TTL_MS } });
       assert.equal(heldLocks.has(PATH), true);
       fake.calls.length = 0;
-      await clock.sleep(CLAIM_TTL_MS / 2 - 1_000);
+      const expiresAt = call.at - 150 + CLAIM_TTL_MS;
+      await clock.sleep(expiresAt - CLAIM_TTL_MS / 2 - 1 - clock.now());
       await a.keep();
       assert.deepEqual(writes(fake), [], "not renewed before half its time");
-      await clock.sleep(1_000);
+      await clock.sleep(1);
       await Promise.all([a.keep(), a.keep()]);
       assert.deepEqual(writes(fake), [`PutParameter ${PATH}/1 overwrite`], "renewed once");
       const renewed = JSON.parse(fake.state.ssm.parameters.get(`${PATH}/1`)!.value) as ClaimInfo;
@@ -175,18 +177,19 @@ describe("the stack's claim (SSM parameters)", () => {
   });
 
   it("a lapsed claim: taken again when nobody took it; the run stops when another did, or when it is gone; release leaves it", async () => {
-    await withClaim(async ({ fake, clock, claim, put, names }) => {
+    await withClaim(async ({ fake, clock, claim, put, names, notices }) => {
       const a = claim();
       await a.acquire();
       await clock.sleep(CLAIM_TTL_MS);
       await a.keep();
       assert.deepEqual(names(), [`${PATH}/2`], "taken again");
+      assert.deepEqual(notices, [], "its own claim: nobody's to take over");
       await clock.sleep(CLAIM_TTL_MS);
       fake.state.ssm.parameters.clear();
       await assert.rejects(a.keep(), matches(ClaimLost, /^this run's claim on the stack lapsed and another run \(done since\) took it over: stopped before changing anything more; run `spontime-infra plan`/));
       await assert.rejects(a.keep(), ClaimLost);
       assert.equal(heldLocks.has(PATH), false);
-      const b = claim("run-b");
+      const b = claim("run-x");
       await b.acquire();
       await clock.sleep(CLAIM_TTL_MS);
       put(2, { ...other, expiresAt: clock.now() + CLAIM_TTL_MS });
@@ -238,6 +241,72 @@ describe("the stack's claim (SSM parameters)", () => {
       await releaseHeldLocks(60_000);
       assert.deepEqual(names(), []);
     });
+  });
+
+  it("a claim lapses at its expiry exactly: kept until then, taken again (never renewed in place) and left at release from then", async () => {
+    await withClaim(async ({ fake, clock, claim, names }) => {
+      const a = claim();
+      await a.acquire();
+      const expiresAt = (JSON.parse(fake.state.ssm.parameters.get(`${PATH}/1`)!.value) as ClaimInfo).expiresAt;
+      await clock.sleep(expiresAt - clock.now());
+      await a.keep();
+      assert.deepEqual(names(), [`${PATH}/2`]);
+      const b = claim("run-b");
+      fake.state.ssm.parameters.clear();
+      await b.acquire();
+      const until = (JSON.parse(fake.state.ssm.parameters.get(`${PATH}/1`)!.value) as ClaimInfo).expiresAt;
+      await clock.sleep(until - clock.now());
+      fake.calls.length = 0;
+      await b.release();
+      assert.equal(fake.count("DeleteParameter"), 0);
+    });
+  });
+
+  it("a lapsed claim whose next generation another run makes at the same moment is lost, never taken as this run's", async () => {
+    await withClaim(async ({ fake, clock, claim, put }) => {
+      const a = claim();
+      await a.acquire();
+      await clock.sleep(CLAIM_TTL_MS);
+      let raced = false;
+      fake.onCall = (op) => { if (op === "PutParameter" && !raced) { raced = true; put(2, { ...other, expiresAt: clock.now() + CLAIM_TTL_MS }); } };
+      await assert.rejects(a.keep(), matches(UserError, new RegExp(`another run: ${WHO}`)));
+    });
+  });
+
+  it("a lapsed claim whose successor is unreadable is lost to it; a raced generation that is unreadable is taken over as lapsed", async () => {
+    await withClaim(async ({ clock, claim, put }) => {
+      const a = claim();
+      await a.acquire();
+      await clock.sleep(CLAIM_TTL_MS);
+      put(2, "garbage");
+      await assert.rejects(a.keep(), matches(ClaimLost, /lapsed and an unreadable claim took it over/));
+    });
+    await withClaim(async ({ fake, claim, put, names }) => {
+      let raced = false;
+      fake.onCall = (op) => { if (op === "PutParameter" && !raced) { raced = true; put(1, "garbage"); } };
+      await claim().acquire();
+      assert.deepEqual(names(), [`${PATH}/2`]);
+    });
+  });
+
+  it("a release whose answer was lost (ParameterNotFound on the retry) is released all the same, without a word", async () => {
+    await withClaim(async ({ fake, claim, notices, names }) => {
+      const a = claim();
+      await a.acquire();
+      fake.loseClaimAnswer("DeleteParameter");
+      await a.release();
+      assert.deepEqual([names(), notices], [[], []]);
+    });
+  });
+
+  it("a listing without a Parameters field is an empty path", async () => {
+    const clock = new VirtualClock();
+    const sent: string[] = [];
+    const send = async (command: { constructor: { name: string } }) => { sent.push(command.constructor.name); return {}; };
+    const ssm = { send, sendWith: () => send } as unknown as ConstructorParameters<typeof StackClaim>[0];
+    await new StackClaim(ssm, "app", clock, lockHolder("up", "run-a"), () => {}).acquire();
+    assert.deepEqual(sent, ["GetParametersByPathCommand", "PutParameterCommand", "GetParametersByPathCommand"]);
+    heldLocks.delete(PATH);
   });
 
   it("a release that fails is told with when the claim lapses by itself; a delete of one already gone is fine", async () => {

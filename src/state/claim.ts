@@ -6,7 +6,7 @@ import { ToolError, UserError } from "../errors.js";
 import { describeHolder, type LockInfo } from "./backend.js";
 import { heldLocks } from "./held.js";
 import { sameProcessRunning } from "./process.js";
-import { thisProcessStart, type Confirm } from "./store.js";
+import type { Confirm } from "./store.js";
 
 /** How long a claim holds without being renewed; a run renews it once half of that has gone. */
 export const CLAIM_TTL_MS = 10 * 60_000;
@@ -24,11 +24,17 @@ interface Generation { gen: number; info: ClaimInfo | undefined }
 /** The runs of this process taking or holding a claim: a claim naming this very process is live only while its run is here. */
 const runsHere = new Set<string>();
 
-/** Whether the run that wrote a claim on this machine still runs: its process, started when it says, and (if it is this process) the run itself. */
+/**
+ * Whether the run that wrote a claim on this machine still runs: its process, started when it says, and (if it is
+ * this pid) the run itself. A claim of an earlier process with this pid names a run id (random) that is not here.
+ */
 function stillRunning(holder: ClaimInfo): boolean {
-  if (holder.pid === process.pid && holder.started === thisProcessStart()) return runsHere.has(holder.run);
+  if (holder.pid === process.pid) return runsHere.has(holder.run);
   return sameProcessRunning(holder.pid, holder.started);
 }
+
+/** Who holds a claim, for messages. */
+const claimHolder = (info: ClaimInfo | undefined) => (info ? `${describeHolder(info)}, run ${info.run}` : "an unreadable claim");
 
 /** This run no longer holds the stack's claim: another run took it over while this one was not renewing it. */
 export class ClaimLost extends ToolError {
@@ -114,11 +120,11 @@ export class StackClaim {
     }
     // Lapsed: still ours only if no run made a generation after it (a run that took it over and finished deleted it).
     const top = (await this.list()).at(-1);
-    if (!top || top.gen !== this.gen || top.info?.run !== this.me.run) {
+    if (top?.info?.run !== this.me.run) {
       this.gen = undefined;
       heldLocks.delete(this.path);
       runsHere.delete(this.me.run);
-      this.lost = new ClaimLost(top ? `${describeHolder(top.info)}, run ${top.info?.run}` : "another run (done since)");
+      this.lost = new ClaimLost(top ? claimHolder(top.info) : "another run (done since)");
       throw this.lost;
     }
     await this.acquire();
@@ -141,7 +147,7 @@ export class StackClaim {
 
   /** Whether a claim someone else holds may be taken: lapsed, or its process gone on this machine; else refused (or broken with `force`). */
   private async mayTake(holder: ClaimInfo | undefined, force: boolean, confirm: Confirm | undefined): Promise<void> {
-    const who = holder ? `${describeHolder(holder)}, run ${holder.run}` : "an unreadable claim";
+    const who = claimHolder(holder);
     const now = this.clock.now();
     const here = holder?.host === this.me.host;
     if (!holder || now >= holder.expiresAt + (here ? 0 : CLAIM_SKEW_MS)) {
@@ -193,7 +199,7 @@ export class StackClaim {
     const out: Generation[] = [];
     let token: string | undefined;
     do {
-      const page = await this.ssm.send(new GetParametersByPathCommand({ Path: this.path, Recursive: false, ...(token ? { NextToken: token } : {}) }));
+      const page = await this.ssm.send(new GetParametersByPathCommand({ Path: this.path, ...(token ? { NextToken: token } : {}) }));
       for (const p of page.Parameters ?? []) {
         const gen = Number(p.Name!.slice(this.path.length + 1));
         if (!Number.isInteger(gen) || gen < 1) continue;

@@ -88,12 +88,11 @@ export function lockHolder(command: string, run: string = randomUUID()): LockInf
 
 /**
  * Whether the holder of a lock on this machine still runs: its pid alive and, when the lock recorded it, started
- * at the same time (a pid the system has since given to another process is someone else). A lock with this very
- * process's pid and start time is "running" only while a store here holds it.
+ * at the same time (a pid the system has since given to another process is someone else). A lock with this
+ * process's pid is "running" only while a store here holds that path: then the file is that store's own lock.
  */
 function holderRunning(holder: LockInfo, where: string): boolean {
-  // Stryker disable next-line ConditionalExpression: a lock naming this pid with another start time, while a store here holds that path, cannot be: the file would be this store's own lock
-  if (holder.pid === process.pid && (holder.started === undefined || holder.started === thisProcessStart())) return heldLocks.has(where);
+  if (holder.pid === process.pid) return heldLocks.has(where);
   return sameProcessRunning(holder.pid, holder.started);
 }
 
