@@ -16,7 +16,8 @@ import { limitViolation } from "../src/config/limits.js";
 import { loadSpec, stackRegion } from "../src/config/load.js";
 import {
   appUrl, awaitingFirstDeploy, generatedNames, isUserTagKey, MAX_USER_TAGS, nameViolations, names, partitionOf, recordedUserKey,
-  stackTags, TAG_USER_KEYS, withUserKeys,
+  MANAGED_BY, stackTags, TAG_ASLEEP, TAG_CREATED_BY, TAG_MANAGED_BY, TAG_PASSWORD_HASH, TAG_REGION, TAG_RESOURCE, TAG_STACK, TAG_USER_KEYS,
+  withUserKeys,
 } from "../src/config/names.js";
 import { fargateMemoryOptions, SpecSchema } from "../src/config/schema.js";
 import { specWarnings, warningLines } from "../src/config/warnings.js";
@@ -490,6 +491,12 @@ describe("the names and tags the tool derives", () => {
     assert.equal(appUrl({ domain: "a.io" }, false, "alb.aws"), "http://alb.aws");
     assert.equal(appUrl(undefined, true, "alb.aws"), "http://alb.aws");
     assert.equal(appUrl({ domain: "a.io" }, false, undefined), undefined);
+  });
+
+  it("the tool's tag keys: the stacks already made carry them, so they never change", () => {
+    assert.deepEqual([TAG_STACK, TAG_RESOURCE, TAG_MANAGED_BY, MANAGED_BY, TAG_USER_KEYS, TAG_ASLEEP, TAG_REGION, TAG_PASSWORD_HASH, TAG_CREATED_BY], [
+      "spontime:stack", "spontime:resource", "ManagedBy", "spontime-infra", "spontime:user-tags", "spontime:asleep", "spontime:region", "spontime:password-hash", "spontime:created-by",
+    ]);
   });
 
   it("user tag keys: any but the tool's", () => {

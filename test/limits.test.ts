@@ -75,6 +75,27 @@ describe("every generated name and identifier fits its documented limit", () => 
     }
   });
 
+  it("the refusal names the value, what it is and the rule in words", () => {
+    const BAD = "x\u0000"; // a character no rule allows
+    const messages: Record<LimitKind, string> = {
+      elbName: `load balancer / target group name "${BAD}" (2 characters) breaks AWS's rule: at most 32 letters, digits and hyphens, not starting or ending with a hyphen`,
+      iamRoleName: `IAM role name "${BAD}" (2 characters) breaks AWS's rule: at most 64 letters, digits and +=,.@_-`,
+      rdsInstanceId: `RDS DB instance identifier "${BAD}" (2 characters) breaks AWS's rule: 1-63 letters, digits or hyphens; a letter first; no two consecutive hyphens; no hyphen at the end`,
+      rdsFinalSnapshotId: `RDS final snapshot identifier "${BAD}" (2 characters) breaks AWS's rule: 1-255 letters, digits or hyphens; a letter first; no two consecutive hyphens; no hyphen at the end`,
+      rdsSubnetGroupName: `DB subnet group name "${BAD}" (2 characters) breaks AWS's rule: at most 255 letters, digits, spaces, periods, underscores and hyphens; not "default"`,
+      logGroupName: `log group name "${BAD}" (2 characters) breaks AWS's rule: 1-512 characters from a-z, A-Z, 0-9, '_', '-', '/', '.', '#'`,
+      ecsName: `ECS cluster, service, task family or container name "${BAD}" (2 characters) breaks AWS's rule: at most 255 letters, digits, hyphens and underscores`,
+      ecrRepositoryName: `ECR repository name "${BAD}" (2 characters) breaks AWS's rule: 2-256 lowercase letters, digits and . _ - / (each part starting and ending with a letter or digit)`,
+      serviceClientToken: `CreateService clientToken "${BAD}" (2 characters) breaks AWS's rule: up to 36 ASCII characters in the range 33-126`,
+      ec2ClientToken: `EC2 ClientToken (CreateRouteTable) "${BAD}" (2 characters) breaks AWS's rule: up to 64 ASCII characters`,
+      runTaskClientToken: `RunTask clientToken "${BAD}" (2 characters) breaks AWS's rule: up to 64 ASCII characters`,
+      startedBy: `RunTask startedBy "${BAD}" (2 characters) breaks AWS's rule: up to 128 letters, digits, hyphens, forward slashes and underscores (no spaces)`,
+      tagKey: `tag key "${BAD}" (2 characters) breaks AWS's rule: 1-127 Unicode letters, digits, spaces and _.:/=+-@; no space first or last; not starting with aws: or rds:`,
+      tagValue: `tag value "${BAD}" (2 characters) breaks AWS's rule: 0-255 Unicode letters, digits, spaces and _.:/=+-@; no space first or last; not starting with aws: or rds:`,
+    };
+    for (const [kind, message] of Object.entries(messages) as [LimitKind, string][]) assert.equal(limitViolation(kind, BAD), message, kind);
+  });
+
   it("and refuses what it does not name", () => {
     for (const [kind, values] of Object.entries(refused) as [LimitKind, string[]][]) {
       for (const v of values) assert.match(limitViolation(kind, v) ?? "accepted", /breaks AWS's rule/, `${kind} ${JSON.stringify(v)}`);
