@@ -69,10 +69,9 @@ function userName(): string {
   }
 }
 
-/** This process's start time, read once (see processStart). */
-let ownStart: string | undefined | null = null;
-// Stryker disable next-line ConditionalExpression: only a cache; processStart(process.pid) answers the same each time
-export const thisProcessStart = (): string | undefined => (ownStart === null ? (ownStart = processStart(process.pid)) : ownStart);
+/** This process's start time, read once where there is one (see processStart). */
+let ownStart: string | undefined;
+export const thisProcessStart = (): string | undefined => (ownStart ??= processStart(process.pid));
 
 /** Whether the holder's pid now runs a process that started at another time than the holder did. */
 const pidReused = (holder: LockInfo) => {
