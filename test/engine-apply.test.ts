@@ -150,7 +150,11 @@ describe("apply: up", () => {
     const r = w.thing("r", { desired: (s) => ({ size: s.size, name: "r" }) });
     w.put("r", { size: 1, name: "r" });
     w.records.set("r", { id: "r-1", outputs: { id: "r-1", name: "r" } });
+    const writes: string[] = [];
+    const set = w.ctx.records.set;
+    w.ctx.records.set = (k, v) => (writes.push(k), set(k, v));
     const { result } = await w.up([r], { size: 2 });
+    assert.deepEqual(writes, [], "nothing new to record: no state write");
     assert.deepEqual(w.calls, ["update r size"]);
     assert.deepEqual(w.said("r"), ["updating size", "done updated"]);
     assert.deepEqual([...result.applied], [["r", "update"]]);
@@ -302,11 +306,14 @@ describe("apply: up", () => {
     await w.up([r], {});
     assert.deepEqual(w.calls, ["create r", "delete r-0"]);
 
+    // A saved plan applied to a fresh look: a copy found after the plan is not the plan's to delete.
     const v = new World();
     const s = v.thing("s");
     v.put("s", { size: 1 });
-    await v.up([s], {}, { meanwhile: () => { v.things.get("s")!.duplicates = [{ id: "s-9", state: "ready", attrs: {}, outputs: {} }]; } });
-    assert.deepEqual(v.calls, [], "a copy found after the plan is not the plan's to delete");
+    const plan = planUp([s], {}, v.observed([s]));
+    v.things.get("s")!.duplicates = [{ id: "s-9", state: "ready", attrs: {}, outputs: {} }];
+    await v.clock.run(() => applyUp(v.ctx, {}, [s], plan, v.observed([s])));
+    assert.deepEqual(v.calls, []);
   });
 
   it("a wait for one found mid-change that fails is said as a check", async () => {
