@@ -25,8 +25,9 @@ export interface ApplyResult {
 
 /**
  * The next sleep of a wait whose usual length is known (RDS takes minutes): while far from it, half the time
- * left, so a 10-minute wait costs a handful of calls; near it and past it, backing off from 2 s to 10 s, so the
- * wait ends within seconds of AWS being done.
+ * left, so a 10-minute wait costs a handful of calls; near it and past it, the backoff from 2 s to 10 s counted
+ * over all the wait's looks: a long wait, already at its sixth look or so, looks every 10 s and ends within 10 s
+ * of AWS being done (a short one sooner).
  */
 export const waitDelay = (expectedMs: number) => {
   const near = backoff(2_000, 10_000);
