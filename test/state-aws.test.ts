@@ -19,6 +19,7 @@ import { FakeAws } from "./fake/aws.js";
 import { VirtualClock } from "./fake/clock.js";
 import { awsError } from "./fake/common.js";
 import type { Bucket } from "./fake/s3.js";
+import { matches } from "./error-match.js";
 
 const BUCKET = "team-state";
 const KEY = "spontime-infra/app.json";
@@ -48,12 +49,6 @@ async function inS3<T>(fn: (w: World) => Promise<T>, bucket: Partial<Bucket> | n
 
 const puts = (fake: FakeAws, key: string) => fake.calls.filter((c) => c.op === "PutObject" && (c.input as { Key: string }).Key === key).map((c) => c.input as { IfMatch?: string; IfNoneMatch?: string; ContentType?: string });
 const current = (b: Bucket, key: string) => b.objects.get(key)?.at(-1)?.body;
-const matches = (type: new (...a: never[]) => Error, message: RegExp, hint?: RegExp) => (e: unknown) => {
-  assert.ok(e instanceof type, `a ${type.name}, not ${String(e)}`);
-  assert.match(e.message, message);
-  if (hint) assert.match((e as UserError).hint ?? "", hint);
-  return true;
-};
 
 describe("the state object in S3", () => {
   it("the first write creates it only if none exists; each later one replaces only the version it names", async () => {

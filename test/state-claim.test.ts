@@ -10,16 +10,11 @@ import { lockHolder, thisProcessStart } from "../src/state/store.js";
 import { FakeAws } from "./fake/aws.js";
 import { VirtualClock } from "./fake/clock.js";
 import { awsError } from "./fake/common.js";
+import { matches } from "./error-match.js";
 
 /** A pid no process has: above Linux's pid_max limit (2^22). */
 const DEAD = 4_194_400;
 
-const matches = (type: new (...a: never[]) => Error, message: RegExp, hint?: RegExp) => (e: unknown) => {
-  assert.ok(e instanceof type, `a ${type.name}, not ${String(e)}`);
-  assert.match(e.message, message);
-  if (hint) assert.match((e as UserError).hint ?? "", hint);
-  return true;
-};
 
 describe("the stack's claim (SSM parameters)", () => {
   const PATH = claimPath("app");
