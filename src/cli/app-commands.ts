@@ -141,7 +141,7 @@ export async function run(c: CommandContext<{ args: string[]; timeout?: string }
 export async function logs(c: CommandContext<{ follow?: boolean; since?: string; lines?: string }>): Promise<number> {
   const limit = Number(c.opts.lines ?? 100);
   if (!Number.isInteger(limit) || limit < 1) throw new UserError(`--lines ${c.opts.lines}: must be a positive whole number`);
-  const sinceMs = durationOption(c.opts.since, "--since", "10m");
+  const sinceMs = durationOption(c.opts.since, "--since", WAIT_DEFAULTS.logsSince);
   const ctx = await appCtx(c);
   const startTime = ctx.clock.now() - sinceMs;
   if (c.opts.follow) {
@@ -154,7 +154,7 @@ export async function logs(c: CommandContext<{ follow?: boolean; since?: string;
   if (c.opts.json) c.out.json({ outcome: "succeeded", logGroup: ctx.names.logGroup, lines });
   else for (const l of lines) c.out.out(formatLine(l));
   // Nothing printed would read as a broken command: say where we looked, and how to look further back.
-  if (!lines.length && !c.opts.json) c.out.err(`No log lines in ${ctx.names.logGroup} in the last ${c.opts.since ?? "10m"}: \`--since 1h\` looks further back; the app logs once a task runs (\`spontime-infra deploy\`).`);
+  if (!lines.length && !c.opts.json) c.out.err(`No log lines in ${ctx.names.logGroup} in the last ${c.opts.since ?? WAIT_DEFAULTS.logsSince}: \`--since 1h\` looks further back; the app logs once a task runs (\`spontime-infra deploy\`).`);
   return EXIT.ok;
 }
 

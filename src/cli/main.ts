@@ -185,7 +185,7 @@ any snapshots it kept), 4 \`up --plan\`: the saved plan is stale, 130 interrupte
   add("logs", "show the app's logs, oldest first, or follow them", "logs --follow --since 30m",
     async () => (await import("./app-commands.js")).logs)
     .option("-f, --follow", "keep printing new lines")
-    .option("--since <duration>", "how far back", "10m")
+    .option("--since <duration>", `how far back (default ${WAIT_DEFAULTS.logsSince})`)
     .option("-n, --lines <count>", "at most this many lines (without --follow)", "100")
     .option("--json", "one JSON document with the lines (with --follow: one JSON object per line)");
   add("ci-policy", "print the least-privilege IAM policy for the CI user that runs deploy", "ci-policy > ci-policy.json",

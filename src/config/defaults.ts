@@ -1,4 +1,4 @@
-/** How long the app commands wait unless a flag says otherwise; the CLI's help shows the same values. */
+/** The app commands' durations unless a flag says otherwise (how long they wait, how far back `logs` looks); the CLI's help shows the same values. */
 export const WAIT_DEFAULTS = {
   /** `deploy --timeout`: the deadline for the whole command (migration, rollout, health check); a deploy not healthy by then is restored. */
   deploy: "20m",
@@ -8,6 +8,8 @@ export const WAIT_DEFAULTS = {
   wakeHealth: "5m",
   /** `run --timeout`: a one-off task (a migration, createsuperuser) longer than this is stopped. */
   run: "30m",
+  /** `logs --since`: how far back. */
+  logsSince: "10m",
 } as const;
 
 /** "10m", "2h", "30s", "1d" in ms; undefined when it is none of those. */
