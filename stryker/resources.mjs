@@ -6,6 +6,6 @@ import { scope } from "./scope.mjs";
 // of this folder's mutants (5 min of a core for vpc.ts's 86), more than running the tests on the mutants it
 // would drop; those run instead and are counted, which can only lower the score.
 export default {
-  ...scope("resources", ["src/resources/**/*.ts"], ["requests", "tagging", "network", "dns-ownership", "conformance", "spot", "fidelity", "real-aws", "tags", "https", "drift"]),
+  ...scope("resources", ["src/resources/**/*.ts"], ["requests", "tagging", "network", "dns-ownership", "conformance", "spot", "fidelity", "real-aws", "tags", "https", "deletion-protection", "snapshots", "restore", "drift"]),
   checkers: [],
 };

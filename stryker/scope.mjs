@@ -26,6 +26,9 @@ export function scope(name, mutate, tests) {
     htmlReporter: { fileName: `reports/mutation/${name}.html` },
     jsonReporter: { fileName: `reports/mutation/${name}.json` },
     tempDirName: `.stryker-tmp/${name}`,
+    // Not copied into the sandbox: another scope's sandbox (two runs side by side, or one stopped before its
+    // clean-up: 5,000 files each) and the reports.
+    ignorePatterns: [".stryker-tmp", "reports"],
     cleanTempDir: "always",
   };
 }

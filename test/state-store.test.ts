@@ -3,8 +3,8 @@
  * atomic 0600 write, the version check on every write, the lock and its takeover rules, the lock's housekeeping.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -598,8 +598,23 @@ describe("who holds a lock", () => {
     assert.equal(processStart(process.pid), mine);
     assert.equal(thisProcessStart(), mine);
     assert.equal(processStart(DEAD_PID), undefined);
-    const parent = processStart(process.ppid);
-    assert.ok(Number(parent!.split(" ")[2]) <= Number(mine!.split(" ")[2]), "the parent started first");
+    const ticks = (start: string | undefined) => Number(start!.split(" ")[2]);
+    assert.ok(ticks(processStart(process.ppid)) <= ticks(mine), "the parent started first");
+    // A later process whose name holds spaces and a ")" (/proc prints it in field 2): the fields are counted from
+    // its last ")", or the start time read would be another field (its thread count, say).
+    const dir = scratch();
+    const sleeper = join(dir, "a ) b");
+    copyFileSync("/bin/sleep", sleeper);
+    chmodSync(sleeper, 0o755);
+    const child = spawn(sleeper, ["10"]);
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      // Ticks of 1/100 s (USER_HZ, `getconf CLK_TCK`) after boot: it started a moment ago, by /proc/uptime.
+      const uptime = Number(readFileSync("/proc/uptime", "utf8").split(" ")[0]);
+      assert.ok(Math.abs(ticks(processStart(child.pid!)) / 100 - uptime) < 5, "the child's start time is its own");
+    } finally {
+      child.kill();
+    }
     assert.equal(sameProcessRunning(process.pid, mine), true);
     assert.equal(sameProcessRunning(process.pid, undefined), true);
     assert.equal(sameProcessRunning(process.pid, "linux other 1"), false);
