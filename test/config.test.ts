@@ -395,8 +395,8 @@ describe("durations of the app commands' flags", () => {
     for (const bad of ["5", "m", "1.5h", "5 m", "5M", "x5m", "5mm", ""]) assert.equal(parseDuration(bad), undefined, bad);
   });
 
-  it("every default wait is a duration the flags take", () => {
-    assert.deepEqual(Object.values(WAIT_DEFAULTS).map(parseDuration), [20 * 60_000, 2 * 60_000, 5 * 60_000, 30 * 60_000]);
+  it("every default duration (waits, the logs window) is one the flags take", () => {
+    assert.deepEqual(Object.values(WAIT_DEFAULTS).map(parseDuration), [20 * 60_000, 2 * 60_000, 5 * 60_000, 30 * 60_000, 10 * 60_000]);
   });
 });
 
