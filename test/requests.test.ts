@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { withHarness, type Harness } from "./helpers.js";
+import { APP, withHarness, type Harness } from "./helpers.js";
 
 const GOLDEN = join(import.meta.dirname, "..", "..", "test", "golden", "requests.json");
 const golden: Record<string, unknown> = JSON.parse(readFileSync(GOLDEN, "utf8"));
@@ -108,5 +108,18 @@ describe("the requests sent to AWS", () => {
     });
     await pin("defaults: replacements", h, () => h.up("--config", replaced));
     await pin("defaults: down", h, async () => assert.equal((await h.cli(["down", "--yes", "--skip-final-snapshot", "--config", replaced])).code, 0));
+  }));
+
+  it("the database's rarer paths: asleep and protected by hand, down in one run; then up --restore from its final snapshot", () => withHarness(async (h) => {
+    await h.up();
+    assert.equal((await h.cli(["sleep", "--yes"])).code, 0);
+    h.fake.rds.instances.get(`${APP}-db`)!.deletionProtection = true;
+    await pin("database: down, asleep and protected", h, async () => assert.equal((await h.cli(["down", "--yes", "--disable-deletion-protection"])).code, 0));
+    await pin("database: plan --restore", h, async () => {
+      const text = (await h.cli(["plan", "--restore", "latest"])).stdout;
+      seen["plan --restore output"] = text;
+      if (!process.env.UPDATE_GOLDEN) assert.equal(text, golden["plan --restore output"], "the plan's text changed");
+    });
+    await pin("database: up --restore", h, () => h.up("--restore", "latest"));
   }));
 });
