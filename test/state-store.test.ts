@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -614,6 +614,7 @@ describe("who holds a lock", () => {
       assert.ok(Math.abs(ticks(processStart(child.pid!)) / 100 - uptime) < 5, "the child's start time is its own");
     } finally {
       child.kill();
+      rmSync(dir, { recursive: true, force: true });
     }
     assert.equal(sameProcessRunning(process.pid, mine), true);
     assert.equal(sameProcessRunning(process.pid, undefined), true);
