@@ -17,6 +17,13 @@ import { APP, withHarness, type Harness } from "./helpers.js";
 const GOLDEN = join(import.meta.dirname, "..", "..", "test", "golden", "requests.json");
 const golden: Record<string, unknown> = JSON.parse(readFileSync(GOLDEN, "utf8"));
 const seen: Record<string, unknown> = {};
+const UPDATE = Boolean(process.env.UPDATE_GOLDEN);
+
+/** Records `value` under `name`, and (unless rewriting the file) checks it is the one pinned there. */
+function matches(name: string, value: unknown): void {
+  seen[name] = value;
+  if (!UPDATE) assert.deepEqual(value, golden[name], `"${name}" changed`);
+}
 
 /** Every optional kind on, and every spec field that reaches a request away from its default. */
 const EVERYTHING = {
@@ -76,28 +83,26 @@ function requests(h: Harness): string[] {
 async function pin(name: string, h: Harness, run: () => Promise<unknown>): Promise<void> {
   h.resetCalls();
   await run();
-  seen[name] = requests(h);
-  if (!process.env.UPDATE_GOLDEN) assert.deepEqual(seen[name], golden[name], `the requests of "${name}" changed`);
+  matches(name, requests(h));
 }
 
-after(() => { if (process.env.UPDATE_GOLDEN) writeFileSync(GOLDEN, `${JSON.stringify(seen, null, 1)}\n`); });
+/** A CLI run that must succeed. */
+const succeeds = (h: Harness, ...argv: string[]) => async () => assert.equal((await h.cli(argv)).code, 0);
+
+after(() => { if (UPDATE) writeFileSync(GOLDEN, `${JSON.stringify(seen, null, 1)}\n`); });
 
 describe("the requests sent to AWS", () => {
   it("up from empty, up again, a spec edit, sleep, wake and down, every optional kind on", () => withHarness(async (h) => {
     h.fake.createHostedZone("example.com");
     const everything = h.writeSpec(EVERYTHING);
-    await pin("plan", h, async () => {
-      const text = (await h.cli(["plan", "--config", everything])).stdout;
-      seen["plan output"] = text;
-      if (!process.env.UPDATE_GOLDEN) assert.equal(text, golden["plan output"], "the plan's text changed");
-    });
+    await pin("plan", h, async () => matches("plan output", (await h.cli(["plan", "--config", everything])).stdout));
     await pin("up from empty", h, () => h.up("--config", everything));
     await pin("up again", h, () => h.up("--config", everything));
     const edited = h.writeSpec(EDITED);
     await pin("a spec edit", h, () => h.up("--config", edited));
-    await pin("sleep", h, async () => assert.equal((await h.cli(["sleep", "--yes", "--config", edited])).code, 0));
-    await pin("wake", h, async () => assert.equal((await h.cli(["wake", "--yes", "--config", edited])).code, 0));
-    await pin("down", h, async () => assert.equal((await h.cli(["down", "--yes", "--config", edited])).code, 0));
+    await pin("sleep", h, succeeds(h, "sleep", "--yes", "--config", edited));
+    await pin("wake", h, succeeds(h, "wake", "--yes", "--config", edited));
+    await pin("down", h, succeeds(h, "down", "--yes", "--config", edited));
   }));
 
   it("the default stack, then replacements (new subnet CIDRs, Spot, another port), then down", () => withHarness(async (h) => {
@@ -107,19 +112,15 @@ describe("the requests sent to AWS", () => {
       app: { capacity: "FARGATE_SPOT", containerPort: 9000 },
     });
     await pin("defaults: replacements", h, () => h.up("--config", replaced));
-    await pin("defaults: down", h, async () => assert.equal((await h.cli(["down", "--yes", "--skip-final-snapshot", "--config", replaced])).code, 0));
+    await pin("defaults: down", h, succeeds(h, "down", "--yes", "--skip-final-snapshot", "--config", replaced));
   }));
 
   it("the database's rarer paths: asleep and protected by hand, down in one run; then up --restore from its final snapshot", () => withHarness(async (h) => {
     await h.up();
-    assert.equal((await h.cli(["sleep", "--yes"])).code, 0);
+    await succeeds(h, "sleep", "--yes")();
     h.fake.rds.instances.get(`${APP}-db`)!.deletionProtection = true;
-    await pin("database: down, asleep and protected", h, async () => assert.equal((await h.cli(["down", "--yes", "--disable-deletion-protection"])).code, 0));
-    await pin("database: plan --restore", h, async () => {
-      const text = (await h.cli(["plan", "--restore", "latest"])).stdout;
-      seen["plan --restore output"] = text;
-      if (!process.env.UPDATE_GOLDEN) assert.equal(text, golden["plan --restore output"], "the plan's text changed");
-    });
+    await pin("database: down, asleep and protected", h, succeeds(h, "down", "--yes", "--disable-deletion-protection"));
+    await pin("database: plan --restore", h, async () => matches("plan --restore output", (await h.cli(["plan", "--restore", "latest"])).stdout));
     await pin("database: up --restore", h, () => h.up("--restore", "latest"));
   }));
 });
