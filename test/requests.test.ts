@@ -1,33 +1,17 @@
 /**
- * The requests each kind sends to AWS, pinned: every call (service, operation, input) of a few whole runs on the
- * fake, against test/golden/requests.json. Other files check what the calls do; this one sees a changed
- * parameter, an extra or a missing call anywhere in src/resources in a few seconds, which is what makes a
- * mutation run of that folder affordable (stryker/resources.mjs runs it first). A run's calls are compared
- * sorted: their order across resources is the walk's to decide, and the orders that matter are tested elsewhere.
- *
- * After a deliberate change in what is sent: `UPDATE_GOLDEN=1 node --test dist/test/requests.test.js` (the whole file:
- * it writes every run's entry), then read the diff of test/golden/requests.json before committing it.
+ * The requests each kind sends to AWS, pinned (test/golden.ts): every call (service, operation, input) of a few
+ * whole runs on the fake, against test/golden/requests.json. Other files check what the calls do.
  */
-import assert from "node:assert/strict";
-import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { after, describe, it } from "node:test";
-import { APP, withHarness, type Harness } from "./helpers.js";
+import { describe, it } from "node:test";
+import { golden, succeeds } from "./golden.js";
+import { APP, withHarness } from "./helpers.js";
 
-const GOLDEN = join(import.meta.dirname, "..", "..", "test", "golden", "requests.json");
-const golden: Record<string, unknown> = JSON.parse(readFileSync(GOLDEN, "utf8"));
-const seen: Record<string, unknown> = {};
-const UPDATE = Boolean(process.env.UPDATE_GOLDEN);
-
-/** Records `value` under `name`, and (unless rewriting the file) checks it is the one pinned there. */
-function matches(name: string, value: unknown): void {
-  seen[name] = value;
-  if (!UPDATE) assert.deepEqual(value, golden[name], `"${name}" changed`);
-}
+const { matches, pin } = golden("requests");
 
 /** Every optional kind on, and every spec field that reaches a request away from its default. */
 const EVERYTHING = {
   https: { domain: "api.example.com" },
+  tags: { team: "core", costCentre: "poc" },
   // Awake at the virtual clock's start (Thursday 00:00 UTC).
   schedule: { awake: "Mon-Sun 00:00-12:00", timezone: "Europe/Paris" },
   app: {
@@ -44,6 +28,7 @@ const EVERYTHING = {
 /** The same stack with every in-place change a spec edit can ask for. */
 const EDITED = {
   ...EVERYTHING,
+  tags: { team: "platform" },
   schedule: { awake: ["Mon-Fri 00:00-13:00", "Sat 09:00-12:00"], timezone: "Europe/Paris" },
   app: {
     ...EVERYTHING.app, healthPath: "/up", cpu: 1024, memory: 2048, desiredCount: 1, debug: true, extraAllowedHosts: [],
@@ -54,42 +39,6 @@ const EDITED = {
   logs: { retentionDays: 30 },
   ecr: { keepImages: 3 },
 };
-
-const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
-/**
- * Out of a request, what differs from run to run: the run's id, what is made at random (a password, Django's
- * key) and the virtual time in the final snapshot's name (the SDK's backoff is random).
- */
-function normalize(value: unknown, key = ""): unknown {
-  if (/password/i.test(key)) return "<secret>";
-  if (typeof value === "string") return value.replace(UUID, "<uuid>").replace(/-final-\d{14}$/, "-final-<time>").replace(/(postgis:\/\/[^:]+:)[^@]+@/, "$1<secret>@");
-  // A name-value pair (an environment variable, a tag) whose value is made at random.
-  const [first, second] = value && typeof value === "object" ? Object.entries(value) : [];
-  if (second && /^(SECRET_KEY|spontime:password-hash)$/.test(String(first![1]))) return { ...value as object, [second[0]]: "<secret>" };
-  if (Array.isArray(value)) return value.map((v) => normalize(v));
-  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, normalize(v, k)]));
-  return value;
-}
-
-/**
- * A run's calls, each as one line, sorted, each once: how often a call is retried depends on the SDK's random
- * backoff (an IAM role's first minutes). The state's claim calls are left out: they carry this process's id.
- */
-function requests(h: Harness): string[] {
-  const claim = new Set(h.fake.claimCalls());
-  return [...new Set(h.fake.calls.filter((c) => !claim.has(c)).map((c) => JSON.stringify([c.service, c.op, normalize(c.input)])))].sort();
-}
-
-async function pin(name: string, h: Harness, run: () => Promise<unknown>): Promise<void> {
-  h.resetCalls();
-  await run();
-  matches(name, requests(h));
-}
-
-/** A CLI run that must succeed. */
-const succeeds = (h: Harness, ...argv: string[]) => async () => assert.equal((await h.cli(argv)).code, 0);
-
-after(() => { if (UPDATE) writeFileSync(GOLDEN, `${JSON.stringify(seen, null, 1)}\n`); });
 
 describe("the requests sent to AWS", () => {
   it("up from empty, up again, a spec edit, sleep, wake and down, every optional kind on", () => withHarness(async (h) => {
