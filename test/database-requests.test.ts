@@ -1,0 +1,64 @@
+/**
+ * The database's rarer paths, pinned as test/requests.test.ts pins whole runs (test/golden.ts): one change at a
+ * time (each ModifyDBInstance carries only its own field), the refusals and what they say, replacements that
+ * keep the data or cannot, and a sleeping stack's edits. What the user is told (stderr: notices, warnings,
+ * errors) is pinned with the requests.
+ */
+import { describe, it } from "node:test";
+import { golden, normalize, succeeds } from "./golden.js";
+import { APP, withHarness, type Harness } from "./helpers.js";
+
+const { matches, pin } = golden("database-requests");
+
+/** A progress line ("<title>: waiting (modifying) [10s]"), left out of what is pinned: the walk's to word. */
+const PROGRESS = /: (creating|updating|replacing|deleting|waiting|done)( \(|$)/;
+
+/** Runs `up` with `spec` and pins its requests, its exit code and what it told on stderr under `key`. */
+async function upWith(key: string, h: Harness, spec: object): Promise<void> {
+  const config = h.writeSpec(spec);
+  let told: unknown;
+  await pin(key, h, async () => {
+    const r = await h.cli(["up", "--yes", "--config", config]);
+    told = { code: r.code, stderr: r.stderr.split("\n").filter((line) => line && !PROGRESS.test(line)).map((line) => normalize(line)) };
+  });
+  matches(`${key}: told`, told);
+}
+
+const HOURS = 3_600_000;
+const app = { debug: false };
+
+describe("the database, one change at a time", () => {
+  it("a retention, a minor upgrade, a downgrade refused, storage by the 10% and 6-hour rules, a class", () => withHarness(async (h) => {
+    const db = { engineVersion: "15.4", backupRetentionDays: 3 };
+    await h.up("--config", h.writeSpec({ app, database: { engineVersion: "15.4" } }));
+    await upWith("backup retention alone", h, { app, database: db });
+    await upWith("minor upgrade", h, { app, database: { ...db, engineVersion: "15.8" } });
+    await upWith("downgrade", h, { app, database: db });
+    const upgraded = { ...db, engineVersion: "15.8" };
+    await upWith("storage below +10%", h, { app, database: { ...upgraded, allocatedStorage: 21 } });
+    await upWith("storage +10%", h, { app, database: { ...upgraded, allocatedStorage: 22 } });
+    await upWith("storage again within 6 hours", h, { app, database: { ...upgraded, allocatedStorage: 30 } });
+    await h.clock.run(() => h.clock.sleep(6 * HOURS));
+    await upWith("storage again after 6 hours", h, { app, database: { ...upgraded, allocatedStorage: 30 } });
+    await upWith("instance class alone", h, { app, database: { ...upgraded, allocatedStorage: 30, instanceClass: "db.t4g.small" } });
+  }));
+
+  it("replacements: moved to another AZ by hand, it comes back with its data (storage grown); a new database name starts empty", () => withHarness(async (h) => {
+    const spec = h.writeSpec({ app });
+    await h.up("--config", spec);
+    h.fake.rds.instances.get(`${APP}-db`)!.az = "us-east-1b";
+    await upWith("moved AZ", h, { app, database: { allocatedStorage: 25 } });
+    await upWith("new database name", h, { app, database: { allocatedStorage: 25, name: "other" } });
+  }));
+
+  it("asleep: a tag change is made, a class change is refused; protected: a replacement is refused", () => withHarness(async (h) => {
+    const spec = h.writeSpec({ app });
+    await h.up("--config", spec);
+    await succeeds(h, "sleep", "--yes", "--config", spec)();
+    await upWith("asleep: tags", h, { app, tags: { team: "core" } });
+    await upWith("asleep: tags and class", h, { app, tags: { team: "platform" }, database: { instanceClass: "db.t4g.small" } });
+    await succeeds(h, "wake", "--yes", "--config", h.writeSpec({ app, tags: { team: "core" } }))();
+    h.fake.rds.instances.get(`${APP}-db`)!.deletionProtection = true;
+    await upWith("protected: replacement", h, { app, tags: { team: "core" }, database: { name: "other", instanceClass: "db.t4g.small" } });
+  }));
+});
