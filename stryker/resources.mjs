@@ -9,4 +9,9 @@ import { scope } from "./scope.mjs";
 export default {
   ...scope("resources", ["src/resources/**/*.ts"], ["requests", "database-requests", "tagging", "network", "dns-ownership", "conformance", "spot", "fidelity", "real-aws", "tags", "https", "deletion-protection", "snapshots", "restore", "drift"]),
   checkers: [],
+  // A mutant's time limit is 1.5 × its covering files' time in the first run + 5 s by default: here ~45 s of
+  // whole-stack runs, which another process on the machine stretches past that (measured: a survivor of every
+  // file, `downtimeOn: []`, reported as a timeout, which counts as killed). Real endless loops are rare here.
+  timeoutFactor: 3,
+  timeoutMS: 15_000,
 };

@@ -48,6 +48,7 @@ describe("the requests sent to AWS", () => {
     await pin("up from empty", h, () => h.up("--config", everything));
     await pin("up again", h, () => h.up("--config", everything));
     const edited = h.writeSpec(EDITED);
+    matches("plan output: a spec edit", (await h.cli(["plan", "--config", edited])).stdout);
     await pin("a spec edit", h, () => h.up("--config", edited));
     await pin("sleep", h, succeeds(h, "sleep", "--yes", "--config", edited));
     await pin("wake", h, succeeds(h, "wake", "--yes", "--config", edited));
@@ -60,6 +61,7 @@ describe("the requests sent to AWS", () => {
       network: { publicSubnets: ["10.0.3.0/24", "10.0.4.0/24"], privateSubnets: ["10.0.10.0/24", "10.0.13.0/24"] },
       app: { capacity: "FARGATE_SPOT", containerPort: 9000 },
     });
+    matches("plan output: replacements", (await h.cli(["plan", "--config", replaced])).stdout);
     await pin("defaults: replacements", h, () => h.up("--config", replaced));
     await pin("defaults: down", h, succeeds(h, "down", "--yes", "--skip-final-snapshot", "--config", replaced));
   }));
