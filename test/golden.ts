@@ -66,3 +66,14 @@ export function golden(name: string) {
 
 /** A CLI run that must succeed. */
 export const succeeds = (h: Harness, ...argv: string[]) => async () => assert.equal((await h.cli(argv)).code, 0);
+
+/**
+ * What a run leaves in the state file: each record's id, outputs and memo, with the generated secrets as their
+ * length and the times as <time> (when a wait ends depends on the SDK's random backoff).
+ */
+export function records(h: Harness): unknown {
+  const { resources } = h.state() as { resources: Record<string, { outputs: Record<string, string> }> };
+  const secretLengths = (outputs: Record<string, string>) => Object.entries(outputs).map(([k, v]) => `${k}: ${v.length} characters`);
+  const kept = Object.fromEntries(Object.entries(resources).map(([key, r]) => [key, key === "secrets" ? { ...r, outputs: secretLengths(r.outputs) } : r]));
+  return normalize(JSON.parse(JSON.stringify(kept).replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/g, "<time>")));
+}

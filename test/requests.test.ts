@@ -3,7 +3,7 @@
  * whole runs on the fake, against test/golden/requests.json. Other files check what the calls do.
  */
 import { describe, it } from "node:test";
-import { golden, succeeds } from "./golden.js";
+import { golden, records, succeeds } from "./golden.js";
 import { APP, withHarness } from "./helpers.js";
 
 const { matches, pin } = golden("requests");
@@ -46,11 +46,14 @@ describe("the requests sent to AWS", () => {
     const everything = h.writeSpec(EVERYTHING);
     await pin("plan", h, async () => matches("plan output", (await h.cli(["plan", "--config", everything])).stdout));
     await pin("up from empty", h, () => h.up("--config", everything));
+    matches("state after up from empty", records(h));
     await pin("up again", h, () => h.up("--config", everything));
     const edited = h.writeSpec(EDITED);
     matches("plan output: a spec edit", (await h.cli(["plan", "--config", edited])).stdout);
     await pin("a spec edit", h, () => h.up("--config", edited));
+    matches("state after a spec edit", records(h));
     await pin("sleep", h, succeeds(h, "sleep", "--yes", "--config", edited));
+    matches("state asleep", records(h));
     await pin("wake", h, succeeds(h, "wake", "--yes", "--config", edited));
     await pin("down", h, succeeds(h, "down", "--yes", "--config", edited));
   }));
@@ -63,6 +66,7 @@ describe("the requests sent to AWS", () => {
     });
     matches("plan output: replacements", (await h.cli(["plan", "--config", replaced])).stdout);
     await pin("defaults: replacements", h, () => h.up("--config", replaced));
+    matches("state after replacements", records(h));
     await pin("defaults: down", h, succeeds(h, "down", "--yes", "--skip-final-snapshot", "--config", replaced));
   }));
 
@@ -73,5 +77,6 @@ describe("the requests sent to AWS", () => {
     await pin("database: down, asleep and protected", h, succeeds(h, "down", "--yes", "--disable-deletion-protection"));
     await pin("database: plan --restore", h, async () => matches("plan --restore output", (await h.cli(["plan", "--restore", "latest"])).stdout));
     await pin("database: up --restore", h, () => h.up("--restore", "latest"));
+    matches("state after up --restore", records(h));
   }));
 });
