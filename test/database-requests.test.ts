@@ -4,6 +4,7 @@
  * keep the data or cannot, and a sleeping stack's edits. What the user is told (stderr: notices, warnings,
  * errors) is pinned with the requests.
  */
+import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { golden, normalize, succeeds } from "./golden.js";
 import { APP, withHarness, type Harness } from "./helpers.js";
@@ -60,5 +61,30 @@ describe("the database, one change at a time", () => {
     await succeeds(h, "wake", "--yes", "--config", h.writeSpec({ app, tags: { team: "core" } }))();
     h.fake.rds.instances.get(`${APP}-db`)!.deletionProtection = true;
     await upWith("protected: replacement", h, { app, tags: { team: "core" }, database: { name: "other", instanceClass: "db.t4g.small" } });
+  }));
+
+  // https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/accessing-monitoring.html#Overview.DBInstance.Status
+  it("RDS statuses: `up` waits out each transitional one, `status` names each failed one, storage optimization is available", () => withHarness(async (h) => {
+    await h.up();
+    const db = h.fake.rds.instances.get(`${APP}-db`)!;
+    const transitional = ["creating", "stopping", "backing-up", "modifying", "rebooting", "resetting-master-credentials", "renaming", "starting",
+      "configuring-enhanced-monitoring", "upgrading", "maintenance", "moving-to-vpc", "configuring-log-exports"];
+    for (const status of transitional) {
+      Object.assign(db, { status, nextStatus: "available", readyAt: h.clock.now() + 60_000 });
+      // (a stopping one then ends "changed since the plan": it was planned as stopped)
+      assert.match((await h.cli(["up", "--yes"])).stderr, new RegExp(`: waiting \\(${status}\\)`), status);
+    }
+    const stateOf = async () => JSON.parse((await h.cli(["status", "--json"])).stdout).resources.find((r: { key: string }) => r.key === "db-instance").state;
+    for (const status of ["failed", "incompatible-network", "incompatible-option-group", "incompatible-parameters", "incompatible-restore",
+      "inaccessible-encryption-credentials", "restore-error", "storage-full"]) {
+      db.status = status;
+      assert.equal(await stateOf(), `status ${status}`);
+    }
+    Object.assign(db, { status: "storage-optimization", nextStatus: "available", readyAt: h.clock.now() + 60_000 });
+    assert.equal(await stateOf(), "storage-optimization");
+    assert.doesNotMatch((await h.up()).stderr, /waiting/);
+    // Deleted by hand meanwhile: `down` waits for it to go, and asks RDS nothing more of it.
+    Object.assign(db, { status: "deleting", nextStatus: "deleted", readyAt: h.clock.now() + 60_000 });
+    await pin("down, the database already being deleted", h, succeeds(h, "down", "--yes"));
   }));
 });
