@@ -10,7 +10,8 @@ export function scope(name, mutate, tests) {
     $schema: "../node_modules/@stryker-mutator/core/schema/stryker-schema.json",
     mutate,
     testRunner: "tap",
-    tap: { testFiles: tests.map((t) => `dist/test/${t}.test.js`), nodeArgs: ["--no-experimental-detect-module"] },
+    // "name" is test/name.test.ts; a name with its extension (a file that groups others) is taken as it is.
+    tap: { testFiles: tests.map((t) => `dist/test/${t.endsWith(".js") ? t : `${t}.test.js`}`), nodeArgs: ["--no-experimental-detect-module"] },
     buildCommand: "node scripts/transpile.js",
     checkers: ["typescript"],
     tsconfigFile: `stryker/tsconfig.${name}.json`,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { builtStack } from "./convergence.js";
-import { APP, withHarness, type Harness } from "./helpers.js";
+import { APP, withHarness, type Harness, type HarnessSnapshot } from "./helpers.js";
 
 const db = (h: Harness) => h.fake.rds.instances.get(`${APP}-db`)!;
 const alb = (h: Harness) => [...h.fake.elb.lbs.values()][0]!;
@@ -10,7 +10,10 @@ const protectDb = (h: Harness) => { db(h).deletionProtection = true; };
 const protectAlb = (h: Harness) => { alb(h).attributes["deletion_protection.enabled"] = "true"; };
 
 describe("deletion protection set by hand", () => {
-  const built = builtStack();
+  // Built when the first test asks, not while the file loads: in one process with other files
+  // (test/mutation-suite.ts), another file's harness may be running then, and the fake is global.
+  let built: Promise<HarnessSnapshot> | undefined;
+  const builtOnce = () => (built ??= builtStack());
 
   it("plan reports it (exit 2) and up leaves it alone, saying why, with no mutating call", async () => withHarness(async (h) => {
     protectDb(h);
@@ -30,7 +33,7 @@ describe("deletion protection set by hand", () => {
     assert.deepEqual(h.fake.mutatingCalls(), []);
     assert.match(up.stderr, /Left alone: deletionProtection of RDS PostgreSQL .* is true \(the spec has false\): someone turned it on/);
     assert.equal(db(h).deletionProtection, true);
-  }, {}, await built));
+  }, {}, await builtOnce()));
 
   for (const [what, protect] of [["the database", protectDb], ["the load balancer", protectAlb]] as const) {
     it(`on ${what}: down refuses before deleting anything, naming the setting and the flag; with the flag, one run leaves nothing`, async () => withHarness(async (h) => {
@@ -47,7 +50,7 @@ describe("deletion protection set by hand", () => {
       const r = await h.cli(["down", "--yes", "--skip-final-snapshot", "--disable-deletion-protection"]);
       assert.equal(r.code, 0, r.stderr);
       assert.deepEqual(h.fake.taggedResources(APP), []);
-    }, {}, await built));
+    }, {}, await builtOnce()));
   }
 
   it("on a sleeping stack's stopped database: down --disable-deletion-protection starts it, turns it off and deletes it in one run", async () => withHarness(async (h) => {
@@ -58,7 +61,7 @@ describe("deletion protection set by hand", () => {
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(h.fake.taggedResources(APP), []);
     assert.ok(h.fake.calls.some((c) => c.op === "StartDBInstance"), "a stopped instance takes no modification: started first");
-  }, {}, await built));
+  }, {}, await builtOnce()));
 
   it("up refuses a replacement of a protected database (a new database name) before any change, saying how to turn the protection off", async () => withHarness(async (h) => {
     protectDb(h);
@@ -67,7 +70,7 @@ describe("deletion protection set by hand", () => {
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /replacing the database means deleting it, and its deletion protection is on: turn it off .*--no-deletion-protection/);
     assert.deepEqual(h.fake.mutatingCalls(), []);
-  }, {}, await built));
+  }, {}, await builtOnce()));
 
   it("json: the refusal is one document with the flag in its hint", async () => withHarness(async (h) => {
     protectDb(h);
@@ -76,5 +79,5 @@ describe("deletion protection set by hand", () => {
     const doc = JSON.parse(r.stdout);
     assert.equal(doc.outcome, "failed");
     assert.match(doc.error.hint, /--disable-deletion-protection/);
-  }, {}, await built));
+  }, {}, await builtOnce()));
 });

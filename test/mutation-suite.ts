@@ -1,0 +1,16 @@
+// The test files a mutation run of src/resources runs after the golden ones (stryker/resources.mjs), in one
+// process: a mutant they all let through then costs their tests, not 13 process starts and SDK loads (~1 s each).
+// The runner still stops at the first failing test. Not a *.test.ts file: `npm test` runs each file on its own.
+import "./tagging.test.js";
+import "./network.test.js";
+import "./dns-ownership.test.js";
+import "./conformance.test.js";
+import "./spot.test.js";
+import "./fidelity.test.js";
+import "./real-aws.test.js";
+import "./tags.test.js";
+import "./https.test.js";
+import "./deletion-protection.test.js";
+import "./snapshots.test.js";
+import "./restore.test.js";
+import "./drift.test.js";
