@@ -1,7 +1,7 @@
 import { scope } from "./scope.mjs";
 // The kinds are tested through whole runs on the fake: the golden files `requests` and `database-requests`
 // (every request of whole runs pinned, with the plan's text, the state left and what the user is told; 4 s each)
-// kill what changes any of those; test/mutation-suite.ts then runs 13 files in one process (30 s) for what they
+// kill what changes any of those; test/mutation-suite.ts then runs 14 files in one process (32 s) for what they
 // cannot see (refusals, ownership, drift, waits).
 // The slowest files that also reach this folder (crash-matrix, lost-response: the engine's recovery, 15 s) are
 // left out, as each survivor runs every file. No type check: the checker compiles the whole stack for each group

@@ -14,7 +14,11 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { ALL_RESOURCES } from "../src/stack/resources.js";
+import { golden } from "./golden.js";
 import { withHarness, type HarnessSnapshot } from "./helpers.js";
+
+/** Each kind's refusal, as the user reads it (test/golden/conformance.json): what it is, its id, whose it is. */
+const { matches } = golden("conformance");
 
 const APP = "spontime-poc";
 const NEIGHBOUR = "neighbour-app";
@@ -45,6 +49,7 @@ describe("conformance: a resource of another stack is refused, for every kind AW
       const up = await h.cli(["up", "--yes", "--config", config]);
       assert.notEqual(up.code, 0, `up must refuse:\n${up.stderr}`);
       assert.match(up.stderr, new RegExp(NEIGHBOUR), "the refusal names the stack that owns it");
+      matches(r.key, up.stderr.split("\n").filter((line) => line.startsWith("error:")));
       assert.deepEqual(h.fake.mutatingCalls().map((c) => c.op), [], "nothing changed before the refusal");
 
       await h.cli(["down", "--yes", "--config", config]);
