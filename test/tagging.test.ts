@@ -24,17 +24,19 @@ describe("tagging, once for every kind", () => {
     }
   });
 
-  it("a change of tags is the service's tag calls and nothing else; tags others added are not ours", async () => {
+  it("a change of tags is the service's tag calls and nothing else, through the kind's client; tags others added are not ours", async () => {
     for (const r of taggable) {
       const sent: string[] = [];
       const client = { send: async (command: object) => { sent.push(command.constructor.name); return {}; } };
-      const aws = new Proxy({}, { get: () => client });
+      const used = new Set<string>();
+      const aws = new Proxy({}, { get: (_, name) => (used.add(String(name)), client) });
       const live = { id: "arn:x", state: "ready" as const, attrs: { tags: { ...stackTags(spec, r.key), team: "old" } }, outputs: { arn: "arn:x", dbSubnetGroupArn: "arn:x", repositoryArn: "arn:x", logGroupArn: "arn:x", groupArn: "arn:x" } };
       const ctx = { aws, spec, clock: { now: () => 0, sleep: async () => {} } } as unknown as Ctx;
       await r.update!(ctx, r.desired(spec, ref), live, ["tags"]);
       const [add] = TAGGERS[r.tagging as keyof typeof TAGGERS].actions;
       assert.deepEqual(sent.length, 1, `${r.key}: ${sent.join(", ")}`);
       assert.match(sent[0]!, new RegExp(`^${add.split(":")[1]}Command$`), r.key);
+      assert.deepEqual([...used], [r.client], `${r.key}: its tag calls go through the client it declares`);
     }
     const vpc = taggable.find((r) => r.key === "vpc")!;
     const answer = { Vpcs: [{ VpcId: "vpc-1", Tags: [{ Key: TAG_STACK, Value: spec.appName }, { Key: TAG_RESOURCE, Value: "vpc" }, { Key: "theirs", Value: "x" }] }], EnableDnsSupport: { Value: true }, EnableDnsHostnames: { Value: true } };
