@@ -9,7 +9,11 @@ import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { driftTable, driftTableMarkdown } from "../src/stack/drift-table.js";
 import type { Tags } from "./fake/common.js";
+import { golden, normalize } from "./golden.js";
 import { APP, withHarness, type Harness, type HarnessSnapshot } from "./helpers.js";
+
+/** What the plan shows of each change by hand, and the calls `up` repairs it with (test/golden/drift.json). */
+const { matches } = golden("drift");
 
 /** Which built stack a change is made on: the default spec, https + schedule, or Spot. */
 type Stack = "base" | "full" | "spot";
@@ -255,12 +259,16 @@ describe("drift, field by field (generated from the drift table)", () => {
       assert.equal(plan.code, 2, `plan sees the drift:\n${plan.stdout}${plan.stderr}`);
       const diffs = (JSON.parse(plan.stdout) as PlanJson).changes.find((c) => c.key === key)?.diffs ?? [];
       assert.ok(diffs.some((d) => d.field === field), `plan names ${field}: ${JSON.stringify(diffs)}`);
+      // (the hash of the generated password is random)
+      matches(`${id}: plan`, normalize(diffs.map((d) => (d.field === "passwordHash" ? { ...d, after: "<hash>" } : d))));
       if (entry.refused) {
         assert.match(plan.stderr, entry.refused, "plan says up will refuse it, and why");
         assert.ok(row.limits[field], `${id}: the table says when up cannot repair it`);
       }
 
+      h.resetCalls();
       const up = await h.cli(["up", "--yes", ...config]);
+      matches(`${id}: up`, h.fake.mutatingCalls().map((c) => JSON.stringify([c.service, c.op, normalize(c.input)])).sort());
       if (entry.refused) {
         assert.equal(up.code, 2, up.stderr);
         assert.match(up.stderr, entry.refused);
