@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { driftTable, driftTableMarkdown } from "../src/stack/drift-table.js";
 import type { Tags } from "./fake/common.js";
-import { golden, normalize } from "./golden.js";
+import { callLine, golden, normalize } from "./golden.js";
 import { APP, withHarness, type Harness, type HarnessSnapshot } from "./helpers.js";
 
 /** What the plan shows of each change by hand, and the calls `up` repairs it with (test/golden/drift.json). */
@@ -268,7 +268,7 @@ describe("drift, field by field (generated from the drift table)", () => {
 
       h.resetCalls();
       const up = await h.cli(["up", "--yes", ...config]);
-      matches(`${id}: up`, h.fake.mutatingCalls().map((c) => JSON.stringify([c.service, c.op, normalize(c.input)])).sort());
+      matches(`${id}: up`, h.fake.mutatingCalls().map(callLine).sort());
       if (entry.refused) {
         assert.equal(up.code, 2, up.stderr);
         assert.match(up.stderr, entry.refused);

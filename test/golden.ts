@@ -32,6 +32,9 @@ export function normalize(value: unknown, key = ""): unknown {
   return value;
 }
 
+/** A call as one line of a golden file: service, operation and normalized input. */
+export const callLine = (c: { service: string; op: string; input: unknown }): string => JSON.stringify([c.service, c.op, normalize(c.input)]);
+
 /**
  * A run's calls, each as one line, sorted, each once: how often a call is retried depends on the SDK's random
  * backoff (an IAM role's first minutes). The state's claim calls are left out: they carry this process's id.
@@ -39,7 +42,7 @@ export function normalize(value: unknown, key = ""): unknown {
  */
 function requests(h: Harness): string[] {
   const claim = new Set(h.fake.claimCalls());
-  return [...new Set(h.fake.calls.filter((c) => !claim.has(c)).map((c) => JSON.stringify([c.service, c.op, normalize(c.input)])))].sort();
+  return [...new Set(h.fake.calls.filter((c) => !claim.has(c)).map(callLine))].sort();
 }
 
 /** The golden file test/golden/<name>.json: `matches` checks a value against it, `pin` a run's requests. */
