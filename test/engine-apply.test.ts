@@ -24,8 +24,10 @@ class World {
   readonly records = new Map<string, Stored>();
   readonly abort = new AbortController();
   private n = 0;
+  private interruptOn?: (e: EngineEvent) => boolean;
   readonly ctx: EngineCtx = {
-    clock: this.clock, signal: this.abort.signal, emit: (e) => this.events.push(e),
+    clock: this.clock, signal: this.abort.signal,
+    emit: (e) => { this.events.push(e); if (this.interruptOn?.(e)) this.abort.abort(); },
     records: { get: (k) => this.records.get(k), set: (k, v) => (v ? this.records.set(k, v) : this.records.delete(k)) },
     describeError: (what, e) => `${what}: ${(e as Error).message}`,
   };
@@ -96,6 +98,11 @@ class World {
   }
 
   /** The events of one resource, as `status message` lines. */
+  /** Ctrl-C the first time `key` reports `status`: at a known point of the run, not after some real milliseconds. */
+  interruptAt(key: string, status: EngineEvent["status"]): void {
+    this.interruptOn = (e) => e.key === key && e.status === status;
+  }
+
   said(key: string): string[] {
     return this.events.filter((e) => e.key === key).map((e) => (e.message === undefined ? e.status : `${e.status} ${e.message}`));
   }
@@ -509,7 +516,7 @@ describe("apply: up", () => {
   it("an interrupt during a wait ends the run as interrupted, starting nothing more", async () => {
     const w = new World();
     const [p, c] = family(w, { readyMs: 60 * 60_000 });
-    setTimeout(() => w.abort.abort(), 5);
+    w.interruptAt("p", "waiting");
     const { result } = await w.up([p!, c!], {});
     assert.equal(result.interrupted, true);
     assert.ok(failure(result, "p") instanceof Interrupted);
@@ -737,7 +744,7 @@ describe("apply: deleting", () => {
       delete: async (_ctx, live) => { w.calls.push(`delete ${live.id}`); w.things.get("r")!.state = "deleting"; (w.things.get("r") as { why?: string }).why = "deleting"; },
     });
     w.put("r", { size: 1 });
-    setTimeout(() => w.abort.abort(), 5);
+    w.interruptAt("r", "waiting");
     await assert.rejects(w.clock.run(() => deleteResource(w.ctx, {}, r, w.look("r")!)), Interrupted);
     assert.deepEqual(w.calls, ["delete r-1"]);
     assert.ok(w.said("r").includes("waiting deleting"));
@@ -745,7 +752,7 @@ describe("apply: deleting", () => {
     const v = new World();
     const s = v.thing("r", { inUse: (e) => e === inUse, delete: async () => { throw inUse; } });
     v.put("r", { size: 1 });
-    setTimeout(() => v.abort.abort(), 5);
+    v.interruptAt("r", "retrying");
     await assert.rejects(v.clock.run(() => deleteResource(v.ctx, {}, s, v.look("r")!)), Interrupted);
   });
 });
