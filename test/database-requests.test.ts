@@ -83,8 +83,12 @@ describe("the database, one change at a time", () => {
     Object.assign(db, { status: "storage-optimization", nextStatus: "available", readyAt: h.clock.now() + 60_000 });
     assert.equal(await stateOf(), "storage-optimization");
     assert.doesNotMatch((await h.up()).stderr, /waiting/);
-    // Deleted by hand meanwhile: `down` waits for it to go, and asks RDS nothing more of it.
+    // Deleted by hand: `up` makes it again once it is gone (RDS refuses its name until then), and the service
+    // is given the new one's address.
     Object.assign(db, { status: "deleting", nextStatus: "deleted", readyAt: h.clock.now() + 60_000 });
+    await pin("up, the database being deleted by hand", h, succeeds(h, "up", "--yes"));
+    // Deleted by hand meanwhile: `down` waits for it to go, and asks RDS nothing more of it.
+    Object.assign(h.fake.rds.instances.get(`${APP}-db`)!, { status: "deleting", nextStatus: "deleted", readyAt: h.clock.now() + 60_000 });
     await pin("down, the database already being deleted", h, succeeds(h, "down", "--yes"));
   }));
 });

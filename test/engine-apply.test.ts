@@ -513,6 +513,25 @@ describe("apply: up", () => {
     assert.match(failure(result, "r")!.message, /is still starting after 15 min;/);
   });
 
+  it("one being deleted (by hand) is planned as made again: apply waits until it is gone, then makes it and updates what reads it", async () => {
+    const w = new World();
+    const [p, c] = family(w);
+    await w.up([p!, c!], {});
+    const old = Object.assign(w.things.get("p")!, { state: "deleting", why: "deleting" });
+    const observe = p!.observe;
+    p!.observe = async (ctx, prior) => {
+      if (w.clock.now() >= 60_000 && w.things.get("p") === old) w.things.delete("p");
+      return observe(ctx, prior);
+    };
+    const { plan, result } = await w.up([p!, c!], {});
+    assert.deepEqual(plan.changes.map((ch) => [ch.key, ch.action, ch.id]), [["p", "create", undefined], ["c", "update", "c-2"]]);
+    assert.deepEqual(w.calls, ["create p", "update c parent"]);
+    assert.deepEqual(w.said("p").slice(0, 2), ["waiting deleting", "waiting deleting"]);
+    assert.ok(w.clock.now() >= 60_000, "made once the old one was gone");
+    assert.equal(w.things.get("c")!.attrs.parent, "p-3");
+    assert.deepEqual(statuses(result), { p: "done", c: "done" });
+  });
+
   it("an interrupt during a wait ends the run as interrupted, starting nothing more", async () => {
     const w = new World();
     const [p, c] = family(w, { readyMs: 60 * 60_000 });

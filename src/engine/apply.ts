@@ -194,13 +194,15 @@ function changeOf(plan: Plan, key: string): Change {
 /**
  * Looks at a resource again right before changing it, and stops its branch if it is not what the plan saw
  * (someone changed it since). One found mid-change (RDS still `modifying`) is waited for first, unless it is
- * to be deleted (a delete refused meanwhile is retried).
+ * to be deleted (a delete refused meanwhile is retried); one found being deleted, that the plan makes again,
+ * is waited for until it is gone.
  */
 async function lookAgain<C extends EngineCtx>(ctx: C, spec: unknown, r: R<C>, ch: Change, timeoutMs: number): Promise<Live | undefined> {
   let live = await r.observe(ctx, ctx.records.get(r.key));
-  if (live?.state === "pending" && ch.action !== "delete") {
-    ctx.emit({ key: r.key, title: r.title(spec), status: "waiting", message: live.why });
-    live = await waitFor(ctx, spec, r, { id: live.id, outputs: live.outputs }, "ready", timeoutMs);
+  const until = live?.state === "pending" && ch.action !== "delete" ? "ready" : live?.state === "deleting" && ch.action === "create" ? "gone" : undefined;
+  if (until) {
+    ctx.emit({ key: r.key, title: r.title(spec), status: "waiting", message: inFlux(live) });
+    live = await waitFor(ctx, spec, r, { id: live!.id, outputs: live!.outputs }, until, until === "gone" ? DELETE_DEADLINE_MS : timeoutMs);
   }
   const moved = ch.action === "delete" && !live ? "" : movedSince(ch, live);
   if (moved) throw new ChangedSincePlan(moved);

@@ -169,7 +169,10 @@ export function planUp<S>(resources: Resources<S>, spec: S, observed: Observed, 
   const hide = (v: unknown) => masked(v, secrets);
   for (const key of topoOrder(graphOf(resources, spec))) {
     const r = byKey.get(key)!;
-    const live = observed.get(key);
+    // One already being deleted (by hand, or by a `down` that was stopped) is as good as gone: it is made again,
+    // once it is gone (apply waits for that: AWS refuses a second one of the same name meanwhile).
+    const seen = observed.get(key);
+    const live = seen?.state === "deleting" ? undefined : seen;
     const { want, readsUnknown } = desiredKnown(r, spec, known);
     const { action, diffs } = decide(r, want, live);
     // One still being made (RDS `creating` after a crash) may not know its outputs yet (an endpoint).
