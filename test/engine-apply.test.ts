@@ -532,6 +532,17 @@ describe("apply: up", () => {
     assert.deepEqual(statuses(result), { p: "done", c: "done" });
   });
 
+  it("one found failed with nothing to change stops its branch with why, before anything that reads it", async () => {
+    const w = new World();
+    const [p, c] = family(w);
+    await w.up([p!, c!], {});
+    Object.assign(w.things.get("p")!, { state: "failed", why: "the certificate is EXPIRED" });
+    const { result } = await w.up([p!, c!], { c: 2 });
+    assert.equal(failure(result, "p")!.message, "p (p-1) failed: the certificate is EXPIRED");
+    assert.deepEqual(statuses(result), { p: "failed", c: "skipped" });
+    assert.deepEqual(w.calls, []);
+  });
+
   it("an interrupt during a wait ends the run as interrupted, starting nothing more", async () => {
     const w = new World();
     const [p, c] = family(w, { readyMs: 60 * 60_000 });

@@ -81,6 +81,28 @@ describe("https with a domain", () => {
     assert.match(second.stdout, /App URL: https:\/\//);
   });
 
+  it("a certificate ACM gave up on is named with its reason and what to do; none is requested again", async () => {
+    await h.up();
+    const states = async () => {
+      const resources = JSON.parse((await h.cli(["status", "--json", "--config", withHttps()])).stdout).resources as { key: string; state: string }[];
+      return resources.filter((r) => r.key.startsWith("certificate")).map((r) => `${r.key}: ${r.state}`);
+    };
+    const fix = "remove https from the spec and run up, then add it back for a new certificate";
+    h.fake.onCall = (op) => { if (op === "DescribeCertificate") for (const c of h.fake.acm.certs.values()) Object.assign(c, { status: "FAILED", failureReason: "CAA_ERROR" }); };
+    const failed = await h.cli(["up", "--yes", "--config", withHttps()]);
+    assert.equal(failed.code, 1);
+    assert.match(failed.stderr, /\(arn:aws:acm:[^)]+\) failed: ACM could not issue it: CAA_ERROR/);
+    assert.deepEqual(await states(), ["certificate: ACM could not issue it: CAA_ERROR", `certificate-validation: the certificate is FAILED (CAA_ERROR): ${fix}`]);
+
+    h.fake.onCall = undefined;
+    for (const c of h.fake.acm.certs.values()) Object.assign(c, { status: "VALIDATION_TIMED_OUT", failureReason: undefined });
+    const timedOut = await h.cli(["up", "--yes", "--config", withHttps()]);
+    assert.equal(timedOut.code, 1);
+    assert.match(timedOut.stderr, new RegExp(`failed: the certificate is VALIDATION_TIMED_OUT: ${fix}`), "named, not tried on (no HTTPS listener made)");
+    assert.deepEqual(listeners().map((l) => l.port), [80]);
+    assert.equal(h.fake.count("RequestCertificate"), 1);
+  });
+
   it("security: with HTTPS on, the only world-open ingress is 80 and 443 on the ALB group", async () => {
     userAddsCnameAfter(0);
     await h.up("--config", withHttps());

@@ -61,12 +61,15 @@ function unfinished(what: string, result: { outcome: "timeout" | "interrupted"; 
   return new ToolError(`${what} is still ${result.state} after ${minutes(result.elapsedMs)}; check it in the AWS console, then run the command again`);
 }
 
+/** A resource in a state that no wait will change (`failed`), as the user reads it. */
+const failedAt = (title: string, id: string, why: string) => new ToolError(`${title} (${id}) failed: ${why}`);
+
 /** Polls `observe` until the resource is ready (or gone, for deletes), with a progress row at least every 10 s. */
 async function waitFor<C extends EngineCtx>(ctx: C, spec: unknown, r: R<C>, prior: Stored, until: "ready" | "gone", timeoutMs: number): Promise<Live | undefined> {
   const title = r.title(spec);
   const result = await poll<Live | undefined>(async () => {
     const live = await r.observe(ctx, prior);
-    if (live?.state === "failed" && until === "ready") throw new ToolError(`${title} (${prior.id}) failed: ${live.why}`);
+    if (live?.state === "failed" && until === "ready") throw failedAt(title, prior.id, live.why);
     if (until === "gone" ? !live : live && !inFlux(live)) return { done: true, value: live };
     return { done: false, state: inFlux(live) ?? (until === "gone" ? "being deleted" : "not visible yet") };
   }, {
@@ -257,6 +260,9 @@ export async function applyUp<C extends EngineCtx, S>(ctx: C, spec: S, resources
     try {
       for (const d of live?.duplicates ?? []) if (ch.duplicates?.includes(d.id)) duplicates.push({ r, live: d });
       if (ch.action === "noop") {
+        // Nothing to change, and nothing a wait would mend (ACM gave up on the certificate): its dependents would
+        // fail on it, so its branch stops here, saying what is wrong.
+        if (live?.state === "failed") throw failedAt(title, live.id, live.why);
         // Found mid-change (e.g. RDS still `creating` after a crash): dependents need it ready.
         if (live?.state === "pending") {
           ctx.emit({ key, title, status: "waiting", message: live.why });

@@ -10,7 +10,11 @@ import type { FakeAws } from "./aws.js";
 import { awsError, checkTags, fromUpper, TAG_RULES, toUpper, type Service, type Tags } from "./common.js";
 
 export interface Certificate {
-  arn: string; domain: string; status: "PENDING_VALIDATION" | "ISSUED"; tags: Tags; token?: string;
+  /**
+   * A test sets the states no wait changes (https://docs.aws.amazon.com/acm/latest/APIReference/API_CertificateDetail.html:
+   * FAILED with a FailureReason such as CAA_ERROR; VALIDATION_TIMED_OUT, 72 hours after the request, with none).
+   */
+  arn: string; domain: string; status: "PENDING_VALIDATION" | "ISSUED" | "FAILED" | "VALIDATION_TIMED_OUT"; failureReason?: string; tags: Tags; token?: string;
   /** ListCertificates' spelling (`RSA_2048`); RequestCertificate's KeyAlgorithm defaults to it. */
   keyType: string;
   requestedAt: number; recordName: string; recordValue: string; issueAt?: number;
@@ -60,9 +64,9 @@ export function acmService(fake: FakeAws): Service<typeof ACM> {
   };
   const detail = (c: Certificate) => ({
     CertificateArn: c.arn, DomainName: c.domain, SubjectAlternativeNames: [c.domain], Status: c.status, Type: "AMAZON_ISSUED", KeyAlgorithm: c.keyType.replace("_", "-"),
-    InUseBy: inUseBy(fake, c.arn),
+    InUseBy: inUseBy(fake, c.arn), ...(c.failureReason ? { FailureReason: c.failureReason as ACM.FailureReason } : {}),
     DomainValidationOptions: [{
-      DomainName: c.domain, ValidationDomain: c.domain, ValidationMethod: "DNS", ValidationStatus: c.status === "ISSUED" ? "SUCCESS" : "PENDING_VALIDATION",
+      DomainName: c.domain, ValidationDomain: c.domain, ValidationMethod: "DNS", ValidationStatus: ({ ISSUED: "SUCCESS", PENDING_VALIDATION: "PENDING_VALIDATION" } as const)[c.status as string] ?? "FAILED",
       ...(fake.clock.now() >= c.requestedAt + ACM_TIMING.recordAfter ? { ResourceRecord: { Name: c.recordName, Type: "CNAME", Value: c.recordValue } } : {}),
     }],
   });
