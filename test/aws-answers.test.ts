@@ -1,0 +1,101 @@
+/**
+ * AWS's rarer answers, each read by the kind that gets it: the ones a run waits out (retried until they stop), the
+ * ones that mean "there already" or "not ours", and any other refusal, which must stop the run and be named. The
+ * fake gives most of them only on paths no whole run takes; here each is answered on purpose (`fake.failWith`).
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { awsError } from "./fake/common.js";
+import { APP, withHarness, type Harness } from "./helpers.js";
+
+/** AWS answers `error` to the first `times` calls of `op` (without running them), then runs it as usual. */
+function answers(h: Harness, op: string, error: Error, times = Infinity): void {
+  let n = 0;
+  h.fake.failWith = (o) => (o === op && n++ < times ? error : undefined);
+}
+
+const count = (h: Harness, op: string) => h.fake.count(op);
+const cluster = (h: Harness) => [...h.fake.ecs.clusters.values()].find((c) => c.name === APP)!;
+const SPOT = { app: { capacity: "FARGATE_SPOT" } };
+
+describe("ECS cluster", () => {
+  // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using-service-linked-roles.html; terraform-provider-aws#11417
+  it("a service-linked role too new for ECS to use is waited out; any other refusal of the role stops the run, named", () => withHarness(async (h) => {
+    answers(h, "CreateCluster", awsError("InvalidParameterException", "Unable to assume the service linked role. Please verify that the ECS service linked role exists."), 2);
+    assert.equal((await h.up()).code, 0);
+    assert.equal(count(h, "CreateCluster"), 3);
+
+    await h.cli(["down", "--yes"]);
+    h.resetCalls();
+    answers(h, "CreateServiceLinkedRole", awsError("AccessDenied", "User is not authorized to perform: iam:CreateServiceLinkedRole"));
+    const r = await h.cli(["up", "--yes", "--restore", "none"]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /create ECS cluster spontime-poc: .*not authorized to perform: iam:CreateServiceLinkedRole \(AccessDenied/);
+    assert.equal(count(h, "CreateCluster"), 0);
+  }));
+
+  it("an answer that the name is taken means the role is there (AWS says InvalidInput, an emulator EntityAlreadyExists)", () => withHarness(async (h) => {
+    answers(h, "CreateServiceLinkedRole", awsError("EntityAlreadyExistsException", "Role with name AWSServiceRoleForECS already exists."));
+    assert.equal((await h.up()).code, 0);
+    await h.cli(["down", "--yes"]);
+    answers(h, "CreateServiceLinkedRole", awsError("InvalidInputException", "Something else went wrong."));
+    assert.equal((await h.cli(["up", "--yes", "--restore", "none"])).code, 1, "InvalidInput without 'has been taken' is a refusal");
+  }));
+
+  // https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeClusters.html: a deleted cluster is still described, INACTIVE.
+  it("a cluster deleted by hand (INACTIVE, still described) is made again", () => withHarness(async (h) => {
+    await h.up();
+    cluster(h).status = "INACTIVE";
+    h.resetCalls();
+    await h.up();
+    assert.equal(count(h, "CreateCluster"), 1);
+  }));
+
+  // https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_PutClusterCapacityProviders.html (UpdateInProgressException);
+  // terraform-provider-aws#11285 ("cluster ... is not ACTIVE").
+  it("Spot: a cluster busy with an earlier change is waited out; another refusal of its providers stops the run", () => withHarness(async (h) => {
+    await h.up();
+    let n = 0;
+    h.fake.failWith = (op) => {
+      if (op !== "PutClusterCapacityProviders") return undefined;
+      n++;
+      return n === 1 ? awsError("UpdateInProgressException", "The cluster is being updated.") : n === 2 ? awsError("ClientException", "The specified cluster is not ACTIVE.") : undefined;
+    };
+    assert.equal((await h.up("--config", h.writeSpec(SPOT))).code, 0);
+    assert.equal(count(h, "PutClusterCapacityProviders"), 3);
+    assert.deepEqual(cluster(h).capacityProviders, ["FARGATE", "FARGATE_SPOT"]);
+
+    // In another order, and a strategy item without its (default) base: what the spec asks.
+    cluster(h).capacityProviders = ["FARGATE_SPOT", "FARGATE"];
+    for (const item of cluster(h).defaultCapacityProviderStrategy) delete item.base;
+    assert.equal((await h.cli(["plan", "--detailed-exitcode", "--config", h.writeSpec(SPOT)])).code, 0);
+
+    cluster(h).capacityProviders = [];
+    answers(h, "PutClusterCapacityProviders", awsError("ClientException", "The specified capacity provider does not exist."));
+    const r = await h.cli(["up", "--yes", "--config", h.writeSpec(SPOT)]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /The specified capacity provider does not exist/);
+  }));
+});
+
+describe("internet gateway", () => {
+  it("down: a detach refused for a reason other than 'not attached' stops its deletion, named", () => withHarness(async (h) => {
+    await h.up();
+    answers(h, "DetachInternetGateway", awsError("UnauthorizedOperation", "You are not authorized to perform this operation."));
+    const r = await h.cli(["down", "--yes"]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /delete internet gateway: You are not authorized/);
+    assert.equal(count(h, "DeleteInternetGateway"), 0);
+  }));
+});
+
+describe("log group", () => {
+  // DescribeLogGroups finds by prefix: https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_DescribeLogGroups.html
+  it("a neighbour's group whose name starts with ours is not ours: ours is made beside it, and the neighbour's left alone", () => withHarness(async (h) => {
+    const neighbour = `/ecs/${APP}-old`;
+    h.fake.logs.groups.set(neighbour, { name: neighbour, arn: `arn:aws:logs:us-east-1:${h.fake.account}:log-group:${neighbour}`, retention: 1, tags: {}, events: [] });
+    assert.equal((await h.up()).code, 0);
+    assert.equal(count(h, "CreateLogGroup"), 1);
+    assert.deepEqual(h.fake.logs.groups.get(neighbour)!.retention, 1);
+  }));
+});
