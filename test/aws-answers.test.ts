@@ -5,8 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { builtStack } from "./convergence.js";
 import { awsError } from "./fake/common.js";
-import { APP, withHarness, type Harness } from "./helpers.js";
+import { APP, withHarness, type Harness, type HarnessSnapshot } from "./helpers.js";
 
 /** AWS answers `error` to the first `times` calls of `op` (without running them), then runs it as usual. */
 function answers(h: Harness, op: string, error: Error, times = Infinity): void {
@@ -98,4 +99,36 @@ describe("log group", () => {
     assert.equal(count(h, "CreateLogGroup"), 1);
     assert.deepEqual(h.fake.logs.groups.get(neighbour)!.retention, 1);
   }));
+});
+
+/** Each kind's "still in use" answer to its delete, as AWS gives it while what used it is still going away. */
+const IN_USE: [kind: string, op: string, code: string][] = [
+  ["vpc", "DeleteVpc", "DependencyViolation"],
+  ["subnet", "DeleteSubnet", "DependencyViolation"],
+  ["security group", "DeleteSecurityGroup", "DependencyViolation"],
+  ["internet gateway", "DetachInternetGateway", "DependencyViolation"],
+  ["route table", "DeleteRouteTable", "DependencyViolation"],
+  ["DB subnet group", "DeleteDBSubnetGroup", "InvalidDBSubnetGroupState"],
+  ["database", "DeleteDBInstance", "InvalidDBInstanceState"],
+  ["ECS cluster (services)", "DeleteCluster", "ClusterContainsServicesException"],
+  ["ECS cluster (tasks)", "DeleteCluster", "ClusterContainsTasksException"],
+  ["IAM role", "DeleteRole", "DeleteConflict"],
+  ["target group", "DeleteTargetGroup", "ResourceInUse"],
+];
+
+describe("down: a delete answered 'in use' is tried again until it is not", () => {
+  let built: HarnessSnapshot;
+  for (const [kind, op, code] of IN_USE) {
+    it(`${kind}: ${op} answered ${code} twice`, async () => {
+      built ??= await builtStack();
+      await withHarness(async (h) => {
+        answers(h, op, awsError(code, `${op}: still in use`), 2);
+        const r = await h.cli(["down", "--yes"]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stderr, /still in use, retrying/);
+        assert.ok(count(h, op) >= 3, `${op} sent ${count(h, op)} times`);
+        assert.deepEqual(h.fake.taggedResources(APP), []);
+      }, {}, built);
+    });
+  }
 });
