@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { assertConverged, builtStack, mutationsOf } from "./convergence.js";
+import { assertConverged, builtStack, kinds, mutationsOf } from "./convergence.js";
 import { APP, withHarness, type Harness } from "./helpers.js";
 
 // Counted one after the other: two fakes installed at once would answer each other's calls.
@@ -22,6 +22,39 @@ describe("a lost response at every mutating call", () => {
   it(`up from empty: the answer of each of the ${upCalls} calls lost and the call retried: one run, exit 0, one of each resource`, async () => {
     for (let k = 1; k <= upCalls; k++) {
       await withHarness((h) => upConvergesWithAnswerLost(h, k, "call"));
+    }
+  });
+
+  it("every optional kind added to a running stack (a schedule; https, its Route 53 zone and records): the answer of each operation's first call lost, the call retried", async () => {
+    const built = await builtStack();
+    const optional = (h: Harness) => {
+      h.fake.createHostedZone("example.com");
+      return h.writeSpec({ https: { domain: "api.example.com" }, schedule: { awake: "Mon-Sun 00:00-12:00", timezone: "Europe/Paris" } });
+    };
+    // What AWS keeps no tags on is counted apart: Route 53 records, EventBridge schedules.
+    const inventory = (h: Harness) => [...kinds(h), ...[...h.fake.route53.zones.values()].flatMap((z) => z.records.map((r) => `record ${r.Type} ${r.Name}`)).sort(),
+      ...[...h.fake.scheduler.schedules.keys()].map((name) => `schedule ${name}`).sort()];
+    // The first call of each operation (its 36 CreateSchedule calls are sent by one loop).
+    let calls: number[] = [];
+    let whole: string[] = [];
+    await withHarness(async (h) => {
+      await h.up("--config", optional(h));
+      const ops = h.fake.mutatingCalls().map((c) => c.op);
+      calls = ops.flatMap((op, i) => (ops.indexOf(op) === i ? [i + 1] : []));
+      whole = inventory(h);
+    }, {}, built);
+    assert.ok(["scheduler:schedule-group", "acm:certificate", "record CNAME", "record A", "schedule"].every((k) => whole.some((w) => w.startsWith(k))), whole.join(" "));
+    for (const k of calls) {
+      await withHarness(async (h) => {
+        const config = optional(h);
+        h.fake.loseResponse(k);
+        const r = await h.cli(["up", "--yes", "--config", config]);
+        assert.equal(r.code, 0, `answer of call ${k} lost: ${r.stderr}`);
+        assert.deepEqual(inventory(h), whole, `answer of call ${k} lost: one of each resource`);
+        h.resetCalls();
+        await h.up("--config", config);
+        assert.deepEqual(h.fake.mutatingCalls(), [], `answer of call ${k} lost: a further up changes nothing`);
+      }, {}, built);
     }
   });
 
