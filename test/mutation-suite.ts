@@ -1,5 +1,5 @@
 // The test files a mutation run of src/resources runs after the golden ones (stryker/resources.mjs), in one
-// process: a mutant they all let through then costs their tests, not 15 process starts and SDK loads (~1 s each).
+// process: a mutant they all let through then costs their tests, not 19 process starts and SDK loads (~1 s each).
 // The runner still stops at the first failing test. Not a *.test.ts file: `npm test` runs each file on its own.
 import "./tagging.test.js";
 import "./aws-answers.test.js";
@@ -16,3 +16,7 @@ import "./deletion-protection.test.js";
 import "./snapshots.test.js";
 import "./restore.test.js";
 import "./drift.test.js";
+import "./schedule.test.js";
+import "./up-rollout.test.js";
+import "./regions.test.js";
+import "./reliability.test.js";

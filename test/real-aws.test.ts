@@ -231,8 +231,8 @@ describe("replacements (issue 24 item 19)", () => {
       covers: ["subnet-public-b.availabilityZone", "subnet-private-b.availabilityZone"], enisLinger: true,
     },
     { name: "the second AZ with the same CIDRs", spec: { availabilityZones: ["us-east-1a", "us-east-1c"] }, covers: [], refused: /a subnet cannot move to another AZ .* give network\.publicSubnets\[1\] a new CIDR together with the new AZ/ },
-    { name: "the first AZ (the database's)", spec: { availabilityZones: ["us-east-1c", "us-east-1b"] }, covers: ["subnet-public-a.availabilityZone", "subnet-private-a.availabilityZone", "db-instance.availabilityZone"], refused: /RDS cannot move it/ },
-    { name: "the private subnet CIDRs", spec: { network: { privateSubnets: ["10.0.12.0/24", "10.0.13.0/24"] } }, covers: ["subnet-private-a.cidr", "subnet-private-b.cidr"], refused: /the database lives in this subnet/ },
+    { name: "the first AZ (the database's)", spec: { availabilityZones: ["us-east-1c", "us-east-1b"] }, covers: ["subnet-public-a.availabilityZone", "subnet-private-a.availabilityZone", "db-instance.availabilityZone"], refused: /the database lives in this subnet and RDS cannot move it to a new AZ \(us-east-1a → us-east-1c\): set it back to us-east-1a, or run `spontime-infra down`/ },
+    { name: "the private subnet CIDRs", spec: { network: { privateSubnets: ["10.0.12.0/24", "10.0.13.0/24"] } }, covers: ["subnet-private-a.cidr", "subnet-private-b.cidr"], refused: /the database lives in this subnet and RDS cannot move it to a new CIDR \(10\.0\.10\.0\/24 → 10\.0\.12\.0\/24\): set it back to 10\.0\.10\.0\/24/ },
     { name: "the VPC CIDR", spec: { network: { vpcCidr: "10.1.0.0/16", publicSubnets: ["10.1.1.0/24", "10.1.2.0/24"], privateSubnets: ["10.1.10.0/24", "10.1.11.0/24"] } }, covers: ["vpc.cidr"], refused: /a VPC's CIDR cannot change/ },
     {
       name: "every task definition field the spec sets",
