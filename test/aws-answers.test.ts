@@ -132,3 +132,37 @@ describe("down: a delete answered 'in use' is tried again until it is not", () =
     });
   }
 });
+
+describe("load balancer", () => {
+  // An internet-facing ALB in a VPC without an attached gateway is refused (InvalidSubnet: "VPC ... has no internet
+  // gateway"); the attach may be slow (throttled and retried by the SDK).
+  it("is made after the internet gateway is attached, however long that takes, and used once it is active", () => withHarness(async (h) => {
+    answers(h, "AttachInternetGateway", awsError("RequestLimitExceeded", "Request limit exceeded."), 2);
+    assert.equal((await h.up()).code, 0);
+    const ops = h.fake.calls.map((c) => c.op);
+    assert.ok(ops.lastIndexOf("AttachInternetGateway") < ops.indexOf("CreateLoadBalancer"));
+    const lb = [...h.fake.elb.lbs.values()][0]!;
+    assert.ok(h.fake.calls.find((c) => c.op === "CreateListener")!.at >= lb.activeAt, "its listeners wait until it is active");
+  }));
+
+  it("subnets AWS lists in another order are the ones the spec asks for", () => withHarness(async (h) => {
+    await h.up();
+    [...h.fake.elb.lbs.values()][0]!.subnets.reverse();
+    assert.equal((await h.cli(["plan", "--detailed-exitcode"])).code, 0);
+  }));
+});
+
+describe("target group", () => {
+  // Right after CreateVpc, ELB may not see the VPC yet: "The VPC ID 'vpc-…' is not found" (terraform-provider-aws#8466).
+  it("a VPC that ELB does not see yet is waited out; any other validation error stops the run", () => withHarness(async (h) => {
+    answers(h, "CreateTargetGroup", awsError("ValidationError", "The VPC ID 'vpc-00000001' is not found"), 2);
+    assert.equal((await h.up()).code, 0);
+    assert.equal(count(h, "CreateTargetGroup"), 3);
+    await h.cli(["down", "--yes"]);
+    answers(h, "CreateTargetGroup", awsError("ValidationError", "Health check interval must be greater than the timeout."));
+    const r = await h.cli(["up", "--yes", "--restore", "none"]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /Health check interval must be greater than the timeout/);
+    assert.equal(count(h, "CreateTargetGroup"), 4, "not retried");
+  }));
+});
