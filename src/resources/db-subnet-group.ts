@@ -59,8 +59,9 @@ export const dbSubnetGroup = tagged<ReturnType<typeof desired> & { tags: Tags },
     }));
     return { id: name, outputs: { dbSubnetGroupName: name } };
   },
-  async update(ctx, want, live, changed) {
-    if (changed.includes("subnetIds")) await ctx.aws.rds.send(new ModifyDBSubnetGroupCommand({ DBSubnetGroupName: live.id, SubnetIds: want.subnetIds }));
+  // The subnets are the only field an update gets (tags are tagged()'s).
+  async update(ctx, want, live) {
+    await ctx.aws.rds.send(new ModifyDBSubnetGroupCommand({ DBSubnetGroupName: live.id, SubnetIds: want.subnetIds }));
   },
   async delete(ctx, live) {
     await ignoreNotFound(() => ctx.aws.rds.send(new DeleteDBSubnetGroupCommand({ DBSubnetGroupName: live.id })));

@@ -53,11 +53,10 @@ export const internetGateway = tagged<ReturnType<typeof desired> & { tags: Tags 
     await attach(ctx, id, want.vpcId);
     return { id, outputs: { internetGatewayId: id } };
   },
-  async update(ctx, want, live, changed) {
-    if (changed.includes("vpcId")) {
-      if (live.attrs.vpcId) await detach(ctx, live.id, live.attrs.vpcId);
-      await attach(ctx, live.id, want.vpcId);
-    }
+  // The VPC it is attached to is the only field an update gets (tags are tagged()'s).
+  async update(ctx, want, live) {
+    if (live.attrs.vpcId) await detach(ctx, live.id, live.attrs.vpcId);
+    await attach(ctx, live.id, want.vpcId);
   },
   async delete(ctx, live) {
     if (live.attrs.vpcId) await detach(ctx, live.id, live.attrs.vpcId);

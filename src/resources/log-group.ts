@@ -39,8 +39,9 @@ export const logGroup = tagged<ReturnType<typeof desired> & { tags: Tags }, Attr
     await ctx.aws.logs.send(new PutRetentionPolicyCommand({ logGroupName: name, retentionInDays: want.retentionDays }));
     return { id: name, outputs: { logGroupName: name } };
   },
-  async update(ctx, want, live, changed) {
-    if (changed.includes("retentionDays")) await ctx.aws.logs.send(new PutRetentionPolicyCommand({ logGroupName: live.id, retentionInDays: want.retentionDays }));
+  // The retention is the only field an update gets (tags are tagged()'s).
+  async update(ctx, want, live) {
+    await ctx.aws.logs.send(new PutRetentionPolicyCommand({ logGroupName: live.id, retentionInDays: want.retentionDays }));
   },
   async delete(ctx, live) {
     await ignoreNotFound(() => ctx.aws.logs.send(new DeleteLogGroupCommand({ logGroupName: live.id })));

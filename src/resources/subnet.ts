@@ -75,8 +75,9 @@ export function subnet(tier: Tier, index: 0 | 1) {
       if (want.mapPublicIpOnLaunch) await setPublicIp(ctx, id, true);
       return { id, outputs: { subnetId: id, availabilityZone: want.availabilityZone } };
     },
-    async update(ctx, want, live, changed) {
-      if (changed.includes("mapPublicIpOnLaunch")) await setPublicIp(ctx, live.id, want.mapPublicIpOnLaunch);
+    // The public IP setting is the only field an update gets: the others are replaced, tags are tagged()'s.
+    async update(ctx, want, live) {
+      await setPublicIp(ctx, live.id, want.mapPublicIpOnLaunch);
     },
     async delete(ctx, live) {
       await ignoreNotFound(() => ctx.aws.ec2.send(new DeleteSubnetCommand({ SubnetId: live.id })));
