@@ -58,9 +58,24 @@ describe("the database, one change at a time", () => {
     await succeeds(h, "sleep", "--yes", "--config", spec)();
     await upWith("asleep: tags", h, { app, tags: { team: "core" } });
     await upWith("asleep: tags and class", h, { app, tags: { team: "platform" }, database: { instanceClass: "db.t4g.small" } });
+    // Stopping (RDS still on its way down) is asleep too: nothing to change.
+    Object.assign(h.fake.rds.instances.get(`${APP}-db`)!, { status: "stopping", nextStatus: "stopped", readyAt: h.clock.now() + 60_000 });
+    assert.equal((await h.cli(["plan", "--detailed-exitcode", "--config", h.writeSpec({ app, tags: { team: "core" } })])).code, 0);
     await succeeds(h, "wake", "--yes", "--config", h.writeSpec({ app, tags: { team: "core" } }))();
     h.fake.rds.instances.get(`${APP}-db`)!.deletionProtection = true;
     await upWith("protected: replacement", h, { app, tags: { team: "core" }, database: { name: "other", instanceClass: "db.t4g.small" } });
+  }));
+
+  it("sleep stops the database after the service's tasks are gone; wake starts it before the service asks for tasks", () => withHarness(async (h) => {
+    await h.up();
+    await h.deploy("v1");
+    const ops = () => h.fake.mutatingCalls().map((c) => c.op).filter((op) => /DBInstance|UpdateService/.test(op));
+    h.resetCalls();
+    await succeeds(h, "sleep", "--yes")();
+    assert.deepEqual(ops(), ["UpdateService", "StopDBInstance"]);
+    h.resetCalls();
+    await succeeds(h, "wake", "--yes")();
+    assert.deepEqual(ops(), ["StartDBInstance", "UpdateService"]);
   }));
 
   // https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/accessing-monitoring.html#Overview.DBInstance.Status

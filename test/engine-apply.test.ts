@@ -360,7 +360,7 @@ describe("apply: up", () => {
     const n = w.thing("n", { desired: (_s, ref) => ({ of: ref(q as Referable<{ id: string }>).id }) });
     w.put("p", { size: 1 });
     w.put("c", { parent: "p-1", size: 1 });
-    w.put("q", { of: "p-1" }, { readyAt: 60 * 60_000 });
+    w.put("q", { of: "p-1" }, { readyAt: 60 * 60_000, outputs: { id: "q-3", endpoint: "" } }); // being made: an output not given yet
     w.put("n", { of: "q-3" });
     const { plan, result } = await w.up([p!, c!, q, n], { p: 2 });
     assert.deepEqual(plan.changes.map((ch) => [ch.key, ch.action]), [["p", "update"], ["c", "noop"], ["q", "noop"], ["n", "update"]]);

@@ -116,17 +116,21 @@ describe("plan: up", () => {
     assert.equal(plan.changes[0]!.stateful, undefined);
   });
 
-  it("reads the outputs of what it keeps or updates; one still being made, or replaced, is known only after apply", () => {
+  it("reads the outputs of what it keeps or updates, busy or not; one still being made (an output not given yet), or replaced, is known only after apply", () => {
     const observed = new Map<string, Live>([["vpc", live("vpc-1", { cidr: "10.0.0.0/16" })], ["db", live("db-1", { url: "postgres://vpc-1/app", hash: 5, size: 1 })]]);
     const kept = planUp([vpc, db], { cidr: "10.0.0.0/16" }, observed);
     assert.deepEqual(kept.changes.map((c) => c.action), ["noop", "noop"]);
     assert.deepEqual(kept.changes[1]!.assumed, { id: "db-1", fields: { url: digest("postgres://vpc-1/app"), hash: digest(5), size: digest(1) } });
     assert.equal(hasChanges(kept), false);
 
-    observed.set("vpc", live("vpc-1", { cidr: "10.0.0.0/16" }, { state: "pending", why: "creating" }));
+    observed.set("vpc", live("vpc-1", { cidr: "10.0.0.0/16" }, { state: "pending", why: "creating", outputs: { id: "vpc-1", endpoint: "" } }));
     const pending = planUp([vpc, db], { cidr: "10.0.0.0/16" }, observed);
     assert.deepEqual(pending.changes.map((c) => c.action), ["noop", "update"]);
     assert.equal(pending.changes[1]!.assumed.afterApply, true);
+
+    // Busy with a backup or a rollout, every output given: what reads it is in sync (no drift to report).
+    observed.set("vpc", live("vpc-1", { cidr: "10.0.0.0/16" }, { state: "pending", why: "backing-up" }));
+    assert.deepEqual(planUp([vpc, db], { cidr: "10.0.0.0/16" }, observed).changes.map((c) => c.action), ["noop", "noop"]);
 
     observed.set("vpc", live("vpc-1", { cidr: "10.0.0.0/16" }));
     const replaced = planUp([vpc, db], { cidr: "10.1.0.0/16" }, observed);

@@ -1,6 +1,6 @@
 import { ToolError, UserError } from "../errors.js";
 import { reverseEdges, topoOrder, walk, type Node, type WalkResult } from "./graph.js";
-import { changedFields, decide, digest, extraCopies, graphOf, movedSince, refFrom, type Action, type Change, type Plan } from "./plan.js";
+import { changedFields, decide, digest, extraCopies, graphOf, movedSince, outputsKnown, refFrom, type Action, type Change, type Plan } from "./plan.js";
 import { backoff, poll } from "./poll.js";
 import type { AnyResource, Attrs, EngineCtx, Live, Outputs, Stored } from "./types.js";
 
@@ -242,7 +242,7 @@ export async function applyUp<C extends EngineCtx, S>(ctx: C, spec: S, resources
   const outputs = new Map<string, Outputs>();
   for (const r of resources) {
     const live = observed.get(r.key);
-    if (live && live.state !== "pending" && ["noop", "update"].includes(changeOf(plan, r.key).action)) outputs.set(r.key, live.outputs);
+    if (live && outputsKnown(live) && ["noop", "update"].includes(changeOf(plan, r.key).action)) outputs.set(r.key, live.outputs);
   }
   const applied = new Map<string, Exclude<Action, "noop">>();
   // Old copies of replaced resources, and extra copies this run's retried creates left: deleted once the whole

@@ -175,8 +175,7 @@ export function planUp<S>(resources: Resources<S>, spec: S, observed: Observed, 
     const live = seen?.state === "deleting" ? undefined : seen;
     const { want, readsUnknown } = desiredKnown(r, spec, known);
     const { action, diffs } = decide(r, want, live);
-    // One still being made (RDS `creating` after a crash) may not know its outputs yet (an endpoint).
-    if (live && live.state !== "pending" && (action === "noop" || action === "update")) known.set(key, live.outputs);
+    if (live && outputsKnown(live) && (action === "noop" || action === "update")) known.set(key, live.outputs);
     const refused = live && action !== "noop" ? r.refuse?.(want, live, changedFields(diffs)) : undefined;
     changes.push({
       key, kind: r.kind, title: r.title(spec), action, ...(live ? { id: live.id } : {}),
@@ -194,6 +193,13 @@ export function planUp<S>(resources: Resources<S>, spec: S, observed: Observed, 
   }
   return { mode: "up", changes };
 }
+
+/**
+ * Whether what a resource outputs can be read before apply: one still being made (RDS `creating` after a crash)
+ * may not know them yet (an endpoint: `""`, as kinds write an output AWS has not given). One only busy (RDS
+ * `backing-up`, a service rolling out) keeps them: reading them as unknown would plan changes to what reads them.
+ */
+export const outputsKnown = (live: Live): boolean => live.state !== "pending" || Object.values(live.outputs).every((v) => v !== "");
 
 /** Every copy of a resource beyond the one found: this run's duplicates and other runs' copies (what `down` deletes too). */
 export const extraCopies = (live: Live): Live[] => [...(live.duplicates ?? []), ...(live.otherCopies ?? [])];

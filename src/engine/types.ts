@@ -1,7 +1,7 @@
 import type { Clock } from "../shared/clock.js";
 
 export type Attrs = Record<string, unknown>;
-/** What a resource hands its dependents, and what the state file keeps of it: string values only. */
+/** What a resource hands its dependents, and what the state file keeps of it: string values only, `""` for one AWS has not given yet. */
 export type Outputs = Record<string, string>;
 
 /** Shown in a plan for values that exist only once a dependency has been created. */
