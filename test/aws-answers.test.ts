@@ -166,3 +166,14 @@ describe("target group", () => {
     assert.equal(count(h, "CreateTargetGroup"), 4, "not retried");
   }));
 });
+
+describe("database", () => {
+  it("down: one deleted by someone else between the look and the delete (DBInstanceNotFound) is done", () => withHarness(async (h) => {
+    await h.up();
+    // Its deletion completes as the call arrives (the fake's clock moves it on before answering).
+    h.fake.onCall = (op) => { if (op === "DeleteDBInstance") Object.assign(h.fake.rds.instances.get(`${APP}-db`)!, { status: "deleting", nextStatus: "deleted", readyAt: h.clock.now() }); };
+    const r = await h.cli(["down", "--yes"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(h.fake.taggedResources(APP), []);
+  }));
+});

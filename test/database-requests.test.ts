@@ -50,6 +50,11 @@ describe("the database, one change at a time", () => {
     h.fake.rds.instances.get(`${APP}-db`)!.az = "us-east-1b";
     await upWith("moved AZ", h, { app, database: { allocatedStorage: 25 } });
     await upWith("new database name", h, { app, database: { allocatedStorage: 25, name: "other" } });
+    // A new master user: a snapshot restores with its old one, so this one starts empty too.
+    const r = await h.cli(["up", "--yes", "--config", h.writeSpec({ app, database: { allocatedStorage: 25, name: "other", username: "owner" } })]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /The old database's data is in the snapshot spontime-poc-before-replace-\d{14}; the new instance started empty/);
+    assert.equal(h.fake.rds.instances.get(`${APP}-db`)!.username, "owner");
   }));
 
   it("asleep: a tag change is made, a class change is refused; protected: a replacement is refused", () => withHarness(async (h) => {
