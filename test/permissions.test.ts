@@ -6,10 +6,13 @@
  * must be called somewhere, or be one IAM checks without a call of its own.
  */
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { AsyncLocalStorage } from "node:async_hooks";
+import { after, before, describe, it } from "node:test";
 import { ciPolicy, DOCKER_PUSH_ACTIONS } from "../src/app/ci-policy.js";
 import { SpecSchema } from "../src/config/schema.js";
-import { stackActions, type PermissionSpec } from "../src/stack/permissions.js";
+import { VERBS, type Verb } from "../src/resources/kind.js";
+import { actionsOf, stackActions, type PermissionSpec } from "../src/stack/permissions.js";
+import { ALL_RESOURCES, type StackResourceOfAnyKind } from "../src/stack/resources.js";
 import { S3_STATE_RUN_ACTIONS } from "../src/state/s3-permissions.js";
 import { APP, withHarness, type Harness } from "./helpers.js";
 
@@ -37,19 +40,49 @@ const ciActions = (spec: object) => new Set(ciPolicy(SpecSchema.parse(spec)).Sta
 const called = new Set<string>();
 const outside: string[] = [];
 
+/**
+ * The kind and step each call is made in: every step of every kind runs inside `inStep` (the steps are wrapped
+ * for this file's runs). A call made in a step must be among that kind's actions for it, or for its observe
+ * (the preflight checks both for each resource of the plan, `planActions`), so each kind's list is right on its
+ * own and not only as part of the stack's.
+ */
+const inStep = new AsyncLocalStorage<{ r: StackResourceOfAnyKind; verb: Verb }>();
+const unwrap: (() => void)[] = [];
+before(() => {
+  for (const r of ALL_RESOURCES) {
+    for (const verb of VERBS) {
+      const step = r[verb] as ((...args: unknown[]) => Promise<unknown>) | undefined;
+      if (!step) continue;
+      const target = r as unknown as Record<Verb, unknown>;
+      target[verb] = (...args: unknown[]) => inStep.run({ r, verb }, () => step.apply(r, args));
+      unwrap.push(() => { target[verb] = step; });
+    }
+  }
+});
+after(() => { for (const u of unwrap) u(); });
+const outsideTheirKind: string[] = [];
+const kindsCalling = new Set<string>();
+
 /** Runs one command on the fake; its calls must be in the list for the spec it ran with. */
 async function run(h: Harness, argv: string[], spec: object, expectCode: number | undefined = 0): Promise<void> {
   h.resetCalls();
+  const steps = new Map<number, { r: StackResourceOfAnyKind; verb: Verb }>();
+  // The claim is renewed before whichever call comes when it is due: the run's call, not the step's.
+  h.fake.onCall = () => { const s = inStep.getStore(); if (s && !h.fake.claimCalls().includes(h.fake.calls.at(-1)!)) steps.set(h.fake.calls.length - 1, s); };
   const r = await h.cli([...argv, "--config", h.writeSpec(spec)]);
+  h.fake.onCall = undefined;
   if (expectCode !== undefined) assert.equal(r.code, expectCode, `${argv.join(" ")}: ${r.stderr}`);
   const listed = CI_COMMANDS.has(argv[0]!) ? ciActions(spec) : new Set(stackActions(spec as PermissionSpec));
-  for (const c of h.fake.calls) {
+  h.fake.calls.forEach((c, i) => {
     const call = `${PREFIX[c.service] ?? c.service}:${c.op}`;
     const action = ACTION_OF[call] ?? call;
-    if (FREE.has(action)) continue;
+    if (FREE.has(action)) return;
     called.add(action);
     if (!listed.has(action)) outside.push(`${argv[0]}: ${action}`);
-  }
+    const step = steps.get(i);
+    if (step) kindsCalling.add(step.r.key);
+    if (step && ![...actionsOf(step.r, step.verb, spec), ...actionsOf(step.r, "observe", spec)].includes(action)) outsideTheirKind.push(`${argv[0]}: ${step.r.key} ${step.verb}: ${action}`);
+  });
 }
 
 const TAGS = { tags: { team: "web" } };
@@ -119,6 +152,8 @@ describe("the permission lists", () => {
     });
 
     assert.deepEqual(outside, [], "every call is in the list for its command and spec");
+    assert.deepEqual([...new Set(outsideTheirKind)], [], "every call of a kind's step is in that kind's list for the step");
+    assert.deepEqual(ALL_RESOURCES.filter((r) => !kindsCalling.has(r.key)).map((r) => r.key), [], "every kind was seen calling AWS in its steps");
     const everySpec = { schedule: SCHEDULE, https: { domain: "api.example.com" }, hostedZone: true, app: { capacity: "FARGATE_SPOT", secrets: { A: SECRET } }, state: { backend: "s3" } };
     const listed = new Set([...stackActions(everySpec), ...ciActions({})]);
     assert.deepEqual([...listed].filter((a) => !called.has(a) && !CHECKED_WITHOUT_A_CALL.has(a) && !CALLED_ELSEWHERE.has(a)).sort(), [], "every listed action is called somewhere");
