@@ -88,6 +88,26 @@ describe("internet gateway", () => {
     assert.match(r.stderr, /delete internet gateway: You are not authorized/);
     assert.equal(count(h, "DeleteInternetGateway"), 0);
   }));
+
+  // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DetachInternetGateway.html (its errors: errors-overview.html)
+  for (const code of ["Gateway.NotAttached", "InvalidInternetGatewayID.NotFound"]) {
+    it(`down: a detach answered ${code} (detached or deleted meanwhile) has reached its goal`, () => withHarness(async (h) => {
+      await h.up();
+      answers(h, "DetachInternetGateway", awsError(code, "not attached"), 1);
+      const r = await h.cli(["down", "--yes"]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(h.fake.ec2.igws.size, 0);
+    }));
+  }
+
+  it("down: a gateway detached by hand is deleted without a detach", () => withHarness(async (h) => {
+    await h.up();
+    h.fake.ec2.igws.forEach((igw) => { igw.vpcId = undefined; });
+    const r = await h.cli(["down", "--yes"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(count(h, "DetachInternetGateway"), 0);
+    assert.equal(h.fake.ec2.igws.size, 0);
+  }));
 });
 
 describe("log group", () => {

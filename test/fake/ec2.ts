@@ -215,6 +215,8 @@ export function ec2Service(fake: FakeAws): Service<typeof EC2> {
       },
       DetachInternetGateway: (i) => {
         const g = get(st().igws, i.InternetGatewayId, "InvalidInternetGatewayID.NotFound");
+        // VpcId is required (API_DetachInternetGateway.html); the SDK sends the call without it.
+        if (!i.VpcId) throw awsError("MissingParameter", "The request must contain the parameter vpcId");
         if (g.vpcId !== i.VpcId) throw awsError("Gateway.NotAttached", `resource ${g.id} is not attached to network ${i.VpcId}`);
         const mapped = enisWhere((e) => e.publicIp && st().subnets.get(e.subnetId)?.vpcId === i.VpcId);
         if (mapped.length) throw awsError("DependencyViolation", `Network ${i.VpcId} has some mapped public address(es). Please unmap those public address(es) before detaching the gateway.`);
