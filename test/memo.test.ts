@@ -21,3 +21,19 @@ describe("a resource's memo", () => {
     assert.equal(h.fake.count("GetSchedule"), 0, "the memo still spares a no-op up its reads");
   }));
 });
+
+describe("the generated secrets", () => {
+  it("are kept in the state file, and no command prints them: up, plan (text and --json) of a change to DATABASE_URL, outputs, status", () => withHarness(async (h) => {
+    const up = await h.cli(["up", "--yes", "--json"]);
+    assert.equal(up.code, 0, up.stderr);
+    const { dbPassword, secretKey } = (h.state().resources as Record<string, { outputs: Record<string, string> }>).secrets!.outputs;
+    assert.ok(dbPassword!.length >= 32 && secretKey!.length >= 64);
+    const renamed = h.writeSpec({ database: { name: "renamed" } });
+    const printed = [up, await h.cli(["plan", "--config", renamed]), await h.cli(["plan", "--json", "--config", renamed]), await h.cli(["outputs", "--json"]), await h.cli(["status", "--json"])];
+    assert.match(printed[1]!.stdout, /DATABASE_URL: "postgis:\/\/spontime:\(sensitive\)@.* → "postgis:\/\/spontime:\(sensitive\)@/, "the plan shows where the secret is, masked");
+    for (const r of printed) {
+      assert.ok(!r.stdout.includes(dbPassword!) && !r.stderr.includes(dbPassword!), "the password is never printed");
+      assert.ok(!r.stdout.includes(secretKey!) && !r.stderr.includes(secretKey!), "SECRET_KEY is never printed");
+    }
+  }));
+});
