@@ -288,6 +288,7 @@ describe("a stack on a schedule (EventBridge Scheduler on the fake)", () => {
     const calls = await mutatingDuring(() => cli("up", "--yes"));
     assert.deepEqual(calls.sort(), ["DeleteRole", "DeleteRolePolicy", "DeleteSchedule", "DeleteSchedule", "DeleteSchedule", "DeleteSchedule", "DeleteScheduleGroup"]);
     assert.ok(!Object.keys(h.state().resources).some((k) => k.startsWith("schedule")), "state forgets them");
+    assert.equal(h.fake.scheduler.groups.size, 0, "up returns once the group is gone (DeleteScheduleGroup is asynchronous)");
     const before = h.fake.calls.length;
     assert.equal((await cli("up", "--yes")).code, 0);
     assert.deepEqual(h.fake.calls.slice(before).filter((c) => c.service === "scheduler").map((c) => c.op), [], "nothing left to look for");
