@@ -136,6 +136,7 @@ describe("the permission lists", () => {
       h.fake.createHostedZone("example.com");
       const everything = { https: { domain: "api.example.com" }, schedule: SCHEDULE, app: { secrets: { SENTRY_DSN: SECRET } }, ...TAGS };
       await run(h, ["up", "--yes"], everything);
+      drift(h);
       await run(h, ["up", "--yes"], {
         ...everything, ...RETAGGED, schedule: { ...SCHEDULE, awake: "Mon-Fri 09:00-20:00" },
         app: { capacity: "FARGATE_SPOT", secrets: { SENTRY_DSN: SECRET, OTHER: `${SECRET}-2` } },
