@@ -72,6 +72,19 @@ describe("deletion protection set by hand", () => {
     assert.deepEqual(h.fake.mutatingCalls(), []);
   }, {}, await builtOnce()));
 
+  it("up refuses to replace a protected load balancer made internal by hand, before any change, saying how to turn the protection off", async () => withHarness(async (h) => {
+    protectAlb(h);
+    alb(h).scheme = "internal";
+    h.resetCalls();
+    const r = await h.cli(["up", "--yes"]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /a new scheme means a new load balancer, and this one's deletion protection is on: turn it off in the EC2 console first/);
+    assert.deepEqual(h.fake.mutatingCalls(), []);
+    alb(h).attributes["deletion_protection.enabled"] = "false";
+    assert.equal((await h.cli(["up", "--yes"])).code, 0, "unprotected, it is replaced");
+    assert.equal(alb(h).scheme, "internet-facing");
+  }, {}, await builtOnce()));
+
   it("json: the refusal is one document with the flag in its hint", async () => withHarness(async (h) => {
     protectDb(h);
     const r = await h.cli(["down", "--yes", "--json"]);
