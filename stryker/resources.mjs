@@ -1,7 +1,7 @@
 import { scope } from "./scope.mjs";
 // The kinds are tested through whole runs on the fake: the golden files `requests` and `database-requests`
 // (every request of whole runs pinned, with the plan's text, the state left and what the user is told; 4 s each)
-// kill what changes any of those; test/mutation-suite.ts then runs 20 files in one process (40 s) for what they
+// kill what changes any of those; test/mutation-suite.ts then runs 21 files in one process (40 s) for what they
 // cannot see (refusals, ownership, drift, waits, AWS's rarer answers, schedules, rollouts, secrets);
 // lost-response last (15 s): a lost answer at every mutating call of up and down, and of drift repairs, is what
 // reads each kind's "already exists" codes. crash-matrix (the engine's recovery after a crash at each call, 11 s)

@@ -1,8 +1,9 @@
 // The test files a mutation run of src/resources runs after the golden ones (stryker/resources.mjs), in one
-// process: a mutant they all let through then costs their tests, not 20 process starts and SDK loads (~1 s each).
+// process: a mutant they all let through then costs their tests, not 21 process starts and SDK loads (~1 s each).
 // The runner still stops at the first failing test. Not a *.test.ts file: `npm test` runs each file on its own.
 import "./tagging.test.js";
 import "./memo.test.js";
+import "./app-settings.test.js";
 import "./aws-answers.test.js";
 import "./network.test.js";
 import "./dns-ownership.test.js";
