@@ -98,12 +98,18 @@ describe("app.capacity (Fargate Spot)", () => {
     const status = JSON.parse((await h.cli(["status", "--json", "--config", h.writeSpec(SPOT)])).stdout);
     const drifted = Object.fromEntries(status.resources.filter((r: { sync: string }) => r.sync === "drifted").map((r: { key: string; fields: string[] }) => [r.key, r.fields]));
     assert.deepEqual(drifted, { "ecs-cluster": ["defaultCapacityProviderStrategy"], "ecs-service": ["capacity"] });
+    const plan = await h.cli(["plan", "--config", h.writeSpec(SPOT)]);
+    assert.match(plan.stdout, /capacity: "FARGATE_SPOT \(base 0, weight 3\) \+ FARGATE \(base 1, weight 1\)" → "FARGATE_SPOT"/, "a strategy over two providers shows whole");
     h.resetCalls();
     await up(h, SPOT);
     assert.deepEqual(ops(h), ["PutClusterCapacityProviders", "UpdateService"]);
     assert.deepEqual(cluster(h).defaultCapacityProviderStrategy.map((i) => i.capacityProvider), ["FARGATE_SPOT"]);
     assert.deepEqual(service(h).capacityProviderStrategy, [{ capacityProvider: "FARGATE_SPOT", weight: 1, base: 0 }]);
     h.resetCalls();
+    await up(h, SPOT);
+    assert.deepEqual(ops(h), []);
+    // A provider given neither base nor weight places no task: the strategy is still Spot alone.
+    service(h).capacityProviderStrategy.push({ capacityProvider: "FARGATE", weight: 0, base: 0 });
     await up(h, SPOT);
     assert.deepEqual(ops(h), []);
   }));
