@@ -197,3 +197,34 @@ describe("database", () => {
     assert.deepEqual(h.fake.taggedResources(APP), []);
   }));
 });
+
+describe("lists AWS gives in pages", () => {
+  // Every list call may page (NextToken, nextToken, Marker): with a page of one, each loop that reads one must follow it.
+  it("a page of one: our certificate behind another, each old revision deregistered, the newest snapshot restored", () => withHarness(async (h) => {
+    h.fake.pageSize = 1;
+    h.fake.createHostedZone("example.com");
+    const https = h.writeSpec({ https: { domain: "api.example.com" } });
+    const other = "arn:aws:acm:us-east-1:123456789012:certificate/other";
+    h.fake.acm.certs.set(other, { arn: other, domain: "www.example.com", status: "ISSUED", tags: {}, keyType: "RSA_2048", requestedAt: 0, recordName: "_x.www.example.com.", recordValue: "_y.acm-validations.aws." });
+    assert.equal((await h.cli(["up", "--yes", "--config", https])).code, 0);
+    h.resetCalls();
+    assert.equal((await h.cli(["up", "--yes", "--config", https])).code, 0);
+    assert.deepEqual(h.fake.mutatingCalls(), [], "the certificate on the second page is found: no second request");
+    assert.ok(count(h, "ListCertificates") >= 2);
+
+    const plain = h.writeSpec({});
+    assert.equal((await h.cli(["up", "--yes", "--config", plain])).code, 0, "https off again");
+    for (const tag of ["v1", "v2"]) await h.deploy(tag);
+    const snapshots: string[] = [];
+    for (let round = 0; round < 2; round++) {
+      const down = await h.cli(["down", "--yes", "--config", plain]);
+      assert.equal(down.code, 0, down.stderr);
+      assert.deepEqual([...h.fake.ecs.taskDefs.values()].filter((t) => t.status === "ACTIVE").map((t) => t.arn), [], "down deregisters every revision, on every page");
+      snapshots.push(...[...h.fake.rds.snapshots.keys()].filter((id) => !snapshots.includes(id)));
+      const again = await h.cli(["up", "--yes", "--restore", "latest", "--config", plain]);
+      assert.equal(again.code, 0, again.stderr);
+    }
+    assert.equal(snapshots.length, 2);
+    assert.equal(h.fake.rds.instances.get(`${APP}-db`)!.restoredFrom, snapshots[1], "the newest snapshot, on the second page");
+  }));
+});

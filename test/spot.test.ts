@@ -109,7 +109,7 @@ describe("app.capacity (Fargate Spot)", () => {
     await up(h, SPOT);
     assert.deepEqual(ops(h), []);
     // A provider given neither base nor weight places no task: the strategy is still Spot alone.
-    service(h).capacityProviderStrategy.push({ capacityProvider: "FARGATE", weight: 0, base: 0 });
+    service(h).capacityProviderStrategy!.push({ capacityProvider: "FARGATE", weight: 0, base: 0 });
     await up(h, SPOT);
     assert.deepEqual(ops(h), []);
   }));

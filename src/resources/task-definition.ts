@@ -139,11 +139,15 @@ export const taskDefinition = tagged<Want, Attrs, Out>({
   async delete(ctx) {
     const send = ctx.aws.ecs.send;
     const running = (await findService(ctx))?.taskDefinition;
+    // Every page first, then the deregistrations: a revision deregistered between two pages would shift the
+    // next page past one (AWS does not say what its token points at).
+    const active: string[] = [];
     let nextToken: string | undefined;
     do {
       const page = await send(new ListTaskDefinitionsCommand({ familyPrefix: ctx.names.taskFamily, status: "ACTIVE", nextToken }));
-      for (const arn of page.taskDefinitionArns ?? []) if (arn !== running) await send(new DeregisterTaskDefinitionCommand({ taskDefinition: arn }));
+      active.push(...(page.taskDefinitionArns ?? []));
       nextToken = page.nextToken;
     } while (nextToken);
+    for (const arn of active) if (arn !== running) await send(new DeregisterTaskDefinitionCommand({ taskDefinition: arn }));
   },
 });

@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import * as ACM from "@aws-sdk/client-acm";
 import type { FakeAws } from "./aws.js";
-import { awsError, checkTags, fromUpper, TAG_RULES, toUpper, type Service, type Tags } from "./common.js";
+import { awsError, checkTags, fromUpper, page, TAG_RULES, toUpper, type Service, type Tags } from "./common.js";
 
 export interface Certificate {
   /**
@@ -79,11 +79,15 @@ export function acmService(fake: FakeAws): Service<typeof ACM> {
       // `Includes.keyTypes` names others (https://docs.aws.amazon.com/acm/latest/APIReference/API_ListCertificates.html,
       // https://docs.aws.amazon.com/acm/latest/APIReference/API_Filters.html). The summary carries InUse, Status
       // and CreatedAt (https://docs.aws.amazon.com/acm/latest/APIReference/API_CertificateSummary.html).
-      ListCertificates: (i) => ({
-        CertificateSummaryList: [...certs().values(), ...[...fake.acm.deleted.values()].filter((c) => fake.clock.now() < c.deletedAt + ACM_TIMING.listedAfterDelete)]
-          .filter((c) => (!i.CertificateStatuses || i.CertificateStatuses.includes(c.status)) && (i.Includes?.keyTypes ?? ["RSA_1024", "RSA_2048"]).includes(c.keyType as ACM.KeyAlgorithm))
-          .map((c) => ({ CertificateArn: c.arn, DomainName: c.domain, Status: c.status, KeyAlgorithm: c.keyType.replace("_", "-"), InUse: inUseBy(fake, c.arn).length > 0, CreatedAt: new Date(c.requestedAt) })),
-      }),
+      // Paged by NextToken (https://docs.aws.amazon.com/acm/latest/APIReference/API_ListCertificates.html; no default page size documented).
+      ListCertificates: (i) => {
+        const { items, next } = page([...certs().values(), ...[...fake.acm.deleted.values()].filter((c) => fake.clock.now() < c.deletedAt + ACM_TIMING.listedAfterDelete)]
+          .filter((c) => (!i.CertificateStatuses || i.CertificateStatuses.includes(c.status)) && (i.Includes?.keyTypes ?? ["RSA_1024", "RSA_2048"]).includes(c.keyType as ACM.KeyAlgorithm)), i.NextToken, i.MaxItems ?? fake.pageSize ?? 1000);
+        return {
+          CertificateSummaryList: items.map((c) => ({ CertificateArn: c.arn, DomainName: c.domain, Status: c.status, KeyAlgorithm: c.keyType.replace("_", "-"), InUse: inUseBy(fake, c.arn).length > 0, CreatedAt: new Date(c.requestedAt) })),
+          ...(next ? { NextToken: next } : {}),
+        };
+      },
       ListTagsForCertificate: (i) => ({ Tags: toUpper(get(i.CertificateArn).tags) }),
     },
     writes: {

@@ -95,6 +95,8 @@ export class FakeAws {
    * read right after UpdateService can miss the deployment it started.
    */
   deploymentListingLagMs = 0;
+  /** The page size of the list calls that page (common.ts `page`), smaller than AWS's to test the loops that follow NextToken. */
+  pageSize: number | undefined;
   private mocks: { restore(): void }[] = [];
 
   constructor(readonly clock: VirtualClock, private readonly options: FakeOptions = {}, state?: FakeState) {

@@ -14,6 +14,16 @@ export function awsError(name: string, message: string, status = 400): Error {
   return Object.assign(new Error(message), { name, $fault: status >= 500 ? "server" : "client", $metadata: { httpStatusCode: status, requestId: `req-${Math.random().toString(16).slice(2, 10)}` } });
 }
 
+/**
+ * One page of a list call: AWS's documented page size (or the caller's max), `pageSize` when a test asks for
+ * smaller pages (`FakeAws.pageSize`: AWS may page at any size, and every list loop must follow the token).
+ */
+export function page<T>(all: readonly T[], token: string | undefined, size: number): { items: T[]; next?: string } {
+  const start = Number(token ?? 0);
+  const end = start + size;
+  return { items: all.slice(start, end), ...(end < all.length ? { next: String(end) } : {}) };
+}
+
 /** How long AWS takes, in virtual milliseconds. */
 export const LATENCY = {
   call: 150,

@@ -6,7 +6,7 @@
  */
 import * as ECS from "@aws-sdk/client-ecs";
 import type { FakeAws } from "./aws.js";
-import { awsError, checkTags, fromLower, TAG_RULES, LATENCY, toLower, type Service, type Tags } from "./common.js";
+import { awsError, checkTags, fromLower, page, TAG_RULES, LATENCY, toLower, type Service, type Tags } from "./common.js";
 import { ec2Get } from "./ec2.js";
 import { launchTask, startDeployment, stopTask, tickService, type Deployment, type Task } from "./tasks.js";
 
@@ -123,7 +123,11 @@ export function ecsService(fake: FakeAws): Service<typeof ECS> {
     reads: {
       DescribeClusters: (i) => ({ clusters: (i.clusters ?? []).flatMap((n) => [...st().clusters.values()].filter((c) => c.name === n || c.arn === n).map(clusterShape)) }),
       DescribeTaskDefinition: (i) => { const t = taskDef(i.taskDefinition); return { taskDefinition: tdShape(t), tags: i.include?.includes("TAGS") ? toLower(t.tags) : undefined }; },
-      ListTaskDefinitions: (i) => ({ taskDefinitionArns: [...st().taskDefs.values()].filter((t) => t.def.family === i.familyPrefix && (!i.status || t.status === i.status)).map((t) => t.arn) }),
+      // Up to 100 a page unless maxResults says fewer (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ListTaskDefinitions.html).
+      ListTaskDefinitions: (i) => {
+        const { items, next } = page([...st().taskDefs.values()].filter((t) => t.def.family === i.familyPrefix && (!i.status || t.status === i.status)).map((t) => t.arn), i.nextToken, i.maxResults ?? fake.pageSize ?? 100);
+        return { taskDefinitionArns: items, ...(next ? { nextToken: next } : {}) };
+      },
       DescribeServices: (i) => {
         const c = cluster(i.cluster);
         const found = (i.services ?? []).map((n) => [...st().services.values()].filter((s) => (s.name === n || s.arn === n) && s.clusterArn === c.arn).sort((a, b) => (a.status === "INACTIVE" ? 1 : 0) - (b.status === "INACTIVE" ? 1 : 0))[0]);

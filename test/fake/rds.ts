@@ -5,7 +5,7 @@
  */
 import * as RDS from "@aws-sdk/client-rds";
 import type { FakeAws } from "./aws.js";
-import { awsError, checkTags, fromUpper, TAG_RULES, LATENCY, toUpper, type Service, type Tags } from "./common.js";
+import { awsError, checkTags, fromUpper, page, TAG_RULES, LATENCY, toUpper, type Service, type Tags } from "./common.js";
 import { addEni, ec2Get } from "./ec2.js";
 
 export interface DbSubnetGroup { name: string; arn: string; vpcId: string; subnets: string[]; tags: Tags }
@@ -126,7 +126,9 @@ export function rdsService(fake: FakeAws): Service<typeof RDS> {
       // Tags come with each snapshot (DBSnapshot.TagList, https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DBSnapshot.html).
       DescribeDBSnapshots: (i) => {
         if (i.DBSnapshotIdentifier) return { DBSnapshots: [snapshotShape(snapshot(i.DBSnapshotIdentifier))] };
-        return { DBSnapshots: [...st().snapshots.values()].filter((x) => !i.DBInstanceIdentifier || x.instanceId === i.DBInstanceIdentifier).map(snapshotShape) };
+        // Up to MaxRecords (default 100) a page, then a Marker (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeDBSnapshots.html).
+        const { items, next } = page([...st().snapshots.values()].filter((x) => !i.DBInstanceIdentifier || x.instanceId === i.DBInstanceIdentifier), i.Marker, i.MaxRecords ?? fake.pageSize ?? 100);
+        return { DBSnapshots: items.map(snapshotShape), ...(next ? { Marker: next } : {}) };
       },
       ListTagsForResource: (i) => {
         const x = [...st().instances.values(), ...st().subnetGroups.values(), ...st().snapshots.values()].find((v) => v.arn === i.ResourceName);

@@ -4,7 +4,7 @@
  */
 import * as SSM from "@aws-sdk/client-ssm";
 import type { FakeAws } from "./aws.js";
-import { awsError, type Service } from "./common.js";
+import { awsError, page, type Service } from "./common.js";
 
 export interface Parameter { name: string; value: string; version: number; lastModified: number }
 export interface SsmState { parameters: Map<string, Parameter> }
@@ -26,9 +26,8 @@ export function ssmService(fake: FakeAws): Service<typeof SSM> {
         const prefix = `${i.Path!.replace(/\/$/, "")}/`;
         const all = [...params().values()].filter((p) => p.name.startsWith(prefix) && (i.Recursive || !p.name.slice(prefix.length).includes("/")))
           .sort((a, b) => a.name.localeCompare(b.name));
-        const start = Number(i.NextToken ?? 0);
-        const end = start + (i.MaxResults ?? PAGE);
-        return { Parameters: all.slice(start, end).map(shape), ...(end < all.length ? { NextToken: String(end) } : {}) };
+        const { items, next } = page(all, i.NextToken, i.MaxResults ?? PAGE);
+        return { Parameters: items.map(shape), ...(next ? { NextToken: next } : {}) };
       },
     },
     writes: {
