@@ -13,6 +13,20 @@ import { ALL_RESOURCES } from "../src/stack/resources.js";
 const spec: DesiredStack = { ...SpecSchema.parse({ tags: { team: "web" }, https: { domain: "api.example.com" }, schedule: { awake: "Mon-Fri 08:00-20:00", timezone: "UTC" } }), availabilityZones: ["us-east-1a", "us-east-1b"], asleep: { service: false, database: false } };
 const ref = (() => new Proxy({}, { get: () => "x" })) as never;
 
+/** The IAM prefix of a client's actions, where it is not the client's own name. */
+const IAM_PREFIX: Record<string, string> = { elbv2: "elasticloadbalancing" };
+
+describe("a kind's declaration", () => {
+  it("its client is the service of its own actions; a kind with no client (state only) makes nothing and changes nothing in AWS", () => {
+    for (const r of ALL_RESOURCES) {
+      const actions = Object.values(r.actions).flat();
+      const mutating = [r.actions.create, r.actions.update, r.actions.delete].flat().filter(Boolean);
+      if (r.client === "none") assert.deepEqual(mutating, [], r.key);
+      else assert.ok(actions.some((a) => a!.startsWith(`${IAM_PREFIX[r.client] ?? r.client}:`)), `${r.key}: client ${r.client}, actions ${actions.join(" ")}`);
+    }
+  });
+});
+
 describe("tagging, once for every kind", () => {
   const taggable = ALL_RESOURCES.filter((r) => r.tagging !== "none");
 
