@@ -129,3 +129,28 @@ describe("wake and up --wake follow the tasks they start (issue 28 item 4)", () 
     assert.deepEqual(rolloutState(scaled(2), prior), { state: "ready" });
   });
 });
+
+describe("the service's state, read from DescribeServices (rolloutState)", () => {
+  type Deployment = NonNullable<Service["deployments"]>[number];
+  const ours = (d: Partial<Deployment>): Deployment => ({ id: "ecs-svc/2", status: "PRIMARY", createdAt: new Date(2000), desiredCount: 2, runningCount: 1, pendingCount: 1, failedTasks: 0, ...d });
+  const old = (d: Partial<Deployment> = {}): Deployment => ({ id: "ecs-svc/1", status: "ACTIVE", createdAt: new Date(1000), desiredCount: 1, runningCount: 1, pendingCount: 0, ...d });
+  const svc = (deployments: Deployment[], s: Partial<Service> = {}): Service => ({ status: "ACTIVE", desiredCount: 2, runningCount: 1, deployments, ...s });
+  const prior = { id: "arn:svc", outputs: { deploymentId: "ecs-svc/2", deploymentAt: "1500" } };
+
+  const cases: [string, Service, typeof prior | undefined, ReturnType<typeof rolloutState>][] = [
+    ["draining", svc([ours({})], { status: "DRAINING" }), prior, { state: "deleting", why: "draining" }],
+    ["ours rolling, with failed tasks", svc([ours({ rolloutState: "IN_PROGRESS", failedTasks: 2 }), old()]), prior, { state: "pending", why: "deployment in progress: 1/2 running, 1 pending, 2 failed" }],
+    ["ours failed, with ECS's reason", svc([ours({ rolloutState: "FAILED", rolloutStateReason: "tasks failed to start" })]), prior, { state: "failed", why: "the deployment failed: tasks failed to start" }],
+    ["ours failed, no reason given", svc([ours({ rolloutState: "FAILED" })]), prior, { state: "failed", why: "the deployment failed: circuit breaker" }],
+    ["ours completed, every task running", svc([ours({ rolloutState: "COMPLETED", runningCount: 2, pendingCount: 0 })], { runningCount: 2 }), prior, { state: "ready" }],
+    ["rolled back: a newer PRIMARY on the old revision", svc([old({ id: "ecs-svc/3", status: "PRIMARY", createdAt: new Date(3000), taskDefinition: "arn:aws:ecs:us-east-1:1:task-definition/app:4" }), ours({ status: "INACTIVE", rolloutStateReason: "circuit breaker" })]), prior,
+      { state: "failed", why: "the circuit breaker rolled back the deployment: ECS is back on app:4 (the new tasks never became healthy: circuit breaker)" }],
+    ["ours not listed yet (an older PRIMARY)", svc([old({ status: "PRIMARY" })]), prior, { state: "pending", why: "deployment not visible yet" }],
+    ["ours, but the service scaled to zero: nothing to follow", svc([ours({ rolloutState: "IN_PROGRESS" })], { desiredCount: 0 }), prior, { state: "ready" }],
+    ["no rollout of ours: the newest deployment in progress", svc([ours({ rolloutState: "IN_PROGRESS" })]), undefined, { state: "pending", why: "deployment in progress: 1/2 running, 1 pending" }],
+    ["no rollout of ours: two deployments listed", svc([ours({ rolloutState: "COMPLETED" }), old()]), undefined, { state: "pending", why: "deployment in progress: 1/2 running, 1 pending" }],
+    ["no rollout of ours: one deployment, completed", svc([ours({ rolloutState: "COMPLETED" })]), undefined, { state: "ready" }],
+    ["no rollout of ours, zero tasks wanted", svc([ours({ rolloutState: "IN_PROGRESS" }), old()], { desiredCount: 0 }), undefined, { state: "ready" }],
+  ];
+  for (const [what, s, p, expected] of cases) it(what, () => assert.deepEqual(rolloutState(s, p), expected));
+});
