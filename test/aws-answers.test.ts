@@ -79,6 +79,28 @@ describe("ECS cluster", () => {
   }));
 });
 
+describe("ECS service", () => {
+  // https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeleteService.html (Errors)
+  it("down: a delete answered ServiceNotActiveException (draining already) is waited out; any other refusal stops it, named", () => withHarness(async (h) => {
+    await h.up();
+    // Someone else's delete lands first: the service drains, and ours is answered ServiceNotActiveException.
+    h.fake.onCall = (op) => {
+      if (op !== "DeleteService") return;
+      h.fake.onCall = undefined;
+      Object.assign([...h.fake.ecs.services.values()].find((x) => x.status === "ACTIVE")!, { status: "DRAINING", desiredCount: 0, inactiveAt: h.clock.now() + 20_000 });
+    };
+    const r = await h.cli(["down", "--yes", "--skip-final-snapshot"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(h.fake.taggedResources(APP), []);
+
+    assert.equal((await h.cli(["up", "--yes", "--restore", "none"])).code, 0);
+    answers(h, "DeleteService", awsError("AccessDeniedException", "User is not authorized to perform: ecs:DeleteService"));
+    const refused = await h.cli(["down", "--yes", "--skip-final-snapshot"]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /ECS service spontime-poc.*not authorized to perform: ecs:DeleteService/);
+  }));
+});
+
 describe("internet gateway", () => {
   it("down: a detach refused for a reason other than 'not attached' stops its deletion, named", () => withHarness(async (h) => {
     await h.up();
