@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
+import { secretsAccess } from "../src/resources/iam-role.js";
 import { APP, Harness } from "./helpers.js";
 
 let h: Harness;
@@ -87,6 +88,18 @@ describe("app settings", () => {
         assert.equal(h.fake.calls.length, 0);
       });
     }
+  });
+
+  describe("the execution role's grant (secretsAccess)", () => {
+    it("one resource per secret whatever key, stage or version a valueFrom picks; parameters and secrets apart, sorted; none without secrets", () => {
+      const other = "arn:aws:ssm:us-east-1:123456789012:parameter/spontime/a-first";
+      assert.deepEqual(secretsAccess({ A: `${SECRET}:password::`, B: `${SECRET}:user:AWSCURRENT:`, C: SSM, D: other, E: SECRET }), [
+        { actions: ["ssm:GetParameters"], resources: [other, SSM] },
+        { actions: ["secretsmanager:GetSecretValue"], resources: [SECRET] },
+      ]);
+      assert.deepEqual(secretsAccess({ C: SSM }), [{ actions: ["ssm:GetParameters"], resources: [SSM] }]);
+      assert.deepEqual(secretsAccess({}), []);
+    });
   });
 
   describe("DEBUG on a public load balancer", () => {
