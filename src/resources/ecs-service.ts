@@ -115,7 +115,7 @@ export const ecsService = tagged<Want, Attrs, Out>({
   kind: "ecs:service",
   client: "ecs",
   tagging: "ecs",
-  actions: { observe: ["ecs:DescribeServices", "ecs:ListTasks", "ecs:DescribeTasks"], create: ["ecs:CreateService"], update: ["ecs:UpdateService"], delete: ["ecs:DeleteService"] },
+  actions: { observe: ["ecs:DescribeServices", "ecs:ListTasks", "ecs:DescribeTasks"], create: ["ecs:CreateService"], update: ["ecs:UpdateService"], delete: ["ecs:UpdateService", "ecs:DeleteService"] },
   ignored: {
     "platform version, ECS Exec, placement, tag propagation": "AWS's defaults at create; none changes what the app serves or where its traffic goes",
   },
@@ -209,9 +209,10 @@ export const ecsService = tagged<Want, Attrs, Out>({
     }));
     return followed(ctx, out.service, want);
   },
-  async delete(ctx) {
-    // `force` deletes a service that still runs tasks, with no scaling to zero first
-    // (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeleteService.html).
+  async delete(ctx, live) {
+    if (live.attrs.desiredCount !== 0) {
+      await ignoreNotFound(() => ctx.aws.ecs.send(new UpdateServiceCommand({ cluster: ctx.names.cluster, service: ctx.names.service, desiredCount: 0 })));
+    }
     try {
       await ignoreNotFound(() => ctx.aws.ecs.send(new DeleteServiceCommand({ cluster: ctx.names.cluster, service: ctx.names.service, force: true })));
     } catch (e) {
