@@ -83,6 +83,8 @@ describe("ECS service", () => {
   // https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeleteService.html (Errors)
   it("down: a delete answered ServiceNotActiveException (draining already) is waited out; any other refusal stops it, named", () => withHarness(async (h) => {
     await h.up();
+    await h.deploy("v1");
+    h.resetCalls();
     // Someone else's delete lands first: the service drains, and ours is answered ServiceNotActiveException.
     h.fake.onCall = (op) => {
       if (op !== "DeleteService") return;
@@ -92,6 +94,8 @@ describe("ECS service", () => {
     const r = await h.cli(["down", "--yes", "--skip-final-snapshot"]);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(h.fake.taggedResources(APP), []);
+    // The design's order for a service with tasks: scaled to zero, then deleted.
+    assert.deepEqual(h.fake.calls.map((c) => c.op).filter((op) => op === "UpdateService" || op === "DeleteService"), ["UpdateService", "DeleteService"]);
 
     assert.equal((await h.cli(["up", "--yes", "--restore", "none"])).code, 0);
     answers(h, "DeleteService", awsError("AccessDeniedException", "User is not authorized to perform: ecs:DeleteService"));
