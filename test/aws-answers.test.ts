@@ -251,6 +251,7 @@ describe("lists AWS gives in pages", () => {
       assert.equal(again.code, 0, again.stderr);
     }
     assert.equal(snapshots.length, 2);
+    assert.ok(h.fake.acm.certs.has(other), "the other certificate, on the first page, is left alone by https off and two downs");
     assert.equal(h.fake.rds.instances.get(`${APP}-db`)!.restoredFrom, snapshots[1], "the newest snapshot, on the second page");
   }));
 });
