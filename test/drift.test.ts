@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { driftTable, driftTableMarkdown } from "../src/stack/drift-table.js";
 import type { Tags } from "./fake/common.js";
+import type { ListenerRule } from "./fake/elbv2.js";
 import { callLine, golden, normalize } from "./golden.js";
 import { APP, withHarness, type Harness, type HarnessSnapshot } from "./helpers.js";
 
@@ -224,7 +225,7 @@ function stackOf(on: Stack): Promise<HarnessSnapshot> {
   return built.get(on)!;
 }
 
-type PlanJson = { changes: { key: string; action: string; diffs: { field: string; path: string; leftAlone?: string }[] }[] };
+type PlanJson = { changes: { key: string; action: string; diffs: { field: string; path: string; leftAlone?: string; before?: unknown; after?: unknown }[] }[] };
 
 describe("the drift table", () => {
   it("has a change by hand (or the reason there can be none) for every compared field, and nothing else", () => {
@@ -285,4 +286,29 @@ describe("drift, field by field (generated from the drift table)", () => {
       }
     }, {}, await stackOf(entry.on ?? "base")));
   }
+});
+
+describe("rules added by hand to a listener", () => {
+  it("show in the plan as a person reads them, and up deletes every one", async () => withHarness(async (h) => {
+    const config = ["--config", h.writeSpec({})];
+    const tgArn = tg(h).arn;
+    const rule = (priority: string, conditions: ListenerRule["conditions"], actions: ListenerRule["actions"]): ListenerRule => ({ arn: `${adminRule.arn}${priority}`, priority, conditions, actions });
+    listener(h, 80).rules.push(
+      rule("5", [{ Field: "host-header", HostHeaderConfig: { Values: ["a.example.com", "b.example.com"] } }], [{ Type: "forward", TargetGroupArn: tgArn }]),
+      rule("7", [{ Field: "path-pattern", PathPatternConfig: { Values: ["/old/*"] } }, { Field: "http-request-method", Values: ["GET"] }], [{ Type: "redirect", RedirectConfig: { Host: "new.example.com", StatusCode: "HTTP_302" } }]),
+      rule("9", [{ Field: "path-pattern", Values: ["/admin/*"] }], [{ Type: "fixed-response", FixedResponseConfig: { StatusCode: "503" } }, { Type: "authenticate-oidc" }]),
+    );
+    const plan = await h.cli(["plan", "--json", ...config]);
+    const diffs = (JSON.parse(plan.stdout) as PlanJson).changes.find((c) => c.key === "listener-http")?.diffs ?? [];
+    assert.deepEqual(diffs.map((d) => [d.field, d.before, d.after]), [["rules", [
+      { priority: "5", if: "host-header a.example.com,b.example.com", then: `forward ${tgArn}` },
+      { priority: "7", if: "path-pattern /old/* and http-request-method GET", then: "redirect new.example.com" },
+      { priority: "9", if: "path-pattern /admin/*", then: "fixed-response 503, authenticate-oidc" },
+    ], []]]);
+
+    h.resetCalls();
+    assert.equal((await h.cli(["up", "--yes", ...config])).code, 0);
+    assert.deepEqual(h.fake.mutatingCalls().map((c) => c.op), ["DeleteRule", "DeleteRule", "DeleteRule"], "the rules only: the listener's own settings are unchanged");
+    assert.deepEqual(listener(h, 80).rules, []);
+  }, {}, await stackOf("base")));
 });
