@@ -17,8 +17,9 @@ export function scope(name, mutate, tests) {
     tsconfigFile: `stryker/tsconfig.${name}.json`,
     typescriptChecker: { prioritizePerformanceOverAccuracy: true },
     coverageAnalysis: "perTest",
-    // Kept between runs on one machine: a second run tests only mutants whose code changed. The tap runner cannot
-    // tell Stryker which tests changed: after adding tests, re-test a file's old survivors with `--force`.
+    // Kept between runs (and in the repository, scripts/mutate.mjs): a second run tests only mutants whose code
+    // changed. The tap runner cannot tell Stryker which tests changed: after adding tests, re-test a file's old
+    // survivors with `--force`.
     incremental: true,
     incrementalFile: `reports/stryker-${name}.json`,
     ignoreStatic: true,
