@@ -84,17 +84,17 @@ export const findCertificate = async (ctx: Ctx, prior: Stored | undefined): Prom
 /** ACM's states that no wait will change: a new certificate is needed (https://docs.aws.amazon.com/acm/latest/APIReference/API_CertificateDetail.html). */
 export const DEAD_STATUSES = ["VALIDATION_TIMED_OUT", "FAILED", "REVOKED", "EXPIRED", "INACTIVE"];
 
-/**
- * A public ACM certificate for `https.domain`, validated by DNS. It is ready once ACM has published the CNAME
- * that proves control of the domain (a few seconds after the request); waiting for ISSUED is the job of the
- * validation step (certificate-validation.ts), so that the record can be written in between.
- */
 /** An extra certificate as the engine deletes it: only its ARN matters. */
 const asDuplicate = (s: CertificateSummary): Live<Attrs, Out> => ({
   id: s.CertificateArn!, state: "ready", attrs: { domain: s.DomainName, tags: {}, status: s.Status ?? "UNKNOWN" },
   outputs: { certificateArn: s.CertificateArn!, domain: s.DomainName ?? "", status: s.Status ?? "UNKNOWN", validationName: "", validationValue: "" },
 });
 
+/**
+ * A public ACM certificate for `https.domain`, validated by DNS. It is ready once ACM has published the CNAME
+ * that proves control of the domain (a few seconds after the request); waiting for ISSUED is the job of the
+ * validation step (certificate-validation.ts), so that the record can be written in between.
+ */
 export const certificate = tagged<ReturnType<typeof desired> & { tags: Tags }, Attrs, Out>({
   key: KEY,
   kind: "acm:certificate",
