@@ -95,7 +95,10 @@ describe("ECS service", () => {
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(h.fake.taggedResources(APP), []);
     // The design's order for a service with tasks: scaled to zero, then deleted.
-    assert.deepEqual(h.fake.calls.map((c) => c.op).filter((op) => op === "UpdateService" || op === "DeleteService"), ["UpdateService", "DeleteService"]);
+    assert.deepEqual(h.fake.calls.filter((c) => c.op === "UpdateService" || c.op === "DeleteService").map((c) => [c.op, c.input]), [
+      ["UpdateService", { cluster: APP, service: APP, desiredCount: 0 }],
+      ["DeleteService", { cluster: APP, service: APP, force: true }],
+    ]);
 
     assert.equal((await h.cli(["up", "--yes", "--restore", "none"])).code, 0);
     answers(h, "DeleteService", awsError("AccessDeniedException", "User is not authorized to perform: ecs:DeleteService"));

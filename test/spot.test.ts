@@ -94,12 +94,12 @@ describe("app.capacity (Fargate Spot)", () => {
   it("drift on Spot is reported and repaired: the cluster's providers and the service's strategy changed by hand", () => withHarness(async (h) => {
     await runningStack(h, SPOT);
     cluster(h).defaultCapacityProviderStrategy = [{ capacityProvider: "FARGATE", weight: 1, base: 0 }];
-    service(h).capacityProviderStrategy = [{ capacityProvider: "FARGATE_SPOT", weight: 3, base: 0 }, { capacityProvider: "FARGATE", weight: 1, base: 1 }];
+    service(h).capacityProviderStrategy = [{ capacityProvider: "FARGATE_SPOT", weight: 3, base: 0 }, { capacityProvider: "FARGATE", weight: 0, base: 1 }];
     const status = JSON.parse((await h.cli(["status", "--json", "--config", h.writeSpec(SPOT)])).stdout);
     const drifted = Object.fromEntries(status.resources.filter((r: { sync: string }) => r.sync === "drifted").map((r: { key: string; fields: string[] }) => [r.key, r.fields]));
     assert.deepEqual(drifted, { "ecs-cluster": ["defaultCapacityProviderStrategy"], "ecs-service": ["capacity"] });
     const plan = await h.cli(["plan", "--config", h.writeSpec(SPOT)]);
-    assert.match(plan.stdout, /capacity: "FARGATE_SPOT \(base 0, weight 3\) \+ FARGATE \(base 1, weight 1\)" → "FARGATE_SPOT"/, "a strategy over two providers shows whole");
+    assert.match(plan.stdout, /capacity: "FARGATE_SPOT \(base 0, weight 3\) \+ FARGATE \(base 1, weight 0\)" → "FARGATE_SPOT"/, "a strategy over two providers shows whole, one that places its base only too");
     h.resetCalls();
     await up(h, SPOT);
     assert.deepEqual(ops(h), ["PutClusterCapacityProviders", "UpdateService"]);
