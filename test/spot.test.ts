@@ -98,6 +98,7 @@ describe("app.capacity (Fargate Spot)", () => {
     const status = JSON.parse((await h.cli(["status", "--json", "--config", h.writeSpec(SPOT)])).stdout);
     const drifted = Object.fromEntries(status.resources.filter((r: { sync: string }) => r.sync === "drifted").map((r: { key: string; fields: string[] }) => [r.key, r.fields]));
     assert.deepEqual(drifted, { "ecs-cluster": ["defaultCapacityProviderStrategy"], "ecs-service": ["capacity"] });
+    assert.deepEqual([status.tasks, status.lastDeployment], [{ running: 1, desired: 1 }, "COMPLETED"], "the service's own counts and rollout");
     const plan = await h.cli(["plan", "--config", h.writeSpec(SPOT)]);
     assert.match(plan.stdout, /capacity: "FARGATE_SPOT \(base 0, weight 3\) \+ FARGATE \(base 1, weight 0\)" → "FARGATE_SPOT"/, "a strategy over two providers shows whole, one that places its base only too");
     h.resetCalls();
