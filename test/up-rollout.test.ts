@@ -85,6 +85,25 @@ describe("a service up creates with tasks is followed too (issue 28 item 4)", ()
     assert.match(r.stderr, /ECS service .* failed: the deployment failed: ECS deployment circuit breaker: tasks failed to start\.; the last task [0-9a-f]+ stopped: Essential container in task exited \(exit code 1\)/);
     assert.doesNotMatch(r.stderr, /Done\./);
   });
+
+  it("the task it names is the rollout's own that failed: not one another deployment stopped, nor one ECS scaled in, even stopped later", async () => {
+    await serviceDeletedAfterDeploy("crash");
+    // When up looks at the stopped tasks, two stopped after the crash: ours scaled in (ECS's words), another deployment's.
+    h.fake.onCall = (op, input) => {
+      if (op !== "ListTasks" || (input as { desiredStatus?: string }).desiredStatus !== "STOPPED") return;
+      const crashed = [...h.fake.ecs.tasks.values()].find((t) => t.lastStatus === "STOPPED" && t.stoppedReason === "Essential container in task exited" && t.startedBy === service().deployments[0]!.id);
+      if (!crashed) return;
+      h.fake.onCall = undefined;
+      crashed.stoppedAt = h.clock.now() - 1000;
+      const later = (id: string, extra: object) => h.fake.ecs.tasks.set(`${crashed.arn}${id}`, { ...structuredClone(crashed), arn: `${crashed.arn}${id}`, id: `${crashed.id}${id}`, stoppedAt: h.clock.now(), exitCode: 0, ...extra });
+      later("a", { stoppedReason: `Scaling activity initiated by (deployment ${crashed.startedBy})` });
+      later("b", { stoppedReason: "Task stopped by user", startedBy: "ecs-svc/0000000000000000000" });
+    };
+    const r = await h.cli(["up", "--yes"]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(h.fake.onCall, undefined, "the stopped tasks were staged");
+    assert.match(r.stderr, /the last task [0-9a-f]+ stopped: Essential container in task exited \(exit code 1\); `spontime-infra logs` shows why/);
+  });
 });
 
 describe("wake and up --wake follow the tasks they start (issue 28 item 4)", () => {
