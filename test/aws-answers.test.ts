@@ -80,6 +80,19 @@ describe("ECS cluster", () => {
 });
 
 describe("ECS service", () => {
+  // The role ECS validates the target group with, made a moment ago (TeliaSoneraNorge/divx-terraform-modules#28).
+  it("create and update: ECS's 'Unable to assume role' while a role is new is waited out", () => withHarness(async (h) => {
+    const notYet = () => awsError("InvalidParameterException", "Unable to assume role and validate the specified targetGroupArn. Please verify that the ECS service role being passed has the proper permissions.");
+    answers(h, "CreateService", notYet(), 2);
+    assert.equal((await h.up()).code, 0);
+    assert.equal(count(h, "CreateService"), 3);
+    await h.deploy("v1");
+    h.resetCalls();
+    answers(h, "UpdateService", notYet(), 1);
+    assert.equal((await h.cli(["up", "--yes", "--config", h.writeSpec({ app: { desiredCount: 2 } })])).code, 0);
+    assert.equal(count(h, "UpdateService"), 2);
+  }));
+
   // https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeleteService.html (Errors)
   it("down: a delete answered ServiceNotActiveException (draining already) is waited out; any other refusal stops it, named", () => withHarness(async (h) => {
     await h.up();
