@@ -80,6 +80,18 @@ describe("ECS cluster", () => {
 });
 
 describe("ECS service", () => {
+  // ECS refuses a target group no listener uses yet ("does not have an associated load balancer"): aws/aws-cdk#1160.
+  it("deleted by hand with the listener: up makes the listener again first, then the service", () => withHarness(async (h) => {
+    await h.up();
+    await h.deploy("v1");
+    for (const [arn, l] of h.fake.elb.listeners) if (l.port === 80) h.fake.elb.listeners.delete(arn);
+    [...h.fake.ecs.services.values()].find((x) => x.status === "ACTIVE")!.status = "INACTIVE";
+    h.resetCalls();
+    const r = await h.cli(["up", "--yes"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(h.fake.mutatingCalls().map((c) => c.op).filter((op) => op === "CreateListener" || op === "CreateService"), ["CreateListener", "CreateService"]);
+  }));
+
   // The role ECS validates the target group with, made a moment ago (TeliaSoneraNorge/divx-terraform-modules#28).
   it("create and update: ECS's 'Unable to assume role' while a role is new is waited out", () => withHarness(async (h) => {
     const notYet = () => awsError("InvalidParameterException", "Unable to assume role and validate the specified targetGroupArn. Please verify that the ECS service role being passed has the proper permissions.");
