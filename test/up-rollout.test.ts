@@ -40,6 +40,9 @@ describe("up follows the rollout it starts (issue 28 item 4)", () => {
     // Printed to the second; the look before a line takes a call's latency.
     const gaps = seconds.slice(1).map((x, i) => x - seconds[i]!);
     assert.ok(gaps.every((g) => g <= 11), `gaps between status lines: ${gaps.join(", ")}`);
+    // What each line says: the rollout's counts, and nothing of a failure while none happened.
+    const lines = r.stderr.split("\n").filter((l) => l.startsWith("ECS service") && l.includes(": waiting"));
+    assert.ok(lines.every((l) => /: waiting \(deployment in progress: \d\/\d running, \d pending\) \[/.test(l)), lines.join("\n"));
     assert.match(r.stderr, /ECS service .*: done \(updated\)[^\n]*\n(.*\n)*Done\./);
   });
 
