@@ -268,6 +268,20 @@ describe("a stack on a schedule (EventBridge Scheduler on the fake)", () => {
     assert.equal([...h.fake.scheduler.schedules.values()].find((s) => s.name.includes("service-sleep"))!.expression, "cron(0 20 ? * MON,TUE,WED,THU,FRI *)");
   });
 
+  it("a schedule redone by hand with AWS's defaults (no retry policy, no input, no zone) is read as AWS runs it, and made whole again", async () => {
+    await upAndDeploy();
+    const wake = [...h.fake.scheduler.schedules.values()].find((s) => s.name.includes("service-wake"))!;
+    const wanted = structuredClone(wake);
+    Object.assign(wake, { timezone: undefined, target: { Arn: wake.target.Arn, RoleArn: wake.target.RoleArn }, modifiedAt: h.clock.now() });
+    const plan = JSON.parse((await cli("plan", "--json")).stdout) as { changes: { key: string; diffs: { field: string; before: { timezone: string; target: object }[] }[] }[] };
+    const before = plan.changes.find((c) => c.key === "schedule-service-wake")!.diffs.find((d) => d.field === "schedules")!.before[0]!;
+    // https://docs.aws.amazon.com/scheduler/latest/APIReference/API_RetryPolicy.html: 86400 s and 185 attempts by default.
+    assert.deepEqual([before.timezone, before.target], ["UTC", { arn: wake.target.Arn, roleArn: wake.target.RoleArn, input: {}, retry: { MaximumEventAgeInSeconds: 86400, MaximumRetryAttempts: 185 } }]);
+    assert.deepEqual(await mutatingDuring(() => cli("up", "--yes")), ["UpdateSchedule"]);
+    const now = [...h.fake.scheduler.schedules.values()].find((s) => s.name === wanted.name)!;
+    assert.deepEqual([now.timezone, now.target], [wanted.timezone, wanted.target]);
+  });
+
   it("a lost state file adopts the schedules by tag and name (0 creates); down leaves no schedule, group, role or policy", async () => {
     await upAndDeploy();
     rmSync(h.statePath);
