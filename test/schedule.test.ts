@@ -282,6 +282,14 @@ describe("a stack on a schedule (EventBridge Scheduler on the fake)", () => {
     assert.deepEqual([now.timezone, now.target], [wanted.timezone, wanted.target]);
   });
 
+  it("the longest app name makes schedules too: each create's token is cut to Scheduler's 64 characters", async () => {
+    writeFileSync(config, JSON.stringify({ appName: "abcdefghijklmnopqrstuvwx", schedule: { ...PARIS, awake: "Mon-Fri 10:30-21:45" } }));
+    const r = await cli("up", "--yes");
+    assert.equal(r.code, 0, r.stderr);
+    const tokens = h.fake.calls.filter((c) => c.op === "CreateSchedule").map((c) => (c.input as { ClientToken: string }).ClientToken);
+    assert.ok(tokens.some((t) => t.length === 64) && tokens.every((t) => t.length <= 64), tokens.join("\n"));
+  });
+
   it("a lost state file adopts the schedules by tag and name (0 creates); down leaves no schedule, group, role or policy", async () => {
     await upAndDeploy();
     rmSync(h.statePath);

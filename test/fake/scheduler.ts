@@ -241,6 +241,8 @@ export function schedulerService(fake: FakeAws): Service<typeof Scheduler> {
       UntagResource: (i) => { const g = byArn(i.ResourceArn); for (const k of i.TagKeys ?? []) delete g.tags[k]; },
       CreateSchedule: (i) => {
         settle();
+        // ClientToken: 1-64 characters of [a-zA-Z0-9-_] (https://docs.aws.amazon.com/scheduler/latest/APIReference/API_CreateSchedule.html).
+        if (i.ClientToken !== undefined && !/^[a-zA-Z0-9-_]{1,64}$/.test(i.ClientToken)) throw awsError("ValidationException", "1 validation error detected: Value at 'clientToken' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9-_]+$ and have length less than or equal to 64");
         requireTarget(i.Target?.Arn);
         requireAssumable(i.Target?.RoleArn);
         const s = define(i, fake.clock.now());
