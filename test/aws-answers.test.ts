@@ -4,6 +4,7 @@
  * fake gives most of them only on paths no whole run takes; here each is answered on purpose (`fake.failWith`).
  */
 import assert from "node:assert/strict";
+import { rmSync } from "node:fs";
 import { describe, it } from "node:test";
 import { builtStack } from "./convergence.js";
 import { awsError } from "./fake/common.js";
@@ -249,6 +250,36 @@ describe("database", () => {
     const r = await h.cli(["down", "--yes"]);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(h.fake.taggedResources(APP), []);
+  }));
+});
+
+describe("ACM certificate", () => {
+  it("of the same domain: another stack's and one tagged for another of our resources are neighbours; an older duplicate of ours goes, the one in use stays", () => withHarness(async (h) => {
+    h.fake.createHostedZone("example.com");
+    const https = ["--config", h.writeSpec({ https: { domain: "api.example.com" } })];
+    assert.equal((await h.cli(["up", "--yes", ...https])).code, 0);
+    const [mine] = [...h.fake.acm.certs.values()];
+    const stage = (name: string, tags: Record<string, string>, status: "ISSUED" | "PENDING_VALIDATION") => {
+      const arn = `arn:aws:acm:us-east-1:123456789012:certificate/${name}`;
+      h.fake.acm.certs.set(arn, { ...structuredClone(mine!), arn, status, tags: { ManagedBy: "spontime-infra", ...tags }, requestedAt: 0 });
+      return arn;
+    };
+    const neighbours = [
+      stage("other-stack", { "spontime:stack": "other-app", "spontime:resource": "certificate" }, "ISSUED"),
+      stage("other-resource", { "spontime:stack": APP, "spontime:resource": "something-else" }, "ISSUED"),
+    ];
+    // Ours, older (one issued, one not), listed before the one the listener serves: the sort, not the listing, keeps the right one.
+    const ours = { "spontime:stack": APP, "spontime:resource": "certificate" };
+    const duplicates = [stage("duplicate-issued", ours, "ISSUED"), stage("duplicate-pending", ours, "PENDING_VALIDATION")];
+    h.fake.acm.certs.delete(mine!.arn);
+    h.fake.acm.certs.set(mine!.arn, mine!);
+    rmSync(h.statePath); // no state file to name the one to keep: the listener's use of it decides
+    h.resetCalls();
+    assert.equal((await h.cli(["up", "--yes", ...https])).code, 0);
+    assert.deepEqual(h.fake.mutatingCalls().map((c) => [c.op, c.input]).sort(), duplicates.map((arn) => ["DeleteCertificate", { CertificateArn: arn }]));
+    const down = await h.cli(["down", "--yes", "--skip-final-snapshot", ...https]);
+    assert.equal(down.code, 0, down.stderr);
+    assert.deepEqual([...h.fake.acm.certs.keys()].sort(), neighbours.sort(), "down deletes ours only");
   }));
 });
 
