@@ -283,6 +283,38 @@ describe("ACM certificate", () => {
   }));
 });
 
+describe("ACM certificates of ours that nothing uses", () => {
+  // The HTTPS listener emptied by hand: no certificate is in use, the summary's other keys choose the one kept.
+  const duplicatesDeleted = (keepState: boolean) => withHarness(async (h) => {
+    h.fake.createHostedZone("example.com");
+    const https = ["--config", h.writeSpec({ https: { domain: "api.example.com" } })];
+    assert.equal((await h.cli(["up", "--yes", ...https])).code, 0);
+    const [mine] = [...h.fake.acm.certs.values()];
+    mine!.requestedAt = 1_000;
+    const older = (name: string, status: "ISSUED" | "PENDING_VALIDATION") => {
+      const arn = `arn:aws:acm:us-east-1:123456789012:certificate/${name}`;
+      // A pending one asks for another validation record, that nobody writes: it stays pending.
+      const validation = status === "ISSUED" ? {} : { issueAt: undefined, recordValue: "_unanswered.acm-validations.aws." };
+      h.fake.acm.certs.set(arn, { ...structuredClone(mine!), arn, status, requestedAt: 0, ...validation });
+    };
+    older("older-pending", "PENDING_VALIDATION");
+    older("older-issued", "ISSUED");
+    for (const l of h.fake.elb.listeners.values()) l.certificates = [];
+    if (!keepState) rmSync(h.statePath);
+    h.resetCalls();
+    assert.equal((await h.cli(["up", "--yes", ...https])).code, 0);
+    return h.fake.mutatingCalls().filter((c) => c.op === "DeleteCertificate").map((c) => (c.input as { CertificateArn: string }).CertificateArn).sort();
+  });
+  it("the one the state file names is kept over an older issued one", async () => {
+    assert.deepEqual(await duplicatesDeleted(true), ["arn:aws:acm:us-east-1:123456789012:certificate/older-issued", "arn:aws:acm:us-east-1:123456789012:certificate/older-pending"]);
+  });
+  it("with no state file: an issued one over a pending one of the same age, the oldest over a newer one", async () => {
+    const deleted = await duplicatesDeleted(false);
+    assert.equal(deleted.length, 2);
+    assert.ok(deleted.includes("arn:aws:acm:us-east-1:123456789012:certificate/older-pending") && !deleted.includes("arn:aws:acm:us-east-1:123456789012:certificate/older-issued"), String(deleted));
+  });
+});
+
 describe("lists AWS gives in pages", () => {
   // Every list call may page (NextToken, nextToken, Marker): with a page of one, each loop that reads one must follow it.
   it("a page of one: our certificate behind another, each old revision deregistered, the newest snapshot restored", () => withHarness(async (h) => {
